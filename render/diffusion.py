@@ -1,0 +1,472 @@
+"""Gaussian diffusion: beta schedules, timestep respacing, DDIM and PLMS sampling with guidance.
+
+References
+----------
+- Ho, Jain & Abbeel, *Denoising Diffusion Probabilistic Models* (DDPM), arXiv:2006.11239:
+  forward process ``q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)`` (eq. 4), the
+  posterior ``q(x_{t-1} | x_t, x_0)`` (eqs. 6-7) and the linear beta schedule (section 4).
+- Nichol & Dhariwal, *Improved DDPM*, arXiv:2102.09672: the cosine schedule (eq. 17), the
+  learned-range variance ``exp(v log beta_t + (1 - v) log beta~_t)`` (eq. 15) and
+  timestep respacing (section 4).
+- Song, Meng & Ermon, *Denoising Diffusion Implicit Models* (DDIM), arXiv:2010.02502,
+  eq. 12 (the update) and eq. 16 (``sigma_t(eta)``).
+- Liu et al., *Pseudo Numerical Methods for Diffusion Models* (PNDM/PLMS),
+  arXiv:2202.09778, section 3: a linear multistep update on eps (order 2 here: Adams-
+  Bashforth ``(3 e_t - e_{t-1}) / 2``) started with a pseudo improved-Euler step.
+- Dhariwal & Nichol, *Diffusion Models Beat GANs*, arXiv:2105.05233, section 4.2 and
+  algorithm 2: guidance applied to the score, ``eps' = eps - sqrt(1 - abar_t) grad``.
+
+Conventions: schedule arrays are float64 (numpy); coefficients are gathered per step and
+used in float32, as the published implementation does. Timesteps inside the sampler are
+*respaced indices* ``0..K-1``; the model receives ``timestep_map[index]`` (the original
+timestep), scaled to the 0..1000 range when ``rescale_timesteps`` is set.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from render.errors import SettingsError
+
+__all__ = [
+    "linear_beta_schedule",
+    "cosine_beta_schedule",
+    "named_beta_schedule",
+    "space_timesteps",
+    "GaussianDiffusion",
+    "StepOutput",
+    "ModelFn",
+    "CondFn",
+]
+
+#: ``model(x, t_model) -> (N, 2C, H, W)`` tensor: eps and the variance interpolation.
+ModelFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: ``cond_fn(x, t_index) -> grad`` of the log-likelihood of the condition wrt ``x``.
+CondFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def linear_beta_schedule(num_timesteps: int = 1000) -> np.ndarray:
+    """Linear betas from 1e-4 to 0.02 for 1000 steps, scaled for other lengths (DDPM, sec. 4)."""
+    scale = 1000 / num_timesteps
+    return np.linspace(scale * 0.0001, scale * 0.02, num_timesteps, dtype=np.float64)
+
+
+def cosine_beta_schedule(num_timesteps: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
+    """Cosine schedule ``abar(t) = cos(((t/T + s)/(1 + s)) pi/2)^2`` (Improved DDPM, eq. 17).
+
+    ``beta_t = 1 - abar(t+1)/abar(t)``, clipped to ``max_beta``.
+    """
+
+    def abar(u: float) -> float:
+        return math.cos((u + s) / (1 + s) * math.pi / 2) ** 2
+
+    betas = [
+        min(1 - abar((i + 1) / num_timesteps) / abar(i / num_timesteps), max_beta)
+        for i in range(num_timesteps)
+    ]
+    return np.array(betas, dtype=np.float64)
+
+
+def named_beta_schedule(name: str, num_timesteps: int = 1000) -> np.ndarray:
+    """``"linear"`` or ``"cosine"`` betas of length ``num_timesteps``."""
+    if name == "linear":
+        return linear_beta_schedule(num_timesteps)
+    if name == "cosine":
+        return cosine_beta_schedule(num_timesteps)
+    raise SettingsError(f"unknown beta schedule {name!r}; use 'linear' or 'cosine'")
+
+
+def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list[int]:
+    """The original timesteps kept by a respacing spec (Improved DDPM, section 4).
+
+    Args:
+        num_timesteps: length of the original process (1000).
+        spec: ``"ddimN"``: the even stride ``s`` giving exactly N steps
+            ``0, s, 2s, ...``; ``"250"`` or ``"10,10,5"`` (or a list of ints): the
+            process is cut into equal sections (the first ``T mod k`` one step longer)
+            and each section keeps its count of steps, evenly spaced from its start to
+            its end and rounded (Python's round-half-to-even).
+
+    Returns:
+        The sorted kept timesteps.
+    """
+    if isinstance(spec, int):
+        counts = [spec]
+    elif isinstance(spec, str):
+        text = spec.strip()
+        if text.startswith("ddim"):
+            try:
+                want = int(text[4:])
+            except ValueError:
+                raise SettingsError(f"bad respacing {spec!r}: 'ddim' must be followed by a step count, e.g. 'ddim50'") from None
+            for stride in range(1, num_timesteps):
+                if len(range(0, num_timesteps, stride)) == want:
+                    return list(range(0, num_timesteps, stride))
+            raise SettingsError(
+                f"cannot make exactly {want} evenly strided DDIM steps out of {num_timesteps}; "
+                "pick another count (e.g. 25, 50, 100, 250) or a plain count like '50'"
+            )
+        try:
+            counts = [int(c) for c in text.split(",")]
+        except ValueError:
+            raise SettingsError(
+                f"bad respacing {spec!r}: use a step count ('250'), 'ddimN' or section counts ('10,10,5')"
+            ) from None
+    else:
+        counts = [int(c) for c in spec]
+    if not counts or any(c < 0 for c in counts):
+        raise SettingsError(f"bad respacing {spec!r}: counts must be non-negative")
+    size_per, extra = divmod(num_timesteps, len(counts))
+    start = 0
+    kept: list[int] = []
+    for i, count in enumerate(counts):
+        size = size_per + (1 if i < extra else 0)
+        if size < count:
+            raise SettingsError(f"cannot take {count} steps from a section of {size} (respacing {spec!r})")
+        stride = 1.0 if count <= 1 else (size - 1) / (count - 1)
+        pos = 0.0
+        for _ in range(count):
+            kept.append(start + round(pos))
+            pos += stride
+        start += size
+    return sorted(set(kept))
+
+
+@dataclass
+class StepOutput:
+    """One sampling step: the new ``sample``, the model's x0 estimate ``pred_xstart``
+    (before guidance), the respaced ``index``, the original ``timestep`` and whether the
+    guidance of this step was skipped because its gradient was not finite."""
+
+    index: int
+    timestep: int
+    sample: torch.Tensor
+    pred_xstart: torch.Tensor
+    guidance_skipped: bool = False
+
+
+class GaussianDiffusion:
+    """A (possibly respaced) Gaussian diffusion process with DDIM and PLMS samplers.
+
+    Build with :meth:`from_spec` for the renderer's usual case: a named 1000-step schedule
+    respaced by a spec such as ``"ddim50"``. Respacing keeps ``abar`` at the kept steps
+    and recomputes ``beta_i = 1 - abar_i / abar_{i-1}`` (Improved DDPM, section 4).
+
+    Args:
+        betas: the original process's betas (float64).
+        use_timesteps: the kept original timesteps (default: all).
+        rescale_timesteps: give the model ``t * 1000 / T`` instead of ``t``.
+    """
+
+    def __init__(
+        self,
+        betas: np.ndarray,
+        use_timesteps: Sequence[int] | None = None,
+        rescale_timesteps: bool = True,
+    ):
+        betas = np.asarray(betas, dtype=np.float64)
+        if betas.ndim != 1 or not ((betas > 0) & (betas <= 1)).all():
+            raise SettingsError("betas must be a 1-D array in (0, 1]")
+        self.original_num_steps = len(betas)
+        self.rescale_timesteps = rescale_timesteps
+        base_abar = np.cumprod(1.0 - betas)
+        if use_timesteps is None:
+            kept = list(range(len(betas)))
+            new_betas = betas
+        else:
+            kept = sorted(set(int(t) for t in use_timesteps))
+            if not kept or kept[0] < 0 or kept[-1] >= len(betas):
+                raise SettingsError("kept timesteps must lie in [0, T)")
+            last = 1.0
+            nb = []
+            for t in kept:
+                nb.append(1.0 - base_abar[t] / last)
+                last = base_abar[t]
+            new_betas = np.array(nb, dtype=np.float64)
+        self.timestep_map = np.array(kept, dtype=np.int64)
+        self.betas = new_betas
+        self.num_timesteps = len(new_betas)
+
+        alphas = 1.0 - new_betas
+        self.alphas_cumprod = np.cumprod(alphas)
+        self.alphas_cumprod_prev = np.append(1.0, self.alphas_cumprod[:-1])
+        self.sqrt_alphas_cumprod = np.sqrt(self.alphas_cumprod)
+        self.sqrt_one_minus_alphas_cumprod = np.sqrt(1.0 - self.alphas_cumprod)
+        self.sqrt_recip_alphas_cumprod = np.sqrt(1.0 / self.alphas_cumprod)
+        self.sqrt_recipm1_alphas_cumprod = np.sqrt(1.0 / self.alphas_cumprod - 1)
+        # posterior q(x_{t-1} | x_t, x_0), DDPM eqs. 6-7
+        self.posterior_variance = new_betas * (1.0 - self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
+        pv1 = self.posterior_variance[1] if self.num_timesteps > 1 else self.posterior_variance[0]
+        self.posterior_log_variance_clipped = np.log(np.append(pv1, self.posterior_variance[1:]))
+        self.posterior_mean_coef1 = new_betas * np.sqrt(self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
+        self.posterior_mean_coef2 = (1.0 - self.alphas_cumprod_prev) * np.sqrt(alphas) / (1.0 - self.alphas_cumprod)
+        self._cache: dict[tuple[str, torch.device], torch.Tensor] = {}
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: str | int | Sequence[int] = "ddim50",
+        schedule: str = "linear",
+        num_timesteps: int = 1000,
+        rescale_timesteps: bool = True,
+    ) -> "GaussianDiffusion":
+        """A ``schedule`` process of ``num_timesteps`` steps respaced by ``spec``."""
+        betas = named_beta_schedule(schedule, num_timesteps)
+        return cls(betas, space_timesteps(num_timesteps, spec), rescale_timesteps)
+
+    # -- helpers --------------------------------------------------------------------
+    def _coef(self, name: str, t: torch.Tensor, ndim: int) -> torch.Tensor:
+        """``name[t]`` as float32, shaped to broadcast against an ``ndim`` tensor."""
+        key = (name, t.device)
+        arr = self._cache.get(key)
+        if arr is None:
+            arr = torch.from_numpy(getattr(self, name)).to(t.device)
+            self._cache[key] = arr
+        out = arr[t].float()
+        return out.reshape(out.shape + (1,) * (ndim - out.ndim))
+
+    def model_time(self, t: torch.Tensor) -> torch.Tensor:
+        """The timestep the network sees for respaced index ``t``: the original timestep,
+        times ``1000 / T`` if ``rescale_timesteps``."""
+        mapped = torch.as_tensor(self.timestep_map, device=t.device)[t]
+        if self.rescale_timesteps:
+            return mapped.float() * (1000.0 / self.original_num_steps)
+        return mapped
+
+    def original_timestep(self, index: int) -> int:
+        """The original (un-respaced) timestep of respaced index ``index``."""
+        return int(self.timestep_map[index])
+
+    def q_sample(self, x_start: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Sample ``q(x_t | x_0) = sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise`` (DDPM eq. 4)."""
+        return (
+            self._coef("sqrt_alphas_cumprod", t, x_start.ndim) * x_start
+            + self._coef("sqrt_one_minus_alphas_cumprod", t, x_start.ndim) * noise
+        )
+
+    def predict_xstart_from_eps(self, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """``x_0 = x_t / sqrt(abar_t) - sqrt(1/abar_t - 1) eps`` (from DDPM eq. 4)."""
+        return (
+            self._coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t
+            - self._coef("sqrt_recipm1_alphas_cumprod", t, x_t.ndim) * eps
+        )
+
+    def predict_eps_from_xstart(self, x_t: torch.Tensor, t: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`predict_xstart_from_eps`."""
+        return (self._coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t - x0) / self._coef(
+            "sqrt_recipm1_alphas_cumprod", t, x_t.ndim
+        )
+
+    def q_posterior_mean(self, x_start: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Mean of ``q(x_{t-1} | x_t, x_0)`` (DDPM eq. 7)."""
+        return (
+            self._coef("posterior_mean_coef1", t, x_t.ndim) * x_start
+            + self._coef("posterior_mean_coef2", t, x_t.ndim) * x_t
+        )
+
+    def p_mean_variance(
+        self,
+        model: ModelFn,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        clip_denoised: bool = False,
+    ) -> dict[str, torch.Tensor]:
+        """Run the model: eps, the x0 estimate, the posterior mean and learned variance.
+
+        The model's channels ``C..2C`` hold ``v`` in [-1, 1], interpolating the log
+        variance between ``beta~_t`` and ``beta_t`` (Improved DDPM, eq. 15).
+        """
+        c = x.shape[1]
+        out = model(x, self.model_time(t))
+        eps = out[:, :c]
+        result: dict[str, torch.Tensor] = {"eps": eps}
+        if out.shape[1] == 2 * c:
+            frac = (out[:, c:] + 1) / 2
+            min_log = self._coef("posterior_log_variance_clipped", t, x.ndim)
+            max_log = torch.log(self._coef("betas", t, x.ndim))
+            log_var = frac * max_log + (1 - frac) * min_log
+            result["log_variance"] = log_var
+            result["variance"] = torch.exp(log_var)
+        x0 = self.predict_xstart_from_eps(x, t, eps)
+        if clip_denoised:
+            x0 = x0.clamp(-1, 1)
+        result["pred_xstart"] = x0
+        result["mean"] = self.q_posterior_mean(x0, x, t)
+        return result
+
+    def condition_score(
+        self, cond_fn: CondFn, out: dict[str, torch.Tensor], x: torch.Tensor, t: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], bool]:
+        """Shift the score by the conditioning gradient (Dhariwal & Nichol 2021, alg. 2).
+
+        ``eps' = eps - sqrt(1 - abar_t) * cond_fn(x, t)``; x0 and the mean are re-derived
+        from ``eps'``. If the gradient is not finite the step's guidance is skipped (a
+        warning is issued) and ``(out, True)`` is returned, so a NaN never turns into a
+        silent black frame.
+        """
+        grad = cond_fn(x, t)
+        if not torch.isfinite(grad).all():
+            warnings.warn(
+                f"guidance gradient is not finite at timestep {self.original_timestep(int(t[0]))}; "
+                "skipping guidance for this step (lower clip_guidance_scale or enable clamp_grad)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return out, True
+        abar = self._coef("alphas_cumprod", t, x.ndim)
+        eps = self.predict_eps_from_xstart(x, t, out["pred_xstart"])
+        eps = eps - torch.sqrt(1 - abar) * grad.to(eps.dtype)
+        new = dict(out)
+        new["eps"] = eps
+        new["pred_xstart"] = self.predict_xstart_from_eps(x, t, eps)
+        new["mean"] = self.q_posterior_mean(new["pred_xstart"], x, t)
+        return new, False
+
+    def _guided(
+        self, model: ModelFn, x: torch.Tensor, t: torch.Tensor, cond_fn: CondFn | None, clip_denoised: bool
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor], bool]:
+        with torch.no_grad():
+            orig = self.p_mean_variance(model, x, t, clip_denoised)
+        skipped = False
+        out = orig
+        if cond_fn is not None:
+            out, skipped = self.condition_score(cond_fn, orig, x, t)
+        eps = self.predict_eps_from_xstart(x, t, out["pred_xstart"])
+        return eps, out, orig, skipped
+
+    # -- samplers ---------------------------------------------------------------------
+    def ddim_step(
+        self,
+        model: ModelFn,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        cond_fn: CondFn | None = None,
+        eta: float = 0.0,
+        clip_denoised: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """One DDIM step ``x_t -> x_{t-1}`` (Song et al. 2020, eq. 12), ``sigma`` from eq. 16.
+
+        Returns ``(sample, pred_xstart before guidance, guidance_skipped)``.
+        """
+        eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
+        abar = self._coef("alphas_cumprod", t, x.ndim)
+        abar_prev = self._coef("alphas_cumprod_prev", t, x.ndim)
+        sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar)) * torch.sqrt(1 - abar / abar_prev)
+        mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev - sigma**2) * eps
+        nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
+        if eta:
+            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            mean = mean + nonzero * sigma * noise
+        return mean, orig["pred_xstart"], skipped
+
+    def plms_step(
+        self,
+        model: ModelFn,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        old_eps: list[torch.Tensor],
+        cond_fn: CondFn | None = None,
+        order: int = 2,
+        clip_denoised: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """One PLMS step (Liu et al. 2022, section 3), updating ``old_eps`` in place.
+
+        With no history yet (and ``order > 1``) it takes a pseudo improved-Euler step:
+        eps at ``x_t`` and at the DDIM prediction for ``t-1`` are averaged. Otherwise eps
+        is extrapolated with Adams-Bashforth of ``min(order, history)``:
+        ``(3 e_t - e_{t-1})/2`` for order 2, up to order 4. The combined eps moves
+        ``x_t`` along the DDIM (eta=0) path. Returns ``(sample, pred_xstart before
+        guidance, guidance_skipped)``.
+        """
+        if order not in (1, 2, 3, 4):
+            raise SettingsError(f"PLMS order must be 1..4, got {order}")
+        abar_prev = self._coef("alphas_cumprod_prev", t, x.ndim)
+        eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
+        if order > 1 and not old_eps:
+            old_eps.append(eps)
+            mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps
+            eps2, _, _, skipped2 = self._guided(model, mean, (t - 1).clamp(min=0), cond_fn, clip_denoised)
+            skipped = skipped or skipped2
+            eps_prime = (eps + eps2) / 2
+        else:
+            old_eps.append(eps)
+            n = min(order, len(old_eps))
+            e = old_eps
+            if n == 1:
+                eps_prime = e[-1]
+            elif n == 2:
+                eps_prime = (3 * e[-1] - e[-2]) / 2
+            elif n == 3:
+                eps_prime = (23 * e[-1] - 16 * e[-2] + 5 * e[-3]) / 12
+            else:
+                eps_prime = (55 * e[-1] - 59 * e[-2] + 37 * e[-3] - 9 * e[-4]) / 24
+        pred = self.predict_xstart_from_eps(x, t, eps_prime)
+        mean = pred * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps_prime
+        if len(old_eps) >= order:
+            old_eps.pop(0)
+        nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
+        sample = mean * nonzero + out["pred_xstart"] * (1 - nonzero)
+        return sample, orig["pred_xstart"], skipped
+
+    def sample_loop(
+        self,
+        model: ModelFn,
+        shape: Sequence[int],
+        method: str = "ddim",
+        noise: torch.Tensor | None = None,
+        init_image: torch.Tensor | None = None,
+        skip_steps: int = 0,
+        cond_fn: CondFn | None = None,
+        eta: float = 0.0,
+        order: int = 2,
+        clip_denoised: bool = False,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Iterator[StepOutput]:
+        """Sample from pure noise (or a noised init image), yielding every step.
+
+        Args:
+            model: ``model(x, t_model)``, see :data:`ModelFn`.
+            shape: (N, C, H, W).
+            method: ``"ddim"`` or ``"plms"``.
+            noise: the starting noise (default: drawn from ``generator``).
+            init_image: an image in [-1, 1] to start from: it is noised to the first
+                step taken, ``q(x_t | init)`` with the same ``noise`` (SDEdit-style).
+                With ``skip_steps`` and no init image, the start is noise at that level.
+            skip_steps: how many of the highest respaced steps to leave out.
+            cond_fn: conditioning gradient, see :data:`CondFn`.
+            eta: DDIM stochasticity (0: deterministic).
+            order: PLMS order.
+            generator: RNG for the noise (determinism for a given seed).
+        """
+        if method not in ("ddim", "plms"):
+            raise SettingsError(f"unknown sampling method {method!r}; use 'ddim' or 'plms'")
+        if not 0 <= skip_steps < self.num_timesteps:
+            raise SettingsError(
+                f"skip_steps={skip_steps} must be in [0, {self.num_timesteps}) for {self.num_timesteps} steps"
+            )
+        dev = torch.device(device) if device is not None else (noise.device if noise is not None else torch.device("cpu"))
+        if noise is None:
+            noise = torch.randn(tuple(shape), generator=generator, device=dev)
+        x = noise
+        if skip_steps and init_image is None:
+            init_image = torch.zeros_like(x)
+        indices = list(range(self.num_timesteps - skip_steps))[::-1]
+        if init_image is not None:
+            t0 = torch.full((shape[0],), indices[0], device=dev, dtype=torch.long)
+            x = self.q_sample(init_image.to(x), t0, noise)
+        old_eps: list[torch.Tensor] = []
+        for i in indices:
+            t = torch.full((shape[0],), i, device=dev, dtype=torch.long)
+            if method == "ddim":
+                x, x0, skipped = self.ddim_step(model, x, t, cond_fn, eta, clip_denoised, generator)
+            else:
+                x, x0, skipped = self.plms_step(model, x, t, old_eps, cond_fn, order, clip_denoised)
+            yield StepOutput(i, self.original_timestep(i), x, x0, skipped)
