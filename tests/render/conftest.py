@@ -1,0 +1,72 @@
+"""Shared fixtures for the renderer tests.
+
+Reference data (goldens computed with the published implementations) lives in
+``<repo root>/../shared/reference``; CI clones the repository with ``shared/`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = (REPO_ROOT / ".." / "shared" / "reference").resolve()
+
+# A tiny open_clip architecture (random weights, no download): registered at runtime.
+TINY_CLIP = "chroma-test-tiny"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The reference folder; tests that need it skip (with the reason) where it is absent."""
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference data not found at {REFERENCE} (clone the repo with shared/ beside it)")
+    return REFERENCE
+
+
+def load_reference(reference: Path, name: str):
+    import torch
+
+    return torch.load(reference / name, weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def layouts(reference: Path) -> dict:
+    return json.loads((reference / "checkpoint_layouts.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_name(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Register the tiny open_clip config once per session; returns its name."""
+    import open_clip
+
+    folder = tmp_path_factory.mktemp("open_clip_cfg")
+    path = folder / f"{TINY_CLIP}.json"
+    path.write_text(json.dumps(TINY_CLIP_CONFIG))
+    open_clip.add_model_config(path)
+    return TINY_CLIP
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tiny_clip_name: str):
+    import torch
+
+    from render.clip import load_clip
+
+    torch.manual_seed(0)
+    return load_clip(f"{tiny_clip_name}::random")
+
+
+@pytest.fixture()
+def model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty model cache (CHROMA_MODELS) private to the test."""
+    cache = tmp_path / "models"
+    monkeypatch.setenv("CHROMA_MODELS", str(cache))
+    return cache

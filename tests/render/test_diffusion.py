@@ -1,0 +1,113 @@
+"""Diffusion: betas, respacing and every sampling loop against the goldens, step by step."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from render.diffusion import GaussianDiffusion, cosine_beta_schedule, linear_beta_schedule, space_timesteps
+from render.errors import RenderError
+from tests.render.conftest import load_reference
+
+
+@pytest.fixture(scope="module")
+def golden(reference):
+    return load_reference(reference, "diffusion_golden.pt")
+
+
+def test_linear_betas(golden) -> None:
+    np.testing.assert_allclose(linear_beta_schedule(1000), golden["betas_linear_1000"].numpy(), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("spec", ["250", "ddim25", "ddim50", "ddim100", "10,10,5", "25"])
+def test_respacing(golden, spec: str) -> None:
+    assert space_timesteps(1000, spec) == golden[f"respaced_timesteps[{spec}]"].tolist()
+
+
+def test_cosine_schedule_follows_its_alpha_bar() -> None:
+    betas = cosine_beta_schedule(1000)
+    abar = np.cumprod(1 - betas)
+    f = lambda t: math.cos((t / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
+    # Improved DDPM eq. 17: abar_t = f(t) / f(0), evaluated at the end of step t
+    np.testing.assert_allclose(abar[:900], [f(t + 1) / f(0) for t in range(900)], rtol=1e-9)
+    assert betas.max() <= 0.999
+
+
+def test_bad_respacing_is_a_render_error() -> None:
+    with pytest.raises(RenderError, match="ddim"):
+        space_timesteps(1000, "ddimx")
+    with pytest.raises(RenderError):
+        space_timesteps(1000, "ddim999")  # no stride gives exactly 999 steps of 1000
+    with pytest.raises(RenderError, match="section"):
+        space_timesteps(10, "20")
+
+
+def _stand_in_model(x: torch.Tensor, t_model: torch.Tensor) -> torch.Tensor:
+    # the fixed function that produced the goldens (see the reference README)
+    s = (t_model / 1000.0).view(-1, 1, 1, 1)
+    eps = torch.tanh(0.8 * x + 0.3 * s) + 0.1 * torch.roll(x, shifts=1, dims=-1)
+    return torch.cat([eps, torch.sin(x + s)], dim=1)
+
+
+CASES = [f"{m}{n}_skip{k}" for m in ("ddim", "plms") for n in (25, 50) for k in (0, 10)]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sampling_loop_matches_golden_step_by_step(golden, case: str) -> None:
+    g = golden[case]
+    method, steps = case[:4], int(case[4:6])
+    skip = int(case.split("skip")[1])
+    diffusion = GaussianDiffusion.from_spec(f"ddim{steps}", rescale_timesteps=True)
+
+    def cond_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        s = diffusion.model_time(t).view(-1, 1, 1, 1) / 1000.0
+        return -0.05 * x + 0.01 * s
+
+    outs = list(
+        diffusion.sample_loop(
+            _stand_in_model, g["noise"].shape, method=method, noise=g["noise"], init_image=g["init_image"],
+            skip_steps=skip, cond_fn=cond_fn, eta=0.0, order=2,
+        )
+    )
+    assert len(outs) == g["samples"].shape[0] == steps - skip
+    for i, (ours, ref) in enumerate(zip(outs, g["samples"])):
+        torch.testing.assert_close(ours.sample, ref, rtol=1e-5, atol=1e-6, msg=f"step {i}")
+    assert [o.timestep for o in outs] == sorted(space_timesteps(1000, f"ddim{steps}"), reverse=True)[skip:]
+
+
+def test_non_finite_guidance_is_skipped_and_reported(golden) -> None:
+    g = golden["ddim25_skip0"]
+    d = GaussianDiffusion.from_spec("ddim25")
+    calls = []
+
+    def nan_at_second_step(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        calls.append(int(t[0]))
+        s = d.model_time(t).view(-1, 1, 1, 1) / 1000.0
+        grad = -0.05 * x + 0.01 * s
+        return torch.full_like(x, float("nan")) if len(calls) == 2 else grad
+
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        outs = list(d.sample_loop(_stand_in_model, g["noise"].shape, noise=g["noise"], cond_fn=nan_at_second_step))
+    assert [o.guidance_skipped for o in outs[:3]] == [False, True, False]
+    assert all(torch.isfinite(o.sample).all() for o in outs)
+    # the skipped step is the unguided update: it differs from the golden guided step ...
+    assert not torch.allclose(outs[1].sample, g["samples"][1])
+    # ... and equals a run without cond_fn from the same state
+    d2 = GaussianDiffusion.from_spec("ddim25")
+    unguided, _, _ = d2.ddim_step(_stand_in_model, outs[0].sample, torch.tensor([23]))
+    torch.testing.assert_close(outs[1].sample, unguided)
+
+
+def test_eta_noise_is_deterministic_for_a_seed() -> None:
+    d = GaussianDiffusion.from_spec("ddim10")
+    shape = (1, 3, 8, 8)
+
+    def run(seed: int) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(seed)
+        return list(d.sample_loop(_stand_in_model, shape, eta=0.8, generator=gen))[-1].sample
+
+    torch.testing.assert_close(run(1), run(1), rtol=0, atol=0)
+    assert not torch.equal(run(1), run(2))
