@@ -726,8 +726,9 @@ def _load_into(model: Any, sd: Mapping[str, Any], info: ModelInfo) -> None:
     try:
         model.load_state_dict(sd, strict=True)
     except RuntimeError as e:
-        msg = str(e).splitlines()
+        detail = " ".join(str(e).split())
+        detail = detail if len(detail) < 300 else detail[:300] + " ..."
         raise ModelError(
-            f"the weights of {info.name!r} do not fit its configured architecture ({msg[0]} ...); "
+            f"the weights of {info.name!r} do not fit its configured architecture ({detail}); "
             "for a custom model, re-import it with the right --config"
         ) from None

@@ -1,0 +1,145 @@
+"""CLIP models through open_clip, named ``name::pretrained``, and prompt embeddings.
+
+CLIP (Radford et al., *Learning Transferable Visual Models From Natural Language
+Supervision*, arXiv:2103.00020) embeds images and texts in one space; guidance pulls the
+image's embedding towards the prompts' (section 2.3). Models come from open_clip
+(Ilharco et al., https://github.com/mlfoundations/open_clip) by spec:
+
+- ``"ViT-B-32::openai"`` -- architecture ``ViT-B-32`` with the ``openai`` weights
+  (downloaded and cached by open_clip on first use);
+- ``"ViT-B-16"`` -- same as ``ViT-B-16::openai``;
+- ``"RN50::/path/to/weights.pt"`` -- weights from a local file (air-gapped studios);
+- ``"NAME::random"`` -- random weights (speed tests; meaningless images).
+
+Any architecture open_clip knows may be used, including ones registered at runtime with
+``open_clip.add_model_config``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from render.errors import ModelError, SettingsError
+
+__all__ = ["ClipModel", "parse_clip_spec", "load_clip"]
+
+_DEFAULT_PRETRAINED = "openai"
+
+
+def parse_clip_spec(spec: str) -> tuple[str, str | None]:
+    """Split ``"name::pretrained"``; no ``::`` means ``openai``; ``random`` means None."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise SettingsError(f"a CLIP model is named like 'ViT-B-32::openai', got {spec!r}")
+    name, sep, pretrained = spec.strip().partition("::")
+    name = name.strip()
+    pretrained = pretrained.strip() if sep else _DEFAULT_PRETRAINED
+    if not name or (sep and not pretrained):
+        raise SettingsError(f"bad CLIP model {spec!r}: write it as 'NAME::PRETRAINED', e.g. 'ViT-B-32::openai'")
+    return name, (None if pretrained.lower() in ("random", "none") else pretrained)
+
+
+@dataclass
+class ClipModel:
+    """An open_clip model ready for guidance.
+
+    Attributes:
+        spec: the ``name::pretrained`` it was loaded from.
+        model: the open_clip module (eval mode, frozen).
+        tokenizer: open_clip tokenizer for the model.
+        input_size: the square input resolution of the image tower (pixels).
+        mean, std: the image normalisation, (1, 3, 1, 1) tensors.
+    """
+
+    spec: str
+    model: Any
+    tokenizer: Any
+    input_size: int
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's weights."""
+        return next(self.model.parameters()).device
+
+    def to(self, device: torch.device | str) -> "ClipModel":
+        """Move the model (and normalisation constants) to ``device``."""
+        self.model.to(device)
+        self.mean = self.mean.to(device)
+        self.std = self.std.to(device)
+        return self
+
+    def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
+        """Embed texts, (len(texts), D) float32 (not normalised)."""
+        tokens = self.tokenizer(list(texts)).to(self.device)
+        with torch.no_grad():
+            return self.model.encode_text(tokens).float()
+
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        """Embed images in [0, 1], (N, 3, S, S) at ``input_size``; differentiable; float32."""
+        x = (images - self.mean.to(images.dtype)) / self.std.to(images.dtype)
+        return self.model.encode_image(x).float()
+
+    def embed_image_prompt(self, image: torch.Tensor, cuts: int = 16, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Embeddings of an image prompt (N=1, 3, H, W in [0, 1]): the whole image plus
+        ``cuts`` random square crops, as (1 + cuts, D) -- each a target for guidance."""
+        _, _, h, w = image.shape
+        side = min(h, w)
+        crops = [F.interpolate(image, size=(self.input_size, self.input_size), mode="bilinear", antialias=True, align_corners=False)]
+        for _ in range(cuts):
+            size = int(torch.randint(max(side // 4, 1), side + 1, (), generator=generator))
+            oy = int(torch.randint(0, h - size + 1, (), generator=generator))
+            ox = int(torch.randint(0, w - size + 1, (), generator=generator))
+            crop = image[:, :, oy : oy + size, ox : ox + size]
+            crops.append(F.interpolate(crop, size=(self.input_size, self.input_size), mode="bilinear", antialias=True, align_corners=False))
+        with torch.no_grad():
+            return self.encode_image(torch.cat(crops).to(self.device))
+
+
+def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | None = None) -> ClipModel:
+    """Load a CLIP model by ``name::pretrained`` through open_clip.
+
+    Args:
+        spec: see the module docstring.
+        device: where to put it.
+        cache_dir: open_clip's download cache (default: its own).
+
+    Raises:
+        ModelError: unknown architecture (with close matches), or weights that cannot
+            be downloaded or read (the message says how to provide them locally).
+    """
+    import open_clip
+
+    name, pretrained = parse_clip_spec(spec)
+    known = open_clip.list_models()
+    if name not in known:
+        import difflib
+
+        hint = difflib.get_close_matches(name, known, n=5, cutoff=0.4)
+        raise ModelError(
+            f"unknown CLIP architecture {name!r}"
+            + (f"; did you mean: {', '.join(hint)}?" if hint else "")
+            + " (e.g. ViT-B-32::openai, ViT-B-16::openai, RN50::openai)"
+        )
+    try:
+        model = open_clip.create_model(name, pretrained=pretrained, device=device, cache_dir=cache_dir)
+    except Exception as e:  # download, missing file, bad tag: all user-fixable
+        where = pretrained if pretrained and os.path.sep in pretrained else f"the {pretrained!r} weights"
+        raise ModelError(
+            f"cannot load CLIP model {spec!r}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. "
+            f"open_clip downloads {where} on first use; without network, download the weights elsewhere and "
+            f"name the file: '{name}::/path/to/weights.pt'"
+        ) from None
+    model.eval().requires_grad_(False)
+    cfg = open_clip.get_model_preprocess_cfg(model)
+    size = cfg.get("size", 224)
+    size = int(size[0] if isinstance(size, (tuple, list)) else size)
+    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN), dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD), dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    tokenizer = open_clip.get_tokenizer(name)
+    return ClipModel(spec, model, tokenizer, size, mean, std)

@@ -1,0 +1,144 @@
+"""End to end on CPU: tiny UNet + tiny random open_clip model, guided by a text prompt."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import render
+from render.errors import ModelNotFoundError, PromptError, RenderError, ScheduleError
+from render.guidance import spherical_dist_loss
+from render.renderer import Renderer, RenderSettings
+from render.secondary import SecondaryDiffusionImageNet2
+from render.unet import UNetConfig, UNetModel
+
+TINY_UNET = UNetConfig(image_size=64, model_channels=32, num_res_blocks=1, attention_resolutions=(4,),
+                       channel_mult=(1, 1, 2), num_heads=2, num_head_channels=-1)
+
+
+@pytest.fixture(scope="module")
+def tiny_unet() -> UNetModel:
+    torch.manual_seed(0)
+    return UNetModel(TINY_UNET).eval()
+
+
+def _settings(**kw) -> RenderSettings:
+    base = dict(
+        width_height=(64, 64), steps=8, skip_steps=0, use_secondary_model=False, clip_models=("tiny",),
+        clip_guidance_scale=1000.0, cutn_batches=1, cut_overview="[1]*1000", cut_innercut="[0]*1000",
+        skip_augs=True, clamp_grad=False, range_scale=0.0, eta=0.0, init_scale=0.0,
+    )
+    base.update(kw)
+    return RenderSettings(**base)
+
+
+def _final_clip_loss(clip, image: torch.Tensor, text: str) -> float:
+    with torch.no_grad():
+        emb = clip.encode_image(F.interpolate(image.add(1).div(2), size=clip.input_size, mode="bilinear", antialias=True))
+        return spherical_dist_loss(emb, clip.encode_text([text])).mean().item()
+
+
+def test_guided_render_end_to_end(tiny_unet, tiny_clip) -> None:
+    t0 = time.perf_counter()
+    renderer = Renderer(_settings(), unet=tiny_unet, clip_models=[tiny_clip])
+    steps = list(renderer.sample(["a red barn:1"], seed=3))
+    assert time.perf_counter() - t0 < 30
+    previews, final = steps[:-1], steps[-1]
+    assert len(previews) == 8 and final.final and not any(s.final for s in previews)
+    assert [s.step for s in previews] == list(range(1, 9)) and final.total == 8
+    img = final.image
+    assert img.shape == (1, 3, 64, 64) and torch.isfinite(img).all()
+    assert img.min() >= -1 and img.max() <= 1
+    losses = [s.clip_loss for s in previews]
+    assert all(loss is not None for loss in losses)
+    assert losses[-1] < losses[0] - 0.02, losses  # guidance works: the CLIP loss falls
+    # and the frame is closer to the prompt than the unguided frame from the same seed
+    unguided = Renderer(_settings(clip_guidance_scale=0.0), unet=tiny_unet, clip_models=[tiny_clip]).render("a red barn", seed=3)
+    assert _final_clip_loss(tiny_clip, img, "a red barn") < _final_clip_loss(tiny_clip, unguided, "a red barn")
+
+
+def test_secondary_model_plms_batch_and_rounding(tiny_unet, tiny_clip) -> None:
+    torch.manual_seed(0)
+    secondary = SecondaryDiffusionImageNet2(8)
+    with pytest.warns(UserWarning, match="not a multiple of 64; rendering at 64x128"):
+        settings = _settings(width_height=(70, 120), batch_size=2, use_secondary_model=True,
+                             diffusion_sampling_mode="plms", skip_augs=False, cut_innercut="[2]*1000",
+                             clamp_grad=True, range_scale=150.0, steps=5)
+    renderer = Renderer(settings, unet=tiny_unet, secondary=secondary, clip_models=[tiny_clip])
+    frame = renderer.render(["a red barn:2", "fog:-1"], seed=0)
+    assert frame.shape == (2, 3, 128, 64) and torch.isfinite(frame).all()
+
+
+def test_deterministic_for_a_seed(tiny_unet, tiny_clip) -> None:
+    settings = _settings(steps=4, eta=0.8, skip_augs=False, cut_innercut="[2]*1000")
+    a = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip]).render("a red barn", seed=11)
+    b = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip]).render("a red barn", seed=11)
+    c = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip]).render("a red barn", seed=12)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_init_image_is_the_starting_point(tiny_unet, tiny_clip) -> None:
+    init = torch.linspace(-0.8, 0.8, 64).view(1, 1, 64).expand(3, 64, 64)
+    # only the last (least noisy) step is taken: the frame stays near the init image
+    settings = _settings(steps=10, skip_steps=9, clip_guidance_scale=0.0)
+    frame = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip]).render("x", seed=0, init=init)
+    assert (frame[0] - init).abs().mean().item() < 0.05
+    far = Renderer(settings.replace(skip_steps=0), unet=tiny_unet, clip_models=[tiny_clip]).render("x", seed=0, init=init)
+    assert (far[0] - init).abs().mean().item() > 0.1
+
+
+def test_renders_by_registry_name(tiny_unet, tiny_clip_name, model_cache, tmp_path) -> None:
+    from render import models
+
+    path = tmp_path / "tiny.pt"
+    torch.save(tiny_unet.state_dict(), path)
+    cfg = {"image_size": 64, "num_channels": 32, "num_res_blocks": 1, "num_heads": 2, "num_head_channels": -1,
+           "attention_resolutions": "16", "channel_mult": "1,1,2", "resblock_updown": True,
+           "use_scale_shift_norm": True, "learn_sigma": True}
+    models.import_(path, name="tiny-unet", config=cfg)
+    settings = _settings(diffusion_model="tiny-unet", clip_models=(f"{tiny_clip_name}::random",), steps=3)
+    frame = Renderer(settings).render("a red barn", seed=0)
+    assert frame.shape == (1, 3, 64, 64) and torch.isfinite(frame).all()
+
+
+def test_missing_checkpoint_fails_fast_with_the_fix(model_cache) -> None:
+    t0 = time.perf_counter()
+    with pytest.raises(ModelNotFoundError) as err:
+        render.Renderer(render.RenderSettings())
+    assert time.perf_counter() - t0 < 5  # before any model is built
+    msg = str(err.value)
+    assert "512x512_diffusion_uncond_finetune_008100.pt" in msg and str(model_cache) in msg
+    assert "chroma models fetch 512x512_diffusion_uncond_finetune_008100" in msg
+    assert isinstance(err.value, render.RenderError)
+
+
+def test_defaults_are_disco_diffusions() -> None:
+    s = RenderSettings()
+    assert s.width_height == (1280, 768) and s.steps == 250 and s.skip_steps == 10
+    assert s.clip_guidance_scale == 5000 and s.tv_scale == 0 and s.range_scale == 150 and s.sat_scale == 0
+    assert s.cutn_batches == 4 and s.cut_overview == "[12]*400+[4]*600" and s.cut_innercut == "[4]*400+[12]*600"
+    assert s.cut_icgray_p == "[0.2]*400+[0]*600" and s.clamp_grad and s.clamp_max == 0.05 and s.eta == 0.8
+    assert s.use_secondary_model and s.diffusion_model == "512x512_diffusion_uncond_finetune_008100"
+    assert s.clip_models == ("ViT-B-32::openai", "ViT-B-16::openai", "RN50::openai")
+
+
+def test_user_errors_are_render_errors(tiny_unet, tiny_clip) -> None:
+    with pytest.raises(ScheduleError, match="cut_overview"):
+        _settings(cut_overview="__import__('os')")
+    for bad in (dict(steps=0), dict(skip_steps=8), dict(diffusion_sampling_mode="euler"), dict(width_height="big")):
+        with pytest.raises(RenderError):
+            _settings(**bad)
+    renderer = Renderer(_settings(), unet=tiny_unet, clip_models=[tiny_clip])
+    with pytest.raises(PromptError, match="sum to zero"):
+        next(renderer.sample(["a:1", "b:-1"], seed=0))
+
+
+def test_exact_multiples_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert RenderSettings(width_height=(1280, 768)).width_height == (1280, 768)
