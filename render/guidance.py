@@ -125,14 +125,12 @@ def _augment(x: torch.Tensor, gen: torch.Generator | None, noise_gen: torch.Gene
     """
     n = x.shape[0]
     dev, dt = x.device, x.dtype
-
-    def rand(*shape: int) -> torch.Tensor:
-        return torch.rand(shape, generator=gen).to(dev, dt)
-
+    # all per-cutout parameters in one draw and one host-to-device copy
+    u = torch.rand((8, n), generator=gen).to(dev, dt)
     # horizontal flip (p = 0.5), rotation +-10 degrees, translation +-5 %: one affine warp
-    flip = torch.where(rand(n) < 0.5, -1.0, 1.0).to(dev, dt)
-    ang = (rand(n) * 2 - 1) * math.radians(10)
-    tx, ty = (rand(n) * 2 - 1) * 0.1, (rand(n) * 2 - 1) * 0.1
+    flip = torch.where(u[0] < 0.5, -1.0, 1.0).to(dt)
+    ang = (u[1] * 2 - 1) * math.radians(10)
+    tx, ty = (u[2] * 2 - 1) * 0.1, (u[3] * 2 - 1) * 0.1
     cos, sin = torch.cos(ang), torch.sin(ang)
     theta = torch.stack(
         [torch.stack([cos * flip, -sin, tx], -1), torch.stack([sin * flip, cos, ty], -1)], dim=1
@@ -140,12 +138,10 @@ def _augment(x: torch.Tensor, gen: torch.Generator | None, noise_gen: torch.Gene
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     # random grey (p = 0.1)
-    g = (rand(n) < 0.1).to(dt).view(n, 1, 1, 1)
+    g = (u[4] < 0.1).to(dt).view(n, 1, 1, 1)
     x = x * (1 - g) + _grey(x) * g
     # colour jitter: brightness, contrast, saturation +-10 %
-    b = 1 + (rand(n) * 2 - 1).view(n, 1, 1, 1) * 0.1
-    c = 1 + (rand(n) * 2 - 1).view(n, 1, 1, 1) * 0.1
-    s = 1 + (rand(n) * 2 - 1).view(n, 1, 1, 1) * 0.1
+    b, c, s = (1 + (u[i] * 2 - 1).view(n, 1, 1, 1) * 0.1 for i in (5, 6, 7))
     x = x * b
     m = _grey(x).mean(dim=(1, 2, 3), keepdim=True)
     x = (x - m) * c + m
@@ -312,7 +308,7 @@ class Guide:
             fac = d._coef("sqrt_one_minus_alphas_cumprod", t, x.ndim)
             x_in = pred * fac + x * (1 - fac)
             x_in_grad = torch.zeros_like(x_in)
-            clip_total = 0.0
+            clip_total = x.new_zeros(())
             overview = cfg.cut_overview.int_at(timestep)
             inner = cfg.cut_innercut.int_at(timestep)
             if cfg.clip_guidance_scale and (overview + inner) > 0:
@@ -334,7 +330,7 @@ class Guide:
                         dists = spherical_dist_loss(emb[:, None], target.embeds[None])
                         dists = dists.view(overview + inner, n, -1)
                         losses = (dists * target.weights).sum(2).mean(0)
-                        clip_total += float(losses.detach().sum()) / max(cfg.cutn_batches, 1)
+                        clip_total = clip_total + losses.detach().sum() / max(cfg.cutn_batches, 1)
                         (g,) = torch.autograd.grad(losses.sum() * cfg.clip_guidance_scale, x_in)
                         x_in_grad = x_in_grad + g / max(cfg.cutn_batches, 1)
             loss = x_in.new_zeros(())
@@ -368,5 +364,5 @@ class Guide:
             magnitude = grad.square().mean().sqrt()
             if float(magnitude) > 0:
                 grad = grad * magnitude.clamp(max=cfg.clamp_max) / magnitude
-        self.history.append(GuideRecord(timestep, clip_total, float(loss.detach()), not finite))
+        self.history.append(GuideRecord(timestep, float(clip_total), float(loss.detach()), not finite))
         return grad

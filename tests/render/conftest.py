@@ -46,10 +46,19 @@ def reference() -> Path:
     return REFERENCE
 
 
-def load_reference(reference: Path, name: str):
+@pytest.fixture(scope="session")
+def load_reference(reference: Path):
+    """``load_reference(name)``: a reference ``.pt`` file, loaded with ``weights_only=True``."""
     import torch
 
-    return torch.load(reference / name, weights_only=True)
+    cache: dict = {}
+
+    def load(name: str):
+        if name not in cache:
+            cache[name] = torch.load(reference / name, weights_only=True)
+        return cache[name]
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,11 @@ import torch
 
 from render.diffusion import GaussianDiffusion, cosine_beta_schedule, linear_beta_schedule, space_timesteps
 from render.errors import RenderError
-from tests.render.conftest import load_reference
 
 
 @pytest.fixture(scope="module")
-def golden(reference):
-    return load_reference(reference, "diffusion_golden.pt")
+def golden(load_reference):
+    return load_reference("diffusion_golden.pt")
 
 
 def test_linear_betas(golden) -> None:

@@ -142,3 +142,14 @@ def test_exact_multiples_do_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert RenderSettings(width_height=(1280, 768)).width_height == (1280, 768)
+
+
+def test_mixed_precision_path_runs(tiny_unet, tiny_clip) -> None:
+    # bf16 autocast is what the GPU uses; CPU autocast exercises the same code path
+    secondary = SecondaryDiffusionImageNet2(8)
+    settings = _settings(precision="bf16", use_secondary_model=True, steps=3, range_scale=150.0, clamp_grad=True)
+    renderer = Renderer(settings, unet=tiny_unet, secondary=secondary, clip_models=[tiny_clip])
+    assert renderer.autocast_dtype is torch.bfloat16
+    steps = list(renderer.sample("a red barn", seed=0))
+    assert steps[-1].image.dtype == torch.float32 and torch.isfinite(steps[-1].image).all()
+    assert all(s.clip_loss is not None and s.clip_loss > 0 for s in steps[:-1])

@@ -7,7 +7,6 @@ import math
 import torch
 
 from render.secondary import SecondaryDiffusionImageNet2, alpha_sigma_to_t, t_to_alpha_sigma
-from tests.render.conftest import load_reference
 
 
 def test_layout_matches_published(layouts: dict) -> None:
@@ -19,8 +18,8 @@ def test_layout_matches_published(layouts: dict) -> None:
     assert sum(v.numel() for v in model.state_dict().values()) == entry["num_params"]
 
 
-def test_forward_matches_golden(reference) -> None:
-    g = load_reference(reference, "secondary_golden.pt")
+def test_forward_matches_golden(load_reference) -> None:
+    g = load_reference("secondary_golden.pt")
     model = SecondaryDiffusionImageNet2(g["config"]["base_channels"]).eval()
     model.load_state_dict(g["state_dict"], strict=True)
     with torch.no_grad():

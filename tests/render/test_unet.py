@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from render.unet import UNetConfig, UNetModel, timestep_embedding
-from tests.render.conftest import load_reference
 
 UNET_FAMILIES = [
     "512x512_diffusion_uncond_finetune_008100",
@@ -48,8 +47,8 @@ def test_registry_configs_build_the_published_layouts(layouts: dict) -> None:
 
 
 @pytest.mark.parametrize("name", ["scale_shift_updown_headchannels", "plain_heads1"])
-def test_forward_matches_golden(reference, name: str) -> None:
-    golden = load_reference(reference, "unet_tiny_golden.pt")[name]
+def test_forward_matches_golden(load_reference, name: str) -> None:
+    golden = load_reference("unet_tiny_golden.pt")[name]
     model = UNetModel(UNetConfig.from_dict(golden["config"])).eval()
     model.load_state_dict(golden["state_dict"], strict=True)
     with torch.no_grad():
@@ -57,8 +56,8 @@ def test_forward_matches_golden(reference, name: str) -> None:
     torch.testing.assert_close(out, golden["out"], rtol=1e-5, atol=1e-5 * golden["out"].abs().max().item())
 
 
-def test_channels_last_and_checkpointing_do_not_change_the_function(reference) -> None:
-    golden = load_reference(reference, "unet_tiny_golden.pt")["scale_shift_updown_headchannels"]
+def test_channels_last_and_checkpointing_do_not_change_the_function(load_reference) -> None:
+    golden = load_reference("unet_tiny_golden.pt")["scale_shift_updown_headchannels"]
     model = UNetModel(UNetConfig.from_dict(golden["config"]), use_checkpoint=True)
     model.load_state_dict(golden["state_dict"])
     model = model.to(memory_format=torch.channels_last)
