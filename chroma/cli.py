@@ -1,0 +1,405 @@
+"""The ``chroma`` command: thin; parses arguments, calls the API, reports.
+
+Every subcommand registers itself in :data:`COMMANDS` through :func:`command`. A user
+mistake raises a :class:`chroma.ChromaError`; :func:`main` prints it on one line and
+exits with status 2 (no traceback). Per-frame failures in a sequence are reported at the
+end and give exit status 1 while the other frames still finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable
+
+from chroma import __version__
+from chroma.errors import ChromaError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+# name -> (help, add_arguments, run)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, help: str):
+    """Register ``run(args) -> exit code`` as subcommand ``name``; the decorated function's
+    ``arguments`` attribute (set with :func:`arguments`) adds its options."""
+
+    def deco(run):
+        COMMANDS[name] = (help, getattr(run, "_add_arguments", lambda p: None), run)
+        return run
+
+    return deco
+
+
+def arguments(add: Callable[[argparse.ArgumentParser], None]):
+    def deco(run):
+        run._add_arguments = add
+        return run
+
+    return deco
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse errors are user errors: exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="chroma",
+        description=(
+            "chroma: a colour-science-first toolkit for VFX. Scene-linear ACEScg EXR "
+            "sequences with honest metadata, OCIO colour management, stops and Kelvin."
+        ),
+        epilog=(
+            "Sequences are written like plate.####.exr, plate.%%04d.exr or plate.@.exr; frame "
+            "sets like 1001-1100, 1001-1100x2 or 1,5,7-9. The OCIO config is --config, else "
+            "$OCIO, else chroma's bundled ACES 2.0 studio config. Run 'chroma COMMAND --help' "
+            "for each command."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chroma {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add, _run) in COMMANDS.items():
+        p = sub.add_parser(
+            name, help=help_text, description=(_run.__doc__ or help_text).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.error = _Parser.error.__get__(p)  # type: ignore[method-assign]
+        add(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    run = COMMANDS[args.command][2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning  # type: ignore[assignment]
+        try:
+            return int(run(args) or 0)
+        except ChromaError as exc:
+            print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print(f"chroma {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # errors raised by optional components (render) carry a user message
+            if type(exc).__name__ == "RenderError":
+                print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            raise
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"chroma: warning: {message}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------ shared options
+
+
+def add_config_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="OCIO", help="OCIO config file (default: $OCIO, else chroma's bundled config)")
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("--dtype", choices=("half", "float"), default="half", help="EXR data type (default: half)")
+    g.add_argument("--compression", default="zip", metavar="C",
+                   help="EXR compression: zip (default), zips, piz, pxr24, b44, b44a, dwaa, dwab, rle, none")
+    g.add_argument("--dwa-level", type=float, metavar="L", help="DWA compression level (default 45)")
+    g.add_argument("--on-invalid", choices=("warn", "error", "clamp"), default="warn",
+                   help="NaN/Inf/half overflow in the output: warn and write (default), refuse the frame, or clamp")
+    g.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+
+
+def write_kwargs(args: argparse.Namespace) -> dict:
+    return dict(dtype=args.dtype, compression=args.compression, dwa_level=args.dwa_level,
+                on_invalid=args.on_invalid, overwrite=True, config=args.config)
+
+
+def plan_frames(inp: str, out: str, frames: str | None, overwrite: bool,
+                skip_existing: bool = False) -> list[tuple[int | None, str, str]]:
+    """Pair input and output paths frame by frame, refusing surprises before any work:
+    an output that would replace an input, or outputs that exist (unless ``overwrite``;
+    with ``skip_existing`` they are left out instead)."""
+    from chroma import sequence
+    from chroma.errors import ChromaIOError, SequenceError
+
+    in_pat = sequence.parse_pattern(inp)
+    out_pat = sequence.parse_pattern(out)
+    pairs = sequence.expand(inp, frames)
+    if len(pairs) > 1 and not out_pat.is_sequence:
+        raise SequenceError(
+            f"{len(pairs)} input frames but the output {out!r} is a single file: "
+            "give a pattern like out.####.exr"
+        )
+    if out_pat.is_sequence and not in_pat.is_sequence and pairs[0][0] is None:
+        raise SequenceError(
+            f"the input {inp!r} has no frame number, so the output pattern {out!r} cannot be filled"
+        )
+    out_dir = Path(out_pat.path(pairs[0][0]) if out_pat.is_sequence else out).parent
+    if not out_dir.is_dir():
+        raise ChromaIOError(f"output folder {str(out_dir)!r} does not exist; create it first")
+    plan = []
+    existing = []
+    in_paths = {os.path.abspath(p) for _, p in pairs}
+    for frame, path in pairs:
+        target = out_pat.path(frame) if out_pat.is_sequence else out
+        if os.path.abspath(target) in in_paths:
+            raise ChromaIOError(f"the output {target!r} would replace an input; write elsewhere")
+        if os.path.exists(target):
+            if skip_existing:
+                continue
+            existing.append(target)
+        plan.append((frame, path, target))
+    if existing and not overwrite:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ChromaIOError(
+            f"{existing[0]!r}{more} exists; pass --overwrite to replace, or --skip-existing to finish a run"
+        )
+    return plan
+
+
+def report_failures(failures: list[tuple[str, str]], total: int, verb: str) -> int:
+    if not failures:
+        return EXIT_OK
+    print(f"chroma: {len(failures)} of {total} frames failed to {verb}:", file=sys.stderr)
+    for path, why in failures:
+        print(f"  {path}: {why}", file=sys.stderr)
+    return EXIT_PARTIAL
+
+
+# ----------------------------------------------------------------------------------- info
+
+
+def _info_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", metavar="PATH_OR_PATTERN",
+                   help="an image file, a frame (plate.1001.exr) or a pattern (plate.####.exr)")
+    p.add_argument("--frames", metavar="SET", help="only these frames of a sequence (e.g. 1001-1010)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--colorspaces", action="store_true", help="list the config's colour spaces, displays, views and looks")
+    add_config_option(p)
+
+
+@command("info", "describe images and sequences: format, channels, colour space, exposure stats")
+@arguments(_info_args)
+def cmd_info(args: argparse.Namespace) -> int:
+    """Describe an image or a sequence: format, size, channels, colour space,
+    chromaticities, frame range and missing frames, and for every image its exposure
+    statistics in stops (luminance relative to 0.18 mid-grey) and NaN/Inf counts.
+
+    examples:
+      chroma info plate.1001.exr
+      chroma info 'plate.####.exr' --frames 1001-1010 --json
+      chroma info --colorspaces
+    """
+    from chroma import io, ocio, sequence, stops
+    from chroma.errors import ChromaError as _E
+
+    if args.colorspaces:
+        cfg = ocio.get_config(args.config)
+        data = {
+            "config": ocio.config_path(args.config),
+            "colorspaces": ocio.list_colorspaces(args.config),
+            "roles": dict(cfg.getRoles()),
+            "displays": {d: ocio.list_views(d, args.config) for d in ocio.list_displays(args.config)},
+            "looks": ocio.list_looks(args.config),
+        }
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            print(f"config: {data['config']}")
+            print("colour spaces:\n  " + "\n  ".join(data["colorspaces"]))
+            print("roles:\n  " + "\n  ".join(f"{k}: {v}" for k, v in data["roles"].items()))
+            print("displays / views:")
+            for d, views in data["displays"].items():
+                print(f"  {d}: {', '.join(views)}")
+            print("looks: " + ", ".join(data["looks"]))
+        return EXIT_OK
+    if not args.path:
+        raise _E("give an image, a frame or a pattern to describe (or --colorspaces)")
+
+    pat = sequence.parse_pattern(args.path)
+    seq_info = None
+    if pat.is_sequence:
+        seq = sequence.discover(pat)
+        if not seq.frames:
+            raise sequence.SequenceError(f"no files match {args.path!r}")
+        wanted = sequence.parse_frames(args.frames) if args.frames else seq.frames
+        have = set(seq.frames)
+        items = [(f, pat.path(f)) for f in wanted if f in have]
+        absent = [f for f in wanted if f not in have]
+        seq_info = {"pattern": pat.hashes(), "first": seq.first, "last": seq.last,
+                    "frames": len(seq.frames), "missing": sequence.format_frames(seq.missing),
+                    "requested_absent": sequence.format_frames(absent)}
+        if not items:
+            raise sequence.SequenceError(f"none of frames {args.frames} of {args.path!r} are on disk")
+    else:
+        if args.frames:
+            raise sequence.SequenceError("--frames needs a sequence pattern like plate.####.exr")
+        if not os.path.exists(args.path):
+            raise io.ChromaIOError(f"{args.path!r} does not exist")
+        found = sequence.pattern_from_frame_path(args.path)
+        items = [(found[1] if found else None, args.path)]
+        if found:
+            seq = sequence.discover(found[0])
+            if len(seq.frames) > 1:
+                seq_info = {"pattern": found[0].hashes(), "first": seq.first, "last": seq.last,
+                            "frames": len(seq.frames), "missing": sequence.format_frames(seq.missing)}
+
+    from chroma.progress import Progress
+
+    images = []
+    failures = []
+    header = None
+    with Progress(len(items), "reading") as bar:
+        for frame, path in items:
+            try:
+                img = io.read(path, config=args.config)
+            except _E as exc:
+                failures.append((path, str(exc)))
+                bar.update()
+                continue
+            if header is None:
+                header = {
+                    "path": path, "format": img.metadata.get("oiio:format"),
+                    "width": img.width, "height": img.height,
+                    "datatype": img.metadata.get("oiio:datatype"), "channels": img.channels,
+                    "colorspace": img.colorspace,
+                    "chromaticities": img.metadata.get("chromaticities"),
+                    "compression": img.metadata.get("compression"),
+                    "chroma_metadata": {k: v for k, v in img.metadata.items() if k.startswith("chroma/")},
+                }
+            st = stops.exposure_stats(img, args.config).as_dict()
+            images.append({"frame": frame, "path": path, **st})
+            bar.update()
+    result = {"image": header, "sequence": seq_info, "stats": images,
+              "errors": [{"path": p, "error": e} for p, e in failures]}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _print_info(result)
+    return report_failures(failures, len(items), "read") if not args.json else (EXIT_PARTIAL if failures else EXIT_OK)
+
+
+def _fmt_stops(v: float | None) -> str:
+    return "   n/a" if v is None else f"{v:+6.2f}"
+
+
+def _print_info(result: dict) -> None:
+    h = result["image"]
+    if h:
+        print(f"{h['path']}")
+        print(f"  format        {h['format']}  {h['width']}x{h['height']}  {h['datatype']}"
+              + (f"  compression {h['compression']}" if h.get("compression") else ""))
+        print(f"  channels      {' '.join(h['channels'])}")
+        print(f"  colorspace    {h['colorspace']}")
+        if h.get("chromaticities"):
+            c = h["chromaticities"]
+            print("  chromaticities R({:.4f},{:.4f}) G({:.4f},{:.4f}) B({:.4f},{:.4f}) W({:.5f},{:.5f})".format(*c))
+        for k, v in h.get("chroma_metadata", {}).items():
+            print(f"  {k:<13} {v}")
+    s = result["sequence"]
+    if s:
+        print(f"sequence {s['pattern']}: {s['frames']} frames, {s['first']}-{s['last']}"
+              + (f", missing {s['missing']}" if s["missing"] else ", none missing"))
+        if s.get("requested_absent"):
+            print(f"  requested but absent: {s['requested_absent']}")
+    if result["stats"]:
+        print("exposure (stops from 0.18 mid-grey)    min  median     max   NaN   Inf  <=0 px")
+        for st in result["stats"]:
+            label = str(st["frame"]) if st["frame"] is not None else os.path.basename(st["path"])
+            print(f"  {label:<34} {_fmt_stops(st['min_stops'])}  {_fmt_stops(st['median_stops'])}  "
+                  f"{_fmt_stops(st['max_stops'])}  {st['nan_values']:4d}  {st['inf_values']:4d}  {st['nonpositive_pixels']:6d}")
+
+
+# -------------------------------------------------------------------------------- convert
+
+
+def _convert_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", help="image file or sequence pattern")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or pattern (e.g. out.####.exr)")
+    p.add_argument("--from", dest="src", metavar="CS", help="input colour space (default: the file's own, see docs)")
+    p.add_argument("--to", dest="dst", metavar="CS", help="output colour space (default: ACEScg)")
+    p.add_argument("--display", help="apply this OCIO display after conversion (for previews)")
+    p.add_argument("--view", help="view of --display (default: the display's default view)")
+    p.add_argument("--frames", metavar="SET", help="frames of a sequence to convert (default: all on disk)")
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (finish an interrupted run)")
+    add_output_options(p)
+    add_config_option(p)
+
+
+@command("convert", "convert images or sequences between OCIO colour spaces")
+@arguments(_convert_args)
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
+    format OIIO writes). Channels other than R, G, B (alpha, depth, layers) pass through.
+
+    examples:
+      chroma convert plate.####.exr -o aces/plate.####.exr --from ACEScg --to ACES2065-1
+      chroma convert bg.exr -o bg_preview.png --display 'sRGB - Display'
+    """
+    from chroma import io, ocio
+    from chroma.errors import ChromaError as _E
+    from chroma.progress import Progress
+
+    dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
+    src = args.src and ocio.resolve_colorspace(args.src, args.config)
+    plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
+    failures = []
+    with Progress(len(plan), "converting") as bar:
+        for _frame, path, target in plan:
+            try:
+                img = io.read(path, colorspace=src, config=args.config)
+                rgb = ocio.convert(img.rgb, img.colorspace, dst, args.config)
+                if args.display or args.view:
+                    out = img.with_rgb(rgb, dst)
+                    io.write_display(out, target, args.display, args.view, args.config, overwrite=True)
+                else:
+                    io.write(img.with_rgb(rgb, dst), target, **write_kwargs(args))
+            except _E as exc:
+                failures.append((path, str(exc)))
+            bar.update()
+    if plan:
+        print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
+    return report_failures(failures, len(plan), "convert")
+
+
+# ----------------------------------------------------------------------------------- demo
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("outdir", metavar="OUTDIR", help="folder to write the demo into (created if needed)")
+    p.add_argument("--overwrite", action="store_true", help="replace files of an earlier demo in OUTDIR")
+
+
+@command("demo", "write chroma's offline demo: a scene-linear EXR sequence and previews")
+@arguments(_demo_args)
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Write chroma's embedded, offline demo into OUTDIR: a procedural scene-linear
+    ACEScg EXR sequence with honest metadata and preview PNGs through the sRGB display
+    view, plus one part per feature (see docs/demo.md). Needs no network and no GPU.
+
+    example:
+      chroma demo demo_out
+    """
+    from chroma import demo
+
+    written = demo.run(Path(args.outdir), overwrite=args.overwrite, report=print)
+    print(f"demo: wrote {len(written)} files to {args.outdir}")
+    return EXIT_OK
+
+
+__all__ = ["main", "build_parser", "command", "arguments", "COMMANDS"]
