@@ -28,6 +28,9 @@ _LAZY = {
     "ocio": "chroma.ocio",
     "sequence": "chroma.sequence",
     "stops": "chroma.stops",
+    "whitebalance": "chroma.whitebalance",
+    "grade": "chroma.grade",
+    "Grade": "chroma.grade",
 }
 
 __all__ = ["ChromaError", "__version__", *_LAZY]
