@@ -28,6 +28,7 @@ _LAZY = {
     "ocio": "chroma.ocio",
     "sequence": "chroma.sequence",
     "stops": "chroma.stops",
+    "ambient": "chroma.ambient",
 }
 
 __all__ = ["ChromaError", "__version__", *_LAZY]

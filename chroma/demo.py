@@ -99,3 +99,24 @@ def _scene(sub: Path, overwrite: bool) -> list[Path]:
     preview = guard(sub / "scene_preview.png", overwrite)
     written.append(io.write_display(io.read(sub / f"scene.{mid:04d}.exr"), preview))
     return written
+
+
+# ----------------------------------------------------------------------- the ambient part
+
+
+@part("ambient")
+def _ambient(sub: Path, overwrite: bool) -> list[Path]:
+    """A procedural sky HDRI, its SH coefficients (JSON) and grey/chrome reference balls."""
+    from chroma import ambient, io
+
+    sky = ambient.sky_hdri(512, 256)
+    sh = ambient.project(sky)
+    # the sun is in the HDRI itself, so no extra lights; the chrome ball reflects the sky
+    balls = ambient.reference_balls(sh, size=160, environment=sky)
+    written = [io.write(sky, guard(sub / "sky.exr", overwrite)),
+               io.write(balls, guard(sub / "balls.exr", overwrite))]
+    target = guard(sub / "sky_sh.json", overwrite)
+    sh.to_json(target)
+    written.append(target)
+    written.append(io.write_display(balls, guard(sub / "balls_preview.png", overwrite)))
+    return written
