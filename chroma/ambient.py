@@ -450,69 +450,39 @@ def sh_rotation(rotation: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- colour
 
 
-@functools.lru_cache(maxsize=16)
-def _rgb_to_xyz(colorspace: str, config_key: str | None) -> np.ndarray:
+def _rgb_to_xyz(colorspace: str, config=None) -> np.ndarray:
+    """RGB -> XYZ normalised primary matrix (SMPTE RP 177) of a scene-linear space with
+    known primaries (``ocio.chromaticities``); others via ``whitebalance.rgb_to_xyz_matrix``."""
     from chroma import ocio
-    from chroma._colour import colour
 
-    chroma = ocio.chromaticities(colorspace, config_key)
-    if chroma is None:
-        raise ChromaValueError(
-            f"chroma does not know the primaries of {colorspace!r}; convert the SH to ACEScg "
-            "first (SH.to_colorspace('ACEScg'))"
-        )
-    p = np.asarray(chroma[:6]).reshape(3, 2)
-    w = np.asarray(chroma[6:])
-    m = np.asarray(colour().normalised_primary_matrix(p, w), dtype=np.float64)
-    m.setflags(write=False)
-    return m
+    chroma = ocio.chromaticities(colorspace, config)
+    if chroma is not None:
+        return ocio.normalised_primary_matrix(chroma)
+    from chroma import whitebalance
+
+    return whitebalance.rgb_to_xyz_matrix(colorspace, config)
 
 
 def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """CIE 1931 xy of a linear RGB triple (absolute colorimetry: the colour space's
-    normalised primary matrix, SMPTE RP 177, no chromatic adaptation)."""
-    xyz = _rgb_to_xyz(colorspace, None if config is None else os.fspath(config)) @ np.asarray(rgb, np.float64)
+    """CIE 1931 xy of a linear RGB triple: absolute colorimetry through the colour space's
+    normalised primary matrix (SMPTE RP 177), no chromatic adaptation."""
+    xyz = _rgb_to_xyz(colorspace, config) @ np.asarray(rgb, np.float64)
     s = xyz.sum()
-    if not np.isfinite(s) or s <= 0:
+    if not np.isfinite(s) or s <= 0 or xyz[1] <= 0:
         raise ChromaValueError(f"the colour {np.round(rgb, 6).tolist()} has no chromaticity (it is black or negative)")
     return xyz[:2] / s
 
 
-def xy_to_kelvin(xy: np.ndarray) -> tuple[float, float]:
-    """CCT (K) and Duv of a chromaticity: ``chroma.whitebalance.xy_to_kelvin`` (issue 3)
-    when present, else colour-science's Ohno 2013 method (CIE 1960 UCS)."""
-    try:
-        from chroma.whitebalance import xy_to_kelvin as _wb  # type: ignore[attr-defined]
-    except ImportError:  # fallback until chroma.whitebalance is merged
-        from chroma._colour import colour
-
-        c = colour()
-        T, duv = c.temperature.uv_to_CCT(c.xy_to_UCS_uv(np.asarray(xy, np.float64)), method="Ohno 2013")
-        return float(T), float(duv)
-    k, d = _wb(np.asarray(xy, np.float64))
-    return float(k), float(d)
-
-
-def kelvin_to_xy(kelvin: float, duv: float = 0.0) -> np.ndarray:
-    """Chromaticity of a CCT and Duv: ``chroma.whitebalance.kelvin_to_xy`` (issue 3) when
-    present, else colour-science's Ohno 2013 (Planckian locus offset by Duv)."""
-    try:
-        from chroma.whitebalance import kelvin_to_xy as _wb  # type: ignore[attr-defined]
-    except ImportError:  # fallback until chroma.whitebalance is merged
-        from chroma._colour import colour
-
-        c = colour()
-        uv = c.temperature.CCT_to_uv(np.array([kelvin, duv], np.float64), method="Ohno 2013")
-        return np.asarray(c.UCS_uv_to_xy(uv), np.float64)
-    return np.asarray(_wb(kelvin, duv), np.float64)
-
-
-def kelvin_rgb(kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0) -> np.ndarray:
-    """Linear RGB (3,) of a light at ``kelvin``/``duv`` with relative luminance Y =
+def kelvin_rgb(kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0,
+               config=None) -> np.ndarray:
+    """Linear RGB (3,) of a white at ``kelvin``/``duv`` (``whitebalance.kelvin_to_xy``, auto
+    locus: Planckian below 4000 K, CIE daylight above) with relative luminance Y =
     ``luminance``, absolute colorimetry in ``colorspace``."""
-    x, y = kelvin_to_xy(kelvin, duv)
+    from chroma import whitebalance
+
+    x, y = whitebalance.kelvin_to_xy(kelvin, duv)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
-    return np.linalg.solve(_rgb_to_xyz(colorspace, None), xyz)
+    return np.linalg.solve(_rgb_to_xyz(colorspace, config), xyz)
 
 
 # -------------------------------------------------------------------------- the SH type
@@ -628,10 +598,15 @@ class SH:
         colour = (a2 * y) @ self.coefficients[1:n] / np.sum(a2 * y * y)
         return d, colour
 
-    def ambient_white(self) -> tuple[float, float]:
-        """CCT (K) and Duv of the ambient colour (the mean radiance over the sphere)."""
-        xy = rgb_to_xy(self.mean_radiance, self.colorspace)
-        return xy_to_kelvin(xy)
+    def ambient_white(self, locus: str = "planckian", config=None) -> tuple[float, float]:
+        """CCT (K) and Duv of the ambient colour (the mean radiance over the sphere).
+
+        ``locus="planckian"`` (default) is the standard CCT/Duv (Ohno 2013); ``"auto"`` is
+        chroma's white-balance convention (daylight locus from 4000 K), which the Grade's
+        ``WhiteBalance`` reads (``whitebalance.xy_to_kelvin``)."""
+        from chroma import whitebalance
+
+        return whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``chroma ambient --json``."""
@@ -823,8 +798,8 @@ def sky_hdri(
         if not isinstance(value, (int, np.integer)) or value < 4:
             raise ChromaValueError(f"sky {name} must be an integer >= 4 (got {value!r})")
     for name, value in (("kelvin", kelvin), ("sun_kelvin", sun_kelvin)):
-        if not 1000.0 <= float(value) <= 100000.0:
-            raise ChromaValueError(f"sky {name} must be within 1000-100000 K (got {value})")
+        if not 1000.0 <= float(value) <= 25000.0:
+            raise ChromaValueError(f"sky {name} must be within 1000-25000 K (got {value})")
     if sky_radiance < 0 or sun_irradiance < 0 or not 0 <= ground_albedo <= 1 or sun_size <= 0:
         raise ChromaValueError("sky radiance and sun irradiance must be >= 0, ground albedo in [0, 1], sun size > 0")
     d = latlong_directions(width, height)
@@ -855,60 +830,78 @@ def sky_hdri(
 # ------------------------------------------------------------------------------ matching
 
 
-def match_ambient(image: Image, sh: SH, albedo: float = 0.18, config=None):
-    """The grade that brings ``image``'s ambient to the HDRI's: a white balance from the
-    image's grey-world white to the SH's ambient white (CCT/Duv), then an exposure in stops
-    so the image's mean luminance equals that of an ``albedo`` (18 %) grey world under the
-    environment, ``albedo * mean radiance`` (a Lambertian card of albedo rho averaged over
-    all orientations reflects rho * L_mean). Returns a ``chroma.Grade`` (issue 3):
-    save it (``to_toml``), export it to Nuke, or apply it to a sequence.
+@dataclass(frozen=True)
+class AmbientMatch:
+    """What :func:`match_ambient` found: the white balance from the image's ambient white to
+    the HDRI's (Kelvin and tint on chroma's ``auto`` locus, as ``grade.WhiteBalance`` reads
+    them) and the exposure in stops applied after it."""
 
-    Grey world (Buchsbaum 1980): the image's mean colour is taken as its ambient.
+    from_kelvin: float
+    from_tint: float
+    to_kelvin: float
+    to_tint: float
+    stops: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.__dict__.items()}
+
+
+def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
+    """The white balance and exposure that bring ``image``'s ambient to the HDRI's.
+
+    * White: the image's grey-world white (``whitebalance.estimate_white``, Buchsbaum 1980)
+      is balanced to the SH's ambient white (the chromaticity of its mean radiance).
+    * Exposure: after that white balance, the image's grey-world mean luminance is matched
+      to ``albedo * Y(mean radiance)``: a Lambertian surface of albedo rho, averaged over
+      all orientations, reflects rho * L_mean (its irradiance averages pi L_mean), so an 18 %
+      grey world lit by the HDRI averages 0.18 L_mean.
     """
-    from chroma import grade as _grade
-    from chroma import ocio, stops
+    from chroma import ocio, stops, whitebalance
 
     if not isinstance(image, Image):
         raise ChromaValueError("match_ambient needs a chroma.Image (read it with chroma.read)")
-    if not 0 < albedo <= 1:
+    if not isinstance(sh, SH):
+        raise ChromaValueError("match_ambient needs the HDRI's SH (chroma.ambient.project(hdri))")
+    if not (0 < albedo <= 1):
         raise ChromaValueError(f"albedo must be in (0, 1] (got {albedo})")
     rgb, cs = stops.scene_linear_rgb(image, config)
-    valid = np.all(np.isfinite(rgb), axis=-1)
+    flat = rgb.reshape(-1, 3)
+    valid = np.all(np.isfinite(flat), axis=1) & np.all(flat > 0, axis=1)
     if not valid.any():
-        raise ChromaValueError("the image has no finite pixels to measure its ambient")
-    mean = rgb[valid].astype(np.float64).mean(axis=0)
-    target = sh.to_colorspace(cs, config) if ocio.resolve_colorspace(sh.colorspace, config) != cs else sh
-    src_k, src_duv = xy_to_kelvin(rgb_to_xy(mean, cs, config))
-    dst_k, dst_duv = target.ambient_white()
+        raise ChromaValueError("the image has no pixel with positive, finite R, G and B; cannot measure its ambient")
+    src_k, src_t = whitebalance.estimate_white(image, "grey_world", locus="auto", config=config)
+    target = sh if ocio.resolve_colorspace(sh.colorspace, config) == cs else sh.to_colorspace(cs, config)
+    dst_k, dst_t = target.ambient_white("auto", config)
+    wb = whitebalance.white_balance_matrix(src_k, dst_k, src_t, dst_t, cs, method, config=config)
+    y = stops.luminance(flat[valid] @ wb.T.astype(np.float32), cs, config).astype(np.float64)
+    y = y[y <= np.quantile(y, 0.995)] if y.size > 1 else y  # as estimate_white: no speculars
     w = np.asarray(ocio.luminance_weights(cs, config), np.float64)
-    wb = _white_balance_matrix(src_k, src_duv, dst_k, dst_duv, cs)
-    y_img = float(w @ (wb @ mean))
     y_ref = albedo * float(w @ target.mean_radiance)
+    y_img = float(y.mean())
     if y_img <= 0 or y_ref <= 0:
         raise ChromaValueError("the image or the HDRI has no positive mean luminance; cannot match exposure")
-    ev = math.log2(y_ref / y_img)
-    ops = [
-        _grade.WhiteBalance(from_kelvin=src_k, to_kelvin=dst_k, from_tint=src_duv, to_tint=dst_duv),
-        _grade.Exposure(ev),
-    ]
-    return _grade.Grade(ops)
+    return AmbientMatch(src_k, src_t, dst_k, dst_t, math.log2(y_ref / y_img))
 
 
-def _white_balance_matrix(src_k: float, src_duv: float, dst_k: float, dst_duv: float, colorspace: str) -> np.ndarray:
-    """The RGB adaptation the WhiteBalance operation applies (issue 3's
-    ``whitebalance.adaptation_matrix``, CAT16)."""
-    from chroma import whitebalance
+def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None):
+    """The ``chroma.Grade`` that brings ``image``'s ambient light to the HDRI's: a
+    ``WhiteBalance`` (image's grey-world white -> the HDRI's ambient white, CAT16) then an
+    ``Exposure`` in stops (see :func:`ambient_match`). Save it (``to_toml``), export it to
+    Nuke, or apply it to a sequence (``chroma grade``)."""
+    from chroma import grade as _grade
 
-    return np.asarray(
-        whitebalance.adaptation_matrix(kelvin_to_xy(src_k, src_duv), kelvin_to_xy(dst_k, dst_duv), colorspace),
-        np.float64,
-    )
+    m = ambient_match(image, sh, albedo, method, config)
+    return _grade.Grade([
+        _grade.WhiteBalance(from_kelvin=m.from_kelvin, to_kelvin=m.to_kelvin,
+                            from_tint=m.from_tint, to_tint=m.to_tint, method=method),
+        _grade.Exposure(m.stops),
+    ])
 
 
 __all__ = [
     "SH", "DirectionalLight", "project", "radiance", "irradiance", "basis", "window",
     "rotation_matrix", "sh_rotation", "latlong_directions", "direction_to_latlong",
     "latlong_solid_angles", "equirect", "render_grey_ball", "render_chrome_ball",
-    "reference_balls", "sky_hdri", "match_ambient", "rgb_to_xy", "kelvin_rgb",
+    "reference_balls", "sky_hdri", "match_ambient", "ambient_match", "AmbientMatch", "rgb_to_xy", "kelvin_rgb",
     "A_L", "POINT_SOURCE_MAX_ERROR",
 ]
