@@ -331,42 +331,49 @@ def apply_looks(
     return apply_cpu(cpu, pixels)
 
 
-def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Y weights (the Y row of the normalised primary matrix RGB -> CIE XYZ) of a linear space.
+def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """3x3 float64 matrix from a linear colour space's RGB to CIE XYZ (column vectors).
 
-    For spaces with known primaries (ACEScg: AP1, SMPTE S-2014-004; Rec.709; ...) the
-    weights are the normalised primary matrix row in the space's own white (ACEScg:
-    0.2722, 0.6741, 0.0537). For other spaces they are derived by sending the unit
-    primaries through the config to its ``cie_xyz_d65_interchange`` role.
+    For spaces with published primaries (:data:`CHROMATICITIES`: ACEScg per SMPTE
+    S-2014-004, Rec.709, Rec.2020, P3...) this is the normalised primary matrix in the
+    space's own white (SMPTE RP 177), derived from the primaries rather than a rounded
+    published matrix. Other spaces of the config are measured through OCIO: the unit
+    primaries sent to its ``cie_xyz_d65_interchange`` role (so in D65, adapted as the
+    config adapts).
     """
     name = resolve_colorspace(colorspace, config)
     entry = CHROMATICITIES.get(name)
     if entry is not None and is_scene_linear(name, config):
-        return _npm_luminance(entry[1])
-    return _luminance_weights(config_path(config), name)
+        return _npm(entry[1])
+    return _npm_ocio(config_path(config), name)
+
+
+def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Y weights (the Y row of :func:`rgb_to_xyz_matrix`) of a linear colour space
+    (ACEScg: 0.2722, 0.6741, 0.0537)."""
+    return rgb_to_xyz_matrix(colorspace, config)[1]
 
 
 @functools.lru_cache(maxsize=None)
-def _npm_luminance(chroma: tuple[float, ...]) -> np.ndarray:
-    weights = normalised_primary_matrix(chroma)[1].copy()
-    weights.setflags(write=False)
-    return weights
+def _npm(chroma: tuple[float, ...]) -> np.ndarray:
+    m = normalised_primary_matrix(chroma)
+    m.setflags(write=False)
+    return m
 
 
 @functools.lru_cache(maxsize=32)
-def _luminance_weights(path: str, colorspace: str) -> np.ndarray:
+def _npm_ocio(path: str, colorspace: str) -> np.ndarray:
     cfg = _load_config(path)
     xyz = cfg.getColorSpace("cie_xyz_d65_interchange")
     if xyz is None:
         raise ColorSpaceError(
-            f"config {path!r} has no cie_xyz_d65_interchange role; cannot derive luminance weights"
+            f"config {path!r} has no cie_xyz_d65_interchange role; cannot derive {colorspace!r}'s primaries"
         )
     cpu = cfg.getProcessor(colorspace, xyz.getName()).getDefaultCPUProcessor()
-    eye = np.eye(3, dtype=np.float32)
-    out = apply_cpu(cpu, eye)  # rows: XYZ of R, G, B primaries
-    weights = out[:, 1].astype(np.float64)
-    weights.setflags(write=False)
-    return weights
+    rows = apply_cpu(cpu, np.eye(3, dtype=np.float32)).astype(np.float64)  # row i: XYZ of primary i
+    m = rows.T.copy()
+    m.setflags(write=False)
+    return m
 
 
 def clear_caches() -> None:
@@ -374,5 +381,5 @@ def clear_caches() -> None:
     _load_config.cache_clear()
     _name_table.cache_clear()
     _cpu_processor.cache_clear()
-    _luminance_weights.cache_clear()
-    _npm_luminance.cache_clear()
+    _npm.cache_clear()
+    _npm_ocio.cache_clear()
