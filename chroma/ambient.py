@@ -451,16 +451,11 @@ def sh_rotation(rotation: np.ndarray) -> np.ndarray:
 
 
 def _rgb_to_xyz(colorspace: str, config=None) -> np.ndarray:
-    """RGB -> XYZ normalised primary matrix (SMPTE RP 177) of a scene-linear space with
-    known primaries (``ocio.chromaticities``); others via ``whitebalance.rgb_to_xyz_matrix``."""
+    """RGB -> XYZ normalised primary matrix (SMPTE RP 177) of a scene-linear space: chroma's
+    one source of it, ``ocio.rgb_to_xyz_matrix``."""
     from chroma import ocio
 
-    chroma = ocio.chromaticities(colorspace, config)
-    if chroma is not None:
-        return ocio.normalised_primary_matrix(chroma)
-    from chroma import whitebalance
-
-    return whitebalance.rgb_to_xyz_matrix(colorspace, config)
+    return ocio.rgb_to_xyz_matrix(colorspace, config)
 
 
 def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.ndarray:
@@ -573,13 +568,17 @@ class SH:
     def dominant_direction(self) -> np.ndarray:
         """Unit world direction (3,) of the dominant light: the luminance-weighted band-1
         coefficients (c_3, c_1, c_2) = (x, y, z) (Sloan 2008, "extracting the dominant
-        direction"). (0, 1, 0) when the environment has no band-1 part."""
+        direction"). (0, 1, 0) (up) when the environment has no band-1 part."""
         if self.order < 1:
             return np.array([0.0, 1.0, 0.0])
-        lum = self.coefficients[1:4] @ self.luminance_weights()
+        w = self.luminance_weights()
+        lum = self.coefficients[1:4] @ w
         d = np.array([lum[2], lum[0], lum[1]])
         n = np.linalg.norm(d)
-        return d / n if n > 0 else np.array([0.0, 1.0, 0.0])
+        # below 1e-6 of the DC term the band-1 part is projection rounding, not a light
+        if not n > 1e-6 * abs(float(self.coefficients[0] @ w)):
+            return np.array([0.0, 1.0, 0.0])
+        return d / n
 
     def dominant_light(self) -> tuple[np.ndarray, np.ndarray]:
         """Direction (3,) and colour (3,) of the directional light that best explains the
@@ -739,8 +738,9 @@ def render_chrome_ball(
         rgb = env[row, col].astype(np.float64)
     else:
         rgb = radiance(sh, r).astype(np.float64)
-    # smallest disc still sampled: about 2.5 ball pixels of normal, i.e. 5 of reflection
-    min_half = 2.5 * 2.0 / size
+    # smallest disc drawn: a radius of about 2.5 pixels at the ball's centre, where the
+    # reflected angle is twice the normal's (one pixel spans 2 / size of the unit ball)
+    min_half = 2.0 * 2.5 * 2.0 / size
     for light in lights:
         half = max(math.radians(light.angle) / 2.0, min_half)
         solid = 2.0 * np.pi * (1.0 - math.cos(half))

@@ -167,7 +167,7 @@ def test_ambient_kelvin_of_a_uniform_environment():
     c = colour()
     xy = np.asarray(c.UCS_uv_to_xy(c.temperature.CCT_to_uv_Ohno2013(np.array([3200.0, 0.0]))))
     xyz = np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
-    rgb = np.linalg.solve(ocio.normalised_primary_matrix(ocio.chromaticities("ACEScg")), xyz)
+    rgb = np.linalg.solve(ocio.normalised_primary_matrix(ocio.chromaticities("ACEScg")), xyz)  # SMPTE RP 177
     sh = ambient.project(np.broadcast_to(rgb.astype(np.float32), (128, 256, 3)).copy())
     k, duv = sh.ambient_white()
     assert k == pytest.approx(3200.0, abs=1.0)
