@@ -72,7 +72,7 @@ BAND = np.array([0, 1, 1, 1, 2, 2, 2, 2, 2])
 
 #: Worst absolute error of order-2 irradiance against the exact clamped cosine for a
 #: single directional (point) source of normal irradiance E: 0.09375 E, at grazing
-#: incidence (n . s = 0); +0.0625 E facing the source, -0.031 E at n . s = -0.53.
+#: incidence (n . s = 0); +0.0625 E facing the source, -0.0396 E at n . s = -0.53.
 POINT_SOURCE_MAX_ERROR = 0.09375
 
 WINDOWS = ("hanning", "lanczos")
@@ -301,6 +301,11 @@ def window(order: int = 2, kind: str | None = "hanning", width: float | None = N
     ``hanning``: ``w_l = (1 + cos(pi l / width)) / 2`` for l < width, else 0.
     ``lanczos``: ``w_l = sinc(l / width) = sin(pi l / width) / (pi l / width)``.
     ``width`` defaults to order + 1. ``None`` gives all ones (no window).
+
+    Windowing trades sharpness for less ringing in *radiance*: for a point source the
+    order-2 radiance's negative lobe is -20 % of its peak unwindowed, -6.7 % with Hanning,
+    -9.6 % with Lanczos. It costs irradiance accuracy (Hanning: 0.70 instead of 1.06 facing
+    a point source), so leave diffuse lighting unwindowed (docs/ambient.md).
     """
     order = _check_order(order)
     l = np.arange(order + 1, dtype=np.float64)
