@@ -846,9 +846,10 @@ class AmbientMatch:
     to_kelvin: float
     to_tint: float
     stops: float
+    colorspace: str = "ACEScg"  #: the scene-linear working space the white balance acts in
 
-    def as_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.__dict__.items()}
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
@@ -885,7 +886,7 @@ def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT
     y_img = float(y.mean())
     if y_img <= 0 or y_ref <= 0:
         raise ChromaValueError("the image or the HDRI has no positive mean luminance; cannot match exposure")
-    return AmbientMatch(src_k, src_t, dst_k, dst_t, math.log2(y_ref / y_img))
+    return AmbientMatch(src_k, src_t, dst_k, dst_t, math.log2(y_ref / y_img), cs)
 
 
 def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None):
@@ -896,11 +897,12 @@ def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT
     from chroma import grade as _grade
 
     m = ambient_match(image, sh, albedo, method, config)
-    return _grade.Grade([
+    ops = [
         _grade.WhiteBalance(from_kelvin=m.from_kelvin, to_kelvin=m.to_kelvin,
                             from_tint=m.from_tint, to_tint=m.to_tint, method=method),
         _grade.Exposure(m.stops),
-    ])
+    ]
+    return _grade.Grade(ops, colorspace=m.colorspace, config=config)
 
 
 __all__ = [
