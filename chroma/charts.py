@@ -154,6 +154,7 @@ def render_chart(
     colorspace: str = "ACEScg",
     white_balance: bool = True,
     chart: str = DEFAULT_CHART,
+    samples: tuple[list[str], np.ndarray] | None = None,
     config: str | None = None,
 ) -> ChartResult:
     """Render the 24 ColorChecker patches under ``light``, spectrally.
@@ -163,7 +164,8 @@ def render_chart(
     ``white_balance=False``: XYZ read as D65-referred (OCIO's ``CIE XYZ-D65`` interchange,
     Bradford to the space's white), so a perfect white diffuser equals ``light.rgb()``.
     RGB is scaled by the light's intensity (2**stops). The CIEDE2000 differences are
-    against the CIE 13.3 reference illuminant (see the module docs).
+    against the CIE 13.3 reference illuminant (see the module docs). ``samples`` renders
+    other reflectances instead: (names, (n, 471) array on :data:`chroma.lights.WAVELENGTHS`).
     """
     if not isinstance(light, Light):
         raise ChromaValueError(f"render_chart needs a chroma.Light, got {type(light).__name__}")
@@ -171,7 +173,15 @@ def render_chart(
 
     cs = ocio.resolve_colorspace(colorspace, config)
     m_d65, m_npm, space_white, weights = _scene_linear_matrices(cs, None if config is None else str(config))
-    names, refl = reflectances(chart)
+    if samples is None:
+        names, refl = reflectances(chart)
+    else:
+        names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
+        if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
+            raise ChromaValueError(
+                f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
+            )
+        chart = "custom"
     xyz = patch_xyz(light.values, refl)
     light_white = light.xyz()
     if white_balance:
