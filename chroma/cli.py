@@ -125,6 +125,15 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def write_kwargs(args: argparse.Namespace) -> dict:
+    """Keyword arguments for :func:`chroma.io.write` from the output options, checked
+    up front so a bad option fails before any frame is processed."""
+    from chroma.io import COMPRESSIONS
+    from chroma.errors import ChromaValueError
+
+    if args.compression.lower() not in COMPRESSIONS:
+        raise ChromaValueError(
+            f"unknown EXR compression {args.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
+        )
     return dict(dtype=args.dtype, compression=args.compression, dwa_level=args.dwa_level,
                 on_invalid=args.on_invalid, overwrite=True, config=args.config)
 
@@ -357,6 +366,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
+    out_kwargs = write_kwargs(args)
     plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
     failures = []
     with Progress(len(plan), "converting") as bar:
@@ -368,7 +378,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                     out = img.with_rgb(rgb, dst)
                     io.write_display(out, target, args.display, args.view, args.config, overwrite=True)
                 else:
-                    io.write(img.with_rgb(rgb, dst), target, **write_kwargs(args))
+                    io.write(img.with_rgb(rgb, dst), target, **out_kwargs)
             except _E as exc:
                 failures.append((path, str(exc)))
             bar.update()
