@@ -465,6 +465,8 @@ _LIGHT_ROWS = (
 
 def _light_cell(d: dict, key: str | None, fmt: str) -> str:
     value = d["cri_ri"][8] if key is None else d[key]
+    if key == "duv" and abs(value) < 5e-5:
+        value = 0.0  # no "-0.0000"
     return fmt.format(value)
 
 
@@ -480,13 +482,16 @@ def _print_light(d: dict) -> None:
 
 
 def _print_compare(rows: list[dict]) -> None:
-    width = max(12, *(len(d["name"]) + 2 for d in rows))
-    print(" " * 12 + "".join(f"{d['name']:>{width}}" for d in rows))
+    widths = [max(10, len(d["name"]) + 2) for d in rows]
+    print(" " * 12 + "".join(f"{d['name']:>{w}}" for d, w in zip(rows, widths)))
     for label, key, fmt, _ref in _LIGHT_ROWS:
-        print(f"{label:<12}" + "".join(f"{_light_cell(d, key, fmt):>{width}}" for d in rows))
+        print(f"{label:<12}" + "".join(f"{_light_cell(d, key, fmt):>{w}}" for d, w in zip(rows, widths)))
     for i in range(3):
         label = f"{rows[0]['colorspace'][:8]} {'RGB'[i]}"
-        print(f"{label:<12}" + "".join(f"{d['rgb'][i]:>{width}.4f}" for d in rows))
+        print(f"{label:<12}" + "".join(f"{d['rgb'][i]:>{w}.4f}" for d, w in zip(rows, widths)))
+    if not all(d["cri_valid"] for d in rows):
+        bad = ", ".join(d["name"] for d in rows if not d["cri_valid"])
+        print(f"CRI not meaningful for {bad}: |Duv| > 0.0054 (CIE 13.3 5.3)")
 
 
 @command("light", "spectral lights: CCT, Duv, CRI (Ra, R9), TM-30, efficacy, RGB and a ColorChecker chart")

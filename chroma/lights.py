@@ -64,11 +64,9 @@ _ALIASES = {f"F{i}": f"FL{i}" for i in range(1, 13)}
 
 
 def _intensity_from_stops(stops: float) -> float:
-    """2**stops, through ``chroma.stops.exposure_to_intensity`` when it exists (issue 3)."""
-    try:
-        from chroma.stops import exposure_to_intensity  # type: ignore[attr-defined]
-    except ImportError:  # local fallback until chroma.stops gains it: a stop doubles light
-        return float(2.0 ** stops)
+    """2**stops (``chroma.stops.exposure_to_intensity``: a stop doubles light)."""
+    from chroma.stops import exposure_to_intensity
+
     return float(exposure_to_intensity(stops))
 
 
@@ -120,13 +118,12 @@ def _uv(xyz: np.ndarray) -> np.ndarray:
     return np.stack([4.0 * x / d, 6.0 * y / d], axis=-1)
 
 
-@functools.lru_cache(maxsize=64)
 def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For a scene-linear OCIO colour space, derived once:
+    """For a scene-linear OCIO colour space (derived once per config and space):
 
     - ``M_d65``: D65-referred XYZ -> RGB with Bradford adaptation D65 -> the space's white,
       as OCIO's ``CIE XYZ-D65`` interchange does (the ACES configs' matrix);
-    - ``M_npm``: XYZ -> RGB without adaptation (inverse normalised primary matrix);
+    - ``M_npm``: XYZ -> RGB without adaptation (inverse of :func:`chroma.ocio.rgb_to_xyz_matrix`);
     - ``white``: XYZ (Y = 1) of the space's white;
     - ``weights``: luminance (Y) weights of RGB in the space.
     """
@@ -138,23 +135,25 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
             f"colour space {name!r} is not scene-linear; a light's colour needs a scene-linear "
             "working space such as ACEScg, ACES2065-1 or 'Linear Rec.709 (sRGB)'"
         )
+    return _matrices(ocio.config_path(config), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from chroma import ocio
+
     c = colour()
-    d65_xy = c.CCS_ILLUMINANTS[_OBSERVER]["D65"]
-    source = ocio._CHROMATICITIES_SOURCE.get(name)  # colour-science name of the same space
-    if source is not None:
-        space = c.RGB_COLOURSPACES[source]
-        m_d65 = c.XYZ_to_RGB(np.eye(3), space, illuminant=d65_xy, chromatic_adaptation_transform="Bradford").T
-        m_npm = np.asarray(space.matrix_XYZ_to_RGB, dtype=np.float64)
-        white = c.xy_to_XYZ(space.whitepoint)
-    else:  # a space colour-science does not know: take OCIO's own transform (linear: a matrix)
-        m_d65 = ocio.convert(np.eye(3, dtype=np.float32), "cie_xyz_d65_interchange", name, config).T.astype(np.float64)
-        m_npm = m_d65
-        white = c.xy_to_XYZ(d65_xy)
-    weights = np.asarray(ocio.luminance_weights(name, config), dtype=np.float64)
-    out = tuple(np.array(m, dtype=np.float64) for m in (m_d65, m_npm, white, weights))
+    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path), dtype=np.float64)
+    m_npm = np.linalg.inv(npm)
+    white = npm @ np.ones(3)
+    d65 = c.xy_to_XYZ(c.CCS_ILLUMINANTS[_OBSERVER]["D65"])
+    bradford = np.asarray(
+        c.adaptation.matrix_chromatic_adaptation_VonKries(d65, white, transform="Bradford"), np.float64
+    )
+    out = (m_npm @ bradford, m_npm, white, npm[1].copy())
     for m in out:
         m.setflags(write=False)
-    return out  # type: ignore[return-value]
+    return out
 
 
 # -------------------------------------------------------------------------------- metrics
@@ -379,8 +378,10 @@ class Light:
         power, fewer than 5 samples, duplicate wavelengths, no coverage of 380-780 nm.
         """
         path = os.fspath(path)
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise ChromaIOError(f"spectrum file {path!r} does not exist")
+        if not os.path.isfile(path):
+            raise ChromaIOError(f"{path!r} is not a file; give a CSV of wavelength_nm, relative_power rows")
         try:
             with open(path, newline="", encoding="utf-8-sig") as fh:
                 text = fh.read()

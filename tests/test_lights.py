@@ -154,6 +154,8 @@ def test_csv_bad_input(tmp_path, rows, match):
 def test_csv_missing_file(tmp_path):
     with pytest.raises(ChromaIOError, match="does not exist"):
         Light.from_csv(tmp_path / "nope.csv")
+    with pytest.raises(ChromaIOError, match="not a file"):
+        Light.from_csv(tmp_path)
 
 
 def test_from_values_validates_shape():
