@@ -129,6 +129,7 @@ def _lights(sub: Path, overwrite: bool) -> list[Path]:
         summary.append({**light.summary(), "chart": result.as_dict()})
     target.write_text(json.dumps(summary, indent=2) + "\n")
     written.append(target)
+    return written
 
 
 # ----------------------------------------------------------------------- the ambient part
@@ -139,14 +140,15 @@ def _ambient(sub: Path, overwrite: bool) -> list[Path]:
     """A procedural sky HDRI, its SH coefficients (JSON) and grey/chrome reference balls."""
     from chroma import ambient, io
 
+    sky_exr, balls_exr, sh_json, preview = (
+        guard(sub / name, overwrite) for name in ("sky.exr", "balls.exr", "sky_sh.json", "balls_preview.png")
+    )
     sky = ambient.sky_hdri(512, 256)
     sh = ambient.project(sky)
     # the sun is in the HDRI itself, so no extra lights; the chrome ball reflects the sky
     balls = ambient.reference_balls(sh, size=160, environment=sky)
-    written = [io.write(sky, guard(sub / "sky.exr", overwrite)),
-               io.write(balls, guard(sub / "balls.exr", overwrite))]
-    target = guard(sub / "sky_sh.json", overwrite)
-    sh.to_json(target)
-    written.append(target)
-    written.append(io.write_display(balls, guard(sub / "balls_preview.png", overwrite)))
+    written = [io.write(sky, sky_exr), io.write(balls, balls_exr)]
+    sh.to_json(sh_json)
+    written.append(sh_json)
+    written.append(io.write_display(balls, preview))
     return written

@@ -238,6 +238,19 @@ def test_lights_accept_objects_with_rgb():
         ambient.DirectionalLight([1, 1], [0, 1, 0]).rgb()
 
 
+def test_grey_ball_with_a_chroma_light():
+    """A chroma.Light (issue 4) lights the ball through its .rgb(colorspace)."""
+    from chroma import Light
+
+    light = Light.blackbody(3200)
+    rgb = np.asarray(light.rgb("ACEScg"), np.float64)
+    ball = ambient.render_grey_ball(ambient.SH(np.zeros((9, 3))), [ambient.DirectionalLight(light, [0, 0, 1], 2.0)],
+                                    size=16, supersample=1)
+    x = y = (8.5 / 16) * 2 - 1
+    np.testing.assert_allclose(ball.pixels[8, 8, :3], 0.18 / np.pi * 2.0 * rgb * math.sqrt(1 - x * x - y * y), rtol=1e-5)
+    assert ball.pixels[8, 8, 0] > ball.pixels[8, 8, 2]  # tungsten is warm
+
+
 def test_chrome_ball_shows_the_light_and_keeps_its_energy():
     sh = ambient.SH(np.zeros((9, 3)))
     light = ambient.DirectionalLight([1.0, 1.0, 1.0], [0.0, 0.0, 1.0])  # behind the camera
