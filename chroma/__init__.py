@@ -28,6 +28,7 @@ _LAZY = {
     "ocio": "chroma.ocio",
     "sequence": "chroma.sequence",
     "stops": "chroma.stops",
+    "oklab": "chroma.oklab",
 }
 
 __all__ = ["ChromaError", "__version__", *_LAZY]
