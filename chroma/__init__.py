@@ -28,6 +28,9 @@ _LAZY = {
     "ocio": "chroma.ocio",
     "sequence": "chroma.sequence",
     "stops": "chroma.stops",
+    "Light": "chroma.lights",
+    "lights": "chroma.lights",
+    "charts": "chroma.charts",
     "oklab": "chroma.oklab",
 }
 

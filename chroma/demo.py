@@ -101,6 +101,37 @@ def _scene(sub: Path, overwrite: bool) -> list[Path]:
     return written
 
 
+# ------------------------------------------------------------------------ the lights part
+
+#: (file stem, light spec for chroma.lights.Light.parse): tungsten, a cool-white
+#: fluorescent (CRI 64) and a daylight phosphor-white LED.
+DEMO_LIGHTS = (("tungsten_3200K", "3200K"), ("fluorescent_FL2", "FL2"), ("led_pc5600K", "pc:5600"))
+
+
+@part("lights")
+def _lights(sub: Path, overwrite: bool) -> list[Path]:
+    """The ColorChecker under three lights, white-balanced (CAT16): EXR chart + preview
+    PNG each, and lights.json with every light's metrics and per-patch CIEDE2000."""
+    import json
+
+    from chroma.charts import render_chart, write_chart
+    from chroma.lights import Light
+
+    targets = [(spec, guard(sub / f"chart_{stem}.exr", overwrite), guard(sub / f"chart_{stem}.png", overwrite))
+               for stem, spec in DEMO_LIGHTS]
+    target = guard(sub / "lights.json", overwrite)
+    written: list[Path] = []
+    summary = []
+    for spec, exr, png in targets:
+        light = Light.parse(spec)
+        result = render_chart(light)
+        written.extend(write_chart(result, exr, png, overwrite=True))
+        summary.append({**light.summary(), "chart": result.as_dict()})
+    target.write_text(json.dumps(summary, indent=2) + "\n")
+    written.append(target)
+    return written
+
+
 # ------------------------------------------------------------------------- the blend part
 
 

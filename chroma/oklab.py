@@ -528,23 +528,9 @@ def _is_number(s: str) -> bool:
 
 
 def _kelvin_to_xy(kelvin: float) -> np.ndarray:
-    try:
-        from chroma.whitebalance import kelvin_to_xy  # issue 3 (contract)
-    except ImportError:
-        kelvin_to_xy = _kelvin_to_xy_fallback
+    from chroma.whitebalance import kelvin_to_xy  # Planckian below 4000 K, daylight above
+
     return np.asarray(kelvin_to_xy(kelvin), np.float64)
-
-
-def _kelvin_to_xy_fallback(kelvin: float) -> np.ndarray:
-    """LOCAL FALLBACK until chroma.whitebalance is on main: Planckian (Ohno 2013) below
-    4000 K, CIE daylight (CIE 015:2018) from 4000 K, both from colour-science."""
-    if not np.isfinite(kelvin) or not 1000.0 <= kelvin <= 25000.0:
-        raise ChromaValueError(f"colour temperature {kelvin} K is outside 1000-25000 K")
-    c = colour()
-    if kelvin < 4000.0:
-        uv = c.temperature.CCT_to_uv_Ohno2013(np.array([kelvin, 0.0]))
-        return np.asarray(c.UCS_uv_to_xy(uv), np.float64)
-    return np.asarray(c.temperature.CCT_to_xy_CIE_D(kelvin * 1.4388 / 1.4380), np.float64)
 
 
 def kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:

@@ -60,7 +60,7 @@ def test_compare_figure(tmp_path, capsys):
         (["blend", "#00ff00", "#ff00ff", "--compare"], "needs -o"),
         (["blend", "#zz0000", "#ff00ff"], "not a hex colour"),
         (["blend", "1,2", "#ff00ff"], "three numbers"),
-        (["blend", "100K", "#ff00ff"], "1000-25000"),
+        (["blend", "100K", "#ff00ff"], "100 K"),
         (["blend", "#00ff00", "#ff00ff", "--steps", "1"], "at least 2"),
         (["blend", "#00ff00", "#ff00ff", "-o", "x.png", "--size", "big"], "WIDTHxHEIGHT"),
         (["blend", "missing.exr", "#ff00ff", "-o", "o.exr"], "neither a colour"),
