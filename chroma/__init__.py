@@ -32,6 +32,7 @@ _LAZY = {
     "lights": "chroma.lights",
     "charts": "chroma.charts",
     "ambient": "chroma.ambient",
+    "oklab": "chroma.oklab",
 }
 
 __all__ = ["ChromaError", "__version__", *_LAZY]

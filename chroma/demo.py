@@ -152,3 +152,28 @@ def _ambient(sub: Path, overwrite: bool) -> list[Path]:
     written.append(sh_json)
     written.append(io.write_display(balls, preview))
     return written
+
+
+# ------------------------------------------------------------------------- the blend part
+
+
+@part("blend")
+def _blend(sub: Path, overwrite: bool) -> list[Path]:
+    """OKLab blending (docs/blending.md): the green-magenta figure comparing oklab, linear and
+    srgb blends, an OKLCh gradient EXR (3200K to blue), and a 5-frame OKLab crossfade of the
+    scene into a dusk-blue wash, written as ACEScg EXR."""
+    from chroma import io, oklab
+
+    figure = guard(sub / "blend_compare.png", overwrite)
+    written = [oklab.write_compare("#00ff00", "#ff00ff", figure, overwrite=True)]
+    g = oklab.gradient(["3200K", "#3050ff"], SCENE_SIZE[0], "oklch", gamut="working")
+    ramp = Image(np.repeat(g[None], 32, axis=0), ["R", "G", "B"], "ACEScg", {"chroma/demo": "blend"})
+    written.append(io.write(ramp, guard(sub / "gradient_oklch.exr", overwrite)))
+    for frame in SCENE_FRAMES:
+        guard(sub / f"crossfade.{frame:04d}.exr", overwrite)
+    written += oklab.crossfade(
+        scene_frame(SCENE_FRAMES.start), "0.01,0.012,0.03", sub / "crossfade.####.exr",
+        frames=f"{SCENE_FRAMES.start}-{SCENE_FRAMES.stop - 1}", space="oklab", curve="smooth",
+        overwrite=True, progress=False,
+    )
+    return written
