@@ -31,6 +31,11 @@ _LAZY = {
     "whitebalance": "chroma.whitebalance",
     "grade": "chroma.grade",
     "Grade": "chroma.grade",
+    "Light": "chroma.lights",
+    "lights": "chroma.lights",
+    "charts": "chroma.charts",
+    "ambient": "chroma.ambient",
+    "oklab": "chroma.oklab",
 }
 
 __all__ = ["ChromaError", "__version__", *_LAZY]

@@ -125,6 +125,15 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def write_kwargs(args: argparse.Namespace) -> dict:
+    """Keyword arguments for :func:`chroma.io.write` from the output options, checked
+    up front so a bad option fails before any frame is processed."""
+    from chroma.io import COMPRESSIONS
+    from chroma.errors import ChromaValueError
+
+    if args.compression.lower() not in COMPRESSIONS:
+        raise ChromaValueError(
+            f"unknown EXR compression {args.compression!r}; choose one of {', '.join(COMPRESSIONS)}"
+        )
     return dict(dtype=args.dtype, compression=args.compression, dwa_level=args.dwa_level,
                 on_invalid=args.on_invalid, overwrite=True, config=args.config)
 
@@ -357,6 +366,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
+    out_kwargs = write_kwargs(args)
     plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
     failures = []
     with Progress(len(plan), "converting") as bar:
@@ -368,7 +378,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                     out = img.with_rgb(rgb, dst)
                     io.write_display(out, target, args.display, args.view, args.config, overwrite=True)
                 else:
-                    io.write(img.with_rgb(rgb, dst), target, **write_kwargs(args))
+                    io.write(img.with_rgb(rgb, dst), target, **out_kwargs)
             except _E as exc:
                 failures.append((path, str(exc)))
             bar.update()
@@ -399,6 +409,377 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     written = demo.run(Path(args.outdir), overwrite=args.overwrite, report=print)
     print(f"demo: wrote {len(written)} files to {args.outdir}")
+    return EXIT_OK
+
+
+
+# ---------------------------------------------------------------------------------- light
+
+
+def _light_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--kelvin", type=float, metavar="K", help="a blackbody (Planckian radiator) at K kelvin, e.g. 3200")
+    src.add_argument("--illuminant", metavar="NAME", help="a CIE illuminant: A, D50, D55, D65, D75, FL1-FL12, LED-B1..B5, LED-V1, LED-V2, ...")
+    src.add_argument("--led", metavar="SPEC", help="a parametric LED: peaks PEAK:FWHM[:POWER],... in nm (450:20,560:100) or a phosphor white pc:CCT[:FWHM] (pc:5600)")
+    src.add_argument("--spd", metavar="FILE", help="a measured spectrum: CSV of wavelength_nm,relative_power rows (any spacing, covering 380-780 nm)")
+    src.add_argument("--compare", nargs="+", metavar="LIGHT",
+                     help="print lights side by side; each is 3200K, an illuminant name, led:SPEC, pc:CCT or a .csv file")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--stops", type=float, metavar="EV", help="intensity in stops: a white diffuser renders at 2**EV (default 0)")
+    g.add_argument("--lux", type=float, metavar="LUX", help="intensity as illuminance; 1000 lux renders a white diffuser at 1.0 (see --exposure-lux)")
+    p.add_argument("--exposure-lux", type=float, default=1000.0, metavar="LUX",
+                   help="the illuminance the camera is exposed for: it renders a white diffuser at 1.0 (default 1000)")
+    p.add_argument("--colorspace", default="ACEScg", metavar="CS", help="scene-linear working space for the light's RGB and the chart (default ACEScg)")
+    p.add_argument("--json", action="store_true", help="print JSON: cct, duv, cri_ra, cri_ri[14], tm30_rf, tm30_rg, efficacy_lm_per_w, rgb, colorspace")
+    p.add_argument("--chart", metavar="OUT.exr", help="write the ColorChecker rendered under the light as a scene-linear EXR")
+    p.add_argument("--preview", metavar="OUT.png", help="write the chart through the default display view (sRGB, ACES 2.0 SDR)")
+    p.add_argument("--no-white-balance", action="store_true", help="chart: keep the light's colour (camera not balanced to it)")
+    p.add_argument("--patch-size", type=int, default=64, metavar="PX", help="chart patch size in pixels (default 64)")
+    p.add_argument("--overwrite", action="store_true", help="replace chart files that already exist")
+    add_config_option(p)
+
+
+def _light_from_args(args: argparse.Namespace):
+    from chroma.lights import Light
+
+    kw = dict(stops=args.stops, lux=args.lux, exposure_lux=args.exposure_lux)
+    if args.kelvin is not None:
+        return Light.blackbody(args.kelvin, **kw)
+    if args.illuminant is not None:
+        return Light.illuminant(args.illuminant, **kw)
+    if args.led is not None:
+        return Light.led(args.led, **kw)
+    return Light.from_csv(args.spd, **kw)
+
+
+_LIGHT_ROWS = (
+    ("CCT (K)", "cct", "{:.0f}", "Ohno 2014, CIE 1960 UCS"),
+    ("Duv", "duv", "{:+.4f}", "Ohno 2014"),
+    ("CRI Ra", "cri_ra", "{:.1f}", "CIE 13.3-1995"),
+    ("CRI R9", None, "{:.1f}", "CIE 13.3-1995, saturated red"),
+    ("TM-30 Rf", "tm30_rf", "{:.1f}", "ANSI/IES TM-30-18 = CIE 224:2017"),
+    ("TM-30 Rg", "tm30_rg", "{:.1f}", "ANSI/IES TM-30-18"),
+    ("LER (lm/W)", "efficacy_lm_per_w", "{:.1f}", "K_m = 683 lm/W, CIE 15:2004"),
+)
+
+
+def _light_cell(d: dict, key: str | None, fmt: str) -> str:
+    value = d["cri_ri"][8] if key is None else d[key]
+    if key == "duv" and abs(value) < 5e-5:
+        value = 0.0  # no "-0.0000"
+    return fmt.format(value)
+
+
+def _print_light(d: dict) -> None:
+    print(f"{d['name']}")
+    for label, key, fmt, ref in _LIGHT_ROWS:
+        cell = _light_cell(d, key, fmt)
+        note = "  (not meaningful: |Duv| > 0.0054, CIE 13.3 5.3)" if key == "cri_ra" and not d["cri_valid"] else ""
+        print(f"  {label:<12}{cell:>10}   {ref}{note}")
+    print("  R1-R14      " + " ".join(f"{v:.0f}" for v in d["cri_ri"]))
+    r, g, b = d["rgb"]
+    print(f"  {d['colorspace']} RGB  {r:.4f} {g:.4f} {b:.4f}  (luminance 1; x 2^{d['stops']:+.2f} = {d['lux']:.0f} lux)")
+
+
+def _print_compare(rows: list[dict]) -> None:
+    widths = [max(10, len(d["name"]) + 2) for d in rows]
+    print(" " * 12 + "".join(f"{d['name']:>{w}}" for d, w in zip(rows, widths)))
+    for label, key, fmt, _ref in _LIGHT_ROWS:
+        print(f"{label:<12}" + "".join(f"{_light_cell(d, key, fmt):>{w}}" for d, w in zip(rows, widths)))
+    for i in range(3):
+        label = f"{rows[0]['colorspace'][:8]} {'RGB'[i]}"
+        print(f"{label:<12}" + "".join(f"{d['rgb'][i]:>{w}.4f}" for d, w in zip(rows, widths)))
+    if not all(d["cri_valid"] for d in rows):
+        bad = ", ".join(d["name"] for d in rows if not d["cri_valid"])
+        print(f"CRI not meaningful for {bad}: |Duv| > 0.0054 (CIE 13.3 5.3)")
+
+
+@command("light", "spectral lights: CCT, Duv, CRI (Ra, R9), TM-30, efficacy, RGB and a ColorChecker chart")
+@arguments(_light_args)
+def cmd_light(args: argparse.Namespace) -> int:
+    """Describe a light from its spectrum: CCT and Duv, CIE 13.3 CRI (Ra and R1-R14, R9
+    is saturated red), ANSI/IES TM-30-18 Rf and Rg, luminous efficacy of radiation, and its
+    colour as RGB in the working space (ACEScg, luminance 1). Optionally render the 24
+    ColorChecker patches under it (--chart EXR, --preview PNG), white-balanced with CAT16
+    unless --no-white-balance; each patch's CIEDE2000 against the CIE reference illuminant
+    of the same CCT goes into the EXR metadata and the JSON.
+
+    --led SPEC: comma-separated emitters PEAK:FWHM[:POWER] in nm (Ohno 2005 LED shape),
+    e.g. 450:20,530:30:0.8,630:20; or pc:CCT[:FWHM] for a phosphor-converted white on the
+    Planckian locus (450 nm blue die + a phosphor band, default 110 nm wide).
+
+    examples:
+      chroma light --kelvin 3200
+      chroma light --illuminant FL2 --json
+      chroma light --led pc:5600 --chart led.exr --preview led.png
+      chroma light --spd fixture.csv --lux 2000
+      chroma light --compare 3200K FL2 FL8 pc:5600 LED-B4
+    """
+    from chroma import charts, ocio
+    from chroma.lights import Light
+
+    cs = ocio.resolve_colorspace(args.colorspace, args.config)
+    if args.compare:
+        if args.chart or args.preview:
+            raise ChromaError("--chart and --preview describe one light; drop --compare or write one chart per light")
+        lights = [Light.parse(spec, stops=args.stops, lux=args.lux, exposure_lux=args.exposure_lux) for spec in args.compare]
+        rows = [lt.summary(cs, args.config) for lt in lights]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            _print_compare(rows)
+        return EXIT_OK
+
+    light = _light_from_args(args)
+    data = light.summary(cs, args.config)
+    written = []
+    if args.chart or args.preview:
+        result = charts.render_chart(light, colorspace=cs, white_balance=not args.no_white_balance, config=args.config)
+        written = charts.write_chart(result, args.chart, args.preview, patch=args.patch_size,
+                                     overwrite=args.overwrite, config=args.config)
+        data["chart"] = result.as_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        _print_light(data)
+        if written:
+            de = data["chart"]
+            print(f"  chart       CIEDE2000 vs {de['reference']}: mean {de['delta_e2000_mean']:.2f}, max {de['delta_e2000_max']:.2f}")
+            for path in written:
+                print(f"  wrote {path}")
+
+
+# -------------------------------------------------------------------------------- ambient
+
+
+def _rotation_arg(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected YAW,PITCH,ROLL in degrees like 90,0,0, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _ambient_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("hdri", metavar="HDRI", help="a lat-long (equirectangular) scene-linear HDRI, e.g. sky.exr")
+    p.add_argument("--rotate", type=_rotation_arg, metavar="Y,P,R", default=(0.0, 0.0, 0.0),
+                   help="rotate the environment by yaw,pitch,roll degrees (Nuke ZXY order) to align it to the shot")
+    p.add_argument("--order", type=int, choices=(0, 1, 2), default=2, help="SH order: 2 (9 coefficients, default), 1 or 0")
+    p.add_argument("--window", choices=("hanning", "lanczos"), help="window the coefficients against ringing (blurs)")
+    p.add_argument("--json", action="store_true", help="print JSON: coefficients, dominant light, ambient Kelvin/Duv")
+    p.add_argument("--ball", metavar="OUT.exr", help="write the 18%% grey and chrome reference balls (RGBA EXR)")
+    p.add_argument("--size", type=int, default=256, metavar="PX", help="size of each ball in pixels (default 256)")
+    p.add_argument("--colorspace", metavar="CS", help="the HDRI's colour space (default: the file's own)")
+    p.add_argument("--overwrite", action="store_true", help="replace --ball if it exists")
+    add_config_option(p)
+
+
+@command("ambient", "spherical-harmonic ambient light of an HDRI: coefficients, dominant light, Kelvin, balls")
+@arguments(_ambient_args)
+def cmd_ambient(args: argparse.Namespace) -> int:
+    """Capture an HDRI's ambient light in spherical harmonics (9 coefficients x RGB, the
+    irradiance representation renderers use; Ramamoorthi & Hanrahan 2001) and report the
+    dominant light direction and colour and the ambient colour as Kelvin/Duv. The lat-long
+    convention is OIIO's (+Y up, image centre +Z, u=0.25 is +X); see docs/ambient.md.
+
+    examples:
+      chroma ambient sky.exr
+      chroma ambient sky.exr --rotate 90,0,0 --json > sky_sh.json
+      chroma ambient sky.exr --ball balls.exr     # grey + chrome reference balls
+    """
+    from chroma import ambient, io
+
+    img = io.read(args.hdri, colorspace=args.colorspace, config=args.config)
+    sh = ambient.project(img, order=args.order, colorspace="ACEScg", config=args.config)
+    if any(args.rotate):
+        sh = sh.rotated(*args.rotate)
+    if args.window:
+        sh = sh.windowed(args.window)
+    if args.ball:
+        if os.path.exists(args.ball) and not args.overwrite:
+            raise io.ChromaIOError(f"{args.ball!r} exists; pass --overwrite to replace it")
+        env = None if any(args.rotate) else img
+        balls = ambient.reference_balls(sh, size=args.size, environment=env)
+        io.write(balls, args.ball, dtype="half", overwrite=True, config=args.config)
+    data = sh.to_dict()
+    data["hdri"] = args.hdri
+    data["rotate"] = list(args.rotate)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    print(f"{args.hdri}: order-{sh.order} SH in {sh.colorspace}"
+          + (f", rotated {args.rotate[0]:g},{args.rotate[1]:g},{args.rotate[2]:g}" if any(args.rotate) else ""))
+    print("  k  l   R             G             B")
+    for k, row in enumerate(data["coefficients"]):
+        print(f"  {k}  {int(ambient.BAND[k])}  " + "  ".join(f"{v:12.6g}" for v in row))
+    d = data["dominant_direction"]
+    u, v = data["dominant_latlong_uv"]
+    print(f"dominant light  direction ({d[0]:+.4f}, {d[1]:+.4f}, {d[2]:+.4f})  lat-long u={u:.4f} v={v:.4f}")
+    print("                colour (normal irradiance) " + " ".join(f"{c:.6g}" for c in data["dominant_color"]))
+    print("ambient         mean radiance " + " ".join(f"{c:.6g}" for c in data["mean_radiance"]), end="")
+    if data["ambient_kelvin"] is not None:
+        print(f"  {data['ambient_kelvin']:.0f} K  Duv {data['ambient_duv']:+.4f}")
+    else:
+        print("  (no CCT: the colour is too far from the Planckian locus)")
+    if args.ball:
+        print(f"wrote {args.ball} (18% grey ball | chrome ball)")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------- blend
+
+
+def _blend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("a", metavar="A", help="colour (#ff8000, r,g,b in the working space, 3200K), image or sequence pattern")
+    p.add_argument("b", metavar="B", help="the colour, image or sequence to blend towards")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output: gradient image (.exr scene-linear, .png display), blend, or frame pattern")
+    p.add_argument("--space", choices=("oklab", "oklch", "linear", "srgb"), default="oklab",
+                   help="blend space (default: oklab)")
+    p.add_argument("--hue", choices=("shorter", "longer", "increasing", "decreasing"), default="shorter",
+                   help="OKLCh hue interpolation, as CSS Color 4 defines it (default: shorter)")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="colours: gradient steps (default 7 printed; one per pixel column in an image)")
+    p.add_argument("--compare", action="store_true",
+                   help="colours: write one PNG with the oklab, linear and srgb blends as labelled strips")
+    p.add_argument("--size", metavar="WxH", help="gradient/compare image size (default 512x64; --compare 512x150)")
+    p.add_argument("--t", type=float, default=0.5, metavar="T", help="images: blend weight, 0 = A, 1 = B (default 0.5)")
+    p.add_argument("--frames", metavar="SET", help="crossfade over these frames (default: the frames the sequences have)")
+    p.add_argument("--curve", choices=("linear", "smooth", "ease-in", "ease-out", "ease-in-out"), default="smooth",
+                   help="crossfade weight over the frames (default: smooth)")
+    p.add_argument("--preserve-luminance", action="store_true",
+                   help="HDR: blend colours at a common exposure and interpolate the exposure in stops")
+    p.add_argument("--colorspace", default="ACEScg", metavar="CS", help="scene-linear working space (default: ACEScg)")
+    p.add_argument("--json", action="store_true", help="colours without -o: print JSON")
+    add_output_options(p)
+    add_config_option(p)
+
+
+def _parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    from chroma.errors import ChromaValueError
+
+    if not text:
+        return default
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ChromaValueError(f"--size {text!r}: write WIDTHxHEIGHT, e.g. 512x64") from None
+    if not (2 <= w <= 16384 and 1 <= h <= 16384):
+        raise ChromaValueError(f"--size {text!r}: width 2-16384, height 1-16384")
+    return w, h
+
+
+@command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB")
+@arguments(_blend_args)
+def cmd_blend(args: argparse.Namespace) -> int:
+    """Blend two colours (a gradient), two images (a mix) or two sequences (a crossfade) in
+    OKLab (perceptually even), OKLCh (hue around the wheel), linear light (physical) or
+    sRGB-encoded values (what most 2D software does). Out-of-gamut results are brought in
+    by reducing OKLCh chroma at constant lightness and hue (CSS Color 4), never clipped.
+    Colours: hex (sRGB display values), r,g,b (linear, working space) or Kelvin (3200K).
+
+    examples:
+      chroma blend '#00ff00' '#ff00ff' --steps 5
+      chroma blend 3200K 6500K --space oklch -o ramp.exr --size 1024x64
+      chroma blend '#00ff00' '#ff00ff' --compare -o blend_compare.png
+      chroma blend a.exr b.exr --t 0.25 -o mix.exr
+      chroma blend 'a.####.exr' 'b.####.exr' --frames 1001-1024 --curve smooth -o 'fade.####.exr'
+      chroma blend 'plate.####.exr' '0,0,0' --frames 1001-1012 -o 'fade.####.exr' --preserve-luminance
+    """
+    import numpy as np
+
+    from chroma import io, oklab
+    from chroma.errors import ChromaIOError, ChromaValueError
+    from chroma.image import Image
+
+    cs = args.colorspace
+    colours = [oklab.parse_color(x, cs, args.config) if oklab.looks_like_color(x) else None for x in (args.a, args.b)]
+    both = all(c is not None for c in colours)
+    if args.steps is not None and args.steps < 2:
+        raise ChromaValueError("--steps must be at least 2")
+    if args.output and os.path.exists(args.output) and not args.overwrite and "#" not in args.output:
+        raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
+    if args.compare:
+        if not both:
+            raise ChromaValueError("--compare blends two colours (e.g. '#00ff00' '#ff00ff'), not images")
+        if not args.output:
+            raise ChromaValueError("--compare needs -o FIGURE.png")
+        w, h = _parse_size(args.size, (512, 150))
+        path = oklab.write_compare(colours[0], colours[1], args.output, w, h, hue=args.hue,
+                                   colorspace=cs, overwrite=args.overwrite, config=args.config)
+        print(f"wrote {path}: strips top to bottom oklab, linear, srgb")
+        return EXIT_OK
+    if both:
+        if not args.output:
+            steps = args.steps or 7
+            g = oklab.gradient(colours, steps, args.space, hue=args.hue, colorspace=cs,
+                               preserve_luminance=args.preserve_luminance, config=args.config)
+            disp = oklab.to_display(g, cs, args.config)
+            lch = oklab.oklab_to_oklch(oklab.to_oklab(g, cs, args.config))
+            rows = [{"t": float(t), "rgb": [round(float(v), 6) for v in c],
+                     "hex": "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in d),
+                     "oklch": [round(float(v), 4) for v in l]}
+                    for t, c, d, l in zip(np.linspace(0, 1, steps), g, disp, lch)]
+            if args.json:
+                print(json.dumps({"space": args.space, "hue": args.hue, "colorspace": cs, "steps": rows}, indent=2))
+            else:
+                print(f"{'t':>5}  {cs + ' R G B':<30} {'sRGB':<8} OKLCh L C h")
+                for r in rows:
+                    rgb = " ".join(f"{v:9.5f}" for v in r["rgb"])
+                    L, C, H = r["oklch"]
+                    print(f"{r['t']:5.3f}  {rgb:<30} {r['hex']:<8} {L:.4f} {C:.4f} {H:6.1f}")
+            return EXIT_OK
+        w, h = _parse_size(args.size, (512, 64))
+        steps = args.steps or w
+        exr = args.output.lower().endswith(".exr")
+        g = oklab.gradient(colours, steps, args.space, hue=args.hue, colorspace=cs,
+                           preserve_luminance=args.preserve_luminance,
+                           gamut="working" if exr else None, config=args.config)
+        band = np.minimum(np.arange(w) * steps // w, steps - 1)
+        row = g[band]
+        meta = {"chroma/blend/space": args.space, "chroma/blend/hue": args.hue,
+                "chroma/blend/a": args.a, "chroma/blend/b": args.b}
+        if exr:
+            img = Image(np.repeat(row[None], h, axis=0), ["R", "G", "B"], cs, meta)
+            io.write(img, args.output, **write_kwargs(args))
+        else:
+            img = Image(np.repeat(oklab.to_display(row, cs, args.config)[None], h, axis=0), ["R", "G", "B"],
+                        "sRGB Encoded Rec.709 (sRGB)", meta)
+            io.write(img, args.output, overwrite=True)
+        print(f"wrote {args.output}: {steps}-step {args.space} gradient, {w}x{h}")
+        return EXIT_OK
+    if not args.output:
+        raise ChromaValueError("blending images needs -o OUT (a file, or a pattern like fade.####.exr)")
+    from chroma import sequence
+
+    sources = [args.a, args.b]
+    fade = args.frames or any(sequence.parse_pattern(x).is_sequence for x in sources + [args.output]
+                              if not oklab.looks_like_color(x))
+    opts = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
+    if fade:
+        written = oklab.crossfade(args.a, args.b, args.output, args.frames, args.space, args.curve,
+                                  hue=args.hue, colorspace=cs, preserve_luminance=args.preserve_luminance,
+                                  overwrite=args.overwrite, write_options=opts, config=args.config)
+        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})")
+        return EXIT_OK
+    if not 0.0 <= args.t <= 1.0:
+        raise ChromaValueError(f"--t {args.t}: the blend weight runs from 0 (A) to 1 (B)")
+    pics = []
+    for x, c in zip(sources, colours):
+        if c is not None:
+            pics.append(c)
+        elif not os.path.exists(x):
+            raise ChromaIOError(f"{x!r} is neither a colour nor an existing image")
+        else:
+            pics.append(io.read(x, config=args.config))
+    if os.path.abspath(args.output) in {os.path.abspath(x) for x in sources}:
+        raise ChromaIOError(f"the output {args.output!r} would replace an input; write elsewhere")
+    img = oklab.mix_images(pics[0], pics[1], args.t, args.space, hue=args.hue, colorspace=cs,
+                           preserve_luminance=args.preserve_luminance, config=args.config)
+    io.write(img, args.output, metadata={"blend/a": args.a, "blend/b": args.b}, **write_kwargs(args))
+    print(f"wrote {args.output}: {args.space} blend at t={args.t:g}")
     return EXIT_OK
 
 

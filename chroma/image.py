@@ -23,8 +23,8 @@ class Image:
         colorspace: the OCIO colour space of the R, G, B channels (ACEScg by default).
             Other channels (alpha, depth, layers) are not colour and never converted.
         metadata: header attributes (EXR attributes, ``chroma/...`` keys, frame number...).
-        source: the file this image was read from (never written; used to refuse
-            overwriting an input by surprise).
+        source: the file this image was read from, kept by images derived from it (never
+            written; used to refuse overwriting an input by surprise).
     """
 
     pixels: np.ndarray
@@ -108,15 +108,15 @@ class Image:
             px[:, :, idx[0]] = rgb[:, :, 1] if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb[..., 0]
         else:
             px[:, :, idx] = rgb
-        return Image(px, list(self.channels), colorspace or self.colorspace, copy.deepcopy(self.metadata))
+        return Image(px, list(self.channels), colorspace or self.colorspace, copy.deepcopy(self.metadata), self.source)
 
     def copy(self) -> "Image":
-        return Image(self.pixels.copy(), list(self.channels), self.colorspace, copy.deepcopy(self.metadata))
+        return Image(self.pixels.copy(), list(self.channels), self.colorspace, copy.deepcopy(self.metadata), self.source)
 
     def select(self, names: Sequence[str]) -> "Image":
         """A new image holding only the named channels, in that order."""
         idx = [self.index(n) for n in names]
-        return Image(self.pixels[:, :, idx].copy(), list(names), self.colorspace, copy.deepcopy(self.metadata))
+        return Image(self.pixels[:, :, idx].copy(), list(names), self.colorspace, copy.deepcopy(self.metadata), self.source)
 
     def __repr__(self) -> str:
         return (

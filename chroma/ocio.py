@@ -22,33 +22,41 @@ from typing import Iterable
 import numpy as np
 import PyOpenColorIO as ocio
 
-from chroma._colour import colour
 from chroma.errors import ColorSpaceError, closest
 
 _PKG_ROOT = Path(__file__).resolve().parent.parent
 _RELATIVE_CONFIG = Path("ocio_configs") / "chroma" / "config.ocio"
 
-# Colour spaces whose EXR ``chromaticities`` we write, as colour-science RGB colourspace
-# names (primaries and whitepoint are read from colour-science, never typed in here).
-_CHROMATICITIES_SOURCE = {
-    "ACES2065-1": "ACES2065-1",
-    "ACEScg": "ACEScg",
-    "ACEScct": "ACEScct",
-    "ACEScc": "ACEScc",
-    "Linear Rec.709 (sRGB)": "sRGB",
-    "sRGB Encoded Rec.709 (sRGB)": "sRGB",
-    "Linear P3-D65": "P3-D65",
-    "Linear Rec.2020": "ITU-R BT.2020",
-    "Linear AdobeRGB": "Adobe RGB (1998)",
-    "sRGB Encoded AP1": "ACEScg",
-    "Gamma 2.2 Encoded AP1": "ACEScg",
-    "sRGB Encoded P3-D65": "P3-D65",
-    "Linear ARRI Wide Gamut 3": "ARRI Wide Gamut 3",
-    "Linear ARRI Wide Gamut 4": "ARRI Wide Gamut 4",
-    "Linear S-Gamut3": "S-Gamut3",
-    "Linear S-Gamut3.Cine": "S-Gamut3.Cine",
-    "Linear V-Gamut": "V-Gamut",
-    "Linear REDWideGamutRGB": "REDWideGamutRGB",
+# EXR ``chromaticities`` (Rx Ry Gx Gy Bx By Wx Wy) of the config's colour spaces, from
+# their standards: AP0 SMPTE ST 2065-1; AP1 SMPTE S-2014-004; Rec.709/sRGB ITU-R BT.709-6 /
+# IEC 61966-2-1; P3-D65 SMPTE EG 432-1; BT.2020 ITU-R BT.2020-2; Adobe RGB (1998); camera
+# gamuts from their makers' white papers. Kept as literals so that writing an EXR needs no
+# colour-science import (0.5 s); tests/test_ocio.py checks every row against colour-science.
+_AP0 = (0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.077, 0.32168, 0.33767)
+_AP1 = (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767)
+_REC709 = (0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.329)
+_P3D65 = (0.68, 0.32, 0.265, 0.69, 0.15, 0.06, 0.3127, 0.329)
+_REC2020 = (0.708, 0.292, 0.17, 0.797, 0.131, 0.046, 0.3127, 0.329)
+CHROMATICITIES: dict[str, tuple[str, tuple[float, ...]]] = {
+    # OCIO colour space: (colour-science RGB colourspace name, chromaticities)
+    "ACES2065-1": ("ACES2065-1", _AP0),
+    "ACEScg": ("ACEScg", _AP1),
+    "ACEScct": ("ACEScct", _AP1),
+    "ACEScc": ("ACEScc", _AP1),
+    "sRGB Encoded AP1": ("ACEScg", _AP1),
+    "Gamma 2.2 Encoded AP1": ("ACEScg", _AP1),
+    "Linear Rec.709 (sRGB)": ("sRGB", _REC709),
+    "sRGB Encoded Rec.709 (sRGB)": ("sRGB", _REC709),
+    "Linear P3-D65": ("P3-D65", _P3D65),
+    "sRGB Encoded P3-D65": ("P3-D65", _P3D65),
+    "Linear Rec.2020": ("ITU-R BT.2020", _REC2020),
+    "Linear AdobeRGB": ("Adobe RGB (1998)", (0.64, 0.33, 0.21, 0.71, 0.15, 0.06, 0.3127, 0.329)),
+    "Linear ARRI Wide Gamut 3": ("ARRI Wide Gamut 3", (0.684, 0.313, 0.221, 0.848, 0.0861, -0.102, 0.3127, 0.329)),
+    "Linear ARRI Wide Gamut 4": ("ARRI Wide Gamut 4", (0.7347, 0.2653, 0.1424, 0.8576, 0.0991, -0.0308, 0.3127, 0.329)),
+    "Linear S-Gamut3": ("S-Gamut3", (0.73, 0.28, 0.14, 0.855, 0.1, -0.05, 0.3127, 0.329)),
+    "Linear S-Gamut3.Cine": ("S-Gamut3.Cine", (0.766, 0.275, 0.225, 0.8, 0.089, -0.087, 0.3127, 0.329)),
+    "Linear V-Gamut": ("V-Gamut", (0.73, 0.28, 0.165, 0.84, 0.1, -0.03, 0.3127, 0.329)),
+    "Linear REDWideGamutRGB": ("REDWideGamutRGB", (0.780308, 0.304253, 0.121595, 1.493994, 0.095612, -0.084589, 0.3127, 0.329)),
 }
 
 
@@ -165,19 +173,19 @@ def chromaticities(colorspace: str, config: str | os.PathLike | None = None) -> 
     Primaries and whitepoints come from colour-science's RGB colourspace definitions
     (ACES: SMPTE ST 2065-1 / S-2014-004; sRGB: IEC 61966-2-1; BT.2020...).
     """
-    name = resolve_colorspace(colorspace, config)
-    source = _CHROMATICITIES_SOURCE.get(name)
-    if source is None:
-        return None
-    return _chromaticities_of(source)
+    entry = CHROMATICITIES.get(resolve_colorspace(colorspace, config))
+    return None if entry is None else entry[1]
 
 
-@functools.lru_cache(maxsize=None)
-def _chromaticities_of(source: str) -> tuple[float, ...]:
-    space = colour().RGB_COLOURSPACES[source]
-    p = np.asarray(space.primaries, dtype=np.float64).ravel()
-    w = np.asarray(space.whitepoint, dtype=np.float64)
-    return tuple(float(v) for v in (*p, *w))
+def normalised_primary_matrix(chroma: Iterable[float]) -> np.ndarray:
+    """RGB -> XYZ matrix of primaries and white ``(Rx Ry Gx Gy Bx By Wx Wy)``, with the white
+    at Y = 1 (SMPTE RP 177-1993, section 3.3)."""
+    c = np.asarray(list(chroma), dtype=np.float64)
+    xy = c[:6].reshape(3, 2)
+    p = np.stack([xy[:, 0] / xy[:, 1], np.ones(3), (1 - xy[:, 0] - xy[:, 1]) / xy[:, 1]])
+    wx, wy = c[6], c[7]
+    w = np.array([wx / wy, 1.0, (1 - wx - wy) / wy])
+    return p * np.linalg.solve(p, w)
 
 
 def colorspace_from_chromaticities(chroma: Iterable[float], tolerance: float = 2e-3) -> str | None:
@@ -186,7 +194,7 @@ def colorspace_from_chromaticities(chroma: Iterable[float], tolerance: float = 2
     if values.shape != (8,):
         return None
     for name in ("ACEScg", "ACES2065-1", "Linear Rec.709 (sRGB)", "Linear P3-D65", "Linear Rec.2020"):
-        ref = np.asarray(_chromaticities_of(_CHROMATICITIES_SOURCE[name]))
+        ref = np.asarray(CHROMATICITIES[name][1])
         if np.max(np.abs(ref - values)) <= tolerance:
             return name
     return None
@@ -323,43 +331,49 @@ def apply_looks(
     return apply_cpu(cpu, pixels)
 
 
-def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Y weights (the Y row of the normalised primary matrix RGB -> CIE XYZ) of a linear space.
+def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """3x3 float64 matrix from a linear colour space's RGB to CIE XYZ (column vectors).
 
-    For spaces with known primaries (ACEScg: AP1, SMPTE S-2014-004; Rec.709; ...) the
-    weights are colour-science's normalised primary matrix row, in the space's own white
-    (ACEScg: 0.2722, 0.6741, 0.0537). For other spaces they are derived by sending the unit
-    primaries through the config to its ``cie_xyz_d65_interchange`` role.
+    For spaces with published primaries (:data:`CHROMATICITIES`: ACEScg per SMPTE
+    S-2014-004, Rec.709, Rec.2020, P3...) this is the normalised primary matrix in the
+    space's own white (SMPTE RP 177), derived from the primaries rather than a rounded
+    published matrix. Other spaces of the config are measured through OCIO: the unit
+    primaries sent to its ``cie_xyz_d65_interchange`` role (so in D65, adapted as the
+    config adapts).
     """
     name = resolve_colorspace(colorspace, config)
-    source = _CHROMATICITIES_SOURCE.get(name)
-    if source is not None and is_scene_linear(name, config):
-        return _npm_luminance(source)
-    return _luminance_weights(config_path(config), name)
+    entry = CHROMATICITIES.get(name)
+    if entry is not None and is_scene_linear(name, config):
+        return _npm(entry[1])
+    return _npm_ocio(config_path(config), name)
+
+
+def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Y weights (the Y row of :func:`rgb_to_xyz_matrix`) of a linear colour space
+    (ACEScg: 0.2722, 0.6741, 0.0537)."""
+    return rgb_to_xyz_matrix(colorspace, config)[1]
 
 
 @functools.lru_cache(maxsize=None)
-def _npm_luminance(source: str) -> np.ndarray:
-    weights = np.asarray(colour().RGB_COLOURSPACES[source].matrix_RGB_to_XYZ[1], dtype=np.float64)
-    weights = weights.copy()
-    weights.setflags(write=False)
-    return weights
+def _npm(chroma: tuple[float, ...]) -> np.ndarray:
+    m = normalised_primary_matrix(chroma)
+    m.setflags(write=False)
+    return m
 
 
 @functools.lru_cache(maxsize=32)
-def _luminance_weights(path: str, colorspace: str) -> np.ndarray:
+def _npm_ocio(path: str, colorspace: str) -> np.ndarray:
     cfg = _load_config(path)
     xyz = cfg.getColorSpace("cie_xyz_d65_interchange")
     if xyz is None:
         raise ColorSpaceError(
-            f"config {path!r} has no cie_xyz_d65_interchange role; cannot derive luminance weights"
+            f"config {path!r} has no cie_xyz_d65_interchange role; cannot derive {colorspace!r}'s primaries"
         )
     cpu = cfg.getProcessor(colorspace, xyz.getName()).getDefaultCPUProcessor()
-    eye = np.eye(3, dtype=np.float32)
-    out = apply_cpu(cpu, eye)  # rows: XYZ of R, G, B primaries
-    weights = out[:, 1].astype(np.float64)
-    weights.setflags(write=False)
-    return weights
+    rows = apply_cpu(cpu, np.eye(3, dtype=np.float32)).astype(np.float64)  # row i: XYZ of primary i
+    m = rows.T.copy()
+    m.setflags(write=False)
+    return m
 
 
 def clear_caches() -> None:
@@ -367,5 +381,5 @@ def clear_caches() -> None:
     _load_config.cache_clear()
     _name_table.cache_clear()
     _cpu_processor.cache_clear()
-    _luminance_weights.cache_clear()
-    _npm_luminance.cache_clear()
+    _npm.cache_clear()
+    _npm_ocio.cache_clear()

@@ -244,34 +244,7 @@ def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config=None) -> np.ndarray:
             f"white balance works in a scene-linear colour space, and {name!r} is not; "
             "convert to ACEScg (or another linear space) first"
         )
-    source = _ocio._CHROMATICITIES_SOURCE.get(name)
-    if source is not None:
-        return _npm(source)
-    return _npm_ocio(_ocio.config_path(config), name)
-
-
-@functools.lru_cache(maxsize=None)
-def _npm(source: str) -> np.ndarray:
-    c = colour()
-    space = c.RGB_COLOURSPACES[source]
-    # derived from the published primaries and white (SMPTE RP 177), not a rounded matrix
-    # (IEC 61966-2-1's 4-digit sRGB matrix maps R=G=B 1.5e-4 away from D65)
-    m = np.array(c.normalised_primary_matrix(space.primaries, space.whitepoint), dtype=np.float64)
-    m.setflags(write=False)
-    return m
-
-
-@functools.lru_cache(maxsize=32)
-def _npm_ocio(path: str, name: str) -> np.ndarray:
-    cfg = _ocio.get_config(path)
-    xyz = cfg.getColorSpace("cie_xyz_d65_interchange")
-    if xyz is None:
-        raise ChromaValueError(f"config {path!r} has no cie_xyz_d65_interchange role; cannot derive {name!r}'s primaries")
-    cpu = cfg.getProcessor(name, xyz.getName()).getDefaultCPUProcessor()
-    rows = _ocio.apply_cpu(cpu, np.eye(3, dtype=np.float32)).astype(np.float64)
-    m = rows.T.copy()
-    m.setflags(write=False)
-    return m
+    return _ocio.rgb_to_xyz_matrix(name, config)
 
 
 def adaptation_matrix(
