@@ -926,11 +926,6 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = [
-    "Grade", "CompiledGrade", "Operation", "Exposure", "WhiteBalance", "CDL", "Contrast", "Saturation",
-    "Look", "LUT", "OPERATIONS", "operation_from_dict", "REC709_LUMA", "grade_file", "grade_frames",
-]
-
 
 # ------------------------------------------------------------------------ files and frames
 
@@ -1032,3 +1027,8 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 fut.cancel()
             raise
     return failures
+
+__all__ = [
+    "Grade", "CompiledGrade", "Operation", "Exposure", "WhiteBalance", "CDL", "Contrast", "Saturation",
+    "Look", "LUT", "OPERATIONS", "operation_from_dict", "REC709_LUMA", "grade_file", "grade_frames",
+]
