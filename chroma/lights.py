@@ -27,7 +27,6 @@ per spectrum, derives matrices once and applies them with numpy.
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import math

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import chroma
 from chroma import ocio as O
-from chroma.errors import ChromaError, ChromaIOError, ChromaValueError, ColorSpaceError
+from chroma.errors import ChromaIOError, ChromaValueError, ColorSpaceError
 from chroma.grade import (CDL, LUT, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance, REC709_LUMA)
 from chroma.image import Image
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 import numpy as np
 
 from chroma.errors import ChromaValueError, closest
+from chroma.image import Image
 from chroma.oklab.blend import _apply_gamut, _check, _colours, _opaque, gradient, looks_like_color, mix, parse_color
 from chroma.oklab.convert import HueMethod, Space
 from chroma.oklab.gamut import to_display
@@ -49,7 +50,7 @@ def mix_images(
     preserve_luminance: bool = False,
     gamut: Literal["working", "srgb"] | None = "working",
     config: str | os.PathLike | None = None,
-) -> "Image":
+) -> Image:
     """Blend two :class:`chroma.Image` (or an image and a colour) with :func:`mix`.
 
     Both are converted to ``colorspace`` (scene-linear working space) with OCIO. Alpha
