@@ -1,0 +1,17 @@
+"""Lazy, quiet access to colour-science (imported on first use: it takes ~0.5 s)."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+
+@functools.lru_cache(maxsize=None)
+def colour():
+    """The ``colour`` module, imported once with its optional-dependency warnings hidden."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import colour as _colour  # noqa: PLC0415
+
+        _colour.utilities.filter_warnings(colour_usage_warnings=True, python_warnings=False)
+    return _colour

@@ -1,0 +1,85 @@
+"""Matching a plate's ambient light to an HDRI's: white balance and exposure as a Grade."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chroma.ambient.sh import SH
+from chroma.errors import ChromaValueError
+from chroma.image import Image
+
+# ------------------------------------------------------------------------------ matching
+
+
+@dataclass(frozen=True)
+class AmbientMatch:
+    """What :func:`match_ambient` found: the white balance from the image's ambient white to
+    the HDRI's (Kelvin and tint on chroma's ``auto`` locus, as ``grade.WhiteBalance`` reads
+    them) and the exposure in stops applied after it."""
+
+    from_kelvin: float
+    from_tint: float
+    to_kelvin: float
+    to_tint: float
+    stops: float
+    colorspace: str = "ACEScg"  #: the scene-linear working space the white balance acts in
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
+    """The white balance and exposure that bring ``image``'s ambient to the HDRI's.
+
+    * White: the image's grey-world white (``whitebalance.estimate_white``, Buchsbaum 1980)
+      is balanced to the SH's ambient white (the chromaticity of its mean radiance).
+    * Exposure: after that white balance, the image's grey-world mean luminance is matched
+      to ``albedo * Y(mean radiance)``: a Lambertian surface of albedo rho, averaged over
+      all orientations, reflects rho * L_mean (its irradiance averages pi L_mean), so an 18 %
+      grey world lit by the HDRI averages 0.18 L_mean.
+    """
+    from chroma import ocio, stops, whitebalance
+
+    if not isinstance(image, Image):
+        raise ChromaValueError("match_ambient needs a chroma.Image (read it with chroma.read)")
+    if not isinstance(sh, SH):
+        raise ChromaValueError("match_ambient needs the HDRI's SH (chroma.ambient.project(hdri))")
+    if not (0 < albedo <= 1):
+        raise ChromaValueError(f"albedo must be in (0, 1] (got {albedo})")
+    rgb, cs = stops.scene_linear_rgb(image, config)
+    flat = rgb.reshape(-1, 3)
+    valid = np.all(np.isfinite(flat), axis=1) & np.all(flat > 0, axis=1)
+    if not valid.any():
+        raise ChromaValueError("the image has no pixel with positive, finite R, G and B; cannot measure its ambient")
+    src_k, src_t = whitebalance.estimate_white(image, "grey_world", locus="auto", config=config)
+    target = sh if ocio.resolve_colorspace(sh.colorspace, config) == cs else sh.to_colorspace(cs, config)
+    dst_k, dst_t = target.ambient_white("auto", config)
+    wb = whitebalance.white_balance_matrix(src_k, dst_k, src_t, dst_t, cs, method, config=config)
+    y = stops.luminance(flat[valid] @ wb.T.astype(np.float32), cs, config).astype(np.float64)
+    y = y[y <= np.quantile(y, 0.995)] if y.size > 1 else y  # as estimate_white: no speculars
+    w = np.asarray(ocio.luminance_weights(cs, config), np.float64)
+    y_ref = albedo * float(w @ target.mean_radiance)
+    y_img = float(y.mean())
+    if y_img <= 0 or y_ref <= 0:
+        raise ChromaValueError("the image or the HDRI has no positive mean luminance; cannot match exposure")
+    return AmbientMatch(src_k, src_t, dst_k, dst_t, math.log2(y_ref / y_img), cs)
+
+
+def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None):
+    """The ``chroma.Grade`` that brings ``image``'s ambient light to the HDRI's: a
+    ``WhiteBalance`` (image's grey-world white -> the HDRI's ambient white, CAT16) then an
+    ``Exposure`` in stops (see :func:`ambient_match`). Save it (``to_toml``), export it to
+    Nuke, or apply it to a sequence (``chroma grade``)."""
+    from chroma import grade as _grade
+
+    m = ambient_match(image, sh, albedo, method, config)
+    ops = [
+        _grade.WhiteBalance(from_kelvin=m.from_kelvin, to_kelvin=m.to_kelvin,
+                            from_tint=m.from_tint, to_tint=m.to_tint, method=method),
+        _grade.Exposure(m.stops),
+    ]
+    return _grade.Grade(ops, colorspace=m.colorspace, config=config)

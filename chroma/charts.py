@@ -1,0 +1,237 @@
+"""The ColorChecker rendered under a light, spectrally.
+
+Each patch is ``light spectrum x patch reflectance -> XYZ -> working space`` on the
+1 nm, 360-830 nm grid of :mod:`chroma.lights` (CIE 15:2004 §7.1, object colours:
+``X = k sum(S R xbar)``, ``k = 1 / sum(S ybar)``, so a perfect white diffuser has Y = 1
+at intensity 0 stops). Reflectances are colour-science's ISO 17321-1 ColorChecker set
+(24 patches, 380-780 nm at 5 nm, extrapolated as CIE 15:2004 §7.2.2.1 says).
+
+The camera is either white-balanced to the light (``white_balance=True``: CAT16, a
+von Kries transform in the CAT16 cone space, Li et al. 2017 "Comprehensive colour
+solutions: CAM16, CAT16 and CAM16-UCS", from the light's white to the working space's
+white, full adaptation) or not (the light's colour shows, exactly as
+:meth:`chroma.lights.Light.rgb`: XYZ read as OCIO's ``CIE XYZ-D65`` interchange).
+
+Each patch also gets its CIEDE2000 difference (CIE 142:2001) against the same chart under
+the CIE 13.3 reference illuminant of the light's CCT (Planckian below 5000 K, CIE daylight
+above). Both charts are adapted with CAT16 to D65 and compared in CIELAB (D65): the
+difference is the light's colour rendering, not its colour.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chroma._colour import colour
+from chroma.errors import ChromaIOError, ChromaValueError
+from chroma.image import Image
+from chroma.lights import WAVELENGTHS, Light, _scene_linear_matrices, cmfs, reference_light
+
+#: colour-science's ColorChecker reflectance sets (24 patches each).
+CHARTS = ("ISO 17321-1", "BabelColor Average", "ColorChecker N Ohta")
+DEFAULT_CHART = "ISO 17321-1"
+COLUMNS, ROWS = 6, 4
+#: Border colour between patches: scene-linear 0.02 (about -3.2 stops below mid-grey).
+BORDER_VALUE = 0.02
+
+
+@functools.lru_cache(maxsize=None)
+def reflectances(chart: str = DEFAULT_CHART) -> tuple[tuple[str, ...], np.ndarray]:
+    """Patch names (row-major, dark skin ... black) and reflectances on
+    :data:`chroma.lights.WAVELENGTHS`, shape (24, 471)."""
+    c = colour()
+    if chart not in CHARTS:
+        from chroma.errors import closest
+
+        hint = closest(chart, CHARTS)
+        raise ChromaValueError(f"unknown chart {chart!r}" + (f"; {hint}" if hint else "") + f" (known: {', '.join(CHARTS)})")
+    sds = c.characterisation.SDS_COLOURCHECKERS[chart]
+    shape = c.SpectralShape(float(WAVELENGTHS[0]), float(WAVELENGTHS[-1]), 1.0)
+    names = tuple(sds.keys())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = np.stack([np.asarray(sd.copy().align(shape).values, np.float64) for sd in sds.values()])
+    values = np.clip(values, 0.0, None)
+    values.setflags(write=False)
+    return names, values
+
+
+def patch_xyz(light_values: np.ndarray, refl: np.ndarray) -> np.ndarray:
+    """XYZ of reflectances ``refl`` (n, 471) under a relative SPD (471,), with a perfect
+    white diffuser at Y = 1 (CIE 15:2004 eq. 7.1-7.3, 1 nm summation). Returns (n, 3)."""
+    s = np.asarray(light_values, np.float64)
+    k = 1.0 / float(s @ cmfs()[:, 1])
+    return (np.asarray(refl, np.float64) * s) @ cmfs() * k
+
+
+def _cat16(src_white: np.ndarray, dst_white: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        colour().adaptation.matrix_chromatic_adaptation_VonKries(src_white, dst_white, transform="CAT16"),
+        np.float64,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _d65_xyz() -> np.ndarray:
+    c = colour()
+    return c.xy_to_XYZ(c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"])
+
+
+def _lab_d65(xyz: np.ndarray, white: np.ndarray) -> np.ndarray:
+    c = colour()
+    adapted = xyz @ _cat16(white, _d65_xyz()).T
+    return c.XYZ_to_Lab(adapted, c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"])
+
+
+@dataclass
+class ChartResult:
+    """A chart rendered under a light.
+
+    names: patch names, row-major (6 columns x 4 rows).
+    rgb: (24, 3) float32 scene-linear RGB in ``colorspace``, scaled by the light's intensity.
+    xyz: (24, 3) CIE XYZ under the light (white diffuser Y = 1 at 0 stops).
+    delta_e: (24,) CIEDE2000 against the CIE 13.3 reference illuminant (``reference``).
+    """
+
+    light: Light
+    names: tuple[str, ...]
+    rgb: np.ndarray
+    xyz: np.ndarray
+    delta_e: np.ndarray
+    colorspace: str
+    white_balanced: bool
+    reference: str
+    chart: str
+
+    def as_dict(self) -> dict:
+        return {
+            "light": self.light.name, "chart": self.chart, "colorspace": self.colorspace,
+            "white_balanced": self.white_balanced, "reference": self.reference,
+            "delta_e2000_mean": float(self.delta_e.mean()), "delta_e2000_max": float(self.delta_e.max()),
+            "patches": [
+                {"name": n, "rgb": [float(x) for x in rgb], "xyz": [float(x) for x in xyz], "delta_e2000": float(de)}
+                for n, rgb, xyz, de in zip(self.names, self.rgb, self.xyz, self.delta_e)
+            ],
+        }
+
+    def image(self, patch: int = 64, border: int = 4) -> Image:
+        """The chart as an Image: 6 x 4 patches of ``patch`` px with ``border`` px borders
+        (scene-linear :data:`BORDER_VALUE`), labels and differences in the metadata."""
+        if patch < 1 or border < 0:
+            raise ChromaValueError(f"patch size must be >= 1 px and border >= 0 px, got {patch} and {border}")
+        w = COLUMNS * patch + (COLUMNS + 1) * border
+        h = ROWS * patch + (ROWS + 1) * border
+        px = np.full((h, w, 3), BORDER_VALUE, np.float32)
+        for i, rgb in enumerate(self.rgb):
+            r, c = divmod(i, COLUMNS)
+            y0 = border + r * (patch + border)
+            x0 = border + c * (patch + border)
+            px[y0 : y0 + patch, x0 : x0 + patch] = rgb
+        meta = {
+            "chroma/chart/light": self.light.name,
+            "chroma/chart/chart": self.chart,
+            "chroma/chart/layout": f"{COLUMNS}x{ROWS} row-major, patch {patch} px, border {border} px",
+            "chroma/chart/labels": json.dumps(list(self.names)),
+            "chroma/chart/white_balanced": int(self.white_balanced),
+            "chroma/chart/reference": self.reference,
+            "chroma/chart/delta_e2000": [round(float(x), 4) for x in self.delta_e],
+            "chroma/chart/delta_e2000_mean": float(self.delta_e.mean()),
+            "chroma/light/stops": float(self.light.stops),
+        }
+        return Image(px, ["R", "G", "B"], self.colorspace, meta)
+
+
+def render_chart(
+    light: Light,
+    *,
+    colorspace: str = "ACEScg",
+    white_balance: bool = True,
+    chart: str = DEFAULT_CHART,
+    samples: tuple[list[str], np.ndarray] | None = None,
+    config: str | None = None,
+) -> ChartResult:
+    """Render the 24 ColorChecker patches under ``light``, spectrally.
+
+    ``white_balance=True``: CAT16 (full adaptation) from the light's white to the working
+    space's white, then the space's XYZ -> RGB matrix; neutral patches come out neutral.
+    ``white_balance=False``: XYZ read as D65-referred (OCIO's ``CIE XYZ-D65`` interchange,
+    Bradford to the space's white), so a perfect white diffuser equals ``light.rgb()``.
+    RGB is scaled by the light's intensity (2**stops). The CIEDE2000 differences are
+    against the CIE 13.3 reference illuminant (see the module docs). ``samples`` renders
+    other reflectances instead: (names, (n, 471) array on :data:`chroma.lights.WAVELENGTHS`).
+    """
+    if not isinstance(light, Light):
+        raise ChromaValueError(f"render_chart needs a chroma.Light, got {type(light).__name__}")
+    from chroma import ocio
+
+    cs = ocio.resolve_colorspace(colorspace, config)
+    m_d65, m_npm, space_white, weights = _scene_linear_matrices(cs, None if config is None else str(config))
+    if samples is None:
+        names, refl = reflectances(chart)
+    else:
+        names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
+        if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
+            raise ChromaValueError(
+                f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
+            )
+        chart = "custom"
+    xyz = patch_xyz(light.values, refl)
+    light_white = light.xyz()
+    if white_balance:
+        rgb = xyz @ (m_npm @ _cat16(light_white, space_white)).T
+    else:
+        rgb = xyz @ m_d65.T
+        # the same luminance normalisation as Light.rgb(): a white diffuser has luminance 1
+        rgb = rgb / float(weights @ (m_d65 @ light_white))
+    rgb = (rgb * light.intensity).astype(np.float32)
+
+    ref = reference_light(light.cct)
+    ref_xyz = patch_xyz(ref.values, refl)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab_test = _lab_d65(xyz, light_white)
+        lab_ref = _lab_d65(ref_xyz, ref.xyz())
+        delta_e = np.asarray(colour().delta_E(lab_test, lab_ref, method="CIE 2000"), np.float64)
+    return ChartResult(light, names, rgb, xyz, delta_e, cs, bool(white_balance), ref.name, chart)
+
+
+def write_chart(
+    result: ChartResult,
+    path: str | os.PathLike | None = None,
+    preview: str | os.PathLike | None = None,
+    *,
+    patch: int = 64,
+    border: int = 4,
+    overwrite: bool = False,
+    config: str | None = None,
+) -> list[Path]:
+    """Write the chart as a scene-linear EXR (``path``) and/or a display preview PNG
+    (``preview``, through the config's default display and view). Existing files are kept
+    unless ``overwrite``."""
+    from chroma import io
+
+    targets = [p for p in (path, preview) if p is not None]
+    if not targets:
+        raise ChromaValueError("give an EXR path and/or a preview path to write the chart to")
+    for p in targets:
+        if os.path.exists(p) and not overwrite:
+            raise ChromaIOError(f"{os.fspath(p)!r} exists; pass --overwrite (overwrite=True) to replace it")
+    img = result.image(patch, border)
+    written = []
+    if path is not None:
+        if not os.fspath(path).lower().endswith(".exr"):
+            raise ChromaValueError(f"the chart is scene-linear: write it as .exr, not {os.fspath(path)!r} (use a preview for PNG)")
+        written.append(io.write(img, path, dtype="half", config=config))
+    if preview is not None:
+        written.append(io.write_display(img, preview, config=config))
+    return written
+
+
+__all__ = ["ChartResult", "render_chart", "write_chart", "reflectances", "patch_xyz", "CHARTS", "DEFAULT_CHART"]

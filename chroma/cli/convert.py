@@ -1,0 +1,63 @@
+"""``chroma convert``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+from chroma.cli._core import (
+    add_config_option, add_output_options, arguments, command,
+    plan_frames, report_failures, write_kwargs,
+)
+
+# -------------------------------------------------------------------------------- convert
+
+
+def _convert_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", help="image file or sequence pattern")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or pattern (e.g. out.####.exr)")
+    p.add_argument("--from", dest="src", metavar="CS", help="input colour space (default: the file's own, see docs)")
+    p.add_argument("--to", dest="dst", metavar="CS", help="output colour space (default: ACEScg)")
+    p.add_argument("--display", help="apply this OCIO display after conversion (for previews)")
+    p.add_argument("--view", help="view of --display (default: the display's default view)")
+    p.add_argument("--frames", metavar="SET", help="frames of a sequence to convert (default: all on disk)")
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (finish an interrupted run)")
+    add_output_options(p)
+    add_config_option(p)
+
+
+@command("convert", "convert images or sequences between OCIO colour spaces")
+@arguments(_convert_args)
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
+    format OIIO writes). Channels other than R, G, B (alpha, depth, layers) pass through.
+
+    examples:
+      chroma convert plate.####.exr -o aces/plate.####.exr --from ACEScg --to ACES2065-1
+      chroma convert bg.exr -o bg_preview.png --display 'sRGB - Display'
+    """
+    from chroma import io, ocio
+    from chroma.errors import ChromaError as _E
+    from chroma.progress import Progress
+
+    dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
+    src = args.src and ocio.resolve_colorspace(args.src, args.config)
+    out_kwargs = write_kwargs(args)
+    plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
+    failures = []
+    with Progress(len(plan), "converting") as bar:
+        for _frame, path, target in plan:
+            try:
+                img = io.read(path, colorspace=src, config=args.config)
+                rgb = ocio.convert(img.rgb, img.colorspace, dst, args.config)
+                if args.display or args.view:
+                    out = img.with_rgb(rgb, dst)
+                    io.write_display(out, target, args.display, args.view, args.config, overwrite=True)
+                else:
+                    io.write(img.with_rgb(rgb, dst), target, **out_kwargs)
+            except _E as exc:
+                failures.append((path, str(exc)))
+            bar.update()
+    if plan:
+        print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
+    return report_failures(failures, len(plan), "convert")

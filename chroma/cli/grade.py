@@ -1,0 +1,173 @@
+"""``chroma grade``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+from chroma.cli._core import (
+    EXIT_OK, add_config_option, add_output_options, arguments, command,
+    plan_frames, report_failures, write_kwargs,
+)
+
+# ---------------------------------------------------------------------------------- grade
+
+
+def _grade_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="IN", nargs="?", help="image file or sequence pattern (plate.####.exr)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file or pattern (e.g. graded/plate.####.exr)")
+    g = p.add_argument_group("grade (applied in this order, in the working space, scene-linear ACEScg)")
+    g.add_argument("--grade", metavar="FILE", help="start from a grade saved with --save-grade (TOML or JSON)")
+    g.add_argument("--match-exposure", metavar="REF", help="first add the stops that bring the first frame's median luminance to REF's")
+    g.add_argument("--exposure", type=float, metavar="STOPS", help="exposure in stops (+1 doubles the light)")
+    g.add_argument("--white-balance", metavar="FROM_K[:TO_K]", help="white balance from a white in Kelvin to another (default 6504 K, D65)")
+    g.add_argument("--tint", type=float, metavar="DUV", help="tint (Duv) of the FROM white: + green, - magenta")
+    g.add_argument("--cat", default="CAT16", metavar="METHOD", help="chromatic adaptation: CAT16 (default), Bradford, CAT02, 'von Kries'")
+    g.add_argument("--cdl", metavar="FILE", help="an ASC CDL file (.cc, .cdl, .ccc)")
+    g.add_argument("--slope", metavar="R,G,B", help="ASC CDL slope")
+    g.add_argument("--offset", metavar="R,G,B", help="ASC CDL offset")
+    g.add_argument("--power", metavar="R,G,B", help="ASC CDL power")
+    g.add_argument("--saturation", type=float, metavar="S",
+                   help="saturation: the CDL's (Rec.709 luma) with --cdl/--slope/--offset/--power, else around the working space's luma")
+    g.add_argument("--cdl-style", choices=("asc", "no_clamp"), default="asc",
+                   help="asc: the spec's [0, 1] clamps (default); no_clamp: OCIO's default, negatives bypass the power")
+    g.add_argument("--cdl-colorspace", default="color_timing", metavar="CS",
+                   help="colour space the CDL applies in (default: the config's color_timing role, ACEScct)")
+    g.add_argument("--contrast", type=float, metavar="C", help="contrast around 0.18 mid-grey, in stops (1 = none)")
+    g.add_argument("--pivot", type=float, default=0.18, metavar="P", help="contrast pivot, scene-linear (default 0.18)")
+    g.add_argument("--look", metavar="NAME", help="an OCIO look of the config")
+    g.add_argument("--lut", metavar="FILE", help="a LUT file OCIO reads (.cube, .spi3d, .clf...), in the working space")
+    p.add_argument("--colorspace", metavar="CS", help="output colour space (default: the input's)")
+    p.add_argument("--frames", metavar="SET", help="frames of a sequence (default: all on disk)")
+    p.add_argument("--jobs", type=int, metavar="N", help="frames graded in parallel processes (default: all cores)")
+    p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (finish an interrupted run)")
+    p.add_argument("--save-grade", metavar="FILE", help="write the grade as TOML (.toml) or JSON (.json)")
+    p.add_argument("--bake-lut", metavar="FILE", help="bake the grade to a .cube over an ACEScct shaper (see docs/grade.md)")
+    p.add_argument("--export-cdl", metavar="FILE", help="write the grade as ASC CDL XML (.cc/.cdl/.ccc) when it is CDL-expressible")
+    p.add_argument("--dry-run", action="store_true", help="print the plan (frames, inputs -> outputs, the grade) and write nothing")
+    add_output_options(p)
+    add_config_option(p)
+
+
+def _build_grade(args: argparse.Namespace):
+    from chroma import grade as G
+    from chroma.errors import ChromaValueError
+
+    base = G.Grade.load(args.grade, args.config) if args.grade else G.Grade([], config=args.config)
+    ops = []
+    if args.exposure is not None:
+        ops.append(G.Exposure(args.exposure))
+    if args.white_balance or args.tint is not None:
+        text = args.white_balance or "6504"
+        parts = text.split(":")
+        try:
+            from_k = float(parts[0].lower().rstrip("k"))
+            to_k = float(parts[1].lower().rstrip("k")) if len(parts) > 1 and parts[1] else 6504.0
+        except ValueError:
+            raise ChromaValueError(f"--white-balance {text!r}: give Kelvin as FROM_K or FROM_K:TO_K, e.g. 3200:6504") from None
+        if len(parts) > 2:
+            raise ChromaValueError(f"--white-balance {text!r}: give FROM_K or FROM_K:TO_K")
+        ops.append(G.WhiteBalance(from_k, to_k, args.tint or 0.0, 0.0, args.cat))
+    sop = any(v is not None for v in (args.slope, args.offset, args.power))
+    if args.cdl and sop:
+        raise ChromaValueError("give either --cdl FILE or --slope/--offset/--power, not both")
+    if args.cdl:
+        cdl = G.CDL.from_file(args.cdl, style=args.cdl_style, colorspace=args.cdl_colorspace)
+        if args.saturation is not None:
+            cdl = G.dataclasses.replace(cdl, saturation=args.saturation)
+        ops.append(cdl)
+    elif sop:
+        ops.append(G.CDL(args.slope or (1, 1, 1), args.offset or (0, 0, 0), args.power or (1, 1, 1),
+                         1.0 if args.saturation is None else args.saturation, args.cdl_style, args.cdl_colorspace))
+    if args.contrast is not None:
+        ops.append(G.Contrast(args.contrast, args.pivot))
+    if args.saturation is not None and not (args.cdl or sop):
+        ops.append(G.Saturation(args.saturation))
+    if args.look:
+        look = G.Look(args.look)
+        look.transforms(base.colorspace, args.config)  # unknown look -> error now
+        ops.append(look)
+    if args.lut:
+        ops.append(G.LUT(args.lut))
+    return base.then(*ops)
+
+
+@command("grade", "grade images or sequences: exposure in stops, white balance in Kelvin, CDL, contrast, looks, LUTs")
+@arguments(_grade_args)
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade an image or a whole sequence: exposure in stops, white balance in Kelvin
+    (and tint), ASC CDL, contrast around mid-grey, saturation, OCIO looks and LUTs, applied
+    in that order in the scene-linear working space. Exposure, white balance and the
+    colour-space change are composed into one matrix. Alpha, depth and other layers pass
+    through; the input's metadata is kept and the grade is added under chroma/grade.
+    Frames are graded in parallel processes (--jobs, default all cores); a missing or
+    corrupt frame is reported at the end (exit 1) while the others finish; re-run with
+    --skip-existing to finish an interrupted run.
+
+    examples:
+      chroma grade plate.####.exr -o graded/plate.####.exr --exposure 1.5
+      chroma grade plate.1001.exr -o out.exr --white-balance 3200:6504 --tint 0.002
+      chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
+      chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
+      chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
+      chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
+    """
+    from chroma import grade as G
+    from chroma import io, stops
+    from chroma.errors import ChromaError as _E
+    from chroma.progress import Progress
+
+    if args.jobs is not None and args.jobs < 1:
+        raise _E(f"--jobs {args.jobs}: give 1 or more parallel frames")
+    if args.input and not args.output:
+        raise _E("give the output with -o OUT (a file, or a pattern like graded/plate.####.exr)")
+    if args.output and not args.input:
+        raise _E("give the input image or pattern before -o")
+    if not args.input and not (args.save_grade or args.bake_lut or args.export_cdl):
+        raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl to export the grade")
+    colorspace = args.colorspace and __import__("chroma.ocio", fromlist=["x"]).resolve_colorspace(args.colorspace, args.config)
+    grade = _build_grade(args)
+    plan = []
+    if args.input:
+        plan = plan_frames(args.input, args.output, args.frames, args.overwrite or args.dry_run, args.skip_existing)
+        if args.match_exposure:
+            ref = io.read(args.match_exposure, config=args.config)
+            first = next((p for _, p, _ in plan if os.path.exists(p)), None)
+            if first is None:
+                raise _E("--match-exposure needs at least one input frame on disk")
+            shift = stops.match_exposure(grade.apply(io.read(first, config=args.config)), ref, args.config)
+            grade = grade.then(G.Exposure(round(shift, 6)))
+    elif args.match_exposure:
+        raise _E("--match-exposure needs an input to measure")
+    if args.dry_run:
+        print("grade:\n  " + grade.describe().replace("\n", "\n  "))
+        print(f"output colour space: {colorspace or 'as each input'}")
+        for frame, path, target in plan:
+            print(f"  {path} -> {target}" + ("" if os.path.exists(path) else "  (missing)"))
+        if args.input:
+            print(f"{len(plan)} frame(s) would be graded; nothing written (--dry-run)")
+        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl)):
+            if path:
+                print(f"would write the {what} to {path}")
+        return EXIT_OK
+    for path in (args.save_grade, args.bake_lut, args.export_cdl):
+        if path and os.path.exists(path) and not args.overwrite:
+            raise _E(f"{path!r} exists; pass --overwrite to replace it")
+    if args.save_grade:
+        grade.save(args.save_grade)
+        print(f"wrote grade {args.save_grade}")
+    if args.export_cdl:
+        grade.write_cdl(args.export_cdl)
+        print(f"wrote ASC CDL {args.export_cdl}")
+    if args.bake_lut:
+        grade.bake_lut(args.bake_lut)
+        print(f"wrote LUT {args.bake_lut} (ACEScct in and out; see docs/grade.md)")
+    if not args.input:
+        return EXIT_OK
+    with Progress(len(plan), "grading") as bar:
+        failures = G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
+                                  on_done=lambda _p: bar.update())
+    if plan:
+        print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
+    return report_failures(failures, len(plan), "grade")

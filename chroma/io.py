@@ -1,0 +1,299 @@
+"""Read and write images through OpenImageIO (EXR, DPX, TIFF, PNG, JPEG, ...).
+
+EXR output is scene-linear with honest metadata: half (default) or float, a chosen
+compression, ``chromaticities`` that match the colour space (AP1 for ACEScg, AP0 for
+ACES2065-1, Rec.709 for linear sRGB), the colour space in ``oiio:ColorSpace`` (OIIO 3.2
+stores the interop ID, e.g. ``lin_ap1_scene``, plus ``colorInteropID``), and user
+metadata under ``chroma/``. Writes are atomic (temporary file + rename) and refuse to
+replace the file an image was read from unless asked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import OpenImageIO as oiio
+
+from chroma import ocio as _ocio
+from chroma.errors import ChromaError, ChromaIOError, ChromaValueError, ColorSpaceError
+from chroma.image import DEFAULT_COLORSPACE, Image
+
+HALF_MAX = 65504.0
+COMPRESSIONS = ("zip", "zips", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab", "rle", "none")
+OnInvalid = Literal["warn", "error", "clamp"]
+
+# Header attributes that describe the file's structure, not the picture: they are
+# recomputed on every write and not copied from an image's metadata.
+_STRUCTURAL = {
+    "compression", "chromaticities", "colorInteropID", "oiio:ColorSpace", "oiio:subimages",
+    "oiio:RowsPerChunk", "openexr:chunkCount", "oiio:BitsPerSample", "openexr:lineOrder",
+    "openexr:dwaCompressionLevel", "openexr:zipCompressionLevel", "tiledesc",
+    "planarconfig", "oiio:UnassociatedAlpha", "oiio:Gamma", "oiio:ColorSpace:Params",
+}
+
+
+class ChromaWarning(UserWarning):
+    """A problem chroma reports without stopping (e.g. NaN written to an EXR)."""
+
+
+def _oiio_error(obj: Any = None) -> str:
+    msg = ""
+    if obj is not None and hasattr(obj, "geterror"):
+        msg = obj.geterror()
+    return (msg or oiio.geterror() or "unknown error").strip().replace("\n", " ")
+
+
+def _value(attr: Any) -> Any:
+    value = attr.value
+    if isinstance(value, np.ndarray):
+        value = tuple(value.tolist())
+    return value
+
+
+def read(
+    path: str | os.PathLike,
+    colorspace: str | None = None,
+    config: str | os.PathLike | None = None,
+) -> Image:
+    """Read an image file (any format OIIO reads) as float32 pixels.
+
+    The colour space is, in order: ``colorspace`` if given; the file's own
+    ``oiio:ColorSpace`` / ``colorInteropID`` attribute; its ``chromaticities`` when they are
+    AP0, AP1 or Rec.709; the config's file rules (a colour-space name in the path; EXR
+    defaults to ACEScg in chroma's bundled config).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ChromaIOError(f"{path!r} does not exist")
+    if os.path.isdir(path):
+        raise ChromaIOError(f"{path!r} is a folder, not an image file")
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise ChromaIOError(f"cannot open {path!r}: {_oiio_error()}")
+    try:
+        spec = inp.spec()
+        pixels = inp.read_image(0, 0, 0, spec.nchannels, "float")
+        err = inp.geterror() if inp.has_error else ""
+        if pixels is None or err:
+            raise ChromaIOError(
+                f"cannot read {path!r}: the file is corrupt or truncated ({(err or _oiio_error()).strip()})"
+            )
+        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        channels = list(spec.channelnames)
+        fmt = inp.format_name()
+    finally:
+        inp.close()
+    pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
+    metadata["oiio:format"] = fmt
+    metadata["oiio:datatype"] = str(spec.format)
+    cs = colorspace and _ocio.resolve_colorspace(colorspace, config)
+    if not cs:
+        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+    return Image(pixels, channels, cs, metadata, source=os.path.abspath(path))
+
+
+def _colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None) -> str | None:
+    for key in ("oiio:ColorSpace", "colorInteropID"):
+        name = metadata.get(key)
+        if isinstance(name, str) and name:
+            try:
+                return _ocio.resolve_colorspace(name, config)
+            except ColorSpaceError:
+                continue
+    chroma_attr = metadata.get("chromaticities")
+    if isinstance(chroma_attr, tuple) and len(chroma_attr) == 8:
+        return _ocio.colorspace_from_chromaticities(chroma_attr)
+    return None
+
+
+def check_values(pixels: np.ndarray, half: bool) -> dict[str, int]:
+    """Counts of NaN, +/-Inf and (for half output) finite values beyond +/-65504."""
+    px = np.asarray(pixels)
+    nan = int(np.count_nonzero(np.isnan(px)))
+    inf = int(np.count_nonzero(np.isinf(px)))
+    over = int(np.count_nonzero(np.abs(np.nan_to_num(px, nan=0.0, posinf=0.0, neginf=0.0)) > HALF_MAX)) if half else 0
+    return {"nan": nan, "inf": inf, "half_overflow": over}
+
+
+def _set_attribute(spec: oiio.ImageSpec, key: str, value: Any) -> None:
+    if isinstance(value, bool):
+        spec.attribute(key, int(value))
+    elif isinstance(value, (int, np.integer)):
+        spec.attribute(key, int(value))
+    elif isinstance(value, (float, np.floating)):
+        spec.attribute(key, float(value))
+    elif isinstance(value, str):
+        spec.attribute(key, value)
+    elif isinstance(value, (tuple, list)) and value and all(isinstance(v, (int, float)) for v in value):
+        if all(isinstance(v, int) for v in value):
+            spec.attribute(key, oiio.TypeDesc(f"int[{len(value)}]"), tuple(value))
+        else:
+            spec.attribute(key, oiio.TypeDesc(f"float[{len(value)}]"), tuple(float(v) for v in value))
+    else:
+        spec.attribute(key, json.dumps(value, default=str))
+
+
+def _is_exr(path: str) -> bool:
+    return path.lower().endswith(".exr")
+
+
+def write(
+    image: Image,
+    path: str | os.PathLike,
+    *,
+    dtype: Literal["half", "float"] = "half",
+    compression: str = "zip",
+    dwa_level: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    overwrite: bool = True,
+    replace_input: bool = False,
+    on_invalid: OnInvalid = "warn",
+    config: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``image`` to ``path`` atomically; returns the path.
+
+    EXR: ``dtype`` half (default) or float; ``compression`` one of :data:`COMPRESSIONS`
+    (``dwa_level`` sets the DWA quality, 45 by default in OpenEXR). Other formats take the
+    pixels as they are (convert to a display colour space first, see :func:`write_display`).
+
+    ``metadata`` adds keys under the ``chroma/`` prefix. ``image.metadata`` keys are written
+    too, except those describing file structure. NaN, Inf and half overflow (>65504) are
+    counted: ``on_invalid`` "warn" (default) writes them with a :class:`ChromaWarning`,
+    "error" refuses, "clamp" writes 0 for NaN and clamps to +/-65504 for half (+/-FLT_MAX
+    for float). The file ``image`` was read from is never replaced unless
+    ``replace_input=True``; an existing file is replaced only if ``overwrite``.
+    """
+    path = os.fspath(path)
+    target = Path(path)
+    parent = target.parent
+    if not parent.is_dir():
+        raise ChromaIOError(f"cannot write {path!r}: folder {str(parent)!r} does not exist")
+    if target.is_dir():
+        raise ChromaIOError(f"cannot write {path!r}: it is a folder")
+    if target.exists():
+        if image.source and os.path.abspath(path) == os.path.abspath(image.source) and not replace_input:
+            raise ChromaIOError(
+                f"refusing to replace the input file {path!r}; write elsewhere or pass replace_input=True"
+            )
+        if not overwrite:
+            raise ChromaIOError(f"{path!r} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    if dtype not in ("half", "float"):
+        raise ChromaValueError(f"EXR data type must be 'half' or 'float', not {dtype!r}")
+    if on_invalid not in ("warn", "error", "clamp"):
+        raise ChromaValueError(f"on_invalid must be warn, error or clamp, not {on_invalid!r}")
+    comp = compression.lower()
+    if comp not in COMPRESSIONS:
+        raise ChromaValueError(
+            f"unknown EXR compression {compression!r}; choose one of {', '.join(COMPRESSIONS)}"
+        )
+
+    exr = _is_exr(path)
+    pixels = image.pixels
+    half = exr and dtype == "half"
+    if exr:
+        counts = check_values(pixels, half)
+        bad = {k: v for k, v in counts.items() if v}
+        if bad:
+            what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
+            if on_invalid == "error":
+                raise ChromaValueError(
+                    f"not writing {path!r}: {what} values (use on_invalid='clamp' / --on-invalid clamp to fix them)"
+                )
+            if on_invalid == "clamp":
+                limit = HALF_MAX if half else float(np.finfo(np.float32).max)
+                pixels = np.clip(np.nan_to_num(pixels, nan=0.0, posinf=limit, neginf=-limit), -limit, limit)
+            else:
+                warnings.warn(f"{path}: writing {what} values", ChromaWarning, stacklevel=2)
+
+    spec = oiio.ImageSpec(image.width, image.height, image.nchannels, "half" if half else "float" if exr else _display_format(path))
+    spec.channelnames = tuple(image.channels)
+    if "A" in image.channels:
+        spec.alpha_channel = image.channels.index("A")
+    if "Z" in image.channels:
+        spec.z_channel = image.channels.index("Z")
+    for key, value in image.metadata.items():
+        if key in _STRUCTURAL or key.startswith("oiio:"):
+            continue
+        _set_attribute(spec, key, value)
+    for key, value in (metadata or {}).items():
+        _set_attribute(spec, key if key.startswith("chroma/") else f"chroma/{key}", value)
+    spec.attribute("Software", f"chroma {_version()}")
+    if exr:
+        if comp.startswith("dwa") and dwa_level is not None:
+            spec.attribute("compression", f"{comp}:{int(dwa_level)}")
+        else:
+            spec.attribute("compression", comp)
+        cs = _ocio.resolve_colorspace(image.colorspace or DEFAULT_COLORSPACE, config)
+        spec.attribute("oiio:ColorSpace", cs)
+        chroma_attr = _ocio.chromaticities(cs, config)
+        if chroma_attr is not None:
+            spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), chroma_attr)
+    elif image.colorspace:
+        spec.attribute("oiio:ColorSpace", image.colorspace)
+
+    tmp = parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
+    out = oiio.ImageOutput.create(str(tmp))
+    if out is None:
+        raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
+    try:
+        if not out.open(str(tmp), spec):
+            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        data = np.ascontiguousarray(pixels, dtype=np.float32)
+        if not out.write_image(data):
+            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        if not out.close():
+            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            out.close()
+        except Exception:
+            pass
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _display_format(path: str) -> str:
+    ext = path.lower().rsplit(".", 1)[-1]
+    return {"png": "uint16", "tif": "uint16", "tiff": "uint16", "dpx": "uint16"}.get(ext, "uint8")
+
+
+def _version() -> str:
+    from chroma import __version__
+
+    return __version__
+
+
+def write_display(
+    image: Image,
+    path: str | os.PathLike,
+    display: str | None = None,
+    view: str | None = None,
+    config: str | os.PathLike | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Write a display-referred preview (PNG/JPEG/TIFF) through an OCIO display/view.
+
+    The default is the config's default display and view (sRGB, ACES 2.0 SDR in chroma's
+    bundled config). Alpha, if present, is kept; other channels are dropped.
+    """
+    rgb = _ocio.display_view(image.rgb, image.colorspace, display, view, config=config)
+    rgb = np.clip(rgb, 0.0, 1.0)
+    channels = ["R", "G", "B"]
+    if "A" in image.channels:
+        rgb = np.concatenate([rgb, np.clip(image.pixels[:, :, [image.index("A")]], 0, 1)], axis=2)
+        channels.append("A")
+    cfg = _ocio.get_config(config)
+    display = display or cfg.getDefaultDisplay()
+    view = view or cfg.getDefaultView(display)
+    preview = Image(rgb, channels, display, {"chroma/view": view, "chroma/source_colorspace": image.colorspace})
+    return write(preview, path, overwrite=overwrite)
+
+
+__all__ = ["read", "write", "write_display", "check_values", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]

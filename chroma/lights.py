@@ -1,0 +1,736 @@
+"""Spectral lights: colour, CCT/Duv, CRI, TM-30 and efficacy from one spectrum.
+
+A light on set is a spectrum, not an RGB triple. :class:`Light` holds a relative spectral
+power distribution (SPD) on a 1 nm grid from 360 to 830 nm (the range of the CIE 1931
+observer, CIE 15:2004 Table T.4) plus an intensity in stops (or lux), and derives every
+number from that one spectrum:
+
+- CCT and Duv: Ohno (2014) "Practical use and calculation of CCT and Duv", LEUKOS 10(1),
+  in the CIE 1960 UCS (CIE 15:2004 §8.1). Duv is positive above the Planckian locus.
+- CRI: CIE 13.3-1995 test-colour method, Ra (mean of R1-R8) and R1-R14 (R9: saturated red).
+- Rf and Rg: ANSI/IES TM-30-18 (Rf is identical to CIE 224:2017 Rf).
+- Luminous efficacy of radiation (LER, lm/W): K_m * sum(S V) / sum(S) with
+  K_m = 683 lm/W (CIE 15:2004; the SI definition of the candela) over 360-830 nm.
+- The light's colour as RGB in a scene-linear working space (ACEScg by default).
+
+Colour conventions (see docs/lights.md): the XYZ of a light is its tristimulus value
+normalised to Y = 1 (CIE 15:2004 eq. 7.1-7.3, 1 nm summation). XYZ is taken to RGB the
+way OCIO's ``CIE XYZ-D65`` interchange space does: as D65-referred XYZ, with a Bradford
+adaptation from D65 to the working space's white (the ACES configs' "AP0 to CIE XYZ-D65"
+matrix). So CIE D65 renders neutral (R = G = B) and a 3200 K light renders warm, as on a
+camera balanced for daylight. ``rgb()`` is then normalised to luminance 1 in the working
+space (its own Y weights), or scaled by the light's intensity.
+
+colour-science computes the standard metrics; chroma validates input, caches results
+per spectrum, derives matrices once and applies them with numpy.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from chroma._colour import colour
+from chroma.errors import ChromaIOError, ChromaValueError, closest
+
+#: Wavelength grid of every light: 360-830 nm at 1 nm (CIE 1931 2 degree observer range).
+WAVELENGTHS = np.arange(360.0, 831.0, 1.0)
+#: Maximum luminous efficacy of photopic vision, lm/W (CIE 15:2004; SI candela definition).
+K_M = 683.0
+#: Illuminance (lux) at which a perfect white diffuser renders at scene-linear 1.0: the
+#: exposure reference that turns lux into stops (``stops = log2(lux / REFERENCE_LUX)``).
+REFERENCE_LUX = 1000.0
+#: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within
+#: 5.4e-3 (Delta C in the CIE 1960 UCS) of the Planckian locus.
+CRI_DUV_LIMIT = 5.4e-3
+
+_OBSERVER = "CIE 1931 2 Degree Standard Observer"
+_MIN_SAMPLES = 5
+_RANGE = (360.0, 830.0)
+_NEEDED = (380.0, 780.0)  # CIE 13.3 and TM-30 evaluate 380-780 nm
+
+#: Illuminant names accepted besides colour-science's own keys (CIE 15 calls them F1-F12).
+_ALIASES = {f"F{i}": f"FL{i}" for i in range(1, 13)}
+
+
+def _intensity_from_stops(stops: float) -> float:
+    """2**stops (``chroma.stops.exposure_to_intensity``: a stop doubles light)."""
+    from chroma.stops import exposure_to_intensity
+
+    return float(exposure_to_intensity(stops))
+
+
+# ------------------------------------------------------------------------------ constants
+
+
+@functools.lru_cache(maxsize=None)
+def _shape():
+    return colour().SpectralShape(_RANGE[0], _RANGE[1], 1.0)
+
+
+@functools.lru_cache(maxsize=None)
+def cmfs() -> np.ndarray:
+    """CIE 1931 2 degree colour-matching functions on :data:`WAVELENGTHS`, shape (471, 3)."""
+    c = colour().MSDS_CMFS[_OBSERVER].copy().align(_shape())
+    out = np.asarray(c.values, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def photopic() -> np.ndarray:
+    """CIE 1924 photopic luminous efficiency V(lambda) on :data:`WAVELENGTHS`."""
+    v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(_shape()).values, np.float64)
+    v.setflags(write=False)
+    return v
+
+
+def _align(sd) -> np.ndarray:
+    """Values of a colour-science SD on :data:`WAVELENGTHS`: colour's interpolation (Sprague
+    for uniform 5 nm data, CIE 15:2004 §7.2.1.1) and constant extrapolation (§7.2.2.1);
+    negative ringing is clipped to 0."""
+    aligned = sd.copy().align(_shape())
+    return np.clip(np.asarray(aligned.values, dtype=np.float64), 0.0, None)
+
+
+def spectrum_xyz(values: np.ndarray) -> np.ndarray:
+    """XYZ of a relative SPD on :data:`WAVELENGTHS`, normalised to Y = 1 (CIE 15:2004 §7.1,
+    1 nm summation). ``values`` may be (..., 471); returns (..., 3)."""
+    v = np.asarray(values, dtype=np.float64)
+    xyz = v @ cmfs()
+    return xyz / xyz[..., 1:2]
+
+
+def _uv(xyz: np.ndarray) -> np.ndarray:
+    """CIE 1960 UCS u, v of XYZ (CIE 15:2004 eq. 8.2)."""
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    d = x + 15.0 * y + 3.0 * z
+    return np.stack([4.0 * x / d, 6.0 * y / d], axis=-1)
+
+
+def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For a scene-linear OCIO colour space (derived once per config and space):
+
+    - ``M_d65``: D65-referred XYZ -> RGB with Bradford adaptation D65 -> the space's white,
+      as OCIO's ``CIE XYZ-D65`` interchange does (the ACES configs' matrix);
+    - ``M_npm``: XYZ -> RGB without adaptation (inverse of :func:`chroma.ocio.rgb_to_xyz_matrix`);
+    - ``white``: XYZ (Y = 1) of the space's white;
+    - ``weights``: luminance (Y) weights of RGB in the space.
+    """
+    from chroma import ocio
+
+    name = ocio.resolve_colorspace(colorspace, config)
+    if not ocio.is_scene_linear(name, config):
+        raise ChromaValueError(
+            f"colour space {name!r} is not scene-linear; a light's colour needs a scene-linear "
+            "working space such as ACEScg, ACES2065-1 or 'Linear Rec.709 (sRGB)'"
+        )
+    return _matrices(ocio.config_path(config), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from chroma import ocio
+
+    c = colour()
+    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path), dtype=np.float64)
+    m_npm = np.linalg.inv(npm)
+    white = npm @ np.ones(3)
+    d65 = c.xy_to_XYZ(c.CCS_ILLUMINANTS[_OBSERVER]["D65"])
+    bradford = np.asarray(
+        c.adaptation.matrix_chromatic_adaptation_VonKries(d65, white, transform="Bradford"), np.float64
+    )
+    out = (m_npm @ bradford, m_npm, white, npm[1].copy())
+    for m in out:
+        m.setflags(write=False)
+    return out
+
+
+# -------------------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class LightMetrics:
+    """Every number chroma reports for a light, with the standard it follows.
+
+    cct, duv: CCT in kelvin and Duv, Ohno (2014), CIE 1960 UCS.
+    cri_ra, cri_ri: CIE 13.3-1995 general index Ra and special indices R1-R14.
+    cri_valid: |Duv| <= 5.4e-3 (CIE 13.3-1995 §5.3); otherwise the CRI is not meaningful.
+    tm30_rf, tm30_rg: ANSI/IES TM-30-18 fidelity and gamut index (Rf = CIE 224:2017 Rf).
+    efficacy_lm_per_w: luminous efficacy of radiation, K_m = 683 lm/W, 360-830 nm.
+    xy: CIE 1931 chromaticity.
+    """
+
+    cct: float
+    duv: float
+    cri_ra: float
+    cri_ri: tuple[float, ...]
+    cri_valid: bool
+    tm30_rf: float
+    tm30_rg: float
+    efficacy_lm_per_w: float
+    xy: tuple[float, float]
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["cri_ri"] = list(self.cri_ri)
+        d["xy"] = list(self.xy)
+        return d
+
+
+_METRICS_CACHE: dict[str, LightMetrics] = {}
+_CACHE_SIZE = 256
+
+
+def _spectrum_key(values: np.ndarray) -> str:
+    v = np.asarray(values, dtype=np.float64)
+    return hashlib.sha1((v / v.max()).round(12).tobytes()).hexdigest()
+
+
+def _cct_duv(xyz: np.ndarray) -> tuple[float, float]:
+    cct, duv = colour().uv_to_CCT(_uv(xyz), method="Ohno 2013")
+    return float(cct), float(duv)
+
+
+def compute_metrics(values: np.ndarray) -> LightMetrics:
+    """All metrics of a relative SPD on :data:`WAVELENGTHS`, uncached (see :meth:`Light.metrics`)."""
+    with warnings.catch_warnings():  # colour-science reports its own internal re-alignments
+        warnings.simplefilter("ignore")
+        return _compute_metrics(values)
+
+
+def _compute_metrics(values: np.ndarray) -> LightMetrics:
+    c = colour()
+    v = np.asarray(values, dtype=np.float64)
+    sd = c.SpectralDistribution(v, WAVELENGTHS)
+    xyz = spectrum_xyz(v)
+    cct, duv = _cct_duv(xyz)
+    cri = c.colour_rendering_index(sd, additional_data=True, method="CIE 1995")
+    ri = tuple(float(cri.Q_as[i].Q_a) for i in range(1, 15))
+    tm30 = c.colour_fidelity_index(sd, additional_data=True, method="ANSI/IES TM-30-18")
+    efficacy = K_M * float(np.sum(v * photopic()) / np.sum(v))
+    xy = xyz[:2] / xyz.sum()
+    return LightMetrics(
+        cct=cct, duv=duv, cri_ra=float(cri.Q_a), cri_ri=ri, cri_valid=abs(duv) <= CRI_DUV_LIMIT,
+        tm30_rf=float(tm30.R_f), tm30_rg=float(tm30.R_g), efficacy_lm_per_w=efficacy,
+        xy=(float(xy[0]), float(xy[1])),
+    )
+
+
+def clear_cache() -> None:
+    """Forget cached metrics."""
+    _METRICS_CACHE.clear()
+
+
+# ---------------------------------------------------------------------------------- Light
+
+
+@dataclass(frozen=True, eq=False)
+class Light:
+    """A light: a relative spectral power distribution and an intensity.
+
+    Attributes:
+        values: relative spectral power on :data:`WAVELENGTHS` (360-830 nm, 1 nm), float64.
+        name: how the light was made (``blackbody 3200 K``, ``FL2``, ``led pc:5600``...).
+        stops: exposure in stops (EV) relative to the reference: intensity = 2**stops, so a
+            perfect white diffuser under the light renders at luminance 2**stops.
+
+    Build lights with :meth:`blackbody`, :meth:`illuminant`, :meth:`led`, :meth:`from_csv`
+    or :meth:`parse`; give the intensity as ``stops=`` or ``lux=`` (``lux`` is converted to
+    stops against ``exposure_lux``, default :data:`REFERENCE_LUX`).
+    """
+
+    values: np.ndarray
+    name: str = "light"
+    stops: float = 0.0
+    exposure_lux: float = REFERENCE_LUX
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        v = np.asarray(self.values, dtype=np.float64)
+        if v.shape != WAVELENGTHS.shape:
+            raise ChromaValueError(
+                f"a light's spectrum has {WAVELENGTHS.size} samples (360-830 nm at 1 nm), got shape {v.shape}"
+            )
+        if not np.all(np.isfinite(v)) or np.any(v < 0) or v.max() <= 0:
+            raise ChromaValueError("a light's spectral power must be finite, non-negative and not all zero")
+        v = v.copy()
+        v.setflags(write=False)
+        object.__setattr__(self, "values", v)
+        if not math.isfinite(self.stops):
+            raise ChromaValueError(f"stops must be a finite number, got {self.stops!r}")
+        if not (self.exposure_lux > 0 and math.isfinite(self.exposure_lux)):
+            raise ChromaValueError(f"exposure_lux must be a positive number, got {self.exposure_lux!r}")
+
+    # -------------------------------------------------------------- constructors
+
+    @classmethod
+    def from_values(cls, wavelengths: Sequence[float], power: Sequence[float], name: str = "light",
+                    *, stops: float | None = None, lux: float | None = None,
+                    exposure_lux: float = REFERENCE_LUX) -> "Light":
+        """A light from sampled (wavelength nm, relative power) pairs of any spacing.
+
+        Samples outside 360-830 nm are dropped (with a warning); the rest must cover
+        380-780 nm (the range CIE 13.3 and TM-30 evaluate). Uniformly spaced data is
+        interpolated with colour-science (Sprague, CIE 15:2004 §7.2.1.1), irregular data
+        linearly; both extrapolate the end values (CIE 15:2004 §7.2.2.1).
+        """
+        values = _resample(np.asarray(wavelengths, np.float64), np.asarray(power, np.float64), name)
+        return cls._with_intensity(values, name, stops, lux, exposure_lux)
+
+    @classmethod
+    def _with_intensity(cls, values, name, stops, lux, exposure_lux) -> "Light":
+        return cls(values, name, _stops_from(stops, lux, exposure_lux), exposure_lux)
+
+    @classmethod
+    def blackbody(cls, kelvin: float, *, stops: float | None = None, lux: float | None = None,
+                  exposure_lux: float = REFERENCE_LUX) -> "Light":
+        """A Planckian radiator at ``kelvin`` (1000-25000 K; Planck's law with CIE 15:2004
+        c2 = 1.4388e-2 m K), e.g. tungsten at 3200 K."""
+        try:
+            k = float(kelvin)
+        except (TypeError, ValueError):
+            raise ChromaValueError(f"blackbody temperature must be a number of kelvin, got {kelvin!r}") from None
+        if not (1000.0 <= k <= 25000.0):
+            raise ChromaValueError(f"blackbody temperature {kelvin} K is outside 1000-25000 K")
+        values = np.asarray(colour().sd_blackbody(k, _shape()).values, dtype=np.float64)
+        return cls._with_intensity(values, f"blackbody {k:g} K", stops, lux, exposure_lux)
+
+    @classmethod
+    def illuminant(cls, name: str, *, stops: float | None = None, lux: float | None = None,
+                   exposure_lux: float = REFERENCE_LUX) -> "Light":
+        """A CIE illuminant or colour-science's tabulated light by name: A, D50, D55, D65,
+        D75, FL1-FL12 (also F1-F12), FL3.1-FL3.15, HP1-HP5, LED-B1-B5, LED-BH1, LED-RGB1,
+        LED-V1, LED-V2 (CIE 15:2018 Table 10-11) ... Unknown names list the closest ones."""
+        key = _illuminant_key(name)
+        values = _align(colour().SDS_ILLUMINANTS[key])
+        return cls._with_intensity(values, key, stops, lux, exposure_lux)
+
+    @classmethod
+    def led(cls, peaks: str | Iterable[Sequence[float]] | None = None, *, cct: float | None = None,
+            phosphor_fwhm: float = 110.0, stops: float | None = None, lux: float | None = None,
+            exposure_lux: float = REFERENCE_LUX) -> "Light":
+        """A parametric LED.
+
+        ``peaks``: one or more emitters as ``(peak nm, FWHM nm[, relative power])`` tuples,
+        or the CLI spec string ``"450:20,530:30:0.8,630:20"`` (``PEAK:FWHM[:POWER]``), each
+        shaped by Ohno's LED model (Ohno 2005, "Spectral design considerations for white
+        LED color rendering", Opt. Eng. 44(11), eq. 1) scaled to the given full width at
+        half maximum. ``cct=``: a phosphor-converted white
+        of that CCT on the Planckian locus (Duv 0): a 450 nm blue die (FWHM 20 nm) plus a
+        Gaussian phosphor band of ``phosphor_fwhm`` nm whose peak and strength are solved so
+        the mixture's chromaticity is the Planckian one (string spec ``"pc:5600"`` or
+        ``"pc:5600:90"``).
+        """
+        if isinstance(peaks, str):
+            spec = peaks.strip()
+            if spec.lower().startswith("pc:"):
+                parts = spec[3:].split(":")
+                try:
+                    nums = [float(p) for p in parts]
+                except ValueError:
+                    raise ChromaValueError(f"LED spec {spec!r}: write a phosphor white as pc:CCT[:FWHM], e.g. pc:5600") from None
+                if len(nums) not in (1, 2):
+                    raise ChromaValueError(f"LED spec {spec!r}: write a phosphor white as pc:CCT[:FWHM], e.g. pc:5600")
+                return cls.led(cct=nums[0], phosphor_fwhm=nums[1] if len(nums) == 2 else phosphor_fwhm,
+                               stops=stops, lux=lux, exposure_lux=exposure_lux)
+            peaks = _parse_peaks(spec)
+        if cct is not None:
+            if peaks is not None:
+                raise ChromaValueError("give an LED either peaks or a phosphor-white cct, not both")
+            values, name = _pc_white(float(cct), float(phosphor_fwhm))
+            return cls._with_intensity(values, name, stops, lux, exposure_lux)
+        if peaks is None:
+            raise ChromaValueError("an LED needs peaks (e.g. '450:20,560:100') or cct= for a phosphor white")
+        rows = [tuple(float(x) for x in p) for p in peaks]
+        if not rows:
+            raise ChromaValueError("an LED needs at least one peak")
+        for r in rows:
+            if len(r) not in (2, 3):
+                raise ChromaValueError(f"an LED peak is (peak nm, FWHM nm[, power]), got {r}")
+            if not (_RANGE[0] <= r[0] <= _RANGE[1]):
+                raise ChromaValueError(f"LED peak {r[0]:g} nm is outside 360-830 nm")
+            if not (1.0 <= r[1] <= 300.0):
+                raise ChromaValueError(f"LED width {r[1]:g} nm is outside 1-300 nm (full width at half maximum)")
+            if len(r) == 3 and not (r[2] > 0):
+                raise ChromaValueError(f"LED peak power must be positive, got {r[2]:g}")
+        values = sum((r[2] if len(r) == 3 else 1.0) * _ohno_led(r[0], r[1]) for r in rows)
+        name = "led " + ",".join(":".join(f"{x:g}" for x in r) for r in rows)
+        return cls._with_intensity(values, name, stops, lux, exposure_lux)
+
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike, *, stops: float | None = None, lux: float | None = None,
+                 exposure_lux: float = REFERENCE_LUX) -> "Light":
+        """A measured spectrum from a CSV file of ``wavelength_nm, relative_power`` rows
+        (comma, semicolon, tab or space separated; one header line allowed; any spacing).
+
+        Refused with a message naming the line: non-numeric rows, negative or non-finite
+        power, fewer than 5 samples, duplicate wavelengths, no coverage of 380-780 nm.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise ChromaIOError(f"spectrum file {path!r} does not exist")
+        if not os.path.isfile(path):
+            raise ChromaIOError(f"{path!r} is not a file; give a CSV of wavelength_nm, relative_power rows")
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ChromaIOError(f"cannot read spectrum file {path!r}: {exc}") from None
+        wl, pw = _parse_csv(text, path)
+        values = _resample(wl, pw, path)
+        return cls._with_intensity(values, Path(path).stem, stops, lux, exposure_lux)
+
+    @classmethod
+    def parse(cls, spec: str, **intensity) -> "Light":
+        """A light from a short spec, as ``chroma light --compare`` takes them:
+        ``3200K`` (blackbody), ``FL2`` / ``D65`` / ``LED-B4`` (illuminant), ``led:450:20,560:100``
+        or ``pc:5600`` (LED), or a path to a ``.csv`` spectrum."""
+        s = spec.strip()
+        m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*[kK]", s)
+        if m:
+            return cls.blackbody(float(m.group(1)), **intensity)
+        low = s.lower()
+        if low.startswith("pc:"):
+            return cls.led(s, **intensity)
+        if low.startswith("led:"):
+            return cls.led(s[4:], **intensity)
+        if low.endswith(".csv") or os.path.sep in s:
+            return cls.from_csv(s, **intensity)
+        return cls.illuminant(s, **intensity)
+
+    # ------------------------------------------------------------------ intensity
+
+    def with_intensity(self, *, stops: float | None = None, lux: float | None = None) -> "Light":
+        """The same spectrum at another intensity (stops, or lux against ``exposure_lux``)."""
+        return Light(self.values, self.name, _stops_from(stops, lux, self.exposure_lux), self.exposure_lux)
+
+    @property
+    def intensity(self) -> float:
+        """Linear intensity, 2**stops: the luminance of a white diffuser under this light."""
+        return _intensity_from_stops(self.stops)
+
+    @property
+    def lux(self) -> float:
+        """Illuminance in lux, ``exposure_lux * 2**stops``."""
+        return self.exposure_lux * self.intensity
+
+    def irradiance(self) -> np.ndarray:
+        """Spectral irradiance in W m^-2 nm^-1 on :data:`WAVELENGTHS`, scaled so that
+        ``683 lm/W * sum(E V) * 1 nm`` equals :attr:`lux` (CIE 15:2004 eq. 7.1 with K_m)."""
+        return self.values * (self.lux / (K_M * float(np.sum(self.values * photopic()))))
+
+    # -------------------------------------------------------------------- colour
+
+    def xyz(self) -> np.ndarray:
+        """CIE 1931 XYZ of the spectrum normalised to Y = 1 (CIE 15:2004 §7.1)."""
+        if "xyz" not in self._cache:
+            self._cache["xyz"] = spectrum_xyz(self.values)
+        return self._cache["xyz"].copy()
+
+    @property
+    def xy(self) -> np.ndarray:
+        """CIE 1931 xy chromaticity."""
+        xyz = self.xyz()
+        return xyz[:2] / xyz.sum()
+
+    @property
+    def cct(self) -> float:
+        """Correlated colour temperature in kelvin (Ohno 2014, CIE 1960 UCS)."""
+        return self._cct_duv()[0]
+
+    @property
+    def duv(self) -> float:
+        """Distance from the Planckian locus in the CIE 1960 UCS, signed (Ohno 2014)."""
+        return self._cct_duv()[1]
+
+    def _cct_duv(self) -> tuple[float, float]:
+        hit = _METRICS_CACHE.get(_spectrum_key(self.values))
+        if hit is not None:
+            return hit.cct, hit.duv
+        if "cct" not in self._cache:
+            self._cache["cct"] = _cct_duv(self.xyz())
+        return self._cache["cct"]
+
+    def rgb(self, colorspace: str = "ACEScg", normalise: bool = True, config: str | None = None) -> np.ndarray:
+        """The light's colour as RGB in a scene-linear colour space, shape (3,), float64.
+
+        XYZ (Y = 1) is read as OCIO's ``CIE XYZ-D65`` interchange (Bradford D65 -> the
+        space's white, as the ACES configs do), then scaled to luminance 1 in the space
+        (``normalise=True``) or to the light's intensity 2**stops (``normalise=False``).
+        """
+        m_d65, _npm, _white, weights = _scene_linear_matrices(colorspace, None if config is None else str(config))
+        rgb = m_d65 @ self.xyz()
+        rgb = rgb / float(weights @ rgb)
+        return rgb if normalise else rgb * self.intensity
+
+    # ------------------------------------------------------------------- metrics
+
+    def metrics(self) -> LightMetrics:
+        """CCT, Duv, CRI (Ra, R1-R14), TM-30 Rf/Rg, LER and xy; cached per spectrum shape
+        (independent of intensity)."""
+        key = _spectrum_key(self.values)
+        hit = _METRICS_CACHE.get(key)
+        if hit is None:
+            hit = compute_metrics(self.values)
+            if len(_METRICS_CACHE) >= _CACHE_SIZE:
+                _METRICS_CACHE.pop(next(iter(_METRICS_CACHE)))
+            _METRICS_CACHE[key] = hit
+        return hit
+
+    def summary(self, colorspace: str = "ACEScg", config: str | None = None) -> dict:
+        """Metrics plus colour as a JSON-ready dict (the ``chroma light --json`` schema)."""
+        m = self.metrics()
+        return {
+            "name": self.name,
+            "cct": m.cct, "duv": m.duv, "cri_ra": m.cri_ra, "cri_ri": list(m.cri_ri),
+            "cri_valid": m.cri_valid, "tm30_rf": m.tm30_rf, "tm30_rg": m.tm30_rg,
+            "efficacy_lm_per_w": m.efficacy_lm_per_w, "xy": list(m.xy),
+            "rgb": [float(x) for x in self.rgb(colorspace, config=config)],
+            "colorspace": _resolve(colorspace, config),
+            "stops": self.stops, "lux": self.lux,
+        }
+
+    def __repr__(self) -> str:
+        return f"Light({self.name!r}, stops={self.stops:+g})"
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _resolve(colorspace: str, config) -> str:
+    from chroma import ocio
+
+    return ocio.resolve_colorspace(colorspace, config)
+
+
+def _stops_from(stops: float | None, lux: float | None, exposure_lux: float) -> float:
+    if stops is not None and lux is not None:
+        raise ChromaValueError("give a light's intensity in stops or in lux, not both")
+    if lux is not None:
+        lux = float(lux)
+        if not (lux > 0 and math.isfinite(lux)):
+            raise ChromaValueError(f"illuminance must be a positive number of lux, got {lux!r}")
+        if not (exposure_lux > 0):
+            raise ChromaValueError(f"exposure_lux must be positive, got {exposure_lux!r}")
+        return math.log2(lux / exposure_lux)
+    return float(stops or 0.0)
+
+
+@functools.lru_cache(maxsize=None)
+def illuminant_names() -> tuple[str, ...]:
+    """Names :meth:`Light.illuminant` accepts (colour-science's tabulated illuminants)."""
+    return tuple(colour().SDS_ILLUMINANTS.keys())
+
+
+def _illuminant_key(name: str) -> str:
+    names = illuminant_names()
+    s = str(name).strip()
+    s = _ALIASES.get(s.upper(), s)
+    lowered = {n.lower(): n for n in names}
+    if s.lower() in lowered:
+        return lowered[s.lower()]
+    hint = closest(s, names)
+    raise ChromaValueError(
+        f"unknown illuminant {name!r}" + (f"; {hint}" if hint else "")
+        + " (known: A, D50, D55, D65, D75, FL1-FL12, FL3.1-FL3.15, HP1-HP5, LED-B1-B5, LED-BH1, LED-RGB1, LED-V1, LED-V2)"
+    )
+
+
+def _parse_peaks(spec: str) -> list[tuple[float, ...]]:
+    rows = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            nums = tuple(float(x) for x in item.split(":"))
+        except ValueError:
+            nums = ()
+        if len(nums) not in (2, 3):
+            raise ChromaValueError(
+                f"LED spec {spec!r}: each peak is PEAK:FWHM[:POWER] in nm, e.g. '450:20,560:100' "
+                "or '450:20:1,530:30:0.8,630:20:1.2'; a phosphor white is 'pc:5600'"
+            )
+        rows.append(nums)
+    if not rows:
+        raise ChromaValueError(f"LED spec {spec!r} has no peaks; e.g. '450:20,560:100' or 'pc:5600'")
+    return rows
+
+
+def _parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    lines = text.splitlines()
+    wl: list[float] = []
+    pw: list[float] = []
+    seen_data = False
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in re.split(r"[,;\t ]+", line) if c.strip()]
+        try:
+            if len(cells) < 2:
+                raise ValueError
+            w, p = float(cells[0]), float(cells[1])
+        except ValueError:
+            if not seen_data and not wl:
+                seen_data = True  # one header line is allowed
+                continue
+            raise ChromaValueError(
+                f"{path}, line {lineno}: {raw.strip()[:60]!r} is not 'wavelength_nm, relative_power' "
+                "(two numbers); fix or remove the row"
+            ) from None
+        seen_data = True
+        if not (math.isfinite(w) and math.isfinite(p)):
+            raise ChromaValueError(f"{path}, line {lineno}: wavelength and power must be finite numbers")
+        if p < 0:
+            raise ChromaValueError(
+                f"{path}, line {lineno}: negative spectral power {p:g} at {w:g} nm; power must be >= 0 "
+                "(clip measurement noise to 0)"
+            )
+        wl.append(w)
+        pw.append(p)
+    if len(wl) < _MIN_SAMPLES:
+        raise ChromaValueError(
+            f"{path}: {len(wl)} spectral sample(s); a spectrum needs at least {_MIN_SAMPLES} "
+            "(wavelength_nm, relative_power) rows covering 380-780 nm"
+        )
+    return np.asarray(wl, np.float64), np.asarray(pw, np.float64)
+
+
+def _resample(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
+    if wl.shape != pw.shape or wl.ndim != 1:
+        raise ChromaValueError(f"{what}: wavelengths and powers must be two equal-length lists")
+    if not (np.all(np.isfinite(wl)) and np.all(np.isfinite(pw))):
+        raise ChromaValueError(f"{what}: wavelengths and powers must be finite numbers")
+    if np.any(pw < 0):
+        i = int(np.argmax(pw < 0))
+        raise ChromaValueError(f"{what}: negative spectral power {pw[i]:g} at {wl[i]:g} nm; power must be >= 0")
+    if wl.size < _MIN_SAMPLES:
+        raise ChromaValueError(f"{what}: {wl.size} spectral sample(s); a spectrum needs at least {_MIN_SAMPLES}")
+    order = np.argsort(wl, kind="stable")
+    wl, pw = wl[order], pw[order]
+    if np.any(np.diff(wl) == 0):
+        dup = wl[1:][np.diff(wl) == 0][0]
+        raise ChromaValueError(f"{what}: wavelength {dup:g} nm appears twice; give each wavelength once")
+    lo, hi = float(wl[0]), float(wl[-1])
+    inside = (wl >= _RANGE[0]) & (wl <= _RANGE[1])
+    if not inside.any() or lo > _NEEDED[0] or hi < _NEEDED[1]:
+        raise ChromaValueError(
+            f"{what}: the spectrum spans {lo:g}-{hi:g} nm; it must cover at least 380-780 nm "
+            "within 360-830 nm (the range CIE 13.3 and TM-30 evaluate)"
+        )
+    if not inside.all():
+        from chroma.io import ChromaWarning
+
+        warnings.warn(
+            f"{what}: samples outside 360-830 nm ({lo:g}-{hi:g} nm given) are ignored", ChromaWarning, stacklevel=3
+        )
+        # keep one neighbour outside so interpolation at the edges stays exact
+        keep = inside.copy()
+        idx = np.flatnonzero(inside)
+        keep[max(idx[0] - 1, 0)] = keep[min(idx[-1] + 1, wl.size - 1)] = True
+        wl, pw = wl[keep], pw[keep]
+    if pw.max() <= 0:
+        raise ChromaValueError(f"{what}: the spectral power is zero everywhere")
+    steps = np.diff(wl)
+    if np.allclose(steps, steps[0], rtol=0, atol=1e-6) and wl.size >= 6:
+        c = colour()
+        sd = c.SpectralDistribution(pw, wl)
+        try:
+            values = _align(sd)
+        except Exception:  # colour's interpolators refuse some grids; fall back to linear
+            values = np.interp(WAVELENGTHS, wl, pw)
+    else:
+        values = np.interp(WAVELENGTHS, wl, pw)
+    values = np.clip(values, 0.0, None)
+    if values.max() <= 0:
+        raise ChromaValueError(f"{what}: the spectral power is zero within 360-830 nm")
+    return values
+
+
+def _gaussian(peak: float, fwhm: float) -> np.ndarray:
+    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+    return np.exp(-0.5 * ((WAVELENGTHS - peak) / sigma) ** 2)
+
+
+#: Ohno (2005) LED shape S = (g + 2 g^5) / 3 with g = exp(-((l - l0) / w)^2) falls to half
+#: its peak at |l - l0| = 0.460912 w, so a full width at half maximum F needs w = F / 0.921823.
+_OHNO_FWHM = 0.9218231196498199
+
+
+def _ohno_led(peak: float, fwhm: float) -> np.ndarray:
+    """One LED emitter on :data:`WAVELENGTHS`, peak 1 (Ohno 2005, Opt. Eng. 44(11) eq. 1),
+    parameterised by its true full width at half maximum in nm."""
+    g = np.exp(-(((WAVELENGTHS - peak) / (fwhm / _OHNO_FWHM)) ** 2))
+    return (g + 2.0 * g**5) / 3.0
+
+
+@functools.lru_cache(maxsize=None)
+def _blue_die() -> np.ndarray:
+    v = _ohno_led(450.0, 20.0)
+    v.setflags(write=False)
+    return v
+
+
+@functools.lru_cache(maxsize=64)
+def _pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
+    """Blue die + Gaussian phosphor whose (peak, strength) put the mix on the Planckian
+    locus at ``cct`` (solved with scipy least squares in CIE 1960 UCS)."""
+    from scipy.optimize import least_squares
+
+    if not (2000.0 <= cct <= 10000.0):
+        raise ChromaValueError(f"phosphor-white CCT {cct:g} K is outside 2000-10000 K")
+    if not (40.0 <= phosphor_fwhm <= 200.0):
+        raise ChromaValueError(f"phosphor width {phosphor_fwhm:g} nm is outside 40-200 nm")
+    target = _uv(spectrum_xyz(np.asarray(colour().sd_blackbody(cct, _shape()).values)))
+    blue = _blue_die()
+
+    def mix(p):
+        peak, log_ratio = p
+        return blue + math.exp(log_ratio) * _gaussian(peak, phosphor_fwhm)
+
+    def resid(p):
+        return (_uv(spectrum_xyz(mix(p))) - target) * 1e3
+
+    best = None
+    for start in (540.0, 580.0, 620.0):
+        sol = least_squares(resid, x0=[start, 0.5], bounds=([480.0, -6.0], [700.0, 8.0]), xtol=1e-12, ftol=1e-12)
+        if best is None or sol.cost < best.cost:
+            best = sol
+    err = float(np.hypot(*resid(best.x))) / 1e3
+    if err > 5e-5:
+        raise ChromaValueError(
+            f"no blue + phosphor mix of width {phosphor_fwhm:g} nm reaches {cct:g} K on the Planckian "
+            f"locus (off by {err:.1e} in uv); try another width, e.g. pc:{cct:g}:110"
+        )
+    v = mix(best.x)
+    v = v / v.max()
+    v.setflags(write=False)
+    return v, f"led pc:{cct:g}"
+
+
+def reference_light(cct: float) -> Light:
+    """The CIE 13.3-1995 reference illuminant for a CCT: a Planckian radiator below 5000 K,
+    a CIE daylight (D-series, CIE 15:2004 §3.1) at or above."""
+    c = colour()
+    if cct < 5000.0:
+        return Light.blackbody(cct)
+    xy = c.temperature.CCT_to_xy_CIE_D(cct)
+    sd = c.sd_CIE_illuminant_D_series(xy)
+    return Light(_align(sd), f"CIE daylight {cct:.0f} K")
+
+
+__all__ = [
+    "Light", "LightMetrics", "WAVELENGTHS", "K_M", "REFERENCE_LUX", "CRI_DUV_LIMIT",
+    "cmfs", "photopic", "spectrum_xyz", "compute_metrics", "clear_cache", "illuminant_names", "reference_light",
+]

@@ -1,0 +1,337 @@
+"""Colours (hex, r,g,b, Kelvin), blends in OKLab / OKLCh / linear / sRGB, and gradients.
+
+References: B. Ottosson (2020), https://bottosson.github.io/posts/oklab/ ; W3C CSS Color 4,
+4.4 (powerless hue), 12.3 (premultiplied interpolation), 12.4 (hue interpolation).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from chroma.errors import ChromaValueError, closest
+from chroma.oklab.convert import (
+    ACHROMATIC, BLACK_STOPS, HUE_METHODS, LINEAR_SRGB, MID_GREY, SPACES, XYZ, HueMethod, Space, _kind,
+    _srgb_to_xyz, from_oklab, oklab_to_oklch, oklch_to_oklab, rgb_to_rgb, srgb_decode, srgb_encode,
+    to_oklab,
+)
+from chroma.oklab.gamut import gamut_map
+
+
+def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """A colour as linear RGB (3,) float64 in ``colorspace``.
+
+    Accepts ``"#ff00ff"`` / ``"#f0f"`` (sRGB-encoded display values, IEC 61966-2-1,
+    decoded to linear Rec.709 and converted), ``"r,g,b"`` (linear values already in
+    ``colorspace``), ``"3200K"`` (a white of that correlated colour temperature at
+    luminance Y = 1.0: Planckian below 4000 K, CIE daylight from 4000 K, via
+    ``chroma.whitebalance.kelvin_to_xy``), or a sequence of three numbers.
+    """
+    if not isinstance(text, str):
+        arr = np.asarray(text, dtype=np.float64)
+        if arr.shape != (3,) or not np.all(np.isfinite(arr)):
+            raise ChromaValueError(f"a colour needs three finite numbers, got {text!r}")
+        return arr
+    s = text.strip()
+    hexpart = s[1:] if s.startswith("#") else s
+    if (s.startswith("#") and len(hexpart) in (3, 6)) or (len(hexpart) == 6 and not s.startswith("#")):
+        if all(ch in "0123456789abcdefABCDEF" for ch in hexpart):
+            if len(hexpart) == 3:
+                hexpart = "".join(ch * 2 for ch in hexpart)
+            enc = np.array([int(hexpart[i : i + 2], 16) / 255.0 for i in (0, 2, 4)])
+            return rgb_to_rgb(srgb_decode(enc), LINEAR_SRGB, colorspace, config)
+        if s.startswith("#"):
+            raise ChromaValueError(f"{text!r} is not a hex colour: use #rrggbb or #rgb (e.g. #ff8000)")
+    if s[-1:] in ("K", "k") and _is_number(s[:-1]):
+        return kelvin_color(float(s[:-1]), colorspace, config)
+    if "," in s:
+        parts = [p.strip() for p in s.split(",")]
+        if len(parts) == 3 and all(_is_number(p) for p in parts):
+            return np.array([float(p) for p in parts])
+        raise ChromaValueError(f"{text!r} is not a colour: write r,g,b as three numbers (e.g. 0.18,0.1,0.05)")
+    raise ChromaValueError(
+        f"{text!r} is not a colour: use hex (#ff8000), r,g,b in the working space (0.5,0.2,0.1) "
+        "or Kelvin (3200K)"
+    )
+
+
+def looks_like_color(text: str) -> bool:
+    """True when ``text`` is written like a colour (hex, r,g,b or Kelvin), right or not."""
+    s = text.strip()
+    return (
+        s.startswith("#")
+        or (s[-1:] in ("K", "k") and _is_number(s[:-1]))
+        or ("," in s and not os.path.exists(s))
+        or (len(s) == 6 and all(ch in "0123456789abcdefABCDEF" for ch in s) and not os.path.exists(s))
+    )
+
+
+def _is_number(s: str) -> bool:
+    try:
+        return np.isfinite(float(s))
+    except ValueError:
+        return False
+
+
+def _kelvin_to_xy(kelvin: float) -> np.ndarray:
+    from chroma.whitebalance import kelvin_to_xy  # Planckian below 4000 K, daylight above
+
+    return np.asarray(kelvin_to_xy(kelvin), np.float64)
+
+
+def kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Linear RGB (3,) in ``colorspace`` of a white of ``kelvin`` at luminance Y = 1.0."""
+    xy = _kelvin_to_xy(kelvin)
+    xyz = np.array([xy[0] / xy[1], 1.0, (1.0 - xy[0] - xy[1]) / xy[1]])
+    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+
+
+# ---------------------------------------------------------------------------------- blends
+
+
+def _check(space: str, hue: str) -> None:
+    if space not in SPACES:
+        hint = closest(str(space), SPACES)
+        raise ChromaValueError(f"unknown blend space {space!r}; choose {', '.join(SPACES)}" + (f" ({hint})" if hint else ""))
+    if hue not in HUE_METHODS:
+        raise ChromaValueError(f"unknown hue interpolation {hue!r}; choose {', '.join(HUE_METHODS)}")
+
+
+def _colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
+    if isinstance(x, str):
+        return parse_color(x, colorspace, config)
+    arr = np.asarray(x)
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float32, copy=False)
+    if arr.ndim == 0 or arr.shape[-1] not in (3, 4):
+        raise ChromaValueError(f"colours need 3 (RGB) or 4 (RGBA) components in the last axis, got shape {arr.shape}")
+    return arr
+
+
+def _to_coords(rgb: np.ndarray, space: str, colorspace: str, config: Any) -> np.ndarray:
+    if space == "oklab":
+        return to_oklab(rgb, colorspace, config)
+    if space == "oklch":
+        return oklab_to_oklch(to_oklab(rgb, colorspace, config))
+    if space == "srgb":
+        return srgb_encode(rgb_to_rgb(rgb, colorspace, LINEAR_SRGB, config))
+    return np.array(rgb, copy=True)
+
+
+def _from_coords(c: np.ndarray, space: str, colorspace: str, config: Any) -> np.ndarray:
+    if space == "oklab":
+        return from_oklab(c, colorspace, config)
+    if space == "oklch":
+        return from_oklab(oklch_to_oklab(c), colorspace, config)
+    if space == "srgb":
+        return rgb_to_rgb(srgb_decode(c), LINEAR_SRGB, colorspace, config)
+    return c
+
+
+def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """CSS Color 4, 12.4: adjust hues (degrees, [0, 360)) for the interpolation method."""
+    d = h2 - h1
+    if method == "shorter":
+        h1 = np.where(d > 180.0, h1 + 360.0, h1)
+        h2 = np.where(d < -180.0, h2 + 360.0, h2)
+    elif method == "longer":
+        h1 = np.where((d > 0.0) & (d < 180.0), h1 + 360.0, h1)
+        h2 = np.where((d > -180.0) & (d <= 0.0), h2 + 360.0, h2)
+    elif method == "increasing":
+        h2 = np.where(d < 0.0, h2 + 360.0, h2)
+    else:  # decreasing
+        h1 = np.where(d > 0.0, h1 + 360.0, h1)
+    return h1, h2
+
+
+def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Y weights of a linear space (OCIO spaces: ``chroma.ocio.luminance_weights``)."""
+    kind, name = _kind(colorspace, config)
+    if kind == "xyz":
+        return np.array([0.0, 1.0, 0.0])
+    if kind == "srgb":
+        return _srgb_to_xyz()[1].copy()
+    from chroma import ocio
+
+    return np.asarray(ocio.luminance_weights(name, config), np.float64)
+
+
+def _normalise(c: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(colour scaled to luminance 0.18, its exposure in stops relative to 0.18)."""
+    y = c @ w.astype(c.dtype)
+    dark = ~(y > MID_GREY * 2.0**BLACK_STOPS)
+    ye = np.where(dark, MID_GREY, y)
+    cn = c * (MID_GREY / ye)[..., None]
+    cn[dark] = MID_GREY / float(np.sum(w))
+    stops = np.where(dark, BLACK_STOPS, np.log2(ye / MID_GREY))
+    return cn, stops.astype(c.dtype)
+
+
+def mix(
+    a: Any,
+    b: Any,
+    t: Any,
+    space: Space = "oklab",
+    *,
+    hue: HueMethod = "shorter",
+    colorspace: str = "ACEScg",
+    premultiplied: bool = True,
+    preserve_luminance: bool = False,
+    config: str | os.PathLike | None = None,
+) -> np.ndarray:
+    """Blend colours or images: ``(1 - t) * a + t * b`` with the sums taken in ``space``.
+
+    Args:
+        a, b: (..., 3) linear RGB or (..., 4) RGBA in ``colorspace`` (arrays broadcast, so a
+            colour blends with an image), or colour strings (see :func:`parse_color`).
+        t: blend weight, 0 gives ``a``, 1 gives ``b``: a number, or an array shaped like the
+            colours without their last axis (optionally with a trailing 1), e.g. a matte.
+        space: ``"oklab"`` (perceptually even, Ottosson 2020), ``"oklch"`` (polar OKLab,
+            hue interpolated with ``hue``), ``"linear"`` (linear light in ``colorspace``, what
+            a dissolve of light does), ``"srgb"`` (sRGB-encoded Rec.709 values, what most
+            2D software does; extended beyond [0, 1]).
+        hue: OKLCh hue interpolation, CSS Color 4 12.4: shorter, longer, increasing,
+            decreasing. The hue of an achromatic colour is powerless (CSS Color 4 4.4): the
+            other colour's hue is used, so grey to red stays on red's hue.
+        premultiplied: RGBA colours are premultiplied (associated alpha, the EXR
+            convention; output likewise). The blend follows CSS Color 4 12.3: colour
+            coordinates (not hue) are weighted by alpha, interpolated, and divided by the
+            interpolated alpha, so a transparent colour contributes no colour.
+        preserve_luminance: for scene-linear HDR values: each colour is scaled to a common
+            exposure (luminance 0.18) and blended in ``space``, while its exposure in stops
+            (log2(Y / 0.18)) is interpolated linearly and restored, so values above 1.0
+            blend as exposures do (a 2-stop and a 6-stop light meet at 4 stops). Black
+            (Y <= 0) counts as -20 stops.
+    Returns:
+        Blended values in ``colorspace``, float32 (float64 if an input is float64).
+        Out-of-gamut results are left as they are: see :func:`gamut_map`.
+    """
+    _check(space, hue)
+    a = _colours(a, colorspace, config)
+    b = _colours(b, colorspace, config)
+    dtype = np.float64 if np.float64 in (a.dtype, b.dtype) else np.float32
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    if a.shape[-1] != b.shape[-1]:  # RGB with RGBA: RGB is opaque
+        a, b = (_opaque(a) if a.shape[-1] == 3 else a), (_opaque(b) if b.shape[-1] == 3 else b)
+    t = np.asarray(t, dtype=dtype)
+    if not np.all(np.isfinite(t)):
+        raise ChromaValueError("blend weight t must be finite")
+    if t.ndim == 0 or not (t.ndim >= 2 and t.shape[-1] == 1):
+        t = t[..., None]
+    try:
+        lead = np.broadcast_shapes(a.shape[:-1], b.shape[:-1], t.shape[:-1])
+    except ValueError:
+        raise ChromaValueError(
+            f"cannot blend shapes {a.shape} and {b.shape} with weights of shape {t.shape[:-1]}"
+        ) from None
+    nch = a.shape[-1]
+    a, b, t = (np.broadcast_to(x, lead + (x.shape[-1],)) for x in (a, b, t))
+    has_alpha = nch == 4
+    ca, cb = a[..., :3], b[..., :3]
+    if has_alpha:
+        aa, ab = a[..., 3:], b[..., 3:]
+        if premultiplied:
+            ca, cb = _unpremultiply(ca, aa), _unpremultiply(cb, ab)
+    if preserve_luminance:
+        w = luminance_weights(colorspace, config)
+        ca, sa = _normalise(np.asarray(ca, dtype), w)
+        cb, sb = _normalise(np.asarray(cb, dtype), w)
+    pa = _to_coords(ca, space, colorspace, config)
+    pb = _to_coords(cb, space, colorspace, config)
+    if preserve_luminance:
+        pa = np.concatenate([pa, sa[..., None]], axis=-1)
+        pb = np.concatenate([pb, sb[..., None]], axis=-1)
+    if space == "oklch":
+        ach_a = pa[..., 1] <= ACHROMATIC * np.maximum(np.abs(pa[..., 0]), 1.0)
+        ach_b = pb[..., 1] <= ACHROMATIC * np.maximum(np.abs(pb[..., 0]), 1.0)
+        ha = np.where(ach_a, pb[..., 2], pa[..., 2])
+        hb = np.where(ach_b, ha, pb[..., 2])
+        pa[..., 2], pb[..., 2] = _fix_hues(ha, hb, hue)
+    keep = [i for i in range(pa.shape[-1]) if not (space == "oklch" and i == 2)]
+    if has_alpha:
+        pa[..., keep] *= aa
+        pb[..., keep] *= ab
+        alpha = aa + (ab - aa) * t
+    out = pa + (pb - pa) * t
+    if has_alpha:
+        inv = np.divide(1.0, alpha, out=np.zeros_like(alpha), where=alpha > 0)
+        out[..., keep] *= inv
+    if space == "oklch":
+        out[..., 2] = np.mod(out[..., 2], 360.0)
+    rgb = _from_coords(np.ascontiguousarray(out[..., :3]), space, colorspace, config)
+    if preserve_luminance:
+        y = rgb @ w.astype(dtype)
+        target = MID_GREY * np.exp2(out[..., 3])
+        rgb = rgb * np.divide(target, y, out=np.zeros_like(y), where=y > 0)[..., None]
+    if has_alpha:
+        if premultiplied:
+            rgb = rgb * alpha
+        rgb = np.concatenate([rgb, alpha], axis=-1)
+    return np.asarray(rgb, dtype)
+
+
+def _opaque(c: np.ndarray) -> np.ndarray:
+    return np.concatenate([c, np.ones(c.shape[:-1] + (1,), c.dtype)], axis=-1)
+
+
+def _unpremultiply(c: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    return np.divide(c, alpha, out=np.zeros(np.broadcast_shapes(c.shape, alpha.shape), c.dtype), where=alpha > 0)
+
+
+def _apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
+    """``gamut``: None (as is), "working" (channels >= 0 in the working space) or "srgb"
+    (inside the linear sRGB [0, 1] cube, expressed in the working space)."""
+    if gamut is None:
+        return rgb
+    if gamut not in ("working", "srgb"):
+        raise ChromaValueError(f"unknown gamut {gamut!r}; choose working, srgb or None")
+    colour_part = rgb[..., :3]
+    alpha = rgb[..., 3:] if rgb.shape[-1] == 4 else None
+    if alpha is not None:
+        colour_part = _unpremultiply(colour_part, alpha)
+    if gamut == "working":
+        mapped = gamut_map(colour_part, colorspace, upper=None, config=config)
+    else:
+        lin = rgb_to_rgb(colour_part, colorspace, LINEAR_SRGB, config)
+        mapped = rgb_to_rgb(gamut_map(lin, LINEAR_SRGB, upper=1.0), LINEAR_SRGB, colorspace, config)
+    if alpha is not None:
+        return np.concatenate([mapped * alpha, alpha], axis=-1)
+    return mapped
+
+
+def gradient(
+    colors: Sequence[Any],
+    steps: int,
+    space: Space = "oklab",
+    *,
+    hue: HueMethod = "shorter",
+    colorspace: str = "ACEScg",
+    preserve_luminance: bool = False,
+    gamut: Literal["working", "srgb"] | None = None,
+    config: str | os.PathLike | None = None,
+) -> np.ndarray:
+    """``steps`` colours evenly spaced through ``colors`` (two or more stops, evenly placed),
+    blended in ``space`` with :func:`mix`. Returns (steps, 3 or 4) in ``colorspace``.
+
+    ``gamut``: None (default, exact blends), ``"working"`` (no negative channels in the
+    working space) or ``"srgb"`` (inside the sRGB display gamut), mapped by reducing OKLCh
+    chroma at constant lightness and hue (:func:`gamut_map`), never by clipping channels.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ChromaValueError(f"a gradient needs at least 2 steps, got {steps!r}")
+    if isinstance(colors, (str, bytes)) or len(colors) < 2:
+        raise ChromaValueError("a gradient needs at least two colours")
+    cols = [_colours(c, colorspace, config) for c in colors]
+    if any(c.ndim != 1 for c in cols):
+        raise ChromaValueError("gradient colours must be single colours (3 or 4 numbers each)")
+    if len({c.shape[-1] for c in cols}) > 1:
+        cols = [_opaque(c) if c.shape[-1] == 3 else c for c in cols]
+    stops = np.stack(cols).astype(np.float64)
+    n = len(stops) - 1
+    u = np.linspace(0.0, 1.0, int(steps)) * n
+    k = np.minimum(np.floor(u).astype(int), n - 1)
+    out = mix(stops[k], stops[k + 1], u - k, space, hue=hue, colorspace=colorspace,
+              preserve_luminance=preserve_luminance, config=config)
+    return _apply_gamut(out, gamut, colorspace, config)

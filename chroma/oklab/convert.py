@@ -1,0 +1,321 @@
+"""OKLab and OKLCh conversions between linear spaces (see chroma.oklab for the overview).
+
+Blending in sRGB-encoded values darkens and muddies mixes; blending in linear light is
+physically right (it is what a lens or a dissolve of light does) but perceptually uneven;
+OKLab (Ottosson 2020) gives even steps of lightness, chroma and hue. chroma offers all of
+them side by side: ``space="oklab" | "oklch" | "linear" | "srgb"``.
+
+Which of Ottosson's matrices is used where (both are his, published in [1]):
+
+* **XYZ input** (:func:`xyz_to_oklab`, colour space ``"XYZ"``): the published ``M1``
+  (CIE XYZ D65 -> LMS), the one the article's XYZ test table was made with and the one
+  colour-science implements (``colour.XYZ_to_Oklab``). With it the D65 white
+  (0.9505, 1, 1.089) lands at a = -2.6e-4, b = -1.1e-4, not exactly on the neutral axis.
+* **RGB input** (linear sRGB and every scene-linear working space): the later,
+  higher-precision linear-sRGB -> LMS matrix of the article's reference code (2021
+  update), which maps sRGB white to L = M = S exactly. A working space goes through it as
+  ``M_srgb_lms @ M_xyz_to_srgb @ M_working_to_xyz_d65`` (the XYZ -> linear sRGB matrix
+  derived from the Rec.709 primaries and the D65 chromaticity 0.3127, 0.3290; the
+  working space adapted to D65 with Bradford, as the ACES OCIO config's
+  ``ACEScg -> CIE XYZ-D65`` does), composed once: a neutral of any working space is
+  exactly neutral in OKLab, which the achromatic-hue rules of OKLCh blending rely on.
+  The two routes differ by up to ~3e-4 in a and b.
+
+An image conversion is one 3x3 matmul + cube root + one 3x3 matmul in float32.
+
+References:
+    [1] B. Ottosson, "A perceptual color space for image processing", 2020,
+        https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table,
+        and the updated linear sRGB -> LMS matrix of its reference code).
+    [2] W3C, CSS Color Module Level 4, https://www.w3.org/TR/css-color-4/ : 12.4 hue
+        interpolation (shorter/longer/increasing/decreasing), 12.3 premultiplied
+        interpolation, 4.4 powerless (achromatic) hue, 13.2 gamut mapping (binary search
+        on OKLCh chroma, deltaEOK JND 0.02, epsilon 0.0001), 13.3 deltaEOK.
+    [3] IEC 61966-2-1:1999, sRGB transfer function.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Literal
+
+import numpy as np
+
+from chroma._colour import colour
+from chroma.errors import ChromaValueError, ColorSpaceError
+
+Space = Literal["oklab", "oklch", "linear", "srgb"]
+HueMethod = Literal["shorter", "longer", "increasing", "decreasing"]
+SPACES = ("oklab", "oklch", "linear", "srgb")
+HUE_METHODS = ("shorter", "longer", "increasing", "decreasing")
+
+XYZ = "XYZ"  #: colour-space token: CIE XYZ, D65 white, Y = 1 for diffuse white
+LINEAR_SRGB = "linear-sRGB"  #: colour-space token: linear Rec.709 primaries, D65
+
+JND = 0.02  #: CSS Color 4 gamut mapping: deltaEOK just-noticeable difference
+GAMUT_EPSILON = 1e-4  #: CSS Color 4 gamut mapping: binary search tolerance on chroma
+ACHROMATIC = 1e-5  #: OKLCh chroma (relative to max(L, 1)) under which hue is powerless
+MID_GREY = 0.18
+BLACK_STOPS = -20.0  #: exposure given to black (Y <= 0) by luminance-preserving blends
+
+# Ottosson [1], reference code (2021 update): linear sRGB -> LMS. Not in colour-science.
+_SRGB_TO_LMS = np.array(
+    [
+        [0.4122214708, 0.5363325363, 0.0514459929],
+        [0.2119034982, 0.6806995451, 0.1073969566],
+        [0.0883024619, 0.2817188376, 0.6299787005],
+    ]
+)
+
+
+# ------------------------------------------------------------------------------ matrices
+
+
+@functools.lru_cache(maxsize=None)
+def _ottosson() -> tuple[np.ndarray, np.ndarray]:
+    """Ottosson's published M1 (XYZ -> LMS) and M2 (LMS' -> Lab), from colour-science."""
+    m = colour().models.oklab
+    return np.array(m.MATRIX_1_XYZ_TO_LMS, np.float64), np.array(m.MATRIX_2_LMS_TO_LAB, np.float64)
+
+
+@functools.lru_cache(maxsize=None)
+def _d65_xy() -> np.ndarray:
+    return np.asarray(colour().CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"], np.float64)
+
+
+@functools.lru_cache(maxsize=None)
+def _srgb_to_xyz() -> np.ndarray:
+    """Linear sRGB -> XYZ derived from the Rec.709 primaries and D65 xy (0.3127, 0.3290)."""
+    c = colour()
+    return np.asarray(c.normalised_primary_matrix(c.RGB_COLOURSPACES["sRGB"].primaries, _d65_xy()), np.float64)
+
+
+def _kind(colorspace: str, config: Any) -> tuple[str, str]:
+    """('xyz' | 'srgb' | 'ocio', canonical name) of a linear colour space."""
+    low = str(colorspace).lower().replace("_", "-")
+    if low in ("xyz", "cie-xyz", "xyz-d65", "cie-xyz-d65"):
+        return "xyz", XYZ
+    if low in ("linear-srgb", "srgb-linear", "lin-srgb", "linear-rec709"):
+        return "srgb", LINEAR_SRGB
+    from chroma import ocio
+
+    name = ocio.resolve_colorspace(colorspace, config)
+    cfg = ocio.get_config(config)
+    xyz_cs = cfg.getColorSpace("cie_xyz_d65_interchange")
+    if xyz_cs is not None and name == xyz_cs.getName():
+        return "xyz", name
+    return "ocio", name
+
+
+@functools.lru_cache(maxsize=64)
+def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
+    from chroma import ocio
+
+    if not ocio.is_scene_linear(name, config_path):
+        raise ColorSpaceError(
+            f"{name!r} is not scene-linear; OKLab conversions need a linear working space "
+            "(e.g. ACEScg, 'Linear Rec.709 (sRGB)'): convert the pixels first"
+        )
+    chroma_xy = ocio.chromaticities(name, config_path)
+    c = colour()
+    if chroma_xy is not None:
+        primaries = np.reshape(chroma_xy[:6], (3, 2))
+        white = np.asarray(chroma_xy[6:], np.float64)
+        npm = np.asarray(c.normalised_primary_matrix(primaries, white), np.float64)
+        if np.allclose(white, _d65_xy(), atol=1e-6):
+            return npm
+        cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
+            c.xy_to_XYZ(white), c.xy_to_XYZ(_d65_xy()), transform="Bradford"
+        )
+        return np.asarray(cat, np.float64) @ npm
+    return _ocio_to_xyz(name, config_path)
+
+
+def _ocio_to_xyz(name: str, config_path: str) -> np.ndarray:
+    """The matrix the config itself gives (its own chromatic adaptation) from ``name`` to
+    its ``cie_xyz_d65_interchange`` role: used for spaces whose primaries chroma does not
+    know."""
+    from chroma import ocio
+
+    cfg = ocio.get_config(config_path)
+    xyz_cs = cfg.getColorSpace("cie_xyz_d65_interchange")
+    if xyz_cs is None:
+        raise ColorSpaceError(
+            f"cannot relate {name!r} to CIE XYZ: the config has no cie_xyz_d65_interchange role"
+        )
+    proc = cfg.getProcessor(name, xyz_cs.getName()).getDefaultCPUProcessor()
+    eye = np.eye(3, dtype=np.float32)
+    return ocio.apply_cpu(proc, eye).astype(np.float64).T
+
+
+def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """3x3 matrix from a linear colour space to CIE XYZ with a D65 white (float64).
+
+    OCIO colour spaces with known primaries are derived with colour-science (normalised
+    primary matrix, SMPTE RP 177) and adapted to D65 (xy 0.3127, 0.3290) with Bradford,
+    as the ACES OCIO config's ``ACEScg -> CIE XYZ-D65`` does; others are read from the
+    config's ``cie_xyz_d65_interchange`` role. Acts on column vectors: ``XYZ = M @ rgb``.
+    """
+    kind, name = _kind(colorspace, config)
+    if kind == "xyz":
+        return np.eye(3)
+    if kind == "srgb":
+        return _srgb_to_xyz().copy()
+    from chroma import ocio
+
+    return _working_to_xyz(name, ocio.config_path(config)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(to_lms, from_lms) float64 for a linear space."""
+    m1, _ = _ottosson()
+    if kind == "xyz":
+        to = m1
+    elif kind == "srgb":
+        to = _SRGB_TO_LMS
+    else:
+        to = _SRGB_TO_LMS @ np.linalg.inv(_srgb_to_xyz()) @ _working_to_xyz(name, config_path)
+    return to, np.linalg.inv(to)
+
+
+@functools.lru_cache(maxsize=64)
+def _f32(key: tuple) -> tuple[np.ndarray, ...]:
+    to, frm = _lms_matrices(*key)
+    _, m2 = _ottosson()
+    return tuple(np.ascontiguousarray(m.T, np.float32) for m in (to, frm, m2, np.linalg.inv(m2)))
+
+
+def _key(colorspace: str, config: Any) -> tuple:
+    kind, name = _kind(colorspace, config)
+    if kind == "ocio":
+        from chroma import ocio
+
+        return (kind, name, ocio.config_path(config))
+    return (kind, name, None)
+
+
+# ---------------------------------------------------------------------------- conversions
+
+
+def _array(values: Any) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float32, copy=False)
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ChromaValueError(f"expected colours with 3 components in the last axis, got shape {arr.shape}")
+    return arr
+
+
+def _mats(arr: np.ndarray, colorspace: str, config: Any) -> tuple[np.ndarray, ...]:
+    key = _key(colorspace, config)
+    if arr.dtype == np.float64:
+        to, frm = _lms_matrices(*key)
+        _, m2 = _ottosson()
+        return to.T, frm.T, m2.T, np.linalg.inv(m2).T
+    return _f32(key)
+
+
+def to_oklab(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """OKLab (L, a, b) of linear colours: ``Lab = M2 @ cbrt(M1 @ rgb)`` [1].
+
+    Args:
+        rgb: (..., 3) linear values in ``colorspace`` (an OCIO scene-linear space,
+            ``"XYZ"`` for CIE XYZ D65, or ``"linear-sRGB"``). Values above 1.0 and negative
+            values are fine (the cube root is sign-preserving).
+        colorspace: see the module docstring for which M1 is used where.
+    Returns:
+        (..., 3) OKLab, L = 1 for diffuse white; float32 (float64 if ``rgb`` is float64).
+    """
+    arr = _array(rgb)
+    to, _, m2, _ = _mats(arr, colorspace, config)
+    lms = arr @ to
+    np.cbrt(lms, out=lms)
+    return lms @ m2
+
+
+def from_oklab(lab: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Linear colours in ``colorspace`` from OKLab: the exact inverse of :func:`to_oklab`."""
+    arr = _array(lab)
+    _, frm, _, m2i = _mats(arr, colorspace, config)
+    lms = arr @ m2i
+    lms = lms * lms * lms
+    return lms @ frm
+
+
+def xyz_to_oklab(xyz: Any) -> np.ndarray:
+    """OKLab of CIE XYZ (D65 white, Y = 1) with Ottosson's published M1 and M2 [1]."""
+    return to_oklab(xyz, XYZ)
+
+
+def oklab_to_xyz(lab: Any) -> np.ndarray:
+    """CIE XYZ (D65) of OKLab; inverse of :func:`xyz_to_oklab`."""
+    return from_oklab(lab, XYZ)
+
+
+def linear_srgb_to_oklab(rgb: Any) -> np.ndarray:
+    """OKLab of linear sRGB (Rec.709 primaries, D65) with Ottosson's sRGB -> LMS matrix [1]."""
+    return to_oklab(rgb, LINEAR_SRGB)
+
+
+def oklab_to_linear_srgb(lab: Any) -> np.ndarray:
+    """Linear sRGB of OKLab; inverse of :func:`linear_srgb_to_oklab`."""
+    return from_oklab(lab, LINEAR_SRGB)
+
+
+def oklab_to_oklch(lab: Any) -> np.ndarray:
+    """OKLCh (L, C, h) of OKLab: C = hypot(a, b), h = atan2(b, a) in degrees [0, 360) [2].
+
+    The hue of an achromatic colour (C ~ 0) is powerless; it is returned as computed
+    (finite) and :func:`mix` ignores it, as CSS Color 4 section 4.4 defines.
+    """
+    arr = _array(lab)
+    out = np.empty_like(arr)
+    out[..., 0] = arr[..., 0]
+    out[..., 1] = np.hypot(arr[..., 1], arr[..., 2])
+    out[..., 2] = np.mod(np.degrees(np.arctan2(arr[..., 2], arr[..., 1])), 360.0)
+    return out
+
+
+def oklch_to_oklab(lch: Any) -> np.ndarray:
+    """OKLab of OKLCh (hue in degrees)."""
+    arr = _array(lch)
+    out = np.empty_like(arr)
+    h = np.radians(arr[..., 2])
+    out[..., 0] = arr[..., 0]
+    out[..., 1] = arr[..., 1] * np.cos(h)
+    out[..., 2] = arr[..., 1] * np.sin(h)
+    return out
+
+
+def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
+    """Convert linear colours between two linear spaces (``"XYZ"``, ``"linear-sRGB"``, OCIO names)."""
+    arr = _array(rgb)
+    m = np.linalg.inv(rgb_to_xyz_matrix(dst, config)) @ rgb_to_xyz_matrix(src, config)
+    return arr @ m.T.astype(arr.dtype)
+
+
+def srgb_encode(linear: Any) -> np.ndarray:
+    """sRGB transfer function (IEC 61966-2-1), extended to negatives by odd symmetry and
+    above 1.0 by the same power segment (as CSS Color 4's extended sRGB)."""
+    x = np.asarray(linear)
+    x = x if x.dtype == np.float64 else x.astype(np.float32)
+    a = np.abs(x)
+    y = np.where(a <= 0.0031308, 12.92 * a, 1.055 * np.power(a, 1 / 2.4, dtype=x.dtype) - 0.055)
+    return (np.sign(x) * y).astype(x.dtype)
+
+
+def srgb_decode(encoded: Any) -> np.ndarray:
+    """Inverse of :func:`srgb_encode` (IEC 61966-2-1 EOTF, extended)."""
+    x = np.asarray(encoded)
+    x = x if x.dtype == np.float64 else x.astype(np.float32)
+    a = np.abs(x)
+    y = np.where(a <= 0.04045, a / 12.92, np.power((a + 0.055) / 1.055, 2.4, dtype=x.dtype))
+    return (np.sign(x) * y).astype(x.dtype)
+
+
+def delta_e_ok(lab1: Any, lab2: Any) -> np.ndarray:
+    """deltaEOK: Euclidean distance in OKLab (CSS Color 4, 13.3)."""
+    d = np.asarray(lab1) - np.asarray(lab2)
+    return np.sqrt(np.sum(d * d, axis=-1))

@@ -1,0 +1,195 @@
+"""Exposure in stops: intensity = 2**stops, exposure matching, and image exposure statistics.
+
+A stop is a doubling of light. Exposure statistics report luminance relative to 18%
+mid-grey: ``log2(Y / 0.18)``, so mid-grey is 0 stops and 1.0 (diffuse white) is +2.47.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, asdict
+from typing import Literal, Union
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from chroma import ocio as _ocio
+from chroma.errors import ChromaValueError
+from chroma.image import Image
+
+MID_GREY = 0.18
+
+
+@dataclass
+class ExposureStats:
+    """Luminance statistics of an image in stops relative to mid-grey (0.18)."""
+
+    min_stops: float | None
+    median_stops: float | None
+    max_stops: float | None
+    valid_pixels: int
+    nonpositive_pixels: int
+    nan_values: int
+    inf_values: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def scene_linear_rgb(image: Image, config=None) -> tuple[np.ndarray, str]:
+    """The image's colour as scene-linear RGB: as is when its space is scene-linear,
+    else converted to the config's ``scene_linear`` role. Returns (rgb, colorspace)."""
+    cs = image.colorspace
+    if _ocio.is_scene_linear(cs, config):
+        return image.rgb, _ocio.resolve_colorspace(cs, config)
+    target = _ocio.resolve_colorspace("scene_linear", config)
+    return _ocio.convert(image.rgb, cs, target, config), target
+
+
+def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """Relative luminance Y of scene-linear ``rgb`` with the colour space's own Y weights."""
+    weights = _ocio.luminance_weights(colorspace, config).astype(np.float32)
+    return np.asarray(rgb, dtype=np.float32) @ weights
+
+
+def exposure_stats(image: Image, config=None) -> ExposureStats:
+    """Min/median/max exposure of the image's luminance, in stops relative to 0.18.
+
+    Pixels with non-finite or non-positive luminance have no exposure and are counted
+    separately; NaN/Inf counts are over every channel.
+    """
+    px = image.pixels
+    nan = int(np.count_nonzero(np.isnan(px)))
+    inf = int(np.count_nonzero(np.isinf(px)))
+    rgb, cs = scene_linear_rgb(image, config)
+    y = luminance(rgb, cs, config).ravel()
+    finite = np.isfinite(y)
+    valid = finite & (y > 0)
+    nonpositive = int(np.count_nonzero(finite & (y <= 0)))
+    if not valid.any():
+        return ExposureStats(None, None, None, 0, nonpositive, nan, inf)
+    stops = np.log2(y[valid].astype(np.float64) / MID_GREY)
+    return ExposureStats(
+        float(stops.min()), float(np.median(stops)), float(stops.max()),
+        int(valid.sum()), nonpositive, nan, inf,
+    )
+
+
+# ------------------------------------------------------------------- stops <-> intensity
+
+#: Floor a negative *scalar* intensity is clamped to before ``log2``: 1e-323 is a float64
+#: subnormal just above 0, so ``log2`` stays finite (about -1072.9 stops).
+SCALAR_FLOOR = 1e-323
+
+_Number = Union[float, int, np.floating, np.integer]
+
+
+def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":
+    """Linear intensity multiplier of an exposure change in stops: ``2 ** stops``.
+
+    A stop is a doubling of light (ISO 2720 / APEX exposure values): +1 stop -> x2,
+    +2 -> x4, 0 -> x1, -1 -> x0.5. Scalars give a Python float; arrays give an array of
+    the input's float dtype (float64 for integer input). NaN stays NaN.
+    """
+    if np.ndim(stops) == 0 and not isinstance(stops, np.ndarray):
+        value = float(stops)
+        try:
+            return float(2.0 ** value)
+        except OverflowError:
+            return math.inf
+    arr = np.asarray(stops)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    with np.errstate(over="ignore"):
+        return np.exp2(arr)
+
+
+def intensity_to_exposure(
+    intensity: "_Number | ArrayLike", *, zero: Literal["inf", "raise"] = "inf"
+) -> "float | np.ndarray":
+    """Exposure in stops of a linear intensity multiplier: ``log2(intensity)``.
+
+    Guardrails (an intensity of 0 has no exposure; a negative one is not light):
+
+    * a scalar 0 raises :class:`~chroma.errors.ChromaValueError`;
+    * an array with zeros returns ``-inf`` there (``zero="inf"``, default) or raises
+      (``zero="raise"``);
+    * negative intensities are clamped to a tiny positive floor with a
+      :class:`~chroma.io.ChromaWarning` (never silently): 1e-323 for scalars (float64),
+      the smallest positive normal of the array's float dtype for arrays
+      (float32: 1.18e-38 -> -126 stops; float64: 2.2e-308 -> -1022 stops).
+
+    NaN gives NaN. Example: ``intensity_to_exposure(0.1) == -3.321928...``.
+    """
+    if zero not in ("inf", "raise"):
+        raise ChromaValueError(f"zero must be 'inf' or 'raise', not {zero!r}")
+    if np.ndim(intensity) == 0 and not isinstance(intensity, np.ndarray):
+        value = float(intensity)
+        if value == 0.0:
+            raise ChromaValueError(
+                "an intensity of 0 has no exposure (log2(0) is -infinity); "
+                "give a positive intensity"
+            )
+        if value < 0.0:
+            _warn(f"negative intensity {value:g} clamped to {SCALAR_FLOOR!r} before log2")
+            value = SCALAR_FLOOR
+        return math.log2(value) if math.isfinite(value) else (math.nan if math.isnan(value) else math.inf)
+    arr = np.asarray(intensity)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    zeros = arr == 0
+    if zero == "raise" and zeros.any():
+        raise ChromaValueError(
+            f"{int(zeros.sum())} intensities are 0 and have no exposure; "
+            "pass zero='inf' to get -inf there, or mask them out"
+        )
+    negative = arr < 0
+    if negative.any():
+        floor = np.finfo(arr.dtype).tiny
+        _warn(f"{int(negative.sum())} negative intensities clamped to {floor:g} before log2")
+        arr = np.where(negative, floor, arr).astype(arr.dtype, copy=False)
+    with np.errstate(divide="ignore"):
+        return np.log2(arr)
+
+
+def _warn(message: str) -> None:
+    from chroma.io import ChromaWarning  # noqa: PLC0415  (io imports OIIO; only when needed)
+
+    warnings.warn(message, ChromaWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------- exposure matching
+
+
+def log_luminance(image: Image, config=None) -> np.ndarray:
+    """log2 relative luminance of an image's valid pixels (finite, Y > 0), float64, flat.
+
+    Luminance uses the working space's own Y weights (its normalised primary matrix,
+    SMPTE RP 177); non-scene-linear images are converted to the config's scene_linear
+    role first.
+    """
+    rgb, cs = scene_linear_rgb(image, config)
+    y = luminance(rgb, cs, config).ravel()
+    valid = np.isfinite(y) & (y > np.finfo(np.float32).tiny)
+    return np.log2(y[valid].astype(np.float64))
+
+
+def match_exposure(image: Image, reference: Image, config=None) -> float:
+    """Stops to add to ``image`` so its exposure matches ``reference``'s.
+
+    The exposure of each image is the median of log2 luminance over its valid pixels
+    (finite, luminance > 0): black pixels, NaN/Inf and negative values are left out, and
+    the median ignores the highlights (speculars, clipped sky) and the deep shadows that
+    skew a mean. The result ``s`` satisfies ``median(log2 Y(image * 2**s)) ==
+    median(log2 Y(reference))``. Raises :class:`ChromaValueError` when either image has
+    no pixel with positive luminance.
+    """
+    a = log_luminance(image, config)
+    b = log_luminance(reference, config)
+    for name, v in (("image", a), ("reference", b)):
+        if v.size == 0:
+            raise ChromaValueError(
+                f"the {name} has no pixel with positive, finite luminance; its exposure is undefined"
+            )
+    return float(np.median(b) - np.median(a))

@@ -1,0 +1,349 @@
+"""White balance in Kelvin and tint: chromaticity of a white, chromatic adaptation between
+two whites as a 3x3 matrix in the working space, and white estimation from an image.
+
+Conventions
+-----------
+* **Kelvin** is a correlated colour temperature (CCT), 1000 K to 25000 K.
+* **Tint** (``duv``) is the signed distance in CIE 1960 UCS (u, v) from the locus point, along
+  the normal of the Planckian locus at that temperature (positive: above the locus, towards
+  green; negative: towards magenta), as ANSI C78.377 and Ohno (2013) define Duv.
+* **Locus**: ``"planckian"`` is the blackbody locus (Planck's law with the CIE 1931 2 degree
+  observer, computed by colour-science, Ohno 2013 for the normal); ``"daylight"`` is the CIE
+  daylight locus (CIE 015:2018, eq. 4.7-4.8; defined 4000 K to 25000 K), on which D65 is
+  6504 K; ``"auto"`` uses the Planckian locus below 4000 K and the daylight locus from 4000 K
+  up, the way tungsten and daylight whites are usually meant.
+* :func:`xy_to_kelvin` returns the standard CCT and Duv relative to the Planckian locus
+  (Ohno 2013). :func:`estimate_white` returns (kelvin, tint) on the ``auto`` locus by default,
+  so ``kelvin_to_xy(*estimate_white(img))`` gives back the estimated white exactly.
+
+References: CIE 015:2018 *Colorimetry*, 4th ed.; Y. Ohno, "Practical Use and Calculation of CCT
+and Duv", LEUKOS 10(1), 2014; C. Li et al., "Comprehensive color solutions: CAM16, CAT16 and
+CAM16-UCS", Color Res. Appl. 42(6), 2017; K. M. Lam, "Metamerism and colour constancy" (Bradford),
+1985; CIE 159:2004 (CAT02).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from chroma import ocio as _ocio
+from chroma._colour import colour
+from chroma.errors import ChromaValueError
+from chroma.image import Image
+
+KELVIN_MIN, KELVIN_MAX = 1000.0, 25000.0
+DAYLIGHT_MIN = 4000.0
+#: The CCT of CIE standard illuminant D65 on the daylight locus (CIE 015:2018).
+D65_KELVIN = 6504.0
+#: Largest |Duv| accepted: ANSI C78.377 whites sit within +/-0.006; 0.05 is far off-white.
+DUV_MAX = 0.05
+
+Locus = Literal["auto", "planckian", "daylight"]
+
+# chroma's names (case-insensitive, spaces/underscores/dashes ignored) -> colour-science CATs
+_CAT_NAMES = {
+    "cat16": "CAT16",
+    "bradford": "Bradford",
+    "cat02": "CAT02",
+    "vonkries": "Von Kries",
+    "xyzscaling": "XYZ Scaling",
+    "sharp": "Sharp",
+    "cmccat2000": "CMCCAT2000",
+}
+
+
+def _check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
+    try:
+        k = float(kelvin)
+    except (TypeError, ValueError):
+        raise ChromaValueError(f"{what} must be a number in Kelvin, not {kelvin!r}") from None
+    if math.isnan(k):
+        raise ChromaValueError(f"{what} is NaN; give a temperature in Kelvin (1000 to 25000)")
+    if k < 0:
+        raise ChromaValueError(f"{what} {k:g} K is negative; Kelvin starts at 0 (give 1000 to 25000)")
+    if not KELVIN_MIN <= k <= KELVIN_MAX:
+        raise ChromaValueError(
+            f"{what} {k:g} K is outside {KELVIN_MIN:.0f} K to {KELVIN_MAX:.0f} K "
+            "(candle ~1900 K, tungsten 3200 K, daylight 5600-6500 K, blue sky ~10000 K)"
+        )
+    return k
+
+
+def _check_duv(duv: float) -> float:
+    try:
+        d = float(duv)
+    except (TypeError, ValueError):
+        raise ChromaValueError(f"tint (Duv) must be a number, not {duv!r}") from None
+    if not math.isfinite(d) or abs(d) > DUV_MAX:
+        raise ChromaValueError(
+            f"tint (Duv) {d:g} is outside +/-{DUV_MAX}; typical whites are within +/-0.006"
+        )
+    return d
+
+
+def _locus_for(kelvin: float, locus: str) -> str:
+    if locus not in ("auto", "planckian", "daylight"):
+        raise ChromaValueError(f"locus must be 'auto', 'planckian' or 'daylight', not {locus!r}")
+    if locus == "auto":
+        return "planckian" if kelvin < DAYLIGHT_MIN else "daylight"
+    if locus == "daylight" and kelvin < DAYLIGHT_MIN:
+        raise ChromaValueError(
+            f"the CIE daylight locus is defined from {DAYLIGHT_MIN:.0f} K to 25000 K, not {kelvin:g} K; "
+            "use locus='planckian' (or 'auto')"
+        )
+    return locus
+
+
+@functools.lru_cache(maxsize=4096)
+def _planck_uv_normal(kelvin: float) -> tuple[float, float, float, float]:
+    """(u, v) of the Planckian locus at ``kelvin`` and the unit normal (Ohno 2013)."""
+    c = colour()
+    uv0 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.array([kelvin, 0.0])), dtype=np.float64)
+    uv1 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.array([kelvin, 1.0])), dtype=np.float64)
+    n = uv1 - uv0
+    n /= np.hypot(*n)
+    return float(uv0[0]), float(uv0[1]), float(n[0]), float(n[1])
+
+
+def _kelvin_to_xy(kelvin: float, duv: float, locus: str) -> np.ndarray:
+    c = colour()
+    u0, v0, nu, nv = _planck_uv_normal(kelvin)
+    if locus == "daylight":
+        xy_d = np.asarray(c.temperature.CCT_to_xy_CIE_D(kelvin), dtype=np.float64)
+        u0, v0 = np.asarray(c.xy_to_UCS_uv(xy_d), dtype=np.float64)
+    uv = np.array([u0 + duv * nu, v0 + duv * nv])
+    return np.asarray(c.UCS_uv_to_xy(uv), dtype=np.float64)
+
+
+def kelvin_to_xy(kelvin: float, duv: float = 0.0, locus: Locus = "auto") -> np.ndarray:
+    """CIE 1931 xy chromaticity of a white given in Kelvin and tint (Duv).
+
+    Args:
+        kelvin: correlated colour temperature, 1000 K to 25000 K.
+        duv: tint, CIE 1960 (u, v) distance along the Planckian normal (+ green, - magenta).
+        locus: ``"auto"`` (Planckian below 4000 K, CIE daylight from 4000 K), ``"planckian"``
+            or ``"daylight"`` (4000 K to 25000 K, CIE 015:2018 eq. 4.7-4.8).
+
+    Returns:
+        ndarray (2,) float64 ``(x, y)``. ``kelvin_to_xy(6504)`` is D65 (0.3127, 0.3291);
+        ``kelvin_to_xy(2856)`` is illuminant A (0.4476, 0.4074).
+
+    Raises:
+        ChromaValueError: Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05;
+            the daylight locus below 4000 K.
+    """
+    k = _check_kelvin(kelvin)
+    d = _check_duv(duv)
+    xy = _kelvin_to_xy(k, d, _locus_for(k, locus))
+    if xy[0] + xy[1] >= 1.0 or xy[1] <= 0:
+        raise ChromaValueError(f"{k:g} K with tint {d:g} lies outside the colours that exist; use a smaller tint")
+    return xy
+
+
+def _check_xy(xy: ArrayLike) -> np.ndarray:
+    arr = np.asarray(xy, dtype=np.float64)
+    if arr.shape != (2,) or not np.all(np.isfinite(arr)) or arr[1] <= 0 or arr[0] < 0 or arr.sum() > 1:
+        raise ChromaValueError(f"{xy!r} is not a CIE xy chromaticity (two finite numbers, y > 0, x + y <= 1)")
+    return arr
+
+
+def xy_to_kelvin(xy: ArrayLike, locus: Locus = "planckian") -> tuple[float, float]:
+    """Correlated colour temperature (K) and tint of a chromaticity.
+
+    With ``locus="planckian"`` (default) this is the standard CCT and Duv of Ohno (2013)
+    (colour-science's implementation): D65 -> (6504 K, +0.0032), illuminant A -> (2856 K, 0).
+    With ``"daylight"`` or ``"auto"`` the tint is relative to that locus, the exact inverse of
+    :func:`kelvin_to_xy` with the same locus (solved by Newton iteration from Ohno's estimate).
+
+    Raises:
+        ChromaValueError: not a chromaticity, or its CCT is outside 1000-25000 K.
+    """
+    arr = _check_xy(xy)
+    c = colour()
+    uv = np.asarray(c.xy_to_UCS_uv(arr), dtype=np.float64)
+    cct, duv = (float(v) for v in c.temperature.uv_to_CCT_Ohno2013(uv, start=KELVIN_MIN - 100))
+    if not (math.isfinite(cct) and KELVIN_MIN - 0.5 <= cct <= KELVIN_MAX + 0.5):
+        raise ChromaValueError(
+            f"chromaticity ({arr[0]:.4f}, {arr[1]:.4f}) has a CCT of {cct:.0f} K, outside 1000-25000 K"
+        )
+    if locus not in ("auto", "planckian", "daylight"):
+        raise ChromaValueError(f"locus must be 'auto', 'planckian' or 'daylight', not {locus!r}")
+    cct = min(max(cct, KELVIN_MIN), KELVIN_MAX)
+    if locus == "planckian" or (locus == "auto" and cct < DAYLIGHT_MIN):
+        return cct, duv
+    if cct < DAYLIGHT_MIN:
+        raise ChromaValueError(
+            f"chromaticity ({arr[0]:.4f}, {arr[1]:.4f}) has a CCT of {cct:.0f} K, below the "
+            "daylight locus (4000 K+); use locus='planckian'"
+        )
+    return _invert_locus(uv, cct, duv, "daylight")
+
+
+def _invert_locus(uv: np.ndarray, kelvin: float, duv: float, locus: str) -> tuple[float, float]:
+    """Solve kelvin_to_xy(k, d, locus) == uv for (k, d) by Newton's method."""
+    c = colour()
+
+    def f(k: float, d: float) -> np.ndarray:
+        k = min(max(k, DAYLIGHT_MIN if locus == "daylight" else KELVIN_MIN), KELVIN_MAX)
+        return np.asarray(c.xy_to_UCS_uv(_kelvin_to_xy(k, d, locus)), dtype=np.float64) - uv
+
+    k, d = kelvin, duv - _daylight_duv(kelvin)
+    for _ in range(20):
+        r = f(k, d)
+        if np.max(np.abs(r)) < 1e-12:
+            break
+        hk = max(k * 1e-5, 1e-3) * (-1.0 if k > KELVIN_MAX / 2 else 1.0)
+        jac = np.column_stack([(f(k + hk, d) - r) / hk, (f(k, d + 1e-6) - r) / 1e-6])
+        dk, dd = np.linalg.solve(jac, -r)
+        k, d = k + dk, d + dd
+    return float(k), float(d)
+
+
+def _daylight_duv(kelvin: float) -> float:
+    if kelvin < DAYLIGHT_MIN:
+        return 0.0
+    c = colour()
+    uv = c.xy_to_UCS_uv(c.temperature.CCT_to_xy_CIE_D(kelvin))
+    return float(c.temperature.uv_to_CCT_Ohno2013(uv)[1])
+
+
+# ------------------------------------------------------------------- chromatic adaptation
+
+
+def cat_name(method: str) -> str:
+    """colour-science's name of a chromatic adaptation transform given as chroma accepts it
+    (``CAT16``, ``Bradford``, ``CAT02``, ``von Kries``... case-insensitive)."""
+    key = str(method).lower().replace(" ", "").replace("_", "").replace("-", "")
+    if key not in _CAT_NAMES:
+        from chroma.errors import closest  # noqa: PLC0415
+
+        hint = closest(str(method), ["CAT16", "Bradford", "CAT02", "von Kries", "XYZ Scaling", "Sharp", "CMCCAT2000"])
+        raise ChromaValueError(
+            f"unknown chromatic adaptation method {method!r}" + (f"; {hint}" if hint else "")
+            + " (choose CAT16, Bradford, CAT02 or von Kries)"
+        )
+    return _CAT_NAMES[key]
+
+
+def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """3x3 float64 matrix from a scene-linear colour space's RGB to CIE XYZ (column vectors).
+
+    For spaces with published primaries (ACEScg: SMPTE S-2014-004, Rec.709, Rec.2020, P3...)
+    this is colour-science's normalised primary matrix in the space's own white (SMPTE RP
+    177). Other linear spaces of the config are measured through OCIO to its
+    ``cie_xyz_d65_interchange`` role.
+    """
+    name = _ocio.resolve_colorspace(colorspace, config)
+    if not _ocio.is_scene_linear(name, config):
+        raise ChromaValueError(
+            f"white balance works in a scene-linear colour space, and {name!r} is not; "
+            "convert to ACEScg (or another linear space) first"
+        )
+    return _ocio.rgb_to_xyz_matrix(name, config)
+
+
+def adaptation_matrix(
+    src_xy: ArrayLike, dst_xy: ArrayLike, colorspace: str = "ACEScg", method: str = "CAT16",
+    config=None,
+) -> np.ndarray:
+    """3x3 chromatic adaptation matrix acting on RGB column vectors of ``colorspace``.
+
+    ``M = NPM^-1 . CAT(src -> dst) . NPM`` where NPM is the space's RGB -> XYZ matrix and CAT
+    the von Kries-type adaptation (full adaptation, D = 1) in the cone space of ``method``:
+    CAT16 (Li et al. 2017, default), Bradford (Lam 1985), CAT02 (CIE 159:2004) or von Kries
+    (Hunt-Pointer-Estevez). A colour seen under the white ``src_xy`` is mapped to its
+    corresponding colour under ``dst_xy``: the src white itself becomes the dst white, so
+    when ``dst_xy`` is the working space's white a neutral under ``src_xy`` becomes R=G=B.
+    Use as ``rgb @ M.T`` for (..., 3) pixel arrays.
+    """
+    src = _check_xy(src_xy)
+    dst = _check_xy(dst_xy)
+    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), config)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptation(src: tuple, dst: tuple, cat: str, colorspace: str, config) -> np.ndarray:
+    c = colour()
+    npm = rgb_to_xyz_matrix(colorspace, config)
+    if np.allclose(src, dst, rtol=0, atol=1e-15):
+        m = np.eye(3)
+    else:
+        xyz_s = c.xy_to_XYZ(np.asarray(src))
+        xyz_d = c.xy_to_XYZ(np.asarray(dst))
+        cat_m = c.adaptation.matrix_chromatic_adaptation_VonKries(xyz_s, xyz_d, transform=cat)
+        m = np.linalg.inv(npm) @ np.asarray(cat_m, dtype=np.float64) @ npm
+    m.setflags(write=False)
+    return m
+
+
+def white_balance_matrix(
+    from_kelvin: float, to_kelvin: float = D65_KELVIN, from_tint: float = 0.0, to_tint: float = 0.0,
+    colorspace: str = "ACEScg", method: str = "CAT16", locus: Locus = "auto", config=None,
+) -> np.ndarray:
+    """The adaptation matrix from the white (from_kelvin, from_tint) to (to_kelvin, to_tint)
+    in ``colorspace`` (see :func:`adaptation_matrix`). Same Kelvin and tint -> identity."""
+    src = kelvin_to_xy(from_kelvin, from_tint, locus)
+    dst = kelvin_to_xy(to_kelvin, to_tint, locus)
+    return adaptation_matrix(src, dst, colorspace, method, config)
+
+
+def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """xy of the white (R=G=B) of a scene-linear colour space (ACEScg: ACES white ~D60)."""
+    xyz = rgb_to_xyz_matrix(colorspace, config) @ np.ones(3)
+    return xyz[:2] / xyz.sum()
+
+
+# ------------------------------------------------------------------------ white estimation
+
+
+def estimate_white(
+    image: Image, method: Literal["grey_world", "brightest"] = "grey_world",
+    locus: Locus = "auto", config=None,
+) -> tuple[float, float]:
+    """Estimate the white the image was lit by, as (kelvin, tint).
+
+    Methods (pixels with non-finite or non-positive values are ignored):
+
+    * ``"grey_world"``: the scene averages to grey (Buchsbaum 1980): the mean RGB of the
+      valid pixels, with the brightest 0.5% (speculars, clipped sources) left out.
+    * ``"brightest"``: the brightest patch is white (the white-patch / max-RGB idea, Land
+      1977): the mean RGB of the pixels between the 97th and 99.5th luminance percentiles,
+      so a few clipped or specular pixels do not decide it.
+
+    The RGB is converted to XYZ with the working space's primaries, then to (kelvin, tint)
+    on ``locus`` (see :func:`xy_to_kelvin`); ``WhiteBalance(from_kelvin=kelvin,
+    from_tint=tint)`` then neutralises it.
+    """
+    from chroma.stops import luminance, scene_linear_rgb  # noqa: PLC0415
+
+    if method not in ("grey_world", "brightest"):
+        raise ChromaValueError(f"white estimation method must be 'grey_world' or 'brightest', not {method!r}")
+    rgb, cs = scene_linear_rgb(image, config)
+    rgb = rgb.reshape(-1, 3)
+    valid = np.all(np.isfinite(rgb), axis=1) & np.all(rgb > 0, axis=1)
+    rgb = rgb[valid].astype(np.float64)
+    if rgb.shape[0] == 0:
+        raise ChromaValueError("the image has no pixel with positive, finite R, G and B; cannot estimate its white")
+    y = luminance(rgb, cs, config).astype(np.float64)
+    if method == "grey_world":
+        keep = y <= np.quantile(y, 0.995)
+    else:
+        lo, hi = np.quantile(y, [0.97, 0.995])
+        keep = (y >= lo) & (y <= hi)
+    if not keep.any():
+        keep = np.ones_like(y, dtype=bool)
+    mean = rgb[keep].mean(axis=0)
+    xyz = rgb_to_xyz_matrix(cs, config) @ mean
+    xy = xyz[:2] / xyz.sum()
+    return xy_to_kelvin(xy, locus)
+
+
+__all__ = [
+    "kelvin_to_xy", "xy_to_kelvin", "adaptation_matrix", "white_balance_matrix", "estimate_white",
+    "rgb_to_xyz_matrix", "colorspace_white_xy", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
+]

@@ -1,0 +1,222 @@
+"""Grade operations, composition, inverse, serialisation and exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import PyOpenColorIO as ocio
+from hypothesis import given, settings, strategies as st
+
+import chroma
+from chroma import ocio as O
+from chroma.errors import ChromaIOError, ChromaValueError, ColorSpaceError
+from chroma.grade import (CDL, LUT, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance, REC709_LUMA)
+from chroma.image import Image
+
+REPO_LUT = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
+
+
+@pytest.fixture
+def rgb():
+    rng = np.random.default_rng(7)
+    x = rng.lognormal(-1.7, 1.5, (48, 40, 3)).astype(np.float32)
+    x[0, :4] = -0.02  # negatives must survive every path
+    return x
+
+
+def _all_ops():
+    return [Exposure(0.7), WhiteBalance(3200, 6504, 0.002), CDL((1.1, 1, 0.9), (0.01, 0, -0.01), (1.2, 1, 0.8), 1.1),
+            Contrast(1.3), Saturation(0.8), Look("chroma_warm"), LUT(REPO_LUT, colorspace="ACEScct"),
+            CDL((1.1, 1, 0.9), (0.01, 0, -0.01), (1.2, 1, 0.8), 1.1, "no_clamp", "")]
+
+
+def _err(a, b):
+    """|a - b| relative to each pixel's magnitude (absolute below 1)."""
+    return float((np.abs(a - b) / np.maximum(1.0, np.abs(b).max(axis=-1, keepdims=True))).max())
+
+
+def test_exposure_matches_2_pow_stops(rgb):
+    out = Grade([Exposure(1.5)]).apply_rgb(rgb)
+    np.testing.assert_allclose(out, rgb * np.float32(2 ** 1.5), rtol=1e-6)
+
+
+def test_public_api():
+    assert chroma.Grade is Grade
+    img = Image(np.full((2, 2, 4), 0.18, np.float32), ["R", "G", "B", "A"])
+    out = chroma.Grade([Exposure(1)]).apply(img)
+    np.testing.assert_allclose(out.pixels[..., :3], 0.36, rtol=1e-6)
+    np.testing.assert_array_equal(out.pixels[..., 3], img.pixels[..., 3])
+    assert "chroma/grade" in out.metadata and out.colorspace == "ACEScg"
+
+
+@pytest.mark.parametrize("i", range(8))
+@pytest.mark.parametrize("spaces", [(None, None), ("ACES2065-1", "ACES2065-1"), ("ACEScg", "Linear Rec.2020")])
+def test_each_op_equals_its_ocio_export(rgb, i, spaces):
+    g = Grade([_all_ops()[i]])
+    a = g.apply_rgb(rgb, *spaces)
+    b = O.apply_cpu(g.ocio_processor(*spaces), rgb)
+    assert _err(a, b) <= 1e-5
+
+
+@pytest.mark.parametrize("spaces", [(None, None), ("ACES2065-1", "ACES2065-1"), ("ACEScg", "Linear P3-D65")])
+def test_whole_grade_equals_ocio_export(rgb, spaces):
+    g = Grade(_all_ops())
+    assert _err(g.apply_rgb(rgb, *spaces), O.apply_cpu(g.ocio_processor(*spaces), rgb)) <= 1e-5
+
+
+def test_fast_path_fuses_exposure_wb_and_conversion():
+    g = Grade([Exposure(1.5), WhiteBalance(3200), Saturation(0.9)])
+    c = g.compile("ACEScg", "ACES2065-1")
+    assert len(c.stages) == 1 and c.stages[0].affine is not None
+
+
+def test_cdl_asc_clamps_and_no_clamp_passes_negatives():
+    x = np.array([[-0.5, 0.5, 2.0]], np.float32)
+    asc = CDL(power=(2, 2, 2), colorspace="").cdl_rgb(x)
+    np.testing.assert_allclose(asc, [[0.0, 0.25, 1.0]])
+    free = CDL(power=(2, 2, 2), style="no_clamp", colorspace="").cdl_rgb(x)
+    np.testing.assert_allclose(free, [[-0.5, 0.25, 4.0]])
+
+
+def test_cdl_saturation_uses_rec709_luma():
+    x = np.array([[1.0, 0.0, 0.0]], np.float32)
+    out = CDL(saturation=0.0, style="no_clamp", colorspace="").cdl_rgb(x)
+    np.testing.assert_allclose(out, [[REC709_LUMA[0]] * 3], rtol=1e-6)
+
+
+def test_saturation_uses_working_space_luma():
+    x = np.array([[0.0, 1.0, 0.0]], np.float32)
+    out = Grade([Saturation(0.0)]).apply_rgb(x)
+    np.testing.assert_allclose(out, [[0.6740817658] * 3], rtol=1e-5)  # AP1 NPM (S-2014-004)
+
+
+def test_contrast_pivot_fixed_and_stops_scaled():
+    x = np.array([[0.18, 0.36, 0.09]], np.float32)
+    out = Grade([Contrast(2.0)]).apply_rgb(x)
+    np.testing.assert_allclose(out, [[0.18, 0.72, 0.045]], rtol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-6, 6), st.floats(2500, 12000), st.floats(2500, 12000), st.floats(0.5, 2), st.floats(0.3, 2))
+def test_grade_inverse_round_trip(stops_, k1, k2, c, s):
+    g = Grade([Exposure(stops_), WhiteBalance(k1, k2), Contrast(c), Saturation(s),
+               CDL((1.2, 1.0, 0.8), (0.01, 0.0, 0.0), (1.1, 1.0, 0.9), 0.9, "no_clamp", "")])
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.01, 4.0, (64, 3)).astype(np.float32)
+    back = g.inverse().apply_rgb(g.apply_rgb(x))
+    np.testing.assert_allclose(back, x, rtol=2e-3, atol=1e-4)
+
+
+def test_no_inverse_for_clamping_cdl():
+    with pytest.raises(ChromaValueError, match="no inverse"):
+        Grade([CDL(slope=(2, 2, 2))]).inverse()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(1000, 25000))
+def test_white_balance_same_kelvin_is_identity(k):
+    x = np.random.default_rng(2).uniform(-0.1, 10, (16, 3)).astype(np.float32)
+    np.testing.assert_allclose(Grade([WhiteBalance(k, k)]).apply_rgb(x), x, rtol=1e-6, atol=1e-7)
+
+
+def test_toml_and_json_round_trip(tmp_path):
+    g = Grade(_all_ops())
+    assert Grade.from_toml(g.to_toml()) == g
+    assert Grade.from_json(g.to_json()) == g
+    g.save(tmp_path / "g.toml")
+    assert Grade.load(tmp_path / "g.toml") == g
+    g.save(tmp_path / "g.json")
+    assert Grade.load(tmp_path / "g.json") == g
+
+
+def test_lut_path_relative_to_grade_file(tmp_path):
+    (tmp_path / "warm.cube").write_text(open(REPO_LUT).read())
+    (tmp_path / "g.toml").write_text('colorspace = "ACEScg"\n[[operation]]\ntype = "lut"\npath = "warm.cube"\n')
+    g = Grade.load(tmp_path / "g.toml")
+    assert g.operations[0].path == str(tmp_path / "warm.cube")
+
+
+@pytest.mark.parametrize("text, match", [
+    ('[[operation]]\ntype = "exposur"\nstops = 1', "did you mean"),
+    ('[[operation]]\ntype = "exposure"\nstop = 1', "no field"),
+    ('[[operation]]\ntype = "exposure"\nstops = "x"', "number"),
+    ('[[operation', "TOML"),
+])
+def test_bad_grade_files(text, match):
+    with pytest.raises(ChromaValueError, match=match):
+        Grade.from_toml(text)
+
+
+def test_bad_operations():
+    with pytest.raises(ChromaValueError):
+        Exposure(float("nan"))
+    with pytest.raises(ChromaValueError):
+        WhiteBalance(100)
+    with pytest.raises(ChromaValueError, match="slope"):
+        CDL(slope=(1, 2))
+    with pytest.raises(ChromaValueError, match="power"):
+        CDL(power=(0, 1, 1))
+    with pytest.raises(ChromaValueError):
+        Contrast(0)
+    with pytest.raises(ChromaValueError):
+        Saturation(-1)
+    with pytest.raises(ChromaIOError):
+        LUT("/no/such.cube")
+    with pytest.raises(ColorSpaceError, match="unknown look"):
+        Grade([Look("chroma_wram")]).apply_rgb(np.zeros((1, 3), np.float32))
+    with pytest.raises(ChromaValueError, match="scene-linear"):
+        Grade([], colorspace="ACEScct")
+    with pytest.raises(ChromaValueError, match="not a grade operation"):
+        Grade([1.0])
+    with pytest.raises(ChromaValueError, match="chroma.Image"):
+        Grade([]).apply(np.zeros((2, 2, 3)))
+
+
+def test_cdl_export_round_trip_through_ocio(tmp_path, rgb):
+    g = Grade([CDL((1.1, 1.0, 0.9), (0.01, 0.0, -0.02), (1.2, 1.0, 0.8), 0.85)])
+    for ext in (".cc", ".cdl", ".ccc"):
+        path = tmp_path / f"shot{ext}"
+        g.write_cdl(path)
+        back = CDL.from_file(path)
+        assert back == g.operations[0]
+    t = ocio.CDLTransform.CreateFromFile(str(tmp_path / "shot.cc"), "")
+    assert list(t.getSlope()) == pytest.approx([1.1, 1.0, 0.9])
+
+
+def test_exposure_folds_into_cdl_slope():
+    g = Grade([Exposure(1.0), CDL((1.1, 1.0, 0.9), style="no_clamp", colorspace="")])
+    assert g.to_cdl().slope == pytest.approx((2.2, 2.0, 1.8))
+    with pytest.raises(ChromaValueError, match="not expressible"):
+        Grade([WhiteBalance(3200), CDL()]).to_cdl()
+    with pytest.raises(ChromaValueError, match="does not fold"):
+        Grade([Exposure(1.0), CDL()]).to_cdl()
+
+
+def test_baked_lut_matches_grade(tmp_path):
+    """Tolerance (docs/grade.md): a 65^3 cube over ACEScct has nodes ~0.28 stops apart; for a
+    smooth grade tetrahedral interpolation stays within 0.02 stops (p99) over 0.02-100."""
+    g = Grade([Exposure(0.5), WhiteBalance(3200, 6504), Contrast(1.2), Saturation(0.9)])
+    path = g.bake_lut(tmp_path / "shot.cube")
+    rng = np.random.default_rng(5)
+    x = (np.exp2(rng.uniform(np.log2(0.02), np.log2(20), (4000, 1))) * rng.uniform(0.5, 1, (4000, 3))).astype(np.float32)
+    a = g.apply_rgb(x)
+    cfg = O.get_config()
+    b = O.apply_cpu(cfg.getProcessor(g.baked_lut_transform(path)).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS), x)
+    ok = (a.min(axis=1) > 1e-3) & (a.max(axis=1) < 200)
+    err = np.abs(np.log2(b[ok] / a[ok]))
+    assert np.quantile(err, 0.99) < 0.02
+    assert np.median(err) < 0.005
+
+
+def test_bake_errors(tmp_path):
+    with pytest.raises(ChromaIOError):
+        Grade([Exposure(1)]).bake_lut(tmp_path / "no" / "x.cube")
+    with pytest.raises(ChromaValueError):
+        Grade([Exposure(1)]).bake_lut(tmp_path / "x.cube", size=1)
+
+
+def test_write_ocio_ctf(tmp_path, rgb):
+    g = Grade([Exposure(1.0), WhiteBalance(3200), Contrast(1.2)])
+    path = g.write_ocio(tmp_path / "grade.ctf")
+    proc = O.get_config().getProcessor(ocio.FileTransform(src=str(path))).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
+    assert _err(g.apply_rgb(rgb), O.apply_cpu(proc, rgb)) <= 1e-5

@@ -1,0 +1,159 @@
+import os
+import warnings
+
+import numpy as np
+import OpenEXR
+import pytest
+
+from chroma import Image, read, write
+from chroma.errors import ChromaIOError, ChromaValueError
+from chroma.io import ChromaWarning, write_display
+
+# Published chromaticities: AP1 (SMPTE S-2014-004), AP0 (SMPTE ST 2065-1), Rec.709 (ITU-R BT.709-6)
+AP1 = (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)
+AP0 = (0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.0770, 0.32168, 0.33767)
+REC709 = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)
+
+
+def test_float_round_trip_is_exact(make_image, tmp_path):
+    img = make_image()
+    img.metadata.update({"chroma/shot": "sh010", "chroma/take": 3, "chroma/gain": 1.25})
+    path = write(img, tmp_path / "a.exr", dtype="float")
+    back = read(path)
+    np.testing.assert_array_equal(back.pixels, img.pixels)
+    assert back.channels == img.channels
+    assert back.colorspace == "ACEScg"
+    for key in ("chroma/shot", "chroma/take", "chroma/gain"):
+        assert back.metadata[key] == img.metadata[key]
+
+
+def test_half_round_trip_within_half_precision(make_image, tmp_path):
+    img = make_image(channels=("R", "G", "B", "A", "Z"), scale=1000.0)
+    back = read(write(img, tmp_path / "h.exr"))
+    assert back.metadata["oiio:datatype"] == "half"
+    # half has an 11-bit significand: relative error <= 2**-11 after rounding
+    np.testing.assert_allclose(back.pixels, img.pixels, rtol=2.0**-11, atol=2.0**-24)
+    assert back.channels == ["R", "G", "B", "A", "Z"]
+
+
+def test_extra_metadata_goes_under_chroma_prefix(make_image, tmp_path):
+    back = read(write(make_image(), tmp_path / "m.exr", metadata={"shot": "sh020", "chroma/frame": 1001}))
+    assert back.metadata["chroma/shot"] == "sh020"
+    assert back.metadata["chroma/frame"] == 1001
+
+
+@pytest.mark.parametrize(
+    "colorspace, expected",
+    [("ACEScg", AP1), ("ACES2065-1", AP0), ("Linear Rec.709 (sRGB)", REC709), ("lin_srgb", REC709)],
+)
+def test_independent_reader_sees_chromaticities(make_image, tmp_path, colorspace, expected):
+    path = write(make_image(colorspace=colorspace), tmp_path / "c.exr")
+    header = OpenEXR.File(str(path)).header()
+    np.testing.assert_allclose(header["chromaticities"], expected, atol=1e-6)
+    back = read(path)
+    assert back.colorspace == read(path, colorspace=colorspace).colorspace
+
+
+@pytest.mark.parametrize(
+    "name, enum",
+    [("zip", "ZIP_COMPRESSION"), ("piz", "PIZ_COMPRESSION"), ("dwaa", "DWAA_COMPRESSION"), ("none", "NO_COMPRESSION")],
+)
+def test_independent_reader_sees_compression(make_image, tmp_path, name, enum):
+    path = write(make_image(), tmp_path / f"{name}.exr", compression=name, dwa_level=60)
+    header = OpenEXR.File(str(path)).header()
+    assert header["compression"] == getattr(OpenEXR.Compression, enum)
+
+
+def test_colorspace_read_from_chromaticities_when_no_name(tmp_path):
+    """An EXR with AP0 chromaticities and no colour-space attribute reads as ACES2065-1,
+    although the file rules would say ACEScg."""
+    import OpenImageIO as oiio
+
+    spec = oiio.ImageSpec(4, 4, 3, "half")
+    spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), AP0)
+    out = oiio.ImageOutput.create(str(tmp_path / "p.exr"))
+    out.open(str(tmp_path / "p.exr"), spec)
+    out.write_image(np.ones((4, 4, 3), np.float32))
+    out.close()
+    assert read(tmp_path / "p.exr").colorspace == "ACES2065-1"
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "jpg", "dpx"])
+def test_reads_other_formats(tmp_path, ext):
+    img = Image(np.linspace(0, 1, 8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3), colorspace="sRGB Encoded Rec.709 (sRGB)")
+    path = write(img, tmp_path / f"x.{ext}")
+    back = read(path)
+    assert (back.width, back.height) == (8, 8)
+    assert back.metadata["oiio:format"]
+    tol = 0.05 if ext == "jpg" else 1 / 255
+    np.testing.assert_allclose(back.rgb, img.rgb, atol=tol)
+
+
+def test_nan_inf_and_half_overflow_are_reported(tmp_path):
+    px = np.ones((4, 4, 3), np.float32)
+    px[0, 0, 0] = np.nan
+    px[0, 1, 1] = np.inf
+    px[0, 2, 2] = 1e5
+    img = Image(px)
+    with pytest.warns(ChromaWarning, match="1 nan, 1 inf, 1 half overflow"):
+        write(img, tmp_path / "w.exr")
+    with pytest.raises(ChromaValueError, match="not writing"):
+        write(img, tmp_path / "e.exr", on_invalid="error")
+    assert not (tmp_path / "e.exr").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = read(write(img, tmp_path / "c.exr", on_invalid="clamp"))
+    assert np.isfinite(back.pixels).all()
+    assert back.pixels.max() == 65504.0
+    # float output has no overflow at 1e5
+    with pytest.warns(ChromaWarning) as rec:
+        write(img, tmp_path / "f.exr", dtype="float")
+    assert "half overflow" not in str(rec[0].message)
+
+
+def test_writes_are_atomic_and_leave_no_temp_files(make_image, tmp_path):
+    write(make_image(), tmp_path / "a.exr")
+    assert sorted(os.listdir(tmp_path)) == ["a.exr"]
+    with pytest.raises(ChromaValueError):
+        write(make_image(), tmp_path / "b.exr", compression="lzma")
+    assert sorted(os.listdir(tmp_path)) == ["a.exr"]
+
+
+def test_never_replaces_input_unless_asked(make_image, tmp_path):
+    path = write(make_image(), tmp_path / "in.exr")
+    img = read(path)
+    before = path.read_bytes()
+    with pytest.raises(ChromaIOError, match="refusing to replace the input"):
+        write(img.with_rgb(img.rgb * 2), path)
+    assert path.read_bytes() == before
+    write(img.with_rgb(img.rgb * 2), path, replace_input=True)
+    assert read(path).pixels[0, 0, 0] != img.pixels[0, 0, 0]
+    with pytest.raises(ChromaIOError, match="exists"):
+        write(make_image(), path, overwrite=False)
+
+
+def test_bad_paths(tmp_path, make_image):
+    with pytest.raises(ChromaIOError, match="does not exist"):
+        read(tmp_path / "missing.exr")
+    with pytest.raises(ChromaIOError, match="folder"):
+        write(make_image(), tmp_path / "nope" / "a.exr")
+    with pytest.raises(ChromaIOError, match="folder"):
+        read(tmp_path)
+
+
+def test_truncated_and_corrupt_exr(make_image, tmp_path):
+    good = write(make_image(256, 128), tmp_path / "good.exr", compression="none")
+    data = good.read_bytes()
+    (tmp_path / "trunc.exr").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ChromaIOError, match="trunc.exr"):
+        read(tmp_path / "trunc.exr")
+    (tmp_path / "junk.exr").write_bytes(b"v/1\x01" + b"\x00garbage" * 20)
+    with pytest.raises(ChromaIOError, match="junk.exr"):
+        read(tmp_path / "junk.exr")
+
+
+def test_write_display_preview(make_image, tmp_path):
+    img = make_image(channels=("R", "G", "B", "A"), scale=1.0)
+    back = read(write_display(img, tmp_path / "p.png"))
+    assert back.channels == ["R", "G", "B", "A"]
+    assert 0.0 <= back.rgb.min() and back.rgb.max() <= 1.0

@@ -1,0 +1,122 @@
+"""Kelvin/tint <-> chromaticity, adaptation matrices, white estimation (behaviour)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from chroma import whitebalance as wb
+from chroma.errors import ChromaValueError, ColorSpaceError
+from chroma.image import Image
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -1.0, 0.0, 999.0, 25001.0, "warm", None])
+def test_bad_kelvin(bad):
+    with pytest.raises(ChromaValueError):
+        wb.kelvin_to_xy(bad)
+
+
+def test_bad_tint_locus_and_method():
+    with pytest.raises(ChromaValueError, match="tint"):
+        wb.kelvin_to_xy(5000, 0.2)
+    with pytest.raises(ChromaValueError, match="locus"):
+        wb.kelvin_to_xy(5000, locus="moon")
+    with pytest.raises(ChromaValueError, match="daylight locus"):
+        wb.kelvin_to_xy(3200, locus="daylight")
+    with pytest.raises(ChromaValueError, match="did you mean"):
+        wb.adaptation_matrix((0.3, 0.3), (0.31, 0.32), method="bradfrod")
+    with pytest.raises(ChromaValueError, match="chromaticity"):
+        wb.xy_to_kelvin((0.3, float("nan")))
+    with pytest.raises(ColorSpaceError):
+        wb.adaptation_matrix((0.3, 0.3), (0.31, 0.32), colorspace="ACEScgg")
+    with pytest.raises(ChromaValueError, match="scene-linear"):
+        wb.adaptation_matrix((0.3, 0.3), (0.31, 0.32), colorspace="ACEScct")
+
+
+def test_auto_locus_switches_at_4000():
+    np.testing.assert_allclose(wb.kelvin_to_xy(3200), wb.kelvin_to_xy(3200, locus="planckian"))
+    np.testing.assert_allclose(wb.kelvin_to_xy(5600), wb.kelvin_to_xy(5600, locus="daylight"))
+    assert not np.allclose(wb.kelvin_to_xy(5600, locus="planckian"), wb.kelvin_to_xy(5600), atol=1e-4)
+
+
+def test_tint_moves_along_normal():
+    a, b = wb.kelvin_to_xy(3200, 0.0), wb.kelvin_to_xy(3200, 0.005)
+    uv = lambda xy: np.array([4 * xy[0], 6 * xy[1]]) / (-2 * xy[0] + 12 * xy[1] + 3)  # CIE 1960
+    assert np.hypot(*(uv(b) - uv(a))) == pytest.approx(0.005, rel=1e-6)
+    assert wb.xy_to_kelvin(b)[1] == pytest.approx(0.005, abs=1e-5)
+    assert uv(b)[1] > uv(a)[1]  # positive Duv is above the locus (greener)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(2000, 25000), st.floats(-0.006, 0.006))
+def test_kelvin_tint_round_trip_auto_locus(k, d):
+    k2, d2 = wb.xy_to_kelvin(wb.kelvin_to_xy(k, d), locus="auto")
+    if abs(k - 4000) > 5:  # either side of the locus switch
+        assert k2 == pytest.approx(k, rel=2e-4)
+        assert d2 == pytest.approx(d, abs=2e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(2000, 25000), st.floats(-0.01, 0.01), st.sampled_from(["CAT16", "Bradford", "CAT02", "von Kries"]))
+def test_same_white_is_identity(k, d, method):
+    m = wb.white_balance_matrix(k, k, d, d, method=method)
+    np.testing.assert_allclose(m, np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["CAT16", "Bradford", "CAT02", "von Kries", "von_kries", "cat16"])
+def test_adaptation_maps_white_to_white(method):
+    src, dst = wb.kelvin_to_xy(3200), wb.kelvin_to_xy(6504)
+    m = wb.adaptation_matrix(src, dst, "ACEScg", method)
+    npm = wb.rgb_to_xyz_matrix("ACEScg")
+    xyz = lambda xy: np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
+    rgb_src = np.linalg.solve(npm, xyz(src))
+    np.testing.assert_allclose(npm @ (m @ rgb_src), xyz(dst), atol=1e-10)
+
+
+def test_inverse_adaptation():
+    m = wb.white_balance_matrix(3200, 6504)
+    n = wb.white_balance_matrix(6504, 3200)
+    np.testing.assert_allclose(m @ n, np.eye(3), atol=1e-12)
+
+
+def _lit(kelvin, colorspace="ACEScg", seed=1, tint=0.0):
+    """Grey-world scene of random greys and colours lit by a white of ``kelvin``."""
+    rng = np.random.default_rng(seed)
+    npm = wb.rgb_to_xyz_matrix(colorspace)
+    xy = wb.kelvin_to_xy(kelvin, tint)
+    white = np.linalg.solve(npm, np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]]))
+    refl = rng.uniform(0.05, 0.9, (64, 64, 1)) * np.ones(3)  # neutral reflectances
+    return Image((refl * white).astype(np.float32), ["R", "G", "B"], colorspace)
+
+
+@pytest.mark.parametrize("kelvin, tint", [(3200, 0.0), (5600, 0.002), (9000, -0.003)])
+@pytest.mark.parametrize("method", ["grey_world", "brightest"])
+def test_estimate_white(kelvin, tint, method):
+    k, d = wb.estimate_white(_lit(kelvin, tint=tint), method)
+    assert k == pytest.approx(kelvin, rel=2e-3)
+    assert d == pytest.approx(tint, abs=1e-4)
+
+
+def test_estimate_white_bad_input():
+    with pytest.raises(ChromaValueError, match="no pixel"):
+        wb.estimate_white(Image(np.zeros((4, 4, 3), np.float32)))
+    with pytest.raises(ChromaValueError, match="grey_world"):
+        wb.estimate_white(_lit(3200), "max")
+
+
+def test_colorspace_white():
+    np.testing.assert_allclose(wb.colorspace_white_xy("ACEScg"), [0.32168, 0.33767], atol=1e-5)
+    np.testing.assert_allclose(wb.colorspace_white_xy("Linear Rec.709 (sRGB)"), [0.3127, 0.3290], atol=1e-5)
+
+
+def test_tint_outside_real_colours():
+    with pytest.raises(ChromaValueError, match="outside the colours"):
+        wb.kelvin_to_xy(1000, 0.008)
+    wb.kelvin_to_xy(1000)  # the locus end itself is fine
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(1000, 25000))
+def test_same_white_identity_without_tint(k):
+    np.testing.assert_allclose(wb.white_balance_matrix(k, k), np.eye(3), atol=1e-12)
