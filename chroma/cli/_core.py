@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"chroma {args.command}: interrupted", file=sys.stderr)
             return 130
         except Exception as exc:  # errors raised by optional components (render) carry a user message
-            if type(exc).__name__ == "RenderError":
+            if any(c.__name__ == "RenderError" for c in type(exc).__mro__):  # and its subclasses
                 print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
             raise
