@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import torch
@@ -43,7 +43,9 @@ class RenderSettings:
 
     Sampling: ``width_height`` (rounded to multiples of 64, with a warning), ``steps``
     (respaced as ``ddim<steps>`` over ``diffusion_steps``, by default
-    ``(1000 // steps) * steps`` as in Disco Diffusion), ``skip_steps``,
+    ``(1000 // steps) * steps`` as in Disco Diffusion; or any ``timestep_respacing``
+    such as ``"250"`` or ``"10,10,5"`` over 1000 steps, which then sets the step count),
+    ``skip_steps``,
     ``diffusion_sampling_mode`` (``"ddim"`` or ``"plms"``), ``eta`` (DDIM noise),
     ``noise_schedule``, ``clip_denoised``, ``batch_size``.
 
@@ -69,6 +71,7 @@ class RenderSettings:
     plms_order: int = 2
     noise_schedule: str = "linear"
     diffusion_steps: int | None = None
+    timestep_respacing: str | None = None
     clip_denoised: bool = False
     batch_size: int = 1
 
@@ -115,8 +118,9 @@ class RenderSettings:
         self.clip_models = tuple(self.clip_models)
         if self.steps < 1:
             raise SettingsError(f"steps must be at least 1, got {self.steps}")
-        if not 0 <= self.skip_steps < self.steps:
-            raise SettingsError(f"skip_steps must be in [0, steps={self.steps}), got {self.skip_steps}")
+        n = self.diffusion().num_timesteps  # validates the respacing too
+        if not 0 <= self.skip_steps < n:
+            raise SettingsError(f"skip_steps must be in [0, {n}) for {n} sampling steps, got {self.skip_steps}")
         if self.diffusion_sampling_mode not in ("ddim", "plms"):
             raise SettingsError(f"diffusion_sampling_mode must be 'ddim' or 'plms', got {self.diffusion_sampling_mode!r}")
         if self.batch_size < 1:
@@ -145,6 +149,14 @@ class RenderSettings:
     def replace(self, **changes: Any) -> "RenderSettings":
         """A copy with ``changes`` applied (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def diffusion(self) -> GaussianDiffusion:
+        """The respaced diffusion process these settings sample with."""
+        if self.timestep_respacing:
+            return GaussianDiffusion.from_spec(self.timestep_respacing, self.noise_schedule, self.diffusion_steps or 1000)
+        steps = self.steps
+        diffusion_steps = self.diffusion_steps or ((1000 // steps) * steps if steps < 1000 else steps)
+        return GaussianDiffusion.from_spec(f"ddim{steps}", self.noise_schedule, diffusion_steps)
 
     def guidance_config(self) -> GuidanceConfig:
         """The guidance part, with schedules parsed."""
@@ -254,9 +266,7 @@ class Renderer:
         self.clip_models = [c.to(self.device) for c in clip_models]
         self._memory = memory
         self._unet_call: Any = torch.compile(self.unet) if s.compile else self.unet
-        steps = s.steps
-        diffusion_steps = s.diffusion_steps or ((1000 // steps) * steps if steps < 1000 else steps)
-        self.diffusion = GaussianDiffusion.from_spec(f"ddim{steps}", s.noise_schedule, diffusion_steps)
+        self.diffusion = s.diffusion()
 
     # -- model wrapper ---------------------------------------------------------------
     def _model_fn(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

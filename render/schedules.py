@@ -96,7 +96,7 @@ def _parse(text: str) -> list[float]:
                 i += 1
                 k, v = peek()
                 if k != "num" or not re.fullmatch(r"\d+", v):
-                    raise ScheduleError(f"a list must be repeated by a whole count, e.g. [4]*600")
+                    raise ScheduleError("a list must be repeated by a whole count, e.g. [4]*600")
                 i += 1
                 if int(v) * len(items) + len(out) > _MAX_ENTRIES:
                     raise ScheduleError(f"the schedule is longer than {_MAX_ENTRIES} entries")

@@ -72,7 +72,7 @@ def test_sampling_loop_matches_golden_step_by_step(golden, case: str) -> None:
         )
     )
     assert len(outs) == g["samples"].shape[0] == steps - skip
-    for i, (ours, ref) in enumerate(zip(outs, g["samples"])):
+    for i, (ours, ref) in enumerate(zip(outs, g["samples"], strict=True)):
         torch.testing.assert_close(ours.sample, ref, rtol=1e-5, atol=1e-6, msg=f"step {i}")
     assert [o.timestep for o in outs] == sorted(space_timesteps(1000, f"ddim{steps}"), reverse=True)[skip:]
 

@@ -153,3 +153,16 @@ def test_mixed_precision_path_runs(tiny_unet, tiny_clip) -> None:
     steps = list(renderer.sample("a red barn", seed=0))
     assert steps[-1].image.dtype == torch.float32 and torch.isfinite(steps[-1].image).all()
     assert all(s.clip_loss is not None and s.clip_loss > 0 for s in steps[:-1])
+
+
+def test_respacing_settings() -> None:
+    from render.diffusion import space_timesteps
+
+    # DD: steps=250 -> ddim250 over 1000; steps=300 -> ddim300 over 900 steps
+    assert list(RenderSettings(steps=250).diffusion().timestep_map) == space_timesteps(1000, "ddim250")
+    d = RenderSettings(steps=300).diffusion()
+    assert d.original_num_steps == 900 and d.num_timesteps == 300
+    d = RenderSettings(timestep_respacing="10,10,5", skip_steps=2).diffusion()
+    assert list(d.timestep_map) == space_timesteps(1000, "10,10,5")
+    with pytest.raises(RenderError, match="skip_steps"):
+        RenderSettings(timestep_respacing="10,10,5", skip_steps=25)
