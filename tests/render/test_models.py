@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_cache_dir_honours_chroma_models_then_xdg(monkeypatch, tmp_path) -> None
     assert models.cache_dir() == tmp_path / "m"
     monkeypatch.delenv("CHROMA_MODELS")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    if models.sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux"):
         assert models.cache_dir() == tmp_path / "xdg" / "chroma" / "models"
 
 

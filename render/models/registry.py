@@ -1,0 +1,263 @@
+"""The registry of published checkpoints, custom entries, the cache folder and digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from render.errors import ChecksumError, ModelError
+
+ProgressFn = Callable[[int, "int | None"], None]
+
+# UNet hyper-parameters of the published families (as in checkpoint_layouts.json).
+_ADM_512 = {
+    "image_size": 512, "num_channels": 256, "num_res_blocks": 2, "num_heads": 4,
+    "num_head_channels": 64, "attention_resolutions": "32, 16, 8", "resblock_updown": True,
+    "use_scale_shift_norm": True, "learn_sigma": True, "channel_mult": "", "dropout": 0.0,
+    "use_new_attention_order": False,
+}
+_ADM_256 = dict(_ADM_512, image_size=256)
+_PORTRAIT = dict(_ADM_512, num_channels=128, num_head_channels=-1)
+_PIXEL_ART = {
+    "image_size": 256, "num_channels": 128, "num_res_blocks": 2, "num_heads": 1,
+    "num_head_channels": -1, "attention_resolutions": "16", "resblock_updown": False,
+    "use_scale_shift_norm": False, "learn_sigma": True, "channel_mult": "", "dropout": 0.0,
+    "use_new_attention_order": False,
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A checkpoint the renderer knows.
+
+    Attributes:
+        name: registry name (``chroma models fetch NAME``).
+        family: ``"unet"`` (a guided-diffusion UNet) or ``"secondary"``.
+        filename: the file name in the cache.
+        urls: download URLs, tried in order.
+        sha256: expected digest (``None``: not published; the file is accepted unverified).
+        config: UNet hyper-parameters (published-style dict) or the secondary's.
+        num_params: parameter count of the layout.
+        description: one line for listings.
+        custom: a user-imported checkpoint (kept in ``custom.json`` in the cache).
+    """
+
+    name: str
+    family: str
+    filename: str
+    urls: tuple[str, ...] = ()
+    sha256: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    num_params: int | None = None
+    description: str = ""
+    custom: bool = False
+
+
+#: The published checkpoints. sha256 for the first three are those of the project's
+#: reference README; the others are the digests Disco Diffusion v5.x distributions list.
+REGISTRY: dict[str, ModelInfo] = {
+    m.name: m
+    for m in [
+        ModelInfo(
+            "512x512_diffusion_uncond_finetune_008100", "unet",
+            "512x512_diffusion_uncond_finetune_008100.pt",
+            (
+                "https://huggingface.co/lowlevelware/512x512_diffusion_unconditional_ImageNet/resolve/main/512x512_diffusion_uncond_finetune_008100.pt",
+                "https://v-diffusion.s3.us-west-2.amazonaws.com/512x512_diffusion_uncond_finetune_008100.pt",
+            ),
+            "9c111ab89e214862b76e1fa6a1b3f1d329b1a88281885943d2cdbe357ad57648",
+            _ADM_512, 557_973_638,
+            "OpenAI ImageNet 512 unconditional (Katherine Crowson fine-tune); Disco Diffusion's default",
+        ),
+        ModelInfo(
+            "256x256_diffusion_uncond", "unet", "256x256_diffusion_uncond.pt",
+            ("https://openaipublic.blob.core.windows.net/diffusion/jul-2021/256x256_diffusion_uncond.pt",),
+            "a37c32fffd316cd494cf3f35b339936debdc1576dad13fe57c42399a5dbc78b1",
+            _ADM_256, 552_814_086, "OpenAI ImageNet 256 unconditional (guided-diffusion)",
+        ),
+        ModelInfo(
+            "secondary_model_imagenet_2", "secondary", "secondary_model_imagenet_2.pth",
+            (
+                "https://v-diffusion.s3.us-west-2.amazonaws.com/secondary_model_imagenet_2.pth",
+                "https://the-eye.eu/public/AI/models/v-diffusion/secondary_model_imagenet_2.pth",
+            ),
+            "983e3de6f95c88c81b2ca7ebb2c217933be1973b1ff058776b970f901584613a",
+            {"base_channels": 64}, 13_841_547, "Disco Diffusion's secondary model (fast x0 estimate for guidance)",
+        ),
+        ModelInfo(
+            "portrait_generator_v001", "unet", "portrait_generator_v001_ema_0.9999_1MM.pt",
+            ("https://huggingface.co/felipe3dartist/portrait_generator_v001/resolve/main/portrait_generator_v001_ema_0.9999_1MM.pt",),
+            "b7e8c747af880d4480b6707006f1ace000b058dd0eac5bb13558ba3752d9b5b9",
+            _PORTRAIT, 139_579_462, "Portrait generator v001 (felipe3dartist), 512 family at 128 channels",
+        ),
+        ModelInfo(
+            "pixel_art_diffusion_hard_256", "unet", "pixel_art_diffusion_hard_256.pt",
+            ("https://huggingface.co/KaliYuga/pixel_art_diffusion_hard_256/resolve/main/pixel_art_diffusion_hard_256.pt",),
+            "be4a9de943ec06eef32c65a1008c60ad017723a4d35dc13169c66bb322234161",
+            _PIXEL_ART, 113_676_678, "Pixel art diffusion, hard edges (KaliYuga family)",
+        ),
+        ModelInfo(
+            "pixel_art_diffusion_soft_256", "unet", "pixel_art_diffusion_soft_256.pt",
+            ("https://huggingface.co/KaliYuga/pixel_art_diffusion_soft_256/resolve/main/pixel_art_diffusion_soft_256.pt",),
+            "d321590e46b679bf6def1f1914b47c89e762c76f19ab3e3392c8ca07c791039c",
+            _PIXEL_ART, 113_676_678, "Pixel art diffusion, soft edges (KaliYuga family)",
+        ),
+    ]
+}
+
+_CUSTOM_FILE = "custom.json"
+_HASH_SUFFIX = ".sha256.json"
+_CHUNK = 1 << 20
+
+# -- the cache -------------------------------------------------------------------------
+def cache_dir(create: bool = False) -> Path:
+    """The checkpoint cache folder (``$CHROMA_MODELS`` or the platform cache, see module doc)."""
+    env = os.environ.get("CHROMA_MODELS")
+    if env:
+        path = Path(env).expanduser()
+    elif sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        path = Path(base) / "chroma" / "models"
+    elif sys.platform == "darwin":
+        path = Path.home() / "Library" / "Caches" / "chroma" / "models"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        path = Path(base) / "chroma" / "models"
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ModelError(f"cannot create the model cache {path}: {e.strerror}; set CHROMA_MODELS to a writable folder") from None
+    return path
+
+
+def _custom_registry() -> dict[str, ModelInfo]:
+    path = cache_dir() / _CUSTOM_FILE
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"the custom model list {path} is unreadable ({e}); fix or delete it") from None
+    out = {}
+    for name, d in raw.items():
+        d = dict(d)
+        d["urls"] = tuple(d.get("urls", ()))
+        d["custom"] = True
+        out[name] = ModelInfo(**d)
+    return out
+
+
+def _save_custom(info: ModelInfo) -> None:
+    path = cache_dir(create=True) / _CUSTOM_FILE
+    raw = {}
+    if path.is_file():
+        raw = json.loads(path.read_text())
+    d = asdict(info)
+    d["config"] = dict(info.config)
+    d.pop("custom", None)
+    raw[info.name] = d
+    _atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _all_models() -> dict[str, ModelInfo]:
+    models = dict(REGISTRY)
+    models.update(_custom_registry())
+    return models
+
+
+def get_info(name: str) -> ModelInfo:
+    """The registry entry for ``name`` (published or custom).
+
+    Raises:
+        ModelError: unknown name (the message lists the known ones).
+    """
+    models = _all_models()
+    if name in models:
+        return models[name]
+    # allow the file name too
+    for m in models.values():
+        if m.filename == name or Path(m.filename).stem == name:
+            return m
+    known = ", ".join(sorted(models))
+    raise ModelError(
+        f"unknown model {name!r}; known models: {known}. "
+        "Add your own with `chroma models import PATH --name NAME` (and its config)"
+    )
+
+
+# -- hashing ---------------------------------------------------------------------------
+def sha256_file(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> str:
+    """The sha256 hex digest of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    total = os.path.getsize(path)
+    done = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return h.hexdigest()
+
+
+def _hash_record(path: Path) -> Path:
+    return path.with_name(path.name + _HASH_SUFFIX)
+
+
+def _cached_sha256(path: Path, compute: bool = True) -> str | None:
+    """sha256 of ``path``, remembered beside it while its size and mtime are unchanged."""
+    rec = _hash_record(path)
+    st = path.stat()
+    if rec.is_file():
+        try:
+            d = json.loads(rec.read_text())
+            if d.get("size") == st.st_size and d.get("mtime_ns") == st.st_mtime_ns:
+                return str(d["sha256"])
+        except (OSError, ValueError, KeyError):
+            pass
+    if not compute:
+        return None
+    digest = sha256_file(path)
+    try:
+        _atomic_write_text(rec, json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    except OSError:
+        pass
+    return digest
+
+
+def _check_sha(info: ModelInfo, path: Path, digest: str) -> None:
+    if info.sha256 and digest != info.sha256:
+        raise ChecksumError(
+            f"{path} does not match the published sha256 of {info.name!r} "
+            f"(expected {info.sha256}, got {digest}); the file is corrupt or a different model. "
+            f"Delete it and run `chroma models fetch {info.name}`, or import the right file"
+        )
+
+
+def _resolve_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
+    if isinstance(config, Mapping):
+        return dict(config)
+    if config in REGISTRY:
+        return dict(REGISTRY[config].config)
+    p = Path(config).expanduser()
+    if p.is_file():
+        try:
+            return dict(json.loads(p.read_text()))
+        except ValueError as e:
+            raise ModelError(f"config file {p} is not valid JSON: {e}") from None
+    raise ModelError(f"config {config!r} is neither a registered model name nor a JSON file")
+

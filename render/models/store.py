@@ -1,0 +1,364 @@
+"""Cache operations: list, locate, fetch (resumable), import, verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
+from render.models.registry import (
+    _CHUNK,
+    REGISTRY,
+    ModelInfo,
+    ProgressFn,
+    _all_models,
+    _atomic_write_text,
+    _cached_sha256,
+    _check_sha,
+    _hash_record,
+    _resolve_config,
+    _save_custom,
+    cache_dir,
+    get_info,
+    sha256_file,
+)
+
+
+# -- status ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelStatus:
+    """One row of :func:`list_models`: ``verified`` is True (sha256 matches), False
+    (mismatch), or None (not cached, no published sha256, or not yet hashed)."""
+
+    name: str
+    family: str
+    path: Path
+    size: int | None
+    cached: bool
+    verified: bool | None
+    num_params: int | None
+    description: str
+    custom: bool = False
+
+
+def list_models(hash_files: bool = False) -> list[ModelStatus]:
+    """All known checkpoints with their cache state.
+
+    Args:
+        hash_files: compute missing digests (slow for GB files); otherwise only digests
+            remembered from fetch/import/verify are used.
+    """
+    rows = []
+    for info in _all_models().values():
+        path = cache_dir() / info.filename
+        cached = path.is_file()
+        verified: bool | None = None
+        size = None
+        if cached:
+            size = path.stat().st_size
+            digest = _cached_sha256(path, compute=hash_files)
+            if digest is not None and info.sha256:
+                verified = digest == info.sha256
+        rows.append(
+            ModelStatus(info.name, info.family, path, size, cached, verified, info.num_params, info.description, info.custom)
+        )
+    return rows
+
+
+def model_path(name: str) -> Path:
+    """Path of a cached checkpoint.
+
+    Raises:
+        ModelNotFoundError: it is not in the cache; the message says where it is
+            expected and how to get it (URL, ``chroma models fetch``/``import``).
+    """
+    info = get_info(name)
+    path = cache_dir() / info.filename
+    if path.is_file():
+        return path
+    how = f"run `chroma models fetch {info.name}`"
+    if info.urls:
+        how += f" (downloads {info.urls[0]})"
+    raise ModelNotFoundError(
+        f"checkpoint {info.filename} for model {info.name!r} is missing: expected at {path}. "
+        f"To get it, {how}; on a machine without network, copy the file over and run "
+        f"`chroma models import PATH` (or set CHROMA_MODELS to the folder that holds it)"
+    )
+
+
+# -- fetch -------------------------------------------------------------------------------
+class _Bar:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, label: str, stream: Any = None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2 and (total is None or done < total):
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-6) / 1e6
+        if total:
+            frac = min(done / total, 1.0)
+            bar = "#" * int(frac * 30)
+            msg = f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}% {done / 1e6:.1f}/{total / 1e6:.1f} MB {rate:.1f} MB/s"
+        else:
+            msg = f"\r{self.label} {done / 1e6:.1f} MB {rate:.1f} MB/s"
+        self.stream.write(msg)
+        if total and done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float = 60.0) -> None:
+    """Download ``url`` to ``dest``, resuming from ``dest`` if it holds a partial file."""
+    have = dest.stat().st_size if dest.exists() else 0
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        src = Path(urllib.request.url2pathname(parsed.path))
+        if parsed.netloc and parsed.netloc != "localhost":
+            src = Path(f"//{parsed.netloc}") / src
+        if not src.is_file():
+            raise DownloadError(f"{url}: no such file {src}")
+        total = src.stat().st_size
+        if have > total:
+            have = 0
+        with open(src, "rb") as fin, open(dest, "ab" if have else "wb") as fout:
+            fin.seek(have)
+            done = have
+            while chunk := fin.read(_CHUNK):
+                fout.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        return
+    if parsed.scheme not in ("http", "https"):
+        raise DownloadError(f"unsupported URL scheme in {url!r}; use https:// or file://")
+    req = urllib.request.Request(url, headers={"User-Agent": "chroma-render"})
+    if have:
+        req.add_header("Range", f"bytes={have}-")
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and have:  # already complete
+            return
+        raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise DownloadError(f"{url}: {reason}") from None
+    with resp:
+        status = getattr(resp, "status", 200)
+        append = have and status == 206
+        if not append:
+            have = 0
+        length = resp.headers.get("Content-Length")
+        total = have + int(length) if length and length.isdigit() else None
+        done = have
+        with open(dest, "ab" if append else "wb") as f:
+            while True:
+                try:
+                    chunk = resp.read(_CHUNK)
+                except OSError as e:
+                    raise DownloadError(f"{url}: interrupted after {done} bytes ({e}); run the fetch again to resume") from None
+                if not chunk:
+                    break
+                f.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    if total is not None and done < total:
+        raise DownloadError(f"{url}: got {done} of {total} bytes; run the fetch again to resume")
+
+
+def fetch(
+    name: str,
+    url: str | None = None,
+    progress: bool | ProgressFn = True,
+    force: bool = False,
+) -> Path:
+    """Download a registered checkpoint into the cache and verify its sha256.
+
+    An interrupted download leaves ``<file>.part`` in the cache; the next fetch resumes
+    it (HTTP ``Range``). The finished file is renamed into place only after its digest
+    matches.
+
+    Args:
+        name: registry name.
+        url: a URL to use instead of the registry's (a mirror, or ``file://``).
+        progress: True for a bar on stderr, False for none, or ``fn(done, total)``.
+        force: download again even if a verified copy is cached.
+
+    Returns:
+        The cached path.
+
+    Raises:
+        DownloadError: every URL failed (the message says how to import by hand).
+        ChecksumError: the downloaded file's digest differs (it is deleted).
+    """
+    info = get_info(name)
+    folder = cache_dir(create=True)
+    dest = folder / info.filename
+    if dest.is_file() and not force:
+        _check_sha(info, dest, _cached_sha256(dest) or "")
+        return dest
+    urls = (url,) if url else info.urls
+    if not urls:
+        raise DownloadError(f"model {info.name!r} has no download URL; import it with `chroma models import PATH --name {info.name}`")
+    part = dest.with_name(dest.name + ".part")
+    if force and part.exists():
+        part.unlink()
+    bar: ProgressFn | None
+    if progress is True:
+        bar = _Bar(info.name)
+    elif progress is False:
+        bar = None
+    else:
+        bar = progress
+    errors = []
+    for u in urls:
+        try:
+            _download(u, part, bar)
+            break
+        except DownloadError as e:
+            errors.append(str(e))
+    else:
+        raise DownloadError(
+            f"could not download {info.name!r}: " + "; ".join(errors)
+            + f". On a machine without network, copy {info.filename} over and run `chroma models import PATH`"
+        )
+    digest = sha256_file(part)
+    if info.sha256 and digest != info.sha256:
+        part.unlink()
+        raise ChecksumError(
+            f"the download of {info.name!r} does not match its published sha256 "
+            f"(expected {info.sha256}, got {digest}); it was deleted. Try again or use another mirror (--url)"
+        )
+    os.replace(part, dest)
+    st = dest.stat()
+    _atomic_write_text(
+        _hash_record(dest), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    )
+    return dest
+
+
+# -- import ------------------------------------------------------------------------------
+def import_(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    config: Mapping[str, Any] | str | None = None,
+    family: str = "unet",
+    sha256: str | None = None,
+) -> Path:
+    """Copy a checkpoint file into the cache (air-gapped studios, custom models).
+
+    A file of a registered model (found by ``name`` or by its file name) must match the
+    published sha256. Any other file becomes a *custom* model and needs its ``config``:
+    a published-style UNet config dict, the name of a registered model with the same
+    architecture, or a JSON file holding the dict. Custom models are remembered in
+    ``custom.json`` in the cache with the digest taken now, so later loads verify it.
+
+    Args:
+        path: the checkpoint file (a plain state_dict saved by ``torch.save``).
+        name: registry name; default: the registered model with this file name, or
+            the file's stem for a custom model.
+        config: the architecture of a custom model.
+        family: ``"unet"`` or ``"secondary"`` for a custom model.
+        sha256: for a custom model, the digest you expect (checked).
+
+    Returns:
+        The cached path.
+    """
+    src = Path(path).expanduser()
+    if not src.is_file():
+        raise ModelNotFoundError(f"cannot import {src}: no such file")
+    models = _all_models()
+    info = None
+    if name and name in models:
+        info = models[name]
+    elif not name:
+        for m in models.values():
+            if m.filename == src.name:
+                info = m
+                break
+    if info is None or (info.custom and config is not None):
+        if config is None:
+            raise ModelError(
+                f"{src.name} is not a registered checkpoint ({', '.join(sorted(REGISTRY))}); to import it as a custom "
+                "model give its architecture: config=<published-style dict, JSON file, or the name of a registered "
+                "model with the same layout> (CLI: --config)"
+            )
+        cfg = _resolve_config(config)
+        new_name = name or src.stem
+        if new_name in REGISTRY:
+            raise ModelError(f"{new_name!r} is a published model name; choose another --name for a custom checkpoint")
+        if family not in ("unet", "secondary"):
+            raise ModelError(f"family must be 'unet' or 'secondary', got {family!r}")
+        info = ModelInfo(new_name, family, f"{new_name}{src.suffix or '.pt'}", (), None, cfg, None,
+                         f"custom checkpoint imported from {src}", True)
+    folder = cache_dir(create=True)
+    dest = folder / info.filename
+    digest = sha256_file(src)
+    expected = info.sha256 or sha256
+    if expected and digest != expected:
+        raise ChecksumError(
+            f"{src} does not match the sha256 of {info.name!r} (expected {expected}, got {digest}); "
+            "it is corrupt or a different model, so it was not imported"
+        )
+    if src.resolve() != dest.resolve():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=dest.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    st = dest.stat()
+    _atomic_write_text(_hash_record(dest), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    if info.custom:
+        from dataclasses import replace
+
+        _save_custom(replace(info, sha256=digest))
+    return dest
+
+
+# -- verify ------------------------------------------------------------------------------
+def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list[ModelStatus]:
+    """Re-hash cached checkpoints (all, or ``name``) and compare with their sha256.
+
+    Returns the rows of :func:`list_models` for the checked models, with ``verified``
+    freshly computed (None where no digest is known).
+    """
+    infos = [get_info(name)] if name else list(_all_models().values())
+    rows = []
+    for info in infos:
+        path = cache_dir() / info.filename
+        if not path.is_file():
+            if name:
+                model_path(info.name)  # raises the helpful error
+            continue
+        bar = _Bar(f"verify {info.name}") if progress is True else (progress or None)
+        digest = sha256_file(path, bar)
+        st = path.stat()
+        try:
+            _atomic_write_text(_hash_record(path), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+        except OSError:
+            pass
+        ok = (digest == info.sha256) if info.sha256 else None
+        rows.append(ModelStatus(info.name, info.family, path, st.st_size, True, ok, info.num_params, info.description, info.custom))
+    return rows
+
