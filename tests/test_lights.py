@@ -11,7 +11,7 @@ import pytest
 
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
 from chroma.lights import CRI_DUV_LIMIT, REFERENCE_LUX, WAVELENGTHS, Light, clear_cache, photopic
-from chroma import lights as lights_mod
+from chroma.lights import metrics as lights_mod
 
 
 def write_csv(tmp_path, rows, name="spd.csv", header="wavelength_nm,relative_power"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 
 
@@ -75,7 +76,7 @@ def _build_grade(args: argparse.Namespace):
     if args.cdl:
         cdl = G.CDL.from_file(args.cdl, style=args.cdl_style, colorspace=args.cdl_colorspace)
         if args.saturation is not None:
-            cdl = G.dataclasses.replace(cdl, saturation=args.saturation)
+            cdl = dataclasses.replace(cdl, saturation=args.saturation)
         ops.append(cdl)
     elif sop:
         ops.append(G.CDL(args.slope or (1, 1, 1), args.offset or (0, 0, 0), args.power or (1, 1, 1),

@@ -1,37 +1,7 @@
-"""OKLab and OKLCh conversions between linear spaces (see chroma.oklab for the overview).
+"""OKLab and OKLCh conversions between linear spaces.
 
-Blending in sRGB-encoded values darkens and muddies mixes; blending in linear light is
-physically right (it is what a lens or a dissolve of light does) but perceptually uneven;
-OKLab (Ottosson 2020) gives even steps of lightness, chroma and hue. chroma offers all of
-them side by side: ``space="oklab" | "oklch" | "linear" | "srgb"``.
-
-Which of Ottosson's matrices is used where (both are his, published in [1]):
-
-* **XYZ input** (:func:`xyz_to_oklab`, colour space ``"XYZ"``): the published ``M1``
-  (CIE XYZ D65 -> LMS), the one the article's XYZ test table was made with and the one
-  colour-science implements (``colour.XYZ_to_Oklab``). With it the D65 white
-  (0.9505, 1, 1.089) lands at a = -2.6e-4, b = -1.1e-4, not exactly on the neutral axis.
-* **RGB input** (linear sRGB and every scene-linear working space): the later,
-  higher-precision linear-sRGB -> LMS matrix of the article's reference code (2021
-  update), which maps sRGB white to L = M = S exactly. A working space goes through it as
-  ``M_srgb_lms @ M_xyz_to_srgb @ M_working_to_xyz_d65`` (the XYZ -> linear sRGB matrix
-  derived from the Rec.709 primaries and the D65 chromaticity 0.3127, 0.3290; the
-  working space adapted to D65 with Bradford, as the ACES OCIO config's
-  ``ACEScg -> CIE XYZ-D65`` does), composed once: a neutral of any working space is
-  exactly neutral in OKLab, which the achromatic-hue rules of OKLCh blending rely on.
-  The two routes differ by up to ~3e-4 in a and b.
-
-An image conversion is one 3x3 matmul + cube root + one 3x3 matmul in float32.
-
-References:
-    [1] B. Ottosson, "A perceptual color space for image processing", 2020,
-        https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table,
-        and the updated linear sRGB -> LMS matrix of its reference code).
-    [2] W3C, CSS Color Module Level 4, https://www.w3.org/TR/css-color-4/ : 12.4 hue
-        interpolation (shorter/longer/increasing/decreasing), 12.3 premultiplied
-        interpolation, 4.4 powerless (achromatic) hue, 13.2 gamut mapping (binary search
-        on OKLCh chroma, deltaEOK JND 0.02, epsilon 0.0001), 13.3 deltaEOK.
-    [3] IEC 61966-2-1:1999, sRGB transfer function.
+See the package docstring (:mod:`chroma.oklab`) for which of Ottosson's matrices is used
+where, and the references.
 """
 
 from __future__ import annotations
@@ -117,36 +87,17 @@ def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
             f"{name!r} is not scene-linear; OKLab conversions need a linear working space "
             "(e.g. ACEScg, 'Linear Rec.709 (sRGB)'): convert the pixels first"
         )
+    # the space's own normalised primary matrix (or, for spaces chroma has no primaries
+    # for, the config's own matrix to its cie_xyz_d65_interchange role, already in D65)
+    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, config_path), np.float64)
     chroma_xy = ocio.chromaticities(name, config_path)
+    if chroma_xy is None or np.allclose(chroma_xy[6:], _d65_xy(), atol=1e-6):
+        return npm
     c = colour()
-    if chroma_xy is not None:
-        primaries = np.reshape(chroma_xy[:6], (3, 2))
-        white = np.asarray(chroma_xy[6:], np.float64)
-        npm = np.asarray(c.normalised_primary_matrix(primaries, white), np.float64)
-        if np.allclose(white, _d65_xy(), atol=1e-6):
-            return npm
-        cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
-            c.xy_to_XYZ(white), c.xy_to_XYZ(_d65_xy()), transform="Bradford"
-        )
-        return np.asarray(cat, np.float64) @ npm
-    return _ocio_to_xyz(name, config_path)
-
-
-def _ocio_to_xyz(name: str, config_path: str) -> np.ndarray:
-    """The matrix the config itself gives (its own chromatic adaptation) from ``name`` to
-    its ``cie_xyz_d65_interchange`` role: used for spaces whose primaries chroma does not
-    know."""
-    from chroma import ocio
-
-    cfg = ocio.get_config(config_path)
-    xyz_cs = cfg.getColorSpace("cie_xyz_d65_interchange")
-    if xyz_cs is None:
-        raise ColorSpaceError(
-            f"cannot relate {name!r} to CIE XYZ: the config has no cie_xyz_d65_interchange role"
-        )
-    proc = cfg.getProcessor(name, xyz_cs.getName()).getDefaultCPUProcessor()
-    eye = np.eye(3, dtype=np.float32)
-    return ocio.apply_cpu(proc, eye).astype(np.float64).T
+    cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
+        c.xy_to_XYZ(np.asarray(chroma_xy[6:])), c.xy_to_XYZ(_d65_xy()), transform="Bradford"
+    )
+    return np.asarray(cat, np.float64) @ npm
 
 
 def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:

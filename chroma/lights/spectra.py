@@ -1,0 +1,274 @@
+"""Spectra on chroma's wavelength grid: the CIE 1931 observer, XYZ of a spectrum, measured
+spectra (CSV parsing, resampling), illuminant names, and LED / phosphor-white models.
+
+- Grid and observer: 360-830 nm at 1 nm, the range of the CIE 1931 2 degree observer
+  (CIE 15:2004 Table T.4); XYZ normalised to Y = 1 by 1 nm summation (CIE 15:2004 §7.1).
+- Resampling: colour-science's interpolation (Sprague for uniform data, CIE 15:2004
+  §7.2.1.1), linear for irregular data, constant extrapolation (§7.2.2.1).
+- CIE 1960 UCS u, v (CIE 15:2004 eq. 8.2).
+- LEDs: Ohno (2005), "Spectral design considerations for white LED color rendering",
+  Opt. Eng. 44(11), eq. 1; phosphor whites solved onto the Planckian locus.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import warnings
+
+import numpy as np
+
+from chroma._colour import colour
+from chroma.errors import ChromaValueError, closest
+
+#: Wavelength grid of every light: 360-830 nm at 1 nm (CIE 1931 2 degree observer range).
+WAVELENGTHS = np.arange(360.0, 831.0, 1.0)
+#: Maximum luminous efficacy of photopic vision, lm/W (CIE 15:2004; SI candela definition).
+K_M = 683.0
+
+_OBSERVER = "CIE 1931 2 Degree Standard Observer"
+_MIN_SAMPLES = 5
+_RANGE = (360.0, 830.0)
+_NEEDED = (380.0, 780.0)  # CIE 13.3 and TM-30 evaluate 380-780 nm
+
+#: Illuminant names accepted besides colour-science's own keys (CIE 15 calls them F1-F12).
+_ALIASES = {f"F{i}": f"FL{i}" for i in range(1, 13)}
+
+
+@functools.lru_cache(maxsize=None)
+def _shape():
+    return colour().SpectralShape(_RANGE[0], _RANGE[1], 1.0)
+
+
+@functools.lru_cache(maxsize=None)
+def cmfs() -> np.ndarray:
+    """CIE 1931 2 degree colour-matching functions on :data:`WAVELENGTHS`, shape (471, 3)."""
+    c = colour().MSDS_CMFS[_OBSERVER].copy().align(_shape())
+    out = np.asarray(c.values, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def photopic() -> np.ndarray:
+    """CIE 1924 photopic luminous efficiency V(lambda) on :data:`WAVELENGTHS`."""
+    v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(_shape()).values, np.float64)
+    v.setflags(write=False)
+    return v
+
+
+def _align(sd) -> np.ndarray:
+    """Values of a colour-science SD on :data:`WAVELENGTHS`: colour's interpolation (Sprague
+    for uniform 5 nm data, CIE 15:2004 §7.2.1.1) and constant extrapolation (§7.2.2.1);
+    negative ringing is clipped to 0."""
+    aligned = sd.copy().align(_shape())
+    return np.clip(np.asarray(aligned.values, dtype=np.float64), 0.0, None)
+
+
+def spectrum_xyz(values: np.ndarray) -> np.ndarray:
+    """XYZ of a relative SPD on :data:`WAVELENGTHS`, normalised to Y = 1 (CIE 15:2004 §7.1,
+    1 nm summation). ``values`` may be (..., 471); returns (..., 3)."""
+    v = np.asarray(values, dtype=np.float64)
+    xyz = v @ cmfs()
+    return xyz / xyz[..., 1:2]
+
+
+def _uv(xyz: np.ndarray) -> np.ndarray:
+    """CIE 1960 UCS u, v of XYZ (CIE 15:2004 eq. 8.2)."""
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    d = x + 15.0 * y + 3.0 * z
+    return np.stack([4.0 * x / d, 6.0 * y / d], axis=-1)
+
+
+@functools.lru_cache(maxsize=None)
+def illuminant_names() -> tuple[str, ...]:
+    """Names :meth:`Light.illuminant` accepts (colour-science's tabulated illuminants)."""
+    return tuple(colour().SDS_ILLUMINANTS.keys())
+
+
+def _illuminant_key(name: str) -> str:
+    names = illuminant_names()
+    s = str(name).strip()
+    s = _ALIASES.get(s.upper(), s)
+    lowered = {n.lower(): n for n in names}
+    if s.lower() in lowered:
+        return lowered[s.lower()]
+    hint = closest(s, names)
+    raise ChromaValueError(
+        f"unknown illuminant {name!r}" + (f"; {hint}" if hint else "")
+        + " (known: A, D50, D55, D65, D75, FL1-FL12, FL3.1-FL3.15, HP1-HP5, LED-B1-B5, LED-BH1, LED-RGB1, LED-V1, LED-V2)"
+    )
+
+
+def _parse_peaks(spec: str) -> list[tuple[float, ...]]:
+    rows = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            nums = tuple(float(x) for x in item.split(":"))
+        except ValueError:
+            nums = ()
+        if len(nums) not in (2, 3):
+            raise ChromaValueError(
+                f"LED spec {spec!r}: each peak is PEAK:FWHM[:POWER] in nm, e.g. '450:20,560:100' "
+                "or '450:20:1,530:30:0.8,630:20:1.2'; a phosphor white is 'pc:5600'"
+            )
+        rows.append(nums)
+    if not rows:
+        raise ChromaValueError(f"LED spec {spec!r} has no peaks; e.g. '450:20,560:100' or 'pc:5600'")
+    return rows
+
+
+def _parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    lines = text.splitlines()
+    wl: list[float] = []
+    pw: list[float] = []
+    seen_data = False
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in re.split(r"[,;\t ]+", line) if c.strip()]
+        try:
+            if len(cells) < 2:
+                raise ValueError
+            w, p = float(cells[0]), float(cells[1])
+        except ValueError:
+            if not seen_data and not wl:
+                seen_data = True  # one header line is allowed
+                continue
+            raise ChromaValueError(
+                f"{path}, line {lineno}: {raw.strip()[:60]!r} is not 'wavelength_nm, relative_power' "
+                "(two numbers); fix or remove the row"
+            ) from None
+        seen_data = True
+        if not (math.isfinite(w) and math.isfinite(p)):
+            raise ChromaValueError(f"{path}, line {lineno}: wavelength and power must be finite numbers")
+        if p < 0:
+            raise ChromaValueError(
+                f"{path}, line {lineno}: negative spectral power {p:g} at {w:g} nm; power must be >= 0 "
+                "(clip measurement noise to 0)"
+            )
+        wl.append(w)
+        pw.append(p)
+    if len(wl) < _MIN_SAMPLES:
+        raise ChromaValueError(
+            f"{path}: {len(wl)} spectral sample(s); a spectrum needs at least {_MIN_SAMPLES} "
+            "(wavelength_nm, relative_power) rows covering 380-780 nm"
+        )
+    return np.asarray(wl, np.float64), np.asarray(pw, np.float64)
+
+
+def _resample(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
+    if wl.shape != pw.shape or wl.ndim != 1:
+        raise ChromaValueError(f"{what}: wavelengths and powers must be two equal-length lists")
+    if not (np.all(np.isfinite(wl)) and np.all(np.isfinite(pw))):
+        raise ChromaValueError(f"{what}: wavelengths and powers must be finite numbers")
+    if np.any(pw < 0):
+        i = int(np.argmax(pw < 0))
+        raise ChromaValueError(f"{what}: negative spectral power {pw[i]:g} at {wl[i]:g} nm; power must be >= 0")
+    if wl.size < _MIN_SAMPLES:
+        raise ChromaValueError(f"{what}: {wl.size} spectral sample(s); a spectrum needs at least {_MIN_SAMPLES}")
+    order = np.argsort(wl, kind="stable")
+    wl, pw = wl[order], pw[order]
+    if np.any(np.diff(wl) == 0):
+        dup = wl[1:][np.diff(wl) == 0][0]
+        raise ChromaValueError(f"{what}: wavelength {dup:g} nm appears twice; give each wavelength once")
+    lo, hi = float(wl[0]), float(wl[-1])
+    inside = (wl >= _RANGE[0]) & (wl <= _RANGE[1])
+    if not inside.any() or lo > _NEEDED[0] or hi < _NEEDED[1]:
+        raise ChromaValueError(
+            f"{what}: the spectrum spans {lo:g}-{hi:g} nm; it must cover at least 380-780 nm "
+            "within 360-830 nm (the range CIE 13.3 and TM-30 evaluate)"
+        )
+    if not inside.all():
+        from chroma.io import ChromaWarning
+
+        warnings.warn(
+            f"{what}: samples outside 360-830 nm ({lo:g}-{hi:g} nm given) are ignored", ChromaWarning, stacklevel=3
+        )
+        # keep one neighbour outside so interpolation at the edges stays exact
+        keep = inside.copy()
+        idx = np.flatnonzero(inside)
+        keep[max(idx[0] - 1, 0)] = keep[min(idx[-1] + 1, wl.size - 1)] = True
+        wl, pw = wl[keep], pw[keep]
+    if pw.max() <= 0:
+        raise ChromaValueError(f"{what}: the spectral power is zero everywhere")
+    steps = np.diff(wl)
+    if np.allclose(steps, steps[0], rtol=0, atol=1e-6) and wl.size >= 6:
+        c = colour()
+        sd = c.SpectralDistribution(pw, wl)
+        try:
+            values = _align(sd)
+        except Exception:  # colour's interpolators refuse some grids; fall back to linear
+            values = np.interp(WAVELENGTHS, wl, pw)
+    else:
+        values = np.interp(WAVELENGTHS, wl, pw)
+    values = np.clip(values, 0.0, None)
+    if values.max() <= 0:
+        raise ChromaValueError(f"{what}: the spectral power is zero within 360-830 nm")
+    return values
+
+
+def _gaussian(peak: float, fwhm: float) -> np.ndarray:
+    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+    return np.exp(-0.5 * ((WAVELENGTHS - peak) / sigma) ** 2)
+
+
+#: Ohno (2005) LED shape S = (g + 2 g^5) / 3 with g = exp(-((l - l0) / w)^2) falls to half
+#: its peak at |l - l0| = 0.460912 w, so a full width at half maximum F needs w = F / 0.921823.
+_OHNO_FWHM = 0.9218231196498199
+
+
+def _ohno_led(peak: float, fwhm: float) -> np.ndarray:
+    """One LED emitter on :data:`WAVELENGTHS`, peak 1 (Ohno 2005, Opt. Eng. 44(11) eq. 1),
+    parameterised by its true full width at half maximum in nm."""
+    g = np.exp(-(((WAVELENGTHS - peak) / (fwhm / _OHNO_FWHM)) ** 2))
+    return (g + 2.0 * g**5) / 3.0
+
+
+@functools.lru_cache(maxsize=None)
+def _blue_die() -> np.ndarray:
+    v = _ohno_led(450.0, 20.0)
+    v.setflags(write=False)
+    return v
+
+
+@functools.lru_cache(maxsize=64)
+def _pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
+    """Blue die + Gaussian phosphor whose (peak, strength) put the mix on the Planckian
+    locus at ``cct`` (solved with scipy least squares in CIE 1960 UCS)."""
+    from scipy.optimize import least_squares
+
+    if not (2000.0 <= cct <= 10000.0):
+        raise ChromaValueError(f"phosphor-white CCT {cct:g} K is outside 2000-10000 K")
+    if not (40.0 <= phosphor_fwhm <= 200.0):
+        raise ChromaValueError(f"phosphor width {phosphor_fwhm:g} nm is outside 40-200 nm")
+    target = _uv(spectrum_xyz(np.asarray(colour().sd_blackbody(cct, _shape()).values)))
+    blue = _blue_die()
+
+    def mix(p):
+        peak, log_ratio = p
+        return blue + math.exp(log_ratio) * _gaussian(peak, phosphor_fwhm)
+
+    def resid(p):
+        return (_uv(spectrum_xyz(mix(p))) - target) * 1e3
+
+    best = None
+    for start in (540.0, 580.0, 620.0):
+        sol = least_squares(resid, x0=[start, 0.5], bounds=([480.0, -6.0], [700.0, 8.0]), xtol=1e-12, ftol=1e-12)
+        if best is None or sol.cost < best.cost:
+            best = sol
+    err = float(np.hypot(*resid(best.x))) / 1e3
+    if err > 5e-5:
+        raise ChromaValueError(
+            f"no blue + phosphor mix of width {phosphor_fwhm:g} nm reaches {cct:g} K on the Planckian "
+            f"locus (off by {err:.1e} in uv); try another width, e.g. pc:{cct:g}:110"
+        )
+    v = mix(best.x)
+    v = v / v.max()
+    v.setflags(write=False)
+    return v, f"led pc:{cct:g}"
