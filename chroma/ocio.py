@@ -234,8 +234,21 @@ def processor(src: str, dst: str, config: str | os.PathLike | None = None) -> oc
 _STRIP_PIXELS = 1 << 18  # below ~260k pixels, threads cost more than they save
 
 
+_thread_limit: int | None = None
+
+
+def set_threads(n: int | None) -> int | None:
+    """Limit the threads :func:`apply_cpu` uses (None: all cores); returns the old limit.
+
+    Frame-parallel work (``chroma grade --jobs N``) gives each process its share of the
+    cores, so that N processes do not each start a thread per core."""
+    global _thread_limit
+    old, _thread_limit = _thread_limit, (None if n is None else max(1, int(n)))
+    return old
+
+
 def _threads() -> int:
-    return max(1, os.cpu_count() or 1)
+    return _thread_limit or max(1, os.cpu_count() or 1)
 
 
 _pool_lock = threading.Lock()

@@ -58,17 +58,35 @@ def file_colorspace(path: str, config=None) -> str | None:
         return None
 
 
-def _worker_init(threads: int) -> None:
+def _worker_init(threads: int) -> tuple[int, int, int | None]:
+    """Give this process ``threads`` threads for OIIO (decode/encode), OpenEXR and OCIO;
+    returns the previous settings for :func:`_restore_threads`."""
     import OpenImageIO as oiio  # noqa: PLC0415
 
+    from chroma import ocio as _ocio  # noqa: PLC0415
+
+    old = (oiio.get_int_attribute("threads"), oiio.get_int_attribute("exr_threads"))
     oiio.attribute("threads", max(1, threads))
     oiio.attribute("exr_threads", max(1, threads))
+    return (*old, _ocio.set_threads(threads))
+
+
+def _restore_threads(old: tuple[int, int, int | None]) -> None:
+    import OpenImageIO as oiio  # noqa: PLC0415
+
+    from chroma import ocio as _ocio  # noqa: PLC0415
+
+    oiio.attribute("threads", old[0])
+    oiio.attribute("exr_threads", old[1])
+    _ocio.set_threads(old[2])
 
 
 def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspace: str | None = None,
                  write_options: dict | None = None, jobs: int | None = None, on_done=None) -> list[tuple[str, str]]:
-    """Grade every (frame, input, output) of ``plan``; frames run in ``jobs`` processes (default:
-    all cores). A frame that fails (missing, corrupt, unwritable) is recorded and the others
+    """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores (default: all): with
+    several frames, ``jobs`` processes grade a frame each on their share of the cores (frames
+    are independent, so this scales better than threads inside one frame); one frame, or
+    ``jobs=1``, runs in this process on ``jobs`` threads. A frame that fails (missing, corrupt, unwritable) is recorded and the others
     still finish. Returns [(input, reason)] of failures; ``on_done(input)`` is called per frame."""
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     failures: list[tuple[str, str]] = []
@@ -78,13 +96,18 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
         src = first and file_colorspace(first, (write_options or {}).get("config"))
         compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
     if jobs == 1 or len(plan) <= 1:
-        for _frame, path, target in plan:
-            try:
-                grade_file(path, target, compiled or grade, colorspace, write_options)
-            except ChromaError as exc:
-                failures.append((path, str(exc)))
-            if on_done:
-                on_done(path)
+        # --jobs is the number of cores to use: one frame at a time on `jobs` threads
+        old = _worker_init(jobs)
+        try:
+            for _frame, path, target in plan:
+                try:
+                    grade_file(path, target, compiled or grade, colorspace, write_options)
+                except ChromaError as exc:
+                    failures.append((path, str(exc)))
+                if on_done:
+                    on_done(path)
+        finally:
+            _restore_threads(old)
         return failures
     import multiprocessing as mp  # noqa: PLC0415
     from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
