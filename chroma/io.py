@@ -114,9 +114,15 @@ def _colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.Path
 def check_values(pixels: np.ndarray, half: bool) -> dict[str, int]:
     """Counts of NaN, +/-Inf and (for half output) finite values beyond +/-65504."""
     px = np.asarray(pixels)
+    lo, hi = float(px.min()), float(px.max())  # NaN propagates: one cheap pass for clean frames
+    if np.isfinite(lo) and np.isfinite(hi) and (not half or max(-lo, hi) <= HALF_MAX):
+        return {"nan": 0, "inf": 0, "half_overflow": 0}
     nan = int(np.count_nonzero(np.isnan(px)))
     inf = int(np.count_nonzero(np.isinf(px)))
-    over = int(np.count_nonzero(np.abs(np.nan_to_num(px, nan=0.0, posinf=0.0, neginf=0.0)) > HALF_MAX)) if half else 0
+    over = 0
+    if half:
+        with np.errstate(invalid="ignore"):
+            over = int(np.count_nonzero(np.isfinite(px) & (np.abs(px) > HALF_MAX)))
     return {"nan": nan, "inf": inf, "half_overflow": over}
 
 

@@ -122,7 +122,11 @@ def resolve_colorspace(name: str, config: str | os.PathLike | None = None) -> st
 
     Unknown names raise :class:`ColorSpaceError` listing the closest valid names.
     """
-    table = _name_table(config_path(config))
+    path = config_path(config)
+    cs = _load_config(path).getColorSpace(name)  # names, aliases and roles: OCIO's own lookup
+    if cs is not None:
+        return cs.getName()
+    table = _name_table(path)  # interop IDs and case variants
     if name in table:
         return table[name]
     lowered = {k.lower(): v for k, v in table.items()}

@@ -49,12 +49,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
         for _frame, path, target in plan:
             try:
                 img = io.read(path, colorspace=src, config=args.config)
-                rgb = ocio.convert(img.rgb, img.colorspace, dst, args.config)
+                if img.colorspace != dst:  # same space: the pixels pass through untouched
+                    img = img.with_rgb(ocio.convert(img.rgb, img.colorspace, dst, args.config), dst)
                 if args.display or args.view:
-                    out = img.with_rgb(rgb, dst)
-                    io.write_display(out, target, args.display, args.view, args.config, overwrite=True)
+                    io.write_display(img, target, args.display, args.view, args.config, overwrite=True)
                 else:
-                    io.write(img.with_rgb(rgb, dst), target, **out_kwargs)
+                    io.write(img, target, **out_kwargs)
             except _E as exc:
                 failures.append((path, str(exc)))
             bar.update()

@@ -20,7 +20,7 @@ def test_chroma_read_write(benchmark, uhd_half_exr, tmp_path):
     def run():
         write(read(uhd_half_exr), out)
 
-    benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
     assert out.exists()
 
 
@@ -28,11 +28,11 @@ def test_chroma_read_write(benchmark, uhd_half_exr, tmp_path):
 def test_chroma_cli_convert(benchmark, uhd_half_exr, tmp_path):
     out = tmp_path / "cli.exr"
     cmd = [sys.executable, "-m", "chroma", "convert", str(uhd_half_exr), "-o", str(out), "--overwrite"]
-    benchmark.pedantic(lambda: subprocess.run(cmd, check=True, capture_output=True), rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(lambda: subprocess.run(cmd, check=True, capture_output=True), rounds=5, iterations=1, warmup_rounds=1)
 
 
 @pytest.mark.benchmark(group="exr-read-write-uhd-half")
 def test_oiiotool_read_write(benchmark, uhd_half_exr, tmp_path):
     out = tmp_path / "oiio.exr"
     cmd = [oiiotool(), str(uhd_half_exr), "-o", str(out)]
-    benchmark.pedantic(lambda: subprocess.run(cmd, check=True, capture_output=True), rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(lambda: subprocess.run(cmd, check=True, capture_output=True), rounds=5, iterations=1, warmup_rounds=1)
