@@ -64,12 +64,14 @@ def test_compare_figure(tmp_path, capsys):
         (["blend", "#00ff00", "#ff00ff", "--steps", "1"], "at least 2"),
         (["blend", "#00ff00", "#ff00ff", "-o", "x.png", "--size", "big"], "WIDTHxHEIGHT"),
         (["blend", "missing.exr", "#ff00ff", "-o", "o.exr"], "neither a colour"),
-        (["blend", "missing.exr", "#ff00ff"], "needs -o"),
+        (["blend", "missing.exr", "#ff00ff"], "neither a colour"),
+        (["blend", "plate.exr", "#ff00ff"], "needs -o"),
         (["blend", "#00ff00", "#ff00ff", "--colorspace", "ACEScct"], "scene-linear"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
+    _img(tmp_path / "plate.exr", [0.18, 0.18, 0.18])
     code, _, err = run(capsys, *argv)
     assert code == 2 and message in err and "Traceback" not in err
 
@@ -105,3 +107,12 @@ def test_image_mix_and_crossfade(tmp_path, capsys):
     code, _, err = run(capsys, "blend", str(tmp_path / "s.####.exr"), "#101020", "--frames", "1001-1009",
                        "-o", str(tmp_path / "y.####.exr"))
     assert code == 2 and "lacks frames 1004-1009" in err
+
+
+def test_blend_operand_that_is_neither_colour_nor_file(capsys, tmp_path):
+    from chroma.cli import main
+
+    code = main(["blend", "#00ff00", str(tmp_path / "notacolour")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "neither a colour" in err and "notacolour" in err

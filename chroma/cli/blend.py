@@ -134,6 +134,18 @@ def cmd_blend(args: argparse.Namespace) -> int:
             io.write(img, args.output, overwrite=True)
         print(f"wrote {args.output}: {steps}-step {args.space} gradient, {w}x{h}")
         return EXIT_OK
+    from chroma import sequence  # noqa: PLC0415
+
+    for operand in (args.a, args.b):
+        if oklab.looks_like_color(operand):
+            continue
+        pat = sequence.parse_pattern(operand)
+        on_disk = bool(sequence.discover(pat).frames) if pat.is_sequence else os.path.isfile(operand)
+        if not on_disk:
+            raise ChromaValueError(
+                f"{operand!r} is neither a colour (#rrggbb, r,g,b in the working space, 3200K) "
+                "nor an image or sequence on disk"
+            )
     if not args.output:
         raise ChromaValueError("blending images needs -o OUT (a file, or a pattern like fade.####.exr)")
     from chroma import sequence
