@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
@@ -211,21 +211,25 @@ class ClipTarget:
 
 @dataclass
 class GuidanceConfig:
-    """The guidance settings (Disco Diffusion's names; see render.renderer.RenderSettings)."""
+    """The guidance settings, schedules parsed (Disco Diffusion's names).
 
-    clip_guidance_scale: float = 5000.0
-    tv_scale: float = 0.0
-    range_scale: float = 150.0
-    sat_scale: float = 0.0
-    init_scale: float = 0.0
-    cutn_batches: int = 4
-    cut_overview: Schedule = field(default_factory=lambda: Schedule((12.0,) * 400 + (4.0,) * 600))
-    cut_innercut: Schedule = field(default_factory=lambda: Schedule((4.0,) * 400 + (12.0,) * 600))
-    cut_ic_pow: Schedule = field(default_factory=lambda: Schedule((1.0,) * 1000))
-    cut_icgray_p: Schedule = field(default_factory=lambda: Schedule((0.2,) * 400 + (0.0,) * 600))
-    skip_augs: bool = False
-    clamp_grad: bool = True
-    clamp_max: float = 0.05
+    Built by :meth:`render.renderer.RenderSettings.guidance_config`, which holds the
+    defaults; this class has none of its own so that they live in one place.
+    """
+
+    clip_guidance_scale: float
+    tv_scale: float
+    range_scale: float
+    sat_scale: float
+    init_scale: float
+    cutn_batches: int
+    cut_overview: Schedule
+    cut_innercut: Schedule
+    cut_ic_pow: Schedule
+    cut_icgray_p: Schedule
+    skip_augs: bool
+    clamp_grad: bool
+    clamp_max: float
 
 
 @dataclass

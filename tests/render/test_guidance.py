@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -18,6 +19,7 @@ from render.guidance import (
     spherical_dist_loss,
     tv_loss,
 )
+from render.renderer import RenderSettings
 from render.schedules import parse_schedule
 
 
@@ -69,11 +71,11 @@ class _Linear(torch.nn.Module):
 
 def _config(**kw) -> GuidanceConfig:
     base = dict(
-        clip_guidance_scale=1000.0, range_scale=0.0, cutn_batches=1,
+        clip_guidance_scale=1000.0, range_scale=0.0, init_scale=0.0, cutn_batches=1,
         cut_overview=parse_schedule(1), cut_innercut=parse_schedule(2), skip_augs=True, clamp_grad=False,
     )
     base.update(kw)
-    return GuidanceConfig(**base)
+    return dataclasses.replace(RenderSettings().guidance_config(), **base)
 
 
 def test_guide_gradient_lowers_the_clip_loss(tiny_clip) -> None:
