@@ -365,6 +365,35 @@ def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | No
     return _npm_ocio(config_path(config), name)
 
 
+def rgb_to_xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """3x3 float64 matrix from a linear colour space's RGB to CIE XYZ with a D65 white.
+
+    :func:`rgb_to_xyz_matrix` followed by a Bradford adaptation (Lam 1985) from the space's
+    white to D65 (CIE 015:2018, x 0.3127, y 0.3290), which is how the ACES OCIO configs
+    relate ACEScg to their ``CIE XYZ-D65`` interchange space. Spaces whose white is D65,
+    and spaces measured through the config, need no adaptation.
+    """
+    return _xyz_d65(config_path(config), resolve_colorspace(colorspace, config))
+
+
+@functools.lru_cache(maxsize=32)
+def _xyz_d65(path: str, name: str) -> np.ndarray:
+    npm = rgb_to_xyz_matrix(name, path)
+    entry = CHROMATICITIES.get(name)
+    d65 = np.array([0.3127, 0.3290])
+    if entry is None or np.allclose(entry[1][6:], d65, atol=1e-6):
+        return npm
+    from chroma._colour import colour  # noqa: PLC0415 - only spaces with a non-D65 white pay for it
+
+    c = colour()
+    cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
+        c.xy_to_XYZ(np.asarray(entry[1][6:])), c.xy_to_XYZ(d65), transform="Bradford"
+    )
+    m = np.asarray(cat, np.float64) @ npm
+    m.setflags(write=False)
+    return m
+
+
 def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """Y weights (the Y row of :func:`rgb_to_xyz_matrix`) of a linear colour space
     (ACEScg: 0.2722, 0.6741, 0.0537)."""
@@ -400,3 +429,4 @@ def clear_caches() -> None:
     _cpu_processor.cache_clear()
     _npm.cache_clear()
     _npm_ocio.cache_clear()
+    _xyz_d65.cache_clear()

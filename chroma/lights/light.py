@@ -25,7 +25,7 @@ from chroma.lights.metrics import (
     _CACHE_SIZE, _METRICS_CACHE, LightMetrics, _cct_duv, _spectrum_key, compute_metrics,
 )
 from chroma.lights.spectra import (
-    _OBSERVER, _RANGE, K_M, WAVELENGTHS, _align, _illuminant_key, _ohno_led, _parse_csv,
+    _RANGE, K_M, WAVELENGTHS, _align, _illuminant_key, _ohno_led, _parse_csv,
     _parse_peaks, _pc_white, _resample, _shape, photopic, spectrum_xyz,
 )
 
@@ -65,15 +65,9 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
 def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from chroma import ocio
 
-    c = colour()
     npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path), dtype=np.float64)
-    m_npm = np.linalg.inv(npm)
-    white = npm @ np.ones(3)
-    d65 = c.xy_to_XYZ(c.CCS_ILLUMINANTS[_OBSERVER]["D65"])
-    bradford = np.asarray(
-        c.adaptation.matrix_chromatic_adaptation_VonKries(d65, white, transform="Bradford"), np.float64
-    )
-    out = (m_npm @ bradford, m_npm, white, npm[1].copy())
+    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_d65_matrix(name, path))
+    out = (m_d65, np.linalg.inv(npm), npm @ np.ones(3), npm[1].copy())
     for m in out:
         m.setflags(write=False)
     return out

@@ -87,17 +87,7 @@ def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
             f"{name!r} is not scene-linear; OKLab conversions need a linear working space "
             "(e.g. ACEScg, 'Linear Rec.709 (sRGB)'): convert the pixels first"
         )
-    # the space's own normalised primary matrix (or, for spaces chroma has no primaries
-    # for, the config's own matrix to its cie_xyz_d65_interchange role, already in D65)
-    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, config_path), np.float64)
-    chroma_xy = ocio.chromaticities(name, config_path)
-    if chroma_xy is None or np.allclose(chroma_xy[6:], _d65_xy(), atol=1e-6):
-        return npm
-    c = colour()
-    cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
-        c.xy_to_XYZ(np.asarray(chroma_xy[6:])), c.xy_to_XYZ(_d65_xy()), transform="Bradford"
-    )
-    return np.asarray(cat, np.float64) @ npm
+    return np.array(ocio.rgb_to_xyz_d65_matrix(name, config_path), np.float64)
 
 
 def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
