@@ -297,7 +297,7 @@ def write_display(
         channels.append("A")
     cfg = _ocio.get_config(config)
     display = display or cfg.getDefaultDisplay()
-    view = view or cfg.getDefaultView(display)
+    view = view or _ocio.default_view(display, image.colorspace, config)
     preview = Image(rgb, channels, display, {"chroma/view": view, "chroma/source_colorspace": image.colorspace})
     return write(preview, path, overwrite=overwrite)
 

@@ -300,6 +300,24 @@ def convert(pixels: np.ndarray, src: str, dst: str, config: str | os.PathLike | 
     return apply_cpu(processor(src, dst, config), pixels)
 
 
+def default_view(display: str | None = None, colorspace: str | None = None, config: str | os.PathLike | None = None) -> str:
+    """The view a colour space is shown through on ``display``, by the config's viewing rules.
+
+    Scene-linear and log spaces get the config's tone-mapped view (ACES 2.0 SDR in the
+    bundled config); display-referred encodings such as ``sRGB Encoded Rec.709 (sRGB)``
+    get the colorimetric "Video" view, so an sRGB PNG reaches the sRGB display unchanged
+    instead of being tone-mapped a second time. Without ``colorspace``: the display's
+    default view.
+    """
+    cfg = get_config(config)
+    display = display or cfg.getDefaultDisplay()
+    if colorspace:
+        view = cfg.getDefaultView(display, resolve_colorspace(colorspace, config))
+        if view:
+            return view
+    return cfg.getDefaultView(display)
+
+
 def display_view(
     pixels: np.ndarray,
     src: str,
@@ -310,7 +328,8 @@ def display_view(
 ) -> np.ndarray:
     """Apply a display/view (forward: scene ``src`` -> display; inverse: display -> ``src``).
 
-    ``display`` defaults to the config's default display and ``view`` to its first view.
+    ``display`` defaults to the config's default display and ``view`` to
+    :func:`default_view` for ``src``.
     """
     cfg = get_config(config)
     display = display or cfg.getDefaultDisplay()
@@ -318,7 +337,7 @@ def display_view(
         hint = closest(display, cfg.getDisplays())
         raise ColorSpaceError(f"unknown display {display!r}" + (f"; {hint}" if hint else ""))
     views = list(cfg.getViews(display))
-    view = view or cfg.getDefaultView(display)
+    view = view or default_view(display, src, config)
     if view not in views:
         hint = closest(view, views)
         raise ColorSpaceError(

@@ -54,7 +54,7 @@ def frame_to_scene_linear(
     code = np.clip((hwc + 1.0) * 0.5, 0.0, 1.0)
     cfg = _ocio.get_config(config)
     display = display or cfg.getDefaultDisplay()
-    view = view or cfg.getDefaultView(display)
+    view = view or _ocio.default_view(display, colorspace, config)
     linear = _ocio.display_view(code, colorspace, display, view, inverse=True, config=config)
     meta = {"chroma/source_display": display, "chroma/source_view": view}
     meta.update({k if k.startswith("chroma/") else f"chroma/{k}": v for k, v in (metadata or {}).items()})

@@ -81,6 +81,19 @@ def test_display_view_and_inverse(rng):
         ocio.display_view(rgb, "ACEScg", display="sRGB")
 
 
+def test_default_view_follows_the_viewing_rules(rng):
+    # scene-linear and log spaces are tone-mapped; an sRGB-encoded image is already display
+    # code values: shown through the colorimetric view it reaches the sRGB display unchanged
+    # (sRGB encoding = sRGB display EOTF inverse, IEC 61966-2-1), not tone-mapped again.
+    assert ocio.default_view(None, "ACEScg").startswith("ACES 2.0 - SDR")
+    assert ocio.default_view(None, "ACEScct").startswith("ACES 2.0 - SDR")
+    assert ocio.default_view(None, "sRGB Encoded Rec.709 (sRGB)") == "Video (colorimetric)"
+    code = rng.random((64, 3)).astype(np.float32)
+    np.testing.assert_allclose(ocio.display_view(code, "sRGB Encoded Rec.709 (sRGB)"), code, atol=1e-4)
+    tone_mapped = ocio.display_view(code, "sRGB Encoded Rec.709 (sRGB)", view=ocio.default_view(None, "ACEScg"))
+    assert np.abs(tone_mapped - code).max() > 0.05  # the old default changed sRGB images
+
+
 def test_luminance_weights_are_the_published_npm_rows():
     # AP1 NPM, S-2014-004 4.1.2; Rec.709 Y coefficients, ITU-R BT.709-6 item 3.2
     np.testing.assert_allclose(ocio.luminance_weights("ACEScg"), [0.2722287168, 0.6740817658, 0.0536895174], atol=1e-6)
