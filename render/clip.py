@@ -9,7 +9,8 @@ image's embedding towards the prompts' (section 2.3). Models come from open_clip
   (downloaded and cached by open_clip on first use);
 - ``"ViT-B-16"`` -- same as ``ViT-B-16::openai``;
 - ``"RN50::/path/to/weights.pt"`` -- weights from a local file (air-gapped studios);
-- ``"NAME::random"`` -- random weights (speed tests; meaningless images).
+- ``"NAME::random"`` -- random weights, the same each time (seed 0; speed tests and
+  tests; meaningless images).
 
 Any architecture open_clip knows may be used, including ones registered at runtime with
 ``open_clip.add_model_config``.
@@ -127,7 +128,13 @@ def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | No
             + " (e.g. ViT-B-32::openai, ViT-B-16::openai, RN50::openai)"
         )
     try:
-        model = open_clip.create_model(name, pretrained=pretrained, device=device, cache_dir=cache_dir)
+        if pretrained is None:
+            # random weights, the same for a name every time (seed 0), without touching the caller's RNG
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                model = open_clip.create_model(name, pretrained=None, device="cpu").to(device)
+        else:
+            model = open_clip.create_model(name, pretrained=pretrained, device=device, cache_dir=cache_dir)
     except Exception as e:  # download, missing file, bad tag: all user-fixable
         where = pretrained if pretrained and os.path.sep in pretrained else f"the {pretrained!r} weights"
         raise ModelError(

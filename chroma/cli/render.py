@@ -3,34 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import difflib
+import json
 import os
 import sys
 
-from chroma.cli._core import EXIT_OK, add_config_option, add_output_options, arguments, command
+from chroma.cli._core import (
+    EXIT_OK,
+    add_config_option,
+    add_output_options,
+    arguments,
+    command,
+)
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--prompt", action="append", required=True, metavar="TEXT[:WEIGHT]",
+    p.add_argument("--prompt", action="append", metavar="TEXT[:WEIGHT]",
                    help="a text prompt with an optional weight (repeat for several; negative weights push away)")
+    p.add_argument("--image-prompt", action="append", metavar="IMAGE[:WEIGHT]",
+                   help="an image prompt: any image file, read through the display view like --init (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.exr", help="the EXR to write")
+    p.add_argument("--settings", metavar="FILE",
+                   help="start from a settings file: Disco Diffusion's settings.txt, a JSON of RenderSettings names, "
+                        "or a frame chroma rendered (its EXR header holds them); options given here win")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="any render setting by its Disco Diffusion name, e.g. --set cutn_batches=2 "
+                        "--set cut_overview='[8]*400+[4]*600' (VALUE is JSON, else text; repeatable)")
     g = p.add_argument_group("sampling (Disco Diffusion's defaults)")
-    g.add_argument("--steps", type=int, default=250, help="sampling steps (default 250)")
-    g.add_argument("--width", type=int, default=1280, help="width in pixels, rounded to a multiple of 64 (default 1280)")
-    g.add_argument("--height", type=int, default=768, help="height in pixels, rounded to a multiple of 64 (default 768)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    g.add_argument("--model", default="512x512_diffusion_uncond_finetune_008100",
-                   help="diffusion checkpoint (see 'chroma models list')")
+    g.add_argument("--steps", type=int, help="sampling steps (default 250)")
+    g.add_argument("--width", type=int, help="width in pixels, rounded to a multiple of 64 (default 1280)")
+    g.add_argument("--height", type=int, help="height in pixels, rounded to a multiple of 64 (default 768)")
+    g.add_argument("--seed", type=int, help="random seed (default: the settings file's, else 0)")
+    g.add_argument("--model", help="diffusion checkpoint (default 512x512_diffusion_uncond_finetune_008100; "
+                                   "see 'chroma models list')")
     g.add_argument("--clip-models", nargs="+", metavar="NAME::PRETRAINED",
-                   default=["ViT-B-32::openai", "ViT-B-16::openai", "RN50::openai"],
                    help="open_clip models guiding the render (default: ViT-B-32, ViT-B-16, RN50, openai weights)")
     g.add_argument("--no-secondary", action="store_true", help="estimate x0 with the UNet instead of the secondary model")
-    g.add_argument("--sampler", choices=("ddim", "plms"), default="ddim", help="sampling method (default ddim)")
-    g.add_argument("--skip-steps", type=int, default=10, help="noisiest steps to leave out (default 10)")
-    g.add_argument("--clip-guidance-scale", type=float, default=5000.0, help="CLIP guidance strength (default 5000)")
-    g.add_argument("--init", metavar="IMAGE", help="start from this image (read scene-linear, through the display view)")
-    g.add_argument("--init-scale", type=float, default=1000.0, help="pull towards --init (default 1000)")
+    g.add_argument("--sampler", choices=("ddim", "plms"), help="sampling method (default ddim)")
+    g.add_argument("--skip-steps", type=int, help="noisiest steps to leave out (default 10)")
+    g.add_argument("--clip-guidance-scale", type=float, help="CLIP guidance strength (default 5000)")
+    g.add_argument("--init", metavar="IMAGE", help="start from this image (read through the display view; "
+                                                    "an sRGB PNG/JPEG is taken as it is)")
+    g.add_argument("--init-scale", type=float, help="pull towards --init (default 1000)")
     g.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
-    g.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto",
+    g.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"),
                    help="autocast precision on the GPU (default auto: bf16 where supported)")
     c = p.add_argument_group("colour")
     c.add_argument("--to", dest="dst", default="ACEScg", metavar="CS", help="scene-linear colour space to write (default ACEScg)")
@@ -45,17 +62,24 @@ def _render_args(p: argparse.ArgumentParser) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     """Render an image from text prompts with CLIP-guided diffusion and write it as a
     scene-linear EXR: the frame (display-referred, sRGB-like) goes through the inverse of
-    the OCIO display view into ACEScg (or --to). Needs the render extra
-    (pip install "chroma-vfx[render]") and the checkpoints in the cache
+    the OCIO display view into ACEScg (or --to). The EXR header records every setting,
+    so 'chroma render --settings frame.exr' renders the same frame again. Needs the
+    render extra (pip install "chroma-vfx[render]") and the checkpoints in the cache
     ('chroma models fetch NAME' or 'chroma models import PATH').
+
+    Settings come from, last one winning: Disco Diffusion's defaults, --settings, --set,
+    then the named options.
 
     examples:
       chroma render --prompt "a lighthouse in a storm, matte painting:1" --prompt "blurry:-0.2" -o storm.exr
       chroma render --prompt "misty pine forest at dawn" --steps 100 --width 1024 --height 576 --seed 7 -o forest.exr
       chroma render --prompt "the same plate, painted" --init plate.1001.exr --skip-steps 120 -o painted.exr
+      chroma render --settings "TimeToDisco(0)_settings.txt" -o disco_look.exr
+      chroma render --settings storm.exr --seed 8 -o storm_seed8.exr
+      chroma render --prompt "a cathedral of glass" --image-prompt ref.png:0.5 --set cutn_batches=2 -o glass.exr
     """
-    from chroma.errors import ChromaError, ChromaIOError
     from chroma.cli._core import write_kwargs
+    from chroma.errors import ChromaError, ChromaIOError
 
     out_kwargs = write_kwargs(args)
     out_dir = os.path.dirname(os.path.abspath(args.output))
@@ -63,36 +87,74 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise ChromaIOError(f"output folder {out_dir!r} does not exist; create it first")
     if os.path.exists(args.output) and not args.overwrite:
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
+    overrides = _parse_set(args.set)
     try:
         import render  # noqa: F401  (torch and open_clip load only here)
         from render.renderer import Renderer, RenderSettings
+        from render.settings_file import SettingsFile, settings_record
     except ImportError as exc:
         raise ChromaError(
             f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
         ) from None
 
-    from chroma import io, ocio, pipeline
+    from chroma import io, pipeline
     from chroma.progress import Progress
 
-    init = None
-    if args.init:
-        import numpy as np
-        import torch
+    loaded, base_dir = _load_settings(args) if args.settings else (SettingsFile(), None)
+    for note in loaded.notes:
+        print(f"chroma render: note: {note}", file=sys.stderr)
+    if loaded.ignored:
+        print(f"chroma render: note: {len(loaded.ignored)} setting(s) in {args.settings!r} do not apply to a "
+              f"still and are ignored: {', '.join(loaded.ignored)}", file=sys.stderr)
+    if loaded.unknown:
+        print(f"chroma render: warning: unknown setting(s) in {args.settings!r}, ignored: "
+              f"{', '.join(loaded.unknown)}", file=sys.stderr)
 
-        img = io.read(args.init, config=args.config)
-        code = ocio.display_view(img.rgb, img.colorspace, args.display, args.view, config=args.config)
-        init = torch.from_numpy(np.clip(code, 0.0, 1.0) * 2.0 - 1.0).permute(2, 0, 1).float()
-    settings = RenderSettings(
-        width_height=(args.width, args.height), steps=args.steps, skip_steps=args.skip_steps,
-        diffusion_sampling_mode=args.sampler, diffusion_model=args.model, use_secondary_model=not args.no_secondary,
-        clip_models=tuple(args.clip_models), clip_guidance_scale=args.clip_guidance_scale,
-        init_scale=args.init_scale if init is not None else 0.0, device=args.device, precision=args.precision,
-    )
+    values = dict(loaded.settings)
+    values.update(overrides)
+    named = {
+        "steps": args.steps, "skip_steps": args.skip_steps, "diffusion_sampling_mode": args.sampler,
+        "diffusion_model": args.model, "clip_guidance_scale": args.clip_guidance_scale, "init_scale": args.init_scale,
+        "device": args.device, "precision": args.precision,
+        "clip_models": tuple(args.clip_models) if args.clip_models else None,
+        "use_secondary_model": False if args.no_secondary else None,
+    }
+    values.update({k: v for k, v in named.items() if v is not None})
+    if args.steps is not None and "steps" not in overrides:  # a new step count replaces a recorded respacing
+        values.pop("timestep_respacing", None)
+        values.pop("diffusion_steps", None)
+    if args.width is not None or args.height is not None:
+        w, h = values.get("width_height", RenderSettings.width_height)
+        values["width_height"] = (args.width or w, args.height or h)
+
+    prompts = args.prompt or loaded.text_prompts
+    if not prompts and not (args.image_prompt or loaded.image_prompts):
+        raise ChromaError("no prompt: give --prompt 'text:weight' (repeatable) or a --settings file with text_prompts")
+    seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
+    init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
+    image_prompt_specs = args.image_prompt or [
+        _with_found_path(spec, base_dir) for spec in loaded.image_prompts
+    ]
+    init = _display_tensor(init_path, args) if init_path else None
+    if init is None:
+        values["init_scale"] = 0.0
+    image_prompts = _image_prompts(image_prompt_specs, args)
+    known = [f.name for f in dataclasses.fields(RenderSettings)]
+    for name in overrides:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            raise ChromaError(f"--set {name}: no such render setting" + (f"; did you mean {hint[0]}?" if hint else "")
+                              + " (the settings are listed in docs/render.md)")
+    settings = RenderSettings(**values)
+    if settings.batch_size != 1:
+        raise ChromaError("chroma render writes one frame; use batch_size 1 (the Python API renders batches)")
+
     renderer = Renderer(settings)
     frame = None
     skipped = 0
-    with Progress(args.steps - args.skip_steps, "rendering") as bar:
-        for step in renderer.sample(args.prompt, seed=args.seed, init=init):
+    total = renderer.diffusion.num_timesteps - settings.skip_steps
+    with Progress(total, "rendering") as bar:
+        for step in renderer.sample(prompts, seed=seed, init=init, image_prompts=image_prompts):
             if step.final:
                 frame = step.image
             else:
@@ -100,11 +162,119 @@ def cmd_render(args: argparse.Namespace) -> int:
                 bar.update()
     if skipped:
         print(f"chroma render: warning: guidance was skipped on {skipped} step(s) (non-finite gradient)", file=sys.stderr)
+    record = settings_record(
+        settings, list(prompts), [_absolute_spec(spec) for spec in image_prompt_specs], seed,
+        os.path.abspath(init_path) if init_path else None, rendered_on=_device_name(renderer.device),
+    )
     meta = {
-        "prompts": " | ".join(args.prompt), "seed": args.seed, "steps": args.steps, "model": args.model,
-        "clip_models": " ".join(args.clip_models),
+        "prompts": " | ".join(prompts), "seed": seed, "steps": settings.steps, "model": settings.diffusion_model,
+        "clip_models": " ".join(settings.clip_models), RENDER_SETTINGS_KEY: json.dumps(record),
     }
     image = pipeline.frame_to_scene_linear(frame, args.dst, args.display, args.view, args.config, metadata=meta)
     path = io.write(image, args.output, **out_kwargs)
     print(f"rendered {settings.width}x{settings.height} -> {path} ({image.colorspace})")
     return EXIT_OK
+
+
+RENDER_SETTINGS_KEY = "chroma/render_settings"
+
+
+def _parse_set(items: list[str]) -> dict:
+    """``--set NAME=VALUE`` -> {NAME: VALUE}; VALUE is JSON where it parses, else text."""
+    from chroma.errors import ChromaError
+
+    out = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ChromaError(f"--set {item!r}: write it as NAME=VALUE, e.g. --set cutn_batches=2")
+        try:
+            out[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[name] = raw
+        if isinstance(out[name], list):
+            out[name] = tuple(out[name])
+    return out
+
+
+def _load_settings(args: argparse.Namespace):
+    """(SettingsFile, folder relative paths in it are resolved against) for --settings."""
+    from chroma.errors import ChromaError
+    from render.settings_file import load_settings_file, read_settings
+
+    path = args.settings
+    if not os.path.isfile(path):
+        raise ChromaError(f"settings file {path!r} does not exist")
+    if path.lower().endswith(".exr"):
+        from chroma import io
+
+        raw = io.read(path, config=args.config).metadata.get(RENDER_SETTINGS_KEY)
+        if not raw:
+            raise ChromaError(f"{path!r} holds no render settings (only frames written by 'chroma render' do)")
+        return read_settings(json.loads(raw)), os.path.dirname(os.path.abspath(path))
+    return load_settings_file(path), os.path.dirname(os.path.abspath(path))
+
+
+def _find(path: str, base_dir: str | None, what: str) -> str:
+    """A path from a settings file: as written (absolute or from here), else beside the file."""
+    from chroma.errors import ChromaIOError
+
+    if os.path.isfile(path):
+        return path
+    if base_dir and not os.path.isabs(path) and os.path.isfile(os.path.join(base_dir, path)):
+        return os.path.join(base_dir, path)
+    raise ChromaIOError(f"{what} {path!r} named in the settings file was not found (looked here and beside the "
+                        "settings file); copy it over or give its path on the command line")
+
+
+def _with_found_path(spec: str, base_dir: str | None) -> str:
+    from render.prompts import parse_prompt
+
+    p = parse_prompt(spec, "image")
+    return f"{_find(p.value, base_dir, 'image prompt')}:{p.weight:g}"
+
+
+def _absolute_spec(spec: str) -> str:
+    from render.prompts import parse_prompt
+
+    p = parse_prompt(spec, "image")
+    return f"{os.path.abspath(p.value)}:{p.weight:g}"
+
+
+def _display_tensor(path: str, args: argparse.Namespace):
+    """An image file as a (3, H, W) tensor in [-1, 1] of display code values.
+
+    Scene-linear images go through the display view (tone-mapped, as a compositor sees
+    them); display-referred files (sRGB PNG/JPEG) reach the display colorimetrically, so
+    their code values are used as they are.
+    """
+    import numpy as np
+    import torch
+
+    from chroma import io, ocio
+
+    img = io.read(path, config=args.config)
+    code = ocio.display_view(img.rgb, img.colorspace, args.display, None, config=args.config)
+    return torch.from_numpy(np.clip(code, 0.0, 1.0) * 2.0 - 1.0).permute(2, 0, 1).float()
+
+
+def _image_prompts(specs: list[str], args: argparse.Namespace) -> list:
+    from chroma.errors import ChromaIOError
+    from render.prompts import parse_prompt
+
+    out = []
+    for spec in specs:
+        p = parse_prompt(spec, "image")
+        if not os.path.isfile(p.value):
+            raise ChromaIOError(f"image prompt {p.value!r} does not exist")
+        out.append((_display_tensor(p.value, args), p.weight))
+    return out
+
+
+def _device_name(device) -> str:
+    if device.type == "cuda":
+        import torch
+
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type

@@ -49,3 +49,18 @@ def test_tiny_model_embeds(tiny_clip) -> None:
     assert emb.shape == (3, 32) and img.grad is not None
     prompt = tiny_clip.embed_image_prompt(torch.rand(1, 3, 50, 70), cuts=4, generator=torch.Generator().manual_seed(0))
     assert prompt.shape == (5, 32)
+
+
+def test_random_weights_are_the_same_every_time_and_leave_the_rng_alone(tiny_clip_name) -> None:
+    import torch
+
+    from render.clip import load_clip
+
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = load_clip(f"{tiny_clip_name}::random")
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.rand(10)  # a different global state must not change them
+    b = load_clip(f"{tiny_clip_name}::random")
+    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb), ka
