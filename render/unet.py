@@ -168,7 +168,8 @@ class GroupNorm32(nn.GroupNorm):
     """Group normalisation (32 groups) computed in float32 whatever the input dtype."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        with torch.autocast(device_type=x.device.type, enabled=False):
+        # (the meta device has no autocast: FLOP counts and layout checks build models there)
+        with torch.autocast(device_type="cpu" if x.device.type == "meta" else x.device.type, enabled=False):
             return F.group_norm(
                 x.float(), self.num_groups, self.weight.float(), self.bias.float(), self.eps
             ).to(x.dtype)

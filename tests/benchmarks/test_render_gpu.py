@@ -88,12 +88,18 @@ def _measure(renderer, benchmark) -> tuple[float, int]:
 
     benchmark.pedantic(one_step, rounds=5, iterations=1)
     peak = torch.cuda.max_memory_allocated()
+    from tests.benchmarks.render_work import step_flops
+
+    s = renderer.settings
+    flops = step_flops(*s.width_height, s.use_secondary_model, s.gradient_checkpointing)["total"]
     benchmark.extra_info.update(
         seconds_per_step=per_step,
         speedup_vs_disco_diffusion_3080=DD_SECONDS_PER_STEP / per_step,
         peak_memory_gib=peak / 1024**3,
+        achieved_tflops=flops / per_step / 1e12,  # counted work (render_work.py) over measured time
         device=torch.cuda.get_device_name(),
     )
+    print(f"\n{flops / 1e12:.1f} TFLOP/step counted -> {flops / per_step / 1e12:.0f} TFLOP/s achieved")
     assert skipped == 0, "guidance was skipped (non-finite gradient): the timing would not be representative"
     return per_step, peak
 

@@ -84,3 +84,24 @@ def test_image_size_not_a_multiple_is_a_render_error() -> None:
                                  channel_mult=(1, 2), num_heads=1, num_head_channels=-1))
     with pytest.raises(RenderError, match="multiple of 2"):
         model(torch.zeros(1, 3, 33, 32), torch.zeros(1))
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "published_gflops"),
+    [("256x256_diffusion_uncond", 256, 1120), ("512x512_diffusion_uncond_finetune_008100", 512, 1983)],
+)
+def test_forward_cost_matches_the_published_adm_figures(name: str, size: int, published_gflops: float) -> None:
+    """Peebles & Xie, *Scalable Diffusion Models with Transformers* (arXiv:2212.09748),
+    Tables 4 and 5, give ADM's forward cost as 1120 (256x256) and 1983 (512x512) Gflops,
+    counted as multiply-adds. Counted here on the meta device (nothing computed)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from render.models import REGISTRY
+
+    with torch.device("meta"):
+        model = UNetModel(UNetConfig.from_published(REGISTRY[name].config)).eval()
+    x, t = torch.empty(1, 3, size, size, device="meta"), torch.empty(1, device="meta")
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x, t)
+    macs = counter.get_total_flops() / 2
+    assert macs / 1e9 == pytest.approx(published_gflops, rel=5e-3)
