@@ -100,6 +100,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     from chroma import io, pipeline
     from chroma.progress import Progress
 
+    known = [f.name for f in dataclasses.fields(RenderSettings)]
+    for name in overrides:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            raise ChromaError(f"--set {name}: no such render setting" + (f"; did you mean {hint[0]}?" if hint else "")
+                              + " (the settings are listed in docs/render.md)")
     loaded, base_dir = _load_settings(args) if args.settings else (SettingsFile(), None)
     for note in loaded.notes:
         print(f"chroma render: note: {note}", file=sys.stderr)
@@ -110,23 +116,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"chroma render: warning: unknown setting(s) in {args.settings!r}, ignored: "
               f"{', '.join(loaded.unknown)}", file=sys.stderr)
 
-    values = dict(loaded.settings)
-    values.update(overrides)
-    named = {
-        "steps": args.steps, "skip_steps": args.skip_steps, "diffusion_sampling_mode": args.sampler,
-        "diffusion_model": args.model, "clip_guidance_scale": args.clip_guidance_scale, "init_scale": args.init_scale,
-        "device": args.device, "precision": args.precision,
-        "clip_models": tuple(args.clip_models) if args.clip_models else None,
-        "use_secondary_model": False if args.no_secondary else None,
-    }
-    values.update({k: v for k, v in named.items() if v is not None})
-    if args.steps is not None and "steps" not in overrides:  # a new step count replaces a recorded respacing
-        values.pop("timestep_respacing", None)
-        values.pop("diffusion_steps", None)
-    if args.width is not None or args.height is not None:
-        w, h = values.get("width_height", RenderSettings.width_height)
-        values["width_height"] = (args.width or w, args.height or h)
-
+    values = _merged_settings(args, loaded.settings, overrides, RenderSettings.width_height)
     prompts = args.prompt or loaded.text_prompts
     if not prompts and not (args.image_prompt or loaded.image_prompts):
         raise ChromaError("no prompt: give --prompt 'text:weight' (repeatable) or a --settings file with text_prompts")
@@ -136,15 +126,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         _with_found_path(spec, base_dir) for spec in loaded.image_prompts
     ]
     init = _display_tensor(init_path, args) if init_path else None
-    if init is None:
-        values["init_scale"] = 0.0
     image_prompts = _image_prompts(image_prompt_specs, args)
-    known = [f.name for f in dataclasses.fields(RenderSettings)]
-    for name in overrides:
-        if name not in known:
-            hint = difflib.get_close_matches(name, known, n=1)
-            raise ChromaError(f"--set {name}: no such render setting" + (f"; did you mean {hint[0]}?" if hint else "")
-                              + " (the settings are listed in docs/render.md)")
     settings = RenderSettings(**values)
     if settings.batch_size != 1:
         raise ChromaError("chroma render writes one frame; use batch_size 1 (the Python API renders batches)")
@@ -177,6 +159,26 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 RENDER_SETTINGS_KEY = "chroma/render_settings"
+
+
+def _merged_settings(args: argparse.Namespace, from_file: dict, overrides: dict, default_size: tuple) -> dict:
+    """RenderSettings keyword arguments: the file's, then --set, then the named options."""
+    values = {**from_file, **overrides}
+    named = {
+        "steps": args.steps, "skip_steps": args.skip_steps, "diffusion_sampling_mode": args.sampler,
+        "diffusion_model": args.model, "clip_guidance_scale": args.clip_guidance_scale, "init_scale": args.init_scale,
+        "device": args.device, "precision": args.precision,
+        "clip_models": tuple(args.clip_models) if args.clip_models else None,
+        "use_secondary_model": False if args.no_secondary else None,
+    }
+    values.update({k: v for k, v in named.items() if v is not None})
+    if args.steps is not None and "steps" not in overrides:  # a new step count replaces a recorded respacing
+        values.pop("timestep_respacing", None)
+        values.pop("diffusion_steps", None)
+    if args.width is not None or args.height is not None:
+        w, h = values.get("width_height", default_size)
+        values["width_height"] = (args.width or w, args.height or h)
+    return values
 
 
 def _parse_set(items: list[str]) -> dict:
