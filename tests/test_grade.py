@@ -104,7 +104,12 @@ def test_grade_inverse_round_trip(stops_, k1, k2, c, s):
     rng = np.random.default_rng(1)
     x = rng.uniform(0.01, 4.0, (64, 3)).astype(np.float32)
     back = g.inverse().apply_rgb(g.apply_rgb(x))
-    np.testing.assert_allclose(back, x, rtol=2e-3, atol=1e-4)
+    # Saturation mixes each channel with the pixel's luminance, so float32 rounding error in
+    # a channel scales with the pixel's brightest channel, not with the channel itself
+    # (hypothesis found +4 stops, contrast 2, saturation 0.375: 3.7e-4 off on a 0.11
+    # channel of a pixel near 4, i.e. 9e-5 of the pixel).
+    scale = x.max(axis=1, keepdims=True)
+    assert np.all(np.abs(back - x) <= 2e-3 * scale + 1e-4), np.abs(back - x).max()
 
 
 def test_no_inverse_for_clamping_cdl():
