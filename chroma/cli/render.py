@@ -8,6 +8,7 @@ import difflib
 import json
 import os
 import sys
+from dataclasses import replace
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -122,11 +123,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise ChromaError("no prompt: give --prompt 'text:weight' (repeatable) or a --settings file with text_prompts")
     seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
     init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
-    image_prompt_specs = args.image_prompt or [
-        _with_found_path(spec, base_dir) for spec in loaded.image_prompts
-    ]
+    image_prompt_files = _image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
     init = _display_tensor(init_path, args) if init_path else None
-    image_prompts = _image_prompts(image_prompt_specs, args)
+    image_prompts = [(_display_tensor(ip.value, args), ip.weight) for ip in image_prompt_files]
     settings = RenderSettings(**values)
     if settings.batch_size != 1:
         raise ChromaError("chroma render writes one frame; use batch_size 1 (the Python API renders batches)")
@@ -145,7 +144,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if skipped:
         print(f"chroma render: warning: guidance was skipped on {skipped} step(s) (non-finite gradient)", file=sys.stderr)
     record = settings_record(
-        settings, list(prompts), [_absolute_spec(spec) for spec in image_prompt_specs], seed,
+        settings, list(prompts), [f"{ip.value}:{ip.weight:g}" for ip in image_prompt_files], seed,
         os.path.abspath(init_path) if init_path else None, rendered_on=_device_name(renderer.device),
     )
     meta = {
@@ -230,18 +229,21 @@ def _find(path: str, base_dir: str | None, what: str) -> str:
                         "settings file); copy it over or give its path on the command line")
 
 
-def _with_found_path(spec: str, base_dir: str | None) -> str:
+def _image_prompt_files(from_args: list[str] | None, from_file: list[str], base_dir: str | None) -> list:
+    """Image prompts as :class:`render.prompts.Prompt` with absolute, existing paths:
+    the command line's if given, else the settings file's (found as for ``_find``)."""
+    from chroma.errors import ChromaIOError
     from render.prompts import parse_prompt
 
-    p = parse_prompt(spec, "image")
-    return f"{_find(p.value, base_dir, 'image prompt')}:{p.weight:g}"
-
-
-def _absolute_spec(spec: str) -> str:
-    from render.prompts import parse_prompt
-
-    p = parse_prompt(spec, "image")
-    return f"{os.path.abspath(p.value)}:{p.weight:g}"
+    if from_args:
+        prompts = [parse_prompt(spec, "image") for spec in from_args]
+        for ip in prompts:
+            if not os.path.isfile(ip.value):
+                raise ChromaIOError(f"image prompt {ip.value!r} does not exist")
+    else:
+        prompts = [parse_prompt(spec, "image") for spec in from_file]
+        prompts = [replace(ip, value=_find(ip.value, base_dir, "image prompt")) for ip in prompts]
+    return [replace(ip, value=os.path.abspath(ip.value)) for ip in prompts]
 
 
 def _display_tensor(path: str, args: argparse.Namespace):
@@ -259,19 +261,6 @@ def _display_tensor(path: str, args: argparse.Namespace):
     img = io.read(path, config=args.config)
     code = ocio.display_view(img.rgb, img.colorspace, args.display, None, config=args.config)
     return torch.from_numpy(np.clip(code, 0.0, 1.0) * 2.0 - 1.0).permute(2, 0, 1).float()
-
-
-def _image_prompts(specs: list[str], args: argparse.Namespace) -> list:
-    from chroma.errors import ChromaIOError
-    from render.prompts import parse_prompt
-
-    out = []
-    for spec in specs:
-        p = parse_prompt(spec, "image")
-        if not os.path.isfile(p.value):
-            raise ChromaIOError(f"image prompt {p.value!r} does not exist")
-        out.append((_display_tensor(p.value, args), p.weight))
-    return out
 
 
 def _device_name(device) -> str:
