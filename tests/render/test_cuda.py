@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from render.diffusion import GaussianDiffusion
 from render.renderer import Renderer, RenderSettings
 from render.secondary import SecondaryDiffusionImageNet2
 from render.unet import UNetConfig, UNetModel
+from tests.render.helpers import TINY_UNET, sample_golden_case
 
 pytestmark = [
     pytest.mark.gpu,
@@ -74,37 +74,16 @@ def test_secondary_forward_matches_golden_on_cuda(load_reference, exact_fp32) ->
         torch.testing.assert_close(getattr(out, name).cpu(), ref, rtol=1e-4, atol=1e-4 * ref.abs().max().item(), msg=name)
 
 
-def _stand_in_model(x: torch.Tensor, t_model: torch.Tensor) -> torch.Tensor:
-    # the fixed function that produced the goldens (see the reference README)
-    s = (t_model / 1000.0).view(-1, 1, 1, 1)
-    eps = torch.tanh(0.8 * x + 0.3 * s) + 0.1 * torch.roll(x, shifts=1, dims=-1)
-    return torch.cat([eps, torch.sin(x + s)], dim=1)
-
-
 @pytest.mark.parametrize("case", ["ddim50_skip10", "plms25_skip0"])
 def test_sampling_loop_matches_golden_on_cuda(load_reference, case: str) -> None:
-    g = load_reference("diffusion_golden.pt")[case]
-    method, steps, skip = case[:4], int(case[4:6]), int(case.split("skip")[1])
-    diffusion = GaussianDiffusion.from_spec(f"ddim{steps}", rescale_timesteps=True)
-
-    def cond_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        s = diffusion.model_time(t).view(-1, 1, 1, 1) / 1000.0
-        return -0.05 * x + 0.01 * s
-
-    outs = list(
-        diffusion.sample_loop(
-            _stand_in_model, g["noise"].shape, method=method, noise=g["noise"].to(CUDA),
-            init_image=g["init_image"].to(CUDA), skip_steps=skip, cond_fn=cond_fn, eta=0.0, order=2, device=CUDA,
-        )
-    )
+    golden = load_reference("diffusion_golden.pt")
+    g = golden[case]
+    steps, skip = int(case[4:6]), int(case.split("skip")[1])
+    outs = sample_golden_case(golden, case, CUDA)
     assert len(outs) == steps - skip
     for i, (ours, ref) in enumerate(zip(outs, g["samples"], strict=True)):
         assert ours.sample.device.type == "cuda"
         torch.testing.assert_close(ours.sample.cpu(), ref, rtol=1e-4, atol=1e-5, msg=f"step {i}")
-
-
-TINY_UNET = UNetConfig(image_size=64, model_channels=32, num_res_blocks=1, attention_resolutions=(4,),
-                       channel_mult=(1, 1, 2), num_heads=2, num_head_channels=-1)
 
 
 def _renderer(tiny_clip_name: str, **kw) -> Renderer:

@@ -10,6 +10,7 @@ import torch
 
 from render.diffusion import GaussianDiffusion, cosine_beta_schedule, linear_beta_schedule, space_timesteps
 from render.errors import RenderError
+from tests.render.helpers import sample_golden_case, stand_in_model
 
 
 @pytest.fixture(scope="module")
@@ -44,33 +45,14 @@ def test_bad_respacing_is_a_render_error() -> None:
         space_timesteps(10, "20")
 
 
-def _stand_in_model(x: torch.Tensor, t_model: torch.Tensor) -> torch.Tensor:
-    # the fixed function that produced the goldens (see the reference README)
-    s = (t_model / 1000.0).view(-1, 1, 1, 1)
-    eps = torch.tanh(0.8 * x + 0.3 * s) + 0.1 * torch.roll(x, shifts=1, dims=-1)
-    return torch.cat([eps, torch.sin(x + s)], dim=1)
-
-
 CASES = [f"{m}{n}_skip{k}" for m in ("ddim", "plms") for n in (25, 50) for k in (0, 10)]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_sampling_loop_matches_golden_step_by_step(golden, case: str) -> None:
     g = golden[case]
-    method, steps = case[:4], int(case[4:6])
-    skip = int(case.split("skip")[1])
-    diffusion = GaussianDiffusion.from_spec(f"ddim{steps}", rescale_timesteps=True)
-
-    def cond_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        s = diffusion.model_time(t).view(-1, 1, 1, 1) / 1000.0
-        return -0.05 * x + 0.01 * s
-
-    outs = list(
-        diffusion.sample_loop(
-            _stand_in_model, g["noise"].shape, method=method, noise=g["noise"], init_image=g["init_image"],
-            skip_steps=skip, cond_fn=cond_fn, eta=0.0, order=2,
-        )
-    )
+    steps, skip = int(case[4:6]), int(case.split("skip")[1])
+    outs = sample_golden_case(golden, case)
     assert len(outs) == g["samples"].shape[0] == steps - skip
     for i, (ours, ref) in enumerate(zip(outs, g["samples"], strict=True)):
         torch.testing.assert_close(ours.sample, ref, rtol=1e-5, atol=1e-6, msg=f"step {i}")
@@ -89,14 +71,14 @@ def test_non_finite_guidance_is_skipped_and_reported(golden) -> None:
         return torch.full_like(x, float("nan")) if len(calls) == 2 else grad
 
     with pytest.warns(RuntimeWarning, match="not finite"):
-        outs = list(d.sample_loop(_stand_in_model, g["noise"].shape, noise=g["noise"], cond_fn=nan_at_second_step))
+        outs = list(d.sample_loop(stand_in_model, g["noise"].shape, noise=g["noise"], cond_fn=nan_at_second_step))
     assert [o.guidance_skipped for o in outs[:3]] == [False, True, False]
     assert all(torch.isfinite(o.sample).all() for o in outs)
     # the skipped step is the unguided update: it differs from the golden guided step ...
     assert not torch.allclose(outs[1].sample, g["samples"][1])
     # ... and equals a run without cond_fn from the same state
     d2 = GaussianDiffusion.from_spec("ddim25")
-    unguided, _, _ = d2.ddim_step(_stand_in_model, outs[0].sample, torch.tensor([23]))
+    unguided, _, _ = d2.ddim_step(stand_in_model, outs[0].sample, torch.tensor([23]))
     torch.testing.assert_close(outs[1].sample, unguided)
 
 
@@ -106,7 +88,7 @@ def test_eta_noise_is_deterministic_for_a_seed() -> None:
 
     def run(seed: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(seed)
-        return list(d.sample_loop(_stand_in_model, shape, eta=0.8, generator=gen))[-1].sample
+        return list(d.sample_loop(stand_in_model, shape, eta=0.8, generator=gen))[-1].sample
 
     torch.testing.assert_close(run(1), run(1), rtol=0, atol=0)
     assert not torch.equal(run(1), run(2))

@@ -14,10 +14,8 @@ from render.errors import ModelNotFoundError, PromptError, RenderError, Schedule
 from render.guidance import spherical_dist_loss
 from render.renderer import Renderer, RenderSettings
 from render.secondary import SecondaryDiffusionImageNet2
-from render.unet import UNetConfig, UNetModel
-
-TINY_UNET = UNetConfig(image_size=64, model_channels=32, num_res_blocks=1, attention_resolutions=(4,),
-                       channel_mult=(1, 1, 2), num_heads=2, num_head_channels=-1)
+from render.unet import UNetModel
+from tests.render.helpers import TINY_UNET
 
 
 @pytest.fixture(scope="module")
