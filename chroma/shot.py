@@ -283,10 +283,15 @@ class _Checker:
 
     def unknown(self, section: str | None, keys: Mapping[str, Any], known: tuple[str, ...] | list[str]) -> None:
         for key in keys:
-            if key not in known:
-                hint = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-                raise self.fail(section, key, "unknown key" + (f"; did you mean {hint[0]!r}?" if hint else
-                                                              f" (known: {', '.join(known)})"))
+            if key in known:
+                continue
+            if section is not None and key in (*_TOP, *_SECTIONS):
+                where = f"its own [{key}] table" if key in _SECTIONS else "the top of the file, before any [table]"
+                raise self.fail(section, key, f"is not a key of [{section}]: in TOML every key after a [table] "
+                                f"header belongs to that table; move it to {where}")
+            hint = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+            raise self.fail(section, key, "unknown key" + (f"; did you mean {hint[0]!r}?" if hint else
+                                                          f"; see docs/shots.md for the keys of [{section or 'top level'}]"))
 
 
 def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) -> Shot:
@@ -586,7 +591,9 @@ def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int,
                 warnings.simplefilter("ignore")
                 settings = RenderSettings(**frame0)
         except (RenderError, TypeError, ValueError) as e:
-            bad = next((k for k in sec if k in str(e)), None)
+            msg = str(e)
+            bad = next((k for k in sec if re.match(rf"{k}\b", msg)), None) or next(
+                (k for k in sec if re.search(rf"\b{k}\b", msg)), None)
             raise chk.fail("render", bad, str(e)) from None
         fixed["width_height"] = tuple(settings.width_height)
         for name, table in keyed.items():

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 
 from chroma.cli._core import EXIT_OK, add_config_option, arguments, command
 
@@ -128,7 +129,7 @@ def plot_schedules(shot, path: str) -> str:
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("frame (dotted: prompt keys)")
     fig.suptitle(f"{os.path.basename(str(shot.path))}: {shot.animation_mode}, {shot.max_frames} frames"
-                 + (f"\nconstant: {', '.join(constant)}" if constant else ""), fontsize=9)
+                 + ("\n" + textwrap.fill(f"constant: {', '.join(constant)}", 120) if constant else ""), fontsize=9)
     fig.tight_layout()
     tmp = f"{path}.tmp{os.getpid()}.png"
     fig.savefig(tmp, dpi=110)
