@@ -197,10 +197,10 @@ class FrameLoop:
             return None
         from render import camera as cam
 
-        steps = cam.symmetry_steps(self.transformation_percent, total)
+        indices = cam.symmetry_steps(self.transformation_percent, total)  # respaced indices, run high to low
 
         def transform(k: int, x: torch.Tensor) -> torch.Tensor:
-            return cam.apply_symmetry(x, self.hsym, self.vsym) if k in steps else x
+            return cam.apply_symmetry(x, self.hsym, self.vsym) if (total - 1 - k) in indices else x
 
         return transform
 
