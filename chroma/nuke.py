@@ -10,8 +10,10 @@ written here are the documented ones of Nuke's Root, Read, AudioRead and Viewer 
   range), ``origset true``, ``colorspace`` (the OCIO colour space the frames were written
   in, so Nuke does not guess one), ``raw false`` (colour management on), ``on_error``.
 - Root: ``first_frame``, ``last_frame``, ``fps``, ``format``, ``colorManagement OCIO``.
-- AudioRead: ``file``, ``time_offset`` (frames): the song of a music video, when the shot
-  names one.
+- AudioRead: ``file``, ``filebegintime`` (the part of the file used, seconds: from the
+  shot's audio offset to the end) and ``begintime`` (where that part sits in Nuke's time,
+  seconds: from the first frame), so the song plays in sync; the song of a music video,
+  when the shot names one.
 
 Only scripts chroma wrote (their first line says so) are ever replaced.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["read_script", "is_ours", "MARKER"]
+__all__ = ["read_script", "is_ours", "audio_duration", "MARKER"]
 
 MARKER = "#! chroma generated"
 
@@ -41,7 +43,7 @@ def read_script(
     colorspace: str,
     size: tuple[int, int],
     fps: float,
-    audio: tuple[str, float] | None = None,
+    audio: tuple[str, float, float | None] | None = None,
 ) -> str:
     """The text of a Nuke script reading ``pattern`` (``####`` form) frames ``first``-``last``.
 
@@ -51,7 +53,8 @@ def read_script(
         colorspace: the OCIO colour space the EXRs are in (``ACEScg``).
         size: (width, height) in pixels.
         fps: frames per second.
-        audio: (path, offset in seconds of audio at the first frame), for an AudioRead node.
+        audio: (path, offset in seconds of audio at the first frame, the file's duration in
+            seconds or None), for an AudioRead node (without a duration only ``file`` is set).
     """
     w, h = size
     fmt = _quote(f"{w} {h} 0 0 {w} {h} 1 chroma_{w}x{h}")
@@ -91,18 +94,37 @@ def read_script(
         "}",
     ]
     if audio is not None:
-        song, offset = audio
+        song, offset, duration = audio
+        lines += ["AudioRead {", " inputs 0", f" file {_quote(song.replace(os.sep, '/'))}"]
+        if duration is not None:
+            start = first / fps
+            lines += [f" filebegintime {{{offset:g} {duration:g}}}",
+                      f" begintime {{{start:g} {start + duration - offset:g}}}"]
         lines += [
-            "AudioRead {",
-            " inputs 0",
-            f" file {_quote(song.replace(os.sep, '/'))}",
-            f" time_offset {-offset * fps + first:g}",
             " name AudioRead1",
             " xpos 200",
             " ypos 0",
             "}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def audio_duration(path: str | os.PathLike) -> float | None:
+    """Length of an audio file in seconds (WAV through the standard library, other formats
+    through soundfile when installed), or None when it cannot be read."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / float(w.getframerate())
+    except (OSError, EOFError, wave.Error):
+        pass
+    try:
+        import soundfile
+
+        return float(soundfile.info(str(path)).duration)
+    except Exception:  # not installed, or not a sound file
+        return None
 
 
 def is_ours(path: str | os.PathLike) -> bool:

@@ -529,9 +529,14 @@ class ShotRunner:
         os.replace(tmp, path)
         return path
 
-    def _audio(self) -> tuple[str, float] | None:
+    def _audio(self) -> tuple[str, float, float | None] | None:
+        from chroma.nuke import audio_duration
+
         a = self.shot.audio
-        return (self.shot.resolve(a["file"]), float(a["offset"])) if a else None
+        if not a:
+            return None
+        path = self.shot.resolve(a["file"])
+        return path, float(a["offset"]), audio_duration(path)
 
     def renderer_size(self) -> tuple[int, int]:
         if self._renderer is not None:

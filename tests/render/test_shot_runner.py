@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from chroma.cli import main
+from tests.nuke_syntax import check_nuke_script
 
 REPO = Path(__file__).resolve().parents[2]
 AP1 = (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)  # S-2014-004, ACEScg primaries + white
@@ -107,56 +108,6 @@ def _hash(path: Path) -> str:
     from chroma import read
 
     return read(path).metadata["chroma/settings_hash"]
-
-
-# Knobs of Nuke's nodes as the Nuke Reference Guide documents them (Read: "file", "format",
-# "first", "last", "origfirst", "origlast", "origset", "colorspace", "raw", "on_error";
-# every node: "inputs", "name", "xpos", "ypos"; Root: "first_frame", "last_frame", "fps",
-# "format", "colorManagement"; Viewer: "frame_range", "fps").
-NUKE_KNOBS = {
-    "Root": {"inputs", "first_frame", "last_frame", "fps", "format", "colorManagement"},
-    "Read": {"inputs", "file", "format", "first", "last", "origfirst", "origlast", "origset", "colorspace", "raw",
-             "on_error", "name", "xpos", "ypos"},
-    "Viewer": {"inputs", "frame_range", "fps", "name", "xpos", "ypos"},
-    "AudioRead": {"inputs", "file", "time_offset", "name", "xpos", "ypos"},
-}
-
-
-def parse_nk(text: str) -> list[tuple[str, dict[str, str]]]:
-    """A minimal reader of Nuke's script syntax: ``Class {`` knob lines ``}``; values in
-    braces may hold spaces. Raises on anything else."""
-    nodes, current = [], None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        m = re.fullmatch(r"([A-Z][A-Za-z0-9]*) \{", line)
-        if m and current is None:
-            current = (m.group(1), {})
-            continue
-        if line == "}" and current is not None:
-            nodes.append(current)
-            current = None
-            continue
-        m = re.fullmatch(r" ([A-Za-z_][A-Za-z0-9_]*) (\{[^{}]*\}|[^\s{}]+)", line)
-        assert m and current is not None, f"not Nuke syntax: {line!r}"
-        current[1][m.group(1)] = m.group(2).strip("{}")
-    assert current is None, "unclosed node"
-    return nodes
-
-
-def check_nuke_script(text: str, pattern: str, first: int, last: int) -> None:
-    nodes = parse_nk(text)
-    classes = [n for n, _ in nodes]
-    assert classes[:3] == ["Root", "Read", "Viewer"]
-    for cls, knobs in nodes:
-        assert set(knobs) <= NUKE_KNOBS[cls], set(knobs) - NUKE_KNOBS[cls]
-    read = dict(nodes)["Read"]
-    assert read["file"] == pattern.replace(os.sep, "/")
-    assert (int(read["first"]), int(read["last"]), int(read["origfirst"]), int(read["origlast"])) == (
-        first, last, first, last)
-    assert read["colorspace"] == "ACEScg" and read["raw"] == "false"
-    root = dict(nodes)["Root"]
-    assert (int(root["first_frame"]), int(root["last_frame"])) == (first, last)
 
 
 def _env(model_cache: Path) -> dict:
