@@ -230,3 +230,64 @@ def test_3d_shot_on_a_plate_with_depth(capsys, tiny_unet_model, tiny_clip_in_cac
         np.testing.assert_allclose(z, 150.0 + xx + 10 * i, rtol=1e-3)  # the plate's own Z, through half
         assert np.isfinite(img.pixels).all()
     check_nuke_script((tmp_path / "out" / "sh020.nk").read_text(), str(tmp_path / "out" / "sh020.####.exr"), 1001, 1004)
+
+
+SHOT_VIDEO = """\
+max_frames = {frames}
+seed = 9
+animation_mode = "Video"
+
+[output]
+pattern = "out/sh030.####.exr"
+match_plate = true
+preview = "jpg"
+
+[render]
+diffusion_model = "tiny-unet"
+use_secondary_model = false
+clip_models = ["{clip}"]
+steps = {steps}
+skip_steps = 0
+width_height = [64, 64]
+cutn_batches = 1
+cut_overview = "[2]*1000"
+cut_innercut = "[0]*1000"
+
+[animation]
+video_init_path = "plate/plate.####.exr"
+video_init_seed_continuity = true
+frames_skip_steps = "60%"
+
+[prompts]
+0 = ["a street at night:1"]
+"""
+
+
+def test_video_shot_inits_from_the_plate_and_matches_it(capsys, tiny_unet_model, tiny_clip_in_cache, tmp_path) -> None:
+    from chroma import Image, read, stops, whitebalance, write
+
+    (tmp_path / "plate").mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(3):  # a warm, dim plate (scene-linear ACEScg)
+        rgb = (rng.random((48, 80, 3)) * np.array([0.30, 0.18, 0.08]) + 0.01).astype(np.float32)
+        write(Image(rgb, ["R", "G", "B"], "ACEScg", {}), tmp_path / "plate" / f"plate.{1001 + i}.exr")
+    shot = _shot(tmp_path, tiny_clip_in_cache, frames=3, steps=5, text=SHOT_VIDEO)
+    code = main(["render", str(shot)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    for i in range(3):
+        out = read(tmp_path / "out" / f"sh030.{1001 + i}.exr")
+        plate = read(tmp_path / "plate" / f"plate.{1001 + i}.exr")
+        assert int(out.metadata["chroma/seed"]) == 9  # seed continuity
+        assert "stops" in out.metadata["chroma/plate_match"]
+        # matched: the same median exposure (to half precision), balanced to the plate's
+        # grey-world white (the estimate leaves out pixels with a channel <= 0, which the
+        # balance itself moves, so the white after it agrees to a few mired, not exactly)
+        assert abs(stops.match_exposure(out, plate)) < 0.01
+        k_pl, t_pl = whitebalance.estimate_white(plate)
+        m = re.fullmatch(r"([+-][\d.]+) stops, (\d+)K/([+-][\d.]+) -> (\d+)K/([+-][\d.]+)",
+                         out.metadata["chroma/plate_match"])
+        assert m and int(m.group(4)) == round(k_pl) and float(m.group(5)) == pytest.approx(t_pl, abs=1e-4)
+        k_out, _ = whitebalance.estimate_white(out)
+        assert abs(1e6 / k_out - 1e6 / k_pl) < 15
+        assert (tmp_path / "out" / "preview" / f"sh030.{1001 + i}.jpg").is_file()
