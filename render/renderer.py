@@ -53,9 +53,12 @@ class RenderSettings:
     ``use_secondary_model`` / ``secondary_model``, ``clip_models`` (``name::pretrained``).
 
     Guidance: ``clip_guidance_scale``, ``tv_scale``, ``range_scale``, ``sat_scale``,
-    ``init_scale`` (MSE here, LPIPS in DD), ``cutn_batches``, ``cut_overview``,
-    ``cut_innercut``, ``cut_ic_pow``, ``cut_icgray_p`` (schedule strings or numbers),
-    ``skip_augs``, ``clamp_grad``, ``clamp_max``.
+    ``init_scale`` (distance by ``init_loss``: ``"lpips"`` as DD, or ``"mse"``),
+    ``cutn_batches``, ``cut_overview``, ``cut_innercut``, ``cut_ic_pow``,
+    ``cut_icgray_p`` (schedule strings or numbers), ``skip_augs``, ``clamp_grad``,
+    ``clamp_max``; ``guidance_mode``: ``"dd"`` (Disco Diffusion's gradient, whose
+    ``range_scale`` has no effect) or ``"chroma"`` (the range loss acts through the x0
+    estimate), see render.guidance.
 
     Speed (GPU): ``device`` (None: CUDA if available), ``precision`` (``"auto"``: bf16
     where supported else fp16 on CUDA, fp32 on CPU; or ``"fp32"``, ``"fp16"``,
@@ -93,6 +96,8 @@ class RenderSettings:
     skip_augs: bool = False
     clamp_grad: bool = True
     clamp_max: float = 0.05
+    guidance_mode: str = "dd"
+    init_loss: str = "lpips"
 
     device: str | None = None
     precision: str = "auto"
@@ -133,8 +138,7 @@ class RenderSettings:
             raise SettingsError(f"clamp_max must be positive, got {self.clamp_max}")
         if not self.clip_models and self.clip_guidance_scale:
             raise SettingsError("clip_models is empty; name at least one, e.g. 'ViT-B-32::openai', or set clip_guidance_scale=0")
-        for name in ("cut_overview", "cut_innercut", "cut_ic_pow", "cut_icgray_p"):
-            parse_schedule(getattr(self, name), name=name)  # validate early
+        self.guidance_config()  # validates the cut schedules, guidance_mode and init_loss early
 
     @property
     def width(self) -> int:
@@ -174,6 +178,8 @@ class RenderSettings:
             skip_augs=self.skip_augs,
             clamp_grad=self.clamp_grad,
             clamp_max=self.clamp_max,
+            guidance_mode=self.guidance_mode,
+            init_loss=self.init_loss,
         )
 
 

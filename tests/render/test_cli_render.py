@@ -148,7 +148,7 @@ def test_image_prompt_and_display_referred_init(capsys, tiny_unet_model, tmp_pat
     code, _, err = run(capsys, "render", "--prompt", "a red barn", "--image-prompt", f"{ref}:0.5", "--init", str(ref),
                        "--steps", "3", "--skip-steps", "1", "--width", "64", "--height", "64", "--model", tiny_unet_model,
                        "--no-secondary", "--clip-models", f"{tiny_clip_name}::random", "--set", "cutn_batches=1",
-                       "-o", str(out))
+                       "--set", "init_loss=mse", "-o", str(out))  # LPIPS (the default) needs VGG16 weights
     assert code == 0, err
     record = json.loads(read(out).metadata["chroma/render_settings"])
     assert record["image_prompts"] == {"0": [f"{ref}:0.5"]} and record["init_image"] == str(ref)
