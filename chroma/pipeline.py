@@ -312,10 +312,17 @@ class ShotRunner:
             return
         from render import models
 
-        r = self.shot.render
+        shot, r = self.shot, self.shot.render
         models.model_path(r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100"))
         if r.get("use_secondary_model", True):
             models.model_path(r.get("secondary_model", "secondary_model_imagenet_2"))
+        if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
+            frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
+            init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
+            if frames_pull or init_pull:
+                from render.perceptual import LPIPS_BACKBONE
+
+                models.model_path(LPIPS_BACKBONE)
 
     def renderer(self) -> Any:
         if self._renderer is None:

@@ -36,6 +36,7 @@ fps = 24
 [render]
 diffusion_model = "tiny-unet"
 use_secondary_model = false
+init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
 clip_models = ["{clip}"]
 steps = {steps}
 skip_steps = 0
@@ -188,6 +189,7 @@ pattern = "out/sh020.####.exr"
 [render]
 diffusion_model = "tiny-unet"
 use_secondary_model = false
+init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
 clip_models = ["{clip}"]
 steps = {steps}
 skip_steps = 0
@@ -245,6 +247,7 @@ preview = "jpg"
 [render]
 diffusion_model = "tiny-unet"
 use_secondary_model = false
+init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
 clip_models = ["{clip}"]
 steps = {steps}
 skip_steps = 0
@@ -291,3 +294,14 @@ def test_video_shot_inits_from_the_plate_and_matches_it(capsys, tiny_unet_model,
         k_out, _ = whitebalance.estimate_white(out)
         assert abs(1e6 / k_out - 1e6 / k_pl) < 15
         assert (tmp_path / "out" / "preview" / f"sh030.{1001 + i}.jpg").is_file()
+
+
+def test_a_missing_checkpoint_is_reported_before_anything_renders(capsys, tiny_unet_model, tiny_clip_in_cache,
+                                                                  tmp_path) -> None:
+    shot = _shot(tmp_path, tiny_clip_in_cache)
+    shot.write_text(shot.read_text().replace('init_loss = "mse"', 'init_loss = "lpips"'))
+    code = main(["render", str(shot)])
+    _, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "vgg16" in err.lower() and "chroma models fetch" in err and "chroma models import" in err
+    assert not (tmp_path / "out").exists()  # nothing made before the check
