@@ -316,6 +316,8 @@ class ShotRunner:
         models.model_path(r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100"))
         if r.get("use_secondary_model", True):
             models.model_path(r.get("secondary_model", "secondary_model_imagenet_2"))
+        if shot.animation_mode == "3D" and shot.animation["depth"] == "estimate":
+            models.model_path(shot.animation["depth_model"])
         if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
             frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
             init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
@@ -343,7 +345,7 @@ class ShotRunner:
                 if self._depth_estimator is None:
                     from render import depth
 
-                    self._depth_estimator = depth.load_estimator(a["depth_model"], device=self.renderer().device)
+                    self._depth_estimator = depth.load_depth_estimator(a["depth_model"], device=self.renderer().device)
                 depth_fn = self._estimated_depth
         return FrameLoop(
             self.renderer(), shot.animation_mode, border=a["border"], padding_mode=a["padding_mode"],

@@ -80,7 +80,7 @@ ANIMATION_FIXED: dict[str, Any] = {
     "video_init_path": "",
     "video_init_seed_continuity": False,
     "depth": "estimate",
-    "depth_model": "dpt_hybrid_midas",
+    "depth_model": "dpt_large",
     "depth_scale": 1.0,
     "state_every": 10,
 }
