@@ -134,8 +134,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _prompt_table(value: Any, what: str, max_frames: int, seed: int) -> dict[str, list[str]]:
-    """``{"0": [...], "100": [...]}`` (or a list / one string) -> frame-keyed lists, in frame order."""
+def _prompt_table(value: Any, what: str, max_frames: int, seed: int, notes: list[str]) -> dict[str, list[str]]:
+    """``{"0": [...], "100": [...]}`` (or a list / one string) -> frame-keyed lists, in frame order.
+
+    Keys at or beyond ``max_frames`` are never reached (by DD, Deforum or the shot): they
+    are left out, with a note.
+    """
     from render.errors import ScheduleError
     from render.keyframes import frame_number
 
@@ -148,17 +152,21 @@ def _prompt_table(value: Any, what: str, max_frames: int, seed: int) -> dict[str
     if not isinstance(value, Mapping):
         raise ChromaValueError(f"{what} must be a dict keyed by frame, e.g. {{\"0\": [\"a red barn:1\"]}}, got {type(value).__name__}")
     table: dict[int, list[str]] = {}
+    beyond: list[int] = []
     for key, entries in value.items():
         try:
             frame = frame_number(str(key), max_frames, seed=seed, name=what)
         except ScheduleError:
             raise ChromaValueError(f"{what} must be keyed by frame number, got the key {key!r}") from None
         if frame >= max_frames:
-            raise ChromaValueError(f"{what}: key {frame} is beyond max_frames {max_frames} (frames 0-{max_frames - 1})")
+            beyond.append(frame)
+            continue
         entries = [entries] if isinstance(entries, str) else entries
         if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
             raise ChromaValueError(f"{what}: frame {key}: entries must be strings like 'a red barn:1', got {entries!r}")
         table[frame] = list(entries)
+    if beyond:
+        notes.append(f"{what} keyed at frame {', '.join(map(str, sorted(beyond)))} left out: beyond max_frames {max_frames}")
     return {str(k): table[k] for k in sorted(table)}
 
 
@@ -200,10 +208,10 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     ------
     ChromaValueError
         A value DD itself could not use: ``max_frames`` not a positive whole number, a
-        malformed keyframe string, prompts not keyed by frame.
-    render.errors.SettingsError
-        From :func:`render.settings_file.read_settings` (malformed prompts or seed).
+        malformed keyframe string or one with a key beyond ``max_frames``, prompts not
+        keyed by frame, a malformed seed.
     """
+    from render.errors import RenderError
     from render.settings_file import read_settings
 
     if not isinstance(data, Mapping):
@@ -215,7 +223,10 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
         if recorded != mode:
             notes.append(f"the settings record animation_mode {data['animation_mode']!r}; using {mode} as asked")
 
-    still = read_settings(data)
+    try:
+        still = read_settings(data)
+    except RenderError as e:
+        raise ChromaValueError(f"settings: {e}") from None
     max_frames = _whole(data.get("max_frames", 1), "max_frames", minimum=1)
     if mode == "None" and max_frames != 1:
         notes.append(f"animation mode None renders one frame (DD's rule); max_frames {max_frames} -> 1")
@@ -234,8 +245,11 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     render = {k: _plain(v) for k, v in still.settings.items()}
     animation: dict[str, Any] = {}
     key_frames = data.get("key_frames", True)
+    moves = [k for k in (*CAMERA_KEYS, *_DD_NUMBERS) if data.get(k) is not None]
+    if mode == "None" and moves:
+        notes.append(f"mode None has no camera: {', '.join(moves)} not imported")
     for name in CAMERA_KEYS:
-        if name not in data:
+        if name not in data or mode == "None":
             continue
         value = data[name]
         if value is None:
@@ -249,7 +263,7 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
         _check_schedule(value, name, max_frames, spline, seed)
         animation[name] = value
     for name in _DD_NUMBERS:
-        if data.get(name) is not None:
+        if data.get(name) is not None and mode != "None":
             _check_schedule(data[name], name, max_frames, spline, seed)
             animation[name] = data[name]
     for name in _DD_FIXED:
@@ -289,8 +303,8 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
 
     shot["render"] = render
     shot["animation"] = animation
-    shot["prompts"] = _prompt_table(data.get("text_prompts"), "text_prompts", max_frames, seed)
-    images = _prompt_table(data.get("image_prompts"), "image_prompts", max_frames, seed)
+    shot["prompts"] = _prompt_table(data.get("text_prompts"), "text_prompts", max_frames, seed, notes)
+    images = _prompt_table(data.get("image_prompts"), "image_prompts", max_frames, seed, notes)
     if images:
         shot["image_prompts"] = images
         notes.append("image_prompts name image files; the shot reads them relative to its folder: put them there")
@@ -307,6 +321,27 @@ _DEFORUM_HANDLED = frozenset((
     "use_depth_warping", "depth_algorithm", "animation_prompts_positive", "animation_prompts_negative",
 ))
 _DEFORUM_BORDERS = {"wrap": "wrap", "replicate": "border", "reflect": "reflect"}
+
+
+def _deforum_schedule(value: Any, name: str, max_frames: int, seed: int, notes: list[str]) -> Any:
+    """A Deforum schedule, checked; keys at or beyond ``max_frames`` (never reached by Deforum) left out."""
+    from render.errors import ScheduleError
+    from render.keyframes import is_schedule_string, parse_keyframes
+
+    if is_schedule_string(value):
+        try:
+            kept = parse_keyframes(value, name, max_frames=max_frames, seed=seed, drop_beyond=True)
+            every = parse_keyframes(value, name, seed=seed, max_frames=10**9)
+        except ScheduleError as e:
+            raise ChromaValueError(f"settings: {e}") from None
+        if len(kept) < len(every):
+            dropped = sorted(set(every) - set(kept))
+            notes.append(f"{name}: keys {', '.join(map(str, dropped))} left out: beyond max_frames {max_frames}")
+            if not kept:
+                raise ChromaValueError(f"settings: {name}: every key is beyond max_frames {max_frames}")
+            value = ", ".join(f"{frame}: ({text})" for frame, text in kept.items())
+    _check_schedule(value, name, max_frames, "Linear", seed)
+    return value
 
 
 def _skip_schedule(strength: str, steps: int, max_frames: int, seed: int) -> str:
@@ -382,16 +417,14 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
     animation: dict[str, Any] = {}
     for name in CAMERA_KEYS:
         if data.get(name) is not None:
-            _check_schedule(data[name], name, max_frames, "Linear", seed)
-            animation[name] = data[name]
+            animation[name] = _deforum_schedule(data[name], name, max_frames, seed, notes)
     for target, names in (("fov", ("fov_schedule", "fov")), ("near_plane", ("near_schedule", "near_plane")),
                           ("far_plane", ("far_schedule", "far_plane"))):
         source = next((n for n in names if data.get(n) not in (None, "")), None)
         if source is not None:
-            _check_schedule(data[source], target, max_frames, "Linear", seed)
-            animation[target] = data[source]
+            animation[target] = _deforum_schedule(data[source], target, max_frames, seed, notes)
     if data.get("strength_schedule") not in (None, ""):
-        strength = data["strength_schedule"]
+        strength = _deforum_schedule(data["strength_schedule"], "strength_schedule", max_frames, seed, notes)
         per_frame = _check_schedule(strength, "strength_schedule", max_frames, "Linear", seed)
         if any(not 0 <= v < 1 for v in per_frame):
             raise ChromaValueError("strength_schedule must stay in [0, 1) (the fraction of the previous frame kept)")
@@ -428,7 +461,7 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
             prompts_raw = json.loads(prompts_raw)
         except json.JSONDecodeError:
             raise ChromaValueError("prompts must be a JSON object keyed by frame, e.g. {\"0\": \"a city at dusk\"}") from None
-    prompts = _prompt_table(prompts_raw, "prompts", max_frames, seed)
+    prompts = _prompt_table(prompts_raw, "prompts", max_frames, seed, notes)
     for key, entries in prompts.items():
         kept = []
         for entry in entries:
