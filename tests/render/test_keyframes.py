@@ -255,3 +255,14 @@ def test_imports_neither_torch_nor_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docs_example_runs() -> None:
+    """docs/keyframes.md's Python example runs as written."""
+    import re
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "keyframes.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), {})  # noqa: S102 - our own docs
