@@ -227,6 +227,9 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
         still = read_settings(data)
     except RenderError as e:
         raise ChromaValueError(f"settings: {e}") from None
+    except ImportError as e:  # read_settings checks names against RenderSettings (torch)
+        raise ChromaValueError(f"reading Disco Diffusion settings needs the renderer: pip install "
+                               f"'chroma-vfx[render]' ({e})") from None
     max_frames = _whole(data.get("max_frames", 1), "max_frames", minimum=1)
     if mode == "None" and max_frames != 1:
         notes.append(f"animation mode None renders one frame (DD's rule); max_frames {max_frames} -> 1")

@@ -293,3 +293,16 @@ def test_imported_shots_load(source: str, tmp_path: Path) -> None:
     loaded = shot_module.load_shot(path)
     assert loaded.max_frames == shot["max_frames"]
     np.testing.assert_allclose(loaded.schedules["zoom"], _shot_values(shot, "zoom"), atol=0)
+
+
+def test_dd_import_without_the_renderer_says_what_to_install() -> None:
+    """read_settings checks names against RenderSettings, which needs torch: a clear message, not a traceback."""
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from chroma.shot_import import shot_from_dd_settings, shot_from_deforum\n"
+        "shot_from_deforum({'max_frames': 3, 'zoom': '0: (1.02)', 'prompts': {'0': 'a'}})\n"
+        "try:\n    shot_from_dd_settings({'max_frames': 3, 'steps': 10})\n"
+        "except Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ChromaValueError reading Disco Diffusion settings needs the renderer"), out.stdout
