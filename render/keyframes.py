@@ -299,7 +299,7 @@ def frame_number(text: str, max_frames: int | None = None, *, seed: int = 0, nam
     return frame
 
 
-def _parse(text: str, name: str, max_frames: int | None, seed: int) -> dict[int, _Key]:
+def _parse(text: str, name: str, max_frames: int | None, seed: int, drop_beyond: bool = False) -> dict[int, _Key]:
     if not isinstance(text, str):
         raise KeyframeError(f"{name}: a keyframe string is text like {_EXAMPLE}, got {type(text).__name__}")
     if not text.strip():
@@ -320,6 +320,8 @@ def _parse(text: str, name: str, max_frames: int | None, seed: int) -> dict[int,
             raise _cannot_read(name, shown)
         frame = frame_number(head, max_frames, seed=seed, name=name)
         if max_frames is not None and frame >= max_frames:
+            if drop_beyond:
+                continue
             raise KeyframeError(f"{name}: key {frame} is beyond max_frames {max_frames} (frames 0-{max_frames - 1})")
         if frame in keys:
             raise KeyframeError(f"{name}: key {frame} is given twice -- give each frame once")
@@ -336,7 +338,9 @@ def _parse(text: str, name: str, max_frames: int | None, seed: int) -> dict[int,
     return dict(sorted(keys.items()))
 
 
-def parse_keyframes(text: str, name: str = "schedule", *, max_frames: int | None = None, seed: int = 0) -> dict[int, str]:
+def parse_keyframes(
+    text: str, name: str = "schedule", *, max_frames: int | None = None, seed: int = 0, drop_beyond: bool = False
+) -> dict[int, str]:
     """Parse and check a keyframe string without evaluating it.
 
     Parameters
@@ -349,6 +353,9 @@ def parse_keyframes(text: str, name: str = "schedule", *, max_frames: int | None
         When given, keys at or beyond it are refused and frame expressions are resolved.
     seed
         The seed ``s`` for frame expressions.
+    drop_beyond
+        Leave keys at or beyond ``max_frames`` out instead of refusing them (Deforum's
+        rule: its loop never reaches them).
 
     Returns
     -------
@@ -362,7 +369,7 @@ def parse_keyframes(text: str, name: str = "schedule", *, max_frames: int | None
         Malformed text, unbalanced parentheses, a repeated or out-of-range key, an empty
         value, or an expression outside the whitelist.
     """
-    return {frame: key.text for frame, key in _parse(text, name, max_frames, seed).items()}
+    return {frame: key.text for frame, key in _parse(text, name, max_frames, seed, drop_beyond).items()}
 
 
 def is_schedule_string(value: Any) -> bool:
