@@ -165,3 +165,37 @@ def test_shot_check_table_and_plot(tmp_path: Path, capsys) -> None:
 def test_load_shot_missing_file() -> None:
     with pytest.raises(ShotError, match="does not exist"):
         load_shot("/nowhere/shot.toml")
+
+
+def test_shot_import_of_a_disco_settings_file_keeps_dds_schedules(tmp_path: Path, capsys) -> None:
+    cases = {c["interp_spline"]: c for c in golden()["dd"] if c["schedule"] == "0: (1.02), 120: (1.05)"}
+    case = cases["Cubic"]
+    dd = {  # the animation part of a Disco Diffusion v5 settings.txt
+        "batch_name": "TimeToDisco", "text_prompts": {"0": ["a city at dusk:2"], "60": ["a city at night:2"]},
+        "image_prompts": {}, "width": 1280, "height": 768, "steps": 250, "seed": 42, "key_frames": True,
+        "max_frames": case["max_frames"], "interp_spline": "Cubic", "zoom": case["schedule"],
+        "angle": "0: (0)", "translation_x": "0: (0)", "translation_y": "0: (0)",
+        "translation_z": "0: (10.0)", "rotation_3d_x": "0: (0)", "rotation_3d_y": "0: (0)", "rotation_3d_z": "0: (0)",
+        "frames_scale": 1500, "frames_skip_steps": "60%", "turbo_mode": False, "turbo_steps": "3", "turbo_preroll": 10,
+        "fov": 40, "near_plane": 200, "far_plane": 10000, "padding_mode": "border", "sampling_mode": "bicubic",
+        "clip_guidance_scale": 5000, "cutn_batches": 4,
+    }
+    settings = tmp_path / "TimeToDisco(0)_settings.txt"
+    settings.write_text(json.dumps(dd))
+    shot = tmp_path / "sh010.toml"
+    assert main(["shot", "import", str(settings), "-o", str(shot), "--mode", "3D"]) == 0
+    out = capsys.readouterr().out
+    assert "3D" in out and shot.is_file()
+    assert main(["shot", "check", str(shot), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["max_frames"] == case["max_frames"]
+    np.testing.assert_allclose(data["schedules"]["zoom"], case["values"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(data["schedules"]["translation_z"], 10.0, rtol=0, atol=0)
+    assert data["prompts"] == {"0": ["a city at dusk:2"], "60": ["a city at night:2"]}
+    loaded = load_shot(shot)
+    assert loaded.animation_mode == "3D" and loaded.seed == 42 and loaded.render["width_height"] == (1280, 768)
+    # never replaced without --overwrite; DD's file without --mode says it chose 2D
+    assert main(["shot", "import", str(settings), "-o", str(shot)]) == 2
+    capsys.readouterr()
+    assert main(["shot", "import", str(settings), "-o", str(tmp_path / "sh011.toml")]) == 0
+    assert "using 2D" in capsys.readouterr().err
