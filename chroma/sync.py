@@ -545,6 +545,9 @@ def lyrics_to_prompts(
         if prompts[k] != prev:
             compact[k] = prompts[k]
         prev = prompts[k]
+    for ln, f in placed:
+        if f not in compact and timeline.get(f, ("", ""))[1] == f"line #{ln.number}":
+            notes.append(f"line #{ln.number} keeps the prompt before it (no new key at frame {f})")
     if n_frames is not None:
         late = [k for k in compact if k >= n_frames]
         if late:

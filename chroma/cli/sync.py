@@ -41,7 +41,8 @@ def _sync_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fold", choices=("add", "multiply"), default="add",
                    help="how several sources on one setting combine (default add: their deviations from rest add up)")
     g.add_argument("--tolerance", type=float, default=0.01, metavar="FRAC",
-                   help="keyframes of loudness curves may deviate this fraction of LOW..HIGH (default 0.01); beat pulses are exact")
+                   help="keyframes of a setting that follows loudness may deviate this fraction of its curve's range "
+                        "(default 0.01); beat pulses alone are exact")
     g = p.add_argument_group("output")
     out = g.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="SHOT", help="write a new shot file")
@@ -167,7 +168,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
         beats = audio.beat_frames[audio.beat_frames < n_frames]
         sources: dict[str, list] = {}
         has_loud: set[str] = set()
-        spans: dict[str, float] = {}
         db = np.resize(audio.loudness_db, n_frames) if n_frames > audio.loudness_db.size else audio.loudness_db[:n_frames]
         if n_frames > audio.loudness_db.size:
             db[audio.loudness_db.size:] = -120.0  # past the end of the song: silence
@@ -178,11 +178,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         for name, low, high in louds:
             sources.setdefault(name, []).append(sync.loudness_curve(db, low, high, args.smooth, args.range_db))
             has_loud.add(name)
-            spans[name] = max(spans.get(name, 0.0), abs(high - low))
             described.append(f"{name}: loudness -> {low:g}..{high:g} (smoothing {args.smooth} frames)")
         for name, parts in sources.items():
             v = sync.fold(parts, args.fold, sync.rest_value(name))
-            tol = args.tolerance * spans[name] if name in has_loud else 0.0
+            tol = args.tolerance * float(v.max() - v.min()) if name in has_loud else 0.0
             curves[name] = v
             schedules[name] = sync.to_keyframes(v, tolerance=tol)
 
@@ -220,7 +219,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         extra = f", offset {lyrics.offset_ms:+d} ms" if lyrics.offset_ms else ""
         print(f"lyrics: {args.lyrics}, {len(lyrics.lines)} lines{' (' + tags + ')' if tags else ''}{extra}")
         for ln, f in plan.placed:
-            print(f"  #{ln.number:<3d} {sync._clock(ln.start)}  frame {f:<6d} {ln.text}")
+            at = f"frame {f}" + (f" (sung at {sync.frame_at(ln.start, fps, offset)})" if args.lead_in else "")
+            print(f"  #{ln.number:<3d} {sync._clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
         print(f"prompt keys: {len(plan.prompts)} ({', '.join(str(k) for k in list(plan.prompts)[:12])}"
               f"{', ...' if len(plan.prompts) > 12 else ''})")
         for note in plan.notes:
