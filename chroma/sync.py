@@ -703,13 +703,39 @@ def analyze_audio(
 
 # -------------------------------------------------------------------------- schedules
 
-#: the value of a setting that does nothing (DD's zoom is a scale factor)
-_REST = {"zoom": 1.0}
+#: the value of an [animation] setting between beats when the shot does not give one:
+#: the no-op for the camera (DD's zoom is a scale factor), DD's defaults for the others
+_REST = {"zoom": 1.0, "fov": 40.0, "near_plane": 200.0, "far_plane": 10000.0, "frames_scale": 1500.0, "midas_weight": 0.3}
 
 
-def rest_value(param: str) -> float:
-    """The value at which a setting does nothing: 1 for ``zoom``, 0 for the others."""
-    return _REST.get(param.rsplit(".", 1)[-1], 0.0)
+def rest_value(param: str, shot_value: object = None) -> float:
+    """The value of a setting between beats (what a pulse rises from).
+
+    A plain number the shot gives for it (``shot_value``, or a single key ``"0: (1.02)"``)
+    wins; else, for an [animation]
+    key, 1 for ``zoom``, Disco Diffusion's defaults for ``fov`` (40), ``near_plane`` (200),
+    ``far_plane`` (10000), ``frames_scale`` (1500), ``midas_weight`` (0.3) and 0 for the
+    other camera keys.
+
+    Raises
+    ------
+    SyncError
+        A ``render.NAME`` setting with no number in the shot (its default is the
+        renderer's; give it with ``--rest`` or set it in the shot).
+    """
+    if isinstance(shot_value, (int, float)) and not isinstance(shot_value, bool):
+        return float(shot_value)
+    if isinstance(shot_value, str):  # a constant written as one DD key, "0: (1.02)"
+        m = re.fullmatch(r"\s*0\s*:\s*\(\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\)\s*", shot_value)
+        if m:
+            return float(m.group(1))
+    table, key = setting_path(param)
+    if table == "render":
+        raise SyncError(
+            f"{param} has no number in the shot to pulse from; give one with --rest {param}=VALUE "
+            f"or set [render] {key} in the shot and use --merge-into"
+        )
+    return _REST.get(key, 0.0)
 
 
 def beat_pulses(
@@ -903,12 +929,13 @@ def shot_text(
     audio_file: str | None = None,
     audio_offset: float = 0.0,
     header: str = "",
+    pattern: str = "out/shot.####.exr",
 ) -> tuple[str, list[str]]:
     """The shot file (schema of issue 11) with sync's keys, and notes for the summary.
 
     ``existing`` None writes a new shot: ``max_frames``, ``animation_mode`` (3D when a
-    3D-only camera key is scheduled, else 2D), ``[output] fps``, the schedules, ``[prompts]``
-    and ``[audio]``. With ``existing`` text (``--merge-into``) only those keys change, with
+    3D-only camera key is scheduled, else 2D), ``[output] pattern`` and ``fps``, the
+    schedules, ``[prompts]`` and ``[audio]``. With ``existing`` text (``--merge-into``) only those keys change, with
     tomlkit so every other key, comment and blank line stays byte for byte: ``[prompts]``
     is replaced in place when lyrics are given, each scheduled key is set, ``[audio]``
     ``file``/``offset`` are set; ``max_frames`` and ``animation_mode`` are kept when present
@@ -936,8 +963,12 @@ def shot_text(
         if mode:
             doc.add("animation_mode", mode)
         out = tomlkit.table()
+        out.add("pattern", pattern)
         out.add("fps", _fps_value(fps))
         doc.add("output", out)
+        if not prompts:
+            notes.append("no lyrics: add [prompts] to the shot (a shot needs prompts from frame 0), "
+                         "or put these schedules into a shot that has them with --merge-into")
     else:
         try:
             doc = tomlkit.parse(existing)

@@ -38,6 +38,9 @@ def _sync_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--smooth", type=int, default=5, metavar="N", help="loudness smoothing, a moving average of N frames (default 5)")
     g.add_argument("--range-db", type=float, default=40.0, metavar="DB",
                    help="loudness range mapped onto LOW..HIGH, dB below the loudest frame (default 40)")
+    g.add_argument("--rest", action="append", default=[], metavar="PARAM=VALUE",
+                   help="the value between beats (default: the shot's number for it, else 1 for zoom, DD's default "
+                        "for fov/near_plane/far_plane/frames_scale/midas_weight, 0 for the other camera keys)")
     g.add_argument("--fold", choices=("add", "multiply"), default="add",
                    help="how several sources on one setting combine (default add: their deviations from rest add up)")
     g.add_argument("--tolerance", type=float, default=0.01, metavar="FRAC",
@@ -128,6 +131,24 @@ def cmd_sync(args: argparse.Namespace) -> int:
         parts = _split(spec, "--loudness-to", 3, 3)
         sync.setting_path(parts[0])
         louds.append((parts[0], _number(parts[1], spec), _number(parts[2], spec)))
+    rests: dict[str, float] = {}
+    for spec in args.rest:
+        name, eq, value = spec.partition("=")
+        if not eq:
+            raise sync.SyncError(f"--rest {spec!r}: write PARAM=VALUE, e.g. zoom=1.0")
+        sync.setting_path(name.strip())
+        rests[name.strip()] = _number(value, spec)
+    shot_values: dict[str, object] = {}
+    if existing is not None:
+        for name in {p[0] for p in pulses} | {p[0] for p in louds}:
+            table, key = sync.setting_path(name)
+            if table in have and key in have[table]:
+                shot_values[name] = have[table][key].unwrap() if hasattr(have[table][key], "unwrap") else have[table][key]
+
+    def rest(name: str) -> float:
+        return rests[name] if name in rests else sync.rest_value(name, shot_values.get(name))
+
+    rest_of = {name: rest(name) for name in {p[0] for p in pulses}}  # checked before the slow work
     if (pulses or louds) and not args.audio:
         raise sync.SyncError("--beats-to and --loudness-to need --audio")
     sections = [sync.parse_section(s) for s in args.section]
@@ -172,15 +193,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if n_frames > audio.loudness_db.size:
             db[audio.loudness_db.size:] = -120.0  # past the end of the song: silence
         for name, amount, attack, decay in pulses:
-            rest = sync.rest_value(name)
-            sources.setdefault(name, []).append(sync.beat_pulses(beats, n_frames, amount, attack, decay, rest))
-            described.append(f"{name}: +{amount:g} on {len(beats)} beats (attack {attack}, decay {decay} frames)")
+            r = rest_of[name]
+            sources.setdefault(name, []).append(sync.beat_pulses(beats, n_frames, amount, attack, decay, r))
+            described.append(f"{name}: {amount:+g} on {len(beats)} beats from {r:g} (attack {attack}, decay {decay} frames)")
         for name, low, high in louds:
             sources.setdefault(name, []).append(sync.loudness_curve(db, low, high, args.smooth, args.range_db))
             has_loud.add(name)
             described.append(f"{name}: loudness -> {low:g}..{high:g} (smoothing {args.smooth} frames)")
         for name, parts in sources.items():
-            v = sync.fold(parts, args.fold, sync.rest_value(name))
+            base = rest_of[name] if name in rest_of else (rest(name) if len(parts) > 1 else 0.0)
+            v = sync.fold(parts, args.fold, base)
             tol = args.tolerance * float(v.max() - v.min()) if name in has_loud else 0.0
             curves[name] = v
             schedules[name] = sync.to_keyframes(v, tolerance=tol)
@@ -197,6 +219,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             existing, fps=fps, n_frames=n_frames, prompts=plan.prompts if plan else None,
             schedules=schedules, audio_file=audio_rel, audio_offset=offset,
             header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
+            pattern=f"out/{Path(target).stem}.####.exr",
         )
         tmp = Path(str(target) + ".tmp")
         tmp.write_text(text, encoding="utf-8")
