@@ -319,6 +319,15 @@ def test_flac_ogg_mp3_read_and_beat_like_wav(tmp_path, fmt):
     assert a.beat_frames.size >= true.size - 2
 
 
+def test_tempo_fit_ignores_a_skipped_beat_and_stray_first_beats():
+    period = 60 / 128
+    beats = 0.3 + period * np.arange(200)
+    beats = np.delete(beats, 50)  # a beat the tracker missed
+    beats[0] -= 0.26  # the tracker's first beats off the grid (seen on a 3-minute track)
+    beats[1] += 0.11
+    assert sync._tempo(beats) == pytest.approx(128.0, abs=1e-9)
+
+
 def test_unreadable_audio_is_a_user_error(tmp_path, capsys):
     pytest.importorskip("soundfile")
     pytest.importorskip("librosa")
