@@ -625,15 +625,17 @@ _NFFT = 1024  # 46 ms windows: a click is placed ~10 ms late (2048: ~17 ms)
 
 def _tempo(beat_times: np.ndarray) -> float:
     """BPM from the slope of beat time against beat number (numbers counted with the median
-    interval, so a skipped beat does not bias it); beats more than a quarter period off
-    the line (the tracker's first beats may be) are left out of a second fit."""
+    interval, so a skipped beat does not bias it); beats more than 0.15 period off the
+    line (the tracker's first beats may be) are left out of the fit."""
     ibi = float(np.median(np.diff(beat_times)))
     k = np.round((beat_times - beat_times[0]) / ibi)
     if k[-1] <= 0:
         return 60.0 / ibi
-    fit = np.polyfit(k, beat_times, 1)
-    keep = np.abs(np.polyval(fit, k) - beat_times) < 0.25 * ibi
-    if keep.sum() >= 2 and np.ptp(k[keep]) > 0:
+    fit = np.array([ibi, float(np.median(beat_times - k * ibi))])  # a robust first line
+    for _ in range(3):
+        keep = np.abs(np.polyval(fit, k) - beat_times) < 0.15 * ibi
+        if keep.sum() < 2 or np.ptp(k[keep]) == 0:
+            break
         fit = np.polyfit(k[keep], beat_times[keep], 1)
     return 60.0 / float(fit[0])
 
