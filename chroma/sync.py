@@ -488,7 +488,7 @@ def lyrics_to_prompts(
         raise SyncError(f"lead-in must be 0 or more frames, got {lead_in}")
     fields = _fields(lyrics)
     notes: list[str] = []
-    base: list[tuple[int, str | None, str]] = []  # (frame, text, label)
+    base: list[tuple[int, Fraction, str, str]] = []  # (frame, time in the song, text, label)
     placed: list[tuple[LyricLine, int]] = []
     lines = lyrics.lines
     song_end = lyrics.length if song_end is None else Fraction(song_end)
@@ -496,24 +496,24 @@ def lyrics_to_prompts(
         text = _as_prompt(_format(template, {**fields, "line": ln.text, "number": str(ln.number)}), template)
         f = max(frame_at(ln.start, fps, offset) - lead_in, 0)
         placed.append((ln, f))
-        base.append((f, text, f"line #{ln.number}"))
+        base.append((f, ln.start, text, f"line #{ln.number}"))
     if gap_prompt is not None:
         gap = " ".join(gap_prompt.split())
         if lines[0].start - Fraction(offset) > Fraction(gap_threshold):
-            base.append((0, gap, "intro"))
-            base.sort(key=lambda e: e[0])
+            base.append((0, Fraction(offset), gap, "intro"))
         for i, ln in enumerate(lines):
             nxt = lines[i + 1].start if i + 1 < len(lines) else song_end
-            end = ln.end if ln.end is not None else None
-            if end is not None and nxt is not None and nxt - end > Fraction(gap_threshold):
-                f = frame_at(end, fps, offset)
-                if f > 0:
-                    base.append((f, gap, f"gap after line #{ln.number}"))
-    # order: by frame; at equal frames the later event in the song wins
-    order = sorted(range(len(base)), key=lambda i: (base[i][0], i))
+            if ln.end is None or nxt is None or nxt - ln.end <= Fraction(gap_threshold):
+                continue
+            f = frame_at(ln.end, fps, offset)
+            next_key = placed[i + 1][1] if i + 1 < len(lines) else None
+            if next_key is not None and f >= next_key:
+                notes.append(f"the gap after line #{ln.number} is hidden by the lead-in of line #{ln.number + 1}")
+            elif f > 0:
+                base.append((f, ln.end, gap, f"gap after line #{ln.number}"))
+    # at equal frames the later event in the song wins
     timeline: dict[int, tuple[str, str]] = {}
-    for i in order:
-        f, text, label = base[i]
+    for f, _, text, label in sorted(base, key=lambda e: (e[0], e[1])):
         if f in timeline and timeline[f][1] != label:
             notes.append(f"{timeline[f][1]} and {label} both start at frame {f}: {label} is kept")
         timeline[f] = (text, label)

@@ -141,6 +141,19 @@ def test_lead_in_sections_and_short_gaps():
     }
 
 
+def test_collisions_later_line_wins_and_lead_in_hides_a_gap():
+    lyr = sync.parse_lrc("[00:01.00]a\n[00:01.01]b\n[00:02.00]\n[00:05.00]c\n")
+    # 1.00 s and 1.01 s at 24 fps: 24 and 24.24 -> both frame 24; b ends at 2.0 s (48),
+    # c at 5.0 s (120), 3 s later: more than the 2.5 s threshold
+    plan = sync.lyrics_to_prompts(lyr, 24, gap_prompt="rain", gap_threshold=2.5)
+    assert plan.prompts == {0: ["b"], 48: ["rain"], 120: ["c"]}
+    assert any("line #1 and line #2 both start at frame 24" in n for n in plan.notes)
+    # a lead-in of 80 frames starts c at 40, before the gap would (48): no gap prompt
+    plan = sync.lyrics_to_prompts(lyr, 24, gap_prompt="rain", gap_threshold=2.5, lead_in=80)
+    assert plan.prompts == {0: ["b"], 40: ["c"]}
+    assert any("hidden by the lead-in of line #3" in n for n in plan.notes)
+
+
 def test_lyric_ending_in_a_number_is_not_a_weight():
     lyr = sync.parse_lrc("[00:01.00]count to: 10\n")
     plan = sync.lyrics_to_prompts(lyr, 24)
