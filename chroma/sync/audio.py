@@ -13,6 +13,7 @@ from chroma.errors import ChromaIOError
 from chroma.sync.errors import AudioError, _need
 from chroma.sync.frames import frame_at
 
+
 @dataclass
 class AudioAnalysis:
     """What :func:`analyze_audio` finds, on the shot's frame grid.

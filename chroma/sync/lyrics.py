@@ -13,6 +13,7 @@ from chroma.errors import ChromaIOError
 from chroma.sync.errors import LyricsError, SyncError, _need
 from chroma.sync.frames import frame_at, parse_time
 
+
 @dataclass(frozen=True)
 class LyricLine:
     """One sung line.

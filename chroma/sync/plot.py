@@ -11,6 +11,7 @@ from chroma.sync.audio import AudioAnalysis
 from chroma.sync.errors import _need
 from chroma.sync.lyrics import PromptPlan
 
+
 def plot(
     path: str | Path,
     *,

@@ -8,6 +8,7 @@ from chroma.sync.curves import _2D_ONLY, _3D_ONLY, setting_path
 from chroma.sync.errors import SyncError, _need
 from chroma.sync.frames import parse_fps
 
+
 def _fps_value(fps: Fraction):
     return int(fps) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
 
