@@ -112,6 +112,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             have = tomlkit.parse(existing)
         except Exception as exc:
             raise sync.SyncError(f"{args.merge_into!r} is not valid TOML ({exc})") from None
+        if "output" in have and "fps" in have["output"] and sync.parse_fps(have["output"]["fps"]) != fps:
+            raise sync.SyncError(
+                f"the shot's [output] fps is {have['output']['fps']} but --fps is {args.fps}; "
+                "give the shot's fps so the keys land on its frames"
+            )
         if isinstance(have.get("max_frames"), int) and args.frames is None:
             shot_frames = int(have["max_frames"])
         if offset is None and "audio" in have and "offset" in have["audio"]:
@@ -255,6 +260,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     song = audio.duration if audio is not None else None
     length = f", song {song:.3f} s" if song is not None else ""
     print(f"frames: {n_frames} at {float(fps):g} fps ({float(n_frames / fps):.3f} s{length})")
+    if audio is not None and n_frames != audio.n_frames:
+        notes.append(f"the shot has {n_frames} frames; the song covers {audio.n_frames}")
     for note in notes:
         print(f"note: {note}")
     if target:
