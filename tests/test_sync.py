@@ -207,6 +207,12 @@ def test_srt_gives_the_same_keys_as_lrc(tmp_path, fps):
     assert [f for _, f in b.placed] == EXPECTED_LINE_FRAMES[fps]
     assert b.prompts == a.prompts
     assert EXPECTED_GAP_FRAME[fps] in b.prompts
+    # the SRT knows when the last line ends (1:10.000): with a song of 80 s the outro
+    # gap starts there: 70*24 = 1680, 70*25 = 1750, 70*30000/1001 = 2097.9 -> 2098
+    srt_lyrics = sync.read_lyrics(tmp_path / "song.srt")
+    assert srt_lyrics.lines[-1].end == 70
+    c = sync.lyrics_to_prompts(srt_lyrics, fps, "{line}", song_end=80, **kw)
+    assert c.prompts[{Fraction(24): 1680, Fraction(25): 1750, FPS_2997: 2098}[fps]] == ["empty stage"]
 
 
 # -------------------------------------------------------------------------- schedules
