@@ -254,11 +254,13 @@ _WEIGHT_TAIL = re.compile(r":\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 @dataclass
 class PromptPlan:
     """Keyed prompts (frame index -> list of ``"text:weight"`` strings), each line's frame,
-    and notes for the summary."""
+    the sections' frame ranges (first frame, end frame or None, prompt) and notes for the
+    summary."""
 
     prompts: dict[int, list[str]]
     placed: list[tuple[LyricLine, int]]
     notes: list[str] = field(default_factory=list)
+    sections: list[tuple[int, int | None, str]] = field(default_factory=list)
 
 
 def _fields(lyrics: Lyrics) -> dict[str, str]:
@@ -400,4 +402,4 @@ def lyrics_to_prompts(
         if late:
             notes.append(f"{len(late)} prompt key(s) at or after frame {n_frames} (the shot's end) left out")
         compact = {k: v for k, v in compact.items() if k < n_frames}
-    return PromptPlan(compact, placed, notes)
+    return PromptPlan(compact, placed, notes, spans)

@@ -43,11 +43,17 @@ def plot(
             ax.axvline(b * to_s, color="tab:red", lw=0.6, alpha=0.7, label="beats" if i == 0 else None)
     ax.set_ylim(-1.05, 1.9)
     if plan is not None:
+        colours = ("tab:orange", "tab:olive", "tab:cyan", "tab:brown", "tab:pink")
+        for i, (fa, fb, prompt) in enumerate(plan.sections):
+            end = (fb if fb is not None else n_frames) * to_s
+            c = colours[i % len(colours)]
+            ax.axvspan(fa * to_s, end, ymin=0.0, ymax=0.03, color=c, alpha=0.7)
+            ax.text(fa * to_s, -0.95, f"section: {prompt[:40]}", fontsize=7, color=c, va="bottom")
         placed = {f for _, f in plan.placed}
         for k, ps in plan.prompts.items():
             if k not in placed and k > 0:
                 ax.axvline(k * to_s, color="tab:purple", lw=1, ls="--")
-                ax.text(k * to_s, -1.0, ps[0][:28], rotation=30, fontsize=7, color="tab:purple", va="bottom")
+                ax.text(k * to_s, -0.75, ps[0][:28], rotation=20, fontsize=7, color="tab:purple", va="bottom")
         for ln, f in plan.placed:
             x = f * to_s
             ax.axvline(x, color="tab:blue", lw=1.2)
