@@ -175,6 +175,14 @@ def test_border_modes_analytic(border, tx, expected):
 
 
 @pytest.mark.parametrize("border", ["wrap", "border", "reflect"])
+def test_position_a_hair_below_zero(border):
+    """x - 1e-17 wraps to 4 - 1e-17, which rounds to exactly 4 in float64: still pixel 0."""
+    img = torch.arange(8.0).view(1, 1, 2, 4)
+    out = warp_2d(img, 0.0, 1.0, 1e-17, 1e-17, border=border)
+    assert out.flatten().tolist() == pytest.approx(img.flatten().tolist(), abs=1e-6)
+
+
+@pytest.mark.parametrize("border", ["wrap", "border", "reflect"])
 def test_vertical_translation_analytic(border):
     col = ROW.transpose(-1, -2)  # 4 rows, 1 column
     out = warp_2d(col, 0.0, 1.0, 0.0, 2.0, border=border)
