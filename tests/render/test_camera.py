@@ -309,3 +309,20 @@ def test_cuda_matches_cpu(golden):
     assert (gpu3.cpu() - cpu3).abs().max().item() < 1e-4
     x = torch.randn(1, 3, 64, 96, device="cuda")
     assert torch.equal(warp_2d(x), x) and torch.equal(warp_3d(x, torch.ones(64, 96, device="cuda")), x)
+
+
+# -- the documented example ----------------------------------------------------------------------
+def test_docs_example_runs():
+    """docs/camera.md's Python example runs as written (the lead folds it into docs/shots.md)."""
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "camera.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    assert blocks
+    ns: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), ns)  # noqa: S102 - our own documentation
+    assert ns["moved"].shape == ns["moved3d"].shape == (1, 3, 96, 160)
+    assert ns["zooms"].shape == (3, 3, 96, 160) and torch.equal(ns["zooms"][0], ns["frame"][0])
+    assert ns["steps"] == {227}
