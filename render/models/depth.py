@@ -59,7 +59,7 @@ def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
         raise ModelError(f"{info.name!r} is a {info.family} model, not a depth model (try dpt_hybrid_midas)")
     try:
         path = model_path(info.name)
-    except ModelNotFoundError as e:
+    except ModelNotFoundError:
         url = DEPTH_HUB_URLS.get(info.name)
         if not url:
             raise
