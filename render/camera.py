@@ -390,8 +390,8 @@ def warp_3d(
     depth : torch.Tensor
         ``(N, H, W)``, ``(N, 1, H, W)`` or ``(H, W)`` (shared by the batch), in DD's depth
         units (MiDaS-derived ``(50 - prediction) / 19``, about 0.5 near to 2.6 far; see
-        :mod:`render.depth`). Must be positive where the move should be meaningful: DD
-        divides by it without a guard.
+        :mod:`render.depth`). Should be positive: DD divides by it. Where the projection is
+        undefined (depth 0) the pixel keeps its place instead of becoming NaN.
     translation : (tx, ty, tz)
         DD's ``translation_x/y/z`` (each a number or ``(N,)``; or an ``(N, 3)`` array):
         the camera moves by ``(-tx, ty, -tz) / 200`` world units (x and z negated as DD).
@@ -471,6 +471,9 @@ def warp_3d(
     old = torch.bmm(pts, m_old)
     new = torch.bmm(pts, m_new)
     offset = (new[..., :2] / new[..., 3:] - old[..., :2] / old[..., 3:]).reshape(n, h, w, 2)
+    # Depth 0 (or a point landing on the new camera's plane) has no projection: DD would
+    # feed inf/NaN to grid_sample (NaN pixels with bicubic); such a pixel keeps its place.
+    offset = torch.where(torch.isfinite(offset), offset, torch.zeros_like(offset))
 
     identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=f32, device=dev).expand(n, 2, 3)
     grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False) - offset

@@ -140,6 +140,19 @@ def test_3d_plane_x_translation_is_2d_translation(tx, fov, z):
     assert abs(s) > 2 and (out2 - x).abs().max().item() > 0.1
 
 
+@pytest.mark.parametrize("mode", ["bicubic", "bilinear", "nearest"])
+def test_zero_depth_does_not_poison_the_frame(mode):
+    x = torch.rand(1, 3, 8, 10, generator=torch.Generator().manual_seed(5))
+    depth = torch.full((8, 10), 1.5)
+    depth[3, 4] = 0.0
+    out = warp_3d(x, depth, (5.0, 0.0, 0.0), sampling_mode=mode)
+    assert bool(torch.isfinite(out).all())
+    # the pixel without a projection keeps its place (for bilinear, the centre of pixel
+    # (3, 4) exactly); the others moved
+    if mode == "bilinear":
+        torch.testing.assert_close(out[..., 3, 4], x[..., 3, 4], rtol=0, atol=1e-5)
+
+
 def test_near_far_do_not_change_the_warp():
     x = torch.rand(1, 3, 20, 30, generator=torch.Generator().manual_seed(4))
     depth = torch.linspace(0.8, 2.5, 30).expand(20, 30)
