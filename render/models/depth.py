@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from render.errors import ModelError, ModelNotFoundError, UnsafeCheckpointError
+from render.errors import ModelError, UnsafeCheckpointError
 from render.models.loading import load_state_dict
-from render.models.registry import DEPTH_HUB_URLS, _cached_sha256, _check_sha, cache_dir, get_info
+from render.models.registry import _cached_sha256, _check_sha, get_info
 from render.models.store import model_path
 
 __all__ = ["load_depth_model", "load_depth_weights"]
@@ -57,16 +57,7 @@ def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
     info = get_info(name)
     if info.family != "depth":
         raise ModelError(f"{info.name!r} is a {info.family} model, not a depth model (try dpt_hybrid_midas)")
-    try:
-        path = model_path(info.name)
-    except ModelNotFoundError:
-        url = DEPTH_HUB_URLS.get(info.name)
-        if not url:
-            raise
-        raise ModelNotFoundError(
-            f"depth model {info.name!r} is not in the model cache (expected {cache_dir() / info.filename}). "
-            f"Download {url} and run `chroma models import pytorch_model.bin --name {info.name}`"
-        ) from None
+    path = model_path(info.name)  # raises with the download/import instructions
     _check_sha(info, path, _cached_sha256(path) or "")
     try:
         import transformers

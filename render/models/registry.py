@@ -120,6 +120,8 @@ REGISTRY: dict[str, ModelInfo] = {
 # The hub names every weights file pytorch_model.bin, so its URL cannot end with a cache file
 # name of its own as the registry's URLs do: the entries carry no URL, and the files are
 # downloaded by hand from DEPTH_HUB_URLS and brought in with `chroma models import`.
+# The cache file stems are Disco Diffusion's midas_depth_model names ("dpt_large",
+# "dpt_hybrid"), which get_info accepts too, so DD settings name these entries as they are.
 DEPTH_HUB_URLS = {
     "dpt_hybrid_midas": "https://huggingface.co/Intel/dpt-hybrid-midas/resolve/main/pytorch_model.bin",
     "dpt_large": "https://huggingface.co/Intel/dpt-large/resolve/main/pytorch_model.bin",
@@ -146,7 +148,7 @@ REGISTRY.update(
         m.name: m
         for m in [
             ModelInfo(
-                "dpt_hybrid_midas", "depth", "dpt_hybrid_midas.bin", (), None, _DPT_HYBRID_MIDAS, 122_377_985,
+                "dpt_hybrid_midas", "depth", "dpt_hybrid.bin", (), None, _DPT_HYBRID_MIDAS, 122_377_985,
                 "MiDaS v3 DPT-Hybrid depth for 3D moves (pytorch_model.bin of huggingface.co/Intel/dpt-hybrid-midas, "
                 "then `chroma models import pytorch_model.bin --name dpt_hybrid_midas`); needs the 'depth' extra",
             ),

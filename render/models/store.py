@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
 from render.models.registry import (
     _CHUNK,
+    DEPTH_HUB_URLS,
     REGISTRY,
     ModelInfo,
     ProgressFn,
@@ -89,6 +90,8 @@ def model_path(name: str) -> Path:
     how = f"run `chroma models fetch {info.name}`"
     if info.urls:
         how += f" (downloads {info.urls[0]})"
+    elif info.name in DEPTH_HUB_URLS:  # hub files all named pytorch_model.bin: fetched by hand
+        how = f"download {DEPTH_HUB_URLS[info.name]} and run `chroma models import pytorch_model.bin --name {info.name}`"
     raise ModelNotFoundError(
         f"checkpoint {info.filename} for model {info.name!r} is missing: expected at {path}. "
         f"To get it, {how}; on a machine without network, copy the file over and run "

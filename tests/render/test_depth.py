@@ -141,6 +141,11 @@ def test_missing_model_says_how_to_get_it(model_cache):
     assert "huggingface.co/Intel/dpt-hybrid-midas" in msg and "chroma models import" in msg and "dpt_hybrid_midas" in msg
 
 
+def test_dd_midas_depth_model_names_find_the_entries():
+    assert models.get_info("dpt_hybrid").name == "dpt_hybrid_midas"  # DD's midas_depth_model
+    assert models.get_info("dpt_large").name == "dpt_large"
+
+
 def test_not_a_depth_model(model_cache):
     with pytest.raises(ModelError, match="not a depth model"):
         load_depth_estimator("secondary_model_imagenet_2")
