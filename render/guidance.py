@@ -1,4 +1,4 @@
-"""CLIP guidance: cutouts, losses and the conditioning function.
+"""CLIP guidance: losses and the conditioning function (Disco Diffusion v5's ``cond_fn``).
 
 At each step the sampler asks for ``grad = -d loss / d x_t`` (Dhariwal & Nichol,
 arXiv:2105.05233, algorithm 2, with ``log p(y|x) ~ -loss``). The loss is computed on an
@@ -10,45 +10,52 @@ estimate of the clean image, blended with the noisy one as Disco Diffusion v5 do
 
 and is the sum of
 
-- the CLIP loss: for every CLIP model and every cutout of ``x_in``, the squared
-  great-circle distance between the cutout's embedding and each prompt embedding,
-  ``2 arcsin(|u - v| / 2)^2`` for unit ``u, v`` (spherical distance), weighted by the
-  normalised prompt weights, averaged over cutouts, summed over images, times
-  ``clip_guidance_scale`` (averaged over ``cutn_batches``);
-- ``tv_scale`` x total variation of ``x_in`` (Rudin, Osher & Fatemi 1992; squared
-  differences of neighbours, mean per image);
-- ``range_scale`` x mean squared excess of ``x0_hat`` outside [-1, 1] (differentiated
-  through the x0 estimator; Disco Diffusion v5 took this gradient with respect to
-  ``x_in``, where it is zero, so its range loss had no effect);
+- the CLIP loss: for every CLIP model and every cutout of ``x_in`` (render.cutouts), the
+  squared great-circle distance between the cutout's embedding and each prompt
+  embedding, ``2 arcsin(|u - v| / 2)^2`` for unit ``u, v`` (spherical distance), weighted
+  by the normalised prompt weights, averaged over cutouts, summed over images, times
+  ``clip_guidance_scale``, averaged over ``cutn_batches``;
+- ``tv_scale`` x total variation of ``x_in`` (squared differences of neighbours, edges
+  replicated, mean per image; Mahendran & Vedaldi 2015);
+- ``range_scale`` x mean squared excess of ``x0_hat`` outside [-1, 1];
 - ``sat_scale`` x mean absolute excess of ``x_in`` outside [-1, 1];
-- ``init_scale`` x mean squared difference between ``x_in`` and the init image
-  (Disco Diffusion uses LPIPS here; we use MSE to avoid an extra download).
+- ``init_scale`` x the distance of ``x_in`` from the init image: LPIPS (render.perceptual,
+  as DD) or mean squared error (``init_loss = "mse"``, no extra weights).
 
-The gradient is optionally rescaled so its RMS is at most ``clamp_max`` (``clamp_grad``).
-A non-finite gradient is reported (logged, and flagged in the step output by the
-sampler) and that step's guidance is skipped.
+The gradient is optionally rescaled so its RMS over the batch is at most ``clamp_max``
+(``clamp_grad``). A non-finite gradient is reported (logged, and flagged in the step
+output by the sampler) and that step's guidance skipped (DD zeroes it silently: the same
+step).
 
-Cutouts (Disco Diffusion's "Dango" cutouts): ``overview`` whole-frame views (the frame
-padded to a square: plain, greyscale, mirrored, greyscale mirrored, then plain again)
-and ``innercut`` random square crops whose side is
-``min_size + (max_size - min_size) * u ** cut_ic_pow`` (u uniform in [0, 1]); the first
-``round(cut_icgray_p * innercut)`` crops are greyscale. All are resized to the CLIP input
-size and, unless ``skip_augs``, augmented (flip, small rotation/translation, grey, colour
-jitter, noise). Counts and parameters come from per-step schedules (render.schedules).
+Two modes (``guidance_mode``):
+
+- ``"dd"`` (default) is Disco Diffusion v5's gradient, quirks included, proven against
+  ``guidance_golden.pt`` (cosine > 0.9999, relative L2 < 1e-4 on every case). Its range
+  loss is differentiated with respect to ``x_in``, which it does not depend on, so
+  ``range_scale`` has no effect (the loss is still reported); its saturation loss is the
+  mean over the whole batch, so its pull on each image shrinks as ``batch_size`` grows.
+- ``"chroma"`` differentiates the range loss through the x0 estimator, so
+  ``range_scale`` really keeps the estimate within [-1, 1], and takes the saturation loss
+  per image (independent of ``batch_size``). Everything else is as in ``"dd"``.
+
+In both, prompts are embedded as parsed text (DD embedded the raw ``"text:weight"``
+string). All cutouts of all ``cutn_batches`` of one CLIP model go through one CLIP call
+(each batch keeps its own cutouts and augmentation draw, so the gradient is DD's sum of
+per-batch gradients), up to ``Guide(clip_batch=...)`` cutouts per call.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from render.clip import ClipModel
+from render.cutouts import AUGMENTS, augment, make_cutouts
 from render.diffusion import GaussianDiffusion, ModelFn
 from render.schedules import Schedule
 from render.secondary import alpha_sigma_to_t
@@ -59,7 +66,8 @@ __all__ = [
     "range_loss",
     "sat_loss",
     "init_loss",
-    "make_cutouts",
+    "GUIDANCE_MODES",
+    "INIT_LOSSES",
     "ClipTarget",
     "GuidanceConfig",
     "Guide",
@@ -67,7 +75,10 @@ __all__ = [
 
 log = logging.getLogger("render.guidance")
 
-_LUMA = (0.299, 0.587, 0.114)  # Rec.601 luma, as torchvision's Grayscale
+#: guidance_mode values: DD's gradient, or DD's with the range loss made to work.
+GUIDANCE_MODES = ("dd", "chroma")
+#: init_loss values: LPIPS (as DD; needs the VGG16 backbone in the model cache) or MSE.
+INIT_LOSSES = ("lpips", "mse")
 
 
 # -- losses ---------------------------------------------------------------------------
@@ -96,107 +107,16 @@ def range_loss(x: torch.Tensor) -> torch.Tensor:
 
 
 def sat_loss(x: torch.Tensor) -> torch.Tensor:
-    """Mean absolute distance of ``x`` outside [-1, 1], per image (N,)."""
+    """Mean absolute distance of ``x`` outside [-1, 1], per image (N,).
+
+    Disco Diffusion takes the mean over the whole batch instead (``sat_loss(x).mean()``).
+    """
     return (x - x.clamp(-1, 1)).abs().mean(dim=(1, 2, 3))
 
 
 def init_loss(x: torch.Tensor, init: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference from the init image, per image (N,)."""
+    """Mean squared difference from the init image, per image (N,) (``init_loss = "mse"``)."""
     return (x - init).pow(2).mean(dim=(1, 2, 3))
-
-
-# -- cutouts --------------------------------------------------------------------------
-def _grey(x: torch.Tensor) -> torch.Tensor:
-    w = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (x * w).sum(dim=1, keepdim=True).expand_as(x)
-
-
-def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    if x.shape[-2:] == (size, size):
-        return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-
-
-def _augment(x: torch.Tensor, gen: torch.Generator | None, noise_gen: torch.Generator | None) -> torch.Tensor:
-    """Differentiable random augmentations, one draw per cutout (rows of ``x``).
-
-    ``gen`` (CPU) draws the per-cutout parameters; ``noise_gen`` (on ``x``'s device,
-    or None for the global RNG) draws the pixel noise.
-    """
-    n = x.shape[0]
-    dev, dt = x.device, x.dtype
-    # all per-cutout parameters in one draw and one host-to-device copy
-    u = torch.rand((8, n), generator=gen).to(dev, dt)
-    # horizontal flip (p = 0.5), rotation +-10 degrees, translation +-5 %: one affine warp
-    flip = torch.where(u[0] < 0.5, -1.0, 1.0).to(dt)
-    ang = (u[1] * 2 - 1) * math.radians(10)
-    tx, ty = (u[2] * 2 - 1) * 0.1, (u[3] * 2 - 1) * 0.1
-    cos, sin = torch.cos(ang), torch.sin(ang)
-    theta = torch.stack(
-        [torch.stack([cos * flip, -sin, tx], -1), torch.stack([sin * flip, cos, ty], -1)], dim=1
-    )
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    # random grey (p = 0.1)
-    g = (u[4] < 0.1).to(dt).view(n, 1, 1, 1)
-    x = x * (1 - g) + _grey(x) * g
-    # colour jitter: brightness, contrast, saturation +-10 %
-    b, c, s = (1 + (u[i] * 2 - 1).view(n, 1, 1, 1) * 0.1 for i in (5, 6, 7))
-    x = x * b
-    m = _grey(x).mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - m) * c + m
-    gx = _grey(x)
-    x = (x - gx) * s + gx
-    # a little noise
-    noise = torch.randn(x.shape, generator=noise_gen, device=dev, dtype=dt)
-    return x + noise * 0.01
-
-
-def make_cutouts(
-    x: torch.Tensor,
-    cut_size: int,
-    overview: int,
-    innercut: int,
-    ic_size_pow: float = 1.0,
-    ic_grey_p: float = 0.0,
-    augment: bool = True,
-    generator: torch.Generator | None = None,
-    noise_generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Cutouts of images ``x`` (N, 3, H, W) in [0, 1]; see the module docstring.
-
-    ``generator`` (a CPU generator) draws crop geometry and augmentation parameters;
-    ``noise_generator`` (on ``x``'s device) draws augmentation noise.
-
-    Returns:
-        (K * N, 3, cut_size, cut_size), cutout-major: rows ``k*N .. k*N+N-1`` are cutout
-        ``k`` of every image (one crop geometry per cutout, shared by the batch).
-    """
-    n, _, h, w = x.shape
-    cuts: list[torch.Tensor] = []
-    if overview > 0:
-        side = max(h, w)
-        py, px = side - h, side - w
-        square = F.pad(x, (px // 2, px - px // 2, py // 2, py - py // 2), value=0.0)
-        base = _resize(square, cut_size)
-        variants = [base, _grey(base), base.flip(-1), _grey(base.flip(-1))]
-        for i in range(overview):
-            cuts.append(variants[i] if i < 4 and overview <= 4 else base)
-    if innercut > 0:
-        max_size = min(h, w)
-        min_size = min(h, w, cut_size)
-        n_grey = int(round(ic_grey_p * innercut))
-        for i in range(innercut):
-            u = float(torch.rand((), generator=generator))
-            size = int(u**ic_size_pow * (max_size - min_size) + min_size)
-            oy = int(torch.randint(0, h - size + 1, (), generator=generator))
-            ox = int(torch.randint(0, w - size + 1, (), generator=generator))
-            cut = _resize(x[:, :, oy : oy + size, ox : ox + size], cut_size)
-            cuts.append(_grey(cut) if i < n_grey else cut)
-    if not cuts:
-        return x.new_zeros((0, 3, cut_size, cut_size))
-    out = torch.cat(cuts)
-    return _augment(out, generator, noise_generator) if augment else out
 
 
 # -- the conditioning function ------------------------------------------------------------
@@ -214,7 +134,9 @@ class GuidanceConfig:
     """The guidance settings, schedules parsed (Disco Diffusion's names).
 
     Built by :meth:`render.renderer.RenderSettings.guidance_config`, which holds the
-    defaults; this class has none of its own so that they live in one place.
+    defaults; this class has none of its own so that they live in one place, but for
+    ``augmentations`` (the chain of render.cutouts.AUGMENTS: ``"still"``, or
+    ``"animation"`` for DD's 2D/3D animation modes).
     """
 
     clip_guidance_scale: float
@@ -230,6 +152,19 @@ class GuidanceConfig:
     skip_augs: bool
     clamp_grad: bool
     clamp_max: float
+    guidance_mode: str
+    init_loss: str
+    augmentations: str = "still"
+
+    def __post_init__(self) -> None:
+        from render.errors import SettingsError
+
+        if self.guidance_mode not in GUIDANCE_MODES:
+            raise SettingsError(f"guidance_mode must be one of {', '.join(GUIDANCE_MODES)}, got {self.guidance_mode!r}")
+        if self.init_loss not in INIT_LOSSES:
+            raise SettingsError(f"init_loss must be one of {', '.join(INIT_LOSSES)}, got {self.init_loss!r}")
+        if self.augmentations not in AUGMENTS:
+            raise SettingsError(f"augmentations must be one of {', '.join(AUGMENTS)}, got {self.augmentations!r}")
 
 
 @dataclass
@@ -252,10 +187,14 @@ class Guide:
         targets: CLIP models with prompt embeddings.
         config: guidance settings.
         init: the init image in [-1, 1] for the init loss, or None.
-        generator: RNG for cutouts and augmentations (on the CPU).
+        generator: RNG for cutouts and augmentation parameters (on the CPU).
         device_generator: RNG on the device for augmentation noise (None: global RNG).
         autocast_dtype: run CLIP and the secondary model under autocast in this dtype
             (None: full precision).
+        lpips: the LPIPS module for ``init_loss = "lpips"`` (None: loaded from the model
+            cache when first needed, render.perceptual.load_lpips).
+        clip_batch: at most this many cutouts per CLIP call (None: all the cutouts of
+            all ``cutn_batches`` of a model in one call; fastest, most memory).
     """
 
     def __init__(
@@ -269,6 +208,8 @@ class Guide:
         generator: torch.Generator | None = None,
         device_generator: torch.Generator | None = None,
         autocast_dtype: torch.dtype | None = None,
+        lpips: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        clip_batch: int | None = None,
     ):
         if secondary is None and unet is None:
             raise ValueError("the guide needs the secondary model or the UNet for its x0 estimate")
@@ -281,7 +222,13 @@ class Guide:
         self.generator = generator
         self.device_generator = device_generator
         self.autocast_dtype = autocast_dtype
+        self.lpips = lpips
+        self.clip_batch = clip_batch
         self.history: list[GuideRecord] = []
+        if init is not None and config.init_scale and config.init_loss == "lpips" and lpips is None:
+            from render.perceptual import load_lpips
+
+            self.lpips = load_lpips(init.device)  # fails now, with how to fetch it, if missing
 
     def _autocast(self, device: torch.device) -> contextlib.AbstractContextManager[Any]:
         if self.autocast_dtype is None:
@@ -300,61 +247,92 @@ class Guide:
         assert self.unet is not None
         return d.p_mean_variance(self.unet, x, t)["pred_xstart"].float()
 
+    def _cutouts(self, x01: torch.Tensor, size: int, timestep: int) -> torch.Tensor:
+        """One cutn batch: DD's cutouts of ``x01`` (in [0, 1]), augmented unless skip_augs."""
+        cfg = self.config
+        cuts = make_cutouts(
+            x01, size, cfg.cut_overview.int_at(timestep), cfg.cut_innercut.int_at(timestep),
+            cfg.cut_ic_pow.at(timestep), cfg.cut_icgray_p.at(timestep), generator=self.generator,
+        )
+        if not cfg.skip_augs and cuts.shape[0]:
+            cuts, _ = augment(cuts, AUGMENTS[cfg.augmentations], self.generator, self.device_generator)
+        return cuts
+
+    def clip_loss(self, x_in: torch.Tensor, timestep: int) -> tuple[torch.Tensor, float]:
+        """The scaled CLIP loss of ``x_in`` (differentiable) and the logged value.
+
+        The logged value is DD's: per model and cutn batch, the weighted spherical
+        distance summed over prompts and images, averaged over cutouts, not scaled; here
+        averaged over the batches and summed over models.
+        """
+        cfg = self.config
+        n = x_in.shape[0]
+        batches = max(cfg.cutn_batches, 1)
+        k = cfg.cut_overview.int_at(timestep) + cfg.cut_innercut.int_at(timestep)
+        total = x_in.new_zeros(())
+        logged = 0.0
+        if not cfg.clip_guidance_scale or k <= 0:
+            return total, logged
+        x01 = x_in.add(1).div(2)
+        for target in self.targets:
+            cuts = torch.cat([self._cutouts(x01, target.clip.input_size, timestep) for _ in range(batches)])
+            cuts = cuts.contiguous(memory_format=torch.channels_last)
+            step = cuts.shape[0] if not self.clip_batch else max(self.clip_batch // (k * n), 1) * k * n
+            embeds = []
+            for i in range(0, cuts.shape[0], step):
+                with self._autocast(x_in.device):
+                    embeds.append(target.clip.encode_image(cuts[i : i + step]).float())
+            emb = torch.cat(embeds)
+            dists = spherical_dist_loss(emb[:, None], target.embeds[None])
+            losses = (dists.view(batches, k, n, -1) * target.weights).sum(-1).mean(1)  # (batches, n)
+            logged += float(losses.detach().sum()) / batches
+            total = total + losses.sum() * (cfg.clip_guidance_scale / batches)
+        return total, logged
+
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """``-d loss / d x`` at respaced index ``t``; non-finite if the loss blew up."""
         cfg = self.config
         d = self.diffusion
+        dd = cfg.guidance_mode == "dd"
         timestep = int(d.model_time(t[:1])[0])  # 0..999 scale, what schedules index
-        n = x.shape[0]
         with torch.enable_grad():
             x = x.detach().requires_grad_()
             pred = self.x0_estimate(x, t)
             fac = d._coef("sqrt_one_minus_alphas_cumprod", t, x.ndim)
             x_in = pred * fac + x * (1 - fac)
-            x_in_grad = torch.zeros_like(x_in)
-            clip_total = x.new_zeros(())
-            overview = cfg.cut_overview.int_at(timestep)
-            inner = cfg.cut_innercut.int_at(timestep)
-            if cfg.clip_guidance_scale and (overview + inner) > 0:
-                for target in self.targets:
-                    for _ in range(max(cfg.cutn_batches, 1)):
-                        with self._autocast(x.device):
-                            cuts = make_cutouts(
-                                x_in.add(1).div(2),
-                                target.clip.input_size,
-                                overview,
-                                inner,
-                                cfg.cut_ic_pow.at(timestep),
-                                cfg.cut_icgray_p.at(timestep),
-                                augment=not cfg.skip_augs,
-                                generator=self.generator,
-                                noise_generator=self.device_generator,
-                            )
-                            emb = target.clip.encode_image(cuts).float()
-                        dists = spherical_dist_loss(emb[:, None], target.embeds[None])
-                        dists = dists.view(overview + inner, n, -1)
-                        losses = (dists * target.weights).sum(2).mean(0)
-                        clip_total = clip_total + losses.detach().sum() / max(cfg.cutn_batches, 1)
-                        (g,) = torch.autograd.grad(losses.sum() * cfg.clip_guidance_scale, x_in)
-                        x_in_grad = x_in_grad + g / max(cfg.cutn_batches, 1)
-            loss = x_in.new_zeros(())
+            # the losses on x_in are differentiated to a detached copy first (DD's x_in_grad),
+            # then carried to x_t by one vector-Jacobian product through the x0 estimator
+            xi = x_in.detach().requires_grad_()
+            loss, clip_logged = self.clip_loss(xi, timestep)
+            other = xi.new_zeros(())
             if cfg.tv_scale:
-                loss = loss + tv_loss(x_in).sum() * cfg.tv_scale
+                other = other + tv_loss(xi).sum() * cfg.tv_scale
             if cfg.sat_scale:
-                loss = loss + sat_loss(x_in).sum() * cfg.sat_scale
+                sat = sat_loss(xi)
+                other = other + (sat.mean() if dd else sat.sum()) * cfg.sat_scale
             if self.init is not None and cfg.init_scale:
-                loss = loss + init_loss(x_in, self.init.to(x_in)).sum() * cfg.init_scale
+                init = self.init.to(xi)
+                if cfg.init_loss == "lpips":
+                    from render.perceptual import lpips_distance
+
+                    assert self.lpips is not None
+                    dist = lpips_distance(self.lpips, xi, init)
+                else:
+                    dist = init_loss(xi, init)
+                other = other + dist.sum() * cfg.init_scale
+            loss = loss + other
             if loss.requires_grad:
-                (g,) = torch.autograd.grad(loss, x_in, retain_graph=True)
-                x_in_grad = x_in_grad + g
-            # the range loss acts on the x0 estimate itself, so its gradient reaches x
-            # through the estimator (not through x_in, where it would vanish)
+                (x_in_grad,) = torch.autograd.grad(loss, xi)
+            else:
+                x_in_grad = torch.zeros_like(xi)
             outputs, grad_outputs = [x_in], [x_in_grad]
+            range_value = 0.0
             if cfg.range_scale:
                 range_term = range_loss(pred).sum() * cfg.range_scale
-                loss = loss + range_term.detach()
-                outputs.append(range_term)
-                grad_outputs.append(torch.ones_like(range_term))
+                range_value = float(range_term.detach())
+                if not dd:  # through the x0 estimate; in DD its gradient is zero
+                    outputs.append(range_term)
+                    grad_outputs.append(torch.ones_like(range_term))
             finite = bool(torch.isfinite(x_in_grad).all())
             if finite:
                 (grad,) = torch.autograd.grad(outputs, x, grad_outputs)
@@ -368,5 +346,5 @@ class Guide:
             magnitude = grad.square().mean().sqrt()
             if float(magnitude) > 0:
                 grad = grad * magnitude.clamp(max=cfg.clamp_max) / magnitude
-        self.history.append(GuideRecord(timestep, float(clip_total), float(loss.detach()), not finite))
+        self.history.append(GuideRecord(timestep, clip_logged, float(other.detach()) + range_value, not finite))
         return grad

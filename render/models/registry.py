@@ -38,7 +38,8 @@ class ModelInfo:
 
     Attributes:
         name: registry name (``chroma models fetch NAME``).
-        family: ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, or ``"depth"`` (a
+        family: ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, ``"lpips"`` (the image
+            network behind the LPIPS init and frame losses), or ``"depth"`` (a
             ``transformers`` depth model for 3D moves, see :mod:`render.models.depth`).
         filename: the file name in the cache.
         urls: download URLs, tried in order.
@@ -61,7 +62,8 @@ class ModelInfo:
 
 
 #: The published checkpoints. sha256 for the first three are those of the project's
-#: reference README; the others are the digests Disco Diffusion v5.x distributions list.
+#: reference README; the UNets after them, the digests Disco Diffusion v5.x distributions
+#: list; VGG16's, the digest of torchvision's file (its name carries the first 8 hex digits).
 REGISTRY: dict[str, ModelInfo] = {
     m.name: m
     for m in [
@@ -108,6 +110,13 @@ REGISTRY: dict[str, ModelInfo] = {
             ("https://huggingface.co/KaliYuga/pixel_art_diffusion_soft_256/resolve/main/pixel_art_diffusion_soft_256.pt",),
             "d321590e46b679bf6def1f1914b47c89e762c76f19ab3e3392c8ca07c791039c",
             _PIXEL_ART, 113_676_678, "Pixel art diffusion, soft edges (KaliYuga family)",
+        ),
+        ModelInfo(
+            "vgg16_imagenet", "lpips", "vgg16-397923af.pth",
+            ("https://download.pytorch.org/models/vgg16-397923af.pth",),
+            "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
+            {"net": "vgg"}, 138_357_544,
+            "VGG16 ImageNet (torchvision): the LPIPS backbone of init_scale and frames_scale, as Disco Diffusion",
         ),
     ]
 }

@@ -94,3 +94,37 @@ def model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "models"
     monkeypatch.setenv("CHROMA_MODELS", str(cache))
     return cache
+
+
+TINY_UNET_CFG = {"image_size": 64, "num_channels": 32, "num_res_blocks": 1, "num_heads": 1, "num_head_channels": -1,
+                 "attention_resolutions": "16", "channel_mult": "1,2", "resblock_updown": False,
+                 "use_scale_shift_norm": False, "learn_sigma": True}
+
+
+@pytest.fixture()
+def tiny_unet_model(capsys, model_cache, tmp_path) -> str:
+    """A tiny UNet imported into the (private) model cache as 'tiny-unet' (through the CLI,
+    as a studio imports a checkpoint)."""
+    import torch
+
+    from chroma.cli import main
+    from render.unet import UNetConfig, UNetModel
+
+    torch.manual_seed(0)
+    ckpt = tmp_path / "tiny_unet.pt"
+    torch.save(UNetModel(UNetConfig.from_published(TINY_UNET_CFG)).state_dict(), ckpt)
+    (tmp_path / "tiny.json").write_text(json.dumps(TINY_UNET_CFG))
+    code = main(["models", "import", str(ckpt), "--name", "tiny-unet", "--config", str(tmp_path / "tiny.json")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    return "tiny-unet"
+
+
+@pytest.fixture()
+def tiny_clip_in_cache(model_cache: Path) -> str:
+    """The tiny CLIP architecture as a config in the model cache's open_clip/ folder, where
+    any process (a subprocess render too) finds it; returns the spec with random weights."""
+    folder = model_cache / "open_clip"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{TINY_CLIP}.json").write_text(json.dumps(TINY_CLIP_CONFIG))
+    return f"{TINY_CLIP}::random"

@@ -8,12 +8,12 @@ import math
 import pytest
 import torch
 
+from render.cutouts import make_cutouts
 from render.diffusion import GaussianDiffusion
 from render.guidance import (
     ClipTarget,
     Guide,
     GuidanceConfig,
-    make_cutouts,
     range_loss,
     sat_loss,
     spherical_dist_loss,
@@ -42,26 +42,6 @@ def test_tv_range_sat_losses() -> None:
     assert sat_loss(y).item() == pytest.approx((2 + 1) / 4)
 
 
-def test_cutouts_shapes_order_and_grey() -> None:
-    gen = torch.Generator().manual_seed(0)
-    x = torch.rand(2, 3, 48, 80)
-    cuts = make_cutouts(x, 16, overview=4, innercut=3, ic_size_pow=1.0, ic_grey_p=1.0, augment=False, generator=gen)
-    assert cuts.shape == (7 * 2, 3, 16, 16)
-    # overview 2 is the greyscale of overview 1; overview 3 its mirror
-    torch.testing.assert_close(cuts[2:4, 0], cuts[2:4, 1])
-    torch.testing.assert_close(cuts[4:6], cuts[0:2].flip(-1))
-    # every inner cut is grey with ic_grey_p = 1
-    torch.testing.assert_close(cuts[8:, 0], cuts[8:, 2])
-    aug = make_cutouts(x, 16, 2, 2, augment=True, generator=gen)
-    assert aug.shape == (8, 3, 16, 16) and torch.isfinite(aug).all()
-
-
-def test_cutouts_are_differentiable() -> None:
-    x = torch.rand(1, 3, 64, 64, requires_grad=True)
-    make_cutouts(x, 32, 2, 4, generator=torch.Generator().manual_seed(0)).sum().backward()
-    assert x.grad is not None and x.grad.abs().sum() > 0
-
-
 class _Linear(torch.nn.Module):
     """A stand-in model: eps = 0.5 * x (and a zero variance channel block)."""
 
@@ -88,7 +68,7 @@ def test_guide_gradient_lowers_the_clip_loss(tiny_clip) -> None:
     assert grad.shape == x.shape and torch.isfinite(grad).all()
 
     def clip_loss(img: torch.Tensor) -> float:
-        cuts = make_cutouts(img.add(1).div(2), 32, 1, 0, augment=False)
+        cuts = make_cutouts(img.add(1).div(2), 32, 1, 0)
         with torch.no_grad():
             return spherical_dist_loss(tiny_clip.encode_image(cuts), target.embeds).item()
 
