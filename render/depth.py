@@ -213,11 +213,14 @@ class TransformersDepthEstimator:
     preprocess : Preprocess, optional
         Defaults to DD's MiDaS transform.
     dtype : torch.dtype, optional
-        Inference dtype (DD ran MiDaS in float16 on CUDA); default: the model's.
+        Inference dtype (DD ran MiDaS in float16 on CUDA); the model is converted to it.
+        Default: the model's own.
     """
 
     def __init__(self, model: torch.nn.Module, preprocess: Preprocess | None = None, dtype: torch.dtype | None = None):
         self.model = model.eval().requires_grad_(False)
+        if dtype is not None:
+            self.model.to(dtype)
         self.preprocess = preprocess or Preprocess()
         self.dtype = dtype
 
@@ -288,7 +291,5 @@ def load_depth_estimator(
     model, pre = load_depth_model(name)
     if device is not None:
         model.to(device)
-    if dtype is not None:
-        model.to(dtype)
     return TransformersDepthEstimator(model, Preprocess.from_dict(pre), dtype)
 

@@ -119,6 +119,18 @@ def test_bin_weights_load_too(tiny_saved, model_cache, tmp_path):
     torch.testing.assert_close(load_depth_estimator("tiny-bin")(img), ref, rtol=0, atol=0)
 
 
+def test_inference_dtype_converts_the_model(tiny_saved):
+    _, model = tiny_saved
+    import copy
+
+    est = TransformersDepthEstimator(copy.deepcopy(model), Preprocess(size=(NET, NET)), dtype=torch.float64)
+    img = image(1, 40, 40, seed=3)
+    ref = TransformersDepthEstimator(model, Preprocess(size=(NET, NET)))(img)
+    out = est(img)
+    assert out.dtype == torch.float32 and next(est.model.parameters()).dtype == torch.float64
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
+
+
 def test_default_preprocess_is_square_384():
     assert resize_shape(768, 1280, Preprocess()) == (384, 384)
     # DD's own MiDaS transform ("minimal", aspect kept): 1280x768 frames at 640x384
