@@ -121,26 +121,27 @@ def _coord_dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _tap_pair(i0: torch.Tensor, size: int, mode: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The two bilinear taps ``i0`` and ``i0 + 1`` (integer-valued floats, any value) mapped
-    into ``[0, size)`` by the border ``mode``. Floats keep this exact (integers below 2**53)
-    and avoid integer division, which is slow on CPUs."""
+def _fold(pos: torch.Tensor, size: int, mode: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bilinear weight and first tap of source positions folded into the image by ``mode``.
+
+    Folding the continuous position equals folding each of the two taps: ``wrap`` is
+    periodic with period ``size``; ``border`` clamps to ``[0, size - 1]`` (both taps then
+    read the edge pixel); ``reflect`` mirrors about the edge pixels' centres (period
+    ``2 (size - 1)``). Returns ``(frac, tap0)`` with ``tap0`` an integer-valued float in
+    ``[0, size - 1]``; the second tap ``tap0 + 1`` may be ``size`` (the padding line).
+    """
     if mode == "wrap":
-        a = i0 - size * torch.floor(i0 / size)
-        b = a + 1
-        return a, torch.where(b >= size, b - size, b)
-    if mode == "border":
-        return i0.clamp(0, size - 1), (i0 + 1).clamp(0, size - 1)
-    if size == 1:  # reflect: a single line reflects onto itself
-        z = torch.zeros_like(i0)
-        return z, z
-    period = 2 * (size - 1)
-
-    def reflect(i: torch.Tensor) -> torch.Tensor:
-        m = i - period * torch.floor(i / period)
-        return torch.where(m >= size, period - m, m)
-
-    return reflect(i0), reflect(i0 + 1)
+        pos = pos - size * torch.floor(pos / size)
+    elif mode == "border" or size == 1:
+        pos = pos.clamp(0, size - 1)
+    else:  # reflect
+        period = 2 * (size - 1)
+        pos = pos - period * torch.floor(pos / period)
+        pos = torch.where(pos > size - 1, period - pos, pos)
+    # wrap: a position just below 0 can round up to exactly ``size``; its tap is the last
+    # pixel with weight 1 on the padding line (= pixel 0)
+    tap0 = torch.floor(pos).clamp_(max=size - 1)
+    return (pos - tap0).to(dtype).unsqueeze(1), tap0
 
 
 # -- 2D ----------------------------------------------------------------------------------
@@ -247,26 +248,25 @@ def warp_2d(
     col = lambda i: inv[:, i].view(n, 1, 1)  # noqa: E731
     sx = (col(0) * xs + col(2)) + col(1) * ys  # (N, H, W) source positions, pixels
     sy = (col(3) * xs + col(5)) + col(4) * ys
-    x0, y0 = torch.floor(sx), torch.floor(sy)
-    fx = (sx - x0).to(image.dtype).unsqueeze(1)  # (N, 1, H, W) bilinear weights
-    fy = (sy - y0).to(image.dtype).unsqueeze(1)
-    xa, xb = _tap_pair(x0, w, border)
-    ya, yb = _tap_pair(y0, h, border)
-    ya, yb = ya * w, yb * w
-    flat = image.reshape(n, c, h * w)
+    fx, x0 = _fold(sx, w, border, image.dtype)
+    fy, y0 = _fold(sy, h, border, image.dtype)
+    # One extra column and row hold the second tap of positions in the last pixel: the first
+    # column/row for wrap (positions between the last pixel and the wrap-around), the edge
+    # otherwise (there the position is at most the last pixel, so that tap has weight 0).
+    padded = F.pad(image, (0, 1, 0, 1), mode="circular" if border == "wrap" else "replicate")
+    w1 = w + 1
+    flat = padded.reshape(n, c, (h + 1) * w1)
+    idx = (y0 * w1 + x0).long().view(n, h * w)  # exact: integers below 2**53
 
-    def tap(yy: torch.Tensor, xx: torch.Tensor) -> torch.Tensor:
-        idx = (yy + xx).long().view(n, h * w)  # exact: integers below 2**53 in float64
-        out = flat.new_empty(n, c, h * w)
-        for i in range(n):
-            torch.index_select(flat[i], 1, idx[i], out=out[i])
-        return out.view(n, c, h, w)
+    def tap(offset: int) -> torch.Tensor:
+        src = flat[:, :, offset:]
+        return torch.stack([src[i].index_select(1, idx[i]) for i in range(n)]).view(n, c, h, w)
 
     # a + f (b - a): exactly a where f = 0 (integer source positions), so identity is exact
-    top = tap(ya, xa)
-    top = top + fx * (tap(ya, xb) - top)
-    bottom = tap(yb, xa)
-    bottom = bottom + fx * (tap(yb, xb) - bottom)
+    top = tap(0)
+    top = top + fx * (tap(1) - top)
+    bottom = tap(w1)
+    bottom = bottom + fx * (tap(w1 + 1) - bottom)
     return top + fy * (bottom - top)
 
 
@@ -390,8 +390,8 @@ def warp_3d(
     depth : torch.Tensor
         ``(N, H, W)``, ``(N, 1, H, W)`` or ``(H, W)`` (shared by the batch), in DD's depth
         units (MiDaS-derived ``(50 - prediction) / 19``, about 0.5 near to 2.6 far; see
-        :mod:`render.depth`). Must be positive where the move should be meaningful: DD
-        divides by it without a guard.
+        :mod:`render.depth`). Should be positive: DD divides by it. Where the projection is
+        undefined (depth 0) the pixel keeps its place instead of becoming NaN.
     translation : (tx, ty, tz)
         DD's ``translation_x/y/z`` (each a number or ``(N,)``; or an ``(N, 3)`` array):
         the camera moves by ``(-tx, ty, -tz) / 200`` world units (x and z negated as DD).
@@ -471,6 +471,9 @@ def warp_3d(
     old = torch.bmm(pts, m_old)
     new = torch.bmm(pts, m_new)
     offset = (new[..., :2] / new[..., 3:] - old[..., :2] / old[..., 3:]).reshape(n, h, w, 2)
+    # Depth 0 (or a point landing on the new camera's plane) has no projection: DD would
+    # feed inf/NaN to grid_sample (NaN pixels with bicubic); such a pixel keeps its place.
+    offset = torch.where(torch.isfinite(offset), offset, torch.zeros_like(offset))
 
     identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=f32, device=dev).expand(n, 2, 3)
     grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False) - offset

@@ -22,7 +22,8 @@ def _models_args(p: argparse.ArgumentParser) -> None:
     im.add_argument("--name", help="registry name (default: found from the file name)")
     im.add_argument("--config", dest="model_config", metavar="CFG",
                     help="architecture of a custom model: a JSON file or a registered model with the same layout")
-    im.add_argument("--family", choices=("unet", "secondary"), default="unet", help="custom model family (default unet)")
+    im.add_argument("--family", choices=("unet", "secondary", "depth"), default="unet",
+                    help="custom model family (default unet; depth: a transformers depth model, --config its config.json)")
     ve = sub.add_parser("verify", help="re-hash cached checkpoints and compare with their sha256")
     ve.add_argument("name", nargs="?", metavar="NAME", help="only this model")
 

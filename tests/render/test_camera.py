@@ -140,6 +140,19 @@ def test_3d_plane_x_translation_is_2d_translation(tx, fov, z):
     assert abs(s) > 2 and (out2 - x).abs().max().item() > 0.1
 
 
+@pytest.mark.parametrize("mode", ["bicubic", "bilinear", "nearest"])
+def test_zero_depth_does_not_poison_the_frame(mode):
+    x = torch.rand(1, 3, 8, 10, generator=torch.Generator().manual_seed(5))
+    depth = torch.full((8, 10), 1.5)
+    depth[3, 4] = 0.0
+    out = warp_3d(x, depth, (5.0, 0.0, 0.0), sampling_mode=mode)
+    assert bool(torch.isfinite(out).all())
+    # the pixel without a projection keeps its place (for bilinear, the centre of pixel
+    # (3, 4) exactly); the others moved
+    if mode == "bilinear":
+        torch.testing.assert_close(out[..., 3, 4], x[..., 3, 4], rtol=0, atol=1e-5)
+
+
 def test_near_far_do_not_change_the_warp():
     x = torch.rand(1, 3, 20, 30, generator=torch.Generator().manual_seed(4))
     depth = torch.linspace(0.8, 2.5, 30).expand(20, 30)
@@ -172,6 +185,14 @@ ROW = torch.tensor([0.0, 1.0, 2.0, 3.0]).view(1, 1, 1, 4)
 def test_border_modes_analytic(border, tx, expected):
     out = warp_2d(ROW, 0.0, 1.0, tx, 0.0, border=border)
     assert out.flatten().tolist() == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("border", ["wrap", "border", "reflect"])
+def test_position_a_hair_below_zero(border):
+    """x - 1e-17 wraps to 4 - 1e-17, which rounds to exactly 4 in float64: still pixel 0."""
+    img = torch.arange(8.0).view(1, 1, 2, 4)
+    out = warp_2d(img, 0.0, 1.0, 1e-17, 1e-17, border=border)
+    assert out.flatten().tolist() == pytest.approx(img.flatten().tolist(), abs=1e-6)
 
 
 @pytest.mark.parametrize("border", ["wrap", "border", "reflect"])
@@ -301,3 +322,20 @@ def test_cuda_matches_cpu(golden):
     assert (gpu3.cpu() - cpu3).abs().max().item() < 1e-4
     x = torch.randn(1, 3, 64, 96, device="cuda")
     assert torch.equal(warp_2d(x), x) and torch.equal(warp_3d(x, torch.ones(64, 96, device="cuda")), x)
+
+
+# -- the documented example ----------------------------------------------------------------------
+def test_docs_example_runs():
+    """docs/camera.md's Python example runs as written (the lead folds it into docs/shots.md)."""
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "camera.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    assert blocks
+    ns: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), ns)  # noqa: S102 - our own documentation
+    assert ns["moved"].shape == ns["moved3d"].shape == (1, 3, 96, 160)
+    assert ns["zooms"].shape == (3, 3, 96, 160) and torch.equal(ns["zooms"][0], ns["frame"][0])
+    assert ns["steps"] == {227}
