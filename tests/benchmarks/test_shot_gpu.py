@@ -31,11 +31,15 @@ FRAMES = int(os.environ.get("CHROMA_BENCH_SHOT_FRAMES", "2"))
 
 def _dpt_large_random():
     transformers = pytest.importorskip("transformers")
-    from render.depth import TransformersDepthEstimator
+    from render.depth import Preprocess, TransformersDepthEstimator
+    from render.models import REGISTRY
 
-    config = transformers.DPTConfig.from_dict({"image_size": 384})  # DPT-Large's sizes are the defaults
+    config = dict(REGISTRY["dpt_large"].config)  # the published layout (343M parameters)
+    pre = config.pop("preprocess", None)
+    cfg = transformers.AutoConfig.for_model(config.pop("model_type", "dpt"), **config)
     torch.manual_seed(0)
-    return TransformersDepthEstimator(transformers.DPTForDepthEstimation(config).to("cuda"), dtype=torch.float16)
+    model = transformers.AutoModelForDepthEstimation.from_config(cfg).to("cuda")
+    return TransformersDepthEstimator(model, Preprocess.from_dict(pre), dtype=torch.float16)
 
 
 def _shot_frames(mode: str, benchmark) -> None:

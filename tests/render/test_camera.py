@@ -326,7 +326,7 @@ def test_cuda_matches_cpu(golden):
 
 # -- the documented example ----------------------------------------------------------------------
 def test_docs_example_runs():
-    """docs/camera.md's Python example runs as written (the lead folds it into docs/shots.md)."""
+    """docs/camera.md's Python example runs as written."""
     import re
     from pathlib import Path
 

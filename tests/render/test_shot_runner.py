@@ -305,3 +305,40 @@ def test_a_missing_checkpoint_is_reported_before_anything_renders(capsys, tiny_u
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "vgg16" in err.lower() and "chroma models fetch" in err and "chroma models import" in err
     assert not (tmp_path / "out").exists()  # nothing made before the check
+
+
+def test_3d_shot_with_estimated_depth(capsys, tiny_unet_model, tiny_clip_in_cache, tmp_path) -> None:
+    """A depth model imported as a studio would (chroma models import --family depth), used
+    for every frame; its estimate is the frame's Z: Disco Diffusion's (50 - prediction) / 19."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    from chroma import read
+
+    cfg = dict(hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=37, image_size=32,
+               patch_size=16, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[8, 16, 32, 32],
+               fusion_hidden_size=16)
+    torch.manual_seed(0)
+    model = transformers.DPTForDepthEstimation(transformers.DPTConfig(**cfg)).eval()
+    model.save_pretrained(tmp_path / "dpt")
+    config = json.loads((tmp_path / "dpt" / "config.json").read_text())
+    config["preprocess"] = {"size": [64, 64]}
+    (tmp_path / "dpt_config.json").write_text(json.dumps(config))
+    assert main(["models", "import", str(tmp_path / "dpt" / "model.safetensors"), "--name", "tiny-dpt",
+                 "--family", "depth", "--config", str(tmp_path / "dpt_config.json")]) == 0
+    text = SHOT_3D.replace('depth = "plate/plate.####.exr"\ndepth_scale = 0.01',
+                           'depth_model = "tiny-dpt"\nstate_every = 1  # keep every frame as the loop held it')
+    shot = _shot(tmp_path, tiny_clip_in_cache, frames=3, steps=3, text=text)
+    code = main(["render", str(shot)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    from render.depth import load_depth_estimator
+
+    estimator = load_depth_estimator("tiny-dpt")
+    for i in range(3):
+        img = read(tmp_path / "out" / f"sh020.{1001 + i}.exr")
+        assert img.channels == ["R", "G", "B", "Z"]
+        held = np.load(tmp_path / "out" / "sh020.state" / f"state.{i:06d}.npz")["prev"]
+        raw = estimator.predict(torch.from_numpy(held))[0].numpy()
+        # the written Z is the DD mapping of the model's prediction on the frame itself (half)
+        np.testing.assert_allclose(img.pixels[:, :, 3], (50.0 - raw) / 19.0, rtol=1e-3, atol=1e-3)
