@@ -23,16 +23,8 @@ from tests.nuke_syntax import check_nuke_script
 REPO = Path(__file__).resolve().parents[2]
 AP1 = (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)  # S-2014-004, ACEScg primaries + white
 
-SHOT_2D = """\
-max_frames = {frames}
-seed = 11
-animation_mode = "2D"
-
-[output]
-pattern = "out/sh010.####.exr"
-first_frame = 1001
-fps = 24
-
+# The [render] table of every test shot: tiny random-weight models, a few steps, 64x64.
+TINY_RENDER = """\
 [render]
 diffusion_model = "tiny-unet"
 use_secondary_model = false
@@ -44,7 +36,19 @@ width_height = [64, 64]
 cutn_batches = 1
 cut_overview = "[2]*1000"
 cut_innercut = "[1]*1000"
-clip_guidance_scale = "0: (5000), {last}: (2000)"
+"""
+
+SHOT_2D = """\
+max_frames = {frames}
+seed = 11
+animation_mode = "2D"
+
+[output]
+pattern = "out/sh010.####.exr"
+first_frame = 1001
+fps = 24
+
+{render}clip_guidance_scale = "0: (5000), {last}: (2000)"
 
 [animation]
 zoom = "0: (1.05)"
@@ -61,7 +65,8 @@ frames_scale = 500
 
 def _shot(tmp_path: Path, clip: str, frames: int = 6, steps: int = 4, text: str = SHOT_2D) -> Path:
     path = tmp_path / "sh010.toml"
-    path.write_text(text.format(frames=frames, clip=clip, steps=steps, last=frames - 1))
+    render = TINY_RENDER.format(clip=clip, steps=steps)
+    path.write_text(text.format(frames=frames, render=render, last=frames - 1))
     return path
 
 
@@ -186,18 +191,7 @@ animation_mode = "3D"
 [output]
 pattern = "out/sh020.####.exr"
 
-[render]
-diffusion_model = "tiny-unet"
-use_secondary_model = false
-init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
-clip_models = ["{clip}"]
-steps = {steps}
-skip_steps = 0
-width_height = [64, 64]
-cutn_batches = 1
-cut_overview = "[2]*1000"
-cut_innercut = "[0]*1000"
-
+{render}
 [animation]
 translation_x = 3
 translation_z = "0: (0), {last}: (6)"
@@ -244,18 +238,7 @@ pattern = "out/sh030.####.exr"
 match_plate = true
 preview = "jpg"
 
-[render]
-diffusion_model = "tiny-unet"
-use_secondary_model = false
-init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
-clip_models = ["{clip}"]
-steps = {steps}
-skip_steps = 0
-width_height = [64, 64]
-cutn_batches = 1
-cut_overview = "[2]*1000"
-cut_innercut = "[0]*1000"
-
+{render}
 [animation]
 video_init_path = "plate/plate.####.exr"
 video_init_seed_continuity = true
