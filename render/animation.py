@@ -65,6 +65,9 @@ class FrameInput:
         frames_scale, frames_skip_steps: init weight and skip for frames built on an init
             (``frames_skip_steps``: a step count or ``"N%"``).
         init: frame 0's init image, or the plate's frame in Video mode, (1, 3, H, W) in [-1, 1].
+        init_filter: ``init_filter(init) -> init`` applied to the init the frame is diffused
+            from (the warped previous frame, the plate, the init image), after the camera
+            and before sampling; the shot runner's collapse guard blends noise in with it.
     """
 
     index: int
@@ -76,6 +79,7 @@ class FrameInput:
     frames_skip_steps: float | str = "60%"
     image_prompts: Sequence[Any] = ()
     init: torch.Tensor | None = None
+    init_filter: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 @dataclass
@@ -255,6 +259,8 @@ class FrameLoop:
         run_settings = s.replace(init_scale=init_scale, skip_steps=skip_steps) if (
             init_scale != s.init_scale or skip_steps != s.skip_steps) else s
         total = self.renderer_steps(run_settings) - run_settings.skip_steps
+        if frame.init_filter is not None and init is not None:
+            init = frame.init_filter(init)
         image, loss = None, None
         for st in self.renderer.sample(list(frame.prompts), seed=frame.seed, init=init,
                                        image_prompts=list(frame.image_prompts), settings=run_settings,
