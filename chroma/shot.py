@@ -99,7 +99,7 @@ OUTPUT_DEFAULTS: dict[str, Any] = {
     "dtype": "half", "display": "", "view": "", "preview": "png", "match_plate": False,
 }
 _TOP = ("max_frames", "seed", "seed_rule", "animation_mode", "interp_spline", "init_image")
-_SECTIONS = ("output", "render", "animation", "prompts", "image_prompts", "audio")
+_SECTIONS = ("output", "render", "animation", "prompts", "image_prompts", "audio", "guard", "coherence")
 _AUDIO_KEYS = ("file", "offset")
 
 
@@ -172,6 +172,8 @@ class Shot:
     init_image: str | None = None
     audio: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    guard: Any = None                            # chroma.guard.GuardSettings (None: off)
+    coherence: Any = None                        # chroma.coherence.CoherenceSettings (None: off)
 
     @property
     def base_dir(self) -> Path:
@@ -225,7 +227,8 @@ class Shot:
         f = self.frame(index)
         blob = json.dumps({"render": f.render, "values": f.values, "seed": f.seed, "prompts": f.prompts,
                            "image_prompts": f.image_prompts, "mode": self.animation_mode,
-                           "animation": self.animation}, sort_keys=True, default=str)
+                           "animation": self.animation, "guard": self.raw.get("guard"),
+                           "coherence": self.raw.get("coherence")}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
@@ -369,10 +372,12 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         if not isinstance(audio.get("file"), str):
             raise chk.fail("audio", "file", "give the song's path, e.g. file = \"song.wav\"")
         audio = {"file": audio["file"], "offset": _float(chk, "audio", "offset", audio.get("offset", 0.0))}
+    guard = _guard(chk, data.get("guard", {}), max_frames, spline, seed)
+    coherence = _coherence(chk, data.get("coherence"), max_frames, spline, seed, mode, animation, base)
     return Shot(
         path=path, max_frames=max_frames, seed=seed, seed_rule=seed_rule, animation_mode=mode, interp_spline=spline,
         output=output, render=render, schedules=schedules, keyed=keyed, prompts=prompts, image_prompts=image_prompts,
-        animation=animation, init_image=init_image, audio=audio, raw=data,
+        animation=animation, init_image=init_image, audio=audio, raw=data, guard=guard, coherence=coherence,
     )
 
 
@@ -538,6 +543,74 @@ def _animation(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int
     if np.any(schedules["near_plane"] >= schedules["far_plane"]) or np.any(schedules["near_plane"] <= 0):
         raise chk.fail("animation", "near_plane", "must be positive and below far_plane")
     return fixed, schedules
+
+
+# [guard] and [coherence] (chroma.guard, chroma.coherence; docs/shots.md "Collapse and coherence")
+GUARD_DEFAULTS: dict[str, Any] = {
+    "enabled": True, "action": "warn", "warmup": 8, "frames": 3, "lightness_ratio": 0.35, "chroma_ratio": 0.35,
+    "detail_ratio": 0.35, "renoise_frames": 5, "strength": 1.0, "renoise_skip": 0.5, "renoise_scale": 0.5,
+    "renoise_noise": 0.0,
+}
+COHERENCE_DEFAULTS: dict[str, Any] = {"reference": 0, "mode": "stats", "strength": 1.0, "max_gain": 4.0}
+
+
+def _fraction(chk: _Checker, sec: str, key: str, value: Any) -> float:
+    v = _float(chk, sec, key, value)
+    if not 0.0 <= v <= 1.0:
+        raise chk.fail(sec, key, f"must be in [0, 1], got {value!r}")
+    return v
+
+
+def _guard(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int) -> Any:
+    from chroma.guard import ACTIONS, GuardSettings
+
+    chk.unknown("guard", sec, tuple(GUARD_DEFAULTS))
+    v = {**GUARD_DEFAULTS, **sec}
+    if not isinstance(v["enabled"], bool):
+        raise chk.fail("guard", "enabled", "must be true or false")
+    if not v["enabled"]:
+        return None
+    action = _choice(chk, "guard", "action", v["action"], ACTIONS)
+    ints = {k: _int(chk, "guard", k, v[k], minimum=1) for k in ("warmup", "frames", "renoise_frames")}
+    ratios = {m: _float(chk, "guard", f"{m}_ratio", v[f"{m}_ratio"]) for m in ("lightness", "chroma", "detail")}
+    for m, r in ratios.items():
+        if r < 0:
+            raise chk.fail("guard", f"{m}_ratio", f"must not be negative (0 leaves the measure out), got {r:g}")
+    strength = _schedule(chk, "guard", "strength", v["strength"], max_frames, spline, seed)
+    if np.any(strength < 0) or np.any(strength > 1):
+        raise chk.fail("guard", "strength", "must stay in [0, 1] at every frame")
+    return GuardSettings(action=action, ratios=ratios, strength=tuple(float(x) for x in strength), **ints,
+                         **{k: _fraction(chk, "guard", k, v[k]) for k in ("renoise_skip", "renoise_scale", "renoise_noise")})
+
+
+def _coherence(chk: _Checker, sec: dict | None, max_frames: int, spline: str, seed: int, mode: str,
+               animation: dict[str, Any], base: Path) -> Any:
+    from chroma.coherence import MODES, CoherenceSettings
+
+    if sec is None:
+        return None
+    chk.unknown("coherence", sec, tuple(COHERENCE_DEFAULTS))
+    v = {**COHERENCE_DEFAULTS, **sec}
+    ref = v["reference"]
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise chk.fail("coherence", "reference", f"give a frame index (0), \"plate\" or a palette image path, got {ref!r}")
+    if isinstance(ref, int):
+        if not 0 <= ref < max_frames:
+            raise chk.fail("coherence", "reference", f"frame {ref} is outside the shot (0-{max_frames - 1})")
+    elif ref == "plate":
+        if not animation.get("video_init_path"):
+            raise chk.fail("coherence", "reference", "\"plate\" needs a plate: animation_mode = \"Video\" with "
+                           "[animation] video_init_path")
+    elif not os.path.isfile(_resolve(base, ref)):
+        raise chk.fail("coherence", "reference", f"palette image {ref!r} does not exist")
+    strength = _schedule(chk, "coherence", "strength", v["strength"], max_frames, spline, seed)
+    if np.any(strength < 0) or np.any(strength > 1):
+        raise chk.fail("coherence", "strength", "must stay in [0, 1] at every frame")
+    max_gain = _float(chk, "coherence", "max_gain", v["max_gain"])
+    if max_gain < 1:
+        raise chk.fail("coherence", "max_gain", f"must be at least 1, got {max_gain:g}")
+    return CoherenceSettings(reference=ref, mode=_choice(chk, "coherence", "mode", v["mode"], MODES),
+                             strength=tuple(float(x) for x in strength), max_gain=max_gain)
 
 
 def _check_sequence(chk: _Checker, key: str, pattern: str, base: Path) -> None:
