@@ -111,6 +111,9 @@ class FrameReport:
     turbo: bool
     prompt_key: int
     retained: str | None = None   # where the frame it replaced was moved
+    guard: dict | None = None     # the collapse guard's state and measures (chroma.guard)
+    coherence: dict | None = None  # what colour coherence did (chroma.coherence)
+    summary: str = ""             # the watch's few words for the progress line
 
 
 @dataclass
@@ -164,7 +167,9 @@ class ShotRunner:
         self.state_dir = self.out_dir / f"{self.stem}{STATE_SUFFIX}"
         self.written: list[int] = []
         self.last_done = -1
+        self.stopped: str | None = None   # why the collapse guard stopped the run (None: it did not)
         self._cache: dict[str, Any] = {}
+        self._saved: tuple[dict, dict] = ({}, {})  # the watch's meta and arrays from the loaded state
 
     # -- files -------------------------------------------------------------------------
     def path(self, index: int) -> Path:
@@ -358,12 +363,18 @@ class ShotRunner:
     def load_state(self, index: int) -> Any:
         from render.animation import LoopState
 
+        import json
+
+        self._saved = ({}, {})
         if index < 0:
             return LoopState()
         with np.load(self.state_path(index), allow_pickle=False) as data:
-            return LoopState.from_arrays({k: data[k] for k in data.files if k != "meta"})
+            arrays = {k: data[k] for k in data.files if k != "meta"}
+            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+        self._saved = (meta.get("watch") or {}, arrays)
+        return LoopState.from_arrays(arrays)
 
-    def save_state(self, state: Any, meta: Mapping[str, Any]) -> None:
+    def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Write the loop state after frame ``state.index`` atomically, then prune: keep
         every ``state_every``-th state and the latest."""
         import json
@@ -372,7 +383,7 @@ class ShotRunner:
         path = self.state_path(state.index)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         with open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays())
+            np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays(), **(extra or {}))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -421,6 +432,10 @@ class ShotRunner:
         write = set(plan.write)
         replace = set(plan.replace)
         models = _model_record(renderer.settings)
+        from chroma.watch import ShotWatch
+
+        watch = ShotWatch.from_shot(shot, lambda p: self._display(p, size), self._plate_path)
+        watch.restore(*self._saved)
         for index in plan.render:
             t0 = time.perf_counter()
             spec = shot.frame(index)
@@ -439,28 +454,37 @@ class ShotRunner:
                 frames_skip_steps=fss if fss is not None else spec.values["frames_skip_steps"],
                 image_prompts=self._image_prompts(spec, size), init=init,
             )
-            result, state = loop.step(frame_in, state, self.on_step)
+            result, state = loop.step(watch.before(frame_in), state, self.on_step)
+            result, state, record = watch.after(result, state)
             path = retained = None
             if index in write:
                 if index in replace and self.path(index).exists():
                     retained = self._retain(index)
-                path = str(self._write_frame(spec, result, settings, models))
+                path = str(self._write_frame(spec, result, settings, models, record))
                 self.written.append(index)
             seconds = time.perf_counter() - t0
             report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,
-                                 spec.prompt_key, retained)
-            self.save_state(state, {"frame": spec.file_frame, "settings_hash": shot.settings_hash(index)})
+                                 spec.prompt_key, retained, record.get("guard"), record.get("coherence"),
+                                 record["summary"])
+            watch_meta, watch_arrays = watch.to_state()
+            self.save_state(state, {"frame": spec.file_frame, "settings_hash": shot.settings_hash(index),
+                                    "watch": watch_meta}, watch_arrays)
             self.last_done = index
             with open(self.state_dir / "log.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
             reports.append(report)
             if self.on_frame is not None:
                 self.on_frame(report)
+            if watch.stop_event is not None:
+                self.stopped = (f"the collapse guard stopped the shot after frame {spec.file_frame}: "
+                                f"{watch.stop_event.reason()}")
+                break
         self.write_nuke_script()
         return reports
 
     # -- output ------------------------------------------------------------------------
-    def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str]) -> Path:
+    def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str],
+                     record: Mapping[str, Any] | None = None) -> Path:
         import json
 
         from chroma import __version__, io
@@ -479,6 +503,7 @@ class ShotRunner:
         }
         if result.clip_loss is not None:
             meta["clip_loss"] = float(result.clip_loss)
+        meta.update({k: json.dumps(v) for k, v in (record or {}).items() if k in ("guard", "coherence") and v})
         image = frame_to_scene_linear(result.image, out.colorspace, out.display, out.view, self.config, metadata=meta)
         if out.match_plate and shot.animation["video_init_path"]:
             image = self._match_plate(image, spec.index)

@@ -181,6 +181,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 RENDER_SETTINGS_KEY = "chroma/render_settings"
+EXIT_GUARD_STOP = 3  # the collapse guard stopped a shot ([guard] action = "stop"); --resume continues
 
 
 def _merged_settings(args: argparse.Namespace, from_file: dict, overrides: dict, default_size: tuple) -> dict:
@@ -333,7 +334,8 @@ def _render_shot(args: argparse.Namespace) -> int:
         frames_bar.update()
         loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
         where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
-        line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss} {report.seconds:.1f}s {where}"
+        watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
+        line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
         if report.retained:
             line += f" (old frame kept in {report.retained})"
         tqdm.write(line, file=sys.stdout) if not quiet else print(line)
@@ -352,6 +354,10 @@ def _render_shot(args: argparse.Namespace) -> int:
     finally:
         frames_bar.close()
         steps_bar.close()
+    if runner.stopped:
+        print(f"chroma render: {runner.stopped}; {len(runner.written)} frame(s) written, the state saved. Change the "
+              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume", file=sys.stderr)
+        return EXIT_GUARD_STOP
     nk = runner.nuke_script_path()
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")
     return EXIT_OK
