@@ -41,6 +41,42 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
                    help="output sequence of the shot (default: out/<batch name>.####.exr)")
     i.add_argument("--overwrite", action="store_true", help="replace the shot file if it exists")
     add_config_option(i)
+    _guard_report_args(sub)
+
+
+def _guard_report_args(sub) -> None:
+    g = sub.add_parser("guard", help="run the collapse guard over an existing sequence: where would it have fired",
+                       description="Measure every frame of SEQUENCE (any images: chroma's EXRs through their display "
+                                   "view, Disco Diffusion's PNGs as they are) the way the collapse guard does during "
+                                   "a render, and say where it would have fired and why (docs/shots.md, 'Collapse "
+                                   "and coherence').",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  chroma shot guard 'TimeToDisco(0)_####.png'\n"
+                              "  chroma shot guard 'out/sh010.####.exr' --json > sh010_guard.json\n"
+                              "  chroma shot guard 'frames.####.png' --shot sh010.toml   # that shot's [guard]")
+    g.add_argument("sequence", metavar="SEQUENCE", help="a frame pattern such as frames.####.png")
+    g.add_argument("--json", action="store_true",
+                   help='print {"fired_at": FRAME or null, "frames": {"FRAME": {measure: value, ...}, ...}}')
+    g.add_argument("--shot", metavar="SHOT.toml", help="take the guard's settings from this shot's [guard]")
+    g.add_argument("--warmup", type=int, help="frames making the reference (default 8)")
+    g.add_argument("--frames", type=int, dest="in_a_row", metavar="N", help="low frames in a row that fire it (default 3)")
+    g.add_argument("--ratio", type=float, help="fire below this fraction of the early frames' measures (default 0.35)")
+    g.add_argument("--display", help="display for EXRs (default: the one recorded in the frames, else the config's)")
+    g.add_argument("--view", help="view of --display for EXRs")
+    add_config_option(g)
+    r = sub.add_parser("report", help="contact sheet, plots over frames and an MP4 preview of a rendered shot",
+                       description="Write OUT_FOLDER/report/: <stem>.contact.png (every Nth frame, labelled), "
+                                   "<stem>.plots.png (guard measures and firings, palette drift, CLIP loss, seconds "
+                                   "per frame), <stem>.mp4 (with the shot's [audio]) and <stem>.report.json.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  chroma shot report out\n  chroma shot report out --every 10 --overwrite")
+    r.add_argument("folder", metavar="OUT_FOLDER", help="the shot's output folder (its EXRs and <stem>.state/)")
+    r.add_argument("-o", "--output", metavar="DIR", help="where to write the report (default OUT_FOLDER/report)")
+    r.add_argument("--every", type=int, metavar="N", help="every Nth frame on the contact sheet (default: 24 tiles at most)")
+    r.add_argument("--shot", metavar="SHOT.toml", help="the shot file (default: the one recorded in the frames)")
+    r.add_argument("--no-video", action="store_true", help="no MP4 preview")
+    r.add_argument("--overwrite", action="store_true", help="replace an earlier report")
+    add_config_option(r)
 
 
 @command("shot", "check shot files (schedules per frame) and import Disco Diffusion / Deforum settings")
@@ -54,8 +90,11 @@ def cmd_shot(args: argparse.Namespace) -> int:
       chroma shot check sh010.toml
       chroma shot check sh010.toml --plot sh010_schedules.png
       chroma shot import 'TimeToDisco(0)_settings.txt' -o sh010.toml --mode 3D
+      chroma shot guard 'TimeToDisco(0)_####.png'    # where an old render started to collapse
+      chroma shot report out                         # contact sheet, plots and MP4 of a rendered shot
     """
-    return _check(args) if args.action == "check" else _import(args)
+    actions = {"check": _check, "import": _import, "guard": _guard, "report": _report}
+    return actions[args.action](args)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -190,4 +229,72 @@ def _import(args: argparse.Namespace) -> int:
         print(f"chroma shot: note: {note}", file=sys.stderr)
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
           f"{shot.get('animation_mode')})")
+    return EXIT_OK
+
+
+def _guard(args: argparse.Namespace) -> int:
+    """``chroma shot guard SEQUENCE``: where the collapse guard would have fired, and why."""
+    import dataclasses
+
+    from chroma.errors import ChromaError
+    from chroma.guard import GuardSettings, scan_sequence
+
+    settings = GuardSettings()
+    if args.shot:
+        from chroma.shot import load_shot
+
+        shot = load_shot(args.shot, config=args.config)
+        if shot.guard is None:
+            raise ChromaError(f"{args.shot!r} turns the guard off ([guard] enabled = false)")
+        settings = dataclasses.replace(shot.guard, action="warn")
+    changes: dict = {}
+    if args.warmup is not None:
+        changes["warmup"] = args.warmup
+    if args.in_a_row is not None:
+        changes["frames"] = args.in_a_row
+    if args.ratio is not None:
+        if not 0 <= args.ratio <= 1:
+            raise ChromaError(f"--ratio must be in [0, 1], got {args.ratio}")
+        changes["ratios"] = {m: args.ratio for m in settings.ratios}
+    if changes.get("warmup", 1) < 1 or changes.get("frames", 1) < 1:
+        raise ChromaError("--warmup and --frames must be at least 1")
+    settings = dataclasses.replace(settings, **changes)
+    result = scan_sequence(args.sequence, settings, display=args.display, view=args.view, config=args.config)
+    if args.json:
+        json.dump({"fired_at": result["fired_at"], "frames": result["frames"]}, sys.stdout)
+        print()
+        return EXIT_OK
+    print(f"{'frame':>7} {'L spread':>9} {'C spread':>9} {'detail':>8} {'mean L':>7}  "
+          f"{'L ratio':>7} {'C ratio':>7} {'D ratio':>7}  state")
+    for e in result["events"]:
+        m, r = e.measures, e.ratios
+        ratio = " ".join(f"{r[k]:>7.3f}" if r[k] is not None else f"{'-':>7}" for k in ("lightness", "chroma", "detail"))
+        state = f"FIRED: {e.reason()}" if e.fired else (f"low {e.run}/{settings.frames}" if e.state == "low" else e.state)
+        print(f"{e.index:>7} {m['lightness_spread']:>9.4f} {m['chroma_spread']:>9.4f} {m['detail']:>8.4f} "
+              f"{m['mean_L']:>7.3f}  {ratio}  {state}")
+    fired = [e for e in result["events"] if e.fired]
+    if fired:
+        e = fired[0]
+        print(f"the guard would have fired at frame {e.index}: {e.reason()} for {settings.frames} frames in a row"
+              + (f" (and again at {', '.join(str(x.index) for x in fired[1:6])}"
+                 f"{' ...' if len(fired) > 6 else ''})" if len(fired) > 1 else ""))
+    else:
+        print(f"the guard would not have fired ({len(result['events'])} frames; warm-up {settings.warmup}, "
+              f"{settings.frames} in a row below {', '.join(f'{k} {v:g}' for k, v in settings.ratios.items())})")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``chroma shot report OUT_FOLDER``."""
+    from chroma.errors import ChromaError
+    from chroma.report import build_report
+
+    if args.every is not None and args.every < 1:
+        raise ChromaError(f"--every must be at least 1, got {args.every}")
+    for files in build_report(args.folder, args.output, every=args.every, shot_path=args.shot,
+                              video=not args.no_video, overwrite=args.overwrite, config=args.config):
+        for note in files.notes:
+            print(f"chroma shot: note: {note}", file=sys.stderr)
+        print(f"contact sheet {files.contact}\nplots {files.plots}" + (f"\nvideo {files.video}" if files.video else "")
+              + f"\ndata {files.data}")
     return EXIT_OK
