@@ -182,7 +182,7 @@ class GuardEvent:
     def summary(self, frames: int) -> str:
         """A few words for a progress line: ``guard ok``, ``guard low 2/3``, ``guard FIRED (stop)``."""
         if self.fired:
-            text = f"guard FIRED ({self.action})"
+            text = f"guard FIRED ({self.action}: {self.reason()})"
         elif self.state == "low":
             text = f"guard low {self.run}/{frames}"
         else:
