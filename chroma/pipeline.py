@@ -484,7 +484,7 @@ class ShotRunner:
 
     # -- output ------------------------------------------------------------------------
     def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str],
-                     record: Mapping[str, Any] | None = None) -> Path:
+                     watch: Mapping[str, Any] | None = None) -> Path:
         import json
 
         from chroma import __version__, io
@@ -503,7 +503,7 @@ class ShotRunner:
         }
         if result.clip_loss is not None:
             meta["clip_loss"] = float(result.clip_loss)
-        meta.update({k: json.dumps(v) for k, v in (record or {}).items() if k in ("guard", "coherence") and v})
+        meta.update({k: json.dumps(v) for k, v in (watch or {}).items() if k in ("guard", "coherence") and v})
         image = frame_to_scene_linear(result.image, out.colorspace, out.display, out.view, self.config, metadata=meta)
         if out.match_plate and shot.animation["video_init_path"]:
             image = self._match_plate(image, spec.index)
