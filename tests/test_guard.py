@@ -116,3 +116,64 @@ def test_scan_sequence_reads_png_frames(tmp_path) -> None:
     assert 20 <= out["fired_at"] <= 33
     assert sorted(map(int, out["frames"])) == list(range(36))
     assert out["frames"]["0"]["lightness_ratio"] is None and out["frames"]["20"]["lightness_ratio"] > 0
+
+
+BASE = """\
+max_frames = 20
+
+[output]
+pattern = "out/sh.####.exr"
+
+[prompts]
+0 = ["x:1"]
+"""
+
+
+@pytest.mark.parametrize("section, message", [
+    ('[guard]\nacton = "stop"\n', r"sh\.toml:10: guard\.acton: unknown key; did you mean 'action'\?"),
+    ('[guard]\naction = "explode"\n', r"sh\.toml:10: guard\.action: must be one of warn, renoise, stop"),
+    ('[guard]\nstrength = "0: (1), 30: (0)"\n', r"sh\.toml:10: guard\.strength: .*30"),
+    ('[guard]\nframes = 0\n', r"sh\.toml:10: guard\.frames: must be at least 1"),
+    ('[coherence]\nreference = 25\n', r"sh\.toml:10: coherence\.reference: frame 25 is outside the shot \(0-19\)"),
+    ('[coherence]\nreference = "plate"\n', r"coherence\.reference: \"plate\" needs a plate"),
+    ('[coherence]\nmode = "hist"\n', r"sh\.toml:10: coherence\.mode: must be one of stats, histogram"),
+    ('[coherence]\nstrenght = 1\n', r"did you mean 'strength'\?"),
+])
+def test_shot_sections_are_validated_with_lines(tmp_path, section, message) -> None:
+    from chroma.shot import ShotError, load_shot
+
+    path = tmp_path / "sh.toml"
+    path.write_text(BASE + "\n" + section)
+    with pytest.raises(ShotError, match=message):
+        load_shot(path)
+
+
+def test_shot_sections_parse(tmp_path) -> None:
+    from chroma.shot import load_shot
+
+    path = tmp_path / "sh.toml"
+    path.write_text(BASE + '\n[guard]\naction = "renoise"\nstrength = "0: (1), 19: (0)"\ndetail_ratio = 0\n'
+                    '\n[coherence]\nreference = 3\nmode = "histogram"\nstrength = 0.5\n')
+    shot = load_shot(path)
+    assert shot.guard.action == "renoise" and shot.guard.strength_at(19) == 0.0
+    assert shot.guard.strength_at(10) == pytest.approx(1 - 10 / 19)
+    assert shot.guard.ratios == {"lightness": 0.35, "chroma": 0.35, "detail": 0.0}
+    assert shot.coherence.reference == 3 and shot.coherence.mode == "histogram" and shot.coherence.strength_at(7) == 0.5
+    path.write_text(BASE + "\n[guard]\nenabled = false\n")
+    assert load_shot(path).guard is None and load_shot(path).coherence is None
+
+
+def test_cli_guard_json(capsys, tmp_path) -> None:
+    from chroma import Image, io
+    from chroma.cli import main
+
+    for i, f in enumerate(seqs.fade(n=20, start=4, end=12, size=24)):
+        io.write(Image(f, ["R", "G", "B"], "sRGB - Display", {}), tmp_path / f"dd.{1001 + i}.png")
+    assert main(["shot", "guard", str(tmp_path / "dd.####.png"), "--json", "--warmup", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"fired_at", "frames"} and 1008 <= data["fired_at"] <= 1015
+    assert data["frames"]["1001"]["lightness_ratio"] is None
+    assert data["frames"]["1019"]["lightness_spread"] == 0.0
+    assert main(["shot", "guard", str(tmp_path / "dd.####.png")]) == 0
+    assert "would have fired at frame 10" in capsys.readouterr().out
+    assert main(["shot", "guard", str(tmp_path / "nothing.####.png")]) == 2
