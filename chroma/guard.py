@@ -62,9 +62,10 @@ ACTIONS = ("warn", "renoise", "stop")
 L_FLOOR = 0.1
 """OKLab L below which the measures are no longer divided by the mean lightness (about
 linear Y 0.001, an sRGB code value of 3/255): darker frames count as losing detail."""
-MIN_REFERENCE = 0.02
+MIN_REFERENCE = {"lightness": 0.02, "chroma": 0.02, "detail": 0.001}
 """A normalised reference below this (e.g. the chroma spread of a monochrome shot) is too
-small to compare with; that measure is left out."""
+small to compare with; that measure is left out. The detail's floor is lower: a gradient
+per pixel shrinks with the resolution (smooth 1280 x 768 frames have ~0.005)."""
 
 
 def display_to_oklab(code: Any) -> np.ndarray:
@@ -285,7 +286,7 @@ class CollapseGuard:
         used = []
         for k in MEASURES:
             ref = self.reference[k]
-            if st.ratios.get(k, 0.0) > 0 and ref >= MIN_REFERENCE:
+            if st.ratios.get(k, 0.0) > 0 and ref >= MIN_REFERENCE[k]:
                 ratios[k] = n[k] / ref
                 used.append(k)
             else:
