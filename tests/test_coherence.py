@@ -73,3 +73,14 @@ def test_a_frame_of_the_shot_as_reference_is_captured_and_saved() -> None:
     again = Coherence(CoherenceSettings(reference=2, strength=1.0))
     again.restore(saved)
     assert np.array_equal(again.apply(3, frames[3])[0], out3)
+
+
+def test_plate_reference_matches_each_frame_to_its_own_plate_frame() -> None:
+    plates = [seqs.texture(40 + i, 24, palette=(0.4 + 0.05 * i, 0.5, 0.5 - 0.05 * i), amplitude=0.04) for i in range(3)]
+    frames = [seqs.texture(60 + i, 24, palette=(0.5, 0.45, 0.5), amplitude=0.04) for i in range(3)]
+    c = Coherence(CoherenceSettings(reference="plate", strength=1.0), plate=lambda i: plates[i])
+    for i in range(3):
+        out, info = c.apply(i, frames[i])
+        np.testing.assert_allclose(_stats(out)[0], _stats(plates[i])[0], atol=1e-3)
+        assert info["reference"] == "plate" and info["drift_after"] < 1e-3
+    assert c.to_arrays() == {}  # nothing to save: the plate is read again on resume
