@@ -84,7 +84,8 @@ def _guard_report_args(sub) -> None:
 def cmd_shot(args: argparse.Namespace) -> int:
     """Shot files describe an animated render (docs/shots.md): keyframed prompts, camera
     moves, render settings per frame. 'check' validates one and shows its schedules;
-    'import' converts Disco Diffusion's or Deforum's settings into one.
+    'import' converts Disco Diffusion's or Deforum's settings into one; 'guard' runs the
+    collapse guard over any sequence; 'report' draws a rendered shot (contact sheet, plots, MP4).
 
     examples:
       chroma shot check sh010.toml
