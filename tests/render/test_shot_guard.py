@@ -100,6 +100,12 @@ def test_guard_and_coherence_render_resume_identically_and_report(capsys, tiny_u
     for i, (pa, pb) in enumerate(zip(_pixels(tmp_path / "a", 6), _pixels(tmp_path / "b", 6))):
         assert np.array_equal(pa, pb), f"frame {1001 + i} differs after the resume"
 
+    # the guard over the written EXRs (read back through their view) measures what it measured live
+    assert main(["shot", "guard", str(tmp_path / "a" / "out" / "sh040.####.exr"), "--json"]) == 0
+    scanned = json.loads(capsys.readouterr().out)["frames"]["1001"]  # frame 0: the reference, not changed
+    for k in ("lightness_spread", "chroma_spread", "detail", "mean_L"):
+        assert scanned[k] == pytest.approx(log[0]["guard"][k], abs=2e-3), k
+
     assert main(["shot", "report", str(tmp_path / "a" / "out")]) == 0
     rep = tmp_path / "a" / "out" / "report"
     with av.open(str(rep / "sh040.mp4")) as c:
