@@ -35,6 +35,7 @@ width_height = [64, 64]
 cutn_batches = 1
 cut_overview = "[2]*1000"
 cut_innercut = "[0]*1000"
+init_loss = "mse"                # LPIPS (the default, as DD) needs the VGG16 weights
 
 [animation]
 zoom = 1.02
