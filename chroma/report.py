@@ -20,6 +20,7 @@ Plots use matplotlib (Agg). Both come with ``pip install "chroma-vfx[report]"``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -27,7 +28,7 @@ import textwrap
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class ReportFiles:
 
 def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config: Any = None) -> list[ShotOutput]:
     """The shots rendered into ``folder`` (one per ``<stem>.state`` folder)."""
-    from chroma import io, sequence
+    from chroma import sequence
     from chroma.shot import ShotError, load_shot
 
     root = Path(folder)
@@ -92,7 +93,7 @@ def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config
         shot = None
         path = shot_path
         if path is None:
-            meta = io.read(seq.paths()[0], config=config).metadata
+            meta = _header(seq.paths()[0])
             path = meta.get("chroma/shot") or None
         if path and os.path.isfile(path):
             try:
@@ -104,6 +105,21 @@ def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config
         raise ChromaIOError(f"no shot rendered in {str(root)!r}: no <name>.state folder beside an EXR sequence "
                             "(chroma render SHOT.toml writes them)")
     return out
+
+
+def _header(path: str) -> dict[str, Any]:
+    """A frame's metadata without its pixels (OIIO reads the header only)."""
+    import OpenImageIO as oiio
+
+    from chroma.io import _value
+
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise ChromaIOError(f"cannot open {path!r}: {oiio.geterror()}")
+    try:
+        return {a.name: _value(a) for a in inp.spec().extra_attribs}
+    finally:
+        inp.close()
 
 
 def read_log(state_dir: str | os.PathLike) -> dict[int, dict[str, Any]]:
@@ -124,12 +140,10 @@ def read_log(state_dir: str | os.PathLike) -> dict[int, dict[str, Any]]:
 def frame_table(output: ShotOutput, config: Any = None) -> dict[int, dict[str, Any]]:
     """Per file frame on disk: ``prompts``, ``clip_loss``, ``seconds``, ``guard`` and
     ``coherence`` (from the log, else the frame's metadata)."""
-    from chroma import io
-
     log = read_log(output.state_dir)
     table: dict[int, dict[str, Any]] = {}
     for f in output.frames:
-        meta = io.read(output.exr(f), config=config).metadata
+        meta = _header(output.exr(f))
         rec = log.get(f, {})
         guard = rec.get("guard") or (json.loads(meta["chroma/guard"]) if meta.get("chroma/guard") else None)
         coherence = rec.get("coherence") or (json.loads(meta["chroma/coherence"]) if meta.get("chroma/coherence")
@@ -286,9 +300,10 @@ def _audio_samples(path: str, offset: float, duration: float, rate: int = 48000)
     return out
 
 
-def write_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float | Fraction = 24,
+def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float | Fraction = 24,
               audio: tuple[str, float] | None = None, crf: int = 18) -> Path:
-    """An H.264 MP4 (yuv420p) of display-referred frames (H x W x 3 code values in [0, 1]).
+    """An H.264 MP4 (yuv420p) of display-referred frames (H x W x 3 code values in [0, 1]),
+    encoded one at a time as the iterable gives them (a long shot is never all in memory).
 
     Odd sizes are cropped by a pixel (H.264 4:2:0 needs even ones). ``audio`` = ``(file,
     offset)``: the song from ``offset`` seconds (negative: silence first) as AAC, as long
@@ -299,8 +314,13 @@ def write_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float 
     except ImportError:
         raise ChromaError('the MP4 preview needs PyAV: pip install "chroma-vfx[report]"') from None
     rate = Fraction(fps).limit_denominator(1001)
-    h, w = frames[0].shape[:2]
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ChromaError("no frames to write in the MP4")
+    h, w = first.shape[:2]
     h2, w2 = h - h % 2, w - w % 2
+    count = 0
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.mp4")
     with av.open(str(tmp), "w") as out:
@@ -311,14 +331,15 @@ def write_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float 
         if audio is not None:
             aus = out.add_stream("aac", rate=48000)
             aus.layout = "stereo"
-        for code in frames:
+        for code in itertools.chain([first], it):
+            count += 1
             rgb = (np.clip(code[:h2, :w2], 0, 1) * 255.0 + 0.5).astype(np.uint8)
             for packet in vs.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
                 out.mux(packet)
         for packet in vs.encode():
             out.mux(packet)
         if aus is not None and audio is not None:
-            samples = _audio_samples(audio[0], audio[1], len(frames) / float(rate))
+            samples = _audio_samples(audio[0], audio[1], count / float(rate))
             step = 1024
             for i in range(0, samples.shape[1], step):
                 af = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, i:i + step]), format="fltp",
@@ -373,7 +394,7 @@ def build_report(folder: str | os.PathLike, out_dir: str | os.PathLike | None = 
                 if not os.path.isfile(audio[0]):
                     files.notes.append(f"{o.stem}: the song {audio[0]!r} is missing; the preview has no sound")
                     audio = None
-            files.video = write_mp4([_display(o, f, config) for f in o.frames], names["video"], fps, audio)
+            files.video = write_mp4((_display(o, f, config) for f in o.frames), names["video"], fps, audio)
         fired = [f for f in o.frames if (table[f]["guard"] or {}).get("fired")]
         data = {"stem": o.stem, "frames": {str(f): table[f] for f in o.frames}, "fired_at": fired,
                 "every": step, "contact": str(files.contact), "plots": str(files.plots),
