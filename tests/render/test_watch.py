@@ -124,3 +124,21 @@ def test_coherence_acts_in_the_loop_state() -> None:
     # the frame written is the matched one, and it is what the next frame's init was built from
     assert torch.equal(r.calls[2]["init"], frames[1])
     assert rec[1]["coherence"]["drift_after"] < 1e-3 < rec[1]["coherence"]["drift"]
+
+
+def test_from_shot_reads_a_palette_image_and_the_plate_through_the_display() -> None:
+    from types import SimpleNamespace
+
+    pal = seqs.texture(70, 24, palette=(0.3, 0.5, 0.6), amplitude=0.04)
+    plate = seqs.texture(71, 24, palette=(0.6, 0.45, 0.35), amplitude=0.04)
+    read = {"/shot/pal.png": _tensor(pal)[0], "/plate/p.1003.exr": _tensor(plate)[0]}
+    frame = _tensor(seqs.texture(72, 24, palette=(0.5, 0.5, 0.5), amplitude=0.04))
+    for ref, want in (("pal.png", pal), ("plate", plate)):
+        shot = SimpleNamespace(guard=None, coherence=CoherenceSettings(reference=ref),
+                               resolve=lambda p: f"/shot/{p}")
+        watch = ShotWatch.from_shot(shot, read.__getitem__, lambda i: f"/plate/p.{1001 + i}.exr")
+        result = SimpleNamespace(index=2, image=frame.clone())
+        result, _, record = watch.after(result, LoopState())
+        got, ref_mean = frame_measures(to_code(result.image)), frame_measures(want)
+        assert abs(got["mean_a"] - ref_mean["mean_a"]) < 1e-3 and abs(got["mean_L"] - ref_mean["mean_L"]) < 1e-3, ref
+        assert record["coherence"]["reference"] == ref and "drift" in record["summary"]
