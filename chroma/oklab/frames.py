@@ -123,6 +123,9 @@ def _source(x: Any, colorspace: str, config: Any) -> tuple[str, Any]:
     return "file", text
 
 
+MAX_CROSSFADE_FRAMES = 100_000  # more is a typo'd range, not a shot
+
+
 def crossfade(
     a: Any,
     b: Any,
@@ -138,6 +141,7 @@ def crossfade(
     overwrite: bool = False,
     write_options: dict | None = None,
     progress: bool | None = None,
+    create_folders: bool = False,
     config: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Crossfade A into B over a frame set, writing EXR (or any OIIO format) frames.
@@ -153,7 +157,9 @@ def crossfade(
         curve: weight over the frames, :func:`crossfade_weights` (first frame all A, last
             all B).
         gamut: as :func:`mix_images`. write_options: keywords for :func:`chroma.io.write`
-            (dtype, compression, on_invalid...).
+            (dtype, compression, on_invalid...). create_folders: create a missing output
+            folder (else it is an error). Every output goes through
+            :func:`chroma.io.check_outputs` (an input is never replaced, by any spelling).
     Returns:
         The paths written. Each frame's header carries ``chroma/blend/*`` (space, hue, t,
         curve) and the two sources.
@@ -162,7 +168,7 @@ def crossfade(
             ``overwrite`` -- all checked before any frame is written.
     """
     from chroma import io, ocio, sequence
-    from chroma.errors import ChromaIOError, SequenceError
+    from chroma.errors import SequenceError
     from chroma.progress import Progress
 
     _check(space, hue)
@@ -185,27 +191,23 @@ def crossfade(
             )
         frame_list = common
     else:
-        frame_list = sequence.parse_frames(frames)
-    for p in seqs:
-        missing = [f for f in frame_list if not os.path.exists(p.path(f))]
-        if missing:
-            raise SequenceError(f"{p.text!r} lacks frames {sequence.format_frames(missing)}; give --frames it has")
+        wanted = sequence.frame_set(frames)  # ranges: a typo'd range costs nothing
+        for p in seqs:
+            on_disk = sequence.discover(p).frames
+            present = [f for f in on_disk if f in wanted]
+            if len(present) < len(wanted):
+                lacks = wanted.without(present)
+                has = f"; it has {sequence.format_frames(on_disk)}" if on_disk else ""
+                raise SequenceError(f"{p.text!r} lacks frames {lacks} ({len(lacks):,} of {len(wanted):,}){has}")
+        if len(wanted) > MAX_CROSSFADE_FRAMES:
+            raise SequenceError(f"a crossfade of {len(wanted):,} frames ({wanted}): check the frame range")
+        frame_list = list(wanted)
     out_pat = sequence.parse_pattern(output)
     if len(frame_list) > 1 and not out_pat.is_sequence:
         raise SequenceError(f"{len(frame_list)} frames but the output {os.fspath(output)!r} is one file: give a pattern like fade.####.exr")
     targets = [out_pat.path(f) if out_pat.is_sequence else os.fspath(output) for f in frame_list]
-    folder = Path(targets[0]).parent
-    if not folder.is_dir():
-        raise ChromaIOError(f"output folder {str(folder)!r} does not exist; create it first")
-    inputs = {os.path.abspath(v.path(f)) for v in seqs for f in frame_list}
-    inputs |= {os.path.abspath(v) for kind, v in srcs if kind == "file"}
-    for tgt in targets:
-        if os.path.abspath(tgt) in inputs:
-            raise ChromaIOError(f"the output {tgt!r} would replace an input; write elsewhere")
-    existing = [tgt for tgt in targets if os.path.exists(tgt)]
-    if existing and not overwrite:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise ChromaIOError(f"{existing[0]!r}{more} exists; pass overwrite=True (CLI: --overwrite) to replace")
+    inputs = [v.path(f) for v in seqs for f in frame_list] + [v for kind, v in srcs if kind == "file"]
+    io.check_outputs(targets, inputs, overwrite=overwrite, create_folders=create_folders)
 
     stills: dict[int, Any] = {}
 
@@ -283,14 +285,12 @@ def write_compare(
     space, labelled with its name when a font is available (OIIO ``render_text``); the
     strip order is also in the ``ImageDescription`` header."""
     from chroma import io
-    from chroma.errors import ChromaIOError
     from chroma.image import Image
 
     path = Path(path)
     if path.suffix.lower() == ".exr":
         raise ChromaValueError("the compare figure is display-referred: write a .png (or .jpg/.tif), not EXR")
-    if path.exists() and not overwrite:
-        raise ChromaIOError(f"{str(path)!r} exists; pass --overwrite to replace it")
+    io.check_outputs([path], overwrite=overwrite)
     px = compare_strips(a, b, width, height, spaces, hue=hue, colorspace=colorspace, config=config)
     if labels:
         px = _label(px, spaces)
