@@ -264,6 +264,7 @@ def write(
     elif image.colorspace:
         spec.attribute("oiio:ColorSpace", image.colorspace)
 
+    writer_for(path)
     tmp = parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
     out = oiio.ImageOutput.create(str(tmp))
     if out is None:
@@ -330,6 +331,7 @@ def check_outputs(
     skip_existing: bool = False,
     create_folders: bool = False,
     dry_run: bool = False,
+    images: bool = False,
     overwrite_hint: str = "pass overwrite=True to replace it",
 ) -> OutputCheck:
     """The one check every output goes through before anything is written.
@@ -350,6 +352,7 @@ def check_outputs(
     skip_existing : leave out outputs that exist (finish an interrupted run).
     create_folders : create missing output folders (after every check passed).
     dry_run : create nothing; list existing outputs in ``refused`` instead of raising.
+    images : the targets are images: each file type must have an OIIO writer.
     overwrite_hint : how to allow replacing, in the caller's words (API or CLI).
 
     Returns
@@ -384,6 +387,8 @@ def check_outputs(
             seen[k] = t
         if os.path.isdir(t):
             raise ChromaIOError(f"cannot write {t!r}: it is a folder")
+        if images:
+            writer_for(t)
         parent = os.path.dirname(t) or "."
         if not os.path.isdir(parent):
             if os.path.exists(parent):
@@ -413,6 +418,21 @@ def check_outputs(
             except OSError as exc:
                 raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
     return result
+
+
+def writer_for(path: str | os.PathLike) -> str:
+    """The OIIO format name that writes ``path`` (from its extension), or a
+    :class:`ChromaIOError` naming the extension when there is none."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1]
+    out = oiio.ImageOutput.create(f"probe{ext}") if ext else None
+    if out is None:
+        oiio.geterror()  # retrieved: the message below is ours
+        raise ChromaIOError(
+            f"cannot write {path!r}: no image format for {ext or 'a file without an extension'!r}; "
+            "use .exr (scene-linear), or .png/.tif/.jpg/.dpx for display images"
+        )
+    return out.format_name()
 
 
 def _display_format(path: str) -> str:

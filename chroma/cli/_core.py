@@ -10,15 +10,17 @@ end and give exit status 1 while the other frames still finish.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import re
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Callable
 
 from chroma import __version__
-from chroma.errors import ChromaError
+from chroma.errors import ChromaError, closest
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -48,9 +50,14 @@ def arguments(add: Callable[[argparse.ArgumentParser], None]):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse errors are user errors: exit 2
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
+        m = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if m:
+            choices = [c.strip(" '") for c in m.group(3).split(",")]
+            hint = closest(m.group(2), choices, n=3)
+            what = "no command" if m.group(1) == "COMMAND" else f"{m.group(1)}: no such choice"
+            message = f"{what} {m.group(2)!r}; " + (hint or f"choose from {m.group(3)}")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
             "chroma: a colour-science-first toolkit for VFX. Scene-linear ACEScg EXR "
             "sequences with honest metadata, OCIO colour management, stops and Kelvin."
         ),
-        epilog=(
-            "Sequences are written like plate.####.exr, plate.%%04d.exr or plate.@.exr; frame "
+        epilog=textwrap.fill(
+            "Sequences are written like plate.####.exr, plate.%04d.exr or plate.@.exr; frame "
             "sets like 1001-1100, 1001-1100x2 or 1,5,7-9. The OCIO config is --config, else "
             "$OCIO, else chroma's bundled ACES 2.0 studio config. Run 'chroma COMMAND --help' "
             "for each command."
@@ -72,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add, _run) in COMMANDS.items():
         p = sub.add_parser(
-            name, help=help_text, description=(_run.__doc__ or help_text).strip(),
+            name, help=help_text, description=inspect.cleandoc(_run.__doc__ or help_text),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.error = _Parser.error.__get__(p)  # type: ignore[method-assign]
@@ -170,7 +177,7 @@ def note(message: str) -> None:
 
 
 def check_outputs(targets, inputs=(), *, overwrite: bool = False, skip_existing: bool = False,
-                  dry_run: bool = False):
+                  dry_run: bool = False, images: bool = True):
     """:func:`chroma.io.check_outputs` for a command: the one check every written file goes
     through (an input is never replaced, by any spelling; existing files need --overwrite),
     creating missing output folders and saying so."""
@@ -178,7 +185,7 @@ def check_outputs(targets, inputs=(), *, overwrite: bool = False, skip_existing:
 
     targets = [t for t in targets if t]
     result = _check(targets, [i for i in inputs if i], overwrite=overwrite, skip_existing=skip_existing,
-                    create_folders=True, dry_run=dry_run, overwrite_hint=OVERWRITE_HINT)
+                    create_folders=True, dry_run=dry_run, images=images, overwrite_hint=OVERWRITE_HINT)
     for folder in result.folders:
         note(("would create" if dry_run else "created") + f" the output folder {folder}")
     return result

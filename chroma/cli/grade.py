@@ -148,7 +148,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     else:
         inputs = read_too
     exported = check_outputs(exports, inputs + ([t for _, _, t in plan] if plan else []),
-                             overwrite=args.overwrite, dry_run=args.dry_run)
+                             overwrite=args.overwrite, dry_run=args.dry_run, images=False)
     if not grade.operations and not args.colorspace:
         warnings.warn("the grade has no operation: the output is an identity copy of the input "
                       "(give --exposure, --white-balance, --cdl, ... or --grade FILE)", stacklevel=1)

@@ -47,6 +47,7 @@ def file_colorspace(path: str, config=None) -> str | None:
 
     inp = oiio.ImageInput.open(path)
     if inp is None:
+        oiio.geterror()  # retrieve it: read() reports the problem in chroma's words
         return None
     try:
         meta = {a.name: io._value(a) for a in inp.spec().extra_attribs}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Sequence
 
@@ -55,7 +56,8 @@ def mix_images(
 
     Both are converted to ``colorspace`` (scene-linear working space) with OCIO. Alpha
     (``A``) is premultiplied, as in EXR; an image without alpha is opaque. Other channels
-    both images have (depth, AOVs) are mixed linearly; the others are dropped. Results
+    both images have (depth, AOVs) are mixed linearly; the others are dropped with a
+    :class:`BlendWarning` (blending with a colour, the image's pass through). Results
     are gamut mapped (``gamut``, default: no negative working-space channels).
     """
     from chroma import ocio
@@ -93,6 +95,13 @@ def mix_images(
     planes = [out[:, :, i] for i in range(len(channels))]
     tt = np.asarray(t, np.float32)
     tt = tt[..., 0] if tt.ndim == 3 else tt
+    if len(images) == 1:  # image and colour: a colour has no depth or AOVs, the image's pass through
+        ea = eb = ea or eb
+    dropped = [c for c in ea if c not in eb] + [c for c in eb if c not in ea]
+    if dropped:
+        warnings.warn(
+            f"channel(s) {', '.join(dropped)} are in only one side of the blend and are dropped "
+            "(both sides need them to be mixed)", BlendWarning, stacklevel=2)
     for name in [c for c in ea if c in eb]:
         channels.append(name)
         planes.append(ea[name] + (eb[name] - ea[name]) * tt)
@@ -121,6 +130,10 @@ def _source(x: Any, colorspace: str, config: Any) -> tuple[str, Any]:
     if not os.path.exists(text):
         raise ChromaValueError(f"{text!r} is neither a colour nor an existing image or sequence pattern")
     return "file", text
+
+
+class BlendWarning(UserWarning):
+    """A blend that loses something the user may expect kept (a channel on one side only)."""
 
 
 MAX_CROSSFADE_FRAMES = 100_000  # more is a typo'd range, not a shot
