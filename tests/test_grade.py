@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import PyOpenColorIO as ocio
@@ -225,3 +227,22 @@ def test_write_ocio_ctf(tmp_path, rgb):
     path = g.write_ocio(tmp_path / "grade.ctf")
     proc = O.get_config().getProcessor(ocio.FileTransform(src=str(path))).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
     assert _err(g.apply_rgb(rgb), O.apply_cpu(proc, rgb)) <= 1e-5
+
+
+def test_grade_toml_loads_without_tomllib(monkeypatch, tmp_path):
+    """Python 3.10 has no tomllib: Grade.load falls back to tomli, which pyproject requires there."""
+    import sys
+
+    from chroma.grade import Exposure, Grade
+
+    tomllib = pytest.importorskip("tomllib")
+    del tomllib
+    path = tmp_path / "g.toml"
+    Grade([Exposure(1.25)]).save(path)
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on 3.10: import tomllib fails
+    g = Grade.load(path)
+    assert g.operations[0].stops == 1.25
+    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    project = __import__("tomli").loads(text)["project"]
+    assert project["requires-python"] == ">=3.10"
+    assert "tomli>=1.1; python_version < '3.11'" in project["dependencies"]

@@ -300,7 +300,10 @@ class Grade:
 
     @classmethod
     def from_toml(cls, text: str, config=None, base: Path | None = None) -> "Grade":
-        import tomllib
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(text)
