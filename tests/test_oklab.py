@@ -197,14 +197,14 @@ def test_mix_bad_input():
 # --------------------------------------------------------------------------- gamut mapping
 
 
-def test_gamut_map_display_channels_in_range_hue_within_a_degree():
+def test_gamut_map_restore_hue_option_keeps_hue_within_a_degree():
     rng = np.random.default_rng(5)
     n = 20000
     lch = np.stack([rng.uniform(0.02, 0.98, n), rng.uniform(0.0, 0.4, n), rng.uniform(0, 360, n)], -1)
     lin = oklab.from_oklab(oklab.oklch_to_oklab(lch), "linear-sRGB")
     assert oklab.gamut._outside(lin, 1.0).sum() > n // 2  # most start out of gamut
     for dtype in (np.float64, np.float32):
-        m = oklab.gamut_map(lin.astype(dtype), "linear-sRGB", upper=1.0)
+        m = oklab.gamut_map(lin.astype(dtype), "linear-sRGB", upper=1.0, restore_hue=True)
         assert m.dtype == dtype and m.min() >= 0.0 and m.max() <= 1.0
         got = oklab.oklab_to_oklch(oklab.to_oklab(m.astype(np.float64), "linear-sRGB"))
         chromatic = got[:, 1] > 1e-3
