@@ -47,6 +47,7 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-grade", metavar="FILE", help="write the grade as TOML (.toml) or JSON (.json)")
     p.add_argument("--bake-lut", metavar="FILE", help="bake the grade to a .cube over an ACEScct shaper (see docs/grade.md)")
     p.add_argument("--export-cdl", metavar="FILE", help="write the grade as ASC CDL XML (.cc/.cdl/.ccc) when it is CDL-expressible")
+    p.add_argument("--export-ctf", metavar="FILE", help="write the exact grade as an OCIO .ctf or .clf (a LUT only approximates it)")
     p.add_argument("--dry-run", action="store_true", help="print the plan (frames, inputs -> outputs, the grade) and write nothing")
     add_output_options(p)
     add_config_option(p)
@@ -113,6 +114,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
       chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
       chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
       chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
+      chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
       chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
     """
     from chroma import grade as G
@@ -125,11 +127,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise _E("give the output with -o OUT (a file, or a pattern like graded/plate.####.exr)")
     if args.output and not args.input:
         raise _E("give the input image or pattern before -o")
-    if not args.input and not (args.save_grade or args.bake_lut or args.export_cdl):
-        raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl to export the grade")
+    if not args.input and not (args.save_grade or args.bake_lut or args.export_cdl or args.export_ctf):
+        raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl/--export-ctf to export the grade")
+    if args.export_ctf and not args.export_ctf.lower().endswith((".ctf", ".clf")):
+        raise _E(f"--export-ctf {args.export_ctf!r}: the file ends in .ctf or .clf")
     colorspace = args.colorspace and __import__("chroma.ocio", fromlist=["x"]).resolve_colorspace(args.colorspace, args.config)
     grade = _build_grade(args)
-    exports = [p for p in (args.save_grade, args.bake_lut, args.export_cdl) if p]
+    exports = [p for p in (args.save_grade, args.bake_lut, args.export_cdl, args.export_ctf) if p]
     read_too = [p for p in (args.grade, args.cdl, args.lut, args.match_exposure) if p]
     plan = None
     if args.input:
@@ -163,7 +167,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             extra += [f"{len(plan.missing)} missing: {plan.missing}"] if plan.missing else []
             print(f"{len(plan)} frame(s) would be graded" + "".join(f", {e}" for e in extra)
                   + "; nothing written (--dry-run)")
-        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl)):
+        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl),
+                           ("OCIO transform", args.export_ctf)):
             if path:
                 print(f"would write the {what} to {path}")
         if refused:
@@ -178,9 +183,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.export_cdl:
         grade.write_cdl(args.export_cdl)
         print(f"wrote ASC CDL {args.export_cdl}")
+    if args.export_ctf:
+        grade.write_ocio(args.export_ctf)
+        print(f"wrote OCIO transform {args.export_ctf} (exact)")
     if args.bake_lut:
         grade.bake_lut(args.bake_lut)
-        print(f"wrote LUT {args.bake_lut} (ACEScct in and out; see docs/grade.md)")
+        err = grade.last_lut_error
+        print(f"wrote LUT {args.bake_lut} (ACEScct in and out; error vs the exact grade: max "
+              f"{err.max_stops:.3f} stops, p99 {err.p99_stops:.3f}, max {err.max_stops_above:.3f} at "
+              f"0.02 linear and above; see docs/grade.md)")
     if plan is None:
         return EXIT_OK
     with FrameJob(args, plan, "grading") as job:
