@@ -112,3 +112,26 @@ def test_blend_warns_when_a_channel_is_on_one_side_only(tmp_path, capsys):
     assert main(["blend", str(tmp_path / "a.####.exr"), "#000000", "-o", str(tmp_path / "k.####.exr")]) == 0
     assert "only one side" not in capsys.readouterr().err
     assert read(tmp_path / "k.1001.exr").channels == ["R", "G", "B", "Z"]
+
+
+def test_info_folder_lists_sequences_like_lsseq(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    for f in (1001, 1002, 1003, 1006, 1007):
+        write(Image(rng.random((2, 3, 4)).astype(np.float32), ["R", "G", "B", "A"]), tmp_path / f"plate.{f}.exr")
+    for f in (1, 2):
+        write(Image(rng.random((2, 3, 3)).astype(np.float32), ["R", "G", "B"], "ACES2065-1"), tmp_path / f"bg_{f:03d}.exr")
+    write(Image(rng.random((2, 3, 3)).astype(np.float32)), tmp_path / "hero.exr")
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert main(["info", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "bg_###.exr  1-2 (2 frames)  R G B  ACES2065-1  3x2",
+        "hero.exr  single image  R G B  ACEScg  3x2",
+        "plate.####.exr  1001-1007 (5 frames), missing 1004-1005  R G B A  ACEScg  3x2",
+    ]
+    assert main(["info", str(tmp_path), "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    plate = next(s for s in data["sequences"] if s["pattern"].endswith("plate.####.exr"))
+    assert plate["missing"] == "1004-1005" and plate["frames"] == 5 and plate["channels"] == ["R", "G", "B", "A"]
