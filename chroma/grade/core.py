@@ -378,7 +378,8 @@ class Grade:
         """The OCIO transform that applies a LUT from :meth:`bake_lut` to working-space pixels."""
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        ft = ocio.FileTransform(src=os.fspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
+        # absolute: OCIO resolves a relative path against the config's search path, not the cwd
+        ft = ocio.FileTransform(src=os.path.abspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
         return ocio.GroupTransform([_csc(ws, shaper_cs), ft, _csc(shaper_cs, ws)])
 
     # --------------------------------------------------------------- serialisation
