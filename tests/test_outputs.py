@@ -59,6 +59,9 @@ WRITERS = [
     (["blend", "p.1001.exr", "p.1002.exr", "-o", "{out}"], "p.1002.exr"),
     (["blend", "p.1001.exr", "#ff0000", "--frames", "1001", "-o", "{out}"], "p.1001.exr"),
     (["light", "--spd", "spd.csv", "--chart", "{out}"], "spd.csv"),
+    (["light", "--spd", "spd.csv", "--preview", "{out}"], "spd.csv"),
+    (["convert", "p.1001.exr", "-o", "{out}", "--display", "sRGB - Display"], "p.1001.exr"),
+    (["blend", "p.####.exr", "#000000", "--frames", "1002", "-o", "{out}"], "p.1002.exr"),
 ]
 
 

@@ -1,10 +1,12 @@
 """The core of the ``chroma`` command: the subcommand registry, ``main`` and shared options.
 
 Every subcommand (one module per command in this package) registers itself in
-:data:`COMMANDS` through :func:`command`. A user
-mistake raises a :class:`chroma.ChromaError`; :func:`main` prints it on one line and
-exits with status 2 (no traceback). Per-frame failures in a sequence are reported at the
-end and give exit status 1 while the other frames still finish.
+:data:`COMMANDS` through :func:`command`. A user mistake raises a
+:class:`chroma.ChromaError`; :func:`main` prints it on one line and exits with status 2
+(no traceback); a single input file that fails is such a mistake. Failed or missing
+frames of a sequence are reported at the end and give exit status 1 while the other
+frames still finish (:class:`FrameJob`); Ctrl-C gives 130 with what was written. Every
+output goes through :func:`check_outputs` (:func:`chroma.io.check_outputs`).
 """
 
 from __future__ import annotations
