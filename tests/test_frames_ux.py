@@ -201,3 +201,11 @@ def test_ctrl_c_says_what_was_written_and_how_to_go_on(plate, capsys, monkeypatc
     monkeypatch.setattr(io, "write", real)
     assert main(["convert", "p.####.exr", "-o", "c/p.####.exr", "--skip-existing"]) == 0
     assert "converted 2 frame(s) to ACEScg, skipped 2 existing" in capsys.readouterr().out
+
+
+def test_crossfade_with_a_bad_frame_exits_1_after_the_others(plate, capsys):
+    (plate / "p.1003.exr").write_text("not an image")
+    assert main(["blend", "p.####.exr", "#000000", "-o", "f/f.####.exr"]) == 1
+    out, err = capsys.readouterr()
+    assert "wrote 3 frame(s)" in out and "1 failed" in out and "f.1003.exr" in err
+    assert sorted(p.name for p in (plate / "f").iterdir()) == ["f.1001.exr", "f.1002.exr", "f.1004.exr"]

@@ -9,7 +9,7 @@ import os
 
 from chroma.cli._core import (
     EXIT_OK, add_config_option, add_output_options, arguments, check_outputs, command,
-    note, write_kwargs,
+    note, report_failures, write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- blend
@@ -157,14 +157,16 @@ def cmd_blend(args: argparse.Namespace) -> int:
     if fade:
         folder = os.path.dirname(args.output) or "."
         existed = os.path.isdir(folder)
+        failed: list = []
         written = oklab.crossfade(args.a, args.b, args.output, args.frames, args.space, args.curve,
                                   hue=args.hue, colorspace=cs, preserve_luminance=args.preserve_luminance,
                                   overwrite=args.overwrite, write_options=opts, config=args.config,
-                                  create_folders=True, progress=False if args.quiet else None)
+                                  create_folders=True, progress=False if args.quiet else None, failures=failed)
         if not existed:
             note(f"created the output folder {folder}")
-        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})")
-        return EXIT_OK
+        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})"
+              + (f", {len(failed)} failed" if failed else ""))
+        return report_failures(failed, len(written) + len(failed), "blend")
     if not 0.0 <= args.t <= 1.0:
         raise ChromaValueError(f"--t {args.t}: the blend weight runs from 0 (A) to 1 (B)")
     check_outputs([args.output], [x for x, c in zip(sources, colours) if c is None], overwrite=args.overwrite)

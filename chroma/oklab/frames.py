@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
-from chroma.errors import ChromaValueError, closest
+from chroma.errors import ChromaError, ChromaValueError, closest
 from chroma.image import Image
 from chroma.oklab.blend import _apply_gamut, _check, _colours, _opaque, gradient, looks_like_color, mix, parse_color
 from chroma.oklab.convert import HueMethod, Space
@@ -155,6 +155,7 @@ def crossfade(
     write_options: dict | None = None,
     progress: bool | None = None,
     create_folders: bool = False,
+    failures: list | None = None,
     config: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Crossfade A into B over a frame set, writing EXR (or any OIIO format) frames.
@@ -171,7 +172,9 @@ def crossfade(
             all B).
         gamut: as :func:`mix_images`. write_options: keywords for :func:`chroma.io.write`
             (dtype, compression, on_invalid...). create_folders: create a missing output
-            folder (else it is an error). Every output goes through
+            folder (else it is an error). failures: a list to collect (output, reason)
+            of frames that fail (a corrupt input frame) while the others are written; by
+            default the first failure raises. Every output goes through
             :func:`chroma.io.check_outputs` (an input is never replaced, by any spelling).
     Returns:
         The paths written. Each frame's header carries ``chroma/blend/*`` (space, hue, t,
@@ -244,11 +247,16 @@ def crossfade(
     written: list[Path] = []
     with Progress(len(frame_list), "crossfade", enabled=progress) as bar:
         for frame, tgt, w in zip(frame_list, targets, weights):
-            img = mix_images(load(0, frame), load(1, frame), float(w), space, hue=hue, colorspace=cs,
-                             preserve_luminance=preserve_luminance, gamut=gamut, config=config)
-            img.metadata["chroma/frame"] = frame
-            meta = {"blend/curve": curve, "blend/a": names[0], "blend/b": names[1]}
-            written.append(io.write(img, tgt, metadata=meta, **opts))
+            try:
+                img = mix_images(load(0, frame), load(1, frame), float(w), space, hue=hue, colorspace=cs,
+                                 preserve_luminance=preserve_luminance, gamut=gamut, config=config)
+                img.metadata["chroma/frame"] = frame
+                meta = {"blend/curve": curve, "blend/a": names[0], "blend/b": names[1]}
+                written.append(io.write(img, tgt, metadata=meta, **opts))
+            except ChromaError as exc:
+                if failures is None:
+                    raise
+                failures.append((tgt, str(exc)))
             bar.update()
     return written
 
