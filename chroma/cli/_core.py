@@ -18,7 +18,6 @@ import re
 import sys
 import textwrap
 import warnings
-from pathlib import Path
 from typing import Callable
 
 from chroma import __version__
