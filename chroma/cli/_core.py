@@ -178,7 +178,7 @@ def note(message: str) -> None:
 
 
 def check_outputs(targets, inputs=(), *, overwrite: bool = False, skip_existing: bool = False,
-                  dry_run: bool = False, images: bool = True):
+                  dry_run: bool = False, images: bool = True, hint: str = "pass --overwrite to replace it"):
     """:func:`chroma.io.check_outputs` for a command: the one check every written file goes
     through (an input is never replaced, by any spelling; existing files need --overwrite),
     creating missing output folders and saying so."""
@@ -186,7 +186,7 @@ def check_outputs(targets, inputs=(), *, overwrite: bool = False, skip_existing:
 
     targets = [t for t in targets if t]
     result = _check(targets, [i for i in inputs if i], overwrite=overwrite, skip_existing=skip_existing,
-                    create_folders=True, dry_run=dry_run, images=images, overwrite_hint=OVERWRITE_HINT)
+                    create_folders=True, dry_run=dry_run, images=images, overwrite_hint=hint)
     for folder in result.folders:
         note(("would create" if dry_run else "created") + f" the output folder {folder}")
     return result
@@ -236,7 +236,7 @@ def plan_frames(inp: str, out: str, frames: str | None, overwrite: bool,
         raise ChromaIOError(f"the output {out!r} would replace an input: it is the sequence {inp!r}; write elsewhere")
     targets = [out_pat.path(frame) if out_pat.is_sequence else out for frame, _ in pairs]
     check = check_outputs(targets, [p for _, p in pairs] + list(inputs), overwrite=overwrite,
-                          skip_existing=skip_existing, dry_run=dry_run)
+                          skip_existing=skip_existing, dry_run=dry_run, hint=OVERWRITE_HINT)
     keep = set(check.targets)
     items = [(frame, path, t) for (frame, path), t in zip(pairs, targets) if t in keep]
     return FramePlan(items, sel.missing, check.skipped, check.refused, single=not in_pat.is_sequence,
