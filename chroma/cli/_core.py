@@ -85,8 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.error = _Parser.error.__get__(p)  # type: ignore[method-assign]
         add(p)
-        p.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress bar and no notes (bars are also off when stderr is not a terminal)")
+        flags = [f for f in ("-q", "--quiet") if f not in p._option_string_actions]  # a command may have its own
+        if "--quiet" in flags:
+            p.add_argument(*flags, action="store_true",
+                           help="no progress bar and no notes (bars are also off when stderr is not a terminal)")
     return parser
 
 
