@@ -12,9 +12,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_render_tests_skip_cleanly_without_torch(tmp_path):
-    # a sitecustomize that makes torch and open_clip unimportable, as on a machine without them
+    # a sitecustomize that makes torch and open_clip unimportable, as on a machine without
+    # them (a finder that refuses them; nothing is put in sys.modules)
     (tmp_path / "sitecustomize.py").write_text(
-        "import sys\nsys.modules['torch'] = None\nsys.modules['open_clip'] = None\n"
+        "import importlib.abc, sys\n"
+        "class _NoRenderExtra(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'open_clip'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoRenderExtra())\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
     res = subprocess.run(

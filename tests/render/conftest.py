@@ -27,7 +27,7 @@ HEAVY = ("torch", "open_clip")
 def _available(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
-    except ValueError:  # sys.modules[name] is None: imports of it are blocked
+    except (ValueError, ImportError):  # blocked: sys.modules[name] is None, or a finder refuses it
         return False
 
 
