@@ -92,6 +92,9 @@ def inputs(tmp_path_factory):
         block = re.search(r"```toml\n(.*?)```", shots.read_text(), flags=re.S)
         if block:
             (root / "sh010.toml").write_text(block.group(1))
+            for name in set(re.findall(r'"([^"#:]+\.(?:png|jpg|exr))(?::[-0-9.]+)?"', block.group(1))):
+                (root / name).parent.mkdir(parents=True, exist_ok=True)  # the images it names
+                img(name)
     (root / "TimeToDisco(0)_settings.txt").write_text(json.dumps({
         "batch_name": "TimeToDisco", "text_prompts": {"0": ["a city at dusk:2"]}, "image_prompts": {},
         "width": 1280, "height": 768, "steps": 250, "seed": 42, "key_frames": True, "max_frames": 10,

@@ -79,6 +79,30 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     return None
 
 
+def _skip_if_render_extra_missing(exc: BaseException) -> None:
+    if not HAVE_RENDER_EXTRA and isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in HEAVY:
+        pytest.skip(f"needs the render extra ({exc.name} is not installed)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A fixture that imports torch inside (a torch-free test module): skip, not error."""
+    try:
+        return (yield)
+    except ImportError as exc:
+        _skip_if_render_extra_missing(exc)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    try:
+        return (yield)
+    except ImportError as exc:
+        _skip_if_render_extra_missing(exc)
+        raise
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     if _LEFT_OUT:
         terminalreporter.write_line(
