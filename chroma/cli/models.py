@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command
+from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command, note
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -56,7 +56,13 @@ def cmd_models(args: argparse.Namespace) -> int:
       chroma models import my_finetune.pt --name my-finetune --config 256x256_diffusion_uncond
       chroma models verify
     """
+    import importlib.util
+
     from render import models  # no torch: listing and fetching stay light
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("open_clip") is None:
+        note("the renderer's extra is not installed (torch, open_clip): 'chroma render' needs "
+             "pip install \"chroma-vfx[render]\"; the cache can still be managed")
 
     if args.action == "list":
         rows = models.list_models(hash_files=args.hash)
