@@ -243,6 +243,7 @@ class ShotRunner:
                 notes.append(f"rendering frames {first + start + 1}-{first + targets[0] - 1} again (not written) "
                              f"to reach frame {first + targets[0]}" + (f" from the state saved after frame {first + start}"
                                                                       if start >= 0 else ""))
+        self._check_not_inputs(targets)
         existing = [i for i in targets if self.path(i).exists()]
         if existing and not overwrite and not resume:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
@@ -254,6 +255,28 @@ class ShotRunner:
             notes.append(f"{len(existing)} frame(s) after the last saved state exist but were not finished; "
                          f"rendering them again (the old files move to {RETAINED}/)")
         return RunPlan(start, targets[-1], targets, existing, notes)
+
+    def _check_not_inputs(self, targets: list[int]) -> None:
+        """Refuse a shot whose output would replace one of its inputs (the plate, the depth
+        sequence, the init image, an image prompt), by any spelling (:func:`chroma.io.same_file`)."""
+        from chroma import io, sequence
+        from chroma.errors import ChromaIOError
+        from render.prompts import parse_prompt
+
+        shot, a = self.shot, self.shot.animation
+        singles = [shot.resolve(shot.init_image)] if shot.init_image else []
+        for entries in shot.image_prompts.values():
+            singles += [shot.resolve(parse_prompt(e, "image").value) for e in entries]
+        per_frame = [sequence.parse_pattern(p) for p in (a["video_init_path"], a["depth"] if a["depth"] != "estimate"
+                                                          else "") if p]
+        for i in targets:
+            out = self.path(i)
+            if not out.exists():  # then no existing input can be this file
+                continue
+            frame = shot.output.first_frame + i
+            for src in [*singles, *(pat.path(frame) for pat in per_frame)]:
+                if os.path.exists(src) and io.same_file(out, src):
+                    raise ChromaIOError(f"the output {str(out)!r} is the input {src!r}; write the shot elsewhere")
 
     # -- inputs --------------------------------------------------------------------------
     def _display(self, path: str, size: tuple[int, int]) -> Any:

@@ -15,6 +15,7 @@ from chroma.cli._core import (
     add_config_option,
     add_output_options,
     arguments,
+    check_outputs,
     command,
 )
 
@@ -106,10 +107,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not args.output:
         raise ChromaError("give -o OUT.exr for a still, or a shot file: chroma render shot.toml")
     out_kwargs = write_kwargs(args)
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise ChromaIOError(f"output folder {out_dir!r} does not exist; create it first")
-    if os.path.exists(args.output) and not args.overwrite:
+    if os.path.exists(args.output) and not args.overwrite:  # said before any file is read
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
     overrides = _parse_set(args.set)
     try:
@@ -147,6 +145,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
     init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
     image_prompt_files = _image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
+    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompt_files)],
+                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made
     init = _display_tensor(init_path, args) if init_path else None
     image_prompts = [(_display_tensor(ip.value, args), ip.weight) for ip in image_prompt_files]
     settings = RenderSettings(**values)

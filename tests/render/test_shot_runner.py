@@ -325,3 +325,21 @@ def test_3d_shot_with_estimated_depth(capsys, tiny_unet_model, tiny_clip_in_cach
         raw = estimator.predict(torch.from_numpy(held))[0].numpy()
         # the written Z is the DD mapping of the model's prediction on the frame itself (half)
         np.testing.assert_allclose(img.pixels[:, :, 3], (50.0 - raw) / 19.0, rtol=1e-3, atol=1e-3)
+
+
+def test_a_shot_never_writes_over_its_plate(capsys, model_cache, tmp_path) -> None:
+    from chroma import Image, write
+
+    (tmp_path / "plate").mkdir()
+    for i in range(2):
+        write(Image(np.full((8, 8, 3), 0.2, np.float32), ["R", "G", "B"], "ACEScg", {}),
+              tmp_path / "plate" / f"sh030.{1001 + i}.exr")
+    (tmp_path / "out").symlink_to(tmp_path / "plate")  # the same folder by another name
+    text = SHOT_VIDEO.replace('video_init_path = "plate/plate.####.exr"', 'video_init_path = "plate/sh030.####.exr"')
+    shot = _shot(tmp_path, "RN50::random", frames=2, steps=3, text=text)
+    before = (tmp_path / "plate" / "sh030.1001.exr").read_bytes()
+    code = main(["render", str(shot), "--overwrite"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "is the input" in err and len(err.strip().splitlines()) == 1, err
+    assert (tmp_path / "plate" / "sh030.1001.exr").read_bytes() == before
+    assert not (tmp_path / "out" / "retained").exists()
