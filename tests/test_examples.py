@@ -23,7 +23,8 @@ from chroma.cli import COMMANDS, build_parser, main
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-NEEDS_MORE = ("chroma render", "chroma models fetch", "chroma models import")
+NEEDS_MORE = ("chroma render", "chroma models fetch", "chroma models import",
+              "chroma shot report")  # a report reads a rendered shot's folder
 
 
 def _clean(line: str) -> str:
@@ -45,7 +46,7 @@ def help_examples() -> list[str]:
         doc = run.__doc__ or ""
         if "example" not in doc:
             continue
-        tail = doc.split("example", 1)[1].split("\n", 1)[1]
+        tail = doc.split("example", 1)[1].split("\n", 1)[1].replace("\\\n", " ")
         lines += [_clean(x) for x in tail.splitlines() if x.strip().startswith("chroma ")]
     return lines
 
@@ -102,6 +103,21 @@ def inputs(tmp_path_factory):
         "translation_y": "0: (0)", "translation_z": "0: (10.0)", "rotation_3d_x": "0: (0)",
         "rotation_3d_y": "0: (0)", "rotation_3d_z": "0: (0)", "clip_guidance_scale": 5000, "cutn_batches": 4,
     }))
+    for f in range(1001, 1009):  # an old Disco Diffusion render's PNGs
+        img(f"TimeToDisco(0)_{f}.png")
+    (root / "song.lrc").write_text("[ar:The Band]\n[ti:Song]\n[00:01.00]first line\n[00:03.50]second line\n")
+    (root / "song.srt").write_text("1\n00:00:01,000 --> 00:00:03,000\nfirst line\n\n2\n00:00:03,500 --> 00:00:05,000\n"
+                                   "second line\n")
+    import wave
+
+    with wave.open(str(root / "song.wav"), "wb") as w:  # 6 s of clicks at 120 BPM
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+        sig = np.zeros(6 * 22050, dtype=np.int16)
+        for k in range(12):
+            sig[k * 11025: k * 11025 + 200] = 20000
+        w.writeframes(sig.tobytes())
     cwd = os.getcwd()
     os.chdir(root)
     try:

@@ -85,7 +85,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     examples:
       chroma sync --lyrics song.lrc --audio song.wav --fps 24 --template '{line}, by {artist}' \\
           --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
-      chroma sync --lyrics song.srt --fps 29.97 --lead-in 12 --merge-into shot.toml
+      chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
     """
     from chroma.errors import ChromaIOError
     from chroma import sync
