@@ -199,3 +199,20 @@ def test_shot_import_of_a_disco_settings_file_keeps_dds_schedules(tmp_path: Path
     capsys.readouterr()
     assert main(["shot", "import", str(settings), "-o", str(tmp_path / "sh011.toml")]) == 0
     assert "using 2D" in capsys.readouterr().err
+
+
+def test_shot_check_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "long.toml"
+    path.write_text(BASE.format(max_frames=3000, spline="Linear", schedule="0: (0), 2999: (5)"))
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "chroma", "shot", "check", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**__import__("os").environ, "PYTHONPATH": str(repo)})
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt as exc:
             print(f"chroma {args.command}: {exc if isinstance(exc, Interrupted) else 'interrupted'}", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # the reader went away (``chroma shot check ... | head``): not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+            return EXIT_OK
         except Exception as exc:  # errors raised by optional components (render) carry a user message
             if any(c.__name__ == "RenderError" for c in type(exc).__mro__):  # and its subclasses
                 print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
