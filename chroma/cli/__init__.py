@@ -10,6 +10,6 @@ from chroma.cli._core import (  # noqa: F401
     COMMANDS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_config_option, add_output_options,
     arguments, build_parser, command, main, plan_frames, report_failures, write_kwargs,
 )
-from chroma.cli import info, convert, demo, light, ambient, blend, grade, models, render, shot  # noqa: F401,E402  (registers the commands)
+from chroma.cli import info, convert, demo, light, ambient, blend, grade, models, render, shot, farm  # noqa: F401,E402  (registers the commands)
 
 __all__ = ["main", "build_parser", "command", "arguments", "COMMANDS"]

@@ -8,7 +8,7 @@ import os
 
 
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, add_output_options, arguments, command,
+    EXIT_OK, add_config_option, add_farm_option, add_output_options, arguments, command,
     plan_frames, report_failures, write_kwargs,
 )
 
@@ -49,6 +49,7 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan (frames, inputs -> outputs, the grade) and write nothing")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 def _build_grade(args: argparse.Namespace):
@@ -166,9 +167,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"wrote LUT {args.bake_lut} (ACEScct in and out; see docs/grade.md)")
     if not args.input:
         return EXIT_OK
-    with Progress(len(plan), "grading") as bar:
-        failures = G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
-                                  on_done=lambda _p: bar.update())
+    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
+        from chroma import farm
+
+        failures = farm.grade(args.farm, plan, grade, colorspace, write_kwargs(args), args.chunk)
+    else:
+        with Progress(len(plan), "grading") as bar:
+            failures = G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
+                                      on_done=lambda _p: bar.update())
     if plan:
         print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
     return report_failures(failures, len(plan), "grade")
