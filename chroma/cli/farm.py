@@ -27,7 +27,7 @@ def _farm_args(p: argparse.ArgumentParser) -> None:
     e.add_argument("--show", default="chroma", help="OpenCue show")
     e.add_argument("--shot", default="shot", help="OpenCue shot")
     e.add_argument("--chroma", default="chroma", metavar="EXE", help="the chroma executable on the render nodes")
-    e.add_argument("command", nargs=argparse.REMAINDER, help="-- grade IN -o OUT ... : a frame-independent command")
+    e.add_argument("cmd", nargs="*", metavar="COMMAND", help="after --: grade IN -o OUT ... (a frame-independent command)")
     add_config_option(e)
     t = sub.add_parser("task", help="run one farm task (what an OpenCue node runs)")
     t.add_argument("job", metavar="FILE", help="a shot file (with --frames) or an edit file (with --conform/--seam)")
@@ -79,9 +79,7 @@ def cmd_farm(args: argparse.Namespace) -> int:
         print(f"rendered {args.job}")
         return report_failures(failures, 1, "render")
     if what == "export":
-        command = [c for c in args.command if c != "--"]
-        if command and args.job:
-            raise ChromaError("give either an edit/shot file or a command after --, not both")
+        command = [args.job, *args.cmd] if args.job in ("grade", "convert") or args.cmd else []
         if command:
             layers = [_command_layer(command, args)]
         elif args.job:
