@@ -608,6 +608,11 @@ def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
                             f"shots of {lengths[-1] if i else 0} and {shot.max_frames} frames")
         shots.append(EditShot(file, fade))
         lengths.append(shot.max_frames)
+    for i, n in enumerate(lengths):
+        tail = shots[i + 1].crossfade if i + 1 < len(shots) else 0
+        if shots[i].crossfade + tail > n:
+            raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
+                            f"({shots[i].crossfade} + {tail}); shorten them")
     from chroma.oklab.frames import crossfade_weights  # noqa: PLC0415
 
     curve = str(data.get("curve", "smooth"))
