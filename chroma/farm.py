@@ -108,12 +108,12 @@ class Farm:
 
     @property
     def dashboard(self) -> str | None:
-        """The Dask dashboard's address (None when bokeh is not installed)."""
+        """The Dask dashboard's address (None when the scheduler serves none: it needs bokeh)."""
         try:
-            import bokeh  # noqa: F401,PLC0415
-        except ImportError:
+            services = self.client.scheduler_info().get("services", {})
+        except Exception:  # noqa: BLE001 - a nicety
             return None
-        return self.client.dashboard_link
+        return self.client.dashboard_link if "dashboard" in services else None
 
     def threads_per_worker(self) -> int:
         """Threads each local worker may give OIIO/OCIO (all cores shared out); 0 = leave as is."""
@@ -224,8 +224,10 @@ def run_tasks(farm: "Farm | str", tasks: Sequence[Task], label: str = "frames", 
     total = sum(t.frames for t in tasks)
     seen: set[str] = set()
     failures: list[tuple[str, str]] = []
-    if farm.dashboard and not quiet:
-        print(f"chroma farm: dashboard {farm.dashboard}", file=sys.stderr)
+    if not quiet:
+        where = f"dashboard {farm.dashboard}" if farm.dashboard else "no dashboard (pip install bokeh on the scheduler)"
+        print(f"chroma farm: {len(farm.client.scheduler_info().get('workers', {}))} worker(s) at "
+              f"{farm.client.scheduler.address}; {where}", file=sys.stderr)
     with Progress(total, label, enabled=None if not quiet else False) as bar:
 
         def on_event(event: Any) -> None:
@@ -386,6 +388,8 @@ def cli_frames(farm: "Farm | str", argv: Sequence[str], plan: Sequence[tuple[Any
     """Run the chroma command ``argv`` (without ``--farm``) frame by frame on the farm:
     each task runs it with ``--frames F --overwrite`` for the frames of its chunk, the way
     an OpenCue node runs it. For commands whose frames are independent (convert)."""
+    if any(f is None for f, _p, _t in plan):
+        raise FarmError("--farm runs the frames of a sequence (IN like plate.####.exr); run a single image without it")
     argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
     job = Job(uuid.uuid4().hex[:12], time.time())
     items = [(f, t) for f, _p, t in plan]

@@ -276,3 +276,20 @@ def test_split_shot_parts_keep_the_shots_schedules_seeds_and_prompts(tmp_path) -
             a, b = orig.frame(s + k), part.frame(k)
             assert (a.seed, a.prompts, a.file_frame) == (b.seed, b.prompts, b.file_frame)
     assert parts[1].output.pattern.endswith("long_p02.####.exr")
+
+
+def test_the_edit_in_docs_farm_md_loads_as_documented(tmp_path) -> None:
+    import re
+
+    from chroma.farm import load_edit
+
+    text = (REPO / "docs" / "farm.md").read_text()
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.S) if "[[shots]]" in b)
+    for name in ("sh010", "sh020", "sh030"):
+        _shot(tmp_path, name, 30, "2D")
+    (tmp_path / "edit.toml").write_text(block)
+    edit = load_edit(tmp_path / "edit.toml")
+    assert [s.crossfade for s in edit.shots] == [0, 8, 12]
+    assert edit.starts == [0, 22, 40] and edit.length == 70  # start(i+1) = start(i) + frames(i) - crossfade(i+1)
+    assert edit.seam_frames(1) == list(range(1023, 1031))
+    assert edit.output == str(tmp_path / "cut" / "cut.####.exr")
