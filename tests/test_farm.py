@@ -180,7 +180,7 @@ def _spec(path: Path) -> dict:
 
 @pytest.mark.parametrize("backend", ["pyoutline", "cjsl"])
 def test_opencue_export_of_an_edit(tmp_path, monkeypatch, capsys, backend) -> None:
-    from chroma import farm
+    from chroma.farm import opencue
 
     if backend == "pyoutline":
         pytest.importorskip("outline")
@@ -188,7 +188,7 @@ def test_opencue_export_of_an_edit(tmp_path, monkeypatch, capsys, backend) -> No
         def no_pyoutline(*a, **k):
             raise ImportError("outline")
 
-        monkeypatch.setattr(farm, "_serialise_pyoutline", no_pyoutline)
+        monkeypatch.setattr(opencue, "_serialise_pyoutline", no_pyoutline)
     _shot(tmp_path, "sh010", 24, "2D")
     _shot(tmp_path, "sh020", 30, "None", first=2001, device="cpu")
     _shot(tmp_path, "sh030", 12, "3D")
