@@ -102,7 +102,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.shot is not None:
         return _render_shot(args)
-    for flag in ("resume", "frames", "dry_run"):
+    for flag in ("resume", "frames", "dry_run", "farm"):
         if getattr(args, flag):
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
@@ -323,7 +323,7 @@ def _render_shot(args: argparse.Namespace) -> int:
         from chroma.cli._core import report_failures
 
         failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
-                                    overrides, args.chunk, args.quiet)
+                                    overrides, args.chunk, args.quiet, notes=False)
         return report_failures(failures, len(plan.write), "render")
 
     from tqdm.auto import tqdm

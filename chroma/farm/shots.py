@@ -116,9 +116,14 @@ def _check_render() -> None:
 
 def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Any = None, frames: str | None = None,
                 resume: bool = False, overwrite: bool = False, overrides: Mapping[str, Any] | None = None,
-                chunk: int | None = None, quiet: bool = False) -> list[tuple[str, str]]:
+                chunk: int | None = None, quiet: bool = False, notes: bool = True) -> list[tuple[str, str]]:
     """``chroma render SHOT.toml --farm ...``: plan on the client (every refusal before any
-    work), render on the farm, write the Nuke script. Returns failures."""
+    work), render on the farm, write the Nuke script. Returns failures.
+
+    ``frames``/``resume``/``overwrite`` as :meth:`chroma.pipeline.ShotRunner.plan`;
+    ``overrides``: render settings replacing the shot's (device, precision); ``chunk``:
+    frames per task when the shot's frames are independent; ``notes``: print the plan's
+    notes (the CLI has printed them already)."""
     from chroma.pipeline import ShotRunner  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -128,7 +133,7 @@ def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Any = 
     shot.render.update(overrides or {})
     runner = ShotRunner(shot, config=config)
     plan = runner.plan(frames, resume=resume, overwrite=overwrite)
-    for note in plan.notes:
+    for note in plan.notes if notes else ():
         print(f"chroma render: note: {note}", file=sys.stderr)
     if not plan.write:
         return []
