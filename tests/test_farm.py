@@ -73,7 +73,9 @@ def test_grade_on_a_local_cluster_is_bit_identical_to_the_local_run(tmp_path, ca
         (tmp_path / d).mkdir()
     assert main(["grade", src, "-o", str(tmp_path / "local" / "g.####.exr"), *GRADE, "--jobs", "1"]) == 0
     assert main(["grade", src, "-o", str(tmp_path / "farm" / "g.####.exr"), *GRADE, "--farm", "local:2", "--chunk", "2"]) == 0
-    assert "graded 6 of 6" in capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert "graded 6 of 6" in cap.out
+    assert "chroma farm: 2 worker(s) at tcp://" in cap.err and "dashboard" in cap.err  # where the job runs
     names = sorted(p.name for p in (tmp_path / "farm").iterdir())
     assert names == [f"g.{f}.exr" for f in range(1001, 1007)]  # nothing else: no temporary files
     for f in range(1001, 1007):
