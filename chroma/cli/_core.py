@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --farm runs the command again on workers
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
@@ -158,6 +159,14 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--on-invalid", choices=("warn", "error", "clamp"), default="warn",
                    help="NaN/Inf/half overflow in the output: warn and write (default), refuse the frame, or clamp")
     g.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+
+
+def add_farm_option(p: argparse.ArgumentParser) -> None:
+    """``--farm local:N|tcp://HOST:8786`` and ``--chunk N`` (chroma.farm, docs/farm.md)."""
+    g = p.add_argument_group("farm (pip install \"chroma-vfx[farm]\"; docs/farm.md)")
+    g.add_argument("--farm", metavar="local:N|tcp://HOST:8786",
+                   help="run on Dask: N local worker processes, or a running scheduler's address")
+    g.add_argument("--chunk", type=int, metavar="N", help="frames per farm task (default: about 4 tasks per worker)")
 
 
 def write_kwargs(args: argparse.Namespace) -> dict:

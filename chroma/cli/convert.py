@@ -6,8 +6,8 @@ import argparse
 
 
 from chroma.cli._core import (
-    add_config_option, add_output_options, arguments, command,
-    FrameJob, plan_frames, write_kwargs,
+    add_config_option, add_farm_option, add_output_options, arguments, command,
+    FrameJob, plan_frames, report_failures, write_kwargs,
 )
 
 # -------------------------------------------------------------------------------- convert
@@ -24,6 +24,7 @@ def _convert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (finish an interrupted run)")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 @command("convert", "convert images or sequences between OCIO colour spaces")
@@ -44,6 +45,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
     display = args.display or args.view
     out_kwargs = write_kwargs(args)
     plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
+    if args.farm:  # frame by frame on Dask workers, the command itself (chroma.farm, docs/farm.md)
+        from chroma import farm
+
+        failures = farm.cli_frames(args.farm, args.argv, plan, "converting", args.chunk)
+        print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
+        return report_failures(failures, len(plan), "convert")
     with FrameJob(args, plan, "converting") as job:
         for _frame, path, target in plan:
             try:

@@ -9,8 +9,8 @@ import warnings
 
 
 from chroma.cli._core import (
-    EXIT_OK, OVERWRITE_HINT, FrameJob, add_config_option, add_output_options, arguments,
-    check_outputs, command, plan_frames, write_kwargs,
+    EXIT_OK, OVERWRITE_HINT, FrameJob, add_config_option, add_farm_option, add_output_options, arguments,
+    check_outputs, command, plan_frames, report_failures, write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- grade
@@ -51,6 +51,7 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan (frames, inputs -> outputs, the grade) and write nothing")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 def _build_grade(args: argparse.Namespace):
@@ -194,6 +195,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
               f"0.02 linear and above; see docs/grade.md)")
     if plan is None:
         return EXIT_OK
+    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
+        from chroma import farm
+
+        failures = farm.grade(args.farm, plan, grade, colorspace, write_kwargs(args), args.chunk)
+        if plan:
+            print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
+        return report_failures(failures, len(plan), "grade")
     with FrameJob(args, plan, "grading") as job:
         G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
                        on_done=job.ok, on_fail=job.failed)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from chroma.cli._core import (
     EXIT_OK,
     add_config_option,
+    add_farm_option,
     add_output_options,
     arguments,
     check_outputs,
@@ -66,6 +67,7 @@ def _render_args(p: argparse.ArgumentParser) -> None:
     c.add_argument("--view", help="view of --display whose inverse makes the frame scene-linear (default: its default view)")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 @command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR")
@@ -101,7 +103,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.shot is not None:
         return _render_shot(args)
-    for flag in ("resume", "frames", "dry_run"):
+    for flag in ("resume", "frames", "dry_run", "farm"):
         if getattr(args, flag):
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
@@ -317,6 +319,13 @@ def _render_shot(args: argparse.Namespace) -> int:
                                         if plan.replace else ""))
         return EXIT_OK
     runner.check_models()  # a missing checkpoint is reported before anything renders
+    if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
+        from chroma import farm
+        from chroma.cli._core import report_failures
+
+        failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
+                                    overrides, args.chunk, args.quiet, notes=False)
+        return report_failures(failures, len(plan.write), "render")
 
     from tqdm.auto import tqdm
 
