@@ -24,7 +24,8 @@ from chroma.cli import COMMANDS, build_parser, main
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 NEEDS_MORE = ("chroma render", "chroma models fetch", "chroma models import",
-              "chroma shot report")  # a report reads a rendered shot's folder
+              "chroma shot report",  # a report reads a rendered shot's folder
+              "chroma farm render")  # renders shots (and names a cluster's address)
 
 
 def _clean(line: str) -> str:
@@ -96,6 +97,13 @@ def inputs(tmp_path_factory):
             for name in set(re.findall(r'"([^"#:]+\.(?:png|jpg|exr))(?::[-0-9.]+)?"', block.group(1))):
                 (root / name).parent.mkdir(parents=True, exist_ok=True)  # the images it names
                 img(name)
+            for name in ("sh020", "sh030"):  # the other shots of docs/farm.md's edit
+                (root / f"{name}.toml").write_text(block.group(1).replace("sh010", name))
+    farm_doc = REPO / "docs" / "farm.md"
+    if farm_doc.is_file():  # the edit docs/farm.md shows
+        edit = re.search(r"```toml\n(# edit.toml.*?)```", farm_doc.read_text(), flags=re.S)
+        if edit:
+            (root / "edit.toml").write_text(edit.group(1))
     (root / "TimeToDisco(0)_settings.txt").write_text(json.dumps({
         "batch_name": "TimeToDisco", "text_prompts": {"0": ["a city at dusk:2"]}, "image_prompts": {},
         "width": 1280, "height": 768, "steps": 250, "seed": 42, "key_frames": True, "max_frames": 10,
