@@ -573,3 +573,31 @@ def test_docs_worked_example_runs_as_written(tmp_path, capsys, monkeypatch):
             ran += 1
     assert ran == 2
     assert Path("sync.png").stat().st_size > 10_000
+
+
+def test_split_cuts_a_long_song_at_line_boundaries(tmp_path, capsys) -> None:
+    """--split N: parts of at most N frames, cut where a lyric line starts, and an edit."""
+    import tomllib
+
+    from chroma.cli import main
+
+    lrc = tmp_path / "song.lrc"
+    # lines at 0 s, 2 s, 4.5 s, 7 s, 9 s -> frames 0, 48, 108, 168, 216 at 24 fps
+    lrc.write_text("[00:00.00]one\n[00:02.00]two\n[00:04.50]three\n[00:07.00]four\n[00:09.00]five\n[00:11.00]\n")
+    shot = tmp_path / "song.toml"
+    assert main(["sync", "--lyrics", str(lrc), "--fps", "24", "--frames", "264", "-o", str(shot),
+                 "--split", "120", "--crossfade", "6"]) == 0
+    out = capsys.readouterr().out
+    edit = tmp_path / "song.edit.toml"
+    assert edit.is_file() and str(edit) in out
+    data = tomllib.loads(edit.read_text())
+    parts = [tomllib.loads((tmp_path / s["file"]).read_text()) for s in data["shots"]]
+    lengths = [p["max_frames"] for p in parts]
+    assert max(lengths) <= 120 and sum(lengths) - 6 * (len(parts) - 1) == 264
+    # each cut (where the next part starts) is a line's frame
+    starts, s = [], 0
+    for n in lengths[:-1]:
+        s += n - 6
+        starts.append(s)
+    assert set(starts) <= {48, 108, 168, 216}
+    assert main(["sync", "--lyrics", str(lrc), "--fps", "24", "--split", "120"]) == 2  # nothing to split

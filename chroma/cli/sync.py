@@ -52,6 +52,11 @@ def _sync_args(p: argparse.ArgumentParser) -> None:
     out.add_argument("--merge-into", metavar="SHOT", help="set these keys in an existing shot; everything else and its comments stay")
     g.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     g.add_argument("--plot", metavar="PNG", help="draw the waveform, beats, lyric lines and curves on one time axis")
+    g.add_argument("--split", type=int, metavar="N",
+                   help="also cut the shot into parts of at most N frames at lyric-line (or section) boundaries "
+                        "and write an edit of them for 'chroma farm render' (docs/farm.md)")
+    g.add_argument("--crossfade", type=int, default=0, metavar="F",
+                   help="with --split: frames of OKLab crossfade at each seam (default 0: a cut)")
 
 
 def _split(spec: str, what: str, n_min: int, n_max: int) -> list[str]:
@@ -95,6 +100,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     fps = sync.parse_fps(args.fps)
     target = args.output or args.merge_into
     existing = None
+    if args.split is not None and not (args.output or args.merge_into):
+        raise ChromaIOError("--split cuts the shot it writes: give -o SHOT or --merge-into SHOT")
+    if args.split is not None and args.split <= max(args.crossfade, 0):
+        raise ChromaIOError(f"--split {args.split}: parts must be longer than the --crossfade ({args.crossfade})")
     if args.output and os.path.exists(args.output) and not args.overwrite:
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it, or --merge-into to update it")
     if args.merge_into:
@@ -266,6 +275,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     if target:
         print(f"{'merged into' if existing is not None else 'wrote'} {target}")
+    if args.split and target:
+        from chroma import farm
+
+        cuts = list(plan.prompts) if plan is not None else []  # lines and sections start at these frames
+        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade)
+        print(f"split into parts of at most {args.split} frames at line boundaries: edit {edit} "
+              f"(render it with: chroma farm render {edit} --farm local:N)")
     if args.plot:
         print(f"plot: {args.plot}")
     return EXIT_OK
