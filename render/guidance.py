@@ -276,7 +276,6 @@ class Guide:
         x01 = x_in.add(1).div(2)
         for target in self.targets:
             cuts = torch.cat([self._cutouts(x01, target.clip.input_size, timestep) for _ in range(batches)])
-            cuts = cuts.contiguous(memory_format=torch.channels_last)
             step = cuts.shape[0] if not self.clip_batch else max(self.clip_batch // (k * n), 1) * k * n
             embeds = []
             for i in range(0, cuts.shape[0], step):
