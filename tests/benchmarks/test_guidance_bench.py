@@ -91,13 +91,17 @@ def models():
         unet.out[-1].weight.normal_(0, 0.02)
     secondary = SecondaryDiffusionImageNet2(64).eval().requires_grad_(False)
     rn50 = load_clip("RN50::random")  # batch norms folded (render.clip.fold_batch_norms)
+    x = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+    return SimpleNamespace(unet=unet, secondary=secondary, clip=rn50, x=x)
+
+
+def _rn50_as_dd_loads_it():
+    """The same RN50 weights, as open_clip builds them (seed 0, as load_clip), unfolded."""
     import open_clip
 
-    with torch.random.fork_rng(devices=[]):  # the same weights as loaded by DD (seed 0, as load_clip)
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        rn50_dd = open_clip.create_model("RN50", pretrained=None).eval().requires_grad_(False)
-    x = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
-    return SimpleNamespace(unet=unet, secondary=secondary, clip=rn50, clip_dd=rn50_dd, x=x)
+        return open_clip.create_model("RN50", pretrained=None).eval().requires_grad_(False)
 
 
 def _threads() -> int:
@@ -199,7 +203,7 @@ def test_guided_step_disco_diffusion(benchmark, models) -> None:
     parsed = [parse_prompt(p) for p in PROMPTS]
     weights = torch.tensor(normalize_weights([p.weight for p in parsed]))
     # DD embeds the raw "text:weight" strings; the cost is the same either way
-    stats = [{"clip_model": models.clip_dd, "target_embeds": clip.encode_text(PROMPTS), "weights": weights}]
+    stats = [{"clip_model": _rn50_as_dd_loads_it(), "target_embeds": clip.encode_text(PROMPTS), "weights": weights}]
     sched = {k: [parse_schedule(DD_SETTINGS[k]).values[i] for i in range(1000)]
              for k in ("cut_overview", "cut_innercut", "cut_ic_pow", "cut_icgray_p")}
     sched["cut_overview"] = [int(v) for v in sched["cut_overview"]]

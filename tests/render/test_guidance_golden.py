@@ -187,3 +187,17 @@ def test_chroma_mode_range_loss_acts_through_x0(golden, golden_clip, golden_mode
 
     step = 1e-3 / g_chroma.abs().max()
     assert x0_range(case["x_t"] + step * g_chroma) < x0_range(case["x_t"] + step * g_dd)
+
+
+def test_one_clip_call_for_all_cutn_batches_is_the_same_gradient(golden, golden_clip, golden_models) -> None:
+    """Batching the cutn batches into one CLIP call (the GPU default) changes nothing but speed."""
+    case = golden_case(golden, "secondary_t480_ov12_b2_neg")
+    unet, secondary = golden_models
+    t = torch.tensor([case["index"]])
+    per_batch = golden_guide(case, golden_clip, unet, secondary)
+    together = golden_guide(case, golden_clip, unet, secondary)
+    together.clip_batch = 10_000
+    assert per_batch._batches_per_call(12, 1, torch.device("cpu")) == 1
+    assert together._batches_per_call(12, 1, torch.device("cpu")) == 2
+    torch.testing.assert_close(together(case["x_t"], t), per_batch(case["x_t"], t), rtol=1e-5, atol=1e-9)
+    assert together.history[-1].clip_loss == pytest.approx(per_batch.history[-1].clip_loss, rel=1e-6)
