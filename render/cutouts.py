@@ -25,9 +25,9 @@ builds them as follows, and so does :func:`make_cutouts`:
   pixel normalised to sum to 1 *before* the taps outside the image read zeros (so the
   border darkens). :func:`resize` computes the same function as two matrix products with
   per-size weight matrices built once and cached: ResizeRight gathers the taps of every
-  pixel on every call, and its backward pass scatters them back; the matrix form is
-  ``tests/render/test_cutouts.py``'s measured reason, and the same test shows it equal to
-  the ``resize-right`` package.
+  pixel on every call, and its backward pass scatters them back (768x768 -> 224x224,
+  forward and backward: 0.29 s with ResizeRight, 0.07 s as matrices, here);
+  ``tests/render/test_cutouts.py`` shows it equal to the ``resize-right`` package.
 - **augmentations** (unless ``skip_augs``): DD applies torchvision's
   ``T.Compose([RandomHorizontalFlip(0.5), noise, RandomAffine(10, translate=(0.05,
   0.05), bilinear), noise, RandomGrayscale(0.1), noise, ColorJitter(0.1, 0.1, 0.1,
@@ -82,7 +82,10 @@ _ON_DEVICE: dict[tuple[int, int, str, torch.dtype], torch.Tensor] = {}
 
 
 def resize_matrix(n_in: int, n_out: int) -> torch.Tensor:
-    """ResizeRight's 1-D resampling as a matrix, (n_out, n_in) float64.
+    """ResizeRight's 1-D resampling as a matrix, (n_out, n_in), cached.
+
+    The weights are computed in float32 as ResizeRight computes them (so they agree bit
+    for bit) and kept as float64.
 
     Row ``j`` holds the weights of output pixel ``j``: Keys cubic taps around
     ``j / s + (n_in - 1) / 2 - (n_out - 1) / (2 s)`` with ``s = n_out / n_in`` (the same
