@@ -143,13 +143,16 @@ def test_dd_guidance_gradient_matches_golden_on_cuda(load_reference, exact_fp32,
     assert cos > 0.9999 and rel < 1e-4, f"{case['name']}: cosine {cos:.6f}, relative L2 {rel:.2e}"
 
 
-def test_dd_defaults_guided_render_with_augmentations_on_cuda(tiny_clip) -> None:
+def test_dd_defaults_guided_render_with_augmentations_on_cuda(tiny_clip_name: str) -> None:
     """DD's default cutout schedules and augmentations (guidance_mode "dd") in bf16/fp16
     autocast: finite, and every step's guidance taken."""
     torch.manual_seed(0)
     unet = UNetModel(TINY_UNET).eval()
     settings = RenderSettings(width_height=(64, 64), steps=6, skip_steps=0, use_secondary_model=False,
                               clip_models=("tiny",), device="cuda", cutn_batches=2)
-    steps = list(Renderer(settings, unet=unet, clip_models=[tiny_clip.to(CUDA)]).sample("a red barn", seed=0))
+    from render.clip import load_clip
+
+    clip = load_clip(f"{tiny_clip_name}::random", CUDA)
+    steps = list(Renderer(settings, unet=unet, clip_models=[clip]).sample("a red barn", seed=0))
     assert all(not s.guidance_skipped for s in steps)
     assert torch.isfinite(steps[-1].image).all()
