@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -95,6 +96,27 @@ def read(
     if not cs:
         cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
     return Image(pixels, channels, cs, metadata, source=os.path.abspath(path))
+
+
+def header(path: str | os.PathLike, config: str | os.PathLike | None = None) -> dict[str, Any]:
+    """An image file's header without its pixels: format, width, height, channels, data
+    type and colour space (found as :func:`read` finds it)."""
+    path = os.fspath(path)
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        raise ChromaIOError(f"cannot open {path!r}: {_oiio_error()}")
+    try:
+        spec = inp.spec()
+        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        fmt = inp.format_name()
+    finally:
+        inp.close()
+    try:
+        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+    except ChromaError:
+        cs = None
+    return {"format": fmt, "width": spec.width, "height": spec.height, "channels": list(spec.channelnames),
+            "datatype": str(spec.format), "colorspace": cs}
 
 
 def _colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None) -> str | None:
@@ -182,12 +204,12 @@ def write(
     if target.is_dir():
         raise ChromaIOError(f"cannot write {path!r}: it is a folder")
     if target.exists():
-        if image.source and os.path.abspath(path) == os.path.abspath(image.source) and not replace_input:
+        if image.source and same_file(path, image.source) and not replace_input:
             raise ChromaIOError(
                 f"refusing to replace the input file {path!r}; write elsewhere or pass replace_input=True"
             )
         if not overwrite:
-            raise ChromaIOError(f"{path!r} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+            raise ChromaIOError(f"{path!r} exists; pass overwrite=True to replace it")
     if dtype not in ("half", "float"):
         raise ChromaValueError(f"EXR data type must be 'half' or 'float', not {dtype!r}")
     if on_invalid not in ("warn", "error", "clamp"):
@@ -208,7 +230,7 @@ def write(
             what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
             if on_invalid == "error":
                 raise ChromaValueError(
-                    f"not writing {path!r}: {what} values (use on_invalid='clamp' / --on-invalid clamp to fix them)"
+                    f"not writing {path!r}: {what} values (use on_invalid='clamp' to fix them)"
                 )
             if on_invalid == "clamp":
                 limit = HALF_MAX if half else float(np.finfo(np.float32).max)
@@ -242,6 +264,7 @@ def write(
     elif image.colorspace:
         spec.attribute("oiio:ColorSpace", image.colorspace)
 
+    writer_for(path)
     tmp = parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
     out = oiio.ImageOutput.create(str(tmp))
     if out is None:
@@ -263,6 +286,153 @@ def write(
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+# ------------------------------------------------------------------ outputs vs inputs
+
+
+def _identity(path: str | os.PathLike) -> tuple:
+    """What names a file whatever its spelling: (device, inode) once it exists (hard links,
+    symlinks), else its resolved absolute path (``./x``, ``a/../x``, symlinked folders)."""
+    try:
+        st = os.stat(path)
+        return ("inode", st.st_dev, st.st_ino)
+    except OSError:
+        return ("path", os.path.normcase(os.path.realpath(path)))
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when ``a`` and ``b`` name the same file by any spelling: ``./x`` and ``x``,
+    a symlink and its target, two hard links, a path through a symlinked folder."""
+    if os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b)):
+        return True
+    ia, ib = _identity(a), _identity(b)
+    return ia[0] == "inode" and ia == ib
+
+
+@dataclass
+class OutputCheck:
+    """What :func:`check_outputs` found: ``targets`` to write (in order), the subset of
+    them that exist and will be replaced, those left out by ``skip_existing``, those a
+    real run would refuse (``dry_run`` only) and the folders created (or to create)."""
+
+    targets: list[str]
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+
+
+def check_outputs(
+    targets: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike] = (),
+    *,
+    overwrite: bool = False,
+    skip_existing: bool = False,
+    create_folders: bool = False,
+    dry_run: bool = False,
+    images: bool = False,
+    overwrite_hint: str = "pass overwrite=True to replace it",
+) -> OutputCheck:
+    """The one check every output goes through before anything is written.
+
+    Refuses, before any work: an output that is one of ``inputs`` by any spelling
+    (:func:`same_file`; an input is never overwritten, even with ``overwrite``); two
+    outputs that are the same file; an output that is a folder; outputs that exist, unless
+    ``overwrite`` (or ``skip_existing``, which leaves them out); a missing output folder,
+    unless ``create_folders`` (then it is created, as Nuke's Write node does, and listed in
+    ``folders``). With ``dry_run`` nothing is created and existing outputs are listed in
+    ``refused`` instead of raising.
+
+    Parameters
+    ----------
+    targets : paths to write (concrete files, one per frame).
+    inputs : paths read by the same job (files that may not exist are ignored).
+    overwrite : replace outputs that exist (never an input).
+    skip_existing : leave out outputs that exist (finish an interrupted run).
+    create_folders : create missing output folders (after every check passed).
+    dry_run : create nothing; list existing outputs in ``refused`` instead of raising.
+    images : the targets are images: each file type must have an OIIO writer.
+    overwrite_hint : how to allow replacing, in the caller's words (API or CLI).
+
+    Returns
+    -------
+    OutputCheck
+
+    Raises
+    ------
+    ChromaIOError
+        For any of the refusals above.
+    """
+    targets = [os.fspath(t) for t in targets]
+    ins: dict[tuple, str] = {}
+    for p in inputs:
+        p = os.fspath(p)
+        ins.setdefault(_identity(p), p)
+        ins.setdefault(("path", os.path.normcase(os.path.realpath(p))), p)
+    seen: dict[tuple, str] = {}
+    result = OutputCheck([])
+    existing: list[str] = []
+    folders: dict[str, None] = {}
+    for t in targets:
+        keys = {_identity(t), ("path", os.path.normcase(os.path.realpath(t)))}
+        hit = next((ins[k] for k in keys if k in ins), None)
+        if hit is not None:
+            same = "" if hit == t else f" (the same file as the input {hit!r})"
+            raise ChromaIOError(f"the output {t!r} would replace an input{same}; write elsewhere")
+        twin = next((seen[k] for k in keys if k in seen), None)
+        if twin is not None:
+            raise ChromaIOError(f"{twin!r} and {t!r} are the same file: give each output its own path")
+        for k in keys:
+            seen[k] = t
+        if os.path.isdir(t):
+            raise ChromaIOError(f"cannot write {t!r}: it is a folder")
+        if images:
+            writer_for(t)
+        parent = os.path.dirname(t) or "."
+        if not os.path.isdir(parent):
+            if os.path.exists(parent):
+                raise ChromaIOError(f"cannot write {t!r}: {parent!r} is a file, not a folder")
+            if not create_folders:
+                raise ChromaIOError(f"output folder {parent!r} does not exist; create it first")
+            folders[parent] = None
+        if os.path.exists(t):
+            if skip_existing:
+                result.skipped.append(t)
+                continue
+            existing.append(t)
+        result.targets.append(t)
+    if existing and not overwrite:
+        if dry_run:
+            result.refused = existing
+        else:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise ChromaIOError(f"{existing[0]!r}{more} exists; {overwrite_hint}")
+    else:
+        result.replaced = existing
+    result.folders = list(folders)
+    if not dry_run:
+        for folder in result.folders:
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as exc:
+                raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
+    return result
+
+
+def writer_for(path: str | os.PathLike) -> str:
+    """The OIIO format name that writes ``path`` (from its extension), or a
+    :class:`ChromaIOError` naming the extension when there is none."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1]
+    out = oiio.ImageOutput.create(f"probe{ext}") if ext else None
+    if out is None:
+        oiio.geterror()  # retrieved: the message below is ours
+        raise ChromaIOError(
+            f"cannot write {path!r}: no image format for {ext or 'a file without an extension'!r}; "
+            "use .exr (scene-linear), or .png/.tif/.jpg/.dpx for display images"
+        )
+    return out.format_name()
 
 
 def _display_format(path: str) -> str:
@@ -302,4 +472,4 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
-__all__ = ["read", "write", "write_display", "check_values", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]
+__all__ = ["read", "write", "write_display", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]

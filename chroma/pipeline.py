@@ -8,7 +8,10 @@ viewed through that same view in Nuke looks as the model drew it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -59,3 +62,556 @@ def frame_to_scene_linear(
     meta = {"chroma/source_display": display, "chroma/source_view": view}
     meta.update({k if k.startswith("chroma/") else f"chroma/{k}": v for k, v in (metadata or {}).items()})
     return Image(linear, ["R", "G", "B"], _ocio.resolve_colorspace(colorspace, config), meta)
+
+
+def display_tensor(source: Any, display: str | None = None, view: str | None = None,
+                   config: str | os.PathLike | None = None, size: tuple[int, int] | None = None) -> Any:
+    """An image (a path or an :class:`Image`) as the models see it: a (3, H, W) torch
+    tensor in [-1, 1] of display code values, the inverse of :func:`frame_to_scene_linear`.
+
+    Scene-linear images go through the display view (tone-mapped, as a compositor sees
+    them); display-referred files (sRGB PNG/JPEG) reach the display colorimetrically, so
+    their code values are used as they are. ``size`` = (width, height) resizes (bilinear,
+    antialiased) to the render size.
+    """
+    import torch
+
+    from chroma import io
+
+    img = source if isinstance(source, Image) else io.read(source, config=config)
+    code = _ocio.display_view(img.rgb, img.colorspace, display, view, config=config)
+    t = torch.from_numpy(np.ascontiguousarray(np.clip(code, 0.0, 1.0) * 2.0 - 1.0)).permute(2, 0, 1).float()
+    if size is not None and tuple(t.shape[-2:]) != (size[1], size[0]):
+        t = torch.nn.functional.interpolate(t[None], size=(size[1], size[0]), mode="bilinear",
+                                            align_corners=False, antialias=True)[0]
+    return t
+
+
+# =============================================================================== shot runner
+#
+# chroma.shot (validated shot, values per frame) -> render.animation.FrameLoop (warps, turbo,
+# the renderer) -> here: inverse view to the working space, optional match to the plate,
+# EXR + metadata + preview, the loop's state saved atomically after every frame, the
+# Nuke script. See docs/shots.md.
+
+STATE_SUFFIX = ".state"
+RETAINED = "retained"
+PREVIEW = "preview"
+
+
+@dataclass
+class FrameReport:
+    """What happened to one frame of a run (also a line of the state folder's ``log.jsonl``)."""
+
+    index: int
+    file_frame: int
+    path: str | None          # the EXR written (None: rendered only to reach a later frame)
+    seconds: float
+    clip_loss: float | None
+    turbo: bool
+    prompt_key: int
+    retained: str | None = None   # where the frame it replaced was moved
+    guard: dict | None = None     # the collapse guard's state and measures (chroma.guard)
+    coherence: dict | None = None  # what colour coherence did (chroma.coherence)
+    summary: str = ""             # the watch's few words for the progress line
+
+
+@dataclass
+class RunPlan:
+    """Which frames a run renders and writes, decided before any model loads.
+
+    ``start`` is the saved state the run continues from (-1: from the first frame);
+    frames ``start + 1 .. last`` are rendered, those in ``write`` are written (the others
+    are rendered only to reach the first frame asked for), ``replace`` lists outputs that
+    exist and will be moved to ``retained/`` first.
+    """
+
+    start: int
+    last: int
+    write: list[int]
+    replace: list[int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def render(self) -> range:
+        return range(self.start + 1, self.last + 1)
+
+
+class ShotRunner:
+    """Renders a :class:`chroma.shot.Shot` to a scene-linear EXR sequence, resumably.
+
+    Args:
+        shot: the validated shot.
+        config: OCIO config (default: $OCIO, else chroma's bundled one).
+        renderer: an already built :class:`render.Renderer` (tests, notebooks); by default
+            one is built from the shot's render settings (models loaded once per shot).
+        depth_estimator: ``estimator(image (N,3,H,W) in [-1,1]) -> (N,H,W)`` depth in
+            Disco Diffusion's units, for 3D shots whose depth is estimated.
+        on_frame: called with each :class:`FrameReport`; on_step: with each sampling step.
+    """
+
+    def __init__(self, shot: Any, *, config: str | os.PathLike | None = None, renderer: Any = None,
+                 depth_estimator: Any = None, on_frame: Any = None, on_step: Any = None):
+        from chroma import sequence
+
+        self.shot = shot
+        self.config = config
+        self._renderer = renderer
+        self._depth_estimator = depth_estimator
+        self.on_frame = on_frame
+        self.on_step = on_step
+        pat = sequence.parse_pattern(shot.output.pattern)
+        self.pattern = pat
+        self.out_dir = Path(pat.path(shot.output.first_frame)).parent
+        self.stem = os.path.basename(pat.prefix).rstrip("._-") or "frames"
+        self.state_dir = self.out_dir / f"{self.stem}{STATE_SUFFIX}"
+        self.written: list[int] = []
+        self.last_done = -1
+        self.stopped: str | None = None   # why the collapse guard stopped the run (None: it did not)
+        self._cache: dict[str, Any] = {}
+        self._saved: tuple[dict, dict] = ({}, {})  # the watch's meta and arrays from the loaded state
+
+    # -- files -------------------------------------------------------------------------
+    def path(self, index: int) -> Path:
+        return Path(self.shot.output.path(index))
+
+    def preview_path(self, index: int) -> Path:
+        ext = "jpg" if self.shot.output.preview == "jpg" else "png"
+        return self.out_dir / PREVIEW / f"{self.path(index).stem}.{ext}"
+
+    def state_path(self, index: int) -> Path:
+        return self.state_dir / f"state.{index:06d}.npz"
+
+    def saved_states(self) -> list[int]:
+        """Frames whose loop state is saved, ascending."""
+        if not self.state_dir.is_dir():
+            return []
+        out = []
+        for p in self.state_dir.glob("state.*.npz"):
+            try:
+                out.append(int(p.name.split(".")[1]))
+            except (IndexError, ValueError):
+                continue
+        return sorted(i for i in out if i < self.shot.max_frames)
+
+    def nuke_script_path(self) -> Path:
+        return self.out_dir / f"{self.stem}.nk"
+
+    # -- planning ----------------------------------------------------------------------
+    def plan(self, frames: str | None = None, resume: bool = False, overwrite: bool = False) -> RunPlan:
+        """Decide what to render; refuses surprises (frames that exist) before any work.
+
+        - no option: every frame; refused if any output exists.
+        - ``resume``: continue after the last saved state (frames already finished stay).
+        - ``frames``: a frame set in file numbers (``1010-1020``); rendered from the nearest
+          saved state before it (frames between are rendered again, not written).
+        - ``overwrite``: existing outputs in the range are moved to ``retained/`` and
+          rendered again.
+        """
+        from chroma import sequence
+        from chroma.errors import ChromaIOError, SequenceError
+        from chroma.shot import ShotError
+
+        shot = self.shot
+        first = shot.output.first_frame
+        if frames is not None:
+            try:
+                wanted = sorted(set(sequence.parse_frames(frames)))
+            except SequenceError as e:
+                raise ShotError(f"--frames {frames!r}: {e}") from None
+            outside = [f for f in wanted if not first <= f < first + shot.max_frames]
+            if outside:
+                raise ShotError(f"--frames {frames!r}: frame {outside[0]} is outside the shot "
+                                f"({first}-{first + shot.max_frames - 1})")
+            targets = [f - first for f in wanted]
+        else:
+            targets = list(range(shot.max_frames))
+        states = [] if overwrite and not resume else self.saved_states()
+        notes: list[str] = []
+        if resume:
+            done = max(states) if states else -1
+            if done < 0:
+                notes.append("no saved state: starting from the first frame")
+            targets = [i for i in targets if i > done]
+            start = done
+            if not targets:
+                return RunPlan(done, done, [], [], [f"all {shot.max_frames} frames are done"])
+        else:
+            before = [s for s in states if s < targets[0]]
+            start = max(before) if before else -1
+            if start < targets[0] - 1:
+                notes.append(f"rendering frames {first + start + 1}-{first + targets[0] - 1} again (not written) "
+                             f"to reach frame {first + targets[0]}" + (f" from the state saved after frame {first + start}"
+                                                                      if start >= 0 else ""))
+        self._check_not_inputs(targets)
+        existing = [i for i in targets if self.path(i).exists()]
+        if existing and not overwrite and not resume:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise ChromaIOError(
+                f"{str(self.path(existing[0]))!r}{more} exists; pass --resume to continue the shot, or --overwrite "
+                f"to render again (the old frames move to {RETAINED}/)"
+            )
+        if resume and existing:
+            notes.append(f"{len(existing)} frame(s) after the last saved state exist but were not finished; "
+                         f"rendering them again (the old files move to {RETAINED}/)")
+        return RunPlan(start, targets[-1], targets, existing, notes)
+
+    def _check_not_inputs(self, targets: list[int]) -> None:
+        """Refuse a shot whose output would replace one of its inputs (the plate, the depth
+        sequence, the init image, an image prompt), by any spelling (:func:`chroma.io.same_file`)."""
+        from chroma import io, sequence
+        from chroma.errors import ChromaIOError
+        from render.prompts import parse_prompt
+
+        shot, a = self.shot, self.shot.animation
+        singles = [shot.resolve(shot.init_image)] if shot.init_image else []
+        for entries in shot.image_prompts.values():
+            singles += [shot.resolve(parse_prompt(e, "image").value) for e in entries]
+        per_frame = [sequence.parse_pattern(p) for p in (a["video_init_path"], a["depth"] if a["depth"] != "estimate"
+                                                          else "") if p]
+        for i in targets:
+            out = self.path(i)
+            if not out.exists():  # then no existing input can be this file
+                continue
+            frame = shot.output.first_frame + i
+            for src in [*singles, *(pat.path(frame) for pat in per_frame)]:
+                if os.path.exists(src) and io.same_file(out, src):
+                    raise ChromaIOError(f"the output {str(out)!r} is the input {src!r}; write the shot elsewhere")
+
+    # -- inputs --------------------------------------------------------------------------
+    def _display(self, path: str, size: tuple[int, int]) -> Any:
+        out = self.shot.output
+        return display_tensor(path, out.display, out.view, self.config, size=size)
+
+    def _plate_path(self, index: int) -> str:
+        from chroma import sequence
+
+        return sequence.parse_pattern(self.shot.animation["video_init_path"]).path(self.shot.output.first_frame + index)
+
+    def _image_prompts(self, spec: Any, size: tuple[int, int]) -> list:
+        from render.prompts import parse_prompt
+
+        out = []
+        for entry in spec.image_prompts:
+            ip = parse_prompt(entry, "image")
+            path = self.shot.resolve(ip.value)
+            if path not in self._cache:
+                self._cache[path] = self._display(path, size)
+            out.append((self._cache[path], ip.weight))
+        return out
+
+    def _plate_depth(self, image: Any, index: int) -> Any:
+        """Depth of frame ``index`` from the depth sequence: its Z channel (or its only
+        channel) times ``depth_scale``, in Disco Diffusion's depth units."""
+        import torch
+
+        from chroma import io, sequence
+        from chroma.errors import ChromaIOError
+
+        path = sequence.parse_pattern(self.shot.animation["depth"]).path(self.shot.output.first_frame + index)
+        key = f"depth:{path}"
+        if key not in self._cache:
+            if not os.path.isfile(path):
+                raise ChromaIOError(f"depth frame {path!r} does not exist (frame {index} of the shot)")
+            img = io.read(path, config=self.config)
+            if "Z" in img.channels:
+                z = img.pixels[:, :, img.index("Z")]
+            elif len(img.channels) == 1:
+                z = img.pixels[:, :, 0]
+            else:
+                raise ChromaIOError(f"{path!r} has no Z channel (channels {', '.join(img.channels)}); "
+                                    "give a depth EXR with a Z channel")
+            d = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)) * float(self.shot.animation["depth_scale"])
+            h, w = image.shape[-2:]
+            if tuple(d.shape) != (h, w):
+                d = torch.nn.functional.interpolate(d[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
+            self._cache = {k: v for k, v in self._cache.items() if not k.startswith("depth:")}
+            self._cache[key] = d
+        return self._cache[key]
+
+    def _estimated_depth(self, image: Any, index: int) -> Any:
+        d = self._depth_estimator(image)
+        return d[0] if d.ndim == 3 else d
+
+    # -- the run -----------------------------------------------------------------------
+    def check_models(self) -> None:
+        """Raise before any work if a checkpoint the shot needs is not in the cache."""
+        if self._renderer is not None:
+            return
+        from render import models
+
+        shot, r = self.shot, self.shot.render
+        models.model_path(r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100"))
+        if r.get("use_secondary_model", True):
+            models.model_path(r.get("secondary_model", "secondary_model_imagenet_2"))
+        if shot.animation_mode == "3D" and shot.animation["depth"] == "estimate":
+            models.model_path(shot.animation["depth_model"])
+        if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
+            frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
+            init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
+            if frames_pull or init_pull:
+                from render.perceptual import LPIPS_BACKBONE
+
+                models.model_path(LPIPS_BACKBONE)
+
+    def renderer(self) -> Any:
+        if self._renderer is None:
+            from render.renderer import Renderer, RenderSettings
+
+            self._renderer = Renderer(RenderSettings(**self.shot.frame(0).render))
+        return self._renderer
+
+    def _loop(self) -> Any:
+        from render.animation import FrameLoop
+
+        shot, a = self.shot, self.shot.animation
+        depth_fn = None
+        if shot.animation_mode == "3D":
+            if a["depth"] != "estimate":
+                depth_fn = self._plate_depth
+            else:
+                if self._depth_estimator is None:
+                    from render import depth
+
+                    self._depth_estimator = depth.load_depth_estimator(a["depth_model"], device=self.renderer().device)
+                depth_fn = self._estimated_depth
+        return FrameLoop(
+            self.renderer(), shot.animation_mode, border=a["border"], padding_mode=a["padding_mode"],
+            sampling_mode=a["sampling_mode"], turbo_mode=a["turbo_mode"], turbo_steps=a["turbo_steps"],
+            turbo_preroll=a["turbo_preroll"], horizontal_symmetry=a["use_horizontal_symmetry"],
+            vertical_symmetry=a["use_vertical_symmetry"], transformation_percent=a["transformation_percent"],
+            depth_fn=depth_fn,
+        )
+
+    def load_state(self, index: int) -> Any:
+        from render.animation import LoopState
+
+        import json
+
+        self._saved = ({}, {})
+        if index < 0:
+            return LoopState()
+        with np.load(self.state_path(index), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files if k != "meta"}
+            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+        self._saved = (meta.get("watch") or {}, arrays)
+        return LoopState.from_arrays(arrays)
+
+    def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write the loop state after frame ``state.index`` atomically, then prune: keep
+        every ``state_every``-th state and the latest."""
+        import json
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_path(state.index)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays(), **(extra or {}))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        every = self.shot.animation["state_every"]
+        for old in self.saved_states():
+            if old < state.index and old % every != 0:
+                self.state_path(old).unlink(missing_ok=True)
+
+    def _retain(self, index: int) -> str:
+        src = self.path(index)
+        dest_dir = self.out_dir / RETAINED
+        dest_dir.mkdir(exist_ok=True)
+        dest = dest_dir / src.name
+        n = 1
+        while dest.exists():
+            dest = dest_dir / f"{src.stem}.{n}{src.suffix}"
+            n += 1
+        os.replace(src, dest)
+        return str(dest)
+
+    def run(self, plan: RunPlan) -> list[FrameReport]:
+        """Render ``plan``; every frame is written and its state saved before the next starts.
+
+        Interrupting (Ctrl-C, a kill) loses at most the frame in progress: ``self.written``
+        and ``self.last_done`` say how far it got, and ``--resume`` continues from there.
+        """
+        import json
+        import time
+
+        from chroma.shot import CAMERA_KEYS, ShotError
+        from render.animation import FrameInput
+        from render.errors import RenderError
+        from render.renderer import RenderSettings
+
+        shot = self.shot
+        if not plan.write:
+            return []
+        self.check_models()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        renderer = self.renderer()
+        loop = self._loop()
+        state = self.load_state(plan.start)
+        size = renderer.settings.width_height
+        init0 = self._display(shot.resolve(shot.init_image), size)[None] if shot.init_image else None
+        reports = []
+        write = set(plan.write)
+        replace = set(plan.replace)
+        models = _model_record(renderer.settings)
+        from chroma.watch import ShotWatch
+
+        watch = ShotWatch.from_shot(shot, lambda p: self._display(p, size), self._plate_path)
+        watch.restore(*self._saved)
+        for index in plan.render:
+            t0 = time.perf_counter()
+            spec = shot.frame(index)
+            try:
+                settings = RenderSettings(**spec.render)
+            except RenderError as e:
+                raise ShotError(f"frame {spec.file_frame}: {e}") from None
+            init = init0 if index == 0 else None
+            if shot.animation_mode == "Video":
+                init = self._display(self._plate_path(index), size)[None]
+            fss = shot.animation["frames_skip_steps"]
+            frame_in = FrameInput(
+                index=index, seed=spec.seed, prompts=spec.prompts, settings=settings,
+                camera={k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")},
+                frames_scale=spec.values["frames_scale"],
+                frames_skip_steps=fss if fss is not None else spec.values["frames_skip_steps"],
+                image_prompts=self._image_prompts(spec, size), init=init,
+            )
+            result, state = loop.step(watch.before(frame_in), state, self.on_step)
+            result, state, record = watch.after(result, state)
+            path = retained = None
+            if index in write:
+                if index in replace and self.path(index).exists():
+                    retained = self._retain(index)
+                path = str(self._write_frame(spec, result, settings, models, record))
+                self.written.append(index)
+            seconds = time.perf_counter() - t0
+            report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,
+                                 spec.prompt_key, retained, record.get("guard"), record.get("coherence"),
+                                 record["summary"])
+            watch_meta, watch_arrays = watch.to_state()
+            self.save_state(state, {"frame": spec.file_frame, "settings_hash": shot.settings_hash(index),
+                                    "watch": watch_meta}, watch_arrays)
+            self.last_done = index
+            with open(self.state_dir / "log.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(dataclasses.asdict(report)) + "\n")
+            reports.append(report)
+            if self.on_frame is not None:
+                self.on_frame(report)
+            if watch.stop_event is not None:
+                self.stopped = (f"the collapse guard stopped the shot after frame {spec.file_frame}: "
+                                f"{watch.stop_event.reason()}")
+                break
+        self.write_nuke_script()
+        return reports
+
+    # -- output ------------------------------------------------------------------------
+    def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str],
+                     watch: Mapping[str, Any] | None = None) -> Path:
+        import json
+
+        from chroma import __version__, io
+        from render.settings_file import settings_record
+
+        shot, out = self.shot, self.shot.output
+        record = settings_record(settings, list(spec.prompts), list(spec.image_prompts), spec.seed)
+        meta = {
+            "frame": spec.file_frame, "shot_frame": spec.index, "shot": str(shot.path or ""),
+            "prompts": " | ".join(spec.prompts), "prompt_key": spec.prompt_key,
+            "image_prompts": " | ".join(spec.image_prompts), "seed": spec.seed,
+            "schedule": json.dumps({k: round(v, 10) for k, v in spec.values.items()}),
+            "settings_hash": shot.settings_hash(spec.index), "animation_mode": shot.animation_mode,
+            "turbo": int(result.turbo), "models": json.dumps(models), "version": __version__,
+            "render_settings": json.dumps(record),
+        }
+        if result.clip_loss is not None:
+            meta["clip_loss"] = float(result.clip_loss)
+        meta.update({k: json.dumps(v) for k, v in (watch or {}).items() if k in ("guard", "coherence") and v})
+        image = frame_to_scene_linear(result.image, out.colorspace, out.display, out.view, self.config, metadata=meta)
+        if out.match_plate and shot.animation["video_init_path"]:
+            image = self._match_plate(image, spec.index)
+        if result.depth is not None:
+            z = result.depth.detach().float().cpu().numpy()
+            if shot.animation["depth"] != "estimate":
+                z = z / float(shot.animation["depth_scale"])  # the plate's own Z back
+            pixels = np.concatenate([image.pixels, z[:, :, None].astype(np.float32)], axis=2)
+            image = Image(pixels, [*image.channels, "Z"], image.colorspace, image.metadata)
+        path = io.write(image, self.path(spec.index), dtype=out.dtype, compression=out.compression,
+                        overwrite=True, config=self.config)
+        if out.preview != "none":
+            self.preview_path(spec.index).parent.mkdir(exist_ok=True)
+            io.write_display(image, self.preview_path(spec.index), out.display, out.view, self.config)
+        return path
+
+    def _match_plate(self, image: Image, index: int) -> Image:
+        """Match exposure (stops, median log luminance) and white (grey world, Kelvin/tint)
+        to the plate's frame (:func:`chroma.stops.match_exposure`,
+        :func:`chroma.whitebalance.estimate_white`)."""
+        from chroma import io, stops, whitebalance
+        from chroma.grade import Exposure, Grade, WhiteBalance
+
+        plate = io.read(self._plate_path(index), config=self.config)
+        k_img, t_img = whitebalance.estimate_white(image, config=self.config)
+        k_pl, t_pl = whitebalance.estimate_white(plate, config=self.config)
+        balanced = Grade([WhiteBalance(k_img, k_pl, t_img, t_pl)]).apply(image)
+        ev = stops.match_exposure(balanced, plate, config=self.config)
+        graded = Grade([Exposure(ev)]).apply(balanced)
+        graded.metadata.update({"chroma/plate_match": f"{ev:+.4f} stops, {k_img:.0f}K/{t_img:+.4f} -> "
+                                                      f"{k_pl:.0f}K/{t_pl:+.4f}"})
+        return graded
+
+    def write_nuke_script(self) -> Path | None:
+        """``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
+
+        A script chroma did not write is never replaced."""
+        from chroma import nuke
+
+        present = [i for i in range(self.shot.max_frames) if self.path(i).exists()]
+        if not present:
+            return None
+        path = self.nuke_script_path()
+        if path.exists() and not nuke.is_ours(path):
+            import warnings
+
+            warnings.warn(f"{path} exists and was not written by chroma; left as it is", UserWarning, stacklevel=2)
+            return None
+        first = self.shot.output.first_frame
+        w, h = self.renderer_size()
+        text = nuke.read_script(
+            self.pattern.hashes(), first + present[0], first + present[-1], self.shot.output.colorspace,
+            (w, h), float(self.shot.output.fps), audio=self._audio(),
+        )
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    def _audio(self) -> tuple[str, float, float | None] | None:
+        from chroma.nuke import audio_duration
+
+        a = self.shot.audio
+        if not a:
+            return None
+        path = self.shot.resolve(a["file"])
+        return path, float(a["offset"]), audio_duration(path)
+
+    def renderer_size(self) -> tuple[int, int]:
+        if self._renderer is not None:
+            return tuple(self._renderer.settings.width_height)  # type: ignore[return-value]
+        return tuple(self.shot.render.get("width_height", (1280, 768)))  # type: ignore[return-value]
+
+
+def _model_record(settings: Any) -> dict[str, str]:
+    """Model names with their sha256 (the registry's), for each frame's metadata."""
+    from render import models
+
+    out = {}
+    names = [settings.diffusion_model] + ([settings.secondary_model] if settings.use_secondary_model else [])
+    for name in names:
+        try:
+            out[name] = models.get_info(name).sha256 or "unverified"
+        except Exception:  # a model given directly (tests, notebooks) is not in the registry
+            out[name] = "not in the registry"
+    for spec in settings.clip_models:
+        out[spec] = "open_clip"
+    return out

@@ -17,11 +17,15 @@ any comma-separated mix. Frames are returned sorted and unique.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
+
+import numpy as np
 
 from chroma.errors import SequenceError
 
@@ -32,21 +36,122 @@ _RANGE = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*(?:[x:]\s*(\d+))?)?\s*$")
 # ------------------------------------------------------------------------- frame sets
 
 
-def parse_frames(text: str | int | Iterable[int]) -> list[int]:
-    """Parse a frame set (``1001-1100``, ``1001-1100x2``, ``1,5,7-9``) into sorted frames.
+MAX_SPAN = 10**9  # frames a frame set may span: beyond any shot, and still counted in a blink
 
-    Raises :class:`SequenceError` for an empty or malformed set.
+
+class FrameSet:
+    """A set of frames kept as ranges (``range`` objects), never as a list.
+
+    ``1001-100000000`` costs a few bytes: membership is O(number of ranges), iteration is
+    lazy (sorted, unique) and ``len`` is exact without listing the frames.
     """
+
+    def __init__(self, ranges: Iterable[range] = ()):
+        self.ranges: tuple[range, ...] = tuple(
+            sorted((r for r in ranges if len(r)), key=lambda r: (r.start, r.step, r.stop))
+        )
+
+    @property
+    def first(self) -> int | None:
+        return min((r.start for r in self.ranges), default=None)
+
+    @property
+    def last(self) -> int | None:
+        return max((r[-1] for r in self.ranges), default=None)
+
+    def __contains__(self, frame: object) -> bool:
+        return any(frame in r for r in self.ranges)
+
+    def __iter__(self) -> Iterator[int]:
+        previous = None
+        for f in heapq.merge(*self.ranges):
+            if f != previous:
+                yield f
+                previous = f
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def __len__(self) -> int:
+        rs = self.ranges
+        if all(a[-1] < b.start for a, b in zip(rs, rs[1:])):
+            return sum(len(r) for r in rs)  # disjoint: the common case
+        if all(r.step == 1 for r in rs):  # merge intervals
+            total, end = 0, None
+            for r in rs:
+                lo = r.start if end is None else max(r.start, end)
+                if r.stop > lo:
+                    total += r.stop - lo
+                end = r.stop if end is None else max(end, r.stop)
+            return total
+        first, last = self.first, self.last
+        total, chunk = 0, 1 << 22
+        for lo in range(first, last + 1, chunk):  # overlapping steps: count in bounded chunks
+            hi = min(lo + chunk, last + 1)
+            mask = np.zeros(hi - lo, bool)
+            for r in rs:
+                k = max(0, -(-(lo - r.start) // r.step))
+                start, stop = r.start + k * r.step, min(hi, r.stop)
+                if start < stop:
+                    mask[start - lo : stop - lo : r.step] = True
+            total += int(mask.sum())
+        return total
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameSet):
+            return list(self) == list(other)
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def without(self, frames: Iterable[int]) -> "FrameSet":
+        """This set less ``frames`` (few: e.g. the frames on disk), still as ranges."""
+        holes = sorted(set(frames))
+        out: list[range] = []
+        for r in self.ranges:
+            start = r.start
+            for h in holes[bisect.bisect_left(holes, r.start) : bisect.bisect_right(holes, r[-1])]:
+                if (h - r.start) % r.step:
+                    continue
+                out.append(range(start, h, r.step))
+                start = h + r.step
+            out.append(range(start, r.stop, r.step))
+        return FrameSet(out)
+
+    def __str__(self) -> str:
+        if sum(len(r) for r in self.ranges) <= 100_000:
+            return format_frames(self)
+        return ",".join(_format_range(r) for r in self.ranges)
+
+    def __repr__(self) -> str:
+        return f"FrameSet({str(self)!r})"
+
+
+def _format_range(r: range) -> str:
+    if len(r) == 1:
+        return str(r.start)
+    return f"{r.start}-{r[-1]}" + (f"x{r.step}" if r.step != 1 else "")
+
+
+def frame_set(text: str | int | Iterable[int] | FrameSet) -> FrameSet:
+    """Parse a frame set (``1001-1100``, ``1001-1100x2``, ``1,5,7-9``) into a :class:`FrameSet`
+    of ranges: a typo like ``1001-100000000`` costs nothing.
+
+    Raises :class:`SequenceError` for an empty or malformed set, or one that spans more
+    than :data:`MAX_SPAN` frames.
+    """
+    if isinstance(text, FrameSet):
+        return text
     if isinstance(text, int):
-        return [text]
+        return FrameSet([range(text, text + 1)])
     if not isinstance(text, str):
         frames = sorted({int(f) for f in text})
         if not frames:
             raise SequenceError("the frame set is empty: give at least one frame, e.g. 1001-1100")
-        return frames
+        return FrameSet(range(f, f + 1) for f in frames)
     if not text.strip():
         raise SequenceError("the frame set is empty: give frames like 1001-1100, 1001-1100x2 or 1,5,7-9")
-    frames: set[int] = set()
+    ranges: list[range] = []
     for part in text.split(","):
         if not part.strip():
             raise SequenceError(f"empty item in frame set {text!r} (stray comma?)")
@@ -65,8 +170,21 @@ def parse_frames(text: str | int | Iterable[int]) -> list[int]:
             raise SequenceError(
                 f"frame range {part.strip()!r} runs backwards: write it as {last}-{first}"
             )
-        frames.update(range(first, last + 1, step))
-    return sorted(frames)
+        ranges.append(range(first, last + 1, step))
+    fs = FrameSet(ranges)
+    if fs.last - fs.first >= MAX_SPAN:
+        raise SequenceError(f"frame set {text!r} spans {fs.last - fs.first + 1:,} frames; check the range")
+    return fs
+
+
+def parse_frames(text: str | int | Iterable[int]) -> list[int]:
+    """Parse a frame set (``1001-1100``, ``1001-1100x2``, ``1,5,7-9``) into sorted frames.
+
+    A list: for small sets only. Work on sequences uses :func:`frame_set` (ranges) and
+    :func:`select` (what is on disk). Raises :class:`SequenceError` for an empty or
+    malformed set.
+    """
+    return list(frame_set(text))
 
 
 def format_frames(frames: Iterable[int]) -> str:
@@ -257,12 +375,60 @@ def discover(pattern: str | os.PathLike | Pattern) -> Sequence:
     return Sequence(pat, sorted(set(frames)))
 
 
-def expand(pattern: str | os.PathLike, frames: str | Iterable[int] | None = None) -> list[tuple[int | None, str]]:
-    """The (frame, path) pairs a command should process.
+IMAGE_EXTENSIONS = {".exr", ".dpx", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".cin", ".hdr", ".tga", ".sxr", ".mxr"}
 
-    * A plain file: ``[(frame or None, path)]``; it must exist. ``frames`` is not allowed.
-    * A pattern with ``frames``: those frames (files may be missing: callers report them).
+
+def scan(folder: str | os.PathLike) -> list[Sequence]:
+    """The image sequences and single images in ``folder`` (not recursive), as ``lsseq``
+    lists them: files named ``name.1001.exr`` grouped by pattern (a frame number alone
+    stays a single image); sorted by pattern. A single image has an empty ``frames``."""
+    folder = os.fspath(folder)
+    groups: dict[Pattern, list[int]] = {}
+    singles: list[str] = []
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if e.is_file() and not e.name.startswith("."))
+    except FileNotFoundError:
+        raise SequenceError(f"folder {folder!r} does not exist") from None
+    for name in names:
+        if os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
+            continue
+        found = pattern_from_frame_path(os.path.join(folder, name))
+        if found is None:
+            singles.append(name)
+            continue
+        groups.setdefault(found[0], []).append(found[1])
+    out = []
+    for pat, frames in groups.items():
+        if len(frames) == 1:
+            singles.append(os.path.basename(pat.path(frames[0])))
+        else:
+            out.append(Sequence(pat, sorted(frames)))
+    out += [Sequence(Pattern(os.path.join(folder, n), os.path.join(folder, n), "", -1), []) for n in singles]
+    return sorted(out, key=lambda s: s.pattern.text)
+
+
+@dataclass
+class Selection:
+    """The frames of a request that are on disk, and those asked for that are not."""
+
+    pattern: Pattern
+    items: list[tuple[int | None, str]]
+    missing: FrameSet = field(default_factory=FrameSet)
+
+    @property
+    def requested(self) -> int:
+        return len(self.items) + len(self.missing)
+
+
+def select(pattern: str | os.PathLike, frames: str | Iterable[int] | FrameSet | None = None) -> Selection:
+    """The (frame, path) pairs a command should process, and the requested frames absent.
+
+    * A plain file: it must exist; ``frames`` is not allowed.
     * A pattern without ``frames``: the frames found on disk; none found is an error.
+    * A pattern with ``frames``: those of them on disk; the others are ``missing`` (kept
+      as ranges: a typo'd ``1001-100000000`` costs nothing). A request that is mostly
+      missing frames (more absent than present) is refused at once, naming the frames
+      that exist.
     """
     pat = parse_pattern(pattern)
     if not pat.is_sequence:
@@ -273,13 +439,30 @@ def expand(pattern: str | os.PathLike, frames: str | Iterable[int] | None = None
         if not Path(pat.text).exists():
             raise SequenceError(f"{pat.text!r} does not exist")
         found = pattern_from_frame_path(pat.text)
-        return [(found[1] if found else None, pat.text)]
-    if frames is not None:
-        return [(f, pat.path(f)) for f in parse_frames(frames)]
+        return Selection(pat, [(found[1] if found else None, pat.text)])
+    wanted = frame_set(frames) if frames is not None else None
     seq = discover(pat)
-    if not seq.frames:
+    if wanted is None:
+        if not seq.frames:
+            raise SequenceError(
+                f"no files match {pat.text!r} (looked for {os.path.basename(pat.path(1001))} and the like "
+                f"in {os.path.dirname(pat.prefix) or '.'!r})"
+            )
+        return Selection(pat, list(seq))
+    present = [f for f in seq.frames if f in wanted]
+    on_disk = f"; on disk: {format_frames(seq.frames)}" if seq.frames else ""
+    if not present:
+        raise SequenceError(f"none of frames {wanted} of {pat.text!r} are on disk{on_disk}")
+    asked = len(wanted)
+    if asked - len(present) > len(present):
         raise SequenceError(
-            f"no files match {pat.text!r} (looked for {os.path.basename(pat.path(1001))} and the like "
-            f"in {os.path.dirname(pat.prefix) or '.'!r})"
+            f"frames {wanted} ask for {asked:,} frames of {pat.text!r} but only {len(present)} are on disk "
+            f"({format_frames(present)}); ask for frames that exist{on_disk}"
         )
-    return list(seq)
+    return Selection(pat, [(f, pat.path(f)) for f in present], wanted.without(present))
+
+
+def expand(pattern: str | os.PathLike, frames: str | Iterable[int] | None = None) -> list[tuple[int | None, str]]:
+    """The (frame, path) pairs on disk that a command should process: :func:`select`'s
+    ``items`` (use :func:`select` to learn which requested frames are missing)."""
+    return select(pattern, frames).items

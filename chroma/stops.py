@@ -78,8 +78,8 @@ def exposure_stats(image: Image, config=None) -> ExposureStats:
 
 # ------------------------------------------------------------------- stops <-> intensity
 
-#: Floor a negative *scalar* intensity is clamped to before ``log2``: 1e-323 is a float64
-#: subnormal just above 0, so ``log2`` stays finite (about -1072.9 stops).
+#: Floor a negative intensity (scalar or array, any dtype) is clamped to before ``log2``:
+#: 1e-323 is the float64 subnormal 2**-1073, so ``log2`` stays finite: -1073 stops.
 SCALAR_FLOOR = 1e-323
 
 _Number = Union[float, int, np.floating, np.integer]
@@ -108,19 +108,22 @@ def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":
 def intensity_to_exposure(
     intensity: "_Number | ArrayLike", *, zero: Literal["inf", "raise"] = "inf"
 ) -> "float | np.ndarray":
-    """Exposure in stops of a linear intensity multiplier: ``log2(intensity)``.
+    """Exposure in stops of a linear intensity multiplier: ``log2(intensity)``, computed in
+    float64 for every container (a Python or NumPy scalar gives a float, an array of any
+    float or int dtype a float64 array), so one intensity has one answer.
 
     Guardrails (an intensity of 0 has no exposure; a negative one is not light):
 
     * a scalar 0 raises :class:`~chroma.errors.ChromaValueError`;
     * an array with zeros returns ``-inf`` there (``zero="inf"``, default) or raises
       (``zero="raise"``);
-    * negative intensities are clamped to a tiny positive floor with a
-      :class:`~chroma.io.ChromaWarning` (never silently): 1e-323 for scalars (float64),
-      the smallest positive normal of the array's float dtype for arrays
-      (float32: 1.18e-38 -> -126 stops; float64: 2.2e-308 -> -1022 stops).
+    * negative intensities are clamped to :data:`SCALAR_FLOOR` (1e-323, the float64
+      guardrail) with a :class:`~chroma.io.ChromaWarning` (never silently): ``log2(1e-323)``
+      = -1073 stops, whatever the container;
+    * NaN and +/-Inf pass through (NaN -> NaN, +Inf -> +Inf, -Inf is negative: clamped) with
+      a ``ChromaWarning`` naming how many.
 
-    NaN gives NaN. Example: ``intensity_to_exposure(0.1) == -3.321928...``.
+    Example: ``intensity_to_exposure(0.1) == -3.321928...``.
     """
     if zero not in ("inf", "raise"):
         raise ChromaValueError(f"zero must be 'inf' or 'raise', not {zero!r}")
@@ -131,13 +134,16 @@ def intensity_to_exposure(
                 "an intensity of 0 has no exposure (log2(0) is -infinity); "
                 "give a positive intensity"
             )
+        if not math.isfinite(value):
+            _warn(f"non-finite intensity {value!r}: its exposure is not a number of stops")
         if value < 0.0:
             _warn(f"negative intensity {value:g} clamped to {SCALAR_FLOOR!r} before log2")
             value = SCALAR_FLOOR
         return math.log2(value) if math.isfinite(value) else (math.nan if math.isnan(value) else math.inf)
-    arr = np.asarray(intensity)
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
+    arr = np.asarray(intensity, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        _warn(f"{int(bad.sum())} non-finite intensities (NaN or Inf): their exposure is not a number of stops")
     zeros = arr == 0
     if zero == "raise" and zeros.any():
         raise ChromaValueError(
@@ -146,9 +152,8 @@ def intensity_to_exposure(
         )
     negative = arr < 0
     if negative.any():
-        floor = np.finfo(arr.dtype).tiny
-        _warn(f"{int(negative.sum())} negative intensities clamped to {floor:g} before log2")
-        arr = np.where(negative, floor, arr).astype(arr.dtype, copy=False)
+        _warn(f"{int(negative.sum())} negative intensities clamped to {SCALAR_FLOOR!r} before log2")
+        arr = np.where(negative, SCALAR_FLOOR, arr)
     with np.errstate(divide="ignore"):
         return np.log2(arr)
 

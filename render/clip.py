@@ -13,7 +13,8 @@ image's embedding towards the prompts' (section 2.3). Models come from open_clip
   tests; meaningless images).
 
 Any architecture open_clip knows may be used, including ones registered at runtime with
-``open_clip.add_model_config``.
+``open_clip.add_model_config`` and the configs (open_clip's JSON format) placed in the
+model cache's ``open_clip/`` folder, which are registered on first load.
 """
 
 from __future__ import annotations
@@ -141,6 +142,20 @@ def fold_batch_norms(module: torch.nn.Module) -> int:
     return len(pairs)
 
 
+_REGISTERED: set[str] = set()
+
+
+def _register_cached_configs(open_clip: Any) -> None:
+    """Register the architectures in ``<model cache>/open_clip/*.json`` (open_clip's config
+    format) once per process: a studio's own CLIP architectures, usable by name."""
+    from render.models import cache_dir
+
+    folder = cache_dir() / "open_clip"
+    if folder.is_dir() and str(folder) not in _REGISTERED:
+        open_clip.add_model_config(folder)
+        _REGISTERED.add(str(folder))
+
+
 def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | None = None) -> ClipModel:
     """Load a CLIP model by ``name::pretrained`` through open_clip.
 
@@ -156,6 +171,7 @@ def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | No
     import open_clip
 
     name, pretrained = parse_clip_spec(spec)
+    _register_cached_configs(open_clip)
     known = open_clip.list_models()
     if name not in known:
         import difflib

@@ -429,6 +429,7 @@ class GaussianDiffusion:
         clip_denoised: bool = False,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
+        transform: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[StepOutput]:
         """Sample from pure noise (or a noised init image), yielding every step.
 
@@ -445,6 +446,9 @@ class GaussianDiffusion:
             eta: DDIM stochasticity (0: deterministic).
             order: PLMS order.
             generator: RNG for the noise (determinism for a given seed).
+            transform: ``transform(k, x) -> x`` applied to the sample before step ``k``
+                (0-based count of the steps taken), e.g. Disco Diffusion's symmetry; it
+                returns ``x`` itself where it does nothing.
         """
         if method not in ("ddim", "plms"):
             raise SettingsError(f"unknown sampling method {method!r}; use 'ddim' or 'plms'")
@@ -463,7 +467,9 @@ class GaussianDiffusion:
             t0 = torch.full((shape[0],), indices[0], device=dev, dtype=torch.long)
             x = self.q_sample(init_image.to(x), t0, noise)
         old_eps: list[torch.Tensor] = []
-        for i in indices:
+        for k, i in enumerate(indices):
+            if transform is not None:
+                x = transform(k, x)
             t = torch.full((shape[0],), i, device=dev, dtype=torch.long)
             if method == "ddim":
                 x, x0, skipped = self.ddim_step(model, x, t, cond_fn, eta, clip_denoised, generator)

@@ -23,6 +23,10 @@ class ScheduleError(SettingsError):
     """A per-step schedule string that is not in a supported form."""
 
 
+class KeyframeError(ScheduleError):
+    """A per-frame keyframe schedule (number, DD keyframes, Deforum math) that cannot be evaluated."""
+
+
 class PromptError(SettingsError):
     """A prompt that cannot be parsed or whose weights cannot be normalised."""
 
@@ -51,6 +55,7 @@ __all__ = [
     "RenderError",
     "SettingsError",
     "ScheduleError",
+    "KeyframeError",
     "PromptError",
     "ModelError",
     "ModelNotFoundError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -273,6 +273,37 @@ class Renderer:
         self._memory = memory
         self._unet_call: Any = torch.compile(self.unet) if s.compile else self.unet
         self.diffusion = s.diffusion()
+        self._text_cache: dict[tuple[int, tuple[str, ...]], torch.Tensor] = {}
+
+    # Settings that decide which models are loaded and how: one value for the renderer's life.
+    MODEL_FIELDS = ("diffusion_model", "use_secondary_model", "secondary_model", "clip_models", "device", "precision",
+                    "channels_last", "gradient_checkpointing", "compile", "width_height", "batch_size")
+
+    def check_settings(self, settings: RenderSettings) -> None:
+        """Refuse per-call settings that would need other models (see :attr:`MODEL_FIELDS`).
+
+        Everything else (guidance scales, cut schedules, skip steps, step counts, eta) may
+        change from one :meth:`sample` call to the next without reloading anything.
+        """
+        for name in self.MODEL_FIELDS:
+            if getattr(settings, name) != getattr(self.settings, name):
+                raise SettingsError(
+                    f"{name} cannot change between frames ({getattr(self.settings, name)!r} -> "
+                    f"{getattr(settings, name)!r}): it decides the models loaded; render another shot"
+                )
+
+    def _diffusion_for(self, settings: RenderSettings) -> GaussianDiffusion:
+        same = ("steps", "timestep_respacing", "diffusion_steps", "noise_schedule")
+        if all(getattr(settings, n) == getattr(self.settings, n) for n in same):
+            return self.diffusion
+        return settings.diffusion()
+
+    def _encode_text(self, index: int, clip: ClipModel, texts: tuple[str, ...]) -> torch.Tensor:
+        """Text embeddings, computed once per model and prompt set (a shot's frames share them)."""
+        key = (index, texts)
+        if key not in self._text_cache:
+            self._text_cache[key] = clip.encode_text(list(texts))
+        return self._text_cache[key]
 
     # -- model wrapper ---------------------------------------------------------------
     def _model_fn(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -304,10 +335,10 @@ class Renderer:
         # weights are checked once for all prompts, then spread over each image's crops
         normalize_weights([p.weight for p in parsed] + [w for _, w in images])
         targets = []
-        for clip in self.clip_models:
+        for index, clip in enumerate(self.clip_models):
             embeds, weights = [], []
             if parsed:
-                embeds.append(clip.encode_text([p.value for p in parsed]))
+                embeds.append(self._encode_text(index, clip, tuple(p.value for p in parsed)))
                 weights += [p.weight for p in parsed]
             for img, w in images:
                 e = clip.embed_image_prompt(img.to(self.device), generator=generator)
@@ -319,8 +350,7 @@ class Renderer:
             )
         return targets
 
-    def _prepare_init(self, init: torch.Tensor) -> torch.Tensor:
-        s = self.settings
+    def _prepare_init(self, init: torch.Tensor, s: RenderSettings) -> torch.Tensor:
         init = torch.as_tensor(init, dtype=torch.float32)
         if init.ndim == 3:
             init = init[None]
@@ -339,6 +369,8 @@ class Renderer:
         seed: int = 0,
         init: torch.Tensor | None = None,
         image_prompts: Sequence[Any] = (),
+        settings: RenderSettings | None = None,
+        transform: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[RenderStep]:
         """Render, yielding a preview per step and then the final frame.
 
@@ -350,22 +382,29 @@ class Renderer:
                 output size. Sampling starts from it noised to the first step taken
                 (after ``skip_steps``), and ``init_scale`` pulls towards it.
             image_prompts: images, (3, H, W) in [-1, 1], or ``(image, weight)`` pairs.
+            settings: settings for this call only (an animation's per-frame values);
+                the models stay loaded, so fields that choose models may not change
+                (:meth:`check_settings`).
+            transform: ``transform(k, x) -> x`` on the sample before step ``k`` (symmetry).
 
         Yields:
             :class:`RenderStep` per step (``image`` = current x0 estimate), then one
             with ``final=True`` (``image`` = the frame), all on the renderer's device.
         """
-        s = self.settings
+        s = self.settings if settings is None else settings
+        if settings is not None:
+            self.check_settings(settings)
+        diffusion = self._diffusion_for(s)
         if isinstance(prompts, str):
             prompts = [prompts]
         cpu_gen = torch.Generator().manual_seed(int(seed))
         dev_gen = torch.Generator(device=self.device).manual_seed(int(seed))
         targets = self._targets(list(prompts), list(image_prompts), cpu_gen) if self.clip_models else []
-        init_t = self._prepare_init(init) if init is not None else None
+        init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
         if targets or (init_t is not None and s.init_scale) or s.range_scale or s.tv_scale or s.sat_scale:
             guide = Guide(
-                self.diffusion,
+                diffusion,
                 self._model_fn,
                 self.secondary,
                 targets,
@@ -377,10 +416,10 @@ class Renderer:
             )
         shape = (s.batch_size, 3, s.height, s.width)
         noise = torch.randn(shape, generator=dev_gen, device=self.device)
-        total = self.diffusion.num_timesteps - s.skip_steps
+        total = diffusion.num_timesteps - s.skip_steps
         last = None
         for i, out in enumerate(
-            self.diffusion.sample_loop(
+            diffusion.sample_loop(
                 self._model_fn,
                 shape,
                 method=s.diffusion_sampling_mode,
@@ -393,6 +432,7 @@ class Renderer:
                 clip_denoised=s.clip_denoised,
                 generator=dev_gen,
                 device=self.device,
+                transform=transform,
             )
         ):
             loss = None

@@ -400,7 +400,9 @@ def test_cli_errors(sky_exr, tmp_path, capsys):
     assert "YAW,PITCH,ROLL" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["ambient", str(sky_exr), "--order", "3"])
-    assert main(["ambient", str(sky_exr), "--ball", str(tmp_path / "no" / "b.exr")]) == 2
+    assert main(["ambient", str(sky_exr), "--ball", str(tmp_path / "no" / "b.exr"), "--size", "16"]) == 0
+    assert (tmp_path / "no" / "b.exr").exists()  # a missing output folder is created, and said so
+    assert "created the output folder" in capsys.readouterr().err
     assert main(["ambient", str(sky_exr), "--ball", str(tmp_path / "b.exr"), "--size", "3"]) == 2
     assert "ball size" in capsys.readouterr().err
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import PyOpenColorIO as ocio
@@ -225,3 +227,96 @@ def test_write_ocio_ctf(tmp_path, rgb):
     path = g.write_ocio(tmp_path / "grade.ctf")
     proc = O.get_config().getProcessor(ocio.FileTransform(src=str(path))).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
     assert _err(g.apply_rgb(rgb), O.apply_cpu(proc, rgb)) <= 1e-5
+
+
+def test_grade_toml_loads_without_tomllib(monkeypatch, tmp_path):
+    """Python 3.10 has no tomllib: Grade.load falls back to tomli, which pyproject requires there."""
+    import sys
+
+    from chroma.grade import Exposure, Grade
+
+    tomllib = pytest.importorskip("tomllib")
+    del tomllib
+    path = tmp_path / "g.toml"
+    Grade([Exposure(1.25)]).save(path)
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on 3.10: import tomllib fails
+    g = Grade.load(path)
+    assert g.operations[0].stops == 1.25
+    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    project = __import__("tomli").loads(text)["project"]
+    assert project["requires-python"] == ">=3.10"
+    assert "tomli>=1.1; python_version < '3.11'" in project["dependencies"]
+
+
+def _independent_lut_error(g, path, x):
+    """Error of the baked LUT measured here: OCIO applies the .cube (FileTransform between
+    ACEScg and ACEScct) and the exact grade (its CTF); stops of the brightest channel."""
+    cfg = O.get_config()
+
+    def apply(cpu, px):
+        out = np.ascontiguousarray(px, np.float32).copy()
+        cpu.applyRGB(out)  # in place
+        return out
+
+    exact = apply(g.ocio_processor(), x)
+    grp = ocio.GroupTransform([
+        ocio.ColorSpaceTransform("ACEScg", "ACEScct"),
+        ocio.FileTransform(src=str(path), interpolation=ocio.INTERP_TETRAHEDRAL),
+        ocio.ColorSpaceTransform("ACEScct", "ACEScg"),
+    ])
+    baked = apply(cfg.getProcessor(grp).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS), x)
+    peak = np.abs(exact).max(axis=1)
+    ok = exact.max(axis=1) < 222.0
+    return np.log2(1 + np.abs(baked[ok] - exact[ok]).max(axis=1) / peak[ok])
+
+
+def test_baked_lut_states_its_real_error_and_warns(tmp_path):
+    """Saturated colours through white balance + a clamping CDL: the .cube's error is
+    measured, written into the file, and a poor LUT warns and points to .ctf/.clf."""
+    import warnings
+
+    g = Grade([WhiteBalance(3200, 6504), CDL(slope=(1.3, 1.0, 0.7), offset=(0.02, 0, -0.02), power=(1.2, 1, 0.8))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = g.bake_lut(tmp_path / "shot.cube")
+    err = g.last_lut_error
+    rng = np.random.default_rng(99)  # another sample than the one the LUT's header is measured on
+    chroma = rng.uniform(0, 1, (8000, 3)) ** 3  # many saturated: one or two channels near 0
+    chroma /= chroma.max(axis=1, keepdims=True)
+    x = (chroma * np.exp2(rng.uniform(np.log2(0.02), np.log2(30), (8000, 1)))).astype(np.float32)
+    mine = _independent_lut_error(g, path, x)
+    assert mine.max() > 0.05  # saturated colours through a clamping CDL: a coarse LUT
+    assert 0.7 * mine.max() <= err.max_stops_above <= 1.5 * mine.max() + 0.02  # stated honestly
+    assert err.max_stops >= err.max_stops_above and err.upper == pytest.approx(222.86, abs=0.1)
+    head = path.read_text().splitlines()[2]
+    assert f"max {err.max_stops:.3f} stops" in head and ".ctf/.clf" in head
+    if err.max_stops > 0.1:
+        assert any("ctf/.clf" in str(w.message) for w in caught)
+    # a light grade bakes quietly and says how good it is
+    g2 = Grade([Exposure(0.5), WhiteBalance(5600, 6504)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g2.bake_lut(tmp_path / "light.cube")
+    assert g2.last_lut_error.max_stops < 0.1
+
+
+def test_exported_asc_cdl_says_ocio_reads_it_unclamped(tmp_path):
+    """An ASC-clamped CDL exported as .cc: OCIO reads it unclamped, so pixels above the
+    clamp differ; the file says so, and the export warns when the grade relies on the clamp."""
+    import warnings
+
+    g = Grade([CDL(slope=(1.2, 1.0, 0.8), style="asc", colorspace="")])
+    with pytest.warns(UserWarning, match="relies on the ASC clamp"):
+        path = g.write_cdl(tmp_path / "shot.cc")
+    assert "OCIO reads a .cc/.cdl unclamped" in path.read_text()
+    # OCIO, reading the file, does not clamp: values above 1/1.2 in the working space differ
+    t = ocio.CDLTransform.CreateFromFile(str(path), "")
+    assert t.getStyle() == ocio.CDL_NO_CLAMP
+    x = np.array([[2.0, 2.0, 2.0]], np.float32)
+    from_file = x.copy()
+    O.get_config().getProcessor(t).getDefaultCPUProcessor().applyRGB(from_file)
+    assert from_file[0, 0] > 1.5 and g.apply_rgb(x)[0, 0] <= 1.0 + 1e-6
+    # a CDL that never meets the clamp exports quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Grade([CDL(slope=(1.2, 1.0, 0.8), style="no_clamp", colorspace="")]).write_cdl(tmp_path / "free.cc")

@@ -42,7 +42,7 @@ def test_sequence_with_missing_and_corrupt_frame(plate, capsys):
                "--white-balance", "3200:6504", "--jobs", "1"])
     assert rc == 1
     err = capsys.readouterr().err
-    assert "plate.1002.exr" in err and "plate.1004.exr" in err
+    assert "plate.1002.exr" in err and "plate.####.exr not on disk: 1004" in err
     assert os.path.exists(plate / "out" / "g.1001.exr") and os.path.exists(plate / "out" / "g.1003.exr")
 
 
@@ -54,7 +54,7 @@ def test_parallel_jobs_and_skip_existing(plate, capsys):
     assert main(["grade", str(plate / "plate.####.exr"), "-o", str(out), "--exposure", "1"]) == 2
     assert "--skip-existing" in capsys.readouterr().err
     assert main(["grade", str(plate / "plate.####.exr"), "-o", str(out), "--exposure", "1", "--skip-existing", "--jobs", "2"]) == 0
-    assert "graded 1 of 1" in capsys.readouterr().out
+    assert "graded 1 frame(s), skipped 2 existing" in capsys.readouterr().out
     np.testing.assert_array_equal(read(plate / "out" / "g.1002.exr").pixels, first)
 
 

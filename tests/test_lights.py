@@ -230,12 +230,15 @@ def test_metrics_are_cached_per_spectrum_not_intensity(monkeypatch):
     clear_cache()
     calls = []
     real = lights_mod._compute_metrics
-    monkeypatch.setattr(lights_mod, "_compute_metrics", lambda v: calls.append(1) or real(v))
+    monkeypatch.setattr(lights_mod, "_compute_metrics", lambda v, xyz=None: calls.append(1) or real(v, xyz))
     a = Light.illuminant("FL4").metrics()
     b = Light.illuminant("FL4", stops=3).metrics()
     c = Light.from_values(WAVELENGTHS, Light.illuminant("FL4").values * 7.0).metrics()
-    assert a is b is c
-    assert len(calls) == 1
+    d = Light.from_values(WAVELENGTHS, Light.illuminant("FL4").values * 3.0).metrics()
+    assert a is b and c is d
+    # the tabulated FL4 is summed at its own 5 nm (CIE 15); its 1 nm resampling is another light
+    assert a is not c and a.xy != c.xy
+    assert len(calls) == 2
 
 
 def test_metrics_fields_and_cri_validity():

@@ -56,13 +56,28 @@ def test_negative_scalar_clamped_with_warning():
     assert math.isfinite(out)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
-def test_negative_array_clamped_to_dtype_tiny(dtype):
-    with pytest.warns(ChromaWarning, match="1 negative"):
-        out = stops.intensity_to_exposure(np.array([-1.0, 2.0], dtype=dtype))
-    assert out.dtype == dtype
-    assert out[0] == pytest.approx(np.log2(float(np.finfo(dtype).tiny)), rel=1e-3)
-    assert out[1] == 1.0
+@pytest.mark.parametrize("container", [
+    lambda v: v, lambda v: np.float32(v), lambda v: np.float64(v), lambda v: np.float16(v),
+    lambda v: np.array([v, 2.0], np.float32), lambda v: np.array([v, 2.0], np.float64),
+    lambda v: np.array([v, 2.0], np.float16), lambda v: np.array([int(v), 2]), lambda v: [v, 2.0],
+])
+def test_negative_intensity_has_one_answer_in_every_container(container):
+    """-1 gives log2(1e-323) = -1073 stops whether it comes as a float, a NumPy scalar or
+    an array of any dtype (computed in float64; not -1022 or -126 from the dtype's tiny)."""
+    with pytest.warns(ChromaWarning, match="negative intensit"):
+        out = stops.intensity_to_exposure(container(-1.0))
+    first = float(np.ravel(out)[0])
+    assert first == math.log2(1e-323) == -1073.0  # 1e-323 is the float64 subnormal 2**-1073
+    if np.ndim(out):
+        assert out.dtype == np.float64 and out[1] == 1.0
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, np.array([1.0, np.nan]), np.array([np.inf, 2.0], np.float32)])
+def test_non_finite_intensity_warns(value):
+    with pytest.warns(ChromaWarning, match="non-finite"):
+        out = stops.intensity_to_exposure(value)
+    first = float(np.ravel(out)[-1] if np.ndim(out) and np.isnan(np.ravel(out)[-1]) else np.ravel(out)[0])
+    assert math.isnan(first) or first == math.inf
 
 
 def test_no_warning_for_positive_input():

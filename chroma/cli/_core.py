@@ -1,25 +1,31 @@
 """The core of the ``chroma`` command: the subcommand registry, ``main`` and shared options.
 
 Every subcommand (one module per command in this package) registers itself in
-:data:`COMMANDS` through :func:`command`. A user
-mistake raises a :class:`chroma.ChromaError`; :func:`main` prints it on one line and
-exits with status 2 (no traceback). Per-frame failures in a sequence are reported at the
-end and give exit status 1 while the other frames still finish.
+:data:`COMMANDS` through :func:`command`. A user mistake raises a
+:class:`chroma.ChromaError`; :func:`main` prints it on one line and exits with status 2
+(no traceback); a single input file that fails is such a mistake. Failed or missing
+frames of a sequence are reported at the end and give exit status 1 while the other
+frames still finish (:class:`FrameJob`); Ctrl-C gives 130 with what was written. Every
+output goes through :func:`check_outputs` (:func:`chroma.io.check_outputs`).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import re
 import sys
+import textwrap
 import warnings
-from pathlib import Path
 from typing import Callable
 
 from chroma import __version__
-from chroma.errors import ChromaError
+from chroma.errors import ChromaError, closest
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+_STATE: dict = {}  # the running command's name and --quiet, for notes
 
 # name -> (help, add_arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
@@ -45,9 +51,14 @@ def arguments(add: Callable[[argparse.ArgumentParser], None]):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse errors are user errors: exit 2
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
+        m = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if m:
+            choices = [c.strip(" '") for c in m.group(3).split(",")]
+            hint = closest(m.group(2), choices, n=3)
+            what = "no command" if m.group(1) == "COMMAND" else f"{m.group(1)}: no such choice"
+            message = f"{what} {m.group(2)!r}; " + (hint or f"choose from {m.group(3)}")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
             "chroma: a colour-science-first toolkit for VFX. Scene-linear ACEScg EXR "
             "sequences with honest metadata, OCIO colour management, stops and Kelvin."
         ),
-        epilog=(
-            "Sequences are written like plate.####.exr, plate.%%04d.exr or plate.@.exr; frame "
+        epilog=textwrap.fill(
+            "Sequences are written like plate.####.exr, plate.%04d.exr or plate.@.exr; frame "
             "sets like 1001-1100, 1001-1100x2 or 1,5,7-9. The OCIO config is --config, else "
             "$OCIO, else chroma's bundled ACES 2.0 studio config. Run 'chroma COMMAND --help' "
             "for each command."
@@ -69,32 +80,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add, _run) in COMMANDS.items():
         p = sub.add_parser(
-            name, help=help_text, description=(_run.__doc__ or help_text).strip(),
+            name, help=help_text, description=inspect.cleandoc(_run.__doc__ or help_text),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.error = _Parser.error.__get__(p)  # type: ignore[method-assign]
         add(p)
+        flags = [f for f in ("-q", "--quiet") if f not in p._option_string_actions]  # a command may have its own
+        if "--quiet" in flags:
+            p.add_argument(*flags, action="store_true",
+                           help="no progress bar and no notes (bars are also off when stderr is not a terminal)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --farm runs the command again on workers
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
     run = COMMANDS[args.command][2]
+    _STATE.update(prog=f"chroma {args.command}", quiet=bool(getattr(args, "quiet", False)))
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning  # type: ignore[assignment]
         try:
             return int(run(args) or 0)
         except ChromaError as exc:
-            print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
+            print(f"chroma {args.command}: error: {cli_wording(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
-        except KeyboardInterrupt:
-            print(f"chroma {args.command}: interrupted", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            print(f"chroma {args.command}: {exc if isinstance(exc, Interrupted) else 'interrupted'}", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # the reader went away (``chroma shot check ... | head``): not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+            return EXIT_OK
         except Exception as exc:  # errors raised by optional components (render) carry a user message
             if any(c.__name__ == "RenderError" for c in type(exc).__mro__):  # and its subclasses
                 print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
@@ -102,8 +123,24 @@ def main(argv: list[str] | None = None) -> int:
             raise
 
 
+# API keywords in messages, as the CLI spells them
+_CLI_WORDS = (
+    (re.compile(r"\s*\((?:CLI: )?--overwrite\)|\s*\(overwrite=True\)"), ""),
+    (re.compile(r"overwrite=True"), "--overwrite"),
+    (re.compile(r"on_invalid='(\w+)'"), r"--on-invalid \1"),
+    (re.compile(r" or pass replace_input=True"), ""),
+)
+
+
+def cli_wording(message: str) -> str:
+    """A library message in the CLI's words: ``overwrite=True`` -> ``--overwrite``, ..."""
+    for pattern, repl in _CLI_WORDS:
+        message = pattern.sub(repl, message)
+    return message
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"chroma: warning: {message}", file=sys.stderr)
+    print(f"{_STATE.get('prog', 'chroma')}: warning: {cli_wording(str(message))}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------ shared options
@@ -124,6 +161,14 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
 
 
+def add_farm_option(p: argparse.ArgumentParser) -> None:
+    """``--farm local:N|tcp://HOST:8786`` and ``--chunk N`` (chroma.farm, docs/farm.md)."""
+    g = p.add_argument_group("farm (pip install \"chroma-vfx[farm]\"; docs/farm.md)")
+    g.add_argument("--farm", metavar="local:N|tcp://HOST:8786",
+                   help="run on Dask: N local worker processes, or a running scheduler's address")
+    g.add_argument("--chunk", type=int, metavar="N", help="frames per farm task (default: about 4 tasks per worker)")
+
+
 def write_kwargs(args: argparse.Namespace) -> dict:
     """Keyword arguments for :func:`chroma.io.write` from the output options, checked
     up front so a bad option fails before any frame is processed."""
@@ -138,50 +183,161 @@ def write_kwargs(args: argparse.Namespace) -> dict:
                 on_invalid=args.on_invalid, overwrite=True, config=args.config)
 
 
+OVERWRITE_HINT = "pass --overwrite to replace it, or --skip-existing to finish an interrupted run"
+
+
+def note(message: str) -> None:
+    """A one-line note on stderr (``chroma CMD: ...``), silenced by --quiet."""
+    if not _STATE.get("quiet"):
+        print(f"{_STATE.get('prog', 'chroma')}: {message}", file=sys.stderr)
+
+
+def check_outputs(targets, inputs=(), *, overwrite: bool = False, skip_existing: bool = False,
+                  dry_run: bool = False, images: bool = True, hint: str = "pass --overwrite to replace it"):
+    """:func:`chroma.io.check_outputs` for a command: the one check every written file goes
+    through (an input is never replaced, by any spelling; existing files need --overwrite),
+    creating missing output folders and saying so."""
+    from chroma.io import check_outputs as _check
+
+    targets = [t for t in targets if t]
+    result = _check(targets, [i for i in inputs if i], overwrite=overwrite, skip_existing=skip_existing,
+                    create_folders=True, dry_run=dry_run, images=images, overwrite_hint=hint)
+    for folder in result.folders:
+        note(("would create" if dry_run else "created") + f" the output folder {folder}")
+    return result
+
+
+class FramePlan(list):
+    """The (frame, input, output) triples to process, plus what the user should hear about:
+    ``missing`` (requested frames not on disk, a :class:`chroma.sequence.FrameSet`),
+    ``skipped`` (outputs left by --skip-existing), ``refused`` (outputs a real run would
+    refuse; --dry-run only) and ``single`` (one plain file: a failure is a user mistake)."""
+
+    def __init__(self, items, missing=None, skipped=(), refused=(), single=False, pattern=""):
+        from chroma.sequence import FrameSet
+
+        super().__init__(items)
+        self.missing = missing if missing is not None else FrameSet()
+        self.skipped = list(skipped)
+        self.refused = list(refused)
+        self.single = single
+        self.pattern = pattern
+
+
 def plan_frames(inp: str, out: str, frames: str | None, overwrite: bool,
-                skip_existing: bool = False) -> list[tuple[int | None, str, str]]:
-    """Pair input and output paths frame by frame, refusing surprises before any work:
-    an output that would replace an input, or outputs that exist (unless ``overwrite``;
-    with ``skip_existing`` they are left out instead)."""
+                skip_existing: bool = False, dry_run: bool = False, inputs: tuple = ()) -> FramePlan:
+    """Pair input and output paths frame by frame, refusing surprises before any work
+    (:func:`check_outputs`): an output that would replace an input, or outputs that exist
+    (unless ``overwrite``; with ``skip_existing`` they are left out instead). Requested
+    frames that are not on disk are kept aside as ``missing`` (a mostly missing request is
+    refused at once); ``inputs`` are other files the job reads (a grade file, a LUT)."""
     from chroma import sequence
     from chroma.errors import ChromaIOError, SequenceError
 
     in_pat = sequence.parse_pattern(inp)
     out_pat = sequence.parse_pattern(out)
-    pairs = sequence.expand(inp, frames)
-    if len(pairs) > 1 and not out_pat.is_sequence:
+    sel = sequence.select(inp, frames)
+    pairs = sel.items
+    if (len(pairs) > 1 or sel.missing) and not out_pat.is_sequence:
         raise SequenceError(
-            f"{len(pairs)} input frames but the output {out!r} is a single file: "
+            f"{sel.requested} input frames but the output {out!r} is a single file: "
             "give a pattern like out.####.exr"
         )
     if out_pat.is_sequence and not in_pat.is_sequence and pairs[0][0] is None:
         raise SequenceError(
             f"the input {inp!r} has no frame number, so the output pattern {out!r} cannot be filled"
         )
-    out_dir = Path(out_pat.path(pairs[0][0]) if out_pat.is_sequence else out).parent
-    if not out_dir.is_dir():
-        raise ChromaIOError(f"output folder {str(out_dir)!r} does not exist; create it first")
-    plan = []
-    existing = []
-    in_paths = {os.path.abspath(p) for _, p in pairs}
-    for frame, path in pairs:
-        target = out_pat.path(frame) if out_pat.is_sequence else out
-        if os.path.abspath(target) in in_paths:
-            raise ChromaIOError(f"the output {target!r} would replace an input; write elsewhere")
-        if os.path.exists(target):
-            if skip_existing:
-                continue
-            existing.append(target)
-        plan.append((frame, path, target))
-    if existing and not overwrite:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise ChromaIOError(
-            f"{existing[0]!r}{more} exists; pass --overwrite to replace, or --skip-existing to finish a run"
-        )
-    return plan
+    if in_pat.is_sequence and out_pat.is_sequence and _same_sequence(in_pat, out_pat):
+        raise ChromaIOError(f"the output {out!r} would replace an input: it is the sequence {inp!r}; write elsewhere")
+    targets = [out_pat.path(frame) if out_pat.is_sequence else out for frame, _ in pairs]
+    check = check_outputs(targets, [p for _, p in pairs] + list(inputs), overwrite=overwrite,
+                          skip_existing=skip_existing, dry_run=dry_run, hint=OVERWRITE_HINT)
+    keep = set(check.targets)
+    items = [(frame, path, t) for (frame, path), t in zip(pairs, targets) if t in keep]
+    return FramePlan(items, sel.missing, check.skipped, check.refused, single=not in_pat.is_sequence,
+                     pattern=in_pat.text)
+
+
+def _same_sequence(a, b) -> bool:
+    """Whether two patterns name the same files (``####``, ``%04d``, ``@@@@``; any spelling
+    of the folder), checked on the patterns so frames not yet on disk count too."""
+    def key(p):
+        folder = os.path.normcase(os.path.realpath(os.path.dirname(p.prefix) or "."))
+        return folder, os.path.basename(p.prefix), p.suffix, max(p.padding, 1)
+
+    return key(a) == key(b)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a frame job; the message says what was written and how to go on."""
+
+
+class FrameJob:
+    """Runs a command's frames: a progress bar (quiet when piped or with --quiet), the count
+    of frames written and failed, and on Ctrl-C a message saying how many frames were
+    written and how to continue (--skip-existing)."""
+
+    def __init__(self, args: argparse.Namespace, plan: FramePlan, label: str):
+        from chroma.progress import Progress
+
+        self.plan = plan
+        self.failures: list[tuple[str, str]] = []
+        self.written = 0
+        self.bar = Progress(len(plan), label, enabled=False if getattr(args, "quiet", False) else None)
+
+    def __enter__(self) -> "FrameJob":
+        return self
+
+    def ok(self, _path: str = "") -> None:
+        self.written += 1
+        self.bar.update()
+
+    def failed(self, path: str, why: str) -> None:
+        self.failures.append((path, why))
+        self.bar.update()
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.bar.close()
+        if kind is not None and issubclass(kind, KeyboardInterrupt) and not isinstance(exc, Interrupted):
+            left = len(self.plan) - self.written - len(self.failures)
+            raise Interrupted(
+                f"interrupted: {self.written} of {len(self.plan)} frame(s) written, {left} left; "
+                "run the same command with --skip-existing to finish"
+            ) from None
+
+    def finish(self, verb: str, detail: str = "", unit: str = "frame(s)") -> int:
+        """Print the summary (``graded 15, skipped 9 existing, 1 missing: 1004``), the
+        failures, and return the exit status: a single file that failed is a user mistake
+        (2, one line); a sequence with failed or missing frames is 1 after the others."""
+        return summarize(self.plan, self.failures, verb, self.written, detail, unit)
+
+
+def summarize(plan: FramePlan, failures: list[tuple[str, str]], verb: str, written: int,
+              detail: str = "", unit: str = "frame(s)") -> int:
+    """The one summary line and the exit status of a frame job (see :meth:`FrameJob.finish`)."""
+    if plan.single and failures:
+        raise ChromaError(failures[0][1])
+    parts = [f"{verb} {written} {unit}{detail}"]
+    if plan.skipped:
+        parts.append(f"skipped {len(plan.skipped)} existing")
+    if failures:
+        parts.append(f"{len(failures)} failed")
+    n_missing = len(plan.missing)
+    if n_missing:
+        parts.append(f"{n_missing} missing: {plan.missing}")
+    print(", ".join(parts))
+    if n_missing:
+        of = f" of {plan.pattern}" if plan.pattern else ""
+        print(f"chroma: {n_missing} requested frame(s){of} not on disk: {plan.missing}", file=sys.stderr)
+    if failures:
+        print(f"chroma: {len(failures)} of {len(plan)} frames failed:", file=sys.stderr)
+        for path, why in failures:
+            print(f"  {path}: {why}", file=sys.stderr)
+    return EXIT_PARTIAL if failures or n_missing else EXIT_OK
 
 
 def report_failures(failures: list[tuple[str, str]], total: int, verb: str) -> int:
+    """Kept for callers outside the CLI package: the failures on stderr, exit status 1."""
     if not failures:
         return EXIT_OK
     print(f"chroma: {len(failures)} of {total} frames failed to {verb}:", file=sys.stderr)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import math
 
 
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, arguments, command,
+    EXIT_OK, add_config_option, arguments, check_outputs, command,
 )
 
 # -------------------------------------------------------------------------------- ambient
@@ -19,8 +19,8 @@ def _rotation_arg(text: str) -> tuple[float, float, float]:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != 3:
-        raise argparse.ArgumentTypeError(f"expected YAW,PITCH,ROLL in degrees like 90,0,0, got {text!r}")
+    if len(values) != 3 or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected three finite angles YAW,PITCH,ROLL in degrees like 90,0,0, got {text!r}")
     return values  # type: ignore[return-value]
 
 
@@ -53,6 +53,8 @@ def cmd_ambient(args: argparse.Namespace) -> int:
     """
     from chroma import ambient, io
 
+    if args.ball:  # before any work: never the HDRI itself, by any spelling
+        check_outputs([args.ball], [args.hdri], overwrite=args.overwrite)
     img = io.read(args.hdri, colorspace=args.colorspace, config=args.config)
     sh = ambient.project(img, order=args.order, colorspace="ACEScg", config=args.config)
     if any(args.rotate):
@@ -60,8 +62,6 @@ def cmd_ambient(args: argparse.Namespace) -> int:
     if args.window:
         sh = sh.windowed(args.window)
     if args.ball:
-        if os.path.exists(args.ball) and not args.overwrite:
-            raise io.ChromaIOError(f"{args.ball!r} exists; pass --overwrite to replace it")
         env = None if any(args.rotate) else img
         balls = ambient.reference_balls(sh, size=args.size, environment=env)
         io.write(balls, args.ball, dtype="half", overwrite=True, config=args.config)

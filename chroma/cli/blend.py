@@ -8,8 +8,8 @@ import os
 
 
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, add_output_options, arguments, command,
-    write_kwargs,
+    EXIT_OK, add_config_option, add_output_options, arguments, check_outputs, command,
+    note, report_failures, write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- blend
@@ -83,14 +83,13 @@ def cmd_blend(args: argparse.Namespace) -> int:
     both = all(c is not None for c in colours)
     if args.steps is not None and args.steps < 2:
         raise ChromaValueError("--steps must be at least 2")
-    if args.output and os.path.exists(args.output) and not args.overwrite and "#" not in args.output:
-        raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
     if args.compare:
         if not both:
             raise ChromaValueError("--compare blends two colours (e.g. '#00ff00' '#ff00ff'), not images")
         if not args.output:
             raise ChromaValueError("--compare needs -o FIGURE.png")
         w, h = _parse_size(args.size, (512, 150))
+        check_outputs([args.output], overwrite=args.overwrite)
         path = oklab.write_compare(colours[0], colours[1], args.output, w, h, hue=args.hue,
                                    colorspace=cs, overwrite=args.overwrite, config=args.config)
         print(f"wrote {path}: strips top to bottom oklab, linear, srgb")
@@ -116,6 +115,7 @@ def cmd_blend(args: argparse.Namespace) -> int:
                     print(f"{r['t']:5.3f}  {rgb:<30} {r['hex']:<8} {L:.4f} {C:.4f} {H:6.1f}")
             return EXIT_OK
         w, h = _parse_size(args.size, (512, 64))
+        check_outputs([args.output], overwrite=args.overwrite)
         steps = args.steps or w
         exr = args.output.lower().endswith(".exr")
         g = oklab.gradient(colours, steps, args.space, hue=args.hue, colorspace=cs,
@@ -155,13 +155,21 @@ def cmd_blend(args: argparse.Namespace) -> int:
                               if not oklab.looks_like_color(x))
     opts = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
     if fade:
+        folder = os.path.dirname(args.output) or "."
+        existed = os.path.isdir(folder)
+        failed: list = []
         written = oklab.crossfade(args.a, args.b, args.output, args.frames, args.space, args.curve,
                                   hue=args.hue, colorspace=cs, preserve_luminance=args.preserve_luminance,
-                                  overwrite=args.overwrite, write_options=opts, config=args.config)
-        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})")
-        return EXIT_OK
+                                  overwrite=args.overwrite, write_options=opts, config=args.config,
+                                  create_folders=True, progress=False if args.quiet else None, failures=failed)
+        if not existed:
+            note(f"created the output folder {folder}")
+        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})"
+              + (f", {len(failed)} failed" if failed else ""))
+        return report_failures(failed, len(written) + len(failed), "blend")
     if not 0.0 <= args.t <= 1.0:
         raise ChromaValueError(f"--t {args.t}: the blend weight runs from 0 (A) to 1 (B)")
+    check_outputs([args.output], [x for x, c in zip(sources, colours) if c is None], overwrite=args.overwrite)
     pics = []
     for x, c in zip(sources, colours):
         if c is not None:
@@ -170,8 +178,6 @@ def cmd_blend(args: argparse.Namespace) -> int:
             raise ChromaIOError(f"{x!r} is neither a colour nor an existing image")
         else:
             pics.append(io.read(x, config=args.config))
-    if os.path.abspath(args.output) in {os.path.abspath(x) for x in sources}:
-        raise ChromaIOError(f"the output {args.output!r} would replace an input; write elsewhere")
     img = oklab.mix_images(pics[0], pics[1], args.t, args.space, hue=args.hue, colorspace=cs,
                            preserve_luminance=args.preserve_luminance, config=args.config)
     io.write(img, args.output, metadata={"blend/a": args.a, "blend/b": args.b}, **write_kwargs(args))

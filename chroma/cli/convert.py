@@ -6,8 +6,8 @@ import argparse
 
 
 from chroma.cli._core import (
-    add_config_option, add_output_options, arguments, command,
-    plan_frames, report_failures, write_kwargs,
+    add_config_option, add_farm_option, add_output_options, arguments, command,
+    FrameJob, plan_frames, report_failures, write_kwargs,
 )
 
 # -------------------------------------------------------------------------------- convert
@@ -24,6 +24,7 @@ def _convert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist (finish an interrupted run)")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 @command("convert", "convert images or sequences between OCIO colour spaces")
@@ -38,26 +39,31 @@ def cmd_convert(args: argparse.Namespace) -> int:
     """
     from chroma import io, ocio
     from chroma.errors import ChromaError as _E
-    from chroma.progress import Progress
 
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
+    display = args.display or args.view
     out_kwargs = write_kwargs(args)
     plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
-    failures = []
-    with Progress(len(plan), "converting") as bar:
+    if args.farm:  # frame by frame on Dask workers, the command itself (chroma.farm, docs/farm.md)
+        from chroma import farm
+
+        failures = farm.cli_frames(args.farm, args.argv, plan, "converting", args.chunk)
+        print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
+        return report_failures(failures, len(plan), "convert")
+    with FrameJob(args, plan, "converting") as job:
         for _frame, path, target in plan:
             try:
                 img = io.read(path, colorspace=src, config=args.config)
                 if img.colorspace != dst:  # same space: the pixels pass through untouched
                     img = img.with_rgb(ocio.convert(img.rgb, img.colorspace, dst, args.config), dst)
-                if args.display or args.view:
+                if display:
                     io.write_display(img, target, args.display, args.view, args.config, overwrite=True)
                 else:
                     io.write(img, target, **out_kwargs)
             except _E as exc:
-                failures.append((path, str(exc)))
-            bar.update()
-    if plan:
-        print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
-    return report_failures(failures, len(plan), "convert")
+                job.failed(path, str(exc))
+                continue
+            job.ok(target)
+    shown = f"for the display {args.display or 'default'}" + (f", view {args.view}" if args.view else "")
+    return job.finish("converted", f" {shown}" if display else f" to {dst}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import warnings
 
 
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, add_output_options, arguments, command,
-    plan_frames, report_failures, write_kwargs,
+    EXIT_OK, OVERWRITE_HINT, FrameJob, add_config_option, add_farm_option, add_output_options, arguments,
+    check_outputs, command, plan_frames, report_failures, write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- grade
@@ -46,9 +47,11 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-grade", metavar="FILE", help="write the grade as TOML (.toml) or JSON (.json)")
     p.add_argument("--bake-lut", metavar="FILE", help="bake the grade to a .cube over an ACEScct shaper (see docs/grade.md)")
     p.add_argument("--export-cdl", metavar="FILE", help="write the grade as ASC CDL XML (.cc/.cdl/.ccc) when it is CDL-expressible")
+    p.add_argument("--export-ctf", metavar="FILE", help="write the exact grade as an OCIO .ctf or .clf (a LUT only approximates it)")
     p.add_argument("--dry-run", action="store_true", help="print the plan (frames, inputs -> outputs, the grade) and write nothing")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 def _build_grade(args: argparse.Namespace):
@@ -112,12 +115,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
       chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
       chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
       chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
+      chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
       chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
     """
     from chroma import grade as G
     from chroma import io, stops
     from chroma.errors import ChromaError as _E
-    from chroma.progress import Progress
 
     if args.jobs is not None and args.jobs < 1:
         raise _E(f"--jobs {args.jobs}: give 1 or more parallel frames")
@@ -125,50 +128,81 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise _E("give the output with -o OUT (a file, or a pattern like graded/plate.####.exr)")
     if args.output and not args.input:
         raise _E("give the input image or pattern before -o")
-    if not args.input and not (args.save_grade or args.bake_lut or args.export_cdl):
-        raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl to export the grade")
+    if not args.input and not (args.save_grade or args.bake_lut or args.export_cdl or args.export_ctf):
+        raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl/--export-ctf to export the grade")
+    if args.export_ctf and not args.export_ctf.lower().endswith((".ctf", ".clf")):
+        raise _E(f"--export-ctf {args.export_ctf!r}: the file ends in .ctf or .clf")
     colorspace = args.colorspace and __import__("chroma.ocio", fromlist=["x"]).resolve_colorspace(args.colorspace, args.config)
     grade = _build_grade(args)
-    plan = []
+    exports = [p for p in (args.save_grade, args.bake_lut, args.export_cdl, args.export_ctf) if p]
+    read_too = [p for p in (args.grade, args.cdl, args.lut, args.match_exposure) if p]
+    plan = None
     if args.input:
-        plan = plan_frames(args.input, args.output, args.frames, args.overwrite or args.dry_run, args.skip_existing)
+        plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing,
+                           dry_run=args.dry_run, inputs=tuple(read_too + exports))
+        inputs = [p for _, p, _ in plan] + read_too
         if args.match_exposure:
             ref = io.read(args.match_exposure, config=args.config)
             first = next((p for _, p, _ in plan if os.path.exists(p)), None)
             if first is None:
-                raise _E("--match-exposure needs at least one input frame on disk")
+                raise _E("--match-exposure needs at least one input frame to measure")
             shift = stops.match_exposure(grade.apply(io.read(first, config=args.config)), ref, args.config)
             grade = grade.then(G.Exposure(round(shift, 6)))
     elif args.match_exposure:
         raise _E("--match-exposure needs an input to measure")
+    else:
+        inputs = read_too
+    exported = check_outputs(exports, inputs + ([t for _, _, t in plan] if plan else []),
+                             overwrite=args.overwrite, dry_run=args.dry_run, images=False)
+    if not grade.operations and not args.colorspace:
+        warnings.warn("the grade has no operation: the output is an identity copy of the input "
+                      "(give --exposure, --white-balance, --cdl, ... or --grade FILE)", stacklevel=1)
     if args.dry_run:
         print("grade:\n  " + grade.describe().replace("\n", "\n  "))
         print(f"output colour space: {colorspace or 'as each input'}")
-        for frame, path, target in plan:
-            print(f"  {path} -> {target}" + ("" if os.path.exists(path) else "  (missing)"))
-        if args.input:
-            print(f"{len(plan)} frame(s) would be graded; nothing written (--dry-run)")
-        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl)):
+        for frame, path, target in plan or []:
+            print(f"  {path} -> {target}")
+        refused = (plan.refused if plan else []) + exported.refused
+        if plan is not None:
+            extra = [f"skipped {len(plan.skipped)} existing"] if plan.skipped else []
+            extra += [f"{len(plan.missing)} missing: {plan.missing}"] if plan.missing else []
+            print(f"{len(plan)} frame(s) would be graded" + "".join(f", {e}" for e in extra)
+                  + "; nothing written (--dry-run)")
+        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl),
+                           ("OCIO transform", args.export_ctf)):
             if path:
                 print(f"would write the {what} to {path}")
+        if refused:
+            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+            print(f"the real run would refuse: {refused[0]}{more} exists ({OVERWRITE_HINT})")
+            for path in refused[1:]:
+                print(f"  {path} exists")
         return EXIT_OK
-    for path in (args.save_grade, args.bake_lut, args.export_cdl):
-        if path and os.path.exists(path) and not args.overwrite:
-            raise _E(f"{path!r} exists; pass --overwrite to replace it")
     if args.save_grade:
         grade.save(args.save_grade)
         print(f"wrote grade {args.save_grade}")
     if args.export_cdl:
         grade.write_cdl(args.export_cdl)
         print(f"wrote ASC CDL {args.export_cdl}")
+    if args.export_ctf:
+        grade.write_ocio(args.export_ctf)
+        print(f"wrote OCIO transform {args.export_ctf} (exact)")
     if args.bake_lut:
         grade.bake_lut(args.bake_lut)
-        print(f"wrote LUT {args.bake_lut} (ACEScct in and out; see docs/grade.md)")
-    if not args.input:
+        err = grade.last_lut_error
+        print(f"wrote LUT {args.bake_lut} (ACEScct in and out; error vs the exact grade: max "
+              f"{err.max_stops:.3f} stops, p99 {err.p99_stops:.3f}, max {err.max_stops_above:.3f} at "
+              f"0.02 linear and above; see docs/grade.md)")
+    if plan is None:
         return EXIT_OK
-    with Progress(len(plan), "grading") as bar:
-        failures = G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
-                                  on_done=lambda _p: bar.update())
-    if plan:
-        print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
-    return report_failures(failures, len(plan), "grade")
+    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
+        from chroma import farm
+
+        failures = farm.grade(args.farm, plan, grade, colorspace, write_kwargs(args), args.chunk)
+        if plan:
+            print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
+        return report_failures(failures, len(plan), "grade")
+    with FrameJob(args, plan, "grading") as job:
+        G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
+                       on_done=job.ok, on_fail=job.failed)
+    return job.finish("graded")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
-from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, add_config_option, arguments, command, report_failures
+from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, add_config_option, arguments, command
 
 # ----------------------------------------------------------------------------------- info
 
 
 def _info_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="PATH_OR_PATTERN",
-                   help="an image file, a frame (plate.1001.exr) or a pattern (plate.####.exr)")
+                   help="an image file, a frame (plate.1001.exr), a pattern (plate.####.exr) or a folder")
     p.add_argument("--frames", metavar="SET", help="only these frames of a sequence (e.g. 1001-1010)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--colorspaces", action="store_true", help="list the config's colour spaces, displays, views and looks")
@@ -31,6 +32,7 @@ def cmd_info(args: argparse.Namespace) -> int:
       chroma info plate.1001.exr
       chroma info 'plate.####.exr' --frames 1001-1010 --json
       chroma info --colorspaces
+      chroma info shots/sh010/        # the sequences in a folder: range, holes, channels, colour space
     """
     from chroma import io, ocio, sequence, stops
     from chroma.errors import ChromaError as _E
@@ -58,21 +60,21 @@ def cmd_info(args: argparse.Namespace) -> int:
     if not args.path:
         raise _E("give an image, a frame or a pattern to describe (or --colorspaces)")
 
+    if os.path.isdir(args.path):
+        if args.frames:
+            raise sequence.SequenceError("--frames needs a sequence pattern like plate.####.exr, not a folder")
+        return _info_folder(args)
     pat = sequence.parse_pattern(args.path)
     seq_info = None
     if pat.is_sequence:
         seq = sequence.discover(pat)
         if not seq.frames:
             raise sequence.SequenceError(f"no files match {args.path!r}")
-        wanted = sequence.parse_frames(args.frames) if args.frames else seq.frames
-        have = set(seq.frames)
-        items = [(f, pat.path(f)) for f in wanted if f in have]
-        absent = [f for f in wanted if f not in have]
+        sel = sequence.select(pat.text, args.frames)
+        items = sel.items
         seq_info = {"pattern": pat.hashes(), "first": seq.first, "last": seq.last,
                     "frames": len(seq.frames), "missing": sequence.format_frames(seq.missing),
-                    "requested_absent": sequence.format_frames(absent)}
-        if not items:
-            raise sequence.SequenceError(f"none of frames {args.frames} of {args.path!r} are on disk")
+                    "requested_absent": str(sel.missing)}
     else:
         if args.frames:
             raise sequence.SequenceError("--frames needs a sequence pattern like plate.####.exr")
@@ -91,11 +93,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     images = []
     failures = []
     header = None
-    with Progress(len(items), "reading") as bar:
+    with Progress(len(items), "reading", enabled=False if args.quiet else None) as bar:
         for frame, path in items:
             try:
                 img = io.read(path, config=args.config)
             except _E as exc:
+                if not pat.is_sequence:
+                    raise  # one file the user named: a user mistake, exit 2
                 failures.append((path, str(exc)))
                 bar.update()
                 continue
@@ -118,7 +122,43 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         _print_info(result)
-    return report_failures(failures, len(items), "read") if not args.json else (EXIT_PARTIAL if failures else EXIT_OK)
+        if failures:
+            print(f"chroma info: {len(failures)} of {len(items)} frames could not be read:", file=sys.stderr)
+            for path, why in failures:
+                print(f"  {path}: {why}", file=sys.stderr)
+    return EXIT_PARTIAL if failures else EXIT_OK
+
+
+def _info_folder(args: argparse.Namespace) -> int:
+    """``chroma info FOLDER``: the sequences and single images in it, as lsseq does."""
+    from chroma import io, sequence
+
+    rows = []
+    for entry in sequence.scan(args.path):
+        first = entry.pattern.path(entry.first) if entry.frames else entry.pattern.text
+        try:
+            head = io.header(first, config=args.config)
+        except io.ChromaError as exc:
+            head = {"error": str(exc)}
+        rows.append({"pattern": entry.pattern.hashes() if entry.frames else entry.pattern.text,
+                     "frames": len(entry.frames), "first": entry.first, "last": entry.last,
+                     "missing": sequence.format_frames(entry.missing),
+                     "channels": head.get("channels"), "colorspace": head.get("colorspace"),
+                     "width": head.get("width"), "height": head.get("height"), "error": head.get("error")})
+    if args.json:
+        print(json.dumps({"folder": args.path, "sequences": rows}, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"{args.path}: no images")
+        return EXIT_OK
+    for r in rows:
+        name = os.path.basename(r["pattern"])
+        span = f"{r['first']}-{r['last']} ({r['frames']} frames)" if r["frames"] else "single image"
+        holes = f", missing {r['missing']}" if r["missing"] else ""
+        what = (f"{' '.join(r['channels'])}  {r['colorspace']}  {r['width']}x{r['height']}"
+                if not r["error"] else f"unreadable: {r['error']}")
+        print(f"{name}  {span}{holes}  {what}")
+    return EXIT_OK
 
 
 def _fmt_stops(v: float | None) -> str:

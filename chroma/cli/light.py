@@ -8,7 +8,7 @@ import json
 from chroma.errors import ChromaError
 
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, arguments, command,
+    EXIT_OK, add_config_option, arguments, check_outputs, command,
 )
 
 # ---------------------------------------------------------------------------------- light
@@ -128,6 +128,8 @@ def cmd_light(args: argparse.Namespace) -> int:
             _print_compare(rows)
         return EXIT_OK
 
+    if args.chart or args.preview:  # one check for every output, before any work
+        check_outputs([args.chart, args.preview], [args.spd], overwrite=args.overwrite)
     light = _light_from_args(args)
     data = light.summary(cs, args.config)
     written = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command
+from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command, note
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -22,7 +22,8 @@ def _models_args(p: argparse.ArgumentParser) -> None:
     im.add_argument("--name", help="registry name (default: found from the file name)")
     im.add_argument("--config", dest="model_config", metavar="CFG",
                     help="architecture of a custom model: a JSON file or a registered model with the same layout")
-    im.add_argument("--family", choices=("unet", "secondary"), default="unet", help="custom model family (default unet)")
+    im.add_argument("--family", choices=("unet", "secondary", "depth"), default="unet",
+                    help="custom model family (default unet; depth: a transformers depth model, --config its config.json)")
     ve = sub.add_parser("verify", help="re-hash cached checkpoints and compare with their sha256")
     ve.add_argument("name", nargs="?", metavar="NAME", help="only this model")
 
@@ -55,7 +56,13 @@ def cmd_models(args: argparse.Namespace) -> int:
       chroma models import my_finetune.pt --name my-finetune --config 256x256_diffusion_uncond
       chroma models verify
     """
+    import importlib.util
+
     from render import models  # no torch: listing and fetching stay light
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("open_clip") is None:
+        note("the renderer's extra is not installed (torch, open_clip): 'chroma render' needs "
+             "pip install \"chroma-vfx[render]\"; the cache can still be managed")
 
     if args.action == "list":
         rows = models.list_models(hash_files=args.hash)

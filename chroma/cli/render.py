@@ -13,18 +13,29 @@ from dataclasses import replace
 from chroma.cli._core import (
     EXIT_OK,
     add_config_option,
+    add_farm_option,
     add_output_options,
     arguments,
+    check_outputs,
     command,
 )
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("shot", nargs="?", metavar="SHOT.toml",
+                   help="render an animated shot file (see docs/shots.md) instead of a still")
+    s = p.add_argument_group("shots (with SHOT.toml)")
+    s.add_argument("--resume", action="store_true",
+                   help="continue after the last finished frame (after a crash, a kill or Ctrl-C)")
+    s.add_argument("--frames", metavar="FRAMES",
+                   help="render only these frames (file numbers, e.g. 1010-1020), from the state saved before them")
+    s.add_argument("--dry-run", action="store_true", help="validate and say what would be rendered; render nothing")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--prompt", action="append", metavar="TEXT[:WEIGHT]",
                    help="a text prompt with an optional weight (repeat for several; negative weights push away)")
     p.add_argument("--image-prompt", action="append", metavar="IMAGE[:WEIGHT]",
                    help="an image prompt: any image file, read through the display view like --init (repeatable)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.exr", help="the EXR to write")
+    p.add_argument("-o", "--output", metavar="OUT.exr", help="the EXR to write (a still; shots name their output)")
     p.add_argument("--settings", metavar="FILE",
                    help="start from a settings file: Disco Diffusion's settings.txt, a JSON of RenderSettings names, "
                         "or a frame chroma rendered (its EXR header holds them); options given here win")
@@ -56,6 +67,7 @@ def _render_args(p: argparse.ArgumentParser) -> None:
     c.add_argument("--view", help="view of --display whose inverse makes the frame scene-linear (default: its default view)")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 @command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR")
@@ -78,15 +90,26 @@ def cmd_render(args: argparse.Namespace) -> int:
       chroma render --settings "TimeToDisco(0)_settings.txt" -o disco_look.exr
       chroma render --settings storm.exr --seed 8 -o storm_seed8.exr
       chroma render --prompt "a cathedral of glass" --image-prompt ref.png:0.5 --set cutn_batches=2 -o glass.exr
+
+    shots (keyframed prompts and camera moves -> an EXR sequence, a preview per frame,
+    a Nuke script; the loop's state is saved after every frame):
+      chroma render sh010.toml                       # every frame
+      chroma render sh010.toml --resume              # after a crash, a kill or Ctrl-C
+      chroma render sh010.toml --frames 1010-1020 --overwrite   # again; old frames -> retained/
+      chroma shot check sh010.toml                   # validate and print the schedules first
     """
     from chroma.cli._core import write_kwargs
     from chroma.errors import ChromaError, ChromaIOError
 
+    if args.shot is not None:
+        return _render_shot(args)
+    for flag in ("resume", "frames", "dry_run", "farm"):
+        if getattr(args, flag):
+            raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
+    if not args.output:
+        raise ChromaError("give -o OUT.exr for a still, or a shot file: chroma render shot.toml")
     out_kwargs = write_kwargs(args)
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise ChromaIOError(f"output folder {out_dir!r} does not exist; create it first")
-    if os.path.exists(args.output) and not args.overwrite:
+    if os.path.exists(args.output) and not args.overwrite:  # said before any file is read
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
     overrides = _parse_set(args.set)
     try:
@@ -124,6 +147,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
     init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
     image_prompt_files = _image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
+    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompt_files)],
+                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made
     init = _display_tensor(init_path, args) if init_path else None
     image_prompts = [(_display_tensor(ip.value, args), ip.weight) for ip in image_prompt_files]
     settings = RenderSettings(**values)
@@ -158,6 +183,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 RENDER_SETTINGS_KEY = "chroma/render_settings"
+EXIT_GUARD_STOP = 3  # the collapse guard stopped a shot ([guard] action = "stop"); --resume continues
 
 
 def _merged_settings(args: argparse.Namespace, from_file: dict, overrides: dict, default_size: tuple) -> dict:
@@ -247,20 +273,109 @@ def _image_prompt_files(from_args: list[str] | None, from_file: list[str], base_
 
 
 def _display_tensor(path: str, args: argparse.Namespace):
-    """An image file as a (3, H, W) tensor in [-1, 1] of display code values.
+    """An image file as the models see it (:func:`chroma.pipeline.display_tensor`)."""
+    from chroma import pipeline
 
-    Scene-linear images go through the display view (tone-mapped, as a compositor sees
-    them); display-referred files (sRGB PNG/JPEG) reach the display colorimetrically, so
-    their code values are used as they are.
-    """
-    import numpy as np
-    import torch
+    return pipeline.display_tensor(path, args.display, None, args.config)
 
-    from chroma import io, ocio
 
-    img = io.read(path, config=args.config)
-    code = ocio.display_view(img.rgb, img.colorspace, args.display, None, config=args.config)
-    return torch.from_numpy(np.clip(code, 0.0, 1.0) * 2.0 - 1.0).permute(2, 0, 1).float()
+def _render_shot(args: argparse.Namespace) -> int:
+    """``chroma render SHOT.toml``: validate, plan, then render frame by frame."""
+    import time
+
+    from chroma.errors import ChromaError
+    from chroma.shot import load_shot
+
+    still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
+                                    "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
+                                    "sampler") if getattr(args, name)]
+    if still_only or args.set or args.no_secondary:
+        names = [f"--{n.replace('_', '-')}" for n in still_only] + (["--set"] if args.set else []) + (
+            ["--no-secondary"] if args.no_secondary else [])
+        raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
+                          "(or render a still without the shot file)")
+    shot = load_shot(args.shot, config=args.config)  # everything validated before anything loads
+    try:
+        import render  # noqa: F401  (torch and open_clip load only here)
+    except ImportError as exc:
+        raise ChromaError(
+            f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
+        ) from None
+    from chroma.pipeline import ShotRunner
+
+    overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
+    shot.render.update(overrides)
+    runner = ShotRunner(shot, config=args.config)
+    plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+    first = shot.output.first_frame
+    for note in plan.notes:
+        print(f"chroma render: note: {note}", file=sys.stderr)
+    if not plan.write:
+        return EXIT_OK
+    what = (f"frames {_frames_text([first + i for i in plan.write])} of {args.shot} -> "
+            f"{shot.output.pattern} ({shot.output.colorspace}, {shot.animation_mode})")
+    if args.dry_run:
+        print(f"would render {what}" + (f"; would move {len(plan.replace)} existing frame(s) to retained/"
+                                        if plan.replace else ""))
+        return EXIT_OK
+    runner.check_models()  # a missing checkpoint is reported before anything renders
+    if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
+        from chroma import farm
+        from chroma.cli._core import report_failures
+
+        failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
+                                    overrides, args.chunk, args.quiet, notes=False)
+        return report_failures(failures, len(plan.write), "render")
+
+    from tqdm.auto import tqdm
+
+    quiet = args.quiet or not sys.stderr.isatty()
+    frames_bar = tqdm(total=len(plan.render), desc="frames", unit="frame", disable=quiet, position=0)
+    steps_bar = tqdm(total=0, desc="steps", unit="step", disable=quiet, position=1, leave=False)
+
+    def on_step(step) -> None:
+        if steps_bar.total != step.total:
+            steps_bar.reset(total=step.total)
+        if not step.final:
+            steps_bar.update()
+
+    def on_frame(report) -> None:
+        frames_bar.update()
+        loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
+        where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
+        watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
+        line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
+        if report.retained:
+            line += f" (old frame kept in {report.retained})"
+        tqdm.write(line, file=sys.stdout) if not quiet else print(line)
+
+    runner.on_step, runner.on_frame = on_step, on_frame
+    t0 = time.perf_counter()
+    try:
+        runner.run(plan)
+    except KeyboardInterrupt:
+        frames_bar.close()
+        steps_bar.close()
+        done = f"after frame {first + runner.last_done}" if runner.last_done >= 0 else "before the first frame finished"
+        print(f"chroma render: interrupted {done}; {len(runner.written)} frame(s) written; continue with: "
+              f"chroma render {args.shot} --resume", file=sys.stderr)
+        return 130
+    finally:
+        frames_bar.close()
+        steps_bar.close()
+    if runner.stopped:
+        print(f"chroma render: {runner.stopped}; {len(runner.written)} frame(s) written, the state saved. Change the "
+              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume", file=sys.stderr)
+        return EXIT_GUARD_STOP
+    nk = runner.nuke_script_path()
+    print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")
+    return EXIT_OK
+
+
+def _frames_text(frames: list[int]) -> str:
+    from chroma.sequence import format_frames
+
+    return format_frames(frames)
 
 
 def _device_name(device) -> str:

@@ -27,7 +27,7 @@ fusion (:mod:`chroma.grade.compiled`), the :class:`Grade` with its serialisation
 """
 
 from chroma.grade.compiled import CompiledGrade
-from chroma.grade.core import Grade
+from chroma.grade.core import Grade, GradeWarning, LutError
 from chroma.grade.frames import file_colorspace as file_colorspace, grade_file, grade_frames
 from chroma.grade.operations import (
     CDL, LUT, OPERATIONS, REC709_LUMA, Affine as Affine, Contrast, Exposure, Look, Operation,

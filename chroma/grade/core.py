@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -18,6 +19,71 @@ from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
 from chroma.grade.compiled import CompiledGrade, _linear_conversion, _Stage
 from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_processor, operation_from_dict
 from chroma.image import Image
+
+
+LUT_WARN_STOPS = 0.1  #: bake_lut warns when its LUT errs by more than this (stops, max)
+
+
+class GradeWarning(UserWarning):
+    """An export that will not reproduce the grade exactly (a coarse LUT, a lost clamp)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LutError:
+    """:meth:`Grade.lut_error`: stops of error relative to the brightest channel (max, 99th
+    percentile, median), the fraction of probe colours above the LUT's range (clamped), that
+    range's top in linear light, and the number of probe colours."""
+
+    max_stops: float
+    p99_stops: float
+    median_stops: float
+    max_stops_above: float  #: max over colours whose brightest channel is >= ABOVE linear
+    clamped_fraction: float
+    upper: float
+    n: int
+
+    ABOVE = 0.02  #: linear: -3.2 stops below mid-grey; darker, the shaper's toe is coarse
+
+
+def _probe_colours(n: int, seed: int = 20261129) -> np.ndarray:
+    """Working-space colours to measure exports on: a third near-neutral, a third random,
+    a third saturated (one or two channels near zero), luminance 2^-8..2^7.5 x 0.18."""
+    rng = np.random.default_rng(seed)
+    k = n // 3
+    neutral = rng.uniform(0.7, 1.0, (k, 3))
+    rand = rng.uniform(0.0, 1.0, (k, 3))
+    sat = rng.uniform(0.0, 0.05, (n - 2 * k, 3))
+    idx = rng.integers(0, 3, n - 2 * k)
+    sat[np.arange(len(sat)), idx] = 1.0
+    two = rng.random(len(sat)) < 0.5
+    sat[two, (idx[two] + 1) % 3] = rng.uniform(0.3, 1.0, two.sum())
+    chroma = np.concatenate([neutral, rand, sat])
+    chroma /= chroma.max(axis=1, keepdims=True)
+    scale = 0.18 * np.exp2(rng.uniform(-8.0, 7.5, (n, 1)))
+    return (chroma * scale).astype(np.float32)
+
+
+def cdl_clamp_threshold(cdl: CDL, ws: str, config=None) -> float | None:
+    """The smallest neutral linear value (2^-12..2^10) at which ``cdl`` with the ASC clamp
+    differs from the same CDL unclamped (more than 1e-4 relative), or None when the clamp
+    never matters there or for the probe colours (:func:`_probe_colours`)."""
+    neutrals = np.repeat(np.exp2(np.linspace(-12, 10, 2201))[:, None], 3, axis=1).astype(np.float32)
+    free = dataclasses.replace(cdl, style="no_clamp")
+    for x in (neutrals, _probe_colours(6000)):
+        a = cdl.apply_rgb(x, ws, config)
+        b = free.apply_rgb(x, ws, config)
+        differ = np.abs(a - b).max(axis=1) > 1e-4 * np.maximum(np.abs(b).max(axis=1), 1e-3)
+        if differ.any():
+            lum = x.max(axis=1)
+            return float(lum[differ].min())
+    return None
+
+
+def _clear_lut_caches(config) -> None:
+    """OCIO caches LUT files and processors by path: a rewritten file must be re-read."""
+    ocio.ClearAllCaches()
+    _ocio.get_config(config).clearProcessorCache()
+    _group_processor.cache_clear()
 
 
 class Grade:
@@ -37,6 +103,7 @@ class Grade:
                 raise ChromaValueError(f"{op!r} is not a grade operation (use chroma.grade.Exposure, CDL, ...)")
         self.operations: list[Operation] = ops
         self.config = None if config is None else os.fspath(config)
+        self.last_lut_error: LutError | None = None  # set by bake_lut: how far its LUT is off
         self.colorspace = _ocio.resolve_colorspace(colorspace, self.config)
         if not _ocio.is_scene_linear(self.colorspace, self.config):
             raise ChromaValueError(
@@ -193,6 +260,16 @@ class Grade:
         cc_id = cc_id or path.stem
         space = cdl._space(self.colorspace, self.config)
         desc = f"chroma grade; apply in {space}; style {cdl.style}"
+        if cdl.style == "asc":
+            desc += ("; ASC v1.2 clamps to [0, 1]: OCIO reads a .cc/.cdl unclamped (CDL_NO_CLAMP) "
+                     "unless its CDLTransform style is set to ASC")
+            above = cdl_clamp_threshold(cdl, self.colorspace, self.config)
+            if above is not None:
+                warnings.warn(
+                    f"{path.name}: this CDL relies on the ASC clamp (neutral values above {above:.3g} linear "
+                    "come out different without it), but OCIO and most tools read .cc/.cdl files unclamped; "
+                    "set the CDL style to ASC where it is applied, or export the exact transform as .ctf/.clf "
+                    "(Grade.write_ocio)", GradeWarning, stacklevel=2)
         cc = cdl.xml(cc_id, desc)
         ext = path.suffix.lower()
         ns = 'xmlns="urn:ASC:CDL:v1.2"'
@@ -251,17 +328,58 @@ class Grade:
                   f"# input and output: {shaper_cs}-encoded {ws}; for scene-linear {ws}: "
                   f"{ws} -> {shaper_cs}, this LUT, {shaper_cs} -> {ws}\n")
         _atomic_text(path, header + text)
-        # OCIO caches LUT files and processors by path: a rewritten file must be re-read
-        ocio.ClearAllCaches()
-        _ocio.get_config(self.config).clearProcessorCache()
-        _group_processor.cache_clear()
+        _clear_lut_caches(self.config)
+        err = self.lut_error(path, shaper)
+        header += (f"# measured against the exact grade over {err.n} colours 0.0007-32 linear, saturated "
+                   f"included: error max {err.max_stops:.3f} stops, p99 {err.p99_stops:.3f}, median "
+                   f"{err.median_stops:.4f} of the brightest channel (max {err.max_stops_above:.3f} at "
+                   f"{LutError.ABOVE} linear and above); above {err.upper:.4g} linear the LUT clamps. "
+                   "Exact: the grade as .ctf/.clf\n")
+        _atomic_text(path, header + text)
+        _clear_lut_caches(self.config)
+        self.last_lut_error = err
+        if err.max_stops > LUT_WARN_STOPS:
+            warnings.warn(
+                f"{path.name}: the baked LUT is off the exact grade by up to {err.max_stops:.2f} stops "
+                f"(p99 {err.p99_stops:.2f}; {err.max_stops_above:.2f} at {LutError.ABOVE} linear and above) "
+                "on some colours; for exact results export the grade as .ctf/.clf "
+                "(Grade.write_ocio; chroma grade --export-ctf)", GradeWarning, stacklevel=2)
         return path
+
+    def lut_error(self, path: str | os.PathLike, shaper: str = "ACEScct", n: int = 20000) -> "LutError":
+        """How far the baked LUT at ``path`` (from :meth:`bake_lut`) is from the exact grade.
+
+        Measured over ``n`` working-space colours (fixed seed): luminance 2^-8 to 2^7.5 x 0.18,
+        neutral, random and saturated chromaticities. The error of a colour is the largest
+        channel difference relative to the brightest channel of the exact result, in stops
+        (log2(1 + e)); colours whose exact result is above the shaper's range (222.9 linear for
+        ACEScct), where the LUT clamps, are counted apart."""
+        cfg = _ocio.get_config(self.config)
+        x = _probe_colours(n)
+        exact = _ocio.apply_cpu(self.ocio_processor(), x)
+        baked = _ocio.apply_cpu(cfg.getProcessor(self.baked_lut_transform(path, shaper))
+                                .getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS), x)
+        shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
+        top = float(_ocio.apply_cpu(cfg.getProcessor(_csc(shaper_cs, self.colorspace)).getDefaultCPUProcessor(),
+                                    np.ones((1, 3), np.float32))[0].min())
+        peak = np.abs(exact).max(axis=1)
+        clamped = exact.max(axis=1) > top
+        ok = ~clamped & (peak > 0) & np.all(np.isfinite(exact), axis=1)
+        rel = np.abs(baked[ok] - exact[ok]).max(axis=1) / peak[ok]
+        stops_err = np.log2(1.0 + rel)
+        if not stops_err.size:
+            return LutError(0.0, 0.0, 0.0, 0.0, float(clamped.mean()), top, int(len(x)))
+        bright = x[ok].max(axis=1) >= LutError.ABOVE
+        return LutError(float(stops_err.max()), float(np.quantile(stops_err, 0.99)), float(np.median(stops_err)),
+                        float(stops_err[bright].max()) if bright.any() else 0.0,
+                        float(clamped.mean()), top, int(len(x)))
 
     def baked_lut_transform(self, path: str | os.PathLike, shaper: str = "ACEScct") -> ocio.GroupTransform:
         """The OCIO transform that applies a LUT from :meth:`bake_lut` to working-space pixels."""
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        ft = ocio.FileTransform(src=os.fspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
+        # absolute: OCIO resolves a relative path against the config's search path, not the cwd
+        ft = ocio.FileTransform(src=os.path.abspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
         return ocio.GroupTransform([_csc(ws, shaper_cs), ft, _csc(shaper_cs, ws)])
 
     # --------------------------------------------------------------- serialisation
@@ -300,7 +418,10 @@ class Grade:
 
     @classmethod
     def from_toml(cls, text: str, config=None, base: Path | None = None) -> "Grade":
-        import tomllib
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(text)

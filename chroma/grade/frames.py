@@ -47,6 +47,7 @@ def file_colorspace(path: str, config=None) -> str | None:
 
     inp = oiio.ImageInput.open(path)
     if inp is None:
+        oiio.geterror()  # retrieve it: read() reports the problem in chroma's words
         return None
     try:
         meta = {a.name: io._value(a) for a in inp.spec().extra_attribs}
@@ -82,12 +83,23 @@ def _restore_threads(old: tuple[int, int, int | None]) -> None:
 
 
 def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspace: str | None = None,
-                 write_options: dict | None = None, jobs: int | None = None, on_done=None) -> list[tuple[str, str]]:
+                 write_options: dict | None = None, jobs: int | None = None, on_done=None,
+                 on_fail=None) -> list[tuple[str, str]]:
     """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores (default: all): with
     several frames, ``jobs`` processes grade a frame each on their share of the cores (frames
     are independent, so this scales better than threads inside one frame); one frame, or
     ``jobs=1``, runs in this process on ``jobs`` threads. A frame that fails (missing, corrupt, unwritable) is recorded and the others
-    still finish. Returns [(input, reason)] of failures; ``on_done(input)`` is called per frame."""
+    still finish. Returns [(input, reason)] of failures; ``on_done(input)`` is called per frame
+    written, or for every frame when ``on_fail`` is None; ``on_fail(input, reason)`` per frame
+    that failed."""
+
+    def fail(path: str, why: str) -> None:
+        failures.append((path, why))
+        if on_fail:
+            on_fail(path, why)
+        elif on_done:
+            on_done(path)
+
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     failures: list[tuple[str, str]] = []
     compiled: CompiledGrade | None = None
@@ -103,7 +115,8 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 try:
                     grade_file(path, target, compiled or grade, colorspace, write_options)
                 except ChromaError as exc:
-                    failures.append((path, str(exc)))
+                    fail(path, str(exc))
+                    continue
                 if on_done:
                     on_done(path)
         finally:
@@ -123,9 +136,11 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 try:
                     fut.result()
                 except ChromaError as exc:
-                    failures.append((path, str(exc)))
+                    fail(path, str(exc))
+                    continue
                 except Exception as exc:  # a crashed worker: report the frame, keep going
-                    failures.append((path, f"{type(exc).__name__}: {exc}"))
+                    fail(path, f"{type(exc).__name__}: {exc}")
+                    continue
                 if on_done:
                     on_done(path)
         except KeyboardInterrupt:

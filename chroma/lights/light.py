@@ -26,7 +26,7 @@ from chroma.lights.metrics import (
 )
 from chroma.lights.spectra import (
     _RANGE, K_M, WAVELENGTHS, _align, _illuminant_key, _ohno_led, _parse_csv,
-    _parse_peaks, _pc_white, _resample, _shape, photopic, spectrum_xyz,
+    _parse_peaks, _pc_white, _resample, _shape, native_samples, photopic, sampled_xyz, spectrum_xyz,
 )
 
 #: Illuminance (lux) at which a perfect white diffuser renders at scene-linear 1.0: the
@@ -93,6 +93,9 @@ class Light:
     stops: float = 0.0
     exposure_lux: float = REFERENCE_LUX
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    #: (wavelengths, values) of tabulated data at its own interval (5 nm CIE tables): xy,
+    #: CCT and Duv are summed there, as CIE 15 does, not on the 1 nm resampling.
+    native: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         v = np.asarray(self.values, dtype=np.float64)
@@ -151,8 +154,9 @@ class Light:
         D75, FL1-FL12 (also F1-F12), FL3.1-FL3.15, HP1-HP5, LED-B1-B5, LED-BH1, LED-RGB1,
         LED-V1, LED-V2 (CIE 15:2018 Table 10-11) ... Unknown names list the closest ones."""
         key = _illuminant_key(name)
-        values = _align(colour().SDS_ILLUMINANTS[key])
-        return cls._with_intensity(values, key, stops, lux, exposure_lux)
+        sd = colour().SDS_ILLUMINANTS[key]
+        return cls(_align(sd), key, _stops_from(stops, lux, exposure_lux), exposure_lux,
+                   native=native_samples(sd))
 
     @classmethod
     def led(cls, peaks: str | Iterable[Sequence[float]] | None = None, *, cct: float | None = None,
@@ -251,7 +255,8 @@ class Light:
 
     def with_intensity(self, *, stops: float | None = None, lux: float | None = None) -> "Light":
         """The same spectrum at another intensity (stops, or lux against ``exposure_lux``)."""
-        return Light(self.values, self.name, _stops_from(stops, lux, self.exposure_lux), self.exposure_lux)
+        return Light(self.values, self.name, _stops_from(stops, lux, self.exposure_lux), self.exposure_lux,
+                     native=self.native)
 
     @property
     def intensity(self) -> float:
@@ -271,15 +276,25 @@ class Light:
     # -------------------------------------------------------------------- colour
 
     def xyz(self) -> np.ndarray:
-        """CIE 1931 XYZ of the spectrum normalised to Y = 1 (CIE 15:2004 §7.1)."""
+        """CIE 1931 XYZ of the spectrum on the 1 nm grid, normalised to Y = 1 (CIE 15:2004
+        §7.1): what :meth:`rgb` and rendered charts use, consistent with reflectances on the
+        same grid. :attr:`xy`, CCT and Duv use :meth:`cie15_xyz`."""
         if "xyz" not in self._cache:
             self._cache["xyz"] = spectrum_xyz(self.values)
         return self._cache["xyz"].copy()
 
+    def cie15_xyz(self) -> np.ndarray:
+        """XYZ as CIE 15 computes it, normalised to Y = 1: summed at the data's own interval
+        for tabulated illuminants (5 nm: FL*, HP*, LED-*), so xy and CCT match the published
+        tables; on the 1 nm grid otherwise (same as :meth:`xyz`)."""
+        if "xyz15" not in self._cache:
+            self._cache["xyz15"] = sampled_xyz(*self.native) if self.native else self.xyz()
+        return self._cache["xyz15"].copy()
+
     @property
     def xy(self) -> np.ndarray:
-        """CIE 1931 xy chromaticity."""
-        xyz = self.xyz()
+        """CIE 1931 xy chromaticity (of :meth:`cie15_xyz`, as the CIE tables give it)."""
+        xyz = self.cie15_xyz()
         return xyz[:2] / xyz.sum()
 
     @property
@@ -293,11 +308,11 @@ class Light:
         return self._cct_duv()[1]
 
     def _cct_duv(self) -> tuple[float, float]:
-        hit = _METRICS_CACHE.get(_spectrum_key(self.values))
+        hit = _METRICS_CACHE.get(_spectrum_key(self.values) + ("/native" if self.native else ""))
         if hit is not None:
             return hit.cct, hit.duv
         if "cct" not in self._cache:
-            self._cache["cct"] = _cct_duv(self.xyz())
+            self._cache["cct"] = _cct_duv(self.cie15_xyz())
         return self._cache["cct"]
 
     def rgb(self, colorspace: str = "ACEScg", normalise: bool = True, config: str | None = None) -> np.ndarray:
@@ -317,10 +332,10 @@ class Light:
     def metrics(self) -> LightMetrics:
         """CCT, Duv, CRI (Ra, R1-R14), TM-30 Rf/Rg, LER and xy; cached per spectrum shape
         (independent of intensity)."""
-        key = _spectrum_key(self.values)
+        key = _spectrum_key(self.values) + ("/native" if self.native else "")
         hit = _METRICS_CACHE.get(key)
         if hit is None:
-            hit = compute_metrics(self.values)
+            hit = compute_metrics(self.values, xyz=self.cie15_xyz())
             if len(_METRICS_CACHE) >= _CACHE_SIZE:
                 _METRICS_CACHE.pop(next(iter(_METRICS_CACHE)))
             _METRICS_CACHE[key] = hit

@@ -69,18 +69,19 @@ def _cct_duv(xyz: np.ndarray) -> tuple[float, float]:
     return float(cct), float(duv)
 
 
-def compute_metrics(values: np.ndarray) -> LightMetrics:
-    """All metrics of a relative SPD on :data:`WAVELENGTHS`, uncached (see :meth:`Light.metrics`)."""
+def compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> LightMetrics:
+    """All metrics of a relative SPD on :data:`WAVELENGTHS`, uncached (see :meth:`Light.metrics`).
+    ``xyz``: the light's XYZ when it is not summed on the 1 nm grid (tabulated 5 nm data)."""
     with warnings.catch_warnings():  # colour-science reports its own internal re-alignments
         warnings.simplefilter("ignore")
-        return _compute_metrics(values)
+        return _compute_metrics(values, xyz)
 
 
-def _compute_metrics(values: np.ndarray) -> LightMetrics:
+def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> LightMetrics:
     c = colour()
     v = np.asarray(values, dtype=np.float64)
     sd = c.SpectralDistribution(v, WAVELENGTHS)
-    xyz = spectrum_xyz(v)
+    xyz = spectrum_xyz(v) if xyz is None else np.asarray(xyz, np.float64)
     cct, duv = _cct_duv(xyz)
     cri = c.colour_rendering_index(sd, additional_data=True, method="CIE 1995")
     ri = tuple(float(cri.Q_as[i].Q_a) for i in range(1, 15))

@@ -74,6 +74,32 @@ def spectrum_xyz(values: np.ndarray) -> np.ndarray:
     return xyz / xyz[..., 1:2]
 
 
+def native_samples(sd) -> tuple[np.ndarray, np.ndarray] | None:
+    """A tabulated SD's own samples inside 360-830 nm, when they sit on whole nanometres at a
+    uniform interval coarser than 1 nm (CIE tables at 5 nm), else None."""
+    wl = np.asarray(sd.wavelengths, np.float64)
+    v = np.asarray(sd.values, np.float64)
+    if wl.size < 3:
+        return None
+    step = np.diff(wl)
+    if not (np.allclose(step, step[0]) and step[0] > 1.0 and np.allclose(wl, np.round(wl))):
+        return None
+    keep = (wl >= _RANGE[0]) & (wl <= _RANGE[1])
+    out = (wl[keep].copy(), np.clip(v[keep], 0.0, None))
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+def sampled_xyz(wavelengths: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """XYZ of a relative SPD summed at its own wavelengths (whole nm inside 360-830), with the
+    CIE 1931 observer at those wavelengths, normalised to Y = 1: CIE 15:2004 §7.1, which sums
+    at the data's interval (5 nm for the tabulated illuminants) rather than interpolating."""
+    idx = (np.asarray(wavelengths) - _RANGE[0]).round().astype(int)
+    xyz = np.asarray(values, np.float64) @ cmfs()[idx]
+    return xyz / xyz[..., 1:2]
+
+
 def _uv(xyz: np.ndarray) -> np.ndarray:
     """CIE 1960 UCS u, v of XYZ (CIE 15:2004 eq. 8.2)."""
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]

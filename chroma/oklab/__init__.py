@@ -43,7 +43,7 @@ from chroma.oklab.convert import (
     oklab_to_oklch, oklab_to_xyz, oklch_to_oklab, rgb_to_rgb, rgb_to_xyz_matrix, srgb_decode,
     srgb_encode, to_oklab, xyz_to_oklab,
 )
-from chroma.oklab.frames import CURVES, compare_strips, crossfade, crossfade_weights, mix_images, write_compare
+from chroma.oklab.frames import CURVES, BlendWarning, compare_strips, crossfade, crossfade_weights, mix_images, write_compare
 from chroma.oklab.gamut import gamut_map, to_display
 
 __all__ = [
@@ -53,5 +53,5 @@ __all__ = [
     "oklab_to_linear_srgb", "oklab_to_oklch", "oklch_to_oklab", "rgb_to_rgb", "rgb_to_xyz_matrix",
     "srgb_encode", "srgb_decode", "delta_e_ok", "gamut_map", "to_display",
     "parse_color", "looks_like_color", "kelvin_color", "luminance_weights", "mix", "gradient",
-    "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare",
+    "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare", "BlendWarning",
 ]

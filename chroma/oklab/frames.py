@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
-from chroma.errors import ChromaValueError, closest
+from chroma.errors import ChromaError, ChromaValueError, closest
 from chroma.image import Image
 from chroma.oklab.blend import _apply_gamut, _check, _colours, _opaque, gradient, looks_like_color, mix, parse_color
 from chroma.oklab.convert import HueMethod, Space
@@ -55,7 +56,8 @@ def mix_images(
 
     Both are converted to ``colorspace`` (scene-linear working space) with OCIO. Alpha
     (``A``) is premultiplied, as in EXR; an image without alpha is opaque. Other channels
-    both images have (depth, AOVs) are mixed linearly; the others are dropped. Results
+    both images have (depth, AOVs) are mixed linearly; the others are dropped with a
+    :class:`BlendWarning` (blending with a colour, the image's pass through). Results
     are gamut mapped (``gamut``, default: no negative working-space channels).
     """
     from chroma import ocio
@@ -93,6 +95,13 @@ def mix_images(
     planes = [out[:, :, i] for i in range(len(channels))]
     tt = np.asarray(t, np.float32)
     tt = tt[..., 0] if tt.ndim == 3 else tt
+    if len(images) == 1:  # image and colour: a colour has no depth or AOVs, the image's pass through
+        ea = eb = ea or eb
+    dropped = [c for c in ea if c not in eb] + [c for c in eb if c not in ea]
+    if dropped:
+        warnings.warn(
+            f"channel(s) {', '.join(dropped)} are in only one side of the blend and are dropped "
+            "(both sides need them to be mixed)", BlendWarning, stacklevel=2)
     for name in [c for c in ea if c in eb]:
         channels.append(name)
         planes.append(ea[name] + (eb[name] - ea[name]) * tt)
@@ -123,6 +132,13 @@ def _source(x: Any, colorspace: str, config: Any) -> tuple[str, Any]:
     return "file", text
 
 
+class BlendWarning(UserWarning):
+    """A blend that loses something the user may expect kept (a channel on one side only)."""
+
+
+MAX_CROSSFADE_FRAMES = 100_000  # more is a typo'd range, not a shot
+
+
 def crossfade(
     a: Any,
     b: Any,
@@ -138,6 +154,8 @@ def crossfade(
     overwrite: bool = False,
     write_options: dict | None = None,
     progress: bool | None = None,
+    create_folders: bool = False,
+    failures: list | None = None,
     config: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Crossfade A into B over a frame set, writing EXR (or any OIIO format) frames.
@@ -153,7 +171,11 @@ def crossfade(
         curve: weight over the frames, :func:`crossfade_weights` (first frame all A, last
             all B).
         gamut: as :func:`mix_images`. write_options: keywords for :func:`chroma.io.write`
-            (dtype, compression, on_invalid...).
+            (dtype, compression, on_invalid...). create_folders: create a missing output
+            folder (else it is an error). failures: a list to collect (output, reason)
+            of frames that fail (a corrupt input frame) while the others are written; by
+            default the first failure raises. Every output goes through
+            :func:`chroma.io.check_outputs` (an input is never replaced, by any spelling).
     Returns:
         The paths written. Each frame's header carries ``chroma/blend/*`` (space, hue, t,
         curve) and the two sources.
@@ -162,7 +184,7 @@ def crossfade(
             ``overwrite`` -- all checked before any frame is written.
     """
     from chroma import io, ocio, sequence
-    from chroma.errors import ChromaIOError, SequenceError
+    from chroma.errors import SequenceError
     from chroma.progress import Progress
 
     _check(space, hue)
@@ -185,27 +207,23 @@ def crossfade(
             )
         frame_list = common
     else:
-        frame_list = sequence.parse_frames(frames)
-    for p in seqs:
-        missing = [f for f in frame_list if not os.path.exists(p.path(f))]
-        if missing:
-            raise SequenceError(f"{p.text!r} lacks frames {sequence.format_frames(missing)}; give --frames it has")
+        wanted = sequence.frame_set(frames)  # ranges: a typo'd range costs nothing
+        for p in seqs:
+            on_disk = sequence.discover(p).frames
+            present = [f for f in on_disk if f in wanted]
+            if len(present) < len(wanted):
+                lacks = wanted.without(present)
+                has = f"; it has {sequence.format_frames(on_disk)}" if on_disk else ""
+                raise SequenceError(f"{p.text!r} lacks frames {lacks} ({len(lacks):,} of {len(wanted):,}){has}")
+        if len(wanted) > MAX_CROSSFADE_FRAMES:
+            raise SequenceError(f"a crossfade of {len(wanted):,} frames ({wanted}): check the frame range")
+        frame_list = list(wanted)
     out_pat = sequence.parse_pattern(output)
     if len(frame_list) > 1 and not out_pat.is_sequence:
         raise SequenceError(f"{len(frame_list)} frames but the output {os.fspath(output)!r} is one file: give a pattern like fade.####.exr")
     targets = [out_pat.path(f) if out_pat.is_sequence else os.fspath(output) for f in frame_list]
-    folder = Path(targets[0]).parent
-    if not folder.is_dir():
-        raise ChromaIOError(f"output folder {str(folder)!r} does not exist; create it first")
-    inputs = {os.path.abspath(v.path(f)) for v in seqs for f in frame_list}
-    inputs |= {os.path.abspath(v) for kind, v in srcs if kind == "file"}
-    for tgt in targets:
-        if os.path.abspath(tgt) in inputs:
-            raise ChromaIOError(f"the output {tgt!r} would replace an input; write elsewhere")
-    existing = [tgt for tgt in targets if os.path.exists(tgt)]
-    if existing and not overwrite:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise ChromaIOError(f"{existing[0]!r}{more} exists; pass overwrite=True (CLI: --overwrite) to replace")
+    inputs = [v.path(f) for v in seqs for f in frame_list] + [v for kind, v in srcs if kind == "file"]
+    io.check_outputs(targets, inputs, overwrite=overwrite, create_folders=create_folders)
 
     stills: dict[int, Any] = {}
 
@@ -229,11 +247,16 @@ def crossfade(
     written: list[Path] = []
     with Progress(len(frame_list), "crossfade", enabled=progress) as bar:
         for frame, tgt, w in zip(frame_list, targets, weights):
-            img = mix_images(load(0, frame), load(1, frame), float(w), space, hue=hue, colorspace=cs,
-                             preserve_luminance=preserve_luminance, gamut=gamut, config=config)
-            img.metadata["chroma/frame"] = frame
-            meta = {"blend/curve": curve, "blend/a": names[0], "blend/b": names[1]}
-            written.append(io.write(img, tgt, metadata=meta, **opts))
+            try:
+                img = mix_images(load(0, frame), load(1, frame), float(w), space, hue=hue, colorspace=cs,
+                                 preserve_luminance=preserve_luminance, gamut=gamut, config=config)
+                img.metadata["chroma/frame"] = frame
+                meta = {"blend/curve": curve, "blend/a": names[0], "blend/b": names[1]}
+                written.append(io.write(img, tgt, metadata=meta, **opts))
+            except ChromaError as exc:
+                if failures is None:
+                    raise
+                failures.append((tgt, str(exc)))
             bar.update()
     return written
 
@@ -283,14 +306,12 @@ def write_compare(
     space, labelled with its name when a font is available (OIIO ``render_text``); the
     strip order is also in the ``ImageDescription`` header."""
     from chroma import io
-    from chroma.errors import ChromaIOError
     from chroma.image import Image
 
     path = Path(path)
     if path.suffix.lower() == ".exr":
         raise ChromaValueError("the compare figure is display-referred: write a .png (or .jpg/.tif), not EXR")
-    if path.exists() and not overwrite:
-        raise ChromaIOError(f"{str(path)!r} exists; pass --overwrite to replace it")
+    io.check_outputs([path], overwrite=overwrite)
     px = compare_strips(a, b, width, height, spaces, hue=hue, colorspace=colorspace, config=config)
     if labels:
         px = _label(px, spaces)

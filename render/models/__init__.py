@@ -18,6 +18,7 @@ Every function here is plain Python that a CLI can call; torch is imported only 
 checkpoint is loaded.
 """
 
+from render.models.depth import load_depth_model
 from render.models.loading import load_secondary, load_state_dict, load_unet
 from render.models.registry import REGISTRY, ModelInfo, cache_dir, get_info, sha256_file
 from render.models.store import (
@@ -44,4 +45,5 @@ __all__ = [
     "load_state_dict",
     "load_unet",
     "load_secondary",
+    "load_depth_model",
 ]

@@ -38,8 +38,9 @@ class ModelInfo:
 
     Attributes:
         name: registry name (``chroma models fetch NAME``).
-        family: ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, or ``"lpips"``
-            (the image network behind the LPIPS init and frame losses).
+        family: ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, ``"lpips"`` (the image
+            network behind the LPIPS init and frame losses), or ``"depth"`` (a
+            ``transformers`` depth model for 3D moves, see :mod:`render.models.depth`).
         filename: the file name in the cache.
         urls: download URLs, tried in order.
         sha256: expected digest (``None``: not published; the file is accepted unverified).
@@ -119,6 +120,55 @@ REGISTRY: dict[str, ModelInfo] = {
         ),
     ]
 }
+
+# Depth models for 3D camera moves (render.depth, optional extra "depth"): the weights of the
+# Hugging Face ports of MiDaS v3 (Intel/dpt-*), built from these transformers configs
+# (the values of transformers' DPT conversion script: models/dpt/convert_dpt*_to_pytorch.py).
+# The hub publishes no sha256 beside the files, so none is listed (the digest of the file
+# taken at import is remembered in the cache and checked at every load after that).
+# The hub names every weights file pytorch_model.bin, so its URL cannot end with a cache file
+# name of its own as the registry's URLs do: the entries carry no URL, and the files are
+# downloaded by hand from DEPTH_HUB_URLS and brought in with `chroma models import`.
+# The cache file stems are Disco Diffusion's midas_depth_model names ("dpt_large",
+# "dpt_hybrid"), which get_info accepts too, so DD settings name these entries as they are.
+DEPTH_HUB_URLS = {
+    "dpt_hybrid_midas": "https://huggingface.co/Intel/dpt-hybrid-midas/resolve/main/pytorch_model.bin",
+    "dpt_large": "https://huggingface.co/Intel/dpt-large/resolve/main/pytorch_model.bin",
+}
+_DPT_HYBRID_MIDAS = {
+    "model_type": "dpt", "is_hybrid": True, "hidden_size": 768, "num_hidden_layers": 12,
+    "num_attention_heads": 12, "intermediate_size": 3072, "patch_size": 16, "image_size": 384,
+    "backbone_out_indices": [2, 5, 8, 11], "reassemble_factors": [1, 1, 1, 0.5],
+    "neck_hidden_sizes": [256, 512, 768, 768], "readout_type": "project",
+    "use_batch_norm_in_fusion_residual": False, "backbone_featmap_shape": [1, 1024, 24, 24],
+    "neck_ignore_stages": [0, 1],
+    "backbone_config": {
+        "model_type": "bit", "global_padding": "same", "layer_type": "bottleneck", "depths": [3, 4, 9],
+        "out_features": ["stage1", "stage2", "stage3"], "embedding_dynamic_padding": True,
+    },
+}
+_DPT_LARGE = {
+    "model_type": "dpt", "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+    "intermediate_size": 4096, "patch_size": 16, "image_size": 384, "backbone_out_indices": [5, 11, 17, 23],
+    "reassemble_factors": [4, 2, 1, 0.5], "neck_hidden_sizes": [256, 512, 1024, 1024], "readout_type": "project",
+}
+REGISTRY.update(
+    {
+        m.name: m
+        for m in [
+            ModelInfo(
+                "dpt_hybrid_midas", "depth", "dpt_hybrid.bin", (), None, _DPT_HYBRID_MIDAS, 122_377_985,
+                "MiDaS v3 DPT-Hybrid depth for 3D moves (pytorch_model.bin of huggingface.co/Intel/dpt-hybrid-midas, "
+                "then `chroma models import pytorch_model.bin --name dpt_hybrid_midas`); needs the 'depth' extra",
+            ),
+            ModelInfo(
+                "dpt_large", "depth", "dpt_large.bin", (), None, _DPT_LARGE, 343_030_465,
+                "MiDaS v3 DPT-Large depth, Disco Diffusion's default (pytorch_model.bin of huggingface.co/Intel/dpt-large, "
+                "then `chroma models import pytorch_model.bin --name dpt_large`); needs the 'depth' extra",
+            ),
+        ]
+    }
+)
 
 _CUSTOM_FILE = "custom.json"
 _HASH_SUFFIX = ".sha256.json"

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
 from render.models.registry import (
     _CHUNK,
+    DEPTH_HUB_URLS,
     REGISTRY,
     ModelInfo,
     ProgressFn,
@@ -89,6 +90,8 @@ def model_path(name: str) -> Path:
     how = f"run `chroma models fetch {info.name}`"
     if info.urls:
         how += f" (downloads {info.urls[0]})"
+    elif info.name in DEPTH_HUB_URLS:  # hub files all named pytorch_model.bin: fetched by hand
+        how = f"download {DEPTH_HUB_URLS[info.name]} and run `chroma models import pytorch_model.bin --name {info.name}`"
     raise ModelNotFoundError(
         f"checkpoint {info.filename} for model {info.name!r} is missing: expected at {path}. "
         f"To get it, {how}; on a machine without network, copy the file over and run "
@@ -276,7 +279,8 @@ def import_(
         name: registry name; default: the registered model with this file name, or
             the file's stem for a custom model.
         config: the architecture of a custom model.
-        family: ``"unet"`` or ``"secondary"`` for a custom model.
+        family: ``"unet"``, ``"secondary"`` or ``"depth"`` (a ``transformers`` depth
+            model; ``config`` is then its ``config.json``) for a custom model.
         sha256: for a custom model, the digest you expect (checked).
 
     Returns:
@@ -305,8 +309,8 @@ def import_(
         new_name = name or src.stem
         if new_name in REGISTRY:
             raise ModelError(f"{new_name!r} is a published model name; choose another --name for a custom checkpoint")
-        if family not in ("unet", "secondary"):
-            raise ModelError(f"family must be 'unet' or 'secondary', got {family!r}")
+        if family not in ("unet", "secondary", "depth"):
+            raise ModelError(f"family must be 'unet', 'secondary' or 'depth', got {family!r}")
         info = ModelInfo(new_name, family, f"{new_name}{src.suffix or '.pt'}", (), None, cfg, None,
                          f"custom checkpoint imported from {src}", True)
     folder = cache_dir(create=True)

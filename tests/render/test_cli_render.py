@@ -75,25 +75,6 @@ def test_models_fetch_import_verify(capsys, model_cache, tmp_path, monkeypatch) 
     assert code == 2 and "unknown model 'no-such-model'" in err
 
 
-TINY_UNET_CFG = {"image_size": 64, "num_channels": 32, "num_res_blocks": 1, "num_heads": 1, "num_head_channels": -1,
-                 "attention_resolutions": "16", "channel_mult": "1,2", "resblock_updown": False,
-                 "use_scale_shift_norm": False, "learn_sigma": True}
-
-
-@pytest.fixture()
-def tiny_unet_model(capsys, model_cache, tmp_path) -> str:
-    """A tiny UNet imported into the (private) model cache as 'tiny-unet'."""
-    from render.unet import UNetConfig, UNetModel
-
-    torch.manual_seed(0)
-    ckpt = tmp_path / "tiny_unet.pt"
-    torch.save(UNetModel(UNetConfig.from_published(TINY_UNET_CFG)).state_dict(), ckpt)
-    (tmp_path / "tiny.json").write_text(json.dumps(TINY_UNET_CFG))
-    code, _, err = run(capsys, "models", "import", str(ckpt), "--name", "tiny-unet", "--config", str(tmp_path / "tiny.json"))
-    assert code == 0, err
-    return "tiny-unet"
-
-
 def test_render_tiny_models_to_scene_linear_exr(capsys, tiny_unet_model, tmp_path, tiny_clip_name) -> None:
     from chroma import read
 

@@ -55,7 +55,12 @@ def test_sampling_loop_matches_golden_step_by_step(golden, case: str) -> None:
     outs = sample_golden_case(golden, case)
     assert len(outs) == g["samples"].shape[0] == steps - skip
     for i, (ours, ref) in enumerate(zip(outs, g["samples"], strict=True)):
-        torch.testing.assert_close(ours.sample, ref, rtol=1e-5, atol=1e-6, msg=f"step {i}")
+        # The stand-in model's samples grow to ~250; float32 resolves ~1.5e-5 there, and the
+        # roll in the stand-in mixes those magnitudes into small entries: the absolute
+        # tolerance follows the sample's scale (torch 2.14 on CPU differs from the golden by
+        # up to 3.6e-6 on an entry of 0.03 in a sample of max 87).
+        scale = float(ref.abs().max())
+        torch.testing.assert_close(ours.sample, ref, rtol=1e-5, atol=max(1e-6, 2e-7 * scale), msg=f"step {i}")
     assert [o.timestep for o in outs] == sorted(space_timesteps(1000, f"ddim{steps}"), reverse=True)[skip:]
 
 

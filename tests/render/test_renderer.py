@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import pytest
@@ -41,10 +40,9 @@ def _final_clip_loss(clip, image: torch.Tensor, text: str) -> float:
 
 
 def test_guided_render_end_to_end(tiny_unet, tiny_clip) -> None:
-    t0 = time.perf_counter()
+    # its speed is measured in tests/benchmarks/test_render_cpu_bench.py, not asserted here
     renderer = Renderer(_settings(), unet=tiny_unet, clip_models=[tiny_clip])
     steps = list(renderer.sample(["a red barn:1"], seed=3))
-    assert time.perf_counter() - t0 < 30
     previews, final = steps[:-1], steps[-1]
     assert len(previews) == 8 and final.final and not any(s.final for s in previews)
     assert [s.step for s in previews] == list(range(1, 9)) and final.total == 8
@@ -104,11 +102,20 @@ def test_renders_by_registry_name(tiny_unet, tiny_clip_name, model_cache, tmp_pa
     assert frame.shape == (1, 3, 64, 64) and torch.isfinite(frame).all()
 
 
-def test_missing_checkpoint_fails_fast_with_the_fix(model_cache) -> None:
-    t0 = time.perf_counter()
+def test_missing_checkpoint_fails_fast_with_the_fix(model_cache, monkeypatch) -> None:
+    # fast = before any model is built or any CLIP model loaded (checked, not timed)
+    from render import clip as clip_mod
+    from render import renderer as renderer_mod
+    from render.models import loading
+
+    def must_not_run(*a, **k):
+        raise AssertionError("a model was built before the missing checkpoint was reported")
+
+    for mod, name in ((loading, "load_unet"), (loading, "load_secondary"), (renderer_mod._models, "load_unet"),
+                      (renderer_mod._models, "load_secondary"), (renderer_mod, "load_clip"), (clip_mod, "load_clip")):
+        monkeypatch.setattr(mod, name, must_not_run)
     with pytest.raises(ModelNotFoundError) as err:
         render.Renderer(render.RenderSettings())
-    assert time.perf_counter() - t0 < 5  # before any model is built
     msg = str(err.value)
     assert "512x512_diffusion_uncond_finetune_008100.pt" in msg and str(model_cache) in msg
     assert "chroma models fetch 512x512_diffusion_uncond_finetune_008100" in msg

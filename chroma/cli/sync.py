@@ -1,0 +1,287 @@
+"""``chroma sync``: lyrics and beats to keyframes in a shot file."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+from chroma.cli._core import EXIT_OK, arguments, command
+
+
+def _sync_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("inputs")
+    g.add_argument("--lyrics", metavar="FILE", help="synced lyrics: .lrc or .srt")
+    g.add_argument("--audio", metavar="FILE", help="the song: WAV, FLAC, OGG or MP3")
+    g.add_argument("--fps", required=True, metavar="F", help="the shot's frame rate: 24, 25, 29.97 (= 30000/1001), 30000/1001...")
+    g.add_argument("--offset", type=float, metavar="S",
+                   help="seconds of audio at the shot's frame 0 (default 0, or the merged shot's [audio] offset)")
+    g.add_argument("--frames", type=int, metavar="N",
+                   help="frames in the shot (default: the audio's length, else the [length:] tag, else 4 s after the last line)")
+    g = p.add_argument_group("lyrics to prompts")
+    g.add_argument("--template", default="{line}", metavar="T",
+                   help="prompt per line, e.g. '{line}, by {artist}, trending on artstation' ({line}, {number} and the file's tags)")
+    g.add_argument("--section", action="append", default=[], metavar="START-END=PROMPT",
+                   help="an extra prompt while a section plays: '#5-#8=blue and gold:0.5' (line numbers) or "
+                        "'65-1:40=storm clouds' (seconds or m:ss); repeatable")
+    g.add_argument("--gap-prompt", metavar="P", help="prompt for instrumental gaps (and an intro) longer than --gap-threshold")
+    g.add_argument("--gap-threshold", type=float, default=4.0, metavar="S", help="seconds (default 4)")
+    g.add_argument("--lead-in", type=int, default=0, metavar="N", help="start each line's prompt N frames before it is sung (default 0)")
+    g = p.add_argument_group("audio to schedules")
+    g.add_argument("--beats-to", action="append", default=[], metavar="PARAM:AMOUNT[:ATTACK:DECAY]",
+                   help="a pulse of AMOUNT on every beat, rising over ATTACK frames and falling over DECAY (default 2 and 6); "
+                        "e.g. zoom:0.05 or translation_z:4:0:8; repeatable")
+    g.add_argument("--loudness-to", action="append", default=[], metavar="PARAM:LOW:HIGH",
+                   help="the setting follows the loudness, LOW when quiet to HIGH at the loudest frame; repeatable")
+    g.add_argument("--smooth", type=int, default=5, metavar="N", help="loudness smoothing, a moving average of N frames (default 5)")
+    g.add_argument("--range-db", type=float, default=40.0, metavar="DB",
+                   help="loudness range mapped onto LOW..HIGH, dB below the loudest frame (default 40)")
+    g.add_argument("--rest", action="append", default=[], metavar="PARAM=VALUE",
+                   help="the value between beats (default: the shot's number for it, else 1 for zoom, DD's default "
+                        "for fov/near_plane/far_plane/frames_scale/midas_weight, 0 for the other camera keys)")
+    g.add_argument("--fold", choices=("add", "multiply"), default="add",
+                   help="how several sources on one setting combine (default add: their deviations from rest add up)")
+    g.add_argument("--tolerance", type=float, default=0.01, metavar="FRAC",
+                   help="keyframes of a setting that follows loudness may deviate this fraction of its curve's range "
+                        "(default 0.01); beat pulses alone are exact")
+    g = p.add_argument_group("output")
+    out = g.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="SHOT", help="write a new shot file")
+    out.add_argument("--merge-into", metavar="SHOT", help="set these keys in an existing shot; everything else and its comments stay")
+    g.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    g.add_argument("--plot", metavar="PNG", help="draw the waveform, beats, lyric lines and curves on one time axis")
+    g.add_argument("--split", type=int, metavar="N",
+                   help="also cut the shot into parts of at most N frames at lyric-line (or section) boundaries "
+                        "and write an edit of them for 'chroma farm render' (docs/farm.md)")
+    g.add_argument("--crossfade", type=int, default=0, metavar="F",
+                   help="with --split: frames of OKLab crossfade at each seam (default 0: a cut)")
+
+
+def _split(spec: str, what: str, n_min: int, n_max: int) -> list[str]:
+    from chroma.sync import SyncError
+
+    parts = spec.split(":")
+    if not n_min <= len(parts) <= n_max or not parts[0]:
+        raise SyncError(f"{what} {spec!r}: write {'PARAM:AMOUNT[:ATTACK:DECAY]' if what == '--beats-to' else 'PARAM:LOW:HIGH'}")
+    return parts
+
+
+def _number(text: str, spec: str, kind=float):
+    from chroma.sync import SyncError
+
+    try:
+        return kind(text)
+    except ValueError:
+        raise SyncError(f"{spec!r}: {text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+@command("sync", "lyrics and beats to keyframes: synced lyrics (LRC/SRT) and a song -> a shot's prompts and schedules")
+@arguments(_sync_args)
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Turn a song's synced lyrics into keyframed prompts and its beats and loudness into
+    camera (or render) schedules, at the shot's fps, and write them into a shot file.
+
+    A time t lands on frame round((t - offset) * fps), halves up, computed exactly
+    (29.97 means 30000/1001). Schedules are Disco Diffusion keyframe strings with keys only
+    where the curve bends. Without -o or --merge-into, only the summary is printed.
+
+    examples:
+      chroma sync --lyrics song.lrc --audio song.wav --fps 24 --template '{line}, by {artist}' \\
+          --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
+      chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
+    """
+    from chroma.errors import ChromaIOError
+    from chroma import sync
+
+    if not args.lyrics and not args.audio:
+        raise sync.SyncError("give --lyrics FILE, --audio FILE or both")
+    fps = sync.parse_fps(args.fps)
+    target = args.output or args.merge_into
+    existing = None
+    if args.split is not None and not (args.output or args.merge_into):
+        raise ChromaIOError("--split cuts the shot it writes: give -o SHOT or --merge-into SHOT")
+    if args.split is not None and args.split <= max(args.crossfade, 0):
+        raise ChromaIOError(f"--split {args.split}: parts must be longer than the --crossfade ({args.crossfade})")
+    if args.output and os.path.exists(args.output) and not args.overwrite:
+        raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it, or --merge-into to update it")
+    if args.merge_into:
+        if not os.path.isfile(args.merge_into):
+            raise ChromaIOError(f"the shot {args.merge_into!r} does not exist; write a new one with -o")
+        existing = Path(args.merge_into).read_text(encoding="utf-8")
+    if target and not Path(target).resolve().parent.is_dir():
+        raise ChromaIOError(f"folder of {target!r} does not exist; create it first")
+    # what the merged shot already fixes
+    shot_frames = None
+    offset = args.offset
+    if existing is not None:
+        tomlkit = sync._need("tomlkit")
+        try:
+            have = tomlkit.parse(existing)
+        except Exception as exc:
+            raise sync.SyncError(f"{args.merge_into!r} is not valid TOML ({exc})") from None
+        if "output" in have and "fps" in have["output"] and sync.parse_fps(have["output"]["fps"]) != fps:
+            raise sync.SyncError(
+                f"the shot's [output] fps is {have['output']['fps']} but --fps is {args.fps}; "
+                "give the shot's fps so the keys land on its frames"
+            )
+        if isinstance(have.get("max_frames"), int) and args.frames is None:
+            shot_frames = int(have["max_frames"])
+        if offset is None and "audio" in have and "offset" in have["audio"]:
+            offset = float(have["audio"]["offset"])
+    offset = float(offset or 0.0)
+
+    # parse the options before the slow work
+    pulses, louds = [], []
+    for spec in args.beats_to:
+        parts = _split(spec, "--beats-to", 2, 4)
+        if len(parts) == 3:
+            raise sync.SyncError(f"--beats-to {spec!r}: give both ATTACK and DECAY, or neither")
+        sync.setting_path(parts[0])
+        attack, decay = (_number(parts[2], spec, int), _number(parts[3], spec, int)) if len(parts) == 4 else (2, 6)
+        pulses.append((parts[0], _number(parts[1], spec), attack, decay))
+    for spec in args.loudness_to:
+        parts = _split(spec, "--loudness-to", 3, 3)
+        sync.setting_path(parts[0])
+        louds.append((parts[0], _number(parts[1], spec), _number(parts[2], spec)))
+    rests: dict[str, float] = {}
+    for spec in args.rest:
+        name, eq, value = spec.partition("=")
+        if not eq:
+            raise sync.SyncError(f"--rest {spec!r}: write PARAM=VALUE, e.g. zoom=1.0")
+        sync.setting_path(name.strip())
+        rests[name.strip()] = _number(value, spec)
+    shot_values: dict[str, object] = {}
+    if existing is not None:
+        for name in {p[0] for p in pulses} | {p[0] for p in louds}:
+            table, key = sync.setting_path(name)
+            if table in have and key in have[table]:
+                shot_values[name] = have[table][key].unwrap() if hasattr(have[table][key], "unwrap") else have[table][key]
+
+    def rest(name: str) -> float:
+        return rests[name] if name in rests else sync.rest_value(name, shot_values.get(name))
+
+    rest_of = {name: rest(name) for name in {p[0] for p in pulses}}  # checked before the slow work
+    if (pulses or louds) and not args.audio:
+        raise sync.SyncError("--beats-to and --loudness-to need --audio")
+    sections = [sync.parse_section(s) for s in args.section]
+    lyrics = sync.read_lyrics(args.lyrics) if args.lyrics else None
+    audio = sync.analyze_audio(args.audio, fps, offset) if args.audio else None
+
+    # frames in the shot
+    if args.frames is not None:
+        if args.frames < 1:
+            raise sync.SyncError(f"--frames must be at least 1, got {args.frames}")
+        n_frames = args.frames
+    elif shot_frames is not None:
+        n_frames = shot_frames
+    elif audio is not None:
+        n_frames = audio.n_frames
+    else:
+        assert lyrics is not None
+        end = lyrics.length
+        if end is None:
+            last = lyrics.lines[-1]
+            end = max(last.start, last.end or last.start) + 4
+        n_frames = max(math.ceil((end - Fraction(offset)) * fps), 1)
+
+    plan = None
+    if lyrics is not None:
+        song_end = Fraction(audio.duration) if audio is not None else None
+        plan = sync.lyrics_to_prompts(
+            lyrics, fps, args.template, sections=sections, gap_prompt=args.gap_prompt,
+            gap_threshold=args.gap_threshold, lead_in=args.lead_in, offset=offset, n_frames=n_frames,
+            song_end=song_end,
+        )
+    curves: dict[str, object] = {}
+    schedules: dict[str, str] = {}
+    described: list[str] = []
+    if audio is not None and (pulses or louds):
+        import numpy as np
+
+        beats = audio.beat_frames[audio.beat_frames < n_frames]
+        sources: dict[str, list] = {}
+        has_loud: set[str] = set()
+        db = np.resize(audio.loudness_db, n_frames) if n_frames > audio.loudness_db.size else audio.loudness_db[:n_frames]
+        if n_frames > audio.loudness_db.size:
+            db[audio.loudness_db.size:] = -120.0  # past the end of the song: silence
+        for name, amount, attack, decay in pulses:
+            r = rest_of[name]
+            sources.setdefault(name, []).append(sync.beat_pulses(beats, n_frames, amount, attack, decay, r))
+            described.append(f"{name}: {amount:+g} on {len(beats)} beats from {r:g} (attack {attack}, decay {decay} frames)")
+        for name, low, high in louds:
+            sources.setdefault(name, []).append(sync.loudness_curve(db, low, high, args.smooth, args.range_db))
+            has_loud.add(name)
+            described.append(f"{name}: loudness -> {low:g}..{high:g} (smoothing {args.smooth} frames)")
+        for name, parts in sources.items():
+            base = rest_of[name] if name in rest_of else (rest(name) if len(parts) > 1 else 0.0)
+            v = sync.fold(parts, args.fold, base)
+            tol = args.tolerance * float(v.max() - v.min()) if name in has_loud else 0.0
+            curves[name] = v
+            schedules[name] = sync.to_keyframes(v, tolerance=tol)
+
+    # the shot
+    notes: list[str] = []
+    if target:
+        shot_dir = Path(target).resolve().parent
+        audio_rel = None
+        if args.audio:
+            audio_rel = Path(os.path.relpath(Path(args.audio).resolve(), shot_dir)).as_posix()
+        inputs = " and ".join(Path(x).name for x in (args.lyrics, args.audio) if x)
+        text, notes = sync.shot_text(
+            existing, fps=fps, n_frames=n_frames, prompts=plan.prompts if plan else None,
+            schedules=schedules, audio_file=audio_rel, audio_offset=offset,
+            header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
+            pattern=f"out/{Path(target).stem}.####.exr",
+        )
+        tmp = Path(str(target) + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    if args.plot:
+        sync.plot(args.plot, fps=fps, n_frames=n_frames, audio=audio, plan=plan, curves=curves, offset=offset)
+
+    # summary
+    if audio is not None:
+        print(f"audio: {args.audio}, {audio.duration:.3f} s, {audio.sample_rate} Hz")
+        if len(audio.beat_frames):
+            print(f"tempo: {audio.tempo:.2f} BPM, {len(audio.beat_frames)} beats found "
+                  f"(frames {', '.join(str(b) for b in audio.beat_frames[:8])}{', ...' if len(audio.beat_frames) > 8 else ''})")
+        else:
+            print("tempo: -, 0 beats found")
+        for note in audio.notes:
+            print(f"note: {note}")
+    if plan is not None and lyrics is not None:
+        tags = ", ".join(f"{k}: {v}" for k, v in lyrics.tags.items() if k in ("ar", "ti", "al"))
+        extra = f", offset {lyrics.offset_ms:+d} ms" if lyrics.offset_ms else ""
+        print(f"lyrics: {args.lyrics}, {len(lyrics.lines)} lines{' (' + tags + ')' if tags else ''}{extra}")
+        for ln, f in plan.placed:
+            at = f"frame {f}" + (f" (sung at {sync.frame_at(ln.start, fps, offset)})" if args.lead_in else "")
+            print(f"  #{ln.number:<3d} {sync._clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
+        print(f"prompt keys: {len(plan.prompts)} ({', '.join(str(k) for k in list(plan.prompts)[:12])}"
+              f"{', ...' if len(plan.prompts) > 12 else ''})")
+        for note in plan.notes:
+            print(f"note: {note}")
+    for d in described:
+        print(f"schedule {d}")
+    for name, s in schedules.items():
+        print(f"  {name}: {s.count(':')} keys")
+    song = audio.duration if audio is not None else None
+    length = f", song {song:.3f} s" if song is not None else ""
+    print(f"frames: {n_frames} at {float(fps):g} fps ({float(n_frames / fps):.3f} s{length})")
+    if audio is not None and n_frames != audio.n_frames:
+        notes.append(f"the shot has {n_frames} frames; the song covers {audio.n_frames}")
+    for note in notes:
+        print(f"note: {note}")
+    if target:
+        print(f"{'merged into' if existing is not None else 'wrote'} {target}")
+    if args.split and target:
+        from chroma import farm
+
+        cuts = list(plan.prompts) if plan is not None else []  # lines and sections start at these frames
+        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade)
+        print(f"split into parts of at most {args.split} frames at line boundaries: edit {edit} "
+              f"(render it with: chroma farm render {edit} --farm local:N)")
+    if args.plot:
+        print(f"plot: {args.plot}")
+    return EXIT_OK

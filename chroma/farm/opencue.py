@@ -1,0 +1,181 @@
+"""OpenCue export: layers per shot, chunked command layers, crossfade layers depending on
+their shots; written as the job specification cuebot reads (pyoutline when installed)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+
+from chroma.farm.cluster import strip_options
+from chroma.farm.shots import frames_feed_forward, is_edit, load_edit
+
+
+@dataclass
+class CueLayer:
+    """One OpenCue layer: a shell command run per chunk of ``range``.
+
+    ``#FRAME_START#``/``#FRAME_END#``/``#IFRAME#`` in the command are OpenCue's tokens,
+    replaced on the render node by the chunk's first and last frame and the frame."""
+
+    name: str
+    command: list[str]
+    range: str
+    chunk: int = 1
+    after: list[str] = field(default_factory=list)
+    gpus: int = 0
+    cores: float = 1.0
+
+
+def _cmd(args: Sequence[str]) -> str:
+    import shlex  # noqa: PLC0415
+
+    return " ".join(a if a.startswith("#") and a.endswith("#") else shlex.quote(a) for a in args)
+
+
+def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None = None, chroma: str = "chroma") -> list[CueLayer]:
+    """OpenCue layers for a shot file or an edit file: a layer per shot (one task for a
+    frame-to-frame shot, chunked otherwise), a conform layer per shot and a crossfade layer
+    per seam depending on both shots' layers."""
+    from chroma.shot import _toml, load_shot  # noqa: PLC0415
+
+    path = Path(path).resolve()
+    data = _toml.loads(path.read_text(encoding="utf-8"))
+    cfg = ["--config", str(config)] if config else []
+    if is_edit(data):
+        edit = load_edit(path, config)
+        files = [es.path for es in edit.shots]
+    else:
+        edit, files = None, [str(path)]
+    layers: list[CueLayer] = []
+    for i, file in enumerate(files):
+        shot = load_shot(file, config=config)
+        first = shot.output.first_frame
+        rng = f"{first}-{first + shot.max_frames - 1}"
+        gpus = 0 if str(shot.render.get("device") or "").lower() == "cpu" else 1
+        name = f"shot{i + 1:02d}_{Path(file).stem}"
+        if frames_feed_forward(shot):  # one task renders every frame in order; a retry resumes
+            layers.append(CueLayer(name, [chroma, "render", file, "--resume", *cfg], rng, shot.max_frames, gpus=gpus))
+        else:
+            size = chunk or max(1, min(10, shot.max_frames))
+            layers.append(CueLayer(name, [chroma, "farm", "task", file, "--frames", "#FRAME_START#-#FRAME_END#", *cfg],
+                                   rng, size, gpus=gpus))
+    if edit is not None:
+        for i in range(len(files)):
+            layers.append(CueLayer(f"conform{i + 1:02d}", [chroma, "farm", "task", str(edit.path), "--conform", str(i), *cfg],
+                                   "1-1", 1, [layers[i].name]))
+            if i:
+                layers.append(CueLayer(f"crossfade{i:02d}_{i + 1:02d}",
+                                       [chroma, "farm", "task", str(edit.path), "--seam", str(i), *cfg], "1-1", 1,
+                                       [layers[i - 1].name, layers[i].name]))
+    return layers
+
+
+def command_layer(argv: Sequence[str], frames: Sequence[int], chunk: int, name: str | None = None,
+                  chroma: str = "chroma") -> CueLayer:
+    """A layer running a chroma command (``grade``, ``convert``...) over ``frames`` in
+    chunks: the node runs it with ``--frames #FRAME_START#-#FRAME_END# --overwrite``."""
+    from chroma import sequence  # noqa: PLC0415
+
+    argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
+    jobs = ["--jobs", "1"] if argv and argv[0] == "grade" else []  # a node's cores go to one frame at a time
+    cmd = [chroma, *argv, *jobs, "--frames", "#FRAME_START#-#FRAME_END#", "--overwrite"]
+    return CueLayer(name or argv[0], cmd, sequence.format_frames(list(frames)).replace(" ", ""), max(1, chunk))
+
+
+def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str = "chroma", show: str = "chroma",
+                   shot: str = "shot", user: str | None = None, facility: str = "local") -> Path:
+    """Write an OpenCue job specification (the XML cuebot takes, CJSL) for ``layers``.
+
+    With OpenCue's pyoutline installed (``opencue-pyoutline``, in the farm extra) the
+    outline is built with it (``outline.Outline`` + ``outline.modules.shell.Shell``
+    layers, ``depend_on``) and serialised with ``outline.backend.cue.serialize_simple``;
+    otherwise the same document is written directly, following the CJSL DTD that
+    pyoutline writes (spec, job, layers of ``cmd``/``range``/``chunk``, ``depends`` of
+    type ``LAYER_ON_LAYER``; each layer in OpenCue's ``shell`` service). Submit it with pycue (``opencue.api.launchSpec``) or
+    ``cuerun``.
+    """
+    path = Path(path)
+    user = user or os.environ.get("USER", "chroma")
+    try:
+        text = _serialise_pyoutline(layers, job, show, shot, user, facility)
+    except ImportError:
+        text = _serialise_cjsl(layers, job, show, shot, user, facility)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
+    import outline  # noqa: PLC0415
+    import outline.cuerun  # noqa: PLC0415
+    import outline.depend  # noqa: PLC0415
+    from outline.backend import cue  # noqa: PLC0415
+    from outline.modules.shell import Shell  # noqa: PLC0415
+
+    ol = outline.Outline(job, shot=shot, show=show, user=user)
+    made: dict[str, Any] = {}
+    for lay in layers:
+        kw: dict[str, Any] = {"command": _cmd(lay.command), "range": lay.range, "chunk": lay.chunk, "cores": lay.cores}
+        if lay.gpus:
+            kw["gpus"] = lay.gpus
+        sh = Shell(lay.name, **kw)
+        ol.add_layer(sh)
+        made[lay.name] = sh
+    for lay in layers:
+        for dep in lay.after:
+            made[lay.name].depend_on(made[dep], outline.depend.DependType.LayerOnLayer)
+    launcher = outline.cuerun.OutlineLauncher(ol, user=user, show=show, shot=shot, facility=facility, nomail=True)
+    return cue.serialize_simple(launcher)
+
+
+CJSL_VERSION = "1.15"
+
+
+def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
+    import xml.etree.ElementTree as Et  # noqa: PLC0415
+
+    def sub(parent: Any, tag: str, text: str | None, **attrs: str) -> Any:
+        e = Et.SubElement(parent, tag, attrs)
+        e.text = text
+        return e
+
+    root = Et.Element("spec")
+    sub(root, "facility", facility)
+    sub(root, "show", show)
+    sub(root, "shot", shot)
+    sub(root, "user", user)
+    sub(root, "uid", str(os.getuid() if hasattr(os, "getuid") else 0))
+    j = sub(root, "job", None, name=job)
+    sub(j, "paused", "False")
+    sub(j, "priority", "1")
+    sub(j, "maxretries", "2")
+    sub(j, "autoeat", "False")
+    Et.SubElement(j, "env")
+    ls = Et.SubElement(j, "layers")
+    for lay in layers:
+        le = sub(ls, "layer", None, name=lay.name, type="Render")
+        sub(le, "cmd", _cmd(lay.command))
+        sub(le, "range", lay.range)
+        sub(le, "chunk", str(lay.chunk))
+        sub(le, "cores", f"{float(lay.cores):0.1f}")
+        if lay.gpus:
+            sub(le, "gpus", str(lay.gpus))
+            sub(le, "gpu_memory", "1g")
+        Et.SubElement(le, "env")
+        services = Et.SubElement(le, "services")
+        sub(services, "service", "shell")
+        Et.SubElement(le, "outputs")
+    deps = Et.SubElement(root, "depends")
+    for lay in layers:
+        for dep in lay.after:
+            d = sub(deps, "depend", None, type="LAYER_ON_LAYER", anyframe="False")
+            sub(d, "depjob", job)
+            sub(d, "deplayer", lay.name)
+            sub(d, "onjob", job)
+            sub(d, "onlayer", dep)
+    return ('<?xml version="1.0"?><!DOCTYPE spec PUBLIC "SPI Cue  Specification Language" '
+            f'"http://localhost:8080/spcue/dtd/cjsl-{CJSL_VERSION}.dtd">' + Et.tostring(root).decode())

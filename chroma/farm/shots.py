@@ -1,0 +1,463 @@
+"""Shots and edits on a farm: a frame-to-frame shot as one resumable task, independent
+frames in chunks, edits with OKLab crossfades at the seams, and splitting a long shot."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from chroma.errors import ChromaError
+
+from chroma.farm.cluster import (
+    Farm, FarmError, Job, Task, chunks, clear_partial, default_chunk, done_by, report, run_tasks, using,
+)
+
+FEED_FORWARD_MODES = ("2D", "3D")  # render/animation.py: only these warp the previous frame into the next
+
+
+def frames_feed_forward(shot: Any) -> bool:
+    """Whether each frame of ``shot`` starts from the previous one (2D, 3D: warped), so
+    the shot must render in order; "None" and "Video" frames are independent."""
+    return shot.animation_mode in FEED_FORWARD_MODES
+
+
+def _runner(shot_path: str, config: Any, overrides: Mapping[str, Any], job: Job, independent: bool) -> Any:
+    from chroma.pipeline import ShotRunner  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    shot = load_shot(shot_path, config=config)
+    shot.render.update(overrides)
+
+    class FarmRunner(ShotRunner):
+        def load_state(self, index: int) -> Any:
+            if independent:  # nothing flows from frame to frame: an empty state is exact
+                from render.animation import LoopState  # noqa: PLC0415
+
+                return LoopState(index=index)
+            return super().load_state(index)
+
+        def write_nuke_script(self) -> Any:  # once, by the client, when every task is done
+            return None
+
+    runner = FarmRunner(shot, config=config)
+    runner.on_frame = lambda r: report(job, str(runner.path(r.index))) if r.path else None
+    return runner
+
+
+def _shot_serial(shot_path: str, config: Any, overrides: Mapping[str, Any], start: int, last: int, write: list[int],
+                 replace: list[int], job: Job) -> list:
+    """A frame-to-frame shot: one task, in order; run again (a lost worker), it resumes
+    after the last state this job saved."""
+    from chroma.pipeline import RunPlan  # noqa: PLC0415
+
+    runner = _runner(shot_path, config, overrides, job, False)
+    ours = [s for s in runner.saved_states() if start < s <= last and done_by(job, runner.state_path(s))]
+    if ours:
+        start = max(ours)
+        for i in write:
+            if i <= start:
+                report(job, str(runner.path(i)))
+    write = [i for i in write if i > start]
+    replace = [i for i in replace if i in write and runner.path(i).exists() and not done_by(job, runner.path(i))]
+    if write:
+        for i in write:
+            clear_partial(runner.path(i))
+        runner.run(RunPlan(start, last, write, replace))
+    return []
+
+
+def _shot_chunk(shot_path: str, config: Any, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
+                job: Job) -> list:
+    """Frames of a shot whose frames are independent: each from an empty loop state."""
+    from chroma.pipeline import RunPlan  # noqa: PLC0415
+
+    runner = _runner(shot_path, config, overrides, job, True)
+    for i in indices:
+        if done_by(job, runner.path(i)):
+            report(job, str(runner.path(i)))
+            continue
+        clear_partial(runner.path(i))
+        rep = [i] if i in replace and runner.path(i).exists() else []
+        runner.run(RunPlan(i - 1, i, [i], rep))
+    return []
+
+
+def shot_tasks(shot: Any, shot_path: str, plan: Any, job: Job, config: Any = None, overrides: Mapping[str, Any] | None = None,
+               chunk: int | None = None, workers: int = 1, prefix: str = "shot") -> list[Task]:
+    """The tasks that render ``plan`` of ``shot``: one in-order task for a frame-to-frame
+    shot, chunks of frames otherwise. Each asks for ``GPU=1`` unless the shot's device is the CPU."""
+    overrides = dict(overrides or {})
+    gpu = str(shot.render.get("device") or "").lower() != "cpu"
+    if not plan.write:
+        return []
+    if frames_feed_forward(shot):
+        return [Task(prefix, _shot_serial, (shot_path, config, overrides, plan.start, plan.last, list(plan.write),
+                                            list(plan.replace), job), len(plan.write), gpu=gpu)]
+    size = chunk or default_chunk(len(plan.write), workers)
+    return [Task(f"{prefix}-{i}", _shot_chunk, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
+            for i, c in enumerate(chunks(list(plan.write), size))]
+
+
+def _check_render() -> None:
+    try:
+        import render  # noqa: F401,PLC0415
+    except ImportError as exc:
+        raise ChromaError(f"the renderer is not installed ({exc.name or exc}); install it with: "
+                          'pip install "chroma-vfx[render]"') from None
+
+
+def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Any = None, frames: str | None = None,
+                resume: bool = False, overwrite: bool = False, overrides: Mapping[str, Any] | None = None,
+                chunk: int | None = None, quiet: bool = False, notes: bool = True) -> list[tuple[str, str]]:
+    """``chroma render SHOT.toml --farm ...``: plan on the client (every refusal before any
+    work), render on the farm, write the Nuke script. Returns failures.
+
+    ``frames``/``resume``/``overwrite`` as :meth:`chroma.pipeline.ShotRunner.plan`;
+    ``overrides``: render settings replacing the shot's (device, precision); ``chunk``:
+    frames per task when the shot's frames are independent; ``notes``: print the plan's
+    notes (the CLI has printed them already)."""
+    from chroma.pipeline import ShotRunner  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    shot_path = os.path.abspath(shot_path)
+    shot = load_shot(shot_path, config=config)
+    _check_render()
+    shot.render.update(overrides or {})
+    runner = ShotRunner(shot, config=config)
+    plan = runner.plan(frames, resume=resume, overwrite=overwrite)
+    for note in plan.notes if notes else ():
+        print(f"chroma render: note: {note}", file=sys.stderr)
+    if not plan.write:
+        return []
+    runner.check_models()
+    job = Job(uuid.uuid4().hex[:12], time.time())
+    runner.out_dir.mkdir(parents=True, exist_ok=True)
+    with using(farm) as farm:
+        tasks = shot_tasks(shot, shot_path, plan, job, config, overrides, chunk, farm.workers)
+        failures = run_tasks(farm, tasks, "frames", job, quiet)
+    runner.write_nuke_script()
+    return failures
+
+
+# ==================================================================================== edits
+
+
+@dataclass(frozen=True)
+class EditShot:
+    path: str            # the shot file (absolute)
+    crossfade: int       # frames of the crossfade into this shot from the previous one (0 for the first)
+
+
+@dataclass
+class Edit:
+    """An edit file: shots in order, crossfades at the seams, the conformed sequence.
+
+    ``starts[i]`` is shot i's first frame in the edit (0-based): each shot overlaps the
+    previous one by its crossfade."""
+
+    path: Path
+    output: str          # the edit's sequence pattern (absolute)
+    first_frame: int
+    shots: list[EditShot]
+    lengths: list[int]
+    curve: str = "smooth"
+    space: str = "oklab"
+    dtype: str = "half"
+    compression: str = "zip"
+
+    @property
+    def starts(self) -> list[int]:
+        out = [0]
+        for i in range(1, len(self.shots)):
+            out.append(out[-1] + self.lengths[i - 1] - self.shots[i].crossfade)
+        return out
+
+    @property
+    def length(self) -> int:
+        return self.starts[-1] + self.lengths[-1]
+
+    def seam_frames(self, i: int) -> list[int]:
+        """Edit frame numbers of the crossfade into shot ``i`` (i >= 1)."""
+        s = self.starts[i]
+        return [self.first_frame + s + k for k in range(self.shots[i].crossfade)]
+
+
+def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
+    """Read and check an edit file (format in docs/farm.md)::
+
+        output = "edit/edit.####.exr"   # the conformed cut
+        first_frame = 1001
+        crossfade = 12                  # frames at every seam (default 0: a cut)
+        curve = "smooth"                # chroma.oklab.crossfade's curves
+        space = "oklab"                 # oklab, oklch, linear, srgb
+        [[shots]]
+        file = "sh010.toml"
+        [[shots]]
+        file = "sh020.toml"
+        crossfade = 8                   # this seam's length, into this shot
+    """
+    from chroma import sequence  # noqa: PLC0415
+    from chroma.shot import _toml, load_shot  # noqa: PLC0415
+
+    path = Path(path).resolve()
+    try:
+        data = _toml.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FarmError(f"edit file {str(path)!r}: {exc.strerror or exc}") from None
+    except _toml.TOMLDecodeError as exc:
+        raise FarmError(f"{path}: not valid TOML: {exc}") from None
+    if not is_edit(data):
+        raise FarmError(f"{path}: an edit lists its shots as [[shots]] tables with file = \"sh010.toml\"")
+    known = {"output", "first_frame", "crossfade", "curve", "space", "dtype", "compression", "shots"}
+    extra = sorted(set(data) - known)
+    if extra:
+        raise FarmError(f"{path}: unknown key {extra[0]!r}; an edit has {', '.join(sorted(known))}")
+    if "output" not in data:
+        raise FarmError(f"{path}: give output = \"edit/edit.####.exr\", the conformed sequence")
+    out = data["output"] if os.path.isabs(data["output"]) else str(path.parent / data["output"])
+    if not sequence.parse_pattern(out).is_sequence:
+        raise FarmError(f"{path}: output {data['output']!r} needs a frame token, e.g. edit.####.exr")
+    default_fade = int(data.get("crossfade", 0))
+    shots, lengths = [], []
+    for i, entry in enumerate(data["shots"]):
+        if "file" not in entry:
+            raise FarmError(f"{path}: shot {i + 1} has no file = \"...\"")
+        file = str((path.parent / entry["file"]).resolve())
+        shot = load_shot(file, config=config)
+        fade = 0 if i == 0 else int(entry.get("crossfade", default_fade))
+        if fade < 0 or (i and fade > min(lengths[-1], shot.max_frames)):
+            raise FarmError(f"{path}: shot {i + 1} ({entry['file']}): a crossfade of {fade} frames does not fit "
+                            f"shots of {lengths[-1] if i else 0} and {shot.max_frames} frames")
+        shots.append(EditShot(file, fade))
+        lengths.append(shot.max_frames)
+    for i, n in enumerate(lengths):
+        tail = shots[i + 1].crossfade if i + 1 < len(shots) else 0
+        if shots[i].crossfade + tail > n:
+            raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
+                            f"({shots[i].crossfade} + {tail}); shorten them")
+    from chroma.oklab.frames import crossfade_weights  # noqa: PLC0415
+
+    curve = str(data.get("curve", "smooth"))
+    crossfade_weights(2, curve)  # an unknown curve fails here
+    return Edit(path, out, int(data.get("first_frame", 1001)), shots, lengths, curve, str(data.get("space", "oklab")),
+                str(data.get("dtype", "half")), str(data.get("compression", "zip")))
+
+
+def is_edit(data: Mapping[str, Any]) -> bool:
+    """Whether parsed TOML is an edit (a ``[[shots]]`` array) rather than a shot."""
+    shots = data.get("shots")
+    return isinstance(shots, list) and all(isinstance(s, Mapping) for s in shots) and bool(shots)
+
+
+def _atomic_copy(src: str, dst: str) -> None:
+    tmp = Path(dst).with_name(f".{Path(dst).name}.chroma-tmp-{os.getpid()}{Path(dst).suffix}")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def conform(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> list:
+    """Copy shot ``i``'s frames outside its seams into the edit's sequence."""
+    from chroma import sequence  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    edit = load_edit(edit_path, config)
+    shot = load_shot(edit.shots[i].path, config=config)
+    out = sequence.parse_pattern(edit.output)
+    head = edit.shots[i].crossfade
+    tail = edit.shots[i + 1].crossfade if i + 1 < len(edit.shots) else 0
+    Path(out.path(edit.first_frame)).parent.mkdir(parents=True, exist_ok=True)
+    for k in range(head, shot.max_frames - tail):
+        dst = out.path(edit.first_frame + edit.starts[i] + k)
+        if job is None or not done_by(job, dst):
+            _atomic_copy(shot.output.path(k), dst)
+        if job is not None:
+            report(job, dst)
+    return []
+
+
+def seam(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> list:
+    """The crossfade into shot ``i`` (``i >= 1``): :func:`chroma.oklab.crossfade` of the
+    previous shot's last frames into this shot's first, renumbered to the edit's frames
+    (through links in a hidden folder beside the edit's sequence)."""
+    from chroma import oklab, sequence  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    edit = load_edit(edit_path, config)
+    a, b = (load_shot(edit.shots[j].path, config=config) for j in (i - 1, i))
+    frames = edit.seam_frames(i)
+    if not frames:
+        return []
+    out = sequence.parse_pattern(edit.output)
+    stage = Path(out.path(edit.first_frame)).parent / f".{Path(out.prefix).name.rstrip('._-') or 'edit'}.seams" / f"seam{i:02d}"
+    stage.mkdir(parents=True, exist_ok=True)
+    n = len(frames)
+    for tag, shot, first in (("a", a, a.max_frames - n), ("b", b, 0)):
+        for k, f in enumerate(frames):
+            link = stage / f"{tag}.{f:04d}.exr"
+            link.unlink(missing_ok=True)
+            src = os.path.abspath(shot.output.path(first + k))
+            try:
+                os.symlink(src, link)
+            except OSError:  # no symlinks here: a copy
+                shutil.copyfile(src, link)
+    oklab.crossfade(str(stage / "a.####.exr"), str(stage / "b.####.exr"), edit.output, frames, edit.space, edit.curve,
+                    overwrite=True, write_options={"dtype": edit.dtype, "compression": edit.compression},
+                    progress=False, config=config)
+    if job is not None:
+        for f in frames:
+            report(job, out.path(f))
+    return []
+
+
+def edit_tasks(edit: Edit, job: Job, config: Any = None, resume: bool = False, overwrite: bool = False,
+               chunk: int | None = None, workers: int = 1, only: str | None = None) -> list[Task]:
+    """Tasks of an edit: each shot's render tasks, a conform task per shot after them, and
+    a crossfade task per seam after both of its shots."""
+    from chroma.pipeline import ShotRunner  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    tasks: list[Task] = []
+    renders: list[list[str]] = []
+    for i, es in enumerate(edit.shots):
+        shot = load_shot(es.path, config=config)
+        runner = ShotRunner(shot, config=config)
+        plan = runner.plan(None, resume=resume, overwrite=overwrite)
+        runner.out_dir.mkdir(parents=True, exist_ok=True)
+        ts = shot_tasks(shot, es.path, plan, job, config, None, chunk, workers, prefix=f"shot{i + 1:02d}")
+        tasks += ts
+        renders.append([t.key for t in ts])
+    for i, es in enumerate(edit.shots):
+        tail = edit.shots[i + 1].crossfade if i + 1 < len(edit.shots) else 0
+        tasks.append(Task(f"conform{i + 1:02d}", conform, (str(edit.path), i, job, config),
+                          edit.lengths[i] - es.crossfade - tail, renders[i]))
+        if i:
+            tasks.append(Task(f"crossfade{i:02d}-{i + 1:02d}", seam, (str(edit.path), i, job, config), es.crossfade,
+                              renders[i - 1] + renders[i]))
+    return tasks
+
+
+def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Any = None, resume: bool = False,
+                overwrite: bool = False, chunk: int | None = None, quiet: bool = False) -> list[tuple[str, str]]:
+    """Render an edit on the farm: shots in parallel, then the conform and the crossfades.
+    Returns failures."""
+    from chroma.pipeline import ShotRunner  # noqa: PLC0415
+    from chroma.shot import load_shot  # noqa: PLC0415
+
+    edit = load_edit(edit_path, config)
+    _check_render()
+    for es in edit.shots:
+        ShotRunner(load_shot(es.path, config=config), config=config).check_models()
+    job = Job(uuid.uuid4().hex[:12], time.time())
+    with using(farm) as farm:
+        tasks = edit_tasks(edit, job, config, resume, overwrite, chunk, farm.workers)
+        failures = run_tasks(farm, tasks, "frames", job, quiet)
+    for es in edit.shots:
+        ShotRunner(load_shot(es.path, config=config), config=config).write_nuke_script()
+    return failures
+
+
+# ================================================================================ splitting
+
+
+def _shift_keys(table: Mapping[str, Any], s: int, e: int) -> dict[str, Any]:
+    keys = sorted(int(k) for k in table)
+    held = [k for k in keys if k <= s]
+    out: dict[str, Any] = {}
+    if held:
+        out["0"] = table[str(held[-1])] if str(held[-1]) in table else table[held[-1]]
+    for k in keys:
+        if s < k < e:
+            out[str(k - s)] = table[str(k)] if str(k) in table else table[k]
+    return out
+
+
+def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] = (), crossfade: int = 0,
+               config: Any = None) -> Path:
+    """Split a long shot into shots of at most ``max_frames`` frames and write an edit of them.
+
+    Cuts fall on the frame indices in ``at`` where they can (section or line boundaries
+    from ``chroma sync``), else every ``max_frames - crossfade`` frames. Consecutive parts
+    overlap by ``crossfade`` frames: the edit crossfades them (a frame-to-frame shot
+    restarts at each part, so a seam needs a dissolve). Each part keeps the shot's settings
+    with every keyframed schedule written out frame by frame (the values equal the
+    original's), prompts re-keyed to the part, the seed advanced by the part's start
+    (Disco Diffusion's ``seed + frame``), ``first_frame`` and the audio offset shifted.
+
+    Args:
+        shot_path: the shot file. max_frames: the longest part, in frames.
+        at: preferred cut points, 0-based frame indices of the shot.
+        crossfade: frames of overlap at each seam (< max_frames).
+    Returns:
+        The edit file written beside the shot (``<stem>.edit.toml``); parts are
+        ``<stem>_p01.toml``... beside it, writing ``<pattern stem>_p01.####.exr``...
+    """
+    from chroma.shot import _toml, dump_shot, load_shot  # noqa: PLC0415
+
+    shot_path = Path(shot_path).resolve()
+    shot = load_shot(shot_path, config=config)
+    if crossfade < 0 or max_frames <= crossfade:
+        raise FarmError(f"split: max_frames ({max_frames}) must exceed the crossfade ({crossfade})")
+    n = shot.max_frames
+    cuts = sorted({int(c) for c in at if 0 < int(c) < n})
+    parts: list[tuple[int, int]] = []
+    s = 0
+    while n - s > max_frames:
+        fits = [c for c in cuts if s < c and c + crossfade - s <= max_frames]
+        b = fits[-1] if fits else s + max_frames - crossfade
+        parts.append((s, b + crossfade))
+        s = b
+    parts.append((s, n))
+    raw = _toml.loads(shot_path.read_text(encoding="utf-8"))
+    stem = shot_path.stem
+    edit_shots = []
+    for p, (s, e) in enumerate(parts, 1):
+        d = copy.deepcopy(raw)
+        d["max_frames"] = e - s
+        if shot.frame_seed(1) != shot.seed or n == 1:  # dd: seed + index
+            d["seed"] = shot.seed + s
+        if s > 0:
+            d.pop("init_image", None)
+        outp = d.setdefault("output", {})
+        outp["pattern"] = re.sub(r"([._-]?)(#+|%0?\d*d|@+)", rf"_p{p:02d}\1\2", raw["output"]["pattern"], count=1)
+        outp["first_frame"] = shot.output.first_frame + s
+        for section in ("render", "animation"):
+            sec = d.get(section, {})
+            for name, values in shot.schedules.items():
+                if isinstance(sec.get(name), str) and ":" in sec[name]:
+                    sec[name] = ", ".join(f"{k}: ({float(values[s + k])!r})" for k in range(e - s))
+            for name, value in list(sec.items()):
+                if isinstance(value, Mapping) and all(str(k).lstrip("-").isdigit() for k in value):
+                    sec[name] = _shift_keys({str(k): v for k, v in value.items()}, s, e)
+        for table in ("prompts", "image_prompts"):
+            if table in d:
+                d[table] = _shift_keys({str(k): v for k, v in d[table].items()}, s, e)
+        if "audio" in d:
+            d["audio"]["offset"] = float(d["audio"].get("offset", 0.0)) + s / float(shot.output.fps)
+        part = shot_path.with_name(f"{stem}_p{p:02d}.toml")
+        part.write_text(dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)"),
+                        encoding="utf-8")
+        edit_shots.append({"file": part.name, "crossfade": crossfade if p > 1 else 0})
+    import tomlkit  # noqa: PLC0415
+
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(f"{shot_path.name} in {len(parts)} parts (chroma.farm.split_shot)"))
+    doc.add("output", re.sub(r"([._-]?)(#+|%0?\d*d|@+)", r"_edit\1\2", raw["output"]["pattern"], count=1))
+    doc.add("first_frame", shot.output.first_frame)
+    doc.add("crossfade", crossfade)
+    aot = tomlkit.aot()
+    for es in edit_shots:
+        aot.append(tomlkit.item(es))
+    doc.add("shots", aot)
+    edit_path = shot_path.with_name(f"{stem}.edit.toml")
+    edit_path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return edit_path
+
+

@@ -1,0 +1,377 @@
+"""The collapse guard: notice when an animation slides into one flat colour, and react.
+
+A long frame-to-frame animation (Disco Diffusion's 2D/3D modes) feeds every frame back as
+the next one's init; when the feedback wins over the guidance, the frames lose contrast,
+colour variety and detail until the shot is one solid colour. The guard measures three
+things on every display-referred frame, in OKLab [1] (perceptually even lightness and
+chroma), and compares them with the shot's own early frames:
+
+- **lightness spread**: the standard deviation of OKLab L over the frame's pixels;
+- **chroma spread**: the RMS distance of the pixels from the frame's mean in the a-b
+  plane, ``sqrt(var(a) + var(b))`` (hue changes at equal chroma count, a uniformly
+  saturated frame has none);
+- **detail**: the mean magnitude of the lightness gradient, ``mean(hypot(dL/dx, dL/dy))``
+  (forward differences, per pixel).
+
+Each is divided by the frame's mean lightness (at least :data:`L_FLOOR`) before it is
+compared. OKLab's cube root makes L, a and b homogeneous of degree 1/3 in linear light,
+so a frame k times darker in light has every spread and gradient scaled by exactly the
+factor its mean L is scaled by: divided by the mean, the measures do not change with
+exposure, and a sequence that gets darker while staying detailed is not a collapse. (A
+fade to black is reported once the mean lightness is under :data:`L_FLOOR`, i.e. near
+black.)
+
+The reference is the median of each normalised measure over the first ``warmup`` frames
+the guard sees. A frame is *low* when every measure in use is below its ratio of the
+reference (all of them: a zoom that enlarges the texture lowers the detail alone, a
+prompt towards black-and-white the chroma alone; a collapse lowers everything). A
+measure whose ratio is 0, or whose reference is below :data:`MIN_REFERENCE` (the chroma
+of a monochrome shot), is not used. After ``frames`` low frames in a row the guard
+*fires* with the shot's action: ``warn``, ``renoise`` (see :meth:`CollapseGuard.renoise`)
+or ``stop``.
+
+Everything here is numpy on (..., 3) display code values in [0, 1] (the sRGB-encoded
+frames the renderer draws, or PNG/JPEG frames as they are); the state of a guard is a
+JSON-able dict (:meth:`CollapseGuard.to_dict`), saved with the shot's loop state so a
+resumed run continues exactly.
+
+References:
+    [1] B. Ottosson, "A perceptual color space for image processing", 2020,
+        https://bottosson.github.io/posts/oklab/ (through :mod:`chroma.oklab`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from chroma.errors import ChromaValueError
+from chroma.oklab import linear_srgb_to_oklab, srgb_decode
+
+__all__ = [
+    "MEASURES", "ACTIONS", "L_FLOOR", "MIN_REFERENCE", "display_to_oklab", "frame_measures", "normalised",
+    "GuardSettings", "GuardEvent", "Renoise", "CollapseGuard", "renoise_skip_steps", "blend_noise",
+]
+
+MEASURES = ("lightness", "chroma", "detail")
+"""The measures compared with the early frames (keys of :func:`normalised`)."""
+ACTIONS = ("warn", "renoise", "stop")
+L_FLOOR = 0.1
+"""OKLab L below which the measures are no longer divided by the mean lightness (about
+linear Y 0.001, an sRGB code value of 3/255): darker frames count as losing detail."""
+MIN_REFERENCE = {"lightness": 0.02, "chroma": 0.02, "detail": 0.001}
+"""A normalised reference below this (e.g. the chroma spread of a monochrome shot) is too
+small to compare with; that measure is left out. The detail's floor is lower: a gradient
+per pixel shrinks with the resolution (smooth 1280 x 768 frames have ~0.005)."""
+
+
+def display_to_oklab(code: Any) -> np.ndarray:
+    """OKLab of display code values: sRGB-decoded (IEC 61966-2-1), then linear sRGB -> OKLab.
+
+    Args:
+        code: (..., 3) display code values in [0, 1] (clipped to it).
+    Returns:
+        (..., 3) float32 OKLab (L = 1 for display white).
+    """
+    arr = np.clip(np.asarray(code, dtype=np.float32), 0.0, 1.0)
+    return linear_srgb_to_oklab(srgb_decode(arr))
+
+
+def frame_measures(code: Any) -> dict[str, float]:
+    """The guard's raw measures of one frame (display code values, H x W x 3 in [0, 1]).
+
+    Returns:
+        ``lightness_spread`` (std of OKLab L), ``chroma_spread`` (``sqrt(var a + var b)``),
+        ``detail`` (mean ``|grad L|`` per pixel, forward differences), and ``mean_L``,
+        ``mean_a``, ``mean_b`` (the frame's OKLab mean, for drift), all in OKLab units.
+    """
+    arr = np.asarray(code)
+    if arr.ndim != 3 or arr.shape[2] != 3 or min(arr.shape[:2]) < 2:
+        raise ChromaValueError(f"a frame must be H x W x 3 with H, W >= 2, got shape {arr.shape}")
+    lab = display_to_oklab(arr).astype(np.float64)
+    L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
+    dx = np.diff(L, axis=1)[:-1, :]
+    dy = np.diff(L, axis=0)[:, :-1]
+    return {
+        "lightness_spread": float(L.std()),
+        "chroma_spread": float(math.sqrt(a.var() + b.var())),
+        "detail": float(np.hypot(dx, dy).mean()),
+        "mean_L": float(L.mean()),
+        "mean_a": float(a.mean()),
+        "mean_b": float(b.mean()),
+    }
+
+
+def normalised(m: Mapping[str, float]) -> dict[str, float]:
+    """The measures the guard compares: each spread divided by ``max(mean_L, L_FLOOR)``."""
+    level = max(m["mean_L"], L_FLOOR)
+    return {"lightness": m["lightness_spread"] / level, "chroma": m["chroma_spread"] / level,
+            "detail": m["detail"] / level}
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """A shot's ``[guard]`` (docs/shots.md, "Collapse and coherence").
+
+    Attributes:
+        action: ``warn``, ``renoise`` or ``stop``.
+        warmup: frames whose measures make the reference (median); the guard never fires
+            during them.
+        frames: low frames in a row that fire the guard.
+        ratios: per measure (``lightness``, ``chroma``, ``detail``), the fraction of the
+            reference below which it counts as low; 0 leaves the measure out.
+        renoise_frames: frames after a firing that ``renoise`` changes, easing back linearly.
+        strength: ``renoise``'s strength per shot frame (a float, or one value per frame
+            from a schedule), in [0, 1].
+        renoise_skip, renoise_scale: at strength s, ``frames_skip_steps`` and
+            ``frames_scale`` are multiplied by ``1 - s * renoise_skip`` / ``1 - s * renoise_scale``.
+        renoise_noise: at strength s, the init is ``(1 - w) init + w noise`` with ``w = s *
+            renoise_noise`` (Gaussian noise seeded from the frame's seed).
+    """
+
+    action: str = "warn"
+    warmup: int = 8
+    frames: int = 3
+    ratios: Mapping[str, float] = field(default_factory=lambda: {"lightness": 0.35, "chroma": 0.35, "detail": 0.35})
+    renoise_frames: int = 5
+    strength: float | Sequence[float] = 1.0
+    renoise_skip: float = 0.5
+    renoise_scale: float = 0.5
+    renoise_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ChromaValueError(f"guard action must be one of {', '.join(ACTIONS)}, got {self.action!r}")
+        if self.warmup < 1 or self.frames < 1 or self.renoise_frames < 1:
+            raise ChromaValueError("guard warmup, frames and renoise_frames must be at least 1")
+        unknown = set(self.ratios) - set(MEASURES)
+        if unknown:
+            raise ChromaValueError(f"guard ratios: unknown measure {sorted(unknown)[0]!r}; use {', '.join(MEASURES)}")
+        for name in ("renoise_skip", "renoise_scale", "renoise_noise"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ChromaValueError(f"guard {name} must be in [0, 1], got {getattr(self, name)}")
+
+    def strength_at(self, index: int) -> float:
+        s = self.strength
+        if isinstance(s, (int, float)):
+            return float(s)
+        return float(s[min(max(index, 0), len(s) - 1)])
+
+
+@dataclass
+class GuardEvent:
+    """What the guard made of one frame.
+
+    ``state``: ``"warming up"``, ``"ok"``, ``"low"`` or ``"fired"``; ``run``: low frames
+    in a row; ``ratios``: each measure over its reference (None while warming up or left
+    out); ``below``: the measures under their ratio; ``measures``: :func:`frame_measures`.
+    """
+
+    index: int
+    state: str
+    run: int
+    measures: dict[str, float]
+    ratios: dict[str, float | None]
+    below: list[str]
+    fired: bool = False
+    action: str | None = None
+    renoise: float = 0.0   # the renoise strength applied to this frame (0: none)
+
+    def summary(self, frames: int) -> str:
+        """A few words for a progress line: ``guard ok``, ``guard low 2/3``, ``guard FIRED (stop)``."""
+        if self.fired:
+            text = f"guard FIRED ({self.action}: {self.reason()})"
+        elif self.state == "low":
+            text = f"guard low {self.run}/{frames}"
+        else:
+            text = f"guard {self.state}"
+        return text + (f" renoise {self.renoise:.2f}" if self.renoise > 0 else "")
+
+    def reason(self) -> str:
+        """Why it fired (or would): each low measure as a fraction of the early frames'."""
+        parts = [f"{m} {self.ratios[m]:.2f}" for m in self.below if self.ratios.get(m) is not None]
+        return ", ".join(parts) + " of the early frames'" if parts else "measures low"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "run": self.run, "fired": self.fired, "action": self.action,
+                "renoise": self.renoise, "below": list(self.below),
+                **{k: v for k, v in self.measures.items()},
+                **{f"{k}_ratio": v for k, v in self.ratios.items()}}
+
+
+@dataclass(frozen=True)
+class Renoise:
+    """The override for one frame while ``renoise`` acts: multiply ``frames_scale`` by
+    ``scale_factor`` and ``frames_skip_steps`` by ``skip_factor``, blend ``noise`` of
+    fresh Gaussian noise (seeded with ``noise_seed``) into the init."""
+
+    strength: float
+    scale_factor: float
+    skip_factor: float
+    noise: float
+    noise_seed: int
+
+
+class CollapseGuard:
+    """Tracks a shot's frames against its early ones and fires when they collapse.
+
+    Call :meth:`observe` with every frame in order, :meth:`renoise` before rendering a
+    frame to get the override a ``renoise`` firing asks for. :meth:`to_dict` /
+    :meth:`from_dict` save and restore everything (JSON-able, floats exact).
+    """
+
+    def __init__(self, settings: GuardSettings | None = None):
+        self.settings = settings or GuardSettings()
+        self.seen = 0                                  # frames observed
+        self.warm: list[dict[str, float]] = []         # normalised measures of the warm-up frames
+        self.reference: dict[str, float] | None = None
+        self.run = 0                                   # low frames in a row
+        self.fired_at: list[int] = []                  # frame indices where it fired
+        self.window_start: int | None = None           # renoise: first frame it changes
+
+    # -- state -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"seen": self.seen, "warm": self.warm, "reference": self.reference, "run": self.run,
+                "fired_at": self.fired_at, "window_start": self.window_start}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, settings: GuardSettings | None = None) -> "CollapseGuard":
+        g = cls(settings)
+        if data:
+            g.seen = int(data["seen"])
+            g.warm = [dict(w) for w in data["warm"]]
+            g.reference = dict(data["reference"]) if data["reference"] is not None else None
+            g.run = int(data["run"])
+            g.fired_at = [int(i) for i in data["fired_at"]]
+            g.window_start = None if data["window_start"] is None else int(data["window_start"])
+        return g
+
+    # -- per frame ---------------------------------------------------------------------
+    def renoise(self, index: int, seed: int) -> Renoise | None:
+        """The override for frame ``index`` while a ``renoise`` firing acts, else None.
+
+        The ``k``-th frame after the firing (k = 0 .. renoise_frames - 1) gets strength
+        ``s(index) * (1 - k / renoise_frames)``: it eases back to the shot's own values.
+        Deterministic: the noise seed derives from the frame's seed.
+        """
+        st = self.settings
+        if st.action != "renoise" or self.window_start is None:
+            return None
+        k = index - self.window_start
+        if not 0 <= k < st.renoise_frames:
+            return None
+        s = min(max(st.strength_at(index), 0.0), 1.0) * (1.0 - k / st.renoise_frames)
+        if s <= 0:
+            return None
+        return Renoise(s, 1.0 - s * st.renoise_scale, 1.0 - s * st.renoise_skip, s * st.renoise_noise,
+                       int(seed) % (2**63))
+
+    def observe(self, index: int, code: Any) -> GuardEvent:
+        """Measure frame ``index`` (display code values, H x W x 3) and update the guard."""
+        st = self.settings
+        m = frame_measures(code)
+        n = normalised(m)
+        active = self.renoise(index, 0)
+        self.seen += 1
+        if self.reference is None:
+            self.warm.append(n)
+            if len(self.warm) >= st.warmup:
+                self.reference = {k: float(np.median([w[k] for w in self.warm])) for k in MEASURES}
+            return GuardEvent(index, "warming up", 0, m, {k: None for k in MEASURES}, [],
+                              renoise=active.strength if active else 0.0)
+        ratios: dict[str, float | None] = {}
+        used = []
+        for k in MEASURES:
+            ref = self.reference[k]
+            if st.ratios.get(k, 0.0) > 0 and ref >= MIN_REFERENCE[k]:
+                ratios[k] = n[k] / ref
+                used.append(k)
+            else:
+                ratios[k] = None
+        below = [k for k in used if ratios[k] < st.ratios[k]]  # type: ignore[operator]
+        low = bool(used) and len(below) == len(used)
+        self.run = self.run + 1 if low else 0
+        fired = False
+        if low and self.run >= st.frames and active is None:
+            fired = True
+            self.fired_at.append(index)
+            self.run = 0
+            if st.action == "renoise":
+                self.window_start = index + 1
+        state = "fired" if fired else ("low" if low else "ok")
+        return GuardEvent(index, state, self.run if not fired else st.frames, m, ratios, below if low else [],
+                          fired, st.action if fired else None, active.strength if active else 0.0)
+
+
+# ----------------------------------------------------------------------------- renoise helpers
+
+
+def renoise_skip_steps(frames_skip_steps: float | str, factor: float) -> float | str:
+    """``frames_skip_steps`` times ``factor``: ``"60%"`` -> ``"30%"`` at 0.5, 150 -> 75."""
+    if isinstance(frames_skip_steps, str):
+        pct = float(frames_skip_steps.strip()[:-1])
+        return f"{pct * factor:.6g}%"
+    return float(round(float(frames_skip_steps) * factor))
+
+
+def blend_noise(init: np.ndarray, amount: float, seed: int) -> np.ndarray:
+    """``(1 - amount) * init + amount * n``, n standard Gaussian noise from ``seed``,
+    clipped to the display range [-1, 1]. The same seed gives the same noise."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed) % (2**63), 0x6775617264]))
+    noise = rng.standard_normal(init.shape, dtype=np.float32)
+    out = (1.0 - amount) * init.astype(np.float32) + np.float32(amount) * noise
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- existing sequences
+
+
+def read_display(path: str, display: str | None = None, view: str | None = None,
+                 config: Any = None) -> np.ndarray:
+    """A frame file as display code values (H x W x 3 in [0, 1]), as the model saw it.
+
+    Display-referred files (sRGB PNG/JPEG, Disco Diffusion's frames) are taken as they
+    are; scene-linear ones (EXR) go through the display view, by default the one recorded
+    in the frame (``chroma/source_display``/``chroma/source_view``, written by ``chroma
+    render``), else the config's default.
+    """
+    from chroma import io
+    from chroma import ocio as _ocio
+
+    img = io.read(path, config=config)
+    display = display or img.metadata.get("chroma/source_display") or None
+    view = view or img.metadata.get("chroma/source_view") or None
+    code = _ocio.display_view(img.rgb, img.colorspace, display, view, config=config)
+    return np.clip(code, 0.0, 1.0).astype(np.float32)
+
+
+def scan_sequence(pattern: str, settings: GuardSettings | None = None, *, display: str | None = None,
+                  view: str | None = None, config: Any = None, on_frame: Any = None) -> dict[str, Any]:
+    """Run a guard over the frames of ``pattern`` on disk, as it would have run live.
+
+    Returns:
+        ``{"fired_at": first file frame where it fired or None, "frames": {"1001": {measure:
+        value, ...}, ...}, "events": [GuardEvent...]}`` (frames in file numbers;
+        ``events`` for callers that print reasons).
+    """
+    from chroma import sequence
+
+    guard = CollapseGuard(settings)
+    frames: dict[str, Any] = {}
+    events = []
+    fired_at = None
+    for n, (frame, path) in enumerate(sequence.expand(pattern)):
+        number = frame if frame is not None else n
+        event = guard.observe(n, read_display(path, display, view, config))
+        event.index = number
+        events.append(event)
+        frames[str(number)] = {**event.measures, **{f"{k}_ratio": v for k, v in event.ratios.items()},
+                               "state": event.state}
+        if event.fired and fired_at is None:
+            fired_at = number
+        if on_frame is not None:
+            on_frame(event)
+    return {"fired_at": fired_at, "frames": frames, "events": events}

@@ -1,0 +1,740 @@
+"""Shot files: an animated render described in TOML, validated, its schedules per frame.
+
+A shot file (``shot.toml``, documented key by key in ``docs/shots.md``) holds what Disco
+Diffusion keeps in its notebook cells for an animation: the output sequence, the render
+settings by their Disco Diffusion names, ``max_frames``, the seed, prompts keyed by frame,
+the animation mode and its camera schedules. :func:`load_shot` reads and validates it
+all before anything heavy loads; every error names the key and the line of the file.
+
+Schedulable settings (the camera keys, ``frames_scale``, ``frames_skip_steps``, the
+guidance scales...) take a number, Disco Diffusion's keyframe strings
+(``"0: (1.02), 120: (1.05)"``, interpolated with ``interp_spline``) or Deforum's strings
+with math in ``t``, ``max_f`` and ``s`` (evaluated by :mod:`render.keyframes`, never with
+``eval``). Prompts and per-timestep cut schedules are keyed by frame and held until the
+next key. ``Shot.frame(i)`` gives everything that applies to frame ``i``.
+
+Frame indices count from 0 (the shot's first frame, as Disco Diffusion counts them); the
+file of frame ``i`` is numbered ``first_frame + i`` (1001 by default, as VFX sequences).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from chroma.errors import ChromaError
+
+try:  # Python 3.11+
+    import tomllib as _toml
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as _toml  # type: ignore[no-redef]
+
+__all__ = [
+    "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
+    "CAMERA_KEYS", "ANIMATION_MODES",
+]
+
+
+class ShotError(ChromaError, ValueError):
+    """A shot file that cannot be rendered as written (the message names key and line)."""
+
+
+ANIMATION_MODES = ("None", "2D", "3D", "Video")
+_MODE_ALIASES = {"none": "None", "2d": "2D", "3d": "3D", "video": "Video", "video input": "Video"}
+SPLINES = ("Linear", "Quadratic", "Cubic")
+SEED_RULES = ("dd", "fixed")
+
+# The camera moves, Disco Diffusion's names and units (docs/shots.md).
+CAMERA_KEYS = ("angle", "zoom", "translation_x", "translation_y", "translation_z",
+               "rotation_3d_x", "rotation_3d_y", "rotation_3d_z")
+# [animation] settings that take a value per frame, with their defaults (a camera that
+# does not move; DD's frames_scale).
+ANIMATION_SCHEDULES: dict[str, float] = {
+    "angle": 0.0, "zoom": 1.0, "translation_x": 0.0, "translation_y": 0.0, "translation_z": 0.0,
+    "rotation_3d_x": 0.0, "rotation_3d_y": 0.0, "rotation_3d_z": 0.0,
+    "fov": 40.0, "near_plane": 200.0, "far_plane": 10000.0, "frames_scale": 1500.0,
+}
+# [animation] settings that hold for the whole shot, with their defaults.
+ANIMATION_FIXED: dict[str, Any] = {
+    "frames_skip_steps": "60%",
+    "border": "wrap",
+    "padding_mode": "border",
+    "sampling_mode": "bicubic",
+    "turbo_mode": False,
+    "turbo_steps": 3,
+    "turbo_preroll": 10,
+    "use_horizontal_symmetry": False,
+    "use_vertical_symmetry": False,
+    "transformation_percent": [0.09],
+    "video_init_path": "",
+    "video_init_seed_continuity": False,
+    "depth": "estimate",
+    "depth_model": "dpt_large",
+    "depth_scale": 1.0,
+    "state_every": 10,
+}
+_BORDERS = ("wrap", "border", "reflect")
+_PADDINGS = ("border", "reflection", "zeros")
+_SAMPLINGS = ("bicubic", "bilinear", "nearest")
+# [render] settings that may change per frame (numbers or keyframe strings).
+RENDER_SCHEDULES = ("clip_guidance_scale", "tv_scale", "range_scale", "sat_scale", "init_scale", "skip_steps",
+                    "eta", "clamp_max", "cutn_batches")
+_RENDER_INTEGERS = ("skip_steps", "cutn_batches")
+# [render] per-timestep schedules that may also be keyed by frame ({0 = "...", 120 = "..."}).
+RENDER_KEYED = ("cut_overview", "cut_innercut", "cut_ic_pow", "cut_icgray_p")
+
+OUTPUT_DEFAULTS: dict[str, Any] = {
+    "pattern": None, "first_frame": 1001, "fps": 24, "colorspace": "ACEScg", "compression": "zip",
+    "dtype": "half", "display": "", "view": "", "preview": "png", "match_plate": False,
+}
+_TOP = ("max_frames", "seed", "seed_rule", "animation_mode", "interp_spline", "init_image")
+_SECTIONS = ("output", "render", "animation", "prompts", "image_prompts", "audio", "guard", "coherence")
+_AUDIO_KEYS = ("file", "offset")
+
+
+# ----------------------------------------------------------------------------- the shot
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where and how frames are written (``[output]``)."""
+
+    pattern: str          # absolute, with a frame token (#### / %04d / @)
+    first_frame: int = 1001
+    fps: Fraction = Fraction(24)
+    colorspace: str = "ACEScg"
+    compression: str = "zip"
+    dtype: str = "half"
+    display: str | None = None
+    view: str | None = None
+    preview: str = "png"  # png | jpg | none
+    match_plate: bool = False
+
+    def path(self, index: int) -> str:
+        """The EXR path of frame ``index`` (0-based in the shot)."""
+        from chroma import sequence
+
+        return sequence.parse_pattern(self.pattern).path(self.first_frame + index)
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """Everything that applies to one frame of a shot.
+
+    Attributes:
+        index: 0-based frame of the shot (Disco Diffusion's ``frame_num``).
+        file_frame: the frame number in the file name (``first_frame + index``).
+        seed: this frame's seed (``seed + index`` by Disco Diffusion's rule).
+        prompts, image_prompts: the ``"text:weight"`` / ``"path:weight"`` strings in force.
+        prompt_key: the frame where those prompts were keyed.
+        render: RenderSettings values for this frame (fixed ones and this frame's schedules).
+        values: every schedulable setting's value at this frame.
+    """
+
+    index: int
+    file_frame: int
+    seed: int
+    prompts: tuple[str, ...]
+    image_prompts: tuple[str, ...]
+    prompt_key: int
+    render: Mapping[str, Any]
+    values: Mapping[str, float]
+
+
+@dataclass
+class Shot:
+    """A validated shot (see :func:`load_shot`)."""
+
+    path: Path | None
+    max_frames: int
+    seed: int
+    seed_rule: str
+    animation_mode: str
+    interp_spline: str
+    output: OutputSpec
+    render: dict[str, Any]                       # RenderSettings keywords that hold for the shot
+    schedules: dict[str, np.ndarray]             # schedulable setting -> value per frame (float64)
+    keyed: dict[str, dict[int, Any]]             # per-frame tables (cut schedules), held between keys
+    prompts: dict[int, list[str]]
+    image_prompts: dict[int, list[str]]
+    animation: dict[str, Any]                    # [animation] settings that hold for the shot
+    init_image: str | None = None
+    audio: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    guard: Any = None                            # chroma.guard.GuardSettings (None: off)
+    coherence: Any = None                        # chroma.coherence.CoherenceSettings (None: off)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the shot are read from."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, path: str) -> str:
+        """A path from the shot file, relative to the shot file's folder."""
+        p = Path(os.path.expanduser(path))
+        return str(p if p.is_absolute() else (self.base_dir / p))
+
+    def skip_fraction(self) -> float | None:
+        """``frames_skip_steps`` as a fraction of the steps ("60%"), or None for a step count."""
+        v = self.animation["frames_skip_steps"]
+        return float(v.strip()[:-1]) / 100.0 if isinstance(v, str) else None
+
+    def frame(self, index: int) -> FrameSpec:
+        """What applies to frame ``index`` (0-based)."""
+        if not 0 <= index < self.max_frames:
+            raise ShotError(f"frame index {index} is outside the shot (0-{self.max_frames - 1})")
+        values = {name: float(v[index]) for name, v in self.schedules.items()}
+        render = dict(self.render)
+        for name in RENDER_SCHEDULES:
+            if name in values:
+                v = values[name]
+                render[name] = int(round(v)) if name in _RENDER_INTEGERS else v
+        for name, table in self.keyed.items():
+            render[name] = _held(table, index)
+        key = max(k for k in self.prompts if k <= index) if self.prompts else 0
+        images = _held(self.image_prompts, index) if self.image_prompts else []
+        return FrameSpec(
+            index=index,
+            file_frame=self.output.first_frame + index,
+            seed=self.frame_seed(index),
+            prompts=tuple(self.prompts.get(key, [])),
+            image_prompts=tuple(images or []),
+            prompt_key=key,
+            render=render,
+            values=values,
+        )
+
+    def frame_seed(self, index: int) -> int:
+        """Disco Diffusion's rule: ``seed + index``; ``seed_rule = "fixed"`` (or a video
+        shot with ``video_init_seed_continuity``) keeps ``seed`` for every frame."""
+        if self.seed_rule == "fixed" or (self.animation_mode == "Video" and self.animation["video_init_seed_continuity"]):
+            return self.seed
+        return self.seed + index
+
+    def settings_hash(self, index: int) -> str:
+        """sha256 (16 hex digits) of everything that decides frame ``index``'s pixels."""
+        f = self.frame(index)
+        blob = json.dumps({"render": f.render, "values": f.values, "seed": f.seed, "prompts": f.prompts,
+                           "image_prompts": f.image_prompts, "mode": self.animation_mode,
+                           "animation": self.animation, "guard": self.raw.get("guard"),
+                           "coherence": self.raw.get("coherence")}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"max_frames", "schedules": {name: [value per frame]}, "prompts": {"key": [...]}}``."""
+        return {
+            "max_frames": self.max_frames,
+            "schedules": {k: [float(x) for x in v] for k, v in self.schedules.items()},
+            "prompts": {str(k): list(v) for k, v in sorted(self.prompts.items())},
+        }
+
+
+def _held(table: Mapping[int, Any], index: int) -> Any:
+    keys = [k for k in table if k <= index]
+    return table[max(keys)] if keys else table[min(table)]
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+class _Lines:
+    """Finds the line of a key in the TOML text (tomllib reports none for valid TOML)."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def of(self, section: str | None, key: str | None = None) -> int | None:
+        current: str | None = None
+        header = None
+        for n, raw in enumerate(self.lines, 1):
+            line = raw.strip()
+            m = re.match(r"^\[\s*([^\[\]]+?)\s*\]", line)
+            if m:
+                current = m.group(1).strip().strip('"')
+                if key is None and current == section:
+                    return n
+                if current == section:
+                    header = n
+                continue
+            if current == section or (section is None and current is None):
+                if key is not None and re.match(rf'^(?:"{re.escape(key)}"|\'{re.escape(key)}\'|{re.escape(key)})\s*=', line):
+                    return n
+        return header
+
+
+class _Checker:
+    def __init__(self, path: Path | None, text: str):
+        self.where = str(path) if path else "shot"
+        self.lines = _Lines(text)
+
+    def fail(self, section: str | None, key: str | None, message: str) -> ShotError:
+        line = self.lines.of(section, key)
+        name = ".".join(p for p in (section, key) if p) or "shot"
+        loc = f"{self.where}:{line}" if line else self.where
+        return ShotError(f"{loc}: {name}: {message}")
+
+    def unknown(self, section: str | None, keys: Mapping[str, Any], known: tuple[str, ...] | list[str]) -> None:
+        for key in keys:
+            if key in known:
+                continue
+            if section is not None and key in (*_TOP, *_SECTIONS):
+                where = f"its own [{key}] table" if key in _SECTIONS else "the top of the file, before any [table]"
+                raise self.fail(section, key, f"is not a key of [{section}]: in TOML every key after a [table] "
+                                f"header belongs to that table; move it to {where}")
+            hint = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+            raise self.fail(section, key, "unknown key" + (f"; did you mean {hint[0]!r}?" if hint else
+                                                          f"; see docs/shots.md for the keys of [{section or 'top level'}]"))
+
+
+def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) -> Shot:
+    """Read and validate a shot file.
+
+    Everything is checked before anything heavy loads: unknown keys (with a "did you
+    mean"), schedule strings, keys beyond ``max_frames``, prompt tables keyed by frame,
+    the output pattern and colour space. Relative paths are relative to the shot file.
+
+    Raises:
+        ShotError: with ``file:line: key: what is wrong``.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ShotError(f"shot file {str(p)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ShotError(f"cannot read shot file {str(p)!r}: {e}") from None
+    return parse_shot(text, p.resolve(), config=config)
+
+
+def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | None = None) -> Shot:
+    """:func:`load_shot` of TOML text (``path`` for messages and relative paths)."""
+    chk = _Checker(path, text)
+    try:
+        data = _toml.loads(text)
+    except _toml.TOMLDecodeError as e:
+        raise ShotError(f"{chk.where}: not valid TOML: {e}") from None
+    top_known = (*_TOP, *_SECTIONS)
+    chk.unknown(None, data, top_known)
+    for sec in _SECTIONS:
+        if sec in data and not isinstance(data[sec], dict):
+            raise chk.fail(None, sec, f"must be a table ([{sec}]), got {type(data[sec]).__name__}"
+                           + ("; key prompts by frame: [prompts] then 0 = [\"a city at dusk:2\"]" if "prompts" in sec else ""))
+
+    max_frames = _int(chk, None, "max_frames", data.get("max_frames"), minimum=1, required=True)
+    seed = _int(chk, None, "seed", data.get("seed", 0))
+    seed_rule = _choice(chk, None, "seed_rule", data.get("seed_rule", "dd"), SEED_RULES)
+    mode_raw = data.get("animation_mode", "None")
+    mode = _MODE_ALIASES.get(str(mode_raw).strip().lower()) if isinstance(mode_raw, str) else None
+    if mode is None:
+        raise chk.fail(None, "animation_mode", f"must be one of {', '.join(ANIMATION_MODES)}, got {mode_raw!r}")
+    spline = _choice(chk, None, "interp_spline", data.get("interp_spline", "Linear"), SPLINES)
+    base = path.parent if path else Path.cwd()
+
+    output = _output(chk, data.get("output", {}), base, config)
+    animation, schedules = _animation(chk, data.get("animation", {}), max_frames, spline, seed, mode, base)
+    render, keyed = _render(chk, data.get("render", {}), max_frames, spline, seed, schedules)
+    prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
+    image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
+    if not prompts and not image_prompts:
+        raise chk.fail(None, "prompts", "no prompts: add [prompts] with 0 = [\"a city at dusk:2\"]")
+    if prompts and min(prompts) != 0:
+        raise chk.fail("prompts", str(min(prompts)), f"the first prompt key is {min(prompts)}; frames before it "
+                       "would have no prompt: key the first prompts at 0")
+    _check_prompt_strings(chk, prompts)
+    for key, entries in image_prompts.items():
+        for entry in entries:
+            from render.prompts import parse_prompt  # torch-free
+
+            try:
+                ip = parse_prompt(entry, "image")
+            except Exception as e:  # PromptError
+                raise chk.fail("image_prompts", str(key), str(e)) from None
+            if not os.path.isfile(_resolve(base, ip.value)):
+                raise chk.fail("image_prompts", str(key), f"image prompt {ip.value!r} does not exist")
+    init_image = data.get("init_image")
+    if init_image is not None:
+        if not isinstance(init_image, str) or not os.path.isfile(_resolve(base, init_image)):
+            raise chk.fail(None, "init_image", f"{init_image!r} does not exist")
+    audio = data.get("audio")
+    if audio is not None:
+        chk.unknown("audio", audio, _AUDIO_KEYS)
+        if not isinstance(audio.get("file"), str):
+            raise chk.fail("audio", "file", "give the song's path, e.g. file = \"song.wav\"")
+        audio = {"file": audio["file"], "offset": _float(chk, "audio", "offset", audio.get("offset", 0.0))}
+    guard = _guard(chk, data.get("guard", {}), max_frames, spline, seed)
+    coherence = _coherence(chk, data.get("coherence"), max_frames, spline, seed, mode, animation, base)
+    return Shot(
+        path=path, max_frames=max_frames, seed=seed, seed_rule=seed_rule, animation_mode=mode, interp_spline=spline,
+        output=output, render=render, schedules=schedules, keyed=keyed, prompts=prompts, image_prompts=image_prompts,
+        animation=animation, init_image=init_image, audio=audio, raw=data, guard=guard, coherence=coherence,
+    )
+
+
+def _resolve(base: Path, path: str) -> str:
+    p = Path(os.path.expanduser(path))
+    return str(p if p.is_absolute() else base / p)
+
+
+def _int(chk: _Checker, sec: str | None, key: str, value: Any, minimum: int | None = None, required: bool = False) -> int:
+    if value is None and required:
+        raise chk.fail(sec, key, "is required (the number of frames in the shot)")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise chk.fail(sec, key, f"must be a whole number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise chk.fail(sec, key, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(chk: _Checker, sec: str | None, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise chk.fail(sec, key, f"must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _choice(chk: _Checker, sec: str | None, key: str, value: Any, choices: tuple[str, ...]) -> str:
+    for c in choices:
+        if isinstance(value, str) and value.strip().lower() == c.lower():
+            return c
+    raise chk.fail(sec, key, f"must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _fps(chk: _Checker, value: Any) -> Fraction:
+    try:
+        if isinstance(value, str) and "/" in value:
+            num, den = value.split("/", 1)
+            fps = Fraction(int(num), int(den))
+        elif isinstance(value, bool):
+            raise ValueError
+        elif isinstance(value, float):
+            fps = Fraction(30000, 1001) if abs(value - 29.97) < 1e-9 else (
+                Fraction(24000, 1001) if abs(value - 23.976) < 1e-9 else Fraction(value).limit_denominator(1001))
+        else:
+            fps = Fraction(value)
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise chk.fail("output", "fps", f"must be a number such as 24, 29.97 or \"30000/1001\", got {value!r}") from None
+    if fps <= 0:
+        raise chk.fail("output", "fps", f"must be positive, got {value!r}")
+    return fps
+
+
+def _output(chk: _Checker, sec: dict, base: Path, config: str | os.PathLike | None) -> OutputSpec:
+    from chroma import ocio, sequence
+
+    chk.unknown("output", sec, tuple(OUTPUT_DEFAULTS))
+    values = {**OUTPUT_DEFAULTS, **sec}
+    pattern = values["pattern"]
+    if not isinstance(pattern, str) or not pattern:
+        raise chk.fail("output", "pattern", "give the frames' path pattern, e.g. pattern = \"out/sh010.####.exr\"")
+    try:
+        pat = sequence.parse_pattern(pattern)
+    except ChromaError as e:
+        raise chk.fail("output", "pattern", str(e)) from None
+    if not pat.is_sequence:
+        raise chk.fail("output", "pattern", f"{pattern!r} has no frame number; write it like out/sh010.####.exr")
+    if not pattern.lower().endswith(".exr"):
+        raise chk.fail("output", "pattern", f"{pattern!r} is not an EXR sequence; frames are written as EXR (.exr)")
+    first = _int(chk, "output", "first_frame", values["first_frame"], minimum=0)
+    fps = _fps(chk, values["fps"])
+    try:
+        colorspace = ocio.resolve_colorspace(str(values["colorspace"]), config)
+    except ChromaError as e:
+        raise chk.fail("output", "colorspace", str(e)) from None
+    from chroma.io import COMPRESSIONS
+
+    compression = str(values["compression"]).lower()
+    if compression not in COMPRESSIONS:
+        raise chk.fail("output", "compression", f"unknown EXR compression {values['compression']!r}; choose one of "
+                       f"{', '.join(COMPRESSIONS)}")
+    dtype = _choice(chk, "output", "dtype", values["dtype"], ("half", "float"))
+    preview = _choice(chk, "output", "preview", values["preview"], ("png", "jpg", "none"))
+    display = values["display"] or None
+    view = values["view"] or None
+    if display is not None and display not in ocio.list_displays(config):
+        raise chk.fail("output", "display", f"no display {display!r} in the OCIO config; see chroma info --colorspaces")
+    if view is not None and view not in ocio.list_views(display, config):
+        raise chk.fail("output", "view", f"no view {view!r} for that display; see chroma info --colorspaces")
+    if not isinstance(values["match_plate"], bool):
+        raise chk.fail("output", "match_plate", "must be true or false")
+    return OutputSpec(_resolve(base, pattern), first, fps, colorspace, compression, dtype, display, view, preview,
+                      values["match_plate"])
+
+
+def _schedule(chk: _Checker, sec: str, key: str, value: Any, max_frames: int, spline: str, seed: int) -> np.ndarray:
+    from render.errors import ScheduleError
+    from render.keyframes import evaluate
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise chk.fail(sec, key, f"must be a number or a keyframe string like \"0: (1.02), 120: (1.05)\", got {value!r}")
+    try:
+        values = evaluate(value, max_frames, spline, seed=seed, name=key)
+    except ScheduleError as e:
+        msg = str(e)
+        raise chk.fail(sec, key, msg[len(key) + 2:] if msg.startswith(f"{key}: ") else msg) from None
+    if not np.all(np.isfinite(values)):
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise chk.fail(sec, key, f"is not a finite number at frame {bad}")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _animation(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int, mode: str,
+               base: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    known = (*ANIMATION_SCHEDULES, *ANIMATION_FIXED)
+    chk.unknown("animation", sec, known)
+    schedules = {name: _schedule(chk, "animation", name, sec.get(name, default), max_frames, spline, seed)
+                 for name, default in ANIMATION_SCHEDULES.items()}
+    fixed = {**ANIMATION_FIXED, **{k: v for k, v in sec.items() if k in ANIMATION_FIXED}}
+    fss = fixed["frames_skip_steps"]
+    if isinstance(fss, str) and fss.strip().endswith("%"):
+        try:
+            pct = float(fss.strip()[:-1])
+        except ValueError:
+            pct = -1.0
+        if not 0 <= pct < 100:
+            raise chk.fail("animation", "frames_skip_steps", f"a percentage must be in [0, 100), got {fss!r}")
+        fixed["frames_skip_steps"] = f"{pct:g}%"
+    else:
+        schedules["frames_skip_steps"] = _schedule(chk, "animation", "frames_skip_steps", fss, max_frames, spline, seed)
+        if np.any(schedules["frames_skip_steps"] < 0):
+            raise chk.fail("animation", "frames_skip_steps", "step counts must not be negative")
+        fixed["frames_skip_steps"] = None
+    for key in ("turbo_mode", "use_horizontal_symmetry", "use_vertical_symmetry", "video_init_seed_continuity"):
+        if not isinstance(fixed[key], bool):
+            raise chk.fail("animation", key, f"must be true or false, got {fixed[key]!r}")
+    fixed["turbo_steps"] = _int(chk, "animation", "turbo_steps", fixed["turbo_steps"], minimum=1)
+    fixed["turbo_preroll"] = _int(chk, "animation", "turbo_preroll", fixed["turbo_preroll"], minimum=0)
+    fixed["state_every"] = _int(chk, "animation", "state_every", fixed["state_every"], minimum=1)
+    fixed["border"] = _choice(chk, "animation", "border", fixed["border"], _BORDERS)
+    fixed["padding_mode"] = _choice(chk, "animation", "padding_mode", fixed["padding_mode"], _PADDINGS)
+    fixed["sampling_mode"] = _choice(chk, "animation", "sampling_mode", fixed["sampling_mode"], _SAMPLINGS)
+    fixed["depth_scale"] = _float(chk, "animation", "depth_scale", fixed["depth_scale"])
+    tp = fixed["transformation_percent"]
+    tp = [tp] if isinstance(tp, (int, float)) and not isinstance(tp, bool) else tp
+    if not isinstance(tp, list) or not all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in tp):
+        raise chk.fail("animation", "transformation_percent", "must be a list of fractions in [0, 1], e.g. [0.09]")
+    fixed["transformation_percent"] = [float(x) for x in tp]
+    for key in ("video_init_path", "depth", "depth_model"):
+        if not isinstance(fixed[key], str):
+            raise chk.fail("animation", key, f"must be a string, got {fixed[key]!r}")
+    if mode == "Video":
+        if not fixed["video_init_path"]:
+            raise chk.fail("animation", "video_init_path", "a Video shot needs the plate: video_init_path = \"plate.####.exr\"")
+        _check_sequence(chk, "video_init_path", fixed["video_init_path"], base)
+    if fixed["depth"] != "estimate":
+        _check_sequence(chk, "depth", fixed["depth"], base)
+    if fixed["video_init_path"]:
+        fixed["video_init_path"] = _resolve(base, fixed["video_init_path"])
+    if fixed["depth"] != "estimate":
+        fixed["depth"] = _resolve(base, fixed["depth"])
+    if np.any(schedules["zoom"] <= 0):
+        raise chk.fail("animation", "zoom", f"must be positive (1 = no zoom), got {schedules['zoom'].min():g}")
+    if np.any(schedules["fov"] <= 0) or np.any(schedules["fov"] >= 180):
+        raise chk.fail("animation", "fov", "must be in (0, 180) degrees")
+    if np.any(schedules["near_plane"] >= schedules["far_plane"]) or np.any(schedules["near_plane"] <= 0):
+        raise chk.fail("animation", "near_plane", "must be positive and below far_plane")
+    return fixed, schedules
+
+
+# [guard] and [coherence] (chroma.guard, chroma.coherence; docs/shots.md "Collapse and coherence")
+GUARD_DEFAULTS: dict[str, Any] = {
+    "enabled": True, "action": "warn", "warmup": 8, "frames": 3, "lightness_ratio": 0.35, "chroma_ratio": 0.35,
+    "detail_ratio": 0.35, "renoise_frames": 5, "strength": 1.0, "renoise_skip": 0.5, "renoise_scale": 0.5,
+    "renoise_noise": 0.0,
+}
+COHERENCE_DEFAULTS: dict[str, Any] = {"reference": 0, "mode": "stats", "strength": 1.0, "max_gain": 4.0}
+
+
+def _fraction(chk: _Checker, sec: str, key: str, value: Any) -> float:
+    v = _float(chk, sec, key, value)
+    if not 0.0 <= v <= 1.0:
+        raise chk.fail(sec, key, f"must be in [0, 1], got {value!r}")
+    return v
+
+
+def _guard(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int) -> Any:
+    from chroma.guard import ACTIONS, GuardSettings
+
+    chk.unknown("guard", sec, tuple(GUARD_DEFAULTS))
+    v = {**GUARD_DEFAULTS, **sec}
+    if not isinstance(v["enabled"], bool):
+        raise chk.fail("guard", "enabled", "must be true or false")
+    if not v["enabled"]:
+        return None
+    action = _choice(chk, "guard", "action", v["action"], ACTIONS)
+    ints = {k: _int(chk, "guard", k, v[k], minimum=1) for k in ("warmup", "frames", "renoise_frames")}
+    ratios = {m: _float(chk, "guard", f"{m}_ratio", v[f"{m}_ratio"]) for m in ("lightness", "chroma", "detail")}
+    for m, r in ratios.items():
+        if r < 0:
+            raise chk.fail("guard", f"{m}_ratio", f"must not be negative (0 leaves the measure out), got {r:g}")
+    strength = _schedule(chk, "guard", "strength", v["strength"], max_frames, spline, seed)
+    if np.any(strength < 0) or np.any(strength > 1):
+        raise chk.fail("guard", "strength", "must stay in [0, 1] at every frame")
+    return GuardSettings(action=action, ratios=ratios, strength=tuple(float(x) for x in strength), **ints,
+                         **{k: _fraction(chk, "guard", k, v[k]) for k in ("renoise_skip", "renoise_scale", "renoise_noise")})
+
+
+def _coherence(chk: _Checker, sec: dict | None, max_frames: int, spline: str, seed: int, mode: str,
+               animation: dict[str, Any], base: Path) -> Any:
+    from chroma.coherence import MODES, CoherenceSettings
+
+    if sec is None:
+        return None
+    chk.unknown("coherence", sec, tuple(COHERENCE_DEFAULTS))
+    v = {**COHERENCE_DEFAULTS, **sec}
+    ref = v["reference"]
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise chk.fail("coherence", "reference", f"give a frame index (0), \"plate\" or a palette image path, got {ref!r}")
+    if isinstance(ref, int):
+        if not 0 <= ref < max_frames:
+            raise chk.fail("coherence", "reference", f"frame {ref} is outside the shot (0-{max_frames - 1})")
+    elif ref == "plate":
+        if not animation.get("video_init_path"):
+            raise chk.fail("coherence", "reference", "\"plate\" needs a plate: animation_mode = \"Video\" with "
+                           "[animation] video_init_path")
+    elif not os.path.isfile(_resolve(base, ref)):
+        raise chk.fail("coherence", "reference", f"palette image {ref!r} does not exist")
+    strength = _schedule(chk, "coherence", "strength", v["strength"], max_frames, spline, seed)
+    if np.any(strength < 0) or np.any(strength > 1):
+        raise chk.fail("coherence", "strength", "must stay in [0, 1] at every frame")
+    max_gain = _float(chk, "coherence", "max_gain", v["max_gain"])
+    if max_gain < 1:
+        raise chk.fail("coherence", "max_gain", f"must be at least 1, got {max_gain:g}")
+    return CoherenceSettings(reference=ref, mode=_choice(chk, "coherence", "mode", v["mode"], MODES),
+                             strength=tuple(float(x) for x in strength), max_gain=max_gain)
+
+
+def _check_sequence(chk: _Checker, key: str, pattern: str, base: Path) -> None:
+    from chroma import sequence
+
+    try:
+        pat = sequence.parse_pattern(_resolve(base, pattern))
+    except ChromaError as e:
+        raise chk.fail("animation", key, str(e)) from None
+    if not pat.is_sequence:
+        raise chk.fail("animation", key, f"{pattern!r} must be a sequence pattern like plate.####.exr "
+                       "(its frames are numbered like the output's)")
+
+
+def _render_fields() -> dict[str, Any] | None:
+    try:
+        from render.renderer import RenderSettings
+    except ImportError:  # the render extra is absent: names are checked when rendering
+        return None
+    return {f.name: f for f in dataclasses.fields(RenderSettings)}
+
+
+def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int,
+            schedules: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, dict[int, Any]]]:
+    fields = _render_fields()
+    if fields is not None:
+        chk.unknown("render", sec, list(fields))
+    fixed: dict[str, Any] = {}
+    keyed: dict[str, dict[int, Any]] = {}
+    for key, value in sec.items():
+        if key in RENDER_SCHEDULES and not isinstance(value, bool):
+            schedules[key] = _schedule(chk, "render", key, value, max_frames, spline, seed)
+        elif key in RENDER_KEYED and isinstance(value, dict):
+            table = _frame_keys(chk, "render", key, value, max_frames)
+            if 0 not in table:
+                raise chk.fail("render", key, "a table keyed by frame must have a key 0")
+            keyed[key] = table
+        else:
+            fixed[key] = tuple(value) if isinstance(value, list) else value
+    if fields is not None:  # validate the settings as RenderSettings would, before any model loads
+        from render.errors import RenderError
+        from render.renderer import RenderSettings
+
+        frame0 = {**fixed, **{k: (int(round(schedules[k][0])) if k in _RENDER_INTEGERS else float(schedules[k][0]))
+                              for k in RENDER_SCHEDULES if k in schedules}}
+        frame0.update({k: t[0] for k, t in keyed.items()})
+        try:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                settings = RenderSettings(**frame0)
+        except (RenderError, TypeError, ValueError) as e:
+            msg = str(e)
+            bad = next((k for k in sec if re.match(rf"{k}\b", msg)), None) or next(
+                (k for k in sec if re.search(rf"\b{k}\b", msg)), None)
+            raise chk.fail("render", bad, str(e)) from None
+        fixed["width_height"] = tuple(settings.width_height)
+        for name, table in keyed.items():
+            from render.schedules import parse_schedule
+
+            for k, v in table.items():
+                try:
+                    parse_schedule(v, name=name)
+                except RenderError as e:
+                    raise chk.fail("render", name, f"frame {k}: {e}") from None
+    return fixed, keyed
+
+
+def _frame_keys(chk: _Checker, sec: str, key: str | None, table: Mapping[str, Any], max_frames: int) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for k, v in table.items():
+        if not re.fullmatch(r"\s*\d+\s*", str(k)):
+            where = (sec, key) if key else (sec, str(k))
+            raise chk.fail(*where, f"{sec} must be keyed by frame number (0 = [...], 120 = [...]), got the key {k!r}")
+        frame = int(k)
+        if frame >= max_frames:
+            raise chk.fail(sec, key or str(k), f"key {frame} is beyond max_frames {max_frames} (frames 0-{max_frames - 1})")
+        out[frame] = v
+    return dict(sorted(out.items()))
+
+
+def _keyed_lists(chk: _Checker, sec: str, table: Mapping[str, Any], max_frames: int, example: str) -> dict[int, list[str]]:
+    out = _frame_keys(chk, sec, None, table, max_frames)
+    for k, v in out.items():
+        v = [v] if isinstance(v, str) else v
+        if not isinstance(v, list) or not all(isinstance(e, str) for e in v):
+            raise chk.fail(sec, str(k), f"must be a list of strings like [\"{example}\"], got {v!r}")
+        out[k] = list(v)
+    return out
+
+
+def _check_prompt_strings(chk: _Checker, prompts: dict[int, list[str]]) -> None:
+    from render.errors import RenderError
+    from render.prompts import normalize_weights, parse_prompt
+
+    for key, entries in prompts.items():
+        try:
+            normalize_weights([parse_prompt(e).weight for e in entries]) if entries else None
+        except RenderError as e:
+            raise chk.fail("prompts", str(key), str(e)) from None
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
+    """A shot dict (the schema above) as TOML text, top-level keys first, then the tables.
+
+    Keys of the frame-keyed tables are written bare (``0 = [...]``).
+    """
+    import tomlkit
+
+    doc = tomlkit.document()
+    if header:
+        for line in header.splitlines():
+            doc.add(tomlkit.comment(line))
+    for key, value in data.items():
+        if not isinstance(value, Mapping):
+            doc.add(key, value)
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            table = tomlkit.table()
+            for k, v in value.items():
+                table.add(str(k), dict(v) if isinstance(v, Mapping) else (list(v) if isinstance(v, tuple) else v))
+            doc.add(key, table)
+    return tomlkit.dumps(doc)

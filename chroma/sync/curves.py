@@ -1,0 +1,199 @@
+"""Per-frame curves for schedulable settings (beat pulses, loudness, folding) and
+their Disco Diffusion keyframe strings."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from chroma.sync.errors import SyncError
+
+#: camera settings that act only in DD's 3D mode / only in 2D mode
+_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
+_2D_ONLY = {"angle", "zoom"}
+#: schedulable keys of the shot's [animation] table (schema of issue 11)
+ANIMATION_KEYS = _3D_ONLY | _2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
+
+
+def setting_path(param: str) -> tuple[str, str]:
+    """``"zoom"`` -> ``("animation", "zoom")``; ``"render.clip_guidance_scale"`` -> ``("render", ...)``.
+
+    Raises
+    ------
+    SyncError
+        Not a schedulable camera key and no table given.
+    """
+    table, dot, key = param.rpartition(".")
+    if not dot:
+        if key not in ANIMATION_KEYS:
+            from chroma.errors import closest
+
+            hint = closest(key, ANIMATION_KEYS)
+            raise SyncError(
+                f"{key!r} is not a schedulable [animation] setting{'; ' + hint if hint else ''} "
+                f"(a [render] setting is written render.NAME, e.g. render.clip_guidance_scale)"
+            )
+        return "animation", key
+    if table not in ("animation", "render") or not key.isidentifier():
+        raise SyncError(f"{param!r}: write NAME for an [animation] setting or render.NAME for a [render] one")
+    return table, key
+
+
+#: the value of an [animation] setting between beats when the shot does not give one:
+#: the no-op for the camera (DD's zoom is a scale factor), DD's defaults for the others
+_REST = {"zoom": 1.0, "fov": 40.0, "near_plane": 200.0, "far_plane": 10000.0, "frames_scale": 1500.0, "midas_weight": 0.3}
+
+
+def rest_value(param: str, shot_value: object = None) -> float:
+    """The value of a setting between beats (what a pulse rises from).
+
+    A plain number the shot gives for it (``shot_value``, or a single key ``"0: (1.02)"``)
+    wins; else, for an [animation]
+    key, 1 for ``zoom``, Disco Diffusion's defaults for ``fov`` (40), ``near_plane`` (200),
+    ``far_plane`` (10000), ``frames_scale`` (1500), ``midas_weight`` (0.3) and 0 for the
+    other camera keys.
+
+    Raises
+    ------
+    SyncError
+        A ``render.NAME`` setting with no number in the shot (its default is the
+        renderer's; give it with ``--rest`` or set it in the shot).
+    """
+    if isinstance(shot_value, (int, float)) and not isinstance(shot_value, bool):
+        return float(shot_value)
+    if isinstance(shot_value, str):  # a constant written as one DD key, "0: (1.02)"
+        m = re.fullmatch(r"\s*0\s*:\s*\(\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\)\s*", shot_value)
+        if m:
+            return float(m.group(1))
+    table, key = setting_path(param)
+    if table == "render":
+        raise SyncError(
+            f"{param} has no number in the shot to pulse from; give one with --rest {param}=VALUE "
+            f"or set [render] {key} in the shot and use --merge-into"
+        )
+    return _REST.get(key, 0.0)
+
+
+def beat_pulses(
+    beat_frames: Iterable[int], n_frames: int, amount: float, attack: int = 2, decay: int = 6, rest: float = 0.0
+) -> np.ndarray:
+    """A pulse on every beat: ``rest`` at ``beat - attack``, ``rest + amount`` on the beat,
+    back to ``rest`` at ``beat + decay`` (straight lines in frames, so DD's Linear
+    keyframes reproduce it exactly); overlapping pulses take the larger value.
+
+    Parameters
+    ----------
+    beat_frames : frame index of each beat.
+    n_frames : length of the curve.
+    amount : height of a pulse (in the setting's units; may be negative).
+    attack, decay : frames of the rise and of the fall (0 = a jump).
+    rest : the value between pulses.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n_frames,)
+    """
+    if attack < 0 or decay < 0:
+        raise SyncError(f"attack and decay are frame counts >= 0, got {attack} and {decay}")
+    frames = np.arange(n_frames)
+    pulse = np.zeros(n_frames)
+    for b in beat_frames:
+        b = int(b)
+        up = np.where(frames <= b, (frames - (b - attack)) / attack if attack else (frames == b) * 1.0, 0.0)
+        down = np.where(frames > b, 1.0 - (frames - b) / decay if decay else 0.0, 0.0)
+        pulse = np.maximum(pulse, np.clip(np.maximum(up, down), 0.0, 1.0))
+    return rest + amount * pulse
+
+
+def loudness_curve(
+    loudness_db: np.ndarray, low: float, high: float, smooth: int = 5, range_db: float = 40.0
+) -> np.ndarray:
+    """Map per-frame loudness into ``[low, high]``.
+
+    The level (dB) is smoothed with a centred moving average of ``smooth`` frames (1 =
+    none; at the ends the average is over the frames there are), then mapped linearly:
+    the loudest smoothed frame -> ``high``, ``range_db`` dB below it -> ``low`` (quieter
+    frames are clipped to ``low``). Silence (below -100 dB) gives ``low`` everywhere.
+    """
+    db = np.asarray(loudness_db, dtype=np.float64)
+    if smooth < 1:
+        raise SyncError(f"smoothing is a frame count >= 1, got {smooth}")
+    if range_db <= 0:
+        raise SyncError(f"the loudness range must be positive dB, got {range_db}")
+    if db.size == 0 or float(db.max()) <= -100.0:
+        return np.full(db.shape, float(low))
+    if smooth > 1:
+        kernel = np.ones(smooth)
+        db = np.convolve(db, kernel, mode="same") / np.convolve(np.ones_like(db), kernel, mode="same")
+    top = float(db.max())
+    n = np.clip((db - (top - range_db)) / range_db, 0.0, 1.0)
+    return low + (high - low) * n
+
+
+def fold(curves: Sequence[np.ndarray], how: str = "add", rest: float = 0.0) -> np.ndarray:
+    """Fold several curves for one setting into one.
+
+    ``add``: the deviations from ``rest`` add up, ``rest + sum(c - rest)`` (for zoom,
+    rest 1: a beat pulse of +0.05 on top of a loudness curve in [1, 1.02]);
+    ``multiply``: the curves multiply, ``prod(c)`` (scale factors such as zoom).
+    """
+    if not curves:
+        raise SyncError("nothing to fold")
+    arr = np.stack([np.asarray(c, dtype=np.float64) for c in curves])
+    if how == "add":
+        return rest + (arr - rest).sum(axis=0)
+    if how == "multiply":
+        return arr.prod(axis=0)
+    raise SyncError(f"fold {how!r}: choose add or multiply")
+
+
+def _bends(values: np.ndarray, tolerance: float) -> list[int]:
+    """Keys such that linear interpolation between them stays within ``tolerance`` of
+    ``values`` at every frame (Ramer-Douglas-Peucker on the vertical distance)."""
+    n = values.size
+    if n <= 2:
+        return list(range(n))
+    keep = {0, n - 1}
+    stack = [(0, n - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j - i < 2:
+            continue
+        x = np.arange(i + 1, j)
+        line = values[i] + (values[j] - values[i]) * (x - i) / (j - i)
+        dev = np.abs(values[i + 1:j] - line)
+        k = int(np.argmax(dev))
+        if dev[k] > tolerance:
+            m = i + 1 + k
+            keep.add(m)
+            stack += [(i, m), (m, j)]
+    return sorted(keep)
+
+
+def _num(v: float, decimals: int) -> str:
+    text = f"{round(v, decimals):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def to_keyframes(values: np.ndarray, tolerance: float = 0.0, decimals: int = 6) -> str:
+    """A per-frame curve as a Disco Diffusion keyframe string, ``"0: (1), 10: (1.05), ..."``.
+
+    Only the frames where the curve bends are written: DD's Linear interpolation between
+    the keys reproduces ``values`` at every frame within ``tolerance`` (plus the rounding
+    to ``decimals`` places). ``tolerance=0`` keeps every bend (exact for piecewise-linear
+    curves such as :func:`beat_pulses`).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or v.size == 0:
+        raise SyncError("a schedule needs at least one frame")
+    if not np.isfinite(v).all():
+        raise SyncError("a schedule has NaN or infinite values")
+    if tolerance > 0:
+        keys = _bends(v, float(tolerance))
+    else:  # exactly the frames where the slope changes
+        eps = 1e-12 * max(1.0, float(np.max(np.abs(v))))
+        inner = np.nonzero(np.abs(np.diff(v, 2)) > eps)[0] + 1
+        keys = sorted({0, v.size - 1, *inner.tolist()})
+    return ", ".join(f"{k}: ({_num(v[k], decimals)})" for k in keys)

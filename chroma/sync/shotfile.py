@@ -1,0 +1,145 @@
+"""The shot file (schema of issue 11) with sync's keys: new, or merged with tomlkit."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from chroma.sync.curves import _2D_ONLY, _3D_ONLY, setting_path
+from chroma.sync.errors import SyncError, _need
+from chroma.sync.frames import parse_fps
+
+
+def _fps_value(fps: Fraction):
+    return int(fps) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
+
+
+def _replace_table_keys(table, items: dict) -> None:
+    """Put ``items`` in place of a tomlkit table's keys where the old keys stood; comments
+    before the first and after the last old key stay (those between them go with the keys)."""
+    import tomlkit
+    from tomlkit.items import Null
+
+    body = table.value.body
+    pos = [i for i, (k, _) in enumerate(body) if k is not None]
+    for k in list(table.keys()):
+        del table[k]
+    if not pos:
+        for k, v in items.items():
+            table.add(k, v)
+        return
+    for i in range(pos[0], pos[-1] + 1):
+        if body[i][0] is None:
+            body[i] = (None, Null())
+    for j, (k, v) in enumerate(items.items()):
+        table.value._insert_at(pos[0] + j, k, tomlkit.item(v))
+
+
+def shot_text(
+    existing: str | None,
+    *,
+    fps: Fraction,
+    n_frames: int,
+    prompts: dict[int, list[str]] | None = None,
+    schedules: dict[str, str] | None = None,
+    audio_file: str | None = None,
+    audio_offset: float = 0.0,
+    header: str = "",
+    pattern: str = "out/shot.####.exr",
+) -> tuple[str, list[str]]:
+    """The shot file (schema of issue 11) with sync's keys, and notes for the summary.
+
+    ``existing`` None writes a new shot: ``max_frames``, ``animation_mode`` (3D when a
+    3D-only camera key is scheduled, else 2D), ``[output] pattern`` and ``fps``, the
+    schedules, ``[prompts]`` and ``[audio]``. With ``existing`` text (``--merge-into``) only those keys change, with
+    tomlkit so every other key, comment and blank line stays byte for byte: ``[prompts]``
+    is replaced in place when lyrics are given, each scheduled key is set, ``[audio]``
+    ``file``/``offset`` are set; ``max_frames`` and ``animation_mode`` are kept when present
+    (a note says when they do not fit), and an ``[output] fps`` that differs from ``fps``
+    is an error (the keys would land on other frames).
+
+    Parameters
+    ----------
+    schedules : ``"zoom"`` or ``"render.NAME"`` -> a DD keyframe string.
+    """
+    tomlkit = _need("tomlkit")
+    notes: list[str] = []
+    schedules = dict(schedules or {})
+    paths = {p: setting_path(p) for p in schedules}
+    anim_keys = {k for t, k in paths.values() if t == "animation"}
+    mode = "3D" if anim_keys & _3D_ONLY else ("2D" if anim_keys else None)
+    if mode == "3D" and anim_keys & _2D_ONLY:
+        notes.append(f"{', '.join(sorted(anim_keys & _2D_ONLY))} act(s) in 2D mode only; the shot is 3D")
+    if existing is None:
+        doc = tomlkit.document()
+        if header:
+            for line in header.splitlines():
+                doc.add(tomlkit.comment(line))
+        doc.add("max_frames", n_frames)
+        if mode:
+            doc.add("animation_mode", mode)
+        out = tomlkit.table()
+        out.add("pattern", pattern)
+        out.add("fps", _fps_value(fps))
+        doc.add("output", out)
+        if not prompts:
+            notes.append("no lyrics: add [prompts] to the shot (a shot needs prompts from frame 0), "
+                         "or put these schedules into a shot that has them with --merge-into")
+    else:
+        try:
+            doc = tomlkit.parse(existing)
+        except Exception as exc:
+            raise SyncError(f"the shot to merge into is not valid TOML ({exc})") from None
+        if "max_frames" in doc:
+            have = doc["max_frames"]
+            if isinstance(have, int) and have != n_frames:
+                notes.append(f"the shot keeps max_frames = {have} (the song covers {n_frames} frames)")
+                n_frames = int(have)
+        else:
+            doc.add("max_frames", n_frames)
+        if mode:
+            have_mode = str(doc.get("animation_mode", "None"))
+            if have_mode != mode and not (mode == "2D" and have_mode == "3D" and not anim_keys & _2D_ONLY):
+                notes.append(f"the shot's animation_mode is {have_mode!r}; the scheduled camera keys act in {mode}")
+        if "output" not in doc:
+            out = tomlkit.table()
+            out.add("fps", _fps_value(fps))
+            doc.add("output", out)
+        elif "fps" not in doc["output"]:
+            doc["output"].add("fps", _fps_value(fps))
+        else:
+            have_fps = parse_fps(doc["output"]["fps"])
+            if have_fps != fps:
+                raise SyncError(
+                    f"the shot's [output] fps is {doc['output']['fps']} but --fps is {float(fps):g}; "
+                    "give the shot's fps so the keys land on its frames"
+                )
+    for p, text in schedules.items():
+        table, key = paths[p]
+        if table not in doc:
+            doc.add(table, tomlkit.table())
+        doc[table][key] = _clip_keys(text, n_frames)
+    if prompts is not None:
+        items = {str(k): v for k, v in sorted(prompts.items()) if k < n_frames}
+        if "prompts" in doc and hasattr(doc["prompts"], "value") and hasattr(doc["prompts"].value, "body"):
+            _replace_table_keys(doc["prompts"], items)
+        else:
+            t = tomlkit.table()
+            for k, v in items.items():
+                t.add(k, v)
+            if "prompts" in doc:
+                doc["prompts"] = t
+            else:
+                doc.add("prompts", t)
+    if audio_file is not None:
+        if "audio" not in doc:
+            doc.add("audio", tomlkit.table())
+        doc["audio"]["file"] = audio_file
+        doc["audio"]["offset"] = float(audio_offset)
+    return tomlkit.dumps(doc), notes
+
+
+def _clip_keys(text: str, n_frames: int) -> str:
+    """Keep keys below ``n_frames`` (the value at the last frame is already a key when the
+    curve was made for at least that many frames)."""
+    parts = [p for p in text.split(", ") if int(p.split(":", 1)[0]) < n_frames]
+    return ", ".join(parts)

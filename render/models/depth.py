@@ -1,0 +1,93 @@
+"""Loading the depth models of the registry (family ``"depth"``) with ``transformers``.
+
+A depth entry's ``config`` holds the ``transformers`` configuration (``model_type`` plus the
+arguments of its config class, i.e. the model's ``config.json``) and optionally
+``preprocess``: how images are shown to it (:class:`render.depth.Preprocess`; default:
+DD's MiDaS transform). The cached file is the weights alone, in either format the hub
+publishes: ``pytorch_model.bin`` (read with ``torch.load(weights_only=True)``) or
+``model.safetensors`` (read with ``safetensors``, which cannot run code). Both are
+recognised by their first bytes, whatever the file is called. The sha256 is checked
+first where the registry has one, as for every checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from render.errors import ModelError, UnsafeCheckpointError
+from render.models.loading import load_state_dict
+from render.models.registry import _cached_sha256, _check_sha, get_info
+from render.models.store import model_path
+
+__all__ = ["load_depth_model", "load_depth_weights"]
+
+
+def load_depth_weights(path: str | Path) -> dict[str, Any]:
+    """A depth model's state_dict from a ``.bin``/``.pt`` (torch) or safetensors file."""
+    p = Path(path)
+    with open(p, "rb") as f:
+        head = f.read(2)
+    if head in (b"PK", b"\x80\x02") or head[:1] == b"\x80":  # torch zip, or a legacy pickle
+        return load_state_dict(p)
+    try:
+        from safetensors.torch import load_file
+    except ModuleNotFoundError:  # pragma: no cover - safetensors comes with transformers
+        raise ModelError("reading safetensors needs the depth extra: pip install 'chroma-vfx[depth]'") from None
+    try:
+        return load_file(str(p))
+    except Exception as e:  # safetensors raises its own error types
+        raise UnsafeCheckpointError(
+            f"{p} is neither a torch checkpoint nor a safetensors file ({type(e).__name__}: {e}); re-fetch or re-import it"
+        ) from None
+
+
+def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
+    """Build the registered depth model ``name`` and load its verified weights (CPU, eval).
+
+    Returns:
+        ``(model, preprocess)``: a ``transformers`` depth-estimation model and the entry's
+        ``preprocess`` dict (or None for DD's MiDaS defaults).
+
+    Raises:
+        ModelNotFoundError: not cached (the message says how to fetch or import it).
+        ChecksumError: the cached file differs from the published digest.
+        ModelError: not a depth model, ``transformers`` missing, or weights that do not fit.
+    """
+    info = get_info(name)
+    if info.family != "depth":
+        raise ModelError(f"{info.name!r} is a {info.family} model, not a depth model (try dpt_hybrid_midas)")
+    path = model_path(info.name)  # raises with the download/import instructions
+    _check_sha(info, path, _cached_sha256(path) or "")
+    try:
+        import transformers
+    except ModuleNotFoundError:
+        raise ModelError(
+            "depth estimation needs the optional extra 'depth' (Hugging Face transformers): "
+            "pip install 'chroma-vfx[depth]'"
+        ) from None
+    config = dict(info.config)
+    preprocess = config.pop("preprocess", None)
+    model_type = config.pop("model_type", "dpt")
+    try:
+        cfg = transformers.AutoConfig.for_model(model_type, **config)
+        model = transformers.AutoModelForDepthEstimation.from_config(cfg)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ModelError(f"the configuration of depth model {info.name!r} is not usable by transformers ({e})") from None
+    sd = load_depth_weights(path)
+    try:
+        result = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:  # shape mismatches
+        detail = " ".join(str(e).split())
+        detail = detail if len(detail) < 300 else detail[:300] + " ..."
+        raise ModelError(
+            f"the weights of {info.name!r} do not fit its configuration ({detail}); "
+            "for a custom model, re-import it with its own config.json (--config)"
+        ) from None
+    if result.missing_keys:
+        listed = ", ".join(result.missing_keys[:5]) + (" ..." if len(result.missing_keys) > 5 else "")
+        raise ModelError(
+            f"the weights of {info.name!r} ({path}) do not fit its configuration: {len(result.missing_keys)} "
+            f"parameters missing ({listed}); for a custom model, re-import it with its own config.json (--config)"
+        )
+    return model.eval().requires_grad_(False), preprocess

@@ -1,0 +1,297 @@
+"""chroma.farm without the renderer: ``chroma grade/convert --farm`` on a Dask LocalCluster
+(bit-identical to the local run; a worker SIGKILLed mid-job), the missing extra, the
+OpenCue job spec (parsed back), and split_shot's parts against the shot's own schedules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as Et
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chroma import Image, read, write
+from chroma.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+GRADE = ["--exposure", "0.75", "--white-balance", "3200:6504", "--slope", "1.1,1,0.9", "--power", "1,1,1.05"]
+
+
+def _plates(folder: Path, n: int, w: int = 64, h: int = 48) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    for f in range(1001, 1001 + n):
+        write(Image(rng.lognormal(-1.5, 1.0, (h, w, 3)).astype(np.float32), ["R", "G", "B"], "ACEScg", {}),
+              folder / f"p.{f}.exr")
+    return str(folder / "p.####.exr")
+
+
+def test_import_chroma_does_not_import_dask() -> None:
+    code = "import chroma, chroma.farm, chroma.cli, sys; print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_farm_without_the_extra_exits_2_saying_how_to_install(tmp_path, monkeypatch, capsys) -> None:
+    src = _plates(tmp_path / "src", 2)
+    (tmp_path / "out").mkdir()
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    code = main(["grade", src, "-o", str(tmp_path / "out" / "g.####.exr"), "--exposure", "1", "--farm", "local:2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert 'pip install "chroma-vfx[farm]"' in err and len(err.strip().splitlines()) == 1
+    assert not list((tmp_path / "out").iterdir())
+
+
+def test_bad_farm_spec_is_a_user_error(tmp_path, capsys) -> None:
+    src = _plates(tmp_path / "src", 2)
+    (tmp_path / "out").mkdir()
+    assert main(["grade", src, "-o", str(tmp_path / "out" / "g.####.exr"), "--exposure", "1", "--farm", "lokal:2"]) == 2
+    assert "local:N" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    pytest.importorskip("distributed")
+    from chroma.farm import Farm
+
+    with Farm("local:2") as farm:
+        yield farm
+
+
+def test_grade_on_a_local_cluster_is_bit_identical_to_the_local_run(tmp_path, capsys) -> None:
+    pytest.importorskip("distributed")
+    src = _plates(tmp_path / "src", 6)
+    for d in ("local", "farm"):
+        (tmp_path / d).mkdir()
+    assert main(["grade", src, "-o", str(tmp_path / "local" / "g.####.exr"), *GRADE, "--jobs", "1"]) == 0
+    assert main(["grade", src, "-o", str(tmp_path / "farm" / "g.####.exr"), *GRADE, "--farm", "local:2", "--chunk", "2"]) == 0
+    cap = capsys.readouterr()
+    assert "graded 6 of 6" in cap.out
+    assert "chroma farm: 2 worker(s) at tcp://" in cap.err and "dashboard" in cap.err  # where the job runs
+    names = sorted(p.name for p in (tmp_path / "farm").iterdir())
+    assert names == [f"g.{f}.exr" for f in range(1001, 1007)]  # nothing else: no temporary files
+    for f in range(1001, 1007):
+        a, b = read(tmp_path / "local" / f"g.{f}.exr"), read(tmp_path / "farm" / f"g.{f}.exr")
+        assert np.array_equal(a.pixels.view(np.uint32), b.pixels.view(np.uint32)), f"frame {f} differs"
+        assert a.metadata["chroma/grade"] == b.metadata["chroma/grade"]
+
+
+def test_convert_on_the_farm_runs_the_command_per_frame(tmp_path, cluster, capsys) -> None:
+    src = _plates(tmp_path / "src", 4)
+    for d in ("local", "farm"):
+        (tmp_path / d).mkdir()
+    assert main(["convert", src, "-o", str(tmp_path / "local" / "c.####.exr"), "--to", "ACES2065-1"]) == 0
+    assert main(["convert", src, "-o", str(tmp_path / "farm" / "c.####.exr"), "--to", "ACES2065-1",
+                 "--farm", cluster.client.scheduler.address]) == 0
+    for f in range(1001, 1005):
+        a, b = read(tmp_path / "local" / f"c.{f}.exr"), read(tmp_path / "farm" / f"c.{f}.exr")
+        assert b.colorspace == "ACES2065-1" and np.array_equal(a.pixels, b.pixels)
+
+
+def test_a_killed_worker_still_gives_every_frame_once_and_identical(tmp_path, capsys) -> None:
+    pytest.importorskip("distributed")
+    from chroma.farm import Farm
+
+    n = 40
+    src = _plates(tmp_path / "src", n, 320, 240)
+    for d in ("local", "farm"):
+        (tmp_path / d).mkdir()
+    assert main(["grade", src, "-o", str(tmp_path / "local" / "g.####.exr"), *GRADE, "--jobs", "1"]) == 0
+    with Farm("local:2") as farm:
+        pids = farm.client.run(os.getpid)  # worker address -> process id
+        result: dict = {}
+
+        def job() -> None:
+            result["code"] = main(["grade", src, "-o", str(tmp_path / "farm" / "g.####.exr"), *GRADE,
+                                   "--farm", farm.client.scheduler.address, "--chunk", "2"])
+
+        t = threading.Thread(target=job)
+        t.start()
+        out = tmp_path / "farm"
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("g.*.exr"))) < 4 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        held = farm.client.has_what()  # the worker holding finished chunks: Dask runs them again when it dies
+        victim = max(pids, key=lambda w: len(held.get(w, ())))
+        before = {p.name: p.stat().st_mtime_ns for p in out.glob("g.*.exr")}
+        alive_at_kill = t.is_alive()
+        os.kill(pids[victim], signal.SIGKILL)
+        t.join(300)
+    assert alive_at_kill, "the job finished before a worker could be killed"
+    assert result.get("code") == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"g.{f}.exr" for f in range(1001, 1001 + n)]  # every frame, no half-written leftovers
+    for name, mtime in before.items():  # frames finished before the kill were not written again
+        assert (out / name).stat().st_mtime_ns == mtime, f"{name} was written twice"
+    for f in range(1001, 1001 + n):
+        a, b = read(tmp_path / "local" / f"g.{f}.exr").pixels, read(out / f"g.{f}.exr").pixels
+        assert np.array_equal(a, b), f"frame {f} differs"
+
+
+# ------------------------------------------------------------------------------ OpenCue
+
+SHOT = """\
+max_frames = {frames}
+seed = 4
+animation_mode = "{mode}"
+
+[output]
+pattern = "out/{name}.####.exr"
+first_frame = {first}
+
+[render]
+device = "{device}"
+
+[animation]
+zoom = "0: (1.0), {last}: (1.1)"
+
+[prompts]
+0 = ["a lighthouse:1"]
+{key} = ["a storm:1"]
+"""
+
+
+def _shot(folder: Path, name: str, frames: int, mode: str, first: int = 1001, device: str = "cuda") -> Path:
+    p = folder / f"{name}.toml"
+    p.write_text(SHOT.format(frames=frames, mode=mode, name=name, first=first, last=frames - 1, device=device,
+                             key=frames // 2))
+    return p
+
+
+def _spec(path: Path) -> dict:
+    text = path.read_text()
+    assert text.startswith('<?xml version="1.0"?><!DOCTYPE spec PUBLIC "SPI Cue  Specification Language"')
+    root = Et.fromstring(text.split("cjsl-1.15.dtd\">", 1)[1])
+    assert root.tag == "spec" and root.find("job") is not None
+    layers = {}
+    for lay in root.find("job/layers"):
+        layers[lay.get("name")] = {"cmd": lay.findtext("cmd"), "range": lay.findtext("range"),
+                                   "chunk": int(lay.findtext("chunk")), "gpus": lay.findtext("gpus"),
+                                   "type": lay.get("type"), "service": lay.findtext("services/service")}
+    deps = sorted((d.findtext("deplayer"), d.findtext("onlayer"), d.get("type")) for d in root.find("depends"))
+    return {"job": root.find("job").get("name"), "layers": layers, "deps": deps, "order": list(layers)}
+
+
+@pytest.mark.parametrize("backend", ["pyoutline", "cjsl"])
+def test_opencue_export_of_an_edit(tmp_path, monkeypatch, capsys, backend) -> None:
+    from chroma.farm import opencue
+
+    if backend == "pyoutline":
+        pytest.importorskip("outline")
+    else:
+        def no_pyoutline(*a, **k):
+            raise ImportError("outline")
+
+        monkeypatch.setattr(opencue, "_serialise_pyoutline", no_pyoutline)
+    _shot(tmp_path, "sh010", 24, "2D")
+    _shot(tmp_path, "sh020", 30, "None", first=2001, device="cpu")
+    _shot(tmp_path, "sh030", 12, "3D")
+    (tmp_path / "edit.toml").write_text(
+        'output = "cut/cut.####.exr"\ncrossfade = 6\n[[shots]]\nfile = "sh010.toml"\n'
+        '[[shots]]\nfile = "sh020.toml"\n[[shots]]\nfile = "sh030.toml"\ncrossfade = 4\n')
+    out = tmp_path / "job.outline"
+    assert main(["farm", "export", str(tmp_path / "edit.toml"), "--opencue", str(out), "--chunk", "8",
+                 "--name", "edit_v001"]) == 0
+    spec = _spec(out)
+    L = spec["layers"]
+    assert spec["job"] == "edit_v001"
+    assert spec["order"] == ["shot01_sh010", "shot02_sh020", "shot03_sh030", "conform01", "conform02",
+                             "crossfade01_02", "conform03", "crossfade02_03"]
+    # a frame-to-frame shot is one task over its whole range (chunk = its length), resumable
+    assert L["shot01_sh010"]["range"] == "1001-1024" and L["shot01_sh010"]["chunk"] == 24
+    assert L["shot01_sh010"]["cmd"] == f"chroma render {tmp_path / 'sh010.toml'} --resume"
+    assert L["shot01_sh010"]["gpus"] == "1"
+    assert L["shot03_sh030"]["range"] == "1001-1012" and L["shot03_sh030"]["chunk"] == 12
+    # independent frames: chunks of 8 with OpenCue's frame tokens; a CPU shot asks no GPU
+    assert L["shot02_sh020"]["range"] == "2001-2030" and L["shot02_sh020"]["chunk"] == 8
+    assert L["shot02_sh020"]["cmd"].endswith("--frames #FRAME_START#-#FRAME_END#")
+    assert L["shot02_sh020"]["gpus"] is None
+    assert L["crossfade01_02"]["cmd"] == f"chroma farm task {tmp_path / 'edit.toml'} --seam 1"
+    assert spec["deps"] == sorted([
+        ("conform01", "shot01_sh010", "LAYER_ON_LAYER"), ("conform02", "shot02_sh020", "LAYER_ON_LAYER"),
+        ("conform03", "shot03_sh030", "LAYER_ON_LAYER"),
+        ("crossfade01_02", "shot01_sh010", "LAYER_ON_LAYER"), ("crossfade01_02", "shot02_sh020", "LAYER_ON_LAYER"),
+        ("crossfade02_03", "shot02_sh020", "LAYER_ON_LAYER"), ("crossfade02_03", "shot03_sh030", "LAYER_ON_LAYER"),
+    ])
+
+
+def test_opencue_command_layer_runs_on_a_node(tmp_path, capsys) -> None:
+    src = _plates(tmp_path / "src", 10)
+    for d in ("local", "node"):
+        (tmp_path / d).mkdir()
+    out = tmp_path / "grade.outline"
+    assert main(["farm", "export", "--opencue", str(out), "--chunk", "4", "--", "grade", src, "-o",
+                 str(tmp_path / "node" / "g.####.exr"), *GRADE, "--jobs", "8"]) == 0
+    lay = _spec(out)["layers"]["grade"]
+    assert lay["range"] == "1001-1010" and lay["chunk"] == 4
+    assert "--farm" not in lay["cmd"] and "--jobs 1 --frames #FRAME_START#-#FRAME_END# --overwrite" in lay["cmd"]
+    import shlex
+
+    # what cuebot dispatches for the chunks 1001-1004, 1005-1008, 1009-1010 of the range
+    for a, b in ((1001, 1004), (1005, 1008), (1009, 1010)):
+        argv = shlex.split(lay["cmd"].replace("#FRAME_START#", str(a)).replace("#FRAME_END#", str(b)))
+        assert argv[0] == "chroma" and main(argv[1:]) == 0
+    assert main(["grade", src, "-o", str(tmp_path / "local" / "g.####.exr"), *GRADE, "--jobs", "1"]) == 0
+    for f in range(1001, 1011):
+        assert np.array_equal(read(tmp_path / "local" / f"g.{f}.exr").pixels, read(tmp_path / "node" / f"g.{f}.exr").pixels)
+
+
+def test_export_refuses_a_grade_measured_on_the_first_frame(tmp_path, capsys) -> None:
+    src = _plates(tmp_path / "src", 2)
+    (tmp_path / "o").mkdir()
+    code = main(["farm", "export", "--opencue", str(tmp_path / "x.outline"), "--", "grade", src, "-o",
+                 str(tmp_path / "o" / "g.####.exr"), "--match-exposure", src.replace("####", "1001")])
+    assert code == 2 and "--save-grade" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ split
+
+
+def test_split_shot_parts_keep_the_shots_schedules_seeds_and_prompts(tmp_path) -> None:
+    from chroma.farm import load_edit, split_shot
+    from chroma.shot import load_shot
+
+    path = tmp_path / "long.toml"
+    path.write_text(SHOT.format(frames=50, mode="2D", name="long", first=1001, last=49, device="cpu", key=25)
+                    .replace('zoom = "0: (1.0), 49: (1.1)"',
+                             'zoom = "0: (1.0), 49: (1.1)"\nangle = "0: (2*sin(t/7))"\ntranslation_x = 3'))
+    edit_path = split_shot(path, 20, at=[15, 30, 44], crossfade=4)
+    edit = load_edit(edit_path)
+    orig = load_shot(path)
+    parts = [load_shot(s.path) for s in edit.shots]
+    # cuts at the last boundary that fits 20 frames with a 4-frame overlap (15, then 30); the rest fits whole
+    assert [p.max_frames for p in parts] == [19, 19, 20]
+    assert edit.starts == [0, 15, 30] and edit.length == 50
+    for part, s in zip(parts, edit.starts):
+        for name, values in orig.schedules.items():
+            np.testing.assert_allclose(part.schedules[name], values[s:s + part.max_frames], rtol=0, atol=1e-12,
+                                       err_msg=f"{name} of the part from frame {s}")
+        for k in range(part.max_frames):
+            a, b = orig.frame(s + k), part.frame(k)
+            assert (a.seed, a.prompts, a.file_frame) == (b.seed, b.prompts, b.file_frame)
+    assert parts[1].output.pattern.endswith("long_p02.####.exr")
+
+
+def test_the_edit_in_docs_farm_md_loads_as_documented(tmp_path) -> None:
+    import re
+
+    from chroma.farm import load_edit
+
+    text = (REPO / "docs" / "farm.md").read_text()
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.S) if "[[shots]]" in b)
+    for name in ("sh010", "sh020", "sh030"):
+        _shot(tmp_path, name, 30, "2D")
+    (tmp_path / "edit.toml").write_text(block)
+    edit = load_edit(tmp_path / "edit.toml")
+    assert [s.crossfade for s in edit.shots] == [0, 8, 12]
+    assert edit.starts == [0, 22, 40] and edit.length == 70  # start(i+1) = start(i) + frames(i) - crossfade(i+1)
+    assert edit.seam_frames(1) == list(range(1023, 1031))
+    assert edit.output == str(tmp_path / "cut" / "cut.####.exr")

@@ -1,0 +1,42 @@
+"""chroma.nuke: the .nk text against Nuke's syntax and documented knobs, audio sync."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+
+from chroma import nuke
+from tests.nuke_syntax import check_nuke_script, parse_nk
+
+
+def test_read_script_syntax_knobs_and_range() -> None:
+    text = nuke.read_script("/shots/sh 010/sh010.####.exr", 1001, 1240, "ACEScg", (1280, 768), 24.0)
+    check_nuke_script(text, "/shots/sh 010/sh010.####.exr", 1001, 1240)  # a path with a space, in braces
+    read = dict(parse_nk(text))["Read"]
+    assert read["format"] == "1280 768 0 0 1280 768 1 chroma_1280x768"
+
+
+def test_audio_read_puts_the_song_offset_at_the_first_frame(tmp_path) -> None:
+    song = tmp_path / "song.wav"
+    with wave.open(str(song), "wb") as w:  # 10 s of silence at 8 kHz
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.zeros(80000, dtype=np.int16).tobytes())
+    assert nuke.audio_duration(song) == 10.0
+    text = nuke.read_script("/o/sh.####.exr", 1001, 1100, "ACEScg", (64, 64), 25.0,
+                            audio=(str(song), 2.5, nuke.audio_duration(song)))
+    nodes = dict(parse_nk(text))
+    audio = nodes["AudioRead"]
+    # the file from 2.5 s to its end (7.5 s of it) placed from frame 1001 (1001 / 25 = 40.04 s)
+    assert [float(v) for v in audio["filebegintime"].split()] == [2.5, 10.0]
+    assert [float(v) for v in audio["begintime"].split()] == [40.04, 47.54]
+    assert nuke.audio_duration(tmp_path / "nope.wav") is None
+
+
+def test_only_scripts_chroma_wrote_are_ours(tmp_path) -> None:
+    ours, theirs = tmp_path / "a.nk", tmp_path / "b.nk"
+    ours.write_text(nuke.read_script("/o/a.####.exr", 1, 2, "ACEScg", (8, 8), 24.0))
+    theirs.write_text("Root {\n}\n")
+    assert nuke.is_ours(ours) and not nuke.is_ours(theirs) and not nuke.is_ours(tmp_path / "none.nk")

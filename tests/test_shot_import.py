@@ -1,0 +1,308 @@
+"""Importing Disco Diffusion and Deforum settings as shots: schedules equal the tools' own numbers."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chroma.errors import ChromaError
+from chroma.shot_import import is_deforum, shot_from_dd_settings, shot_from_deforum
+from render.keyframes import evaluate
+
+GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "schedules_golden.json"
+
+# A settings.txt as Disco Diffusion v5.6's save_settings() writes it: the field names and
+# value shapes of the published file (alembics/disco-diffusion,
+# images_out/TimeToDisco/TimeToDisco(0)_settings.txt, plus v5.6's symmetry keys); values
+# chosen for the test.
+DD_SETTINGS = {
+    "text_prompts": {
+        "0": ["A beautiful painting of a singular lighthouse, shining its light across a tumultuous sea of blood "
+              "by greg rutkowski and thomas kinkade, Trending on artstation.", "yellow color scheme"],
+        "100": ["This set of prompts start at frame 100", "This prompt has weight five:5"],
+    },
+    "image_prompts": {},
+    "clip_guidance_scale": 5000, "tv_scale": 0, "range_scale": 150, "sat_scale": 0, "cutn_batches": 4,
+    "max_frames": 150, "interp_spline": "Linear", "init_image": None, "init_scale": 1000, "skip_steps": 10,
+    "frames_scale": 1500, "frames_skip_steps": "60%", "perlin_init": False, "perlin_mode": "mixed",
+    "skip_augs": False, "randomize_class": True, "clip_denoised": False, "clamp_grad": True, "clamp_max": 0.05,
+    "seed": 2599079091, "fuzzy_prompt": False, "rand_mag": 0.05, "eta": 0.8, "width": 1280, "height": 768,
+    "diffusion_model": "512x512_diffusion_uncond_finetune_008100", "use_secondary_model": True, "steps": 250,
+    "diffusion_steps": 1000, "diffusion_sampling_mode": "ddim",
+    "ViTB32": True, "ViTB16": True, "ViTL14": False, "RN101": False, "RN50": True, "RN50x4": False,
+    "RN50x16": False, "RN50x64": False,
+    "cut_overview": "[12]*400+[4]*600", "cut_innercut": "[4]*400+[12]*600", "cut_ic_pow": 1,
+    "cut_icgray_p": "[0.2]*400+[0]*600",
+    "key_frames": True, "angle": "0:(0)", "zoom": "0: (1), 10: (1.05)", "translation_x": "0: (0)",
+    "translation_y": "0: (0)", "translation_z": "0: (10.0)", "rotation_3d_x": "0: (0)", "rotation_3d_y": "0: (0)",
+    "rotation_3d_z": "0: (0)", "midas_depth_model": "dpt_large", "midas_weight": 0.3, "near_plane": 200,
+    "far_plane": 10000, "fov": 40, "padding_mode": "border", "sampling_mode": "bicubic",
+    "video_init_path": "training.mp4", "extract_nth_frame": 2, "video_init_seed_continuity": True,
+    "turbo_mode": False, "turbo_steps": "3", "turbo_preroll": 10,
+    "use_horizontal_symmetry": False, "use_vertical_symmetry": True, "transformation_percent": [0.09],
+}
+
+# A Deforum settings file (sd-webui-deforum's field names and defaults; values chosen for the test).
+DEFORUM_SETTINGS = {
+    "W": 512, "H": 768, "seed": 1234, "sampler": "Euler a", "steps": 40, "seed_behavior": "iter",
+    "use_init": False, "strength": 0.8, "init_image": "https://example.invalid/cat.jpg",
+    "prompts": {"0": "a lighthouse in a storm, oil painting", "30": "a lighthouse at dawn --neg blurry, text"},
+    "animation_prompts_positive": "", "animation_prompts_negative": "",
+    "animation_mode": "3D", "max_frames": 120, "border": "replicate",
+    "angle": "0:(0)", "zoom": "0: (1.0025+0.002*sin(1.25*3.14*t/30))",
+    "translation_x": "0:(0), 30:(15), 60:(15), 90:(0)", "translation_y": "0:(0)",
+    "translation_z": "0: (0), 30: (10*sin(2*3.14*t/24)), 60: (5)", "rotation_3d_x": "0:(0)",
+    "rotation_3d_y": "0: (t/max_f)", "rotation_3d_z": "0:(0)",
+    "noise_schedule": "0:(-0.06*(cos(3.141*t/15)**100)+0.06)", "strength_schedule": "0: (0.65), 25: (0.55)",
+    "contrast_schedule": "0: (1.0)", "cfg_scale_schedule": "0: (7)", "fov_schedule": "0: (70)",
+    "near_schedule": "0: (200)", "far_schedule": "0: (10000)", "seed_schedule": "0:(s), 1:(-1), \"max_f-2\":(-1), \"max_f-1\":(s)",
+    "color_coherence": "LAB", "diffusion_cadence": "2", "use_depth_warping": True,
+    "depth_algorithm": "Midas-3-Hybrid", "midas_weight": 0.2, "padding_mode": "border", "sampling_mode": "bicubic",
+    "video_init_path": "https://deforum.github.io/a1/V1.mp4", "extract_nth_frame": 1, "fps": 15,
+    "sd_model_name": "revAnimated_v122.safetensors",
+}
+
+
+def _golden(kind: str) -> list:
+    if not GOLDEN.is_file():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{GOLDEN} not found"))]
+    return [pytest.param(c, id=f"{c['schedule']}|{c.get('interp_spline', 'Linear')}")
+            for c in json.loads(GOLDEN.read_text())[kind]]
+
+
+def _shot_values(shot: dict, key: str) -> np.ndarray:
+    return evaluate(shot["animation"][key], shot["max_frames"], shot["interp_spline"], seed=shot["seed"], name=key)
+
+
+# --- Disco Diffusion ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", _golden("dd"))
+def test_dd_schedules_equal_dds_own_numbers(case: dict) -> None:
+    """Every key string of the golden, written into a settings.txt, imports to DD's values."""
+    data = copy.deepcopy(DD_SETTINGS)
+    data.update(max_frames=case["max_frames"], interp_spline=case["interp_spline"], zoom=case["schedule"],
+                translation_z=case["schedule"], angle=case["schedule"])
+    shot, _ = shot_from_dd_settings(data, mode="3D")
+    assert shot["max_frames"] == case["max_frames"] and shot["interp_spline"] == case["interp_spline"]
+    for key in ("zoom", "translation_z", "angle"):
+        np.testing.assert_allclose(_shot_values(shot, key), case["values"], rtol=0, atol=1e-9)
+
+
+def test_dd_settings_become_a_shot() -> None:
+    shot, notes = shot_from_dd_settings(DD_SETTINGS, mode="3D")
+    assert list(shot)[:5] == ["max_frames", "seed", "seed_rule", "animation_mode", "interp_spline"]
+    assert (shot["max_frames"], shot["seed"], shot["seed_rule"], shot["animation_mode"]) == (150, 2599079091, "dd", "3D")
+    r = shot["render"]
+    assert r["width_height"] == [1280, 768] and r["steps"] == 250 and r["clip_guidance_scale"] == 5000
+    assert r["clip_models"] == ["ViT-B-32::openai", "ViT-B-16::openai", "RN50::openai"]
+    assert r["cut_overview"] == "[12]*400+[4]*600" and r["skip_steps"] == 10 and r["init_scale"] == 1000
+    a = shot["animation"]
+    assert a["zoom"] == "0: (1), 10: (1.05)" and a["translation_z"] == "0: (10.0)"
+    assert (a["fov"], a["near_plane"], a["far_plane"]) == (40, 200, 10000)
+    assert a["frames_scale"] == 1500 and a["frames_skip_steps"] == "60%"
+    assert a["turbo_steps"] == 3 and a["turbo_mode"] is False and a["turbo_preroll"] == 10
+    assert a["use_vertical_symmetry"] is True and a["transformation_percent"] == [0.09]
+    assert a["padding_mode"] == "border" and a["sampling_mode"] == "bicubic" and a["depth_model"] == "dpt_large"
+    assert "video_init_path" not in a  # a 3D shot does not read the plate
+    assert shot["prompts"] == {"0": DD_SETTINGS["text_prompts"]["0"], "100": DD_SETTINGS["text_prompts"]["100"]}
+    assert "image_prompts" not in shot and "init_image" not in shot
+    # DD's zoom: 1 at frame 0, 1.05 from frame 10, linear between (DD's own rule, by hand)
+    np.testing.assert_allclose(_shot_values(shot, "zoom")[[0, 4, 10, 149]], [1.0, 1.02, 1.05, 1.05], atol=1e-12)
+    text = "\n".join(notes)
+    assert "midas_weight" in text and "not used in 3D mode: video_init_path, extract_nth_frame" in text
+    assert "randomize_class" in text and "perlin_init" in text
+
+
+def test_dd_notes_list_unknown_keys() -> None:
+    data = {**DD_SETTINGS, "my_studio_tag": "sh010", "clip_guidence_scale": 3}
+    _, notes = shot_from_dd_settings(data)
+    unknown = next(n for n in notes if n.startswith("unknown keys"))
+    assert "my_studio_tag" in unknown and "clip_guidence_scale (did you mean clip_guidance_scale?)" in unknown
+
+
+def test_dd_null_schedules_are_noted_not_guessed() -> None:
+    shot, notes = shot_from_dd_settings({**DD_SETTINGS, "angle": None, "zoom": None})
+    assert "angle" not in shot["animation"] and "zoom" not in shot["animation"]
+    assert sum("is null" in n for n in notes) == 2
+
+
+def test_dd_key_frames_off_means_one_number() -> None:
+    """DD calls float() on each camera setting when key_frames is off."""
+    shot, _ = shot_from_dd_settings({**DD_SETTINGS, "key_frames": False, "zoom": "1.02", "angle": "0.5"})
+    assert shot["animation"]["zoom"] == 1.02 and shot["animation"]["angle"] == 0.5
+
+
+def test_dd_mode_none_is_one_frame() -> None:
+    shot, notes = shot_from_dd_settings(DD_SETTINGS, mode="None")
+    assert shot["max_frames"] == 1 and shot["animation_mode"] == "None"
+    assert any("max_frames 150 -> 1" in n for n in notes)
+
+
+def test_dd_video_mode_uses_the_video_init_settings() -> None:
+    data = {**DD_SETTINGS, "video_init_steps": 100, "video_init_clip_guidance_scale": 1000, "video_init_tv_scale": 0,
+            "video_init_range_scale": 150, "video_init_sat_scale": 300, "video_init_cutn_batches": 4,
+            "video_init_skip_steps": 50, "video_init_frames_scale": 15000, "video_init_frames_skip_steps": "70%",
+            "video_init_flow_warp": True, "video_init_flow_blend": 0.999, "video_init_check_consistency": False,
+            "video_init_blend_mode": "optical flow"}
+    shot, notes = shot_from_dd_settings(data, mode="Video")
+    assert shot["render"]["steps"] == 100 and shot["render"]["clip_guidance_scale"] == 1000
+    assert shot["render"]["skip_steps"] == 50 and shot["render"]["sat_scale"] == 300
+    assert shot["animation"]["frames_scale"] == 15000 and shot["animation"]["frames_skip_steps"] == "70%"
+    assert shot["animation"]["video_init_path"] == "training.mp4"
+    assert shot["animation"]["video_init_seed_continuity"] is True
+    text = "\n".join(notes)
+    assert "plate sequence" in text and "extract_nth_frame 2" in text and "video_init_flow_warp" in text
+    # the same file in 2D ignores them, and says so
+    shot2d, notes2d = shot_from_dd_settings(data, mode="2D")
+    assert shot2d["render"]["steps"] == 250 and "video_init_steps" in "\n".join(notes2d)
+
+
+def test_dd_recorded_mode_that_differs_is_noted() -> None:
+    _, notes = shot_from_dd_settings({**DD_SETTINGS, "animation_mode": "3D"}, mode="2D")
+    assert any("animation_mode '3D'" in n and "using 2D" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"zoom": "0: (1.02"}, r"zoom: cannot read '0: \(1\.02'"),
+        ({"zoom": "0: (1), 300: (2)"}, r"zoom: key 300 is beyond max_frames 150"),
+        ({"max_frames": 0}, r"max_frames must be a whole number of at least 1"),
+        ({"turbo_steps": "three"}, r"turbo_steps must be a whole number"),
+        ({"text_prompts": {"first": ["a"]}}, r"text_prompts must be keyed by frame number"),
+        ({"interp_spline": "Bezier"}, r"interp_spline must be one of Linear, Quadratic, Cubic"),
+    ],
+)
+def test_dd_bad_values_are_refused(change: dict, message: str) -> None:
+    with pytest.raises(ChromaError, match=message):
+        shot_from_dd_settings({**DD_SETTINGS, **change})
+
+
+def test_dd_bad_mode_is_refused() -> None:
+    with pytest.raises(ChromaError, match="mode must be one of None, 2D, 3D, Video, got '4D'"):
+        shot_from_dd_settings(DD_SETTINGS, mode="4D")
+
+
+# --- Deforum -----------------------------------------------------------------------------
+
+
+def test_deforum_settings_become_a_shot() -> None:
+    shot, notes = shot_from_deforum(DEFORUM_SETTINGS)
+    assert (shot["max_frames"], shot["seed"], shot["seed_rule"], shot["animation_mode"], shot["interp_spline"]) == (
+        120, 1234, "dd", "3D", "Linear")
+    assert shot["render"] == {"steps": 40, "width_height": [512, 768]}
+    a = shot["animation"]
+    assert (a["fov"], a["near_plane"], a["far_plane"]) == ("0: (70)", "0: (200)", "0: (10000)")
+    assert a["turbo_mode"] is True and a["turbo_steps"] == 2 and a["turbo_preroll"] == 0
+    assert a["border"] == "border" and a["padding_mode"] == "border" and a["sampling_mode"] == "bicubic"
+    assert shot["output"] == {"fps": 15}
+    assert shot["prompts"] == {"0": ["a lighthouse in a storm, oil painting"], "30": ["a lighthouse at dawn"]}
+    text = "\n".join(notes)
+    assert "negative prompt 'blurry, text' dropped" in text
+    unsupported = next(n for n in notes if n.startswith("not imported"))
+    for key in ("sampler", "noise_schedule", "cfg_scale_schedule", "color_coherence", "contrast_schedule",
+                "seed_schedule", "sd_model_name"):
+        assert key in unsupported
+    assert "video_init_path" not in a  # a 3D shot
+
+
+@pytest.mark.parametrize("case", _golden("deforum"))
+def test_deforum_schedules_equal_deforums_own_numbers(case: dict) -> None:
+    data = {**DEFORUM_SETTINGS, "max_frames": case["max_frames"], "zoom": case["schedule"], "angle": case["schedule"]}
+    shot, _ = shot_from_deforum(data)
+    for key in ("zoom", "angle"):
+        np.testing.assert_allclose(_shot_values(shot, key), case["values"], rtol=0, atol=1e-9)
+
+
+def test_deforum_strength_schedule_becomes_skipped_steps() -> None:
+    """Deforum keeps `strength` of the previous frame: img2img skips strength * steps (by hand: linear 0.65 -> 0.55)."""
+    shot, notes = shot_from_deforum(DEFORUM_SETTINGS)
+    skip = evaluate(shot["animation"]["frames_skip_steps"], 120, "Linear")
+    frames = np.arange(120)
+    strength = np.where(frames <= 25, 0.65 + (0.55 - 0.65) * frames / 25, 0.55)
+    np.testing.assert_allclose(skip, 40 * strength, atol=1e-9)
+    assert any("frames_skip_steps as step counts" in n for n in notes)
+
+
+def test_deforum_constant_strength_is_a_percentage() -> None:
+    shot, _ = shot_from_deforum({**DEFORUM_SETTINGS, "strength_schedule": "0: (0.65)"})
+    assert shot["animation"]["frames_skip_steps"] == "65%"
+
+
+def test_deforum_strength_expression_is_scaled_not_held() -> None:
+    spec = "0: (0.5), 10: (0.5+0.1*sin(t/5)), 20: (0.4)"
+    shot, _ = shot_from_deforum({**DEFORUM_SETTINGS, "strength_schedule": spec})
+    skip = evaluate(shot["animation"]["frames_skip_steps"], 120, "Linear")
+    np.testing.assert_allclose(skip, 40 * evaluate(spec, 120, "Linear"), atol=1e-9)
+
+
+def test_deforum_video_and_seed_rules() -> None:
+    data = {**DEFORUM_SETTINGS, "animation_mode": "Video Input", "seed_behavior": "fixed", "seed": -1,
+            "video_init_path": "plates/sh010.####.exr"}
+    shot, notes = shot_from_deforum(data)
+    assert shot["animation_mode"] == "Video" and shot["seed_rule"] == "fixed" and shot["seed"] == 0
+    assert shot["animation"]["video_init_path"] == "plates/sh010.####.exr"
+    assert any("seed -1" in n for n in notes) and not any("plate sequence" in n for n in notes)
+
+
+def test_deforum_prompt_keys_may_be_expressions() -> None:
+    shot, _ = shot_from_deforum({**DEFORUM_SETTINGS, "prompts": {"0": "a", "max_f/2": "b", "max_f-20": "c"}})
+    assert list(shot["prompts"]) == ["0", "59", "99"]
+
+
+def test_deforum_interpolation_mode_and_bad_values() -> None:
+    shot, notes = shot_from_deforum({**DEFORUM_SETTINGS, "animation_mode": "Interpolation"})
+    assert shot["animation_mode"] == "None" and any("Interpolation" in n for n in notes)
+    with pytest.raises(ChromaError, match=r"zoom: unknown name 'foo'"):
+        shot_from_deforum({**DEFORUM_SETTINGS, "zoom": "0: (1+foo)"})
+    with pytest.raises(ChromaError, match=r"strength_schedule must stay in \[0, 1\)"):
+        shot_from_deforum({**DEFORUM_SETTINGS, "strength_schedule": "0: (1.5)"})
+
+
+def test_is_deforum() -> None:
+    assert is_deforum(DEFORUM_SETTINGS) and not is_deforum(DD_SETTINGS)
+
+
+# --- the pieces fit -----------------------------------------------------------------------
+
+
+def test_importing_the_module_loads_no_torch() -> None:
+    code = "import sys, chroma.shot_import; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("source", ["dd", "deforum"])
+def test_imported_shots_load(source: str, tmp_path: Path) -> None:
+    """What the importer writes must pass the shot loader (chroma.shot, when present)."""
+    shot_module = pytest.importorskip("chroma.shot")
+    if source == "dd":
+        shot, _ = shot_from_dd_settings(DD_SETTINGS, mode="3D")
+    else:
+        shot, _ = shot_from_deforum(DEFORUM_SETTINGS)
+    shot.setdefault("output", {})["pattern"] = "out/sh010.####.exr"
+    path = tmp_path / "shot.toml"
+    path.write_text(shot_module.dump_shot(shot))
+    loaded = shot_module.load_shot(path)
+    assert loaded.max_frames == shot["max_frames"]
+    np.testing.assert_allclose(loaded.schedules["zoom"], _shot_values(shot, "zoom"), atol=0)
+
+
+def test_dd_import_without_the_renderer_says_what_to_install() -> None:
+    """read_settings checks names against RenderSettings, which needs torch: a clear message, not a traceback."""
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from chroma.shot_import import shot_from_dd_settings, shot_from_deforum\n"
+        "shot_from_deforum({'max_frames': 3, 'zoom': '0: (1.02)', 'prompts': {'0': 'a'}})\n"
+        "try:\n    shot_from_dd_settings({'max_frames': 3, 'steps': 10})\n"
+        "except Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ChromaValueError reading Disco Diffusion settings needs the renderer"), out.stdout
