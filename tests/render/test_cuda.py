@@ -121,3 +121,38 @@ def test_same_seed_same_frame_on_cuda(tiny_clip_name: str) -> None:
     c = _renderer(tiny_clip_name).render("a red barn", seed=12)
     assert torch.equal(a, b), f"max difference {(a - b).abs().max().item():.3g}"
     assert not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("case_index", range(6))
+def test_dd_guidance_gradient_matches_golden_on_cuda(load_reference, exact_fp32, tmp_path, case_index: int) -> None:
+    """Disco Diffusion's conditioning gradient (guidance_golden.pt) in "dd" mode on the GPU, fp32."""
+    from tests.render.test_guidance_golden import (
+        build_golden_clip,
+        build_golden_models,
+        closeness,
+        golden_guide,
+    )
+
+    golden = load_reference("guidance_golden.pt")
+    case = golden["cases"][case_index]
+    clip = build_golden_clip(golden, tmp_path).to(CUDA)
+    unet, secondary = (m.to(CUDA) for m in build_golden_models(golden, load_reference))
+    guide = golden_guide(case, clip, unet, secondary, device=CUDA)
+    grad = guide(case["x_t"].to(CUDA), torch.tensor([case["index"]], device=CUDA)).cpu()
+    cos, rel = closeness(grad, case["grad"])
+    assert cos > 0.9999 and rel < 1e-4, f"{case['name']}: cosine {cos:.6f}, relative L2 {rel:.2e}"
+
+
+def test_dd_defaults_guided_render_with_augmentations_on_cuda(tiny_clip_name: str) -> None:
+    """DD's default cutout schedules and augmentations (guidance_mode "dd") in bf16/fp16
+    autocast: finite, and every step's guidance taken."""
+    torch.manual_seed(0)
+    unet = UNetModel(TINY_UNET).eval()
+    settings = RenderSettings(width_height=(64, 64), steps=6, skip_steps=0, use_secondary_model=False,
+                              clip_models=("tiny",), device="cuda", cutn_batches=2)
+    from render.clip import load_clip
+
+    clip = load_clip(f"{tiny_clip_name}::random", CUDA)
+    steps = list(Renderer(settings, unet=unet, clip_models=[clip]).sample("a red barn", seed=0))
+    assert all(not s.guidance_skipped for s in steps)
+    assert torch.isfinite(steps[-1].image).all()

@@ -228,3 +228,22 @@ def test_guide_cutouts_per_step_shapes_and_grey_fraction(tiny_clip) -> None:
     is_grey = (plain[:, :, 0] == plain[:, :, 1]).flatten(2).all(2) & (plain[:, :, 1] == plain[:, :, 2]).flatten(2).all(2)
     expected = [False] * 5 + [True] * 3 + [False] * 4  # overview > 4: plain; int(0.3 * 7) + 1 = 3 grey
     assert is_grey.tolist() == [expected] * 3
+
+
+@pytest.mark.parametrize("hue", [0.05, -0.1, 0.3, -0.5, 0.5])
+def test_adjust_hue_is_torchvisions_with_its_gradient(hue) -> None:
+    import torchvision.transforms.functional as TF
+
+    from render.cutouts import adjust_hue
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 3, 24, 24, generator=gen) * 1.2 - 0.1  # beyond [0, 1], as after DD's noise
+    x[0, :, :6, :6] = 0.5  # grey pixels: ties between channels
+    x[1, 0, :6, :6] = x[1, 1, :6, :6]  # two channels tied
+    x.requires_grad_()
+    ref, ours = TF.adjust_hue(x, hue), adjust_hue(x, hue)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=0)
+    w = torch.randn(ref.shape, generator=gen)
+    (g_ref,) = torch.autograd.grad((ref * w).sum(), x)
+    (g,) = torch.autograd.grad((ours * w).sum(), x)
+    torch.testing.assert_close(g, g_ref, rtol=0, atol=1e-6)
