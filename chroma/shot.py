@@ -343,7 +343,10 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
 
     output = _output(chk, data.get("output", {}), base, config)
     animation, schedules = _animation(chk, data.get("animation", {}), max_frames, spline, seed, mode, base)
-    render, keyed = _render(chk, data.get("render", {}), max_frames, spline, seed, schedules)
+    render_sec = dict(data.get("render", {}))
+    if mode in ("2D", "3D") and "augmentations" not in render_sec:
+        render_sec["augmentations"] = "animation"  # DD's cutout augmentations for 2D/3D animations
+    render, keyed = _render(chk, render_sec, max_frames, spline, seed, schedules)
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:

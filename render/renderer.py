@@ -58,7 +58,9 @@ class RenderSettings:
     ``cut_icgray_p`` (schedule strings or numbers), ``skip_augs``, ``clamp_grad``,
     ``clamp_max``; ``guidance_mode``: ``"dd"`` (Disco Diffusion's gradient, whose
     ``range_scale`` has no effect) or ``"chroma"`` (the range loss acts through the x0
-    estimate), see render.guidance.
+    estimate), see render.guidance; ``augmentations``: DD's cutout augmentation chain,
+    ``"still"`` or ``"animation"`` (flip 0.4, hue 0.3, as DD's 2D/3D modes; shot files
+    pick it for 2D/3D).
 
     Speed (GPU): ``device`` (None: CUDA if available), ``precision`` (``"auto"``: bf16
     where supported else fp16 on CUDA, fp32 on CPU; or ``"fp32"``, ``"fp16"``,
@@ -98,6 +100,7 @@ class RenderSettings:
     clamp_max: float = 0.05
     guidance_mode: str = "dd"
     init_loss: str = "lpips"
+    augmentations: str = "still"
 
     device: str | None = None
     precision: str = "auto"
@@ -180,6 +183,7 @@ class RenderSettings:
             clamp_max=self.clamp_max,
             guidance_mode=self.guidance_mode,
             init_loss=self.init_loss,
+            augmentations=self.augmentations,
         )
 
 

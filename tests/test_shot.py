@@ -216,3 +216,15 @@ def test_shot_check_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait() == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_2d_and_3d_shots_use_dds_animation_augmentations(tmp_path: Path) -> None:
+    from render.cutouts import AUGMENTS
+
+    text = BASE.format(max_frames=4, spline="Linear", schedule="0")
+    assert parse_shot(text, tmp_path / "s.toml").frame(0).render["augmentations"] == "animation"
+    assert AUGMENTS["animation"].flip_p == 0.4 and AUGMENTS["animation"].hue == 0.3  # DD v5's animation chain
+    still = parse_shot(text.replace('"2D"', '"None"'), tmp_path / "s.toml")
+    assert "augmentations" not in still.frame(0).render  # RenderSettings' default: DD's stills chain
+    own = parse_shot(text.replace("skip_steps = 0", 'skip_steps = 0\naugmentations = "still"'), tmp_path / "s.toml")
+    assert own.frame(0).render["augmentations"] == "still"

@@ -41,7 +41,10 @@ def _render_args(p: argparse.ArgumentParser) -> None:
                         "or a frame chroma rendered (its EXR header holds them); options given here win")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any render setting by its Disco Diffusion name, e.g. --set cutn_batches=2 "
-                        "--set cut_overview='[8]*400+[4]*600' (VALUE is JSON, else text; repeatable)")
+                        "--set cut_overview='[8]*400+[4]*600' (VALUE is JSON, else text; repeatable). "
+                        "Note: range_scale has no effect with guidance_mode=dd (the default, Disco Diffusion's own "
+                        "gradient, whose range loss does not reach the image); --set guidance_mode=chroma makes it act "
+                        "through the x0 estimate (docs/render.md)")
     g = p.add_argument_group("sampling (Disco Diffusion's defaults)")
     g.add_argument("--steps", type=int, help="sampling steps (default 250)")
     g.add_argument("--width", type=int, help="width in pixels, rounded to a multiple of 64 (default 1280)")
