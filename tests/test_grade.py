@@ -60,6 +60,34 @@ def test_each_op_equals_its_ocio_export(rgb, i, spaces):
     assert _err(a, b) <= 1e-5
 
 
+def _independent(op, rgb):
+    """What ``op`` does to ACEScg ``rgb``, computed with colour-science alone (no op.affine)."""
+    import colour
+    from chroma import whitebalance as wb
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    x = rgb.astype(np.float64)
+    if isinstance(op, Exposure):
+        return x * 2.0 ** op.stops
+    if isinstance(op, Saturation):
+        y = colour.RGB_luminance(x, cs.primaries, cs.whitepoint)[..., None]
+        return y + op.saturation * (x - y)
+    src = colour.xy_to_XYZ(wb.kelvin_to_xy(op.from_kelvin, op.from_tint, op.locus))
+    dst = colour.xy_to_XYZ(wb.kelvin_to_xy(op.to_kelvin, op.to_tint, op.locus))
+    xyz = colour.RGB_to_XYZ(x, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    xyz = colour.chromatic_adaptation(xyz, src, dst, method="Von Kries", transform=op.method)
+    return colour.XYZ_to_RGB(xyz, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+
+
+@pytest.mark.parametrize("op", [Exposure(0.7), Exposure(-2.5), WhiteBalance(3200, 6504, 0.002),
+                                WhiteBalance(9000, 4300, -0.003, 0.001, "Bradford"), Saturation(0.8), Saturation(1.6)])
+def test_ocio_export_equals_colour_science(rgb, op):
+    """The OCIO export of the affine operations against an independent computation."""
+    want = _independent(op, rgb)
+    assert _err(O.apply_cpu(Grade([op]).ocio_processor(), rgb), want) <= 1e-5
+    assert _err(Grade([op]).apply_rgb(rgb), want) <= 1e-5
+
+
 @pytest.mark.parametrize("spaces", [(None, None), ("ACES2065-1", "ACES2065-1"), ("ACEScg", "Linear P3-D65")])
 def test_whole_grade_equals_ocio_export(rgb, spaces):
     g = Grade(_all_ops())

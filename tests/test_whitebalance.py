@@ -74,6 +74,23 @@ def test_adaptation_maps_white_to_white(method):
     np.testing.assert_allclose(npm @ (m @ rgb_src), xyz(dst), atol=1e-10)
 
 
+@pytest.mark.parametrize("method", ["CAT16", "Bradford", "CAT02", "Von Kries"])
+@pytest.mark.parametrize("k1, d1, k2, d2", [(3200, 0.0, 6504, 0.0), (2000, 0.004, 9000, -0.003), (5600, 0.002, 5600, 0.0)])
+def test_white_balance_matrix_equals_colour_science(method, k1, d1, k2, d2):
+    """Independent route: colour-science's chromatic_adaptation on XYZ, through its own ACEScg."""
+    import colour
+
+    src, dst = wb.kelvin_to_xy(k1, d1), wb.kelvin_to_xy(k2, d2)
+    m = wb.white_balance_matrix(k1, k2, d1, d2, method=method)
+    rgb = np.random.default_rng(3).uniform(-0.1, 4.0, (32, 3))
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    xyz = colour.RGB_to_XYZ(rgb, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    adapted = colour.chromatic_adaptation(xyz, colour.xy_to_XYZ(src), colour.xy_to_XYZ(dst), method="Von Kries",
+                                          transform=wb.cat_name(method))
+    want = colour.XYZ_to_RGB(adapted, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    np.testing.assert_allclose(rgb @ m.T, want, rtol=1e-9, atol=1e-12)
+
+
 def test_inverse_adaptation():
     m = wb.white_balance_matrix(3200, 6504)
     n = wb.white_balance_matrix(6504, 3200)
