@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 
 from chroma import ocio as _ocio
 from chroma._colour import colour
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image
 
@@ -57,24 +58,52 @@ _CAT_NAMES = {
 }
 
 
-def _check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
+def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
+    """``kelvin`` as a float, or an error saying why it is not a usable colour temperature.
+
+    chroma's one Kelvin range check (white balance, grades, lights, skies).
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature in kelvin (K).
+    what
+        What the number is, for the message (``"from kelvin"``, ``"blackbody temperature"``).
+
+    Returns
+    -------
+    float
+        The temperature, within :data:`KELVIN_MIN` to :data:`KELVIN_MAX` (1000-25000 K).
+
+    Raises
+    ------
+    ChromaValueError
+        Not a number, NaN, negative, or outside 1000-25000 K.
+    """
     try:
         k = float(kelvin)
     except (TypeError, ValueError):
-        raise ChromaValueError(f"{what} must be a number in Kelvin, not {kelvin!r}") from None
+        raise ChromaValueError(f"{what} must be a number of kelvin (1000-25000 K), not {kelvin!r}") from None
     if math.isnan(k):
         raise ChromaValueError(f"{what} is NaN; give a temperature in Kelvin (1000 to 25000)")
     if k < 0:
         raise ChromaValueError(f"{what} {k:g} K is negative; Kelvin starts at 0 (give 1000 to 25000)")
     if not KELVIN_MIN <= k <= KELVIN_MAX:
         raise ChromaValueError(
-            f"{what} {k:g} K is outside {KELVIN_MIN:.0f} K to {KELVIN_MAX:.0f} K "
+            f"{what} {k:g} K is outside {KELVIN_MIN:.0f}-{KELVIN_MAX:.0f} K "
             "(candle ~1900 K, tungsten 3200 K, daylight 5600-6500 K, blue sky ~10000 K)"
         )
     return k
 
 
-def _check_duv(duv: float) -> float:
+def check_duv(duv: float) -> float:
+    """``duv`` (a tint, CIE 1960 UCS distance from the locus) as a float within +/- :data:`DUV_MAX`.
+
+    Raises
+    ------
+    ChromaValueError
+        Not a finite number, or further than 0.05 from the locus.
+    """
     try:
         d = float(duv)
     except (TypeError, ValueError):
@@ -137,8 +166,8 @@ def kelvin_to_xy(kelvin: float, duv: float = 0.0, locus: Locus = "auto") -> np.n
         ChromaValueError: Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05;
             the daylight locus below 4000 K.
     """
-    k = _check_kelvin(kelvin)
-    d = _check_duv(duv)
+    k = check_kelvin(kelvin)
+    d = check_duv(duv)
     xy = _kelvin_to_xy(k, d, _locus_for(k, locus))
     if xy[0] + xy[1] >= 1.0 or xy[1] <= 0:
         raise ChromaValueError(f"{k:g} K with tint {d:g} lies outside the colours that exist; use a smaller tint")
@@ -230,21 +259,14 @@ def cat_name(method: str) -> str:
     return _CAT_NAMES[key]
 
 
-def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """3x3 float64 matrix from a scene-linear colour space's RGB to CIE XYZ (column vectors).
+def _npm(colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """RGB -> XYZ in the space's own white, for a scene-linear space (white balance needs one)."""
+    name = _ocio.require_scene_linear(colorspace, config, "white balance")
+    return _ocio.rgb_to_xyz_matrix(name, config, white="native")
 
-    For spaces with published primaries (ACEScg: SMPTE S-2014-004, Rec.709, Rec.2020, P3...)
-    this is colour-science's normalised primary matrix in the space's own white (SMPTE RP
-    177). Other linear spaces of the config are measured through OCIO to its
-    ``cie_xyz_d65_interchange`` role.
-    """
-    name = _ocio.resolve_colorspace(colorspace, config)
-    if not _ocio.is_scene_linear(name, config):
-        raise ChromaValueError(
-            f"white balance works in a scene-linear colour space, and {name!r} is not; "
-            "convert to ACEScg (or another linear space) first"
-        )
-    return _ocio.rgb_to_xyz_matrix(name, config)
+
+rgb_to_xyz_matrix = deprecated_alias(_npm, "chroma.whitebalance.rgb_to_xyz_matrix",
+                                     "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='native')")
 
 
 def adaptation_matrix(
@@ -269,7 +291,7 @@ def adaptation_matrix(
 @functools.lru_cache(maxsize=256)
 def _adaptation(src: tuple, dst: tuple, cat: str, colorspace: str, config) -> np.ndarray:
     c = colour()
-    npm = rgb_to_xyz_matrix(colorspace, config)
+    npm = _npm(colorspace, config)
     # No short-cut for equal whites: the full product is the identity to ~1e-15 there, and
     # computing it keeps the "same white is identity" tests a check of the adaptation itself.
     xyz_s = c.xy_to_XYZ(np.asarray(src))
@@ -293,7 +315,7 @@ def white_balance_matrix(
 
 def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
     """xy of the white (R=G=B) of a scene-linear colour space (ACEScg: ACES white ~D60)."""
-    xyz = rgb_to_xyz_matrix(colorspace, config) @ np.ones(3)
+    xyz = _npm(colorspace, config) @ np.ones(3)
     return xyz[:2] / xyz.sum()
 
 
@@ -337,12 +359,12 @@ def estimate_white(
     if not keep.any():
         keep = np.ones_like(y, dtype=bool)
     mean = rgb[keep].mean(axis=0)
-    xyz = rgb_to_xyz_matrix(cs, config) @ mean
+    xyz = _npm(cs, config) @ mean
     xy = xyz[:2] / xyz.sum()
     return xy_to_kelvin(xy, locus)
 
 
 __all__ = [
     "kelvin_to_xy", "xy_to_kelvin", "adaptation_matrix", "white_balance_matrix", "estimate_white",
-    "rgb_to_xyz_matrix", "colorspace_white_xy", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
+    "colorspace_white_xy", "check_kelvin", "check_duv", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
 ]

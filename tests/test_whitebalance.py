@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from chroma import whitebalance as wb
+from chroma import ocio, whitebalance as wb
 from chroma.errors import ChromaValueError, ColorSpaceError
 from chroma.image import Image
 
@@ -68,7 +68,7 @@ def test_same_white_is_identity(k, d, method):
 def test_adaptation_maps_white_to_white(method):
     src, dst = wb.kelvin_to_xy(3200), wb.kelvin_to_xy(6504)
     m = wb.adaptation_matrix(src, dst, "ACEScg", method)
-    npm = wb.rgb_to_xyz_matrix("ACEScg")
+    npm = ocio.rgb_to_xyz_matrix("ACEScg")
     xyz = lambda xy: np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
     rgb_src = np.linalg.solve(npm, xyz(src))
     np.testing.assert_allclose(npm @ (m @ rgb_src), xyz(dst), atol=1e-10)
@@ -100,7 +100,7 @@ def test_inverse_adaptation():
 def _lit(kelvin, colorspace="ACEScg", seed=1, tint=0.0):
     """Grey-world scene of random greys and colours lit by a white of ``kelvin``."""
     rng = np.random.default_rng(seed)
-    npm = wb.rgb_to_xyz_matrix(colorspace)
+    npm = ocio.rgb_to_xyz_matrix(colorspace)
     xy = wb.kelvin_to_xy(kelvin, tint)
     white = np.linalg.solve(npm, np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]]))
     refl = rng.uniform(0.05, 0.9, (64, 64, 1)) * np.ones(3)  # neutral reflectances
@@ -137,3 +137,28 @@ def test_tint_outside_real_colours():
 @given(st.floats(1000, 25000))
 def test_same_white_identity_without_tint(k):
     np.testing.assert_allclose(wb.white_balance_matrix(k, k), np.eye(3), atol=1e-12)
+
+
+def test_one_rgb_to_xyz_matrix_and_deprecated_aliases():
+    """chroma.ocio.rgb_to_xyz_matrix is the one; the old names warn and give what they gave."""
+    import colour
+    from chroma import ocio, oklab
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    native = ocio.rgb_to_xyz_matrix("ACEScg", white="native")
+    d65 = ocio.rgb_to_xyz_matrix("ACEScg", white="D65")
+    np.testing.assert_allclose(native, cs.matrix_RGB_to_XYZ, atol=1e-12)
+    bradford = colour.adaptation.matrix_chromatic_adaptation_VonKries(
+        colour.xy_to_XYZ(cs.whitepoint), colour.xy_to_XYZ([0.3127, 0.3290]), transform="Bradford")
+    np.testing.assert_allclose(d65, bradford @ cs.matrix_RGB_to_XYZ, atol=1e-12)
+    assert np.abs(d65 - native).max() > 0.05  # the two whites really differ for ACEScg
+    with pytest.warns(DeprecationWarning, match="white='native'"):
+        np.testing.assert_array_equal(wb.rgb_to_xyz_matrix("ACEScg"), native)
+    with pytest.warns(DeprecationWarning, match="white='D65'"):
+        np.testing.assert_array_equal(oklab.rgb_to_xyz_matrix("ACEScg"), d65)
+    with pytest.warns(DeprecationWarning, match="white='D65'"):
+        np.testing.assert_array_equal(ocio.rgb_to_xyz_d65_matrix("ACEScg"), d65)
+    with pytest.warns(DeprecationWarning, match="chroma.ocio.luminance_weights"):
+        np.testing.assert_array_equal(oklab.luminance_weights("ACEScg"), ocio.luminance_weights("ACEScg"))
+    with pytest.raises(ChromaValueError, match="white"):
+        ocio.rgb_to_xyz_matrix("ACEScg", white="D60")

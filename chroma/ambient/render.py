@@ -18,6 +18,7 @@ from chroma.ambient.sh import (
 )
 from chroma.errors import ChromaValueError
 from chroma.image import Image
+from chroma.whitebalance import check_kelvin
 
 # ---------------------------------------------------------------------- lights and balls
 
@@ -174,8 +175,7 @@ def sky_hdri(
         if not isinstance(value, (int, np.integer)) or value < 4:
             raise ChromaValueError(f"sky {name} must be an integer >= 4 (got {value!r})")
     for name, value in (("kelvin", kelvin), ("sun_kelvin", sun_kelvin)):
-        if not 1000.0 <= float(value) <= 25000.0:
-            raise ChromaValueError(f"sky {name} must be within 1000-25000 K (got {value})")
+        check_kelvin(value, f"sky {name}")
     if sky_radiance < 0 or sun_irradiance < 0 or not 0 <= ground_albedo <= 1 or sun_size <= 0:
         raise ChromaValueError("sky radiance and sun irradiance must be >= 0, ground albedo in [0, 1], sun size > 0")
     d = latlong_directions(width, height)

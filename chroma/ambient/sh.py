@@ -553,8 +553,8 @@ class SH:
         src = ocio.resolve_colorspace(self.colorspace, config)
         if dst == src:
             return SH(self.coefficients.copy(), dst, dict(self.metadata))
-        if not (ocio.is_scene_linear(dst, config) and ocio.is_scene_linear(src, config)):
-            raise ChromaValueError(f"SH coefficients convert only between scene-linear spaces ({src!r} -> {dst!r})")
+        for name in (src, dst):
+            ocio.require_scene_linear(name, config, "converting SH coefficients")
         # the conversion is a 3x3 matrix: recover it from the unit primaries in float64
         m = ocio.convert(np.eye(3, dtype=np.float32), src, dst, config).astype(np.float64)  # rows: images of R, G, B
         return SH(self.coefficients @ m, dst, dict(self.metadata))

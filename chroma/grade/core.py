@@ -104,11 +104,7 @@ class Grade:
         self.operations: list[Operation] = ops
         self.config = None if config is None else os.fspath(config)
         self.last_lut_error: LutError | None = None  # set by bake_lut: how far its LUT is off
-        self.colorspace = _ocio.resolve_colorspace(colorspace, self.config)
-        if not _ocio.is_scene_linear(self.colorspace, self.config):
-            raise ChromaValueError(
-                f"a grade's working colour space must be scene-linear; {self.colorspace!r} is not"
-            )
+        self.colorspace = _ocio.require_scene_linear(colorspace, self.config, "a grade's working colour space")
 
     def __repr__(self) -> str:
         return f"Grade([{', '.join(op.describe() for op in self.operations)}], colorspace={self.colorspace!r})"

@@ -155,9 +155,9 @@ class WhiteBalance(Operation):
         from chroma import whitebalance as wb
 
         for name in ("from_kelvin", "to_kelvin"):
-            object.__setattr__(self, name, wb._check_kelvin(getattr(self, name), name.replace("_", " ")))
+            object.__setattr__(self, name, wb.check_kelvin(getattr(self, name), name.replace("_", " ")))
         for name in ("from_tint", "to_tint"):
-            object.__setattr__(self, name, wb._check_duv(getattr(self, name)))
+            object.__setattr__(self, name, wb.check_duv(getattr(self, name)))
         object.__setattr__(self, "method", wb.cat_name(self.method))
         wb.kelvin_to_xy(self.from_kelvin, self.from_tint, self.locus)  # validates locus and range
         wb.kelvin_to_xy(self.to_kelvin, self.to_tint, self.locus)

@@ -21,6 +21,7 @@ import numpy as np
 
 from chroma._colour import colour
 from chroma.errors import ChromaIOError, ChromaValueError
+from chroma.whitebalance import check_kelvin
 from chroma.lights.metrics import (
     _CACHE_SIZE, _METRICS_CACHE, LightMetrics, _cct_duv, _spectrum_key, compute_metrics,
 )
@@ -52,12 +53,7 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
     """
     from chroma import ocio
 
-    name = ocio.resolve_colorspace(colorspace, config)
-    if not ocio.is_scene_linear(name, config):
-        raise ChromaValueError(
-            f"colour space {name!r} is not scene-linear; a light's colour needs a scene-linear "
-            "working space such as ACEScg, ACES2065-1 or 'Linear Rec.709 (sRGB)'"
-        )
+    name = ocio.require_scene_linear(colorspace, config, "a light's colour")
     return _matrices(ocio.config_path(config), name)
 
 
@@ -65,8 +61,8 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
 def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from chroma import ocio
 
-    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path), dtype=np.float64)
-    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_d65_matrix(name, path))
+    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path, white="native"), dtype=np.float64)
+    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_matrix(name, path, white="D65"))
     out = (m_d65, np.linalg.inv(npm), npm @ np.ones(3), npm[1].copy())
     for m in out:
         m.setflags(write=False)
@@ -138,12 +134,7 @@ class Light:
                   exposure_lux: float = REFERENCE_LUX) -> "Light":
         """A Planckian radiator at ``kelvin`` (1000-25000 K; Planck's law with CIE 15:2004
         c2 = 1.4388e-2 m K), e.g. tungsten at 3200 K."""
-        try:
-            k = float(kelvin)
-        except (TypeError, ValueError):
-            raise ChromaValueError(f"blackbody temperature must be a number of kelvin, got {kelvin!r}") from None
-        if not (1000.0 <= k <= 25000.0):
-            raise ChromaValueError(f"blackbody temperature {kelvin} K is outside 1000-25000 K")
+        k = check_kelvin(kelvin, "blackbody temperature")
         values = np.asarray(colour().sd_blackbody(k, _shape()).values, dtype=np.float64)
         return cls._with_intensity(values, f"blackbody {k:g} K", stops, lux, exposure_lux)
 

@@ -11,6 +11,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError, closest
 from chroma.oklab.convert import (
     ACHROMATIC, BLACK_STOPS, HUE_METHODS, LINEAR_SRGB, MID_GREY, SPACES, XYZ, HueMethod, Space, _kind,
@@ -146,8 +147,9 @@ def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, 
     return h1, h2
 
 
-def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Y weights of a linear space (OCIO spaces: ``chroma.ocio.luminance_weights``)."""
+def _luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Y weights of a linear space, also for OKLab's own names ``"XYZ"`` and ``"linear-sRGB"``
+    (OCIO spaces: :func:`chroma.ocio.luminance_weights`, the one public function)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.array([0.0, 1.0, 0.0])
@@ -156,6 +158,10 @@ def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | No
     from chroma import ocio
 
     return np.asarray(ocio.luminance_weights(name, config), np.float64)
+
+
+luminance_weights = deprecated_alias(_luminance_weights, "chroma.oklab.luminance_weights",
+                                     "chroma.ocio.luminance_weights")
 
 
 def _normalise(c: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +241,7 @@ def mix(
         if premultiplied:
             ca, cb = _unpremultiply(ca, aa), _unpremultiply(cb, ab)
     if preserve_luminance:
-        w = luminance_weights(colorspace, config)
+        w = _luminance_weights(colorspace, config)
         ca, sa = _normalise(np.asarray(ca, dtype), w)
         cb, sb = _normalise(np.asarray(cb, dtype), w)
     pa = _to_coords(ca, space, colorspace, config)
