@@ -10,12 +10,13 @@ replace the file an image was read from unless asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -265,26 +266,71 @@ def write(
         spec.attribute("oiio:ColorSpace", image.colorspace)
 
     writer_for(path)
-    tmp = parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
-    out = oiio.ImageOutput.create(str(tmp))
-    if out is None:
-        raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
+    with atomic_path(target) as tmp:
+        out = oiio.ImageOutput.create(str(tmp))
+        if out is None:
+            raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
+        try:
+            if not out.open(str(tmp), spec):
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+            data = np.ascontiguousarray(pixels, dtype=np.float32)
+            if not out.write_image(data):
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+            if not out.close():
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        except BaseException:
+            try:
+                out.close()
+            except Exception:
+                pass
+            raise
+    return target
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``target`` that becomes ``target`` when the block succeeds.
+
+    chroma's one atomic write: write the file at the yielded path; on leaving the block
+    without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
+    filesystem), so a reader never sees a half-written file. On any error the temporary
+    file is removed and ``target`` is left as it was.
+
+    Parameters
+    ----------
+    target
+        The file to write.
+
+    Yields
+    ------
+    Path
+        ``.<name>.chroma-tmp-<pid><suffix>`` in ``target``'s folder (same suffix, so writers
+        that pick the format from the extension still do).
+    """
+    target = Path(target)
+    tmp = target.parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
     try:
-        if not out.open(str(tmp), spec):
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
-        data = np.ascontiguousarray(pixels, dtype=np.float32)
-        if not out.write_image(data):
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
-        if not out.close():
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
-        try:
-            out.close()
-        except Exception:
-            pass
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_path`); returns the path.
+
+    Raises
+    ------
+    ChromaIOError
+        The file could not be written (no such folder, no permission...).
+    """
+    target = Path(path)
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ChromaIOError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}") from None
     return target
 
 
@@ -472,4 +518,4 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
-__all__ = ["read", "write", "write_display", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]
+__all__ = ["read", "write", "write_display", "write_text", "atomic_path", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]

@@ -348,3 +348,25 @@ def test_exported_asc_cdl_says_ocio_reads_it_unclamped(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Grade([CDL(slope=(1.2, 1.0, 0.8), style="no_clamp", colorspace="")]).write_cdl(tmp_path / "free.cc")
+
+
+def test_failed_grade_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    """The grade's files go through chroma.io's atomic write: a failure keeps the old file
+    and leaves no temporary file behind."""
+    g = Grade([Exposure(1.0)])
+    path = tmp_path / "g.toml"
+    g.save(path)
+    before = path.read_text()
+
+    orig = Path.write_text
+
+    def failing(self, *a, **k):  # a partial write, then the disk is full
+        orig(self, "half", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", failing)
+    with pytest.raises(ChromaIOError, match="No space"):
+        Grade([Exposure(2.0)]).save(path)
+    monkeypatch.undo()
+    assert path.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.toml"]

@@ -19,6 +19,7 @@ from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
 from chroma.grade.compiled import CompiledGrade, _linear_conversion, _Stage
 from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_processor, operation_from_dict
 from chroma.image import Image
+from chroma.io import write_text
 
 
 LUT_WARN_STOPS = 0.1  #: bake_lut warns when its LUT errs by more than this (stops, max)
@@ -213,7 +214,7 @@ class Grade:
         cfg = _ocio.get_config(self.config)
         proc = cfg.getProcessor(self.to_ocio(src, dst))
         fmt = "Color Transform Format" if path.suffix.lower() == ".ctf" else "Academy/ASC Common LUT Format"
-        _atomic_text(path, proc.createGroupTransform().write(formatName=fmt, config=cfg))
+        write_text(path, proc.createGroupTransform().write(formatName=fmt, config=cfg))
         return path
 
     def to_cdl(self) -> CDL:
@@ -280,7 +281,7 @@ class Grade:
                     + cc + "</ColorCorrectionCollection>\n")
         else:
             raise ChromaValueError(f"a CDL file ends in .cc, .cdl or .ccc, not {path.name!r}")
-        _atomic_text(path, text)
+        write_text(path, text)
         return path
 
     def bake_lut(self, path: str | os.PathLike, *, shaper: str = "ACEScct", size: int = 65) -> Path:
@@ -323,7 +324,7 @@ class Grade:
         header = (f"# chroma grade baked by OCIO {ocio.__version__}: {self!r}\n"
                   f"# input and output: {shaper_cs}-encoded {ws}; for scene-linear {ws}: "
                   f"{ws} -> {shaper_cs}, this LUT, {shaper_cs} -> {ws}\n")
-        _atomic_text(path, header + text)
+        write_text(path, header + text)
         _clear_lut_caches(self.config)
         err = self.lut_error(path, shaper)
         header += (f"# measured against the exact grade over {err.n} colours 0.0007-32 linear, saturated "
@@ -331,7 +332,7 @@ class Grade:
                    f"{err.median_stops:.4f} of the brightest channel (max {err.max_stops_above:.3f} at "
                    f"{LutError.ABOVE} linear and above); above {err.upper:.4g} linear the LUT clamps. "
                    "Exact: the grade as .ctf/.clf\n")
-        _atomic_text(path, header + text)
+        write_text(path, header + text)
         _clear_lut_caches(self.config)
         self.last_lut_error = err
         if err.max_stops > LUT_WARN_STOPS:
@@ -431,7 +432,7 @@ class Grade:
         if not path.parent.is_dir():
             raise ChromaIOError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
         text = json.dumps(self.to_dict(), indent=2) + "\n" if path.suffix.lower() == ".json" else self.to_toml()
-        _atomic_text(path, text)
+        write_text(path, text)
         return path
 
     @classmethod
@@ -462,9 +463,3 @@ def _toml(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml(x) for x in v) + "]"
     return json.dumps(str(v))
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.parent / f".{path.name}.chroma-tmp-{os.getpid()}"
-    tmp.write_text(text)
-    os.replace(tmp, path)
