@@ -111,6 +111,14 @@ class ChartResult:
     chart: str
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("ChartResult.as_dict", "ChartResult.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         return {
             "light": self.light.name, "chart": self.chart, "colorspace": self.colorspace,
             "white_balanced": self.white_balanced, "reference": self.reference,

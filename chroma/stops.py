@@ -34,6 +34,14 @@ class ExposureStats:
     inf_values: int
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("ExposureStats.as_dict", "ExposureStats.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         return asdict(self)
 
 

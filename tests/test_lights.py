@@ -248,7 +248,7 @@ def test_metrics_fields_and_cri_validity():
     assert m.cri_valid
     green = Light.led("530:30").metrics()
     assert abs(green.duv) > CRI_DUV_LIMIT and not green.cri_valid
-    json.dumps(m.as_dict())
+    json.dumps(m.to_dict())
 
 
 def test_summary_schema():

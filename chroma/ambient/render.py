@@ -88,7 +88,7 @@ def render_grey_ball(
     the ball's coverage."""
     size = _check_size(size)
     n, inside = _ball_samples(size, supersample)
-    e = irradiance(sh, n, normalize=False).astype(np.float64)
+    e = irradiance(sh, n, normalise=False).astype(np.float64)
     for light in lights:
         e += np.clip(n @ light.unit_direction(), 0.0, None)[..., None] * light.rgb(sh.colorspace)
     rgb = albedo / np.pi * e

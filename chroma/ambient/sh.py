@@ -343,7 +343,7 @@ def _monomial_coefficients(coeffs9: np.ndarray) -> np.ndarray:
 _CHUNK = 1 << 14  # rows per block: keeps the monomial block in cache (measured best here)
 
 
-def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, normalize: bool) -> np.ndarray:
+def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, normalise: bool) -> np.ndarray:
     n = np.asarray(normals)
     if n.shape[-1:] != (3,):
         raise ChromaValueError(f"normals must be an array of shape (..., 3), got shape {n.shape}")
@@ -363,7 +363,7 @@ def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, n
             p = P[:k]
             x, y, z = p[:, 6], p[:, 7], p[:, 8]
             p[:, 6:9] = b
-            if normalize:
+            if normalise:
                 inv = 1.0 / np.sqrt(x * x + y * y + z * z)
                 zero = ~np.isfinite(inv)
                 inv[zero] = 0.0
@@ -377,19 +377,32 @@ def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, n
             p[:, 9] = 1.0
             o = out[start : start + k]
             np.matmul(p, C, out=o)
-            if normalize and zero.any():
+            if normalise and zero.any():
                 o[zero] = 0.0
     return out.reshape(shape + (c.shape[1],))
 
 
-def radiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalize: bool = True) -> np.ndarray:
+def _normalise_flag(normalise: bool, normalize: bool | None, where: str) -> bool:
+    if normalize is None:
+        return normalise
+    from chroma.deprecation import warn_deprecated
+
+    warn_deprecated(f"{where}(normalize=...)", f"{where}(normalise=...)", stacklevel=4)
+    return normalize
+
+
+def radiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+             normalize: bool | None = None) -> np.ndarray:
     """Band-limited radiance ``L(d) = sum_k c_k Y_k(d)`` in directions (..., 3) -> (..., 3)
-    float32, vectorised (a 1920x1080 map in one call). Zero-length directions give 0."""
+    float32, vectorised (a 1920x1080 map in one call). Zero-length directions give 0.
+    Directions are normalised (``normalise=True``; ``normalize`` is a deprecated spelling)."""
     scale = window(sh.order, window_kind) if window_kind else np.ones(sh.order + 1)
-    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), normalize)
+    flag = _normalise_flag(normalise, normalize, "chroma.ambient.radiance")
+    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), flag)
 
 
-def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalize: bool = True) -> np.ndarray:
+def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+               normalize: bool | None = None) -> np.ndarray:
     """Irradiance ``E(n) = sum_k A_l c_k Y_k(n)`` for surface normals (..., 3) -> (..., 3)
     float32: the environment convolved with the clamped cosine lobe, A_0 = pi,
     A_1 = 2 pi / 3, A_2 = pi / 4 (Ramamoorthi & Hanrahan 2001, eq. 7-9).
@@ -398,10 +411,12 @@ def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None,
     environment of radiance L, E = pi L for every normal. For a single directional source
     the order-2 result deviates from the exact clamped cosine by at most
     :data:`POINT_SOURCE_MAX_ERROR` (9.4 %) of its normal irradiance. Normals are
-    normalised (``normalize=True``); zero-length normals (background) give 0.
+    normalised (``normalise=True``; ``normalize`` is a deprecated spelling); zero-length
+    normals (background) give 0.
     """
     scale = np.array(A_L[: sh.order + 1]) * (window(sh.order, window_kind) if window_kind else 1.0)
-    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), normalize)
+    flag = _normalise_flag(normalise, normalize, "chroma.ambient.irradiance")
+    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), flag)
 
 
 # ---------------------------------------------------------------------------- rotation

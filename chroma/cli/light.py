@@ -51,8 +51,8 @@ def _light_from_args(args: argparse.Namespace):
 
 
 _LIGHT_ROWS = (
-    ("CCT (K)", "cct", "{:.0f}", "Ohno 2014, CIE 1960 UCS"),
-    ("Duv", "duv", "{:+.4f}", "Ohno 2014"),
+    ("CCT (K)", "cct", "{:.0f}", "Ohno 2013, CIE 1960 UCS"),
+    ("Duv", "duv", "{:+.4f}", "Ohno 2013"),
     ("CRI Ra", "cri_ra", "{:.1f}", "CIE 13.3-1995"),
     ("CRI R9", None, "{:.1f}", "CIE 13.3-1995, saturated red"),
     ("TM-30 Rf", "tm30_rf", "{:.1f}", "ANSI/IES TM-30-18 = CIE 224:2017"),
@@ -137,7 +137,7 @@ def cmd_light(args: argparse.Namespace) -> int:
         result = charts.render_chart(light, colorspace=cs, white_balance=not args.no_white_balance, config=args.config)
         written = charts.write_chart(result, args.chart, args.preview, patch=args.patch_size,
                                      overwrite=args.overwrite, config=args.config)
-        data["chart"] = result.as_dict()
+        data["chart"] = result.to_dict()
     if args.json:
         print(json.dumps(data, indent=2))
     else:

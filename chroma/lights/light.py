@@ -290,12 +290,12 @@ class Light:
 
     @property
     def cct(self) -> float:
-        """Correlated colour temperature in kelvin (Ohno 2014, CIE 1960 UCS)."""
+        """Correlated colour temperature in kelvin (Ohno 2013 method, CIE 1960 UCS)."""
         return self._cct_duv()[0]
 
     @property
     def duv(self) -> float:
-        """Distance from the Planckian locus in the CIE 1960 UCS, signed (Ohno 2014)."""
+        """Distance from the Planckian locus in the CIE 1960 UCS, signed (Ohno 2013 method)."""
         return self._cct_duv()[1]
 
     def _cct_duv(self) -> tuple[float, float]:

@@ -30,7 +30,7 @@ CRI_DUV_LIMIT = 5.4e-3
 class LightMetrics:
     """Every number chroma reports for a light, with the standard it follows.
 
-    cct, duv: CCT in kelvin and Duv, Ohno (2014), CIE 1960 UCS.
+    cct, duv: CCT in kelvin and Duv, Ohno 2013 method (LEUKOS 10(1), 2014), CIE 1960 UCS.
     cri_ra, cri_ri: CIE 13.3-1995 general index Ra and special indices R1-R14.
     cri_valid: |Duv| <= 5.4e-3 (CIE 13.3-1995 §5.3); otherwise the CRI is not meaningful.
     tm30_rf, tm30_rg: ANSI/IES TM-30-18 fidelity and gamut index (Rf = CIE 224:2017 Rf).
@@ -49,6 +49,14 @@ class LightMetrics:
     xy: tuple[float, float]
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("LightMetrics.as_dict", "LightMetrics.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         d = asdict(self)
         d["cri_ri"] = list(self.cri_ri)
         d["xy"] = list(self.xy)
