@@ -90,7 +90,7 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
         raise ChromaValueError(f"{what} {k:g} K is negative; Kelvin starts at 0 (give 1000 to 25000)")
     if not KELVIN_MIN <= k <= KELVIN_MAX:
         raise ChromaValueError(
-            f"{what} {k:g} K is outside {KELVIN_MIN:.0f}-{KELVIN_MAX:.0f} K "
+            f"{what} {k:g} K is outside {KELVIN_MIN:.0f} K to {KELVIN_MAX:.0f} K "
             "(candle ~1900 K, tungsten 3200 K, daylight 5600-6500 K, blue sky ~10000 K)"
         )
     return k
@@ -313,6 +313,71 @@ def white_balance_matrix(
     return adaptation_matrix(src, dst, colorspace, method, config)
 
 
+def kelvin_to_light_rgb(
+    kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0, config=None,
+) -> np.ndarray:
+    """The light's own colour: linear RGB of a white of ``kelvin``/``duv``, no adaptation.
+
+    Absolute colorimetry: the chromaticity :func:`kelvin_to_xy` (``auto`` locus) at relative
+    luminance Y = ``luminance``, through the space's own normalised primary matrix (SMPTE RP
+    177). Use it for what a light contributes to a scene rendered in ``colorspace`` (a
+    tungsten sky, a sun): 6504 K in ACEScg is (0.977, 1.003, 1.079), bluer than the ACES
+    white (~6000 K), which is R=G=B.
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature, 1000-25000 K.
+    duv
+        Tint (CIE 1960 UCS distance from the locus, + green).
+    colorspace
+        Scene-linear colour space of the result.
+    luminance
+        Relative luminance Y of the result.
+    config
+        OCIO config path; None for the bundled config.
+
+    Returns
+    -------
+    ndarray (3,) float64
+    """
+    x, y = kelvin_to_xy(kelvin, duv)
+    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
+    return np.linalg.solve(_ocio.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
+
+
+def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """A white balanced to the working white: linear RGB of ``kelvin`` as a viewer adapted
+    to D65 sees it, at luminance Y = 1.
+
+    The chromaticity :func:`kelvin_to_xy` (``auto`` locus) taken as D65-relative XYZ and
+    brought into ``colorspace`` with the Bradford adaptation from D65 to the space's white
+    (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab and the ACES OCIO
+    configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002, 0.9993 in ACEScg),
+    lower temperatures are warm, higher cool. Use it for colour swatches and gradients
+    (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical colour use
+    :func:`kelvin_to_light_rgb`.
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature, 1000-25000 K.
+    colorspace
+        Linear colour space (OCIO name, or OKLab's ``"XYZ"`` / ``"linear-sRGB"``).
+    config
+        OCIO config path; None for the bundled config.
+
+    Returns
+    -------
+    ndarray (3,) float64
+    """
+    from chroma.oklab.convert import XYZ, rgb_to_rgb  # noqa: PLC0415 - oklab imports this module
+
+    x, y = kelvin_to_xy(kelvin)
+    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
+    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+
+
 def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
     """xy of the white (R=G=B) of a scene-linear colour space (ACEScg: ACES white ~D60)."""
     xyz = _npm(colorspace, config) @ np.ones(3)
@@ -366,5 +431,5 @@ def estimate_white(
 
 __all__ = [
     "kelvin_to_xy", "xy_to_kelvin", "adaptation_matrix", "white_balance_matrix", "estimate_white",
-    "colorspace_white_xy", "check_kelvin", "check_duv", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
+    "colorspace_white_xy", "check_kelvin", "check_duv", "kelvin_to_light_rgb", "kelvin_to_balanced_rgb", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
 ]

@@ -39,7 +39,7 @@ def test_blackbody_cct_is_its_temperature():
 
 @pytest.mark.parametrize("kelvin", [500, 30000, "hot"])
 def test_blackbody_out_of_range(kelvin):
-    with pytest.raises(ChromaValueError, match="1000-25000 K|number of kelvin"):
+    with pytest.raises(ChromaValueError, match="1000 K to 25000 K|number of kelvin"):
         Light.blackbody(kelvin)
 
 

@@ -162,3 +162,27 @@ def test_one_rgb_to_xyz_matrix_and_deprecated_aliases():
         np.testing.assert_array_equal(oklab.luminance_weights("ACEScg"), ocio.luminance_weights("ACEScg"))
     with pytest.raises(ChromaValueError, match="white"):
         ocio.rgb_to_xyz_matrix("ACEScg", white="D60")
+
+
+@pytest.mark.parametrize("kelvin", [2000, 3200, 6504, 12000])
+def test_kelvin_to_rgb_light_and_balanced(kelvin):
+    """The light's own colour (no adaptation) and the white balanced to the working white
+    (Bradford from D65), both against colour-science's XYZ_to_RGB; old names still work."""
+    import colour
+    from chroma import ambient, oklab
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    xyz = colour.xy_to_XYZ(wb.kelvin_to_xy(kelvin))
+    light = colour.XYZ_to_RGB(xyz, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    balanced = colour.XYZ_to_RGB(xyz, cs, illuminant=np.array([0.3127, 0.3290]), chromatic_adaptation_transform="Bradford")
+    np.testing.assert_allclose(wb.kelvin_to_light_rgb(kelvin), light, atol=1e-9)
+    np.testing.assert_allclose(wb.kelvin_to_balanced_rgb(kelvin), balanced, atol=1e-6)
+    with pytest.warns(DeprecationWarning, match="kelvin_to_light_rgb"):
+        np.testing.assert_array_equal(ambient.kelvin_rgb(kelvin), wb.kelvin_to_light_rgb(kelvin))
+    with pytest.warns(DeprecationWarning, match="kelvin_to_balanced_rgb"):
+        np.testing.assert_array_equal(oklab.kelvin_color(kelvin), wb.kelvin_to_balanced_rgb(kelvin))
+
+
+def test_kelvin_to_rgb_the_two_meanings_at_d65():
+    np.testing.assert_allclose(wb.kelvin_to_balanced_rgb(6504), [0.9997, 1.0002, 0.9993], atol=2e-4)
+    np.testing.assert_allclose(wb.kelvin_to_light_rgb(6504), [0.977, 1.003, 1.079], atol=2e-3)

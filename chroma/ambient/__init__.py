@@ -14,7 +14,7 @@ from chroma.ambient.render import (
 )
 from chroma.ambient.sh import (
     A_L, BAND, K0, K1, K2, K3, K4, POINT_SOURCE_MAX_ERROR, SH, WINDOWS, basis,
-    direction_to_latlong, equirect, irradiance, kelvin_rgb, latlong_directions,
+    direction_to_latlong, equirect, irradiance, latlong_directions,
     latlong_solid_angles, n_coefficients, project, radiance, rgb_to_xy, rotation_matrix,
     sh_rotation, window,
 )
@@ -27,3 +27,9 @@ __all__ = [
     "rgb_to_xy", "kelvin_rgb", "A_L", "BAND", "K0", "K1", "K2", "K3", "K4",
     "POINT_SOURCE_MAX_ERROR", "WINDOWS",
 ]
+
+from chroma.deprecation import deprecated_alias as _deprecated_alias  # noqa: E402
+from chroma.whitebalance import kelvin_to_light_rgb as _kelvin_to_light_rgb  # noqa: E402
+
+kelvin_rgb = _deprecated_alias(_kelvin_to_light_rgb, "chroma.ambient.kelvin_rgb",
+                               "chroma.whitebalance.kelvin_to_light_rgb")

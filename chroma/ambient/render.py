@@ -13,12 +13,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from chroma.ambient.sh import (
-    SH, _hdri_rgb, direction_to_latlong, irradiance, kelvin_rgb, latlong_directions,
+    SH, _hdri_rgb, direction_to_latlong, irradiance, latlong_directions,
     latlong_solid_angles, radiance,
 )
 from chroma.errors import ChromaValueError
 from chroma.image import Image
-from chroma.whitebalance import check_kelvin
+from chroma.whitebalance import check_kelvin, kelvin_to_light_rgb
 
 # ---------------------------------------------------------------------- lights and balls
 
@@ -181,8 +181,8 @@ def sky_hdri(
     d = latlong_directions(width, height)
     el, az = math.radians(sun_elevation), math.radians(sun_azimuth)
     sun_dir = np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
-    sky_rgb = kelvin_rgb(kelvin, 0.0, colorspace)
-    sun_rgb = kelvin_rgb(sun_kelvin, 0.0, colorspace)
+    sky_rgb = kelvin_to_light_rgb(kelvin, 0.0, colorspace)
+    sun_rgb = kelvin_to_light_rgb(sun_kelvin, 0.0, colorspace)
     y = d[..., 1]
     up = y >= 0
     sky_lum = sky_radiance * (1.0 + 2.0 * (1.0 - np.clip(y, 0.0, 1.0)) ** 4)

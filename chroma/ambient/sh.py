@@ -488,18 +488,6 @@ def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.nd
     return xyz[:2] / s
 
 
-def kelvin_rgb(kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0,
-               config=None) -> np.ndarray:
-    """Linear RGB (3,) of a white at ``kelvin``/``duv`` (``whitebalance.kelvin_to_xy``, auto
-    locus: Planckian below 4000 K, CIE daylight above) with relative luminance Y =
-    ``luminance``, absolute colorimetry in ``colorspace``."""
-    from chroma import whitebalance
-
-    x, y = whitebalance.kelvin_to_xy(kelvin, duv)
-    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
-    return np.linalg.solve(_rgb_to_xyz(colorspace, config), xyz)
-
-
 # -------------------------------------------------------------------------- the SH type
 
 

@@ -46,7 +46,7 @@ def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike
         if s.startswith("#"):
             raise ChromaValueError(f"{text!r} is not a hex colour: use #rrggbb or #rgb (e.g. #ff8000)")
     if s[-1:] in ("K", "k") and _is_number(s[:-1]):
-        return kelvin_color(float(s[:-1]), colorspace, config)
+        return _kelvin_color(float(s[:-1]), colorspace, config)
     if "," in s:
         parts = [p.strip() for p in s.split(",")]
         if len(parts) == 3 and all(_is_number(p) for p in parts):
@@ -76,17 +76,13 @@ def _is_number(s: str) -> bool:
         return False
 
 
-def _kelvin_to_xy(kelvin: float) -> np.ndarray:
-    from chroma.whitebalance import kelvin_to_xy  # Planckian below 4000 K, daylight above
+def _kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    from chroma.whitebalance import kelvin_to_balanced_rgb  # noqa: PLC0415
 
-    return np.asarray(kelvin_to_xy(kelvin), np.float64)
+    return kelvin_to_balanced_rgb(kelvin, colorspace, config)
 
 
-def kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Linear RGB (3,) in ``colorspace`` of a white of ``kelvin`` at luminance Y = 1.0."""
-    xy = _kelvin_to_xy(kelvin)
-    xyz = np.array([xy[0] / xy[1], 1.0, (1.0 - xy[0] - xy[1]) / xy[1]])
-    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+kelvin_color = deprecated_alias(_kelvin_color, "chroma.oklab.kelvin_color", "chroma.whitebalance.kelvin_to_balanced_rgb")
 
 
 # ---------------------------------------------------------------------------------- blends
