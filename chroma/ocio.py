@@ -241,7 +241,7 @@ def colorspace_from_chromaticities(chroma: Iterable[float], tolerance: float = 2
 
 
 @functools.lru_cache(maxsize=64)
-def _cpu_processor(path: str, kind: str, args: tuple) -> ocio.CPUProcessor:
+def _cpu_processor(path: str, kind: str, args: tuple, exact: bool = False) -> ocio.CPUProcessor:
     cfg = _load_config(path)
     try:
         if kind == "colorspace":
@@ -259,13 +259,19 @@ def _cpu_processor(path: str, kind: str, args: tuple) -> ocio.CPUProcessor:
             raise ValueError(kind)
     except ocio.Exception as exc:
         raise ColorSpaceError(f"OCIO cannot build this conversion: {exc}") from None
-    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_DEFAULT)
+    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS if exact else ocio.OPTIMIZATION_DEFAULT)
 
 
-def processor(src: str, dst: str, config: str | os.PathLike | None = None) -> ocio.CPUProcessor:
-    """Cached CPU processor from colour space ``src`` to ``dst`` (names, aliases or roles)."""
+def processor(src: str, dst: str, config: str | os.PathLike | None = None, exact: bool = False) -> ocio.CPUProcessor:
+    """Cached CPU processor from colour space ``src`` to ``dst`` (names, aliases or roles).
+
+    chroma's one processor cache. ``exact=True`` asks OCIO for lossless optimisation (exact
+    log/exp/pow, what a grade compares against); the default uses OCIO's fast approximations
+    (~1e-4 relative error in log curves).
+    """
     path = config_path(config)
-    return _cpu_processor(path, "colorspace", (resolve_colorspace(src, config), resolve_colorspace(dst, config)))
+    return _cpu_processor(path, "colorspace", (resolve_colorspace(src, config), resolve_colorspace(dst, config)),
+                          exact)
 
 
 _STRIP_PIXELS = 1 << 18  # below ~260k pixels, threads cost more than they save

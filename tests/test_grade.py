@@ -214,8 +214,13 @@ def test_cdl_export_round_trip_through_ocio(tmp_path, rgb):
         g.write_cdl(path)
         back = CDL.from_file(path)
         assert back == g.operations[0]
-    t = ocio.CDLTransform.CreateFromFile(str(tmp_path / "shot.cc"), "")
-    assert list(t.getSlope()) == pytest.approx([1.1, 1.0, 0.9])
+        t = ocio.CDLTransform.CreateFromFile(str(path), "shot" if ext != ".cc" else "")  # OCIO's reader
+        assert t.getID() == "shot"
+        assert list(t.getSlope()) == pytest.approx([1.1, 1.0, 0.9], abs=1e-12)
+        assert list(t.getOffset()) == pytest.approx([0.01, 0.0, -0.02], abs=1e-12)
+        assert list(t.getPower()) == pytest.approx([1.2, 1.0, 0.8], abs=1e-12)
+        assert t.getSat() == pytest.approx(0.85, abs=1e-12)
+        assert "apply in ACEScct" in t.getFirstSOPDescription()  # the CDL default colour_timing space
 
 
 def test_exposure_folds_into_cdl_slope():
@@ -370,3 +375,18 @@ def test_failed_grade_write_leaves_no_temp_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.toml"]
+
+
+@pytest.mark.parametrize("src, dst, affine", [("ACEScg", "ACES2065-1", True), ("ACEScg", "Linear Rec.2020", True),
+                                              ("ACES2065-1", "Linear P3-D65", True), ("ACEScg", "ACEScct", False),
+                                              ("ACEScg", "sRGB Encoded Rec.709 (sRGB)", False)])
+def test_linear_conversion_read_from_ocio_ops(src, dst, affine):
+    """The matrix read from OCIO's ops equals the conversion OCIO applies (float32 CPU)."""
+    from chroma.grade.compiled import linear_conversion
+
+    got = linear_conversion(O.config_path(), src, dst)
+    assert (got is not None) == affine
+    if affine:
+        x = np.random.default_rng(5).uniform(-1, 50, (64, 3)).astype(np.float32)
+        want = O.apply_cpu(O.processor(src, dst), x).astype(np.float64)
+        np.testing.assert_allclose(x.astype(np.float64) @ got[0].T + got[1], want, rtol=2e-6, atol=1e-6)

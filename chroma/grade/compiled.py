@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
 from chroma.grade.operations import Affine, Operation, _apply_affine, _convert
@@ -53,17 +54,35 @@ class CompiledGrade:
 
 
 @functools.lru_cache(maxsize=64)
-def _linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
-    """The OCIO conversion src -> dst as (M, b) when it is affine (probed numerically), else None."""
+def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
+    """The OCIO conversion ``src -> dst`` as ``(M, b)`` (``y = M @ x + b``, float64) when it is
+    affine, else None.
+
+    Read from the ops OCIO builds for it (``Processor.createGroupTransform()``): the
+    conversion is affine exactly when every op is a ``MatrixTransform``; their 4x4 matrices
+    and offsets are composed in float64 (inverse-direction ops inverted).
+
+    Parameters
+    ----------
+    config_path
+        OCIO config path (:func:`chroma.ocio.config_path`).
+    src, dst
+        Canonical colour space names.
+    """
     if src == dst:
         return np.eye(3), np.zeros(3)
-    cpu = _ocio.processor(src, dst, config_path)
-    rng = np.random.default_rng(0)
-    probe = np.concatenate([np.zeros((1, 3)), np.eye(3), rng.uniform(-2, 60, (16, 3))]).astype(np.float32)
-    out = _ocio.apply_cpu(cpu, probe).astype(np.float64)
-    b = out[0]
-    m = (out[1:4] - b).T
-    pred = probe[4:].astype(np.float64) @ m.T + b
-    if np.allclose(pred, out[4:], rtol=1e-5, atol=1e-5):
-        return m, b
-    return None
+    cfg = _ocio.get_config(config_path)
+    m, b = np.eye(3), np.zeros(3)
+    for t in cfg.getProcessor(src, dst).createGroupTransform():
+        if not isinstance(t, ocio.MatrixTransform):
+            return None
+        m44 = np.asarray(t.getMatrix(), np.float64).reshape(4, 4)
+        off = np.asarray(t.getOffset(), np.float64)
+        if not np.allclose(m44[3], [0, 0, 0, 1]) or not np.allclose(m44[:3, 3], 0):
+            return None  # alpha mixes into colour: not a 3x3 map
+        mt, bt = m44[:3, :3], off[:3]
+        if t.getDirection() == ocio.TRANSFORM_DIR_INVERSE:
+            mt = np.linalg.inv(mt)
+            bt = -mt @ bt
+        m, b = mt @ m, mt @ b + bt
+    return m, b

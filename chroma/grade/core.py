@@ -16,7 +16,7 @@ import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
-from chroma.grade.compiled import CompiledGrade, _linear_conversion, _Stage
+from chroma.grade.compiled import CompiledGrade, _Stage, linear_conversion
 from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_processor, operation_from_dict
 from chroma.image import Image
 from chroma.io import write_text
@@ -131,12 +131,12 @@ class Grade:
         src = _ocio.resolve_colorspace(src, cfg) if src else ws
         dst = _ocio.resolve_colorspace(dst, cfg) if dst else ws
         raw: list[_Stage] = []
-        conv_in = _linear_conversion(path, src, ws)
+        conv_in = linear_conversion(path, src, ws)
         raw.append(_Stage(affine=conv_in) if conv_in else _Stage(convert=(src, ws)))
         for op in self.operations:
             aff = op.affine(ws, cfg)
             raw.append(_Stage(affine=aff) if aff is not None else _Stage(op=op))
-        conv_out = _linear_conversion(path, ws, dst)
+        conv_out = linear_conversion(path, ws, dst)
         raw.append(_Stage(affine=conv_out) if conv_out else _Stage(convert=(ws, dst)))
         stages: list[_Stage] = []
         for st in raw:
@@ -267,21 +267,11 @@ class Grade:
                     "come out different without it), but OCIO and most tools read .cc/.cdl files unclamped; "
                     "set the CDL style to ASC where it is applied, or export the exact transform as .ctf/.clf "
                     "(Grade.write_ocio)", GradeWarning, stacklevel=2)
-        cc = cdl.xml(cc_id, desc)
-        ext = path.suffix.lower()
-        ns = 'xmlns="urn:ASC:CDL:v1.2"'
-        if ext == ".cc":
-            text = '<?xml version="1.0" encoding="UTF-8"?>\n' + cc.replace("    <ColorCorrection", f"<ColorCorrection {ns}", 1) \
-                .replace("\n    ", "\n").replace("\n  ", "\n  ")
-        elif ext == ".cdl":
-            text = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ColorDecisionList {ns}>\n  <ColorDecision>\n'
-                    + cc + "  </ColorDecision>\n</ColorDecisionList>\n")
-        elif ext == ".ccc":
-            text = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ColorCorrectionCollection {ns}>\n'
-                    + cc + "</ColorCorrectionCollection>\n")
-        else:
+        formats = {".cc": "ColorCorrection", ".cdl": "ColorDecisionList", ".ccc": "ColorCorrectionCollection"}
+        fmt = formats.get(path.suffix.lower())
+        if fmt is None:
             raise ChromaValueError(f"a CDL file ends in .cc, .cdl or .ccc, not {path.name!r}")
-        write_text(path, text)
+        write_text(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + cdl.xml(cc_id, desc, fmt))
         return path
 
     def bake_lut(self, path: str | os.PathLike, *, shaper: str = "ACEScct", size: int = 65) -> Path:

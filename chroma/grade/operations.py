@@ -318,22 +318,27 @@ class CDL(Operation):
             return None  # clamping loses information
         return _InverseCDL(self)
 
-    def xml(self, cc_id: str = "chroma_grade", description: str = "") -> str:
-        """The ASC ColorCorrection element (ASC CDL v1.2 XML schema)."""
-        fmt = lambda v: " ".join(f"{x:.10g}" for x in v)  # noqa: E731
-        desc = f"\n        <Description>{_xml_escape(description)}</Description>" if description else ""
-        return (
-            f'    <ColorCorrection id="{_xml_escape(cc_id)}">\n'
-            f"      <SOPNode>{desc}\n"
-            f"        <Slope>{fmt(self.slope)}</Slope>\n"
-            f"        <Offset>{fmt(self.offset)}</Offset>\n"
-            f"        <Power>{fmt(self.power)}</Power>\n"
-            f"      </SOPNode>\n"
-            f"      <SatNode>\n"
-            f"        <Saturation>{self.saturation:.10g}</Saturation>\n"
-            f"      </SatNode>\n"
-            f"    </ColorCorrection>\n"
-        )
+    def xml(self, cc_id: str = "chroma_grade", description: str = "", fmt: str = "ColorCorrection") -> str:
+        """ASC CDL v1.2 XML of this CDL, written by OCIO (``GroupTransform.write``).
+
+        Parameters
+        ----------
+        cc_id
+            The ColorCorrection's ``id``.
+        description
+            Its SOPNode Description (OCIO escapes XML characters).
+        fmt
+            OCIO's format name: ``"ColorCorrection"`` (.cc), ``"ColorDecisionList"`` (.cdl)
+            or ``"ColorCorrectionCollection"`` (.ccc).
+        """
+        t = self.ocio_cdl()
+        t.setID(cc_id)
+        if description:
+            t.setFirstSOPDescription(description)
+        try:
+            return ocio.GroupTransform([t]).write(formatName=fmt, config=ocio.Config.CreateRaw())
+        except ocio.Exception as exc:
+            raise ChromaValueError(f"OCIO cannot write the CDL as {fmt!r}: {exc}") from None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, cc_id: str = "", style: str = "asc",
@@ -467,30 +472,17 @@ def _group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProces
         raise ChromaError(f"OCIO cannot build {op.describe()}: {exc}") from None
 
 
-@functools.lru_cache(maxsize=64)
-def _convert_processor(config_path: str, src: str, dst: str) -> ocio.CPUProcessor:
-    try:
-        proc = _ocio.get_config(config_path).getProcessor(src, dst)
-    except ocio.Exception as exc:
-        raise ChromaError(f"OCIO cannot convert {src!r} to {dst!r}: {exc}") from None
-    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
-
-
 def _convert(rgb: np.ndarray, src: str, dst: str, config=None) -> np.ndarray:
     """OCIO colour-space conversion with exact maths (OCIO's default optimisation uses fast
     approximate log/exp/pow, ~1e-4 relative error; a grade aims to match its exact form)."""
     if src == dst:
         return np.array(rgb, dtype=np.float32, copy=True)
-    return _ocio.apply_cpu(_convert_processor(_ocio.config_path(config), src, dst), rgb)
+    return _ocio.apply_cpu(_ocio.processor(src, dst, config, exact=True), rgb)
 
 
 OPERATIONS: dict[str, type[Operation]] = {
     cls.kind: cls for cls in (Exposure, WhiteBalance, CDL, Contrast, Saturation, Look, LUT)
 }
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def operation_from_dict(d: dict[str, Any], base: Path | None = None) -> Operation:
