@@ -113,11 +113,6 @@ class Image:
     def copy(self) -> "Image":
         return Image(self.pixels.copy(), list(self.channels), self.colorspace, copy.deepcopy(self.metadata), self.source)
 
-    def select(self, names: Sequence[str]) -> "Image":
-        """A new image holding only the named channels, in that order."""
-        idx = [self.index(n) for n in names]
-        return Image(self.pixels[:, :, idx].copy(), list(names), self.colorspace, copy.deepcopy(self.metadata), self.source)
-
     def __repr__(self) -> str:
         return (
             f"Image({self.width}x{self.height}, channels={' '.join(self.channels)}, "

@@ -50,7 +50,9 @@ def _oiio_error(obj: Any = None) -> str:
     return (msg or oiio.geterror() or "unknown error").strip().replace("\n", " ")
 
 
-def _value(attr: Any) -> Any:
+def attribute_value(attr: Any) -> Any:
+    """The Python value of an OIIO ``ParamValue`` (an image header attribute); arrays become
+    tuples, so headers compare and serialise plainly."""
     value = attr.value
     if isinstance(value, np.ndarray):
         value = tuple(value.tolist())
@@ -85,7 +87,7 @@ def read(
             raise ChromaIOError(
                 f"cannot read {path!r}: the file is corrupt or truncated ({(err or _oiio_error()).strip()})"
             )
-        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        metadata = {a.name: attribute_value(a) for a in spec.extra_attribs}
         channels = list(spec.channelnames)
         fmt = inp.format_name()
     finally:
@@ -95,7 +97,7 @@ def read(
     metadata["oiio:datatype"] = str(spec.format)
     cs = colorspace and _ocio.resolve_colorspace(colorspace, config)
     if not cs:
-        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+        cs = colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
     return Image(pixels, channels, cs, metadata, source=os.path.abspath(path))
 
 
@@ -108,19 +110,24 @@ def header(path: str | os.PathLike, config: str | os.PathLike | None = None) -> 
         raise ChromaIOError(f"cannot open {path!r}: {_oiio_error()}")
     try:
         spec = inp.spec()
-        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        metadata = {a.name: attribute_value(a) for a in spec.extra_attribs}
         fmt = inp.format_name()
     finally:
         inp.close()
     try:
-        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+        cs = colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
     except ChromaError:
         cs = None
     return {"format": fmt, "width": spec.width, "height": spec.height, "channels": list(spec.channelnames),
             "datatype": str(spec.format), "colorspace": cs}
 
 
-def _colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None) -> str | None:
+def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None = None) -> str | None:
+    """The colour space a file's header names, or None.
+
+    Tried in order: ``oiio:ColorSpace``, ``colorInteropID`` (names the config knows), then
+    the EXR ``chromaticities`` attribute matched to a known space's primaries and white.
+    """
     for key in ("oiio:ColorSpace", "colorInteropID"):
         name = metadata.get(key)
         if isinstance(name, str) and name:
@@ -518,4 +525,4 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
-__all__ = ["read", "write", "write_display", "write_text", "atomic_path", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]
+__all__ = ["read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]

@@ -15,7 +15,7 @@ from chroma.errors import ChromaIOError, ChromaValueError, ColorSpaceError
 from chroma.grade import (CDL, LUT, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance, REC709_LUMA)
 from chroma.image import Image
 
-REPO_LUT = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
+REPO_LUT = str(Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
 
 
 @pytest.fixture

@@ -50,11 +50,11 @@ def file_colorspace(path: str, config=None) -> str | None:
         oiio.geterror()  # retrieve it: read() reports the problem in chroma's words
         return None
     try:
-        meta = {a.name: io._value(a) for a in inp.spec().extra_attribs}
+        meta = {a.name: io.attribute_value(a) for a in inp.spec().extra_attribs}
     finally:
         inp.close()
     try:
-        return io._colorspace_from_metadata(meta, config) or _ocio.colorspace_from_path(path, config)
+        return io.colorspace_from_metadata(meta, config) or _ocio.colorspace_from_path(path, config)
     except ChromaError:
         return None
 
