@@ -42,7 +42,7 @@ COLUMNS, ROWS = 6, 4
 BORDER_VALUE = 0.02
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reflectances(chart: str = DEFAULT_CHART) -> tuple[tuple[str, ...], np.ndarray]:
     """Patch names (row-major, dark skin ... black) and reflectances on
     :data:`chroma.lights.WAVELENGTHS`, shape (24, 471)."""
@@ -78,7 +78,7 @@ def _cat16(src_white: np.ndarray, dst_white: np.ndarray) -> np.ndarray:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _d65_xyz() -> np.ndarray:
     c = colour()
     return c.xy_to_XYZ(c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"])

@@ -525,4 +525,8 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
-__all__ = ["read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]
+__all__ = [
+    "read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata",
+    "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
+    "HALF_MAX", "ChromaError",
+]

@@ -487,7 +487,7 @@ rgb_to_xyz_d65_matrix = deprecated_alias(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _npm(chroma: tuple[float, ...]) -> np.ndarray:
     m = normalised_primary_matrix(chroma)
     m.setflags(write=False)

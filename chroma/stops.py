@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, asdict
-from typing import Literal, Union
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -90,7 +90,7 @@ def exposure_stats(image: Image, config=None) -> ExposureStats:
 #: 1e-323 is the float64 subnormal 2**-1073, so ``log2`` stays finite: -1073 stops.
 SCALAR_FLOOR = 1e-323
 
-_Number = Union[float, int, np.floating, np.integer]
+_Number = float | int | np.floating | np.integer
 
 
 def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":

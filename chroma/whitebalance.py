@@ -431,5 +431,6 @@ def estimate_white(
 
 __all__ = [
     "kelvin_to_xy", "xy_to_kelvin", "adaptation_matrix", "white_balance_matrix", "estimate_white",
-    "colorspace_white_xy", "check_kelvin", "check_duv", "kelvin_to_light_rgb", "kelvin_to_balanced_rgb", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
+    "colorspace_white_xy", "check_kelvin", "check_duv", "kelvin_to_light_rgb", "kelvin_to_balanced_rgb",
+    "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
 ]

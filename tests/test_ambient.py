@@ -124,7 +124,8 @@ def test_irradiance_matches_explicit_sum(sky_sh):
 
 def test_windows():
     np.testing.assert_allclose(ambient.window(2, "hanning"), [1.0, 0.75, 0.25])
-    np.testing.assert_allclose(ambient.window(2, "lanczos"), [1.0, np.sin(np.pi / 3) / (np.pi / 3), np.sin(2 * np.pi / 3) / (2 * np.pi / 3)])
+    np.testing.assert_allclose(ambient.window(2, "lanczos"),
+                               [1.0, np.sin(np.pi / 3) / (np.pi / 3), np.sin(2 * np.pi / 3) / (2 * np.pi / 3)])
     np.testing.assert_allclose(ambient.window(2, None), [1, 1, 1])
     with pytest.raises(ChromaValueError, match="unknown SH window"):
         ambient.window(2, "gauss")

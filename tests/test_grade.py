@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import PyOpenColorIO as ocio
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chroma
 from chroma import ocio as O
 from chroma.errors import ChromaIOError, ChromaValueError, ColorSpaceError
-from chroma.grade import (CDL, LUT, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance, REC709_LUMA)
+from chroma.grade import CDL, LUT, REC709_LUMA, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance
 from chroma.image import Image
 
 REPO_LUT = str(Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
@@ -63,6 +64,7 @@ def test_each_op_equals_its_ocio_export(rgb, i, spaces):
 def _independent(op, rgb):
     """What ``op`` does to ACEScg ``rgb``, computed with colour-science alone (no op.affine)."""
     import colour
+
     from chroma import whitebalance as wb
 
     cs = colour.RGB_COLOURSPACES["ACEScg"]

@@ -164,8 +164,10 @@ def test_premultiplied_alpha():
 
 def test_preserve_luminance_interpolates_exposure_in_stops():
     w = ocio.luminance_weights("ACEScg")
-    a = np.array([1.0, 0.5, 0.25]); a *= 0.18 * 2**2 / (a @ w)  # +2 stops
-    b = np.array([0.2, 0.3, 1.0]); b *= 0.18 * 2**6 / (b @ w)  # +6 stops, Y = 11.5
+    a = np.array([1.0, 0.5, 0.25])
+    a *= 0.18 * 2**2 / (a @ w)  # +2 stops
+    b = np.array([0.2, 0.3, 1.0])
+    b *= 0.18 * 2**6 / (b @ w)  # +6 stops, Y = 11.5
     for space in ("oklab", "oklch", "linear"):
         out = oklab.mix(a, b, 0.5, space, preserve_luminance=True)
         assert np.isclose(np.log2((out @ w) / 0.18), 4.0, atol=1e-9), space

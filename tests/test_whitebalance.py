@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chroma import ocio, whitebalance as wb
+from chroma import ocio
+from chroma import whitebalance as wb
 from chroma.errors import ChromaValueError, ColorSpaceError
 from chroma.image import Image
 
@@ -42,7 +44,9 @@ def test_auto_locus_switches_at_4000():
 
 def test_tint_moves_along_normal():
     a, b = wb.kelvin_to_xy(3200, 0.0), wb.kelvin_to_xy(3200, 0.005)
-    uv = lambda xy: np.array([4 * xy[0], 6 * xy[1]]) / (-2 * xy[0] + 12 * xy[1] + 3)  # CIE 1960
+    def uv(xy):  # CIE 1960
+        return np.array([4 * xy[0], 6 * xy[1]]) / (-2 * xy[0] + 12 * xy[1] + 3)
+
     assert np.hypot(*(uv(b) - uv(a))) == pytest.approx(0.005, rel=1e-6)
     assert wb.xy_to_kelvin(b)[1] == pytest.approx(0.005, abs=1e-5)
     assert uv(b)[1] > uv(a)[1]  # positive Duv is above the locus (greener)
@@ -69,7 +73,9 @@ def test_adaptation_maps_white_to_white(method):
     src, dst = wb.kelvin_to_xy(3200), wb.kelvin_to_xy(6504)
     m = wb.adaptation_matrix(src, dst, "ACEScg", method)
     npm = ocio.rgb_to_xyz_matrix("ACEScg")
-    xyz = lambda xy: np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
+    def xyz(xy):
+        return np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
+
     rgb_src = np.linalg.solve(npm, xyz(src))
     np.testing.assert_allclose(npm @ (m @ rgb_src), xyz(dst), atol=1e-10)
 
@@ -142,6 +148,7 @@ def test_same_white_identity_without_tint(k):
 def test_one_rgb_to_xyz_matrix_and_deprecated_aliases():
     """chroma.ocio.rgb_to_xyz_matrix is the one; the old names warn and give what they gave."""
     import colour
+
     from chroma import ocio, oklab
 
     cs = colour.RGB_COLOURSPACES["ACEScg"]
@@ -169,6 +176,7 @@ def test_kelvin_to_rgb_light_and_balanced(kelvin):
     """The light's own colour (no adaptation) and the white balanced to the working white
     (Bradford from D65), both against colour-science's XYZ_to_RGB; old names still work."""
     import colour
+
     from chroma import ambient, oklab
 
     cs = colour.RGB_COLOURSPACES["ACEScg"]

@@ -10,13 +10,36 @@ sky (:mod:`chroma.ambient.render`); matching a plate to the HDRI as a ``chroma.G
 
 from chroma.ambient.match import AmbientMatch, ambient_match, match_ambient, measure_ambient
 from chroma.ambient.render import (
-    DirectionalLight, reference_balls, render_chrome_ball, render_grey_ball, sky_hdri,
+    DirectionalLight,
+    reference_balls,
+    render_chrome_ball,
+    render_grey_ball,
+    sky_hdri,
 )
 from chroma.ambient.sh import (
-    A_L, BAND, K0, K1, K2, K3, K4, POINT_SOURCE_MAX_ERROR, SH, WINDOWS, basis,
-    direction_to_latlong, equirect, irradiance, latlong_directions,
-    latlong_solid_angles, n_coefficients, project, radiance, rgb_to_xy, rotation_matrix,
-    sh_rotation, window,
+    A_L,
+    BAND,
+    K0,
+    K1,
+    K2,
+    K3,
+    K4,
+    POINT_SOURCE_MAX_ERROR,
+    SH,
+    WINDOWS,
+    basis,
+    direction_to_latlong,
+    equirect,
+    irradiance,
+    latlong_directions,
+    latlong_solid_angles,
+    n_coefficients,
+    project,
+    radiance,
+    rgb_to_xy,
+    rotation_matrix,
+    sh_rotation,
+    window,
 )
 
 __all__ = [

@@ -18,7 +18,8 @@ from chroma.image import Image
 
 @dataclass(frozen=True)
 class AmbientMatch:
-    """What :func:`measure_ambient` found (and :func:`match_ambient` turns into a Grade): the white balance from the image's ambient white to
+    """What :func:`measure_ambient` found (and :func:`match_ambient` turns into a Grade): the
+    white balance from the image's ambient white to
     the HDRI's (Kelvin and tint on chroma's ``auto`` locus, as ``grade.WhiteBalance`` reads
     them) and the exposure in stops applied after it."""
 

@@ -13,8 +13,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from chroma.ambient.sh import (
-    SH, _hdri_rgb, direction_to_latlong, irradiance, latlong_directions,
-    latlong_solid_angles, radiance,
+    SH,
+    _hdri_rgb,
+    direction_to_latlong,
+    irradiance,
+    latlong_directions,
+    latlong_solid_angles,
+    radiance,
 )
 from chroma.errors import ChromaValueError
 from chroma.image import Image

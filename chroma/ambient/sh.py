@@ -308,7 +308,7 @@ def window(order: int = 2, kind: str | None = "hanning", width: float | None = N
     a point source), so leave diffuse lighting unwindowed (docs/ambient.md).
     """
     order = _check_order(order)
-    l = np.arange(order + 1, dtype=np.float64)
+    l = np.arange(order + 1, dtype=np.float64)  # noqa: E741 - the SH band index is l in the literature
     if kind is None or kind == "none":
         return np.ones(order + 1)
     width = float(order + 1 if width is None else width)

@@ -183,8 +183,8 @@ def add_farm_option(p: argparse.ArgumentParser) -> None:
 def write_kwargs(args: argparse.Namespace) -> dict:
     """Keyword arguments for :func:`chroma.io.write` from the output options, checked
     up front so a bad option fails before any frame is processed."""
-    from chroma.io import COMPRESSIONS
     from chroma.errors import ChromaValueError
+    from chroma.io import COMPRESSIONS
 
     if args.compression.lower() not in COMPRESSIONS:
         raise ChromaValueError(

@@ -7,10 +7,19 @@ import dataclasses
 import os
 import warnings
 
-
 from chroma.cli._core import (
-    EXIT_OK, OVERWRITE_HINT, FrameJob, add_config_option, add_farm_option, add_output_options, arguments,
-    check_outputs, command, plan_frames, report_failures, write_kwargs,
+    EXIT_OK,
+    OVERWRITE_HINT,
+    FrameJob,
+    add_config_option,
+    add_farm_option,
+    add_output_options,
+    arguments,
+    check_outputs,
+    command,
+    plan_frames,
+    report_failures,
+    write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- grade
@@ -162,7 +171,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("grade:\n  " + grade.describe().replace("\n", "\n  "))
         print(f"output colour space: {colorspace or 'as each input'}")
-        for frame, path, target in plan or []:
+        for _frame, path, target in plan or []:
             print(f"  {path} -> {target}")
         refused = (plan.refused if plan else []) + exported.refused
         if plan is not None:

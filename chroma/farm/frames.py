@@ -9,9 +9,19 @@ import uuid
 from typing import Any, Sequence
 
 from chroma.errors import ChromaError
-
 from chroma.farm.cluster import (
-    Farm, FarmError, Job, Task, chunks, clear_partial, default_chunk, done_by, report, run_tasks, strip_options, using,
+    Farm,
+    FarmError,
+    Job,
+    Task,
+    chunks,
+    clear_partial,
+    default_chunk,
+    done_by,
+    report,
+    run_tasks,
+    strip_options,
+    using,
 )
 
 

@@ -21,7 +21,6 @@ from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_proce
 from chroma.image import Image
 from chroma.io import write_text
 
-
 LUT_WARN_STOPS = 0.1  #: bake_lut warns when its LUT errs by more than this (stops, max)
 
 

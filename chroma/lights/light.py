@@ -21,14 +21,32 @@ import numpy as np
 
 from chroma._colour import colour
 from chroma.errors import ChromaIOError, ChromaValueError
-from chroma.whitebalance import check_kelvin
 from chroma.lights.metrics import (
-    _CACHE_SIZE, _METRICS_CACHE, LightMetrics, _cct_duv, _spectrum_key, compute_metrics,
+    _CACHE_SIZE,
+    _METRICS_CACHE,
+    LightMetrics,
+    _cct_duv,
+    _spectrum_key,
+    compute_metrics,
 )
 from chroma.lights.spectra import (
-    _RANGE, K_M, WAVELENGTHS, _align, _illuminant_key, _ohno_led, _parse_csv,
-    _parse_peaks, _pc_white, _resample, _shape, native_samples, photopic, sampled_xyz, spectrum_xyz,
+    _RANGE,
+    K_M,
+    WAVELENGTHS,
+    _align,
+    _illuminant_key,
+    _ohno_led,
+    _parse_csv,
+    _parse_peaks,
+    _pc_white,
+    _resample,
+    _shape,
+    native_samples,
+    photopic,
+    sampled_xyz,
+    spectrum_xyz,
 )
+from chroma.whitebalance import check_kelvin
 
 #: Illuminance (lux) at which a perfect white diffuser renders at scene-linear 1.0: the
 #: exposure reference that turns lux into stops (``stops = log2(lux / REFERENCE_LUX)``).

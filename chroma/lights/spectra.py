@@ -36,12 +36,12 @@ _NEEDED = (380.0, 780.0)  # CIE 13.3 and TM-30 evaluate 380-780 nm
 _ALIASES = {f"F{i}": f"FL{i}" for i in range(1, 13)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shape():
     return colour().SpectralShape(_RANGE[0], _RANGE[1], 1.0)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cmfs() -> np.ndarray:
     """CIE 1931 2 degree colour-matching functions on :data:`WAVELENGTHS`, shape (471, 3)."""
     c = colour().MSDS_CMFS[_OBSERVER].copy().align(_shape())
@@ -50,7 +50,7 @@ def cmfs() -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def photopic() -> np.ndarray:
     """CIE 1924 photopic luminous efficiency V(lambda) on :data:`WAVELENGTHS`."""
     v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(_shape()).values, np.float64)
@@ -107,7 +107,7 @@ def _uv(xyz: np.ndarray) -> np.ndarray:
     return np.stack([4.0 * x / d, 6.0 * y / d], axis=-1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def illuminant_names() -> tuple[str, ...]:
     """Names :meth:`Light.illuminant` accepts (colour-science's tabulated illuminants)."""
     return tuple(colour().SDS_ILLUMINANTS.keys())
@@ -256,7 +256,7 @@ def _ohno_led(peak: float, fwhm: float) -> np.ndarray:
     return (g + 2.0 * g**5) / 3.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blue_die() -> np.ndarray:
     v = _ohno_led(450.0, 20.0)
     v.setflags(write=False)

@@ -14,8 +14,22 @@ import numpy as np
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError, closest
 from chroma.oklab.convert import (
-    ACHROMATIC, BLACK_STOPS, HUE_METHODS, LINEAR_SRGB, MID_GREY, SPACES, XYZ, HueMethod, Space, _kind,
-    _srgb_to_xyz, from_oklab, oklab_to_oklch, oklch_to_oklab, rgb_to_rgb, srgb_decode, srgb_encode,
+    ACHROMATIC,
+    BLACK_STOPS,
+    HUE_METHODS,
+    LINEAR_SRGB,
+    MID_GREY,
+    SPACES,
+    HueMethod,
+    Space,
+    _kind,
+    _srgb_to_xyz,
+    from_oklab,
+    oklab_to_oklch,
+    oklch_to_oklab,
+    rgb_to_rgb,
+    srgb_decode,
+    srgb_encode,
     to_oklab,
 )
 from chroma.oklab.gamut import gamut_map

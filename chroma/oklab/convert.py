@@ -14,7 +14,7 @@ import numpy as np
 
 from chroma._colour import colour
 from chroma.deprecation import deprecated_alias
-from chroma.errors import ChromaValueError, ColorSpaceError
+from chroma.errors import ChromaValueError
 
 Space = Literal["oklab", "oklch", "linear", "srgb"]
 HueMethod = Literal["shorter", "longer", "increasing", "decreasing"]
@@ -43,19 +43,19 @@ _SRGB_TO_LMS = np.array(
 # ------------------------------------------------------------------------------ matrices
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ottosson() -> tuple[np.ndarray, np.ndarray]:
     """Ottosson's published M1 (XYZ -> LMS) and M2 (LMS' -> Lab), from colour-science."""
     m = colour().models.oklab
     return np.array(m.MATRIX_1_XYZ_TO_LMS, np.float64), np.array(m.MATRIX_2_LMS_TO_LAB, np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _d65_xy() -> np.ndarray:
     return np.asarray(colour().CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"], np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _srgb_to_xyz() -> np.ndarray:
     """Linear sRGB -> XYZ derived from the Rec.709 primaries and D65 xy (0.3127, 0.3290)."""
     c = colour()

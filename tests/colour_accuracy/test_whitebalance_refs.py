@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chroma import ocio, whitebalance as wb
+from chroma import ocio
+from chroma import whitebalance as wb
 
 # CIE 015:2018, Table 1 / ISO 11664-2: chromaticities of CIE standard illuminants (2 deg).
 D65_XY = (0.3127, 0.3290)
