@@ -32,7 +32,7 @@ import numpy as np
 from chroma._colour import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.image import Image
-from chroma.lights import WAVELENGTHS, Light, _scene_linear_matrices, cmfs, reference_light
+from chroma.lights import WAVELENGTHS, Light, cmfs, reference_light, scene_linear_matrices
 
 #: colour-science's ColorChecker reflectance sets (24 patches each).
 CHARTS = ("ISO 17321-1", "BabelColor Average", "ColorChecker N Ohta")
@@ -180,7 +180,7 @@ def render_chart(
     from chroma import ocio
 
     cs = ocio.resolve_colorspace(colorspace, config)
-    m_d65, m_npm, space_white, weights = _scene_linear_matrices(cs, None if config is None else str(config))
+    m_d65, m_npm, space_white, weights = scene_linear_matrices(cs, None if config is None else str(config))
     if samples is None:
         names, refl = reflectances(chart)
     else:

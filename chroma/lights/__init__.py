@@ -31,10 +31,10 @@ and the :class:`Light` (:mod:`chroma.lights.light`).
 """
 
 from chroma.lights.light import REFERENCE_LUX, Light, reference_light
-from chroma.lights.light import _scene_linear_matrices as _scene_linear_matrices  # chroma.charts
+from chroma.lights.light import scene_linear_matrices as scene_linear_matrices  # chroma.charts
 from chroma.lights.metrics import CRI_DUV_LIMIT, LightMetrics, clear_cache, compute_metrics
 from chroma.lights.spectra import K_M, WAVELENGTHS, cmfs, illuminant_names, photopic, spectrum_xyz
-from chroma.lights.spectra import _pc_white as _pc_white  # the phosphor-white benchmark
+from chroma.lights.spectra import pc_white as pc_white  # the phosphor-white benchmark
 
 __all__ = [
     "Light", "LightMetrics", "WAVELENGTHS", "K_M", "REFERENCE_LUX", "CRI_DUV_LIMIT",

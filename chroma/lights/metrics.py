@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from chroma._colour import colour
-from chroma.lights.spectra import K_M, WAVELENGTHS, _uv, photopic, spectrum_xyz
+from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz, xyz_to_uv
 
 #: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within
 #: 5.4e-3 (Delta C in the CIE 1960 UCS) of the Planckian locus.
@@ -63,17 +63,19 @@ class LightMetrics:
         return d
 
 
-_METRICS_CACHE: dict[str, LightMetrics] = {}
-_CACHE_SIZE = 256
+METRICS_CACHE: dict[str, LightMetrics] = {}
+CACHE_SIZE = 256
 
 
-def _spectrum_key(values: np.ndarray) -> str:
+def spectrum_key(values: np.ndarray) -> str:
+    """Cache key of a spectrum on :data:`WAVELENGTHS` (a hash of its float64 values)."""
     v = np.asarray(values, dtype=np.float64)
     return hashlib.sha1((v / v.max()).round(12).tobytes()).hexdigest()
 
 
-def _cct_duv(xyz: np.ndarray) -> tuple[float, float]:
-    cct, duv = colour().uv_to_CCT(_uv(xyz), method="Ohno 2013")
+def cct_duv(xyz: np.ndarray) -> tuple[float, float]:
+    """CCT (K) and Duv of XYZ, Ohno 2013 method (colour-science), CIE 1960 UCS."""
+    cct, duv = colour().uv_to_CCT(xyz_to_uv(xyz), method="Ohno 2013")
     return float(cct), float(duv)
 
 
@@ -90,7 +92,7 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
     v = np.asarray(values, dtype=np.float64)
     sd = c.SpectralDistribution(v, WAVELENGTHS)
     xyz = spectrum_xyz(v) if xyz is None else np.asarray(xyz, np.float64)
-    cct, duv = _cct_duv(xyz)
+    cct, duv = cct_duv(xyz)
     cri = c.colour_rendering_index(sd, additional_data=True, method="CIE 1995")
     ri = tuple(float(cri.Q_as[i].Q_a) for i in range(1, 15))
     tm30 = c.colour_fidelity_index(sd, additional_data=True, method="ANSI/IES TM-30-18")
@@ -105,4 +107,4 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
 
 def clear_cache() -> None:
     """Forget cached metrics."""
-    _METRICS_CACHE.clear()
+    METRICS_CACHE.clear()
