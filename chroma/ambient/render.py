@@ -14,8 +14,8 @@ import numpy as np
 
 from chroma.ambient.sh import (
     SH,
-    _hdri_rgb,
     direction_to_latlong,
+    hdri_rgb,
     irradiance,
     latlong_directions,
     latlong_solid_angles,
@@ -112,7 +112,7 @@ def render_chrome_ball(
     r = n * (2.0 * n[..., 2:3])  # reflect the view ray (0, 0, -1): r = v - 2 (v . n) n
     r[..., 2] -= 1.0
     if environment is not None:
-        env, _ = _hdri_rgb(environment)
+        env, _ = hdri_rgb(environment)
         uv = direction_to_latlong(r)
         h, w = env.shape[:2]
         col = np.minimum((uv[..., 0] * w).astype(np.int64), w - 1)

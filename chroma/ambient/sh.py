@@ -216,7 +216,8 @@ def _monomial_moments(rgb: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _hdri_rgb(hdri: Image | np.ndarray, config=None) -> tuple[np.ndarray, str | None]:
+def hdri_rgb(hdri: Image | np.ndarray, config=None) -> tuple[np.ndarray, str | None]:
+    """Scene-linear float RGB (H, W, 3) of a lat-long HDRI and its colour space (None for a bare array)."""
     if isinstance(hdri, Image):
         from chroma import stops
 
@@ -257,7 +258,7 @@ def project(
         rectangle; Ramamoorthi & Hanrahan 2001, eq. 10 with exact solid angles).
     """
     order = _check_order(order)
-    rgb, cs = _hdri_rgb(hdri, config)
+    rgb, cs = hdri_rgb(hdri, config)
     h, w = rgb.shape[:2]
     if h < 2 or w < 2:
         raise ChromaValueError(f"an HDRI of {w}x{h} pixels is too small to project; give a lat-long image")

@@ -12,14 +12,14 @@ import numpy as np
 import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
-from chroma.grade.operations import Affine, Operation, _apply_affine, _convert
+from chroma.grade.operations import Affine, Operation, apply_affine, convert_exact
 
 if TYPE_CHECKING:
     from chroma.grade.core import Grade
 
 
 @dataclass
-class _Stage:
+class Stage:
     """One step of a compiled grade: an affine map, an operation, or an OCIO conversion."""
 
     affine: Affine | None = None
@@ -38,16 +38,16 @@ class CompiledGrade:
     dst: str
     ws: str
     config: str | None
-    stages: list[_Stage] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
     grade: "Grade | None" = None
 
     def apply_rgb(self, rgb: np.ndarray) -> np.ndarray:
         x = np.asarray(rgb, dtype=np.float32)
         for st in self.stages:
             if st.affine is not None:
-                x = _apply_affine(x, *st.affine)
+                x = apply_affine(x, *st.affine)
             elif st.convert is not None:
-                x = _convert(x, st.convert[0], st.convert[1], self.config)
+                x = convert_exact(x, st.convert[0], st.convert[1], self.config)
             else:
                 x = st.op.apply_rgb(x, self.ws, self.config)  # type: ignore[union-attr]
         return np.array(x, dtype=np.float32, copy=True) if x is rgb else x.astype(np.float32, copy=False)

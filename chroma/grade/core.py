@@ -16,8 +16,8 @@ import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
-from chroma.grade.compiled import CompiledGrade, _Stage, linear_conversion
-from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_processor, operation_from_dict
+from chroma.grade.compiled import CompiledGrade, Stage, linear_conversion
+from chroma.grade.operations import CDL, Exposure, Operation, colorspace_transform, group_processor, operation_from_dict
 from chroma.image import Image
 from chroma.io import write_text
 
@@ -83,7 +83,7 @@ def _clear_lut_caches(config) -> None:
     """OCIO caches LUT files and processors by path: a rewritten file must be re-read."""
     ocio.ClearAllCaches()
     _ocio.get_config(config).clearProcessorCache()
-    _group_processor.cache_clear()
+    group_processor.cache_clear()
 
 
 class Grade:
@@ -129,20 +129,20 @@ class Grade:
         ws = self.colorspace
         src = _ocio.resolve_colorspace(src, cfg) if src else ws
         dst = _ocio.resolve_colorspace(dst, cfg) if dst else ws
-        raw: list[_Stage] = []
+        raw: list[Stage] = []
         conv_in = linear_conversion(path, src, ws)
-        raw.append(_Stage(affine=conv_in) if conv_in else _Stage(convert=(src, ws)))
+        raw.append(Stage(affine=conv_in) if conv_in else Stage(convert=(src, ws)))
         for op in self.operations:
             aff = op.affine(ws, cfg)
-            raw.append(_Stage(affine=aff) if aff is not None else _Stage(op=op))
+            raw.append(Stage(affine=aff) if aff is not None else Stage(op=op))
         conv_out = linear_conversion(path, ws, dst)
-        raw.append(_Stage(affine=conv_out) if conv_out else _Stage(convert=(ws, dst)))
-        stages: list[_Stage] = []
+        raw.append(Stage(affine=conv_out) if conv_out else Stage(convert=(ws, dst)))
+        stages: list[Stage] = []
         for st in raw:
             if st.affine is not None and stages and stages[-1].affine is not None:
                 m0, b0 = stages[-1].affine
                 m1, b1 = st.affine
-                stages[-1] = _Stage(affine=(m1 @ m0, m1 @ b0 + b1))
+                stages[-1] = Stage(affine=(m1 @ m0, m1 @ b0 + b1))
             else:
                 stages.append(st)
         stages = [s for s in stages if not (s.affine is not None and np.allclose(s.affine[0], np.eye(3), rtol=0, atol=1e-12)
@@ -188,12 +188,12 @@ class Grade:
         ws = self.colorspace
         group = ocio.GroupTransform()
         if src and _ocio.resolve_colorspace(src, cfg) != ws:
-            group.appendTransform(_csc(_ocio.resolve_colorspace(src, cfg), ws))
+            group.appendTransform(colorspace_transform(_ocio.resolve_colorspace(src, cfg), ws))
         for op in self.operations:
             for t in op.transforms(ws, cfg):
                 group.appendTransform(t)
         if dst and _ocio.resolve_colorspace(dst, cfg) != ws:
-            group.appendTransform(_csc(ws, _ocio.resolve_colorspace(dst, cfg)))
+            group.appendTransform(colorspace_transform(ws, _ocio.resolve_colorspace(dst, cfg)))
         return group
 
     def ocio_processor(self, src: str | None = None, dst: str | None = None,
@@ -293,10 +293,10 @@ class Grade:
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
         ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
-        group = ocio.GroupTransform([_csc(ref, shaper_cs), _csc(shaper_cs, ws)])
+        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
         for t in self.to_ocio():
             group.appendTransform(t)
-        group.appendTransform(_csc(ws, shaper_cs))
+        group.appendTransform(colorspace_transform(ws, shaper_cs))
         graded = ocio.ColorSpace(name="chroma_graded_bake")
         graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
         cfg.addColorSpace(graded)
@@ -346,7 +346,7 @@ class Grade:
         baked = _ocio.apply_cpu(cfg.getProcessor(self.baked_lut_transform(path, shaper))
                                 .getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS), x)
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        top = float(_ocio.apply_cpu(cfg.getProcessor(_csc(shaper_cs, self.colorspace)).getDefaultCPUProcessor(),
+        top = float(_ocio.apply_cpu(cfg.getProcessor(colorspace_transform(shaper_cs, self.colorspace)).getDefaultCPUProcessor(),
                                     np.ones((1, 3), np.float32))[0].min())
         peak = np.abs(exact).max(axis=1)
         clamped = exact.max(axis=1) > top
@@ -366,7 +366,7 @@ class Grade:
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
         # absolute: OCIO resolves a relative path against the config's search path, not the cwd
         ft = ocio.FileTransform(src=os.path.abspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
-        return ocio.GroupTransform([_csc(ws, shaper_cs), ft, _csc(shaper_cs, ws)])
+        return ocio.GroupTransform([colorspace_transform(ws, shaper_cs), ft, colorspace_transform(shaper_cs, ws)])
 
     # --------------------------------------------------------------- serialisation
 

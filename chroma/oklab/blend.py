@@ -102,7 +102,8 @@ kelvin_color = deprecated_alias(_kelvin_color, "chroma.oklab.kelvin_color", "chr
 # ---------------------------------------------------------------------------------- blends
 
 
-def _check(space: str, hue: str) -> None:
+def check_blend(space: str, hue: str) -> None:
+    """Raise ChromaValueError unless ``space`` is a blend space and ``hue`` a hue interpolation."""
     if space not in SPACES:
         hint = closest(str(space), SPACES)
         raise ChromaValueError(f"unknown blend space {space!r}; choose {', '.join(SPACES)}" + (f" ({hint})" if hint else ""))
@@ -110,7 +111,8 @@ def _check(space: str, hue: str) -> None:
         raise ChromaValueError(f"unknown hue interpolation {hue!r}; choose {', '.join(HUE_METHODS)}")
 
 
-def _colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
+def as_colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
+    """Colours (..., 3|4) from an array or a colour string (:func:`parse_color`)."""
     if isinstance(x, str):
         return parse_color(x, colorspace, config)
     arr = np.asarray(x)
@@ -224,13 +226,13 @@ def mix(
         Blended values in ``colorspace``, float32 (float64 if an input is float64).
         Out-of-gamut results are left as they are: see :func:`gamut_map`.
     """
-    _check(space, hue)
-    a = _colours(a, colorspace, config)
-    b = _colours(b, colorspace, config)
+    check_blend(space, hue)
+    a = as_colours(a, colorspace, config)
+    b = as_colours(b, colorspace, config)
     dtype = np.float64 if np.float64 in (a.dtype, b.dtype) else np.float32
     a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
     if a.shape[-1] != b.shape[-1]:  # RGB with RGBA: RGB is opaque
-        a, b = (_opaque(a) if a.shape[-1] == 3 else a), (_opaque(b) if b.shape[-1] == 3 else b)
+        a, b = (add_opaque_alpha(a) if a.shape[-1] == 3 else a), (add_opaque_alpha(b) if b.shape[-1] == 3 else b)
     t = np.asarray(t, dtype=dtype)
     if not np.all(np.isfinite(t)):
         raise ChromaValueError("blend weight t must be finite")
@@ -288,7 +290,8 @@ def mix(
     return np.asarray(rgb, dtype)
 
 
-def _opaque(c: np.ndarray) -> np.ndarray:
+def add_opaque_alpha(c: np.ndarray) -> np.ndarray:
+    """RGB (..., 3) with an alpha channel of 1 appended (..., 4)."""
     return np.concatenate([c, np.ones(c.shape[:-1] + (1,), c.dtype)], axis=-1)
 
 
@@ -296,7 +299,7 @@ def _unpremultiply(c: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.divide(c, alpha, out=np.zeros(np.broadcast_shapes(c.shape, alpha.shape), c.dtype), where=alpha > 0)
 
 
-def _apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
+def apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
     """``gamut``: None (as is), "working" (channels >= 0 in the working space) or "srgb"
     (inside the linear sRGB [0, 1] cube, expressed in the working space)."""
     if gamut is None:
@@ -339,15 +342,15 @@ def gradient(
         raise ChromaValueError(f"a gradient needs at least 2 steps, got {steps!r}")
     if isinstance(colors, (str, bytes)) or len(colors) < 2:
         raise ChromaValueError("a gradient needs at least two colours")
-    cols = [_colours(c, colorspace, config) for c in colors]
+    cols = [as_colours(c, colorspace, config) for c in colors]
     if any(c.ndim != 1 for c in cols):
         raise ChromaValueError("gradient colours must be single colours (3 or 4 numbers each)")
     if len({c.shape[-1] for c in cols}) > 1:
-        cols = [_opaque(c) if c.shape[-1] == 3 else c for c in cols]
+        cols = [add_opaque_alpha(c) if c.shape[-1] == 3 else c for c in cols]
     stops = np.stack(cols).astype(np.float64)
     n = len(stops) - 1
     u = np.linspace(0.0, 1.0, int(steps)) * n
     k = np.minimum(np.floor(u).astype(int), n - 1)
     out = mix(stops[k], stops[k + 1], u - k, space, hue=hue, colorspace=colorspace,
               preserve_luminance=preserve_luminance, config=config)
-    return _apply_gamut(out, gamut, colorspace, config)
+    return apply_gamut(out, gamut, colorspace, config)
