@@ -61,7 +61,7 @@ def test_each_op_equals_its_ocio_export(rgb, i, spaces):
     assert _err(a, b) <= 1e-5
 
 
-def _independent(op, rgb):
+def _independent(op, rgb, cat=None):
     """What ``op`` does to ACEScg ``rgb``, computed with colour-science alone (no op.affine)."""
     import colour
 
@@ -77,15 +77,17 @@ def _independent(op, rgb):
     src = colour.xy_to_XYZ(wb.kelvin_to_xy(op.from_kelvin, op.from_tint, op.locus))
     dst = colour.xy_to_XYZ(wb.kelvin_to_xy(op.to_kelvin, op.to_tint, op.locus))
     xyz = colour.RGB_to_XYZ(x, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
-    xyz = colour.chromatic_adaptation(xyz, src, dst, method="Von Kries", transform=op.method)
+    xyz = colour.chromatic_adaptation(xyz, src, dst, method="Von Kries", transform=cat)
     return colour.XYZ_to_RGB(xyz, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
 
 
-@pytest.mark.parametrize("op", [Exposure(0.7), Exposure(-2.5), WhiteBalance(3200, 6504, 0.002),
-                                WhiteBalance(9000, 4300, -0.003, 0.001, "Bradford"), Saturation(0.8), Saturation(1.6)])
-def test_ocio_export_equals_colour_science(rgb, op):
-    """The OCIO export of the affine operations against an independent computation."""
-    want = _independent(op, rgb)
+@pytest.mark.parametrize("op, cat", [(Exposure(0.7), None), (Exposure(-2.5), None), (WhiteBalance(3200, 6504, 0.002), "CAT16"),
+                                     (WhiteBalance(9000, 4300, -0.003, 0.001, "bradford"), "Bradford"),
+                                     (Saturation(0.8), None), (Saturation(1.6), None)])
+def test_ocio_export_equals_colour_science(rgb, op, cat):
+    """The OCIO export of the affine operations against an independent computation (the
+    adaptation named by colour-science's own name, not through chroma's name table)."""
+    want = _independent(op, rgb, cat)
     assert _err(O.apply_cpu(Grade([op]).ocio_processor(), rgb), want) <= 1e-5
     assert _err(Grade([op]).apply_rgb(rgb), want) <= 1e-5
 

@@ -58,9 +58,9 @@ def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
     """The OCIO conversion ``src -> dst`` as ``(M, b)`` (``y = M @ x + b``, float64) when it is
     affine, else None.
 
-    Read from the ops OCIO builds for it (``Processor.createGroupTransform()``): the
-    conversion is affine exactly when every op is a ``MatrixTransform``; their 4x4 matrices
-    and offsets are composed in float64 (inverse-direction ops inverted).
+    Read from the ops OCIO builds for it (``Processor.createGroupTransform()``, which resolves
+    every op to the forward direction): the conversion is affine exactly when every op is a
+    ``MatrixTransform``; their 4x4 matrices and offsets are composed in float64.
 
     Parameters
     ----------
@@ -80,9 +80,8 @@ def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
         off = np.asarray(t.getOffset(), np.float64)
         if not np.allclose(m44[3], [0, 0, 0, 1]) or not np.allclose(m44[:3, 3], 0):
             return None  # alpha mixes into colour: not a 3x3 map
+        if t.getDirection() != ocio.TRANSFORM_DIR_FORWARD:
+            return None  # OCIO resolves directions into forward ops here; anything else takes the exact path
         mt, bt = m44[:3, :3], off[:3]
-        if t.getDirection() == ocio.TRANSFORM_DIR_INVERSE:
-            mt = np.linalg.inv(mt)
-            bt = -mt @ bt
         m, b = mt @ m, mt @ b + bt
     return m, b
