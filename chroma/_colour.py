@@ -6,7 +6,7 @@ import functools
 import warnings
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def colour():
     """The ``colour`` module, imported once with its optional-dependency warnings hidden."""
     with warnings.catch_warnings():

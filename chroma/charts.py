@@ -32,7 +32,7 @@ import numpy as np
 from chroma._colour import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.image import Image
-from chroma.lights import WAVELENGTHS, Light, _scene_linear_matrices, cmfs, reference_light
+from chroma.lights import WAVELENGTHS, Light, cmfs, reference_light, scene_linear_matrices
 
 #: colour-science's ColorChecker reflectance sets (24 patches each).
 CHARTS = ("ISO 17321-1", "BabelColor Average", "ColorChecker N Ohta")
@@ -42,7 +42,7 @@ COLUMNS, ROWS = 6, 4
 BORDER_VALUE = 0.02
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reflectances(chart: str = DEFAULT_CHART) -> tuple[tuple[str, ...], np.ndarray]:
     """Patch names (row-major, dark skin ... black) and reflectances on
     :data:`chroma.lights.WAVELENGTHS`, shape (24, 471)."""
@@ -78,7 +78,7 @@ def _cat16(src_white: np.ndarray, dst_white: np.ndarray) -> np.ndarray:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _d65_xyz() -> np.ndarray:
     c = colour()
     return c.xy_to_XYZ(c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"])
@@ -111,6 +111,14 @@ class ChartResult:
     chart: str
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("ChartResult.as_dict", "ChartResult.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         return {
             "light": self.light.name, "chart": self.chart, "colorspace": self.colorspace,
             "white_balanced": self.white_balanced, "reference": self.reference,
@@ -172,7 +180,7 @@ def render_chart(
     from chroma import ocio
 
     cs = ocio.resolve_colorspace(colorspace, config)
-    m_d65, m_npm, space_white, weights = _scene_linear_matrices(cs, None if config is None else str(config))
+    m_d65, m_npm, space_white, weights = scene_linear_matrices(cs, None if config is None else str(config))
     if samples is None:
         names, refl = reflectances(chart)
     else:

@@ -126,7 +126,7 @@ def _lights(sub: Path, overwrite: bool) -> list[Path]:
         light = Light.parse(spec)
         result = render_chart(light)
         written.extend(write_chart(result, exr, png, overwrite=True))
-        summary.append({**light.summary(), "chart": result.as_dict()})
+        summary.append({**light.summary(), "chart": result.to_dict()})
     target.write_text(json.dumps(summary, indent=2) + "\n")
     written.append(target)
     return written

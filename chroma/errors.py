@@ -31,6 +31,15 @@ class ChromaValueError(ChromaError, ValueError):
     """A parameter outside its valid domain."""
 
 
+class SceneLinearError(ColorSpaceError, ChromaValueError):
+    """A colour space that is not scene-linear where a scene-linear one is needed.
+
+    One error for this one mistake (raised by :func:`chroma.ocio.require_scene_linear`). It is
+    a :class:`ColorSpaceError`; it also derives from :class:`ChromaValueError` for one release
+    because some checks raised that before (catch ``ColorSpaceError``).
+    """
+
+
 def closest(name: str, choices: Iterable[str], n: int = 5) -> str:
     """Return a human hint listing the names in ``choices`` closest to ``name``."""
     choices = list(choices)

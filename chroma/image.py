@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -112,11 +112,6 @@ class Image:
 
     def copy(self) -> "Image":
         return Image(self.pixels.copy(), list(self.channels), self.colorspace, copy.deepcopy(self.metadata), self.source)
-
-    def select(self, names: Sequence[str]) -> "Image":
-        """A new image holding only the named channels, in that order."""
-        idx = [self.index(n) for n in names]
-        return Image(self.pixels[:, :, idx].copy(), list(names), self.colorspace, copy.deepcopy(self.metadata), self.source)
 
     def __repr__(self) -> str:
         return (

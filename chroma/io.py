@@ -10,12 +10,13 @@ replace the file an image was read from unless asked.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -49,7 +50,9 @@ def _oiio_error(obj: Any = None) -> str:
     return (msg or oiio.geterror() or "unknown error").strip().replace("\n", " ")
 
 
-def _value(attr: Any) -> Any:
+def attribute_value(attr: Any) -> Any:
+    """The Python value of an OIIO ``ParamValue`` (an image header attribute); arrays become
+    tuples, so headers compare and serialise plainly."""
     value = attr.value
     if isinstance(value, np.ndarray):
         value = tuple(value.tolist())
@@ -84,7 +87,7 @@ def read(
             raise ChromaIOError(
                 f"cannot read {path!r}: the file is corrupt or truncated ({(err or _oiio_error()).strip()})"
             )
-        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        metadata = {a.name: attribute_value(a) for a in spec.extra_attribs}
         channels = list(spec.channelnames)
         fmt = inp.format_name()
     finally:
@@ -94,7 +97,7 @@ def read(
     metadata["oiio:datatype"] = str(spec.format)
     cs = colorspace and _ocio.resolve_colorspace(colorspace, config)
     if not cs:
-        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+        cs = colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
     return Image(pixels, channels, cs, metadata, source=os.path.abspath(path))
 
 
@@ -107,19 +110,24 @@ def header(path: str | os.PathLike, config: str | os.PathLike | None = None) -> 
         raise ChromaIOError(f"cannot open {path!r}: {_oiio_error()}")
     try:
         spec = inp.spec()
-        metadata = {a.name: _value(a) for a in spec.extra_attribs}
+        metadata = {a.name: attribute_value(a) for a in spec.extra_attribs}
         fmt = inp.format_name()
     finally:
         inp.close()
     try:
-        cs = _colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
+        cs = colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)
     except ChromaError:
         cs = None
     return {"format": fmt, "width": spec.width, "height": spec.height, "channels": list(spec.channelnames),
             "datatype": str(spec.format), "colorspace": cs}
 
 
-def _colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None) -> str | None:
+def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathLike | None = None) -> str | None:
+    """The colour space a file's header names, or None.
+
+    Tried in order: ``oiio:ColorSpace``, ``colorInteropID`` (names the config knows), then
+    the EXR ``chromaticities`` attribute matched to a known space's primaries and white.
+    """
     for key in ("oiio:ColorSpace", "colorInteropID"):
         name = metadata.get(key)
         if isinstance(name, str) and name:
@@ -265,26 +273,71 @@ def write(
         spec.attribute("oiio:ColorSpace", image.colorspace)
 
     writer_for(path)
-    tmp = parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
-    out = oiio.ImageOutput.create(str(tmp))
-    if out is None:
-        raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
+    with atomic_path(target) as tmp:
+        out = oiio.ImageOutput.create(str(tmp))
+        if out is None:
+            raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
+        try:
+            if not out.open(str(tmp), spec):
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+            data = np.ascontiguousarray(pixels, dtype=np.float32)
+            if not out.write_image(data):
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+            if not out.close():
+                raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        except BaseException:
+            try:
+                out.close()
+            except Exception:
+                pass
+            raise
+    return target
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``target`` that becomes ``target`` when the block succeeds.
+
+    chroma's one atomic write: write the file at the yielded path; on leaving the block
+    without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
+    filesystem), so a reader never sees a half-written file. On any error the temporary
+    file is removed and ``target`` is left as it was.
+
+    Parameters
+    ----------
+    target
+        The file to write.
+
+    Yields
+    ------
+    Path
+        ``.<name>.chroma-tmp-<pid><suffix>`` in ``target``'s folder (same suffix, so writers
+        that pick the format from the extension still do).
+    """
+    target = Path(target)
+    tmp = target.parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
     try:
-        if not out.open(str(tmp), spec):
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
-        data = np.ascontiguousarray(pixels, dtype=np.float32)
-        if not out.write_image(data):
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
-        if not out.close():
-            raise ChromaIOError(f"cannot write {path!r}: {_oiio_error(out)}")
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
-        try:
-            out.close()
-        except Exception:
-            pass
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_path`); returns the path.
+
+    Raises
+    ------
+    ChromaIOError
+        The file could not be written (no such folder, no permission...).
+    """
+    target = Path(path)
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ChromaIOError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}") from None
     return target
 
 
@@ -472,4 +525,8 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
-__all__ = ["read", "write", "write_display", "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS", "HALF_MAX", "ChromaError"]
+__all__ = [
+    "read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata",
+    "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
+    "HALF_MAX", "ChromaError",
+]

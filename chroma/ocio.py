@@ -22,7 +22,8 @@ from typing import Iterable
 import numpy as np
 import PyOpenColorIO as ocio
 
-from chroma.errors import ColorSpaceError, closest
+from chroma.deprecation import deprecated_alias
+from chroma.errors import ChromaValueError, ColorSpaceError, SceneLinearError, closest
 
 _PKG_ROOT = Path(__file__).resolve().parent.parent
 _RELATIVE_CONFIG = Path("ocio_configs") / "chroma" / "config.ocio"
@@ -164,6 +165,38 @@ def is_scene_linear(colorspace: str, config: str | os.PathLike | None = None) ->
     return cs.getEncoding() == "scene-linear"
 
 
+def require_scene_linear(colorspace: str, config: str | os.PathLike | None = None, needs: str = "this") -> str:
+    """The canonical name of ``colorspace``, or an error if it is not scene-linear.
+
+    The one check behind every "needs a scene-linear space" in chroma (white balance, grades,
+    OKLab, lights, SH ambients, stops).
+
+    Parameters
+    ----------
+    colorspace
+        Colour space name, alias or role.
+    config
+        OCIO config path; None for the bundled config.
+    needs
+        What needs it, for the message (``"white balance"``, ``"a grade"``...).
+
+    Raises
+    ------
+    SceneLinearError
+        The space's encoding is not ``scene-linear`` (a :class:`ColorSpaceError`; for one
+        release also a :class:`ChromaValueError`, which some of these checks raised before).
+    ColorSpaceError
+        Unknown colour space.
+    """
+    name = resolve_colorspace(colorspace, config)
+    if not is_scene_linear(name, config):
+        raise SceneLinearError(
+            f"{name!r} is not scene-linear, and {needs} needs a scene-linear colour space: "
+            "convert to ACEScg (or another linear space such as 'Linear Rec.709 (sRGB)') first"
+        )
+    return name
+
+
 def colorspace_from_path(path: str | os.PathLike, config: str | os.PathLike | None = None) -> str:
     """Colour space the config's file rules give ``path`` (name token, then extension)."""
     cfg = get_config(config)
@@ -208,7 +241,7 @@ def colorspace_from_chromaticities(chroma: Iterable[float], tolerance: float = 2
 
 
 @functools.lru_cache(maxsize=64)
-def _cpu_processor(path: str, kind: str, args: tuple) -> ocio.CPUProcessor:
+def _cpu_processor(path: str, kind: str, args: tuple, exact: bool = False) -> ocio.CPUProcessor:
     cfg = _load_config(path)
     try:
         if kind == "colorspace":
@@ -226,13 +259,19 @@ def _cpu_processor(path: str, kind: str, args: tuple) -> ocio.CPUProcessor:
             raise ValueError(kind)
     except ocio.Exception as exc:
         raise ColorSpaceError(f"OCIO cannot build this conversion: {exc}") from None
-    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_DEFAULT)
+    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS if exact else ocio.OPTIMIZATION_DEFAULT)
 
 
-def processor(src: str, dst: str, config: str | os.PathLike | None = None) -> ocio.CPUProcessor:
-    """Cached CPU processor from colour space ``src`` to ``dst`` (names, aliases or roles)."""
+def processor(src: str, dst: str, config: str | os.PathLike | None = None, exact: bool = False) -> ocio.CPUProcessor:
+    """Cached CPU processor from colour space ``src`` to ``dst`` (names, aliases or roles).
+
+    chroma's one processor cache. ``exact=True`` asks OCIO for lossless optimisation (exact
+    log/exp/pow, what a grade compares against); the default uses OCIO's fast approximations
+    (~1e-4 relative error in log curves).
+    """
     path = config_path(config)
-    return _cpu_processor(path, "colorspace", (resolve_colorspace(src, config), resolve_colorspace(dst, config)))
+    return _cpu_processor(path, "colorspace", (resolve_colorspace(src, config), resolve_colorspace(dst, config)),
+                          exact)
 
 
 _STRIP_PIXELS = 1 << 18  # below ~260k pixels, threads cost more than they save
@@ -367,37 +406,61 @@ def apply_looks(
     return apply_cpu(cpu, pixels)
 
 
-def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+def rgb_to_xyz_matrix(
+    colorspace: str = "ACEScg", config: str | os.PathLike | None = None, white: str = "native",
+) -> np.ndarray:
     """3x3 float64 matrix from a linear colour space's RGB to CIE XYZ (column vectors).
 
+    Parameters
+    ----------
+    colorspace
+        A linear colour space of the config (name, alias or role).
+    config
+        OCIO config path; None for chroma's bundled ACES config (or ``$OCIO``).
+    white
+        The adaptation, explicit: ``"native"`` (default) gives XYZ in the space's own white,
+        i.e. the normalised primary matrix (SMPTE RP 177): R=G=B=1 maps to the space's white
+        (ACEScg: the ACES white, x 0.32168 y 0.33767). ``"D65"`` follows it with a Bradford
+        adaptation (Lam 1985) from that white to D65 (CIE 015:2018, x 0.3127 y 0.3290), which
+        is how the ACES OCIO configs relate ACEScg to ``CIE XYZ-D65``, and what OKLab
+        (Ottosson 2020, defined on D65 XYZ) needs. The two differ by up to 0.083 for ACEScg.
+
+    Returns
+    -------
+    ndarray (3, 3) float64, read-only
+        ``XYZ = M @ rgb``.
+
+    Notes
+    -----
     For spaces with published primaries (:data:`CHROMATICITIES`: ACEScg per SMPTE
-    S-2014-004, Rec.709, Rec.2020, P3...) this is the normalised primary matrix in the
-    space's own white (SMPTE RP 177), derived from the primaries rather than a rounded
-    published matrix. Other spaces of the config are measured through OCIO: the unit
-    primaries sent to its ``cie_xyz_d65_interchange`` role (so in D65, adapted as the
-    config adapts).
+    S-2014-004, Rec.709, Rec.2020, P3...) the matrix is derived from the primaries rather
+    than a rounded published matrix. Other spaces of the config are measured through OCIO:
+    the unit primaries sent to its ``cie_xyz_d65_interchange`` role (so already in D65,
+    adapted as the config adapts; ``white`` changes nothing for them).
+
+    Raises
+    ------
+    ChromaValueError
+        ``white`` is neither ``"native"`` nor ``"D65"``.
     """
     name = resolve_colorspace(colorspace, config)
+    if white == "D65":
+        return _xyz_d65(config_path(config), name)
+    if white != "native":
+        raise ChromaValueError(f"white must be 'native' (the space's own white) or 'D65', not {white!r}")
     entry = CHROMATICITIES.get(name)
     if entry is not None and is_scene_linear(name, config):
         return _npm(entry[1])
     return _npm_ocio(config_path(config), name)
 
 
-def rgb_to_xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """3x3 float64 matrix from a linear colour space's RGB to CIE XYZ with a D65 white.
-
-    :func:`rgb_to_xyz_matrix` followed by a Bradford adaptation (Lam 1985) from the space's
-    white to D65 (CIE 015:2018, x 0.3127, y 0.3290), which is how the ACES OCIO configs
-    relate ACEScg to their ``CIE XYZ-D65`` interchange space. Spaces whose white is D65,
-    and spaces measured through the config, need no adaptation.
-    """
-    return _xyz_d65(config_path(config), resolve_colorspace(colorspace, config))
+def _rgb_to_xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    return rgb_to_xyz_matrix(colorspace, config, white="D65")
 
 
 @functools.lru_cache(maxsize=32)
 def _xyz_d65(path: str, name: str) -> np.ndarray:
-    npm = rgb_to_xyz_matrix(name, path)
+    npm = rgb_to_xyz_matrix(name, path, "native")
     entry = CHROMATICITIES.get(name)
     d65 = np.array([0.3127, 0.3290])
     if entry is None or np.allclose(entry[1][6:], d65, atol=1e-6):
@@ -419,7 +482,12 @@ def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | No
     return rgb_to_xyz_matrix(colorspace, config)[1]
 
 
-@functools.lru_cache(maxsize=None)
+rgb_to_xyz_d65_matrix = deprecated_alias(
+    _rgb_to_xyz_d65_matrix, "chroma.ocio.rgb_to_xyz_d65_matrix", "chroma.ocio.rgb_to_xyz_matrix(..., white='D65')"
+)
+
+
+@functools.cache
 def _npm(chroma: tuple[float, ...]) -> np.ndarray:
     m = normalised_primary_matrix(chroma)
     m.setflags(write=False)

@@ -384,9 +384,9 @@ class ShotRunner:
         )
 
     def load_state(self, index: int) -> Any:
-        from render.animation import LoopState
-
         import json
+
+        from render.animation import LoopState
 
         self._saved = ({}, {})
         if index < 0:

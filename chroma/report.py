@@ -111,13 +111,13 @@ def _header(path: str) -> dict[str, Any]:
     """A frame's metadata without its pixels (OIIO reads the header only)."""
     import OpenImageIO as oiio
 
-    from chroma.io import _value
+    from chroma.io import attribute_value
 
     inp = oiio.ImageInput.open(path)
     if inp is None:
         raise ChromaIOError(f"cannot open {path!r}: {oiio.geterror()}")
     try:
-        return {a.name: _value(a) for a in inp.spec().extra_attribs}
+        return {a.name: attribute_value(a) for a in inp.spec().extra_attribs}
     finally:
         inp.close()
 

@@ -243,14 +243,6 @@ class Pattern:
             return self.text
         return f"{self.prefix}{'#' * max(self.padding, 1)}{self.suffix}"
 
-    def frame_of(self, path: str | os.PathLike) -> int | None:
-        """The frame number of ``path`` if it belongs to this sequence, else None."""
-        name = os.path.basename(os.fspath(path))
-        m = self._name_regex().match(name)
-        if not m:
-            return None
-        return int(m.group(1))
-
     def _name_regex(self) -> re.Pattern:
         pre = re.escape(os.path.basename(self.prefix))
         suf = re.escape(self.suffix)

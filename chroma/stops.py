@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, asdict
-from typing import Literal, Union
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -34,6 +34,14 @@ class ExposureStats:
     inf_values: int
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("ExposureStats.as_dict", "ExposureStats.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         return asdict(self)
 
 
@@ -82,7 +90,7 @@ def exposure_stats(image: Image, config=None) -> ExposureStats:
 #: 1e-323 is the float64 subnormal 2**-1073, so ``log2`` stays finite: -1073 stops.
 SCALAR_FLOOR = 1e-323
 
-_Number = Union[float, int, np.floating, np.integer]
+_Number = float | int | np.floating | np.integer
 
 
 def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":

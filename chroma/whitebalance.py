@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 
 from chroma import ocio as _ocio
 from chroma._colour import colour
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image
 
@@ -57,11 +58,32 @@ _CAT_NAMES = {
 }
 
 
-def _check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
+def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
+    """``kelvin`` as a float, or an error saying why it is not a usable colour temperature.
+
+    chroma's one Kelvin range check (white balance, grades, lights, skies).
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature in kelvin (K).
+    what
+        What the number is, for the message (``"from kelvin"``, ``"blackbody temperature"``).
+
+    Returns
+    -------
+    float
+        The temperature, within :data:`KELVIN_MIN` to :data:`KELVIN_MAX` (1000-25000 K).
+
+    Raises
+    ------
+    ChromaValueError
+        Not a number, NaN, negative, or outside 1000-25000 K.
+    """
     try:
         k = float(kelvin)
     except (TypeError, ValueError):
-        raise ChromaValueError(f"{what} must be a number in Kelvin, not {kelvin!r}") from None
+        raise ChromaValueError(f"{what} must be a number of kelvin (1000-25000 K), not {kelvin!r}") from None
     if math.isnan(k):
         raise ChromaValueError(f"{what} is NaN; give a temperature in Kelvin (1000 to 25000)")
     if k < 0:
@@ -74,7 +96,14 @@ def _check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
     return k
 
 
-def _check_duv(duv: float) -> float:
+def check_duv(duv: float) -> float:
+    """``duv`` (a tint, CIE 1960 UCS distance from the locus) as a float within +/- :data:`DUV_MAX`.
+
+    Raises
+    ------
+    ChromaValueError
+        Not a finite number, or further than 0.05 from the locus.
+    """
     try:
         d = float(duv)
     except (TypeError, ValueError):
@@ -137,8 +166,8 @@ def kelvin_to_xy(kelvin: float, duv: float = 0.0, locus: Locus = "auto") -> np.n
         ChromaValueError: Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05;
             the daylight locus below 4000 K.
     """
-    k = _check_kelvin(kelvin)
-    d = _check_duv(duv)
+    k = check_kelvin(kelvin)
+    d = check_duv(duv)
     xy = _kelvin_to_xy(k, d, _locus_for(k, locus))
     if xy[0] + xy[1] >= 1.0 or xy[1] <= 0:
         raise ChromaValueError(f"{k:g} K with tint {d:g} lies outside the colours that exist; use a smaller tint")
@@ -230,21 +259,14 @@ def cat_name(method: str) -> str:
     return _CAT_NAMES[key]
 
 
-def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """3x3 float64 matrix from a scene-linear colour space's RGB to CIE XYZ (column vectors).
+def _npm(colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """RGB -> XYZ in the space's own white, for a scene-linear space (white balance needs one)."""
+    name = _ocio.require_scene_linear(colorspace, config, "white balance")
+    return _ocio.rgb_to_xyz_matrix(name, config, white="native")
 
-    For spaces with published primaries (ACEScg: SMPTE S-2014-004, Rec.709, Rec.2020, P3...)
-    this is colour-science's normalised primary matrix in the space's own white (SMPTE RP
-    177). Other linear spaces of the config are measured through OCIO to its
-    ``cie_xyz_d65_interchange`` role.
-    """
-    name = _ocio.resolve_colorspace(colorspace, config)
-    if not _ocio.is_scene_linear(name, config):
-        raise ChromaValueError(
-            f"white balance works in a scene-linear colour space, and {name!r} is not; "
-            "convert to ACEScg (or another linear space) first"
-        )
-    return _ocio.rgb_to_xyz_matrix(name, config)
+
+rgb_to_xyz_matrix = deprecated_alias(_npm, "chroma.whitebalance.rgb_to_xyz_matrix",
+                                     "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='native')")
 
 
 def adaptation_matrix(
@@ -269,14 +291,13 @@ def adaptation_matrix(
 @functools.lru_cache(maxsize=256)
 def _adaptation(src: tuple, dst: tuple, cat: str, colorspace: str, config) -> np.ndarray:
     c = colour()
-    npm = rgb_to_xyz_matrix(colorspace, config)
-    if np.allclose(src, dst, rtol=0, atol=1e-15):
-        m = np.eye(3)
-    else:
-        xyz_s = c.xy_to_XYZ(np.asarray(src))
-        xyz_d = c.xy_to_XYZ(np.asarray(dst))
-        cat_m = c.adaptation.matrix_chromatic_adaptation_VonKries(xyz_s, xyz_d, transform=cat)
-        m = np.linalg.inv(npm) @ np.asarray(cat_m, dtype=np.float64) @ npm
+    npm = _npm(colorspace, config)
+    # No short-cut for equal whites: the full product is the identity to ~1e-15 there, and
+    # computing it keeps the "same white is identity" tests a check of the adaptation itself.
+    xyz_s = c.xy_to_XYZ(np.asarray(src))
+    xyz_d = c.xy_to_XYZ(np.asarray(dst))
+    cat_m = c.adaptation.matrix_chromatic_adaptation_VonKries(xyz_s, xyz_d, transform=cat)
+    m = np.linalg.inv(npm) @ np.asarray(cat_m, dtype=np.float64) @ npm
     m.setflags(write=False)
     return m
 
@@ -292,9 +313,74 @@ def white_balance_matrix(
     return adaptation_matrix(src, dst, colorspace, method, config)
 
 
+def kelvin_to_light_rgb(
+    kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0, config=None,
+) -> np.ndarray:
+    """The light's own colour: linear RGB of a white of ``kelvin``/``duv``, no adaptation.
+
+    Absolute colorimetry: the chromaticity :func:`kelvin_to_xy` (``auto`` locus) at relative
+    luminance Y = ``luminance``, through the space's own normalised primary matrix (SMPTE RP
+    177). Use it for what a light contributes to a scene rendered in ``colorspace`` (a
+    tungsten sky, a sun): 6504 K in ACEScg is (0.977, 1.003, 1.079), bluer than the ACES
+    white (~6000 K), which is R=G=B.
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature, 1000-25000 K.
+    duv
+        Tint (CIE 1960 UCS distance from the locus, + green).
+    colorspace
+        Scene-linear colour space of the result.
+    luminance
+        Relative luminance Y of the result.
+    config
+        OCIO config path; None for the bundled config.
+
+    Returns
+    -------
+    ndarray (3,) float64
+    """
+    x, y = kelvin_to_xy(kelvin, duv)
+    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
+    return np.linalg.solve(_ocio.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
+
+
+def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config=None) -> np.ndarray:
+    """A white balanced to the working white: linear RGB of ``kelvin`` as a viewer adapted
+    to D65 sees it, at luminance Y = 1.
+
+    The chromaticity :func:`kelvin_to_xy` (``auto`` locus) taken as D65-relative XYZ and
+    brought into ``colorspace`` with the Bradford adaptation from D65 to the space's white
+    (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab and the ACES OCIO
+    configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002, 0.9993 in ACEScg),
+    lower temperatures are warm, higher cool. Use it for colour swatches and gradients
+    (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical colour use
+    :func:`kelvin_to_light_rgb`.
+
+    Parameters
+    ----------
+    kelvin
+        Correlated colour temperature, 1000-25000 K.
+    colorspace
+        Linear colour space (OCIO name, or OKLab's ``"XYZ"`` / ``"linear-sRGB"``).
+    config
+        OCIO config path; None for the bundled config.
+
+    Returns
+    -------
+    ndarray (3,) float64
+    """
+    from chroma.oklab.convert import XYZ, rgb_to_rgb  # noqa: PLC0415 - oklab imports this module
+
+    x, y = kelvin_to_xy(kelvin)
+    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
+    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+
+
 def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
     """xy of the white (R=G=B) of a scene-linear colour space (ACEScg: ACES white ~D60)."""
-    xyz = rgb_to_xyz_matrix(colorspace, config) @ np.ones(3)
+    xyz = _npm(colorspace, config) @ np.ones(3)
     return xyz[:2] / xyz.sum()
 
 
@@ -338,12 +424,13 @@ def estimate_white(
     if not keep.any():
         keep = np.ones_like(y, dtype=bool)
     mean = rgb[keep].mean(axis=0)
-    xyz = rgb_to_xyz_matrix(cs, config) @ mean
+    xyz = _npm(cs, config) @ mean
     xy = xyz[:2] / xyz.sum()
     return xy_to_kelvin(xy, locus)
 
 
 __all__ = [
     "kelvin_to_xy", "xy_to_kelvin", "adaptation_matrix", "white_balance_matrix", "estimate_white",
-    "rgb_to_xyz_matrix", "colorspace_white_xy", "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
+    "colorspace_white_xy", "check_kelvin", "check_duv", "kelvin_to_light_rgb", "kelvin_to_balanced_rgb",
+    "cat_name", "D65_KELVIN", "KELVIN_MIN", "KELVIN_MAX",
 ]

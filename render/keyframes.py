@@ -165,7 +165,8 @@ def _check_node(node: ast.AST, expr: str, name: str, names: tuple[str, ...]) -> 
             raise KeyframeError(f"{name}: unknown name '{node.id}' in {_quote(expr)}{did} -- expressions may use {', '.join(names)}")
     elif isinstance(node, ast.BinOp):
         if not isinstance(node.op, _BINOPS):
-            raise KeyframeError(f"{name}: operator {type(node.op).__name__} is not allowed in {_quote(expr)} -- use + - * / % ** and comparisons")
+            raise KeyframeError(f"{name}: operator {type(node.op).__name__} is not allowed in {_quote(expr)} "
+                                "-- use + - * / % ** and comparisons")
         _check_node(node.left, expr, name, names)
         _check_node(node.right, expr, name, names)
     elif isinstance(node, ast.UnaryOp):
@@ -197,7 +198,8 @@ def _check_node(node: ast.AST, expr: str, name: str, names: tuple[str, ...]) -> 
     elif isinstance(node, ast.BoolOp):
         raise KeyframeError(f"{name}: 'and'/'or' are not allowed in {_quote(expr)} -- use & and | with parentheses")
     else:
-        raise KeyframeError(f"{name}: {type(node).__name__.lower()} syntax is not allowed in {_quote(expr)} -- only numbers, {', '.join(names)}, functions and arithmetic")
+        raise KeyframeError(f"{name}: {type(node).__name__.lower()} syntax is not allowed in {_quote(expr)} "
+                            f"-- only numbers, {', '.join(names)}, functions and arithmetic")
 
 
 class _Floats(ast.NodeTransformer):

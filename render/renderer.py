@@ -23,7 +23,7 @@ from render import models as _models
 from render.clip import ClipModel, load_clip
 from render.diffusion import GaussianDiffusion
 from render.errors import SettingsError
-from render.guidance import ClipTarget, Guide, GuidanceConfig
+from render.guidance import ClipTarget, GuidanceConfig, Guide
 from render.prompts import Prompt, normalize_weights, parse_prompt
 from render.schedules import parse_schedule
 

@@ -131,7 +131,8 @@ def _frame_entry(value: Any, what: str, notes: list[str]) -> list[str]:
         try:
             frames = sorted(value, key=lambda k: int(k))
         except (TypeError, ValueError):
-            raise SettingsError(f"{what} must be keyed by frame number, e.g. {{\"0\": [\"a red barn:1\"]}}; got keys {list(value)}") from None
+            raise SettingsError(f"{what} must be keyed by frame number, e.g. {{\"0\": [\"a red barn:1\"]}}; "
+                                f"got keys {list(value)}") from None
         first = frames[0]
         if len(frames) > 1:
             notes.append(f"{what}: using frame {first}'s entry; the keyframes {', '.join(map(str, frames[1:]))} are for animations")

@@ -124,7 +124,8 @@ def test_irradiance_matches_explicit_sum(sky_sh):
 
 def test_windows():
     np.testing.assert_allclose(ambient.window(2, "hanning"), [1.0, 0.75, 0.25])
-    np.testing.assert_allclose(ambient.window(2, "lanczos"), [1.0, np.sin(np.pi / 3) / (np.pi / 3), np.sin(2 * np.pi / 3) / (2 * np.pi / 3)])
+    np.testing.assert_allclose(ambient.window(2, "lanczos"),
+                               [1.0, np.sin(np.pi / 3) / (np.pi / 3), np.sin(2 * np.pi / 3) / (2 * np.pi / 3)])
     np.testing.assert_allclose(ambient.window(2, None), [1, 1, 1])
     with pytest.raises(ChromaValueError, match="unknown SH window"):
         ambient.window(2, "gauss")
@@ -310,7 +311,7 @@ def _grey_world_image(sh, scale=1.0, wb=None):
 
 
 def test_match_of_an_already_matched_image_is_identity(sky_sh):
-    m = ambient.ambient_match(_grey_world_image(sky_sh), sky_sh)
+    m = ambient.measure_ambient(_grey_world_image(sky_sh), sky_sh)
     assert m.stops == pytest.approx(0.0, abs=1e-3)
     assert m.from_kelvin == pytest.approx(m.to_kelvin, rel=1e-4)
     assert m.from_tint == pytest.approx(m.to_tint, abs=1e-6)
@@ -322,7 +323,7 @@ def test_match_recovers_exposure_and_white(sky_sh):
     dst_k, dst_t = sky_sh.ambient_white("auto")
     cast = whitebalance.white_balance_matrix(dst_k, 3200.0, dst_t, 0.0)  # the plate looks 3200 K
     img = _grey_world_image(sky_sh, scale=2.0**-1.5, wb=cast)
-    m = ambient.ambient_match(img, sky_sh)
+    m = ambient.measure_ambient(img, sky_sh)
     assert m.from_kelvin == pytest.approx(3200.0, abs=1.0)
     assert m.to_kelvin == pytest.approx(dst_k, abs=1e-6)
     assert m.stops == pytest.approx(1.5, abs=2e-3)
@@ -330,11 +331,11 @@ def test_match_recovers_exposure_and_white(sky_sh):
 
 def test_match_bad_inputs(sky_sh):
     with pytest.raises(ChromaValueError, match="chroma.Image"):
-        ambient.ambient_match(np.ones((4, 4, 3)), sky_sh)
+        ambient.measure_ambient(np.ones((4, 4, 3)), sky_sh)
     with pytest.raises(ChromaValueError, match="no pixel"):
-        ambient.ambient_match(Image(np.zeros((4, 4, 3), np.float32)), sky_sh)
+        ambient.measure_ambient(Image(np.zeros((4, 4, 3), np.float32)), sky_sh)
     with pytest.raises(ChromaValueError, match="albedo"):
-        ambient.ambient_match(_grey_world_image(sky_sh), sky_sh, albedo=0)
+        ambient.measure_ambient(_grey_world_image(sky_sh), sky_sh, albedo=0)
 
 
 def test_match_ambient_returns_a_grade(sky_sh):
@@ -421,3 +422,20 @@ def test_demo_part(tmp_path):
     assert np.asarray(data["coefficients"]).shape == (9, 3)
     with pytest.raises(ChromaError, match="--overwrite"):
         demo.PARTS["ambient"](sub, False)
+
+
+def test_old_names_warn_and_agree(sky_sh):
+    """ambient_match -> measure_ambient, as_dict -> to_dict, normalize -> normalise: the old
+    spellings still work for one release and warn."""
+    img = _grey_world_image(sky_sh)
+    with pytest.warns(DeprecationWarning, match="measure_ambient"):
+        old = ambient.ambient_match(img, sky_sh)
+    new = ambient.measure_ambient(img, sky_sh)
+    assert old == new
+    with pytest.warns(DeprecationWarning, match="to_dict"):
+        assert new.as_dict() == new.to_dict()
+    n = np.array([[0.0, 2.0, 0.0], [1.0, 1.0, 0.0]])
+    with pytest.warns(DeprecationWarning, match="normalise"):
+        old_e = ambient.irradiance(sky_sh, n, normalize=False)
+    np.testing.assert_array_equal(old_e, ambient.irradiance(sky_sh, n, normalise=False))
+    assert not np.allclose(old_e, ambient.irradiance(sky_sh, n))  # the flag does something

@@ -73,8 +73,8 @@ def test_low_cri_light_shows_larger_differences(fl2):
     assert fl2.delta_e[14] > 3  # "red" suffers under FL2
 
 
-def test_as_dict_is_json(fl2):
-    d = fl2.as_dict()
+def test_to_dict_is_json(fl2):
+    d = fl2.to_dict()
     json.dumps(d)
     assert len(d["patches"]) == 24 and d["patches"][0]["name"] == "dark skin"
 

@@ -165,3 +165,29 @@ def test_python_m_chroma_and_import_does_not_load_torch():
     code = "import sys, chroma, chroma.cli, chroma.io; chroma.Image; print('torch' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_render_errors_are_caught_by_class_not_name(capsys, monkeypatch):
+    """A render.errors.RenderError subclass is a user error (exit 2, one line); an unrelated
+    exception that merely shares the name is a bug and propagates."""
+    from chroma.cli import _core
+    from render.errors import SettingsError
+
+    help_text, add, _ = _core.COMMANDS["info"]
+
+    def bad_setting(args):
+        raise SettingsError("steps must be >= 1")
+
+    monkeypatch.setitem(_core.COMMANDS, "info", (help_text, add, bad_setting))
+    code, out, err = run(capsys, "info", "x.exr")
+    assert code == 2 and err.strip() == "chroma info: error: steps must be >= 1"
+
+    class RenderError(Exception):  # same name, not render's
+        pass
+
+    def impostor(args):
+        raise RenderError("a bug")
+
+    monkeypatch.setitem(_core.COMMANDS, "info", (help_text, add, impostor))
+    with pytest.raises(RenderError):
+        main(["info", "x.exr"])

@@ -55,7 +55,7 @@ def test_light_compare(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["light", "--illuminant", "D66"], "did you mean: 'D65'"),
     (["light", "--led", "450"], "PEAK:FWHM"),
-    (["light", "--kelvin", "100"], "1000-25000 K"),
+    (["light", "--kelvin", "100"], "1000 K to 25000 K"),
     (["light", "--spd", "missing.csv"], "does not exist"),
     (["light", "--compare", "3200K", "FL2", "--chart", "x.exr"], "describe one light"),
     (["light", "--kelvin", "3200", "--colorspace", "ACEScct"], "not scene-linear"),

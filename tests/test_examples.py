@@ -43,7 +43,7 @@ def readme_examples() -> list[str]:
 
 def help_examples() -> list[str]:
     lines = []
-    for name, (_help, _add, run) in COMMANDS.items():
+    for _help, _add, run in COMMANDS.values():
         doc = run.__doc__ or ""
         if "example" not in doc:
             continue

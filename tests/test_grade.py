@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import PyOpenColorIO as ocio
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chroma
 from chroma import ocio as O
 from chroma.errors import ChromaIOError, ChromaValueError, ColorSpaceError
-from chroma.grade import (CDL, LUT, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance, REC709_LUMA)
+from chroma.grade import CDL, LUT, REC709_LUMA, Contrast, Exposure, Grade, Look, Saturation, WhiteBalance
 from chroma.image import Image
 
-REPO_LUT = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
+REPO_LUT = str(Path(__file__).resolve().parent.parent / "luts" / "chroma_warm.cube")
 
 
 @pytest.fixture
@@ -58,6 +59,37 @@ def test_each_op_equals_its_ocio_export(rgb, i, spaces):
     a = g.apply_rgb(rgb, *spaces)
     b = O.apply_cpu(g.ocio_processor(*spaces), rgb)
     assert _err(a, b) <= 1e-5
+
+
+def _independent(op, rgb, cat=None):
+    """What ``op`` does to ACEScg ``rgb``, computed with colour-science alone (no op.affine)."""
+    import colour
+
+    from chroma import whitebalance as wb
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    x = rgb.astype(np.float64)
+    if isinstance(op, Exposure):
+        return x * 2.0 ** op.stops
+    if isinstance(op, Saturation):
+        y = colour.RGB_luminance(x, cs.primaries, cs.whitepoint)[..., None]
+        return y + op.saturation * (x - y)
+    src = colour.xy_to_XYZ(wb.kelvin_to_xy(op.from_kelvin, op.from_tint, op.locus))
+    dst = colour.xy_to_XYZ(wb.kelvin_to_xy(op.to_kelvin, op.to_tint, op.locus))
+    xyz = colour.RGB_to_XYZ(x, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    xyz = colour.chromatic_adaptation(xyz, src, dst, method="Von Kries", transform=cat)
+    return colour.XYZ_to_RGB(xyz, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+
+
+@pytest.mark.parametrize("op, cat", [(Exposure(0.7), None), (Exposure(-2.5), None), (WhiteBalance(3200, 6504, 0.002), "CAT16"),
+                                     (WhiteBalance(9000, 4300, -0.003, 0.001, "bradford"), "Bradford"),
+                                     (Saturation(0.8), None), (Saturation(1.6), None)])
+def test_ocio_export_equals_colour_science(rgb, op, cat):
+    """The OCIO export of the affine operations against an independent computation (the
+    adaptation named by colour-science's own name, not through chroma's name table)."""
+    want = _independent(op, rgb, cat)
+    assert _err(O.apply_cpu(Grade([op]).ocio_processor(), rgb), want) <= 1e-5
+    assert _err(Grade([op]).apply_rgb(rgb), want) <= 1e-5
 
 
 @pytest.mark.parametrize("spaces", [(None, None), ("ACES2065-1", "ACES2065-1"), ("ACEScg", "Linear P3-D65")])
@@ -186,8 +218,13 @@ def test_cdl_export_round_trip_through_ocio(tmp_path, rgb):
         g.write_cdl(path)
         back = CDL.from_file(path)
         assert back == g.operations[0]
-    t = ocio.CDLTransform.CreateFromFile(str(tmp_path / "shot.cc"), "")
-    assert list(t.getSlope()) == pytest.approx([1.1, 1.0, 0.9])
+        t = ocio.CDLTransform.CreateFromFile(str(path), "shot" if ext != ".cc" else "")  # OCIO's reader
+        assert t.getID() == "shot"
+        assert list(t.getSlope()) == pytest.approx([1.1, 1.0, 0.9], abs=1e-12)
+        assert list(t.getOffset()) == pytest.approx([0.01, 0.0, -0.02], abs=1e-12)
+        assert list(t.getPower()) == pytest.approx([1.2, 1.0, 0.8], abs=1e-12)
+        assert t.getSat() == pytest.approx(0.85, abs=1e-12)
+        assert "apply in ACEScct" in t.getFirstSOPDescription()  # the CDL default colour_timing space
 
 
 def test_exposure_folds_into_cdl_slope():
@@ -320,3 +357,40 @@ def test_exported_asc_cdl_says_ocio_reads_it_unclamped(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Grade([CDL(slope=(1.2, 1.0, 0.8), style="no_clamp", colorspace="")]).write_cdl(tmp_path / "free.cc")
+
+
+def test_failed_grade_write_leaves_no_temp_file(tmp_path, monkeypatch):
+    """The grade's files go through chroma.io's atomic write: a failure keeps the old file
+    and leaves no temporary file behind."""
+    g = Grade([Exposure(1.0)])
+    path = tmp_path / "g.toml"
+    g.save(path)
+    before = path.read_text()
+
+    orig = Path.write_text
+
+    def failing(self, *a, **k):  # a partial write, then the disk is full
+        orig(self, "half", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", failing)
+    with pytest.raises(ChromaIOError, match="No space"):
+        Grade([Exposure(2.0)]).save(path)
+    monkeypatch.undo()
+    assert path.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.toml"]
+
+
+@pytest.mark.parametrize("src, dst, affine", [("ACEScg", "ACES2065-1", True), ("ACEScg", "Linear Rec.2020", True),
+                                              ("ACES2065-1", "Linear P3-D65", True), ("ACEScg", "ACEScct", False),
+                                              ("ACEScg", "sRGB Encoded Rec.709 (sRGB)", False)])
+def test_linear_conversion_read_from_ocio_ops(src, dst, affine):
+    """The matrix read from OCIO's ops equals the conversion OCIO applies (float32 CPU)."""
+    from chroma.grade.compiled import linear_conversion
+
+    got = linear_conversion(O.config_path(), src, dst)
+    assert (got is not None) == affine
+    if affine:
+        x = np.random.default_rng(5).uniform(-1, 50, (64, 3)).astype(np.float32)
+        want = O.apply_cpu(O.processor(src, dst), x).astype(np.float64)
+        np.testing.assert_allclose(x.astype(np.float64) @ got[0].T + got[1], want, rtol=2e-6, atol=1e-6)

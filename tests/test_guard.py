@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from chroma.guard import (
-    CollapseGuard, GuardSettings, blend_noise, frame_measures, renoise_skip_steps, scan_sequence,
+    CollapseGuard,
+    GuardSettings,
+    blend_noise,
+    frame_measures,
+    renoise_skip_steps,
+    scan_sequence,
 )
 from tests import guard_sequences as seqs
 

@@ -39,7 +39,7 @@ def test_blackbody_cct_is_its_temperature():
 
 @pytest.mark.parametrize("kelvin", [500, 30000, "hot"])
 def test_blackbody_out_of_range(kelvin):
-    with pytest.raises(ChromaValueError, match="1000-25000 K|number of kelvin"):
+    with pytest.raises(ChromaValueError, match="1000 K to 25000 K|number of kelvin"):
         Light.blackbody(kelvin)
 
 
@@ -248,7 +248,7 @@ def test_metrics_fields_and_cri_validity():
     assert m.cri_valid
     green = Light.led("530:30").metrics()
     assert abs(green.duv) > CRI_DUV_LIMIT and not green.cri_valid
-    json.dumps(m.as_dict())
+    json.dumps(m.to_dict())
 
 
 def test_summary_schema():

@@ -153,3 +153,21 @@ def test_chromaticity_table_agrees_with_colour_science():
             atol=1e-12, err_msg=ocio_name,
         )
         assert ocio.resolve_colorspace(ocio_name) == ocio_name
+
+
+def test_one_scene_linear_check():
+    """White balance, grades, OKLab and lights refuse a non-linear space with the same error."""
+    from chroma import oklab, whitebalance
+    from chroma.errors import ChromaValueError, ColorSpaceError, SceneLinearError
+    from chroma.grade import Grade
+    from chroma.lights import Light
+
+    assert ocio.require_scene_linear("lin_ap1_scene") == "ACEScg"
+    calls = [lambda: whitebalance.white_balance_matrix(3200, colorspace="ACEScct"),
+             lambda: Grade([], colorspace="ACEScct"),
+             lambda: oklab.to_oklab(np.ones(3), "ACEScct"),
+             lambda: Light.blackbody(3200).rgb("ACEScct")]
+    for call in calls:
+        with pytest.raises(SceneLinearError, match="'ACEScct' is not scene-linear") as exc:
+            call()
+        assert isinstance(exc.value, ColorSpaceError) and isinstance(exc.value, ChromaValueError)

@@ -7,7 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chroma import stops
 from chroma.errors import ChromaError, ChromaValueError
@@ -137,3 +138,15 @@ def test_match_exposure_black_image_errors():
         stops.match_exposure(black, ok)
     with pytest.raises(ChromaValueError, match="reference"):
         stops.match_exposure(ok, black)
+
+
+@pytest.mark.parametrize("cs, name", [("ACEScg", "ACEScg"), ("Linear Rec.709 (sRGB)", "sRGB"),
+                                      ("Linear Rec.2020", "ITU-R BT.2020")])
+def test_luminance_equals_colour_science(cs, name):
+    """stops.luminance against colour-science's RGB_luminance (the space's own primaries and white)."""
+    import colour
+
+    space = colour.RGB_COLOURSPACES[name]
+    rgb = np.random.default_rng(4).uniform(0.0, 8.0, (32, 3))
+    want = colour.RGB_luminance(rgb, space.primaries, space.whitepoint)
+    np.testing.assert_allclose(stops.luminance(rgb, cs), want, rtol=1e-5, atol=1e-6)

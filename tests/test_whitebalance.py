@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from chroma import ocio
 from chroma import whitebalance as wb
 from chroma.errors import ChromaValueError, ColorSpaceError
 from chroma.image import Image
@@ -42,7 +44,9 @@ def test_auto_locus_switches_at_4000():
 
 def test_tint_moves_along_normal():
     a, b = wb.kelvin_to_xy(3200, 0.0), wb.kelvin_to_xy(3200, 0.005)
-    uv = lambda xy: np.array([4 * xy[0], 6 * xy[1]]) / (-2 * xy[0] + 12 * xy[1] + 3)  # CIE 1960
+    def uv(xy):  # CIE 1960
+        return np.array([4 * xy[0], 6 * xy[1]]) / (-2 * xy[0] + 12 * xy[1] + 3)
+
     assert np.hypot(*(uv(b) - uv(a))) == pytest.approx(0.005, rel=1e-6)
     assert wb.xy_to_kelvin(b)[1] == pytest.approx(0.005, abs=1e-5)
     assert uv(b)[1] > uv(a)[1]  # positive Duv is above the locus (greener)
@@ -68,10 +72,29 @@ def test_same_white_is_identity(k, d, method):
 def test_adaptation_maps_white_to_white(method):
     src, dst = wb.kelvin_to_xy(3200), wb.kelvin_to_xy(6504)
     m = wb.adaptation_matrix(src, dst, "ACEScg", method)
-    npm = wb.rgb_to_xyz_matrix("ACEScg")
-    xyz = lambda xy: np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
+    npm = ocio.rgb_to_xyz_matrix("ACEScg")
+    def xyz(xy):
+        return np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]])
+
     rgb_src = np.linalg.solve(npm, xyz(src))
     np.testing.assert_allclose(npm @ (m @ rgb_src), xyz(dst), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["CAT16", "Bradford", "CAT02", "Von Kries"])
+@pytest.mark.parametrize("k1, d1, k2, d2", [(3200, 0.0, 6504, 0.0), (2000, 0.004, 9000, -0.003), (5600, 0.002, 5600, 0.0)])
+def test_white_balance_matrix_equals_colour_science(method, k1, d1, k2, d2):
+    """Independent route: colour-science's chromatic_adaptation on XYZ, through its own ACEScg."""
+    import colour
+
+    src, dst = wb.kelvin_to_xy(k1, d1), wb.kelvin_to_xy(k2, d2)
+    m = wb.white_balance_matrix(k1, k2, d1, d2, method=method)
+    rgb = np.random.default_rng(3).uniform(-0.1, 4.0, (32, 3))
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    xyz = colour.RGB_to_XYZ(rgb, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    adapted = colour.chromatic_adaptation(xyz, colour.xy_to_XYZ(src), colour.xy_to_XYZ(dst), method="Von Kries",
+                                          transform=method)  # colour-science's own name, not chroma's table
+    want = colour.XYZ_to_RGB(adapted, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    np.testing.assert_allclose(rgb @ m.T, want, rtol=1e-9, atol=1e-12)
 
 
 def test_inverse_adaptation():
@@ -83,7 +106,7 @@ def test_inverse_adaptation():
 def _lit(kelvin, colorspace="ACEScg", seed=1, tint=0.0):
     """Grey-world scene of random greys and colours lit by a white of ``kelvin``."""
     rng = np.random.default_rng(seed)
-    npm = wb.rgb_to_xyz_matrix(colorspace)
+    npm = ocio.rgb_to_xyz_matrix(colorspace)
     xy = wb.kelvin_to_xy(kelvin, tint)
     white = np.linalg.solve(npm, np.array([xy[0] / xy[1], 1.0, (1 - xy.sum()) / xy[1]]))
     refl = rng.uniform(0.05, 0.9, (64, 64, 1)) * np.ones(3)  # neutral reflectances
@@ -120,3 +143,54 @@ def test_tint_outside_real_colours():
 @given(st.floats(1000, 25000))
 def test_same_white_identity_without_tint(k):
     np.testing.assert_allclose(wb.white_balance_matrix(k, k), np.eye(3), atol=1e-12)
+
+
+def test_one_rgb_to_xyz_matrix_and_deprecated_aliases():
+    """chroma.ocio.rgb_to_xyz_matrix is the one; the old names warn and give what they gave."""
+    import colour
+
+    from chroma import ocio, oklab
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    native = ocio.rgb_to_xyz_matrix("ACEScg", white="native")
+    d65 = ocio.rgb_to_xyz_matrix("ACEScg", white="D65")
+    np.testing.assert_allclose(native, cs.matrix_RGB_to_XYZ, atol=1e-12)
+    bradford = colour.adaptation.matrix_chromatic_adaptation_VonKries(
+        colour.xy_to_XYZ(cs.whitepoint), colour.xy_to_XYZ([0.3127, 0.3290]), transform="Bradford")
+    np.testing.assert_allclose(d65, bradford @ cs.matrix_RGB_to_XYZ, atol=1e-12)
+    assert np.abs(d65 - native).max() > 0.05  # the two whites really differ for ACEScg
+    with pytest.warns(DeprecationWarning, match="white='native'"):
+        np.testing.assert_array_equal(wb.rgb_to_xyz_matrix("ACEScg"), native)
+    with pytest.warns(DeprecationWarning, match="white='D65'"):
+        np.testing.assert_array_equal(oklab.rgb_to_xyz_matrix("ACEScg"), d65)
+    with pytest.warns(DeprecationWarning, match="white='D65'"):
+        np.testing.assert_array_equal(ocio.rgb_to_xyz_d65_matrix("ACEScg"), d65)
+    with pytest.warns(DeprecationWarning, match="chroma.ocio.luminance_weights"):
+        np.testing.assert_array_equal(oklab.luminance_weights("ACEScg"), ocio.luminance_weights("ACEScg"))
+    with pytest.raises(ChromaValueError, match="white"):
+        ocio.rgb_to_xyz_matrix("ACEScg", white="D60")
+
+
+@pytest.mark.parametrize("kelvin", [2000, 3200, 6504, 12000])
+def test_kelvin_to_rgb_light_and_balanced(kelvin):
+    """The light's own colour (no adaptation) and the white balanced to the working white
+    (Bradford from D65), both against colour-science's XYZ_to_RGB; old names still work."""
+    import colour
+
+    from chroma import ambient, oklab
+
+    cs = colour.RGB_COLOURSPACES["ACEScg"]
+    xyz = colour.xy_to_XYZ(wb.kelvin_to_xy(kelvin))
+    light = colour.XYZ_to_RGB(xyz, cs, illuminant=cs.whitepoint, chromatic_adaptation_transform=None)
+    balanced = colour.XYZ_to_RGB(xyz, cs, illuminant=np.array([0.3127, 0.3290]), chromatic_adaptation_transform="Bradford")
+    np.testing.assert_allclose(wb.kelvin_to_light_rgb(kelvin), light, atol=1e-9)
+    np.testing.assert_allclose(wb.kelvin_to_balanced_rgb(kelvin), balanced, atol=1e-6)
+    with pytest.warns(DeprecationWarning, match="kelvin_to_light_rgb"):
+        np.testing.assert_array_equal(ambient.kelvin_rgb(kelvin), wb.kelvin_to_light_rgb(kelvin))
+    with pytest.warns(DeprecationWarning, match="kelvin_to_balanced_rgb"):
+        np.testing.assert_array_equal(oklab.kelvin_color(kelvin), wb.kelvin_to_balanced_rgb(kelvin))
+
+
+def test_kelvin_to_rgb_the_two_meanings_at_d65():
+    np.testing.assert_allclose(wb.kelvin_to_balanced_rgb(6504), [0.9997, 1.0002, 0.9993], atol=2e-4)
+    np.testing.assert_allclose(wb.kelvin_to_light_rgb(6504), [0.977, 1.003, 1.079], atol=2e-3)

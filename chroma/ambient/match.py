@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from chroma.ambient.sh import SH
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image
 
@@ -17,7 +18,8 @@ from chroma.image import Image
 
 @dataclass(frozen=True)
 class AmbientMatch:
-    """What :func:`match_ambient` found: the white balance from the image's ambient white to
+    """What :func:`measure_ambient` found (and :func:`match_ambient` turns into a Grade): the
+    white balance from the image's ambient white to
     the HDRI's (Kelvin and tint on chroma's ``auto`` locus, as ``grade.WhiteBalance`` reads
     them) and the exposure in stops applied after it."""
 
@@ -29,10 +31,18 @@ class AmbientMatch:
     colorspace: str = "ACEScg"  #: the scene-linear working space the white balance acts in
 
     def as_dict(self) -> dict[str, Any]:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("AmbientMatch.as_dict", "AmbientMatch.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict."""
         return dict(self.__dict__)
 
 
-def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
+def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
     """The white balance and exposure that bring ``image``'s ambient to the HDRI's.
 
     * White: the image's grey-world white (``whitebalance.estimate_white``, Buchsbaum 1980)
@@ -72,14 +82,17 @@ def ambient_match(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT
 def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None):
     """The ``chroma.Grade`` that brings ``image``'s ambient light to the HDRI's: a
     ``WhiteBalance`` (image's grey-world white -> the HDRI's ambient white, CAT16) then an
-    ``Exposure`` in stops (see :func:`ambient_match`). Save it (``to_toml``), export it to
+    ``Exposure`` in stops (the numbers: :func:`measure_ambient`). Save it (``to_toml``), export it to
     Nuke, or apply it to a sequence (``chroma grade``)."""
     from chroma import grade as _grade
 
-    m = ambient_match(image, sh, albedo, method, config)
+    m = measure_ambient(image, sh, albedo, method, config)
     ops = [
         _grade.WhiteBalance(from_kelvin=m.from_kelvin, to_kelvin=m.to_kelvin,
                             from_tint=m.from_tint, to_tint=m.to_tint, method=method),
         _grade.Exposure(m.stops),
     ]
     return _grade.Grade(ops, colorspace=m.colorspace, config=config)
+
+
+ambient_match = deprecated_alias(measure_ambient, "chroma.ambient.ambient_match", "chroma.ambient.measure_ambient")

@@ -13,11 +13,17 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from chroma.ambient.sh import (
-    SH, _hdri_rgb, direction_to_latlong, irradiance, kelvin_rgb, latlong_directions,
-    latlong_solid_angles, radiance,
+    SH,
+    direction_to_latlong,
+    hdri_rgb,
+    irradiance,
+    latlong_directions,
+    latlong_solid_angles,
+    radiance,
 )
 from chroma.errors import ChromaValueError
 from chroma.image import Image
+from chroma.whitebalance import check_kelvin, kelvin_to_light_rgb
 
 # ---------------------------------------------------------------------- lights and balls
 
@@ -87,7 +93,7 @@ def render_grey_ball(
     the ball's coverage."""
     size = _check_size(size)
     n, inside = _ball_samples(size, supersample)
-    e = irradiance(sh, n, normalize=False).astype(np.float64)
+    e = irradiance(sh, n, normalise=False).astype(np.float64)
     for light in lights:
         e += np.clip(n @ light.unit_direction(), 0.0, None)[..., None] * light.rgb(sh.colorspace)
     rgb = albedo / np.pi * e
@@ -106,7 +112,7 @@ def render_chrome_ball(
     r = n * (2.0 * n[..., 2:3])  # reflect the view ray (0, 0, -1): r = v - 2 (v . n) n
     r[..., 2] -= 1.0
     if environment is not None:
-        env, _ = _hdri_rgb(environment)
+        env, _ = hdri_rgb(environment)
         uv = direction_to_latlong(r)
         h, w = env.shape[:2]
         col = np.minimum((uv[..., 0] * w).astype(np.int64), w - 1)
@@ -174,15 +180,14 @@ def sky_hdri(
         if not isinstance(value, (int, np.integer)) or value < 4:
             raise ChromaValueError(f"sky {name} must be an integer >= 4 (got {value!r})")
     for name, value in (("kelvin", kelvin), ("sun_kelvin", sun_kelvin)):
-        if not 1000.0 <= float(value) <= 25000.0:
-            raise ChromaValueError(f"sky {name} must be within 1000-25000 K (got {value})")
+        check_kelvin(value, f"sky {name}")
     if sky_radiance < 0 or sun_irradiance < 0 or not 0 <= ground_albedo <= 1 or sun_size <= 0:
         raise ChromaValueError("sky radiance and sun irradiance must be >= 0, ground albedo in [0, 1], sun size > 0")
     d = latlong_directions(width, height)
     el, az = math.radians(sun_elevation), math.radians(sun_azimuth)
     sun_dir = np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
-    sky_rgb = kelvin_rgb(kelvin, 0.0, colorspace)
-    sun_rgb = kelvin_rgb(sun_kelvin, 0.0, colorspace)
+    sky_rgb = kelvin_to_light_rgb(kelvin, 0.0, colorspace)
+    sun_rgb = kelvin_to_light_rgb(sun_kelvin, 0.0, colorspace)
     y = d[..., 1]
     up = y >= 0
     sky_lum = sky_radiance * (1.0 + 2.0 * (1.0 - np.clip(y, 0.0, 1.0)) ** 4)

@@ -216,7 +216,8 @@ def _monomial_moments(rgb: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _hdri_rgb(hdri: Image | np.ndarray, config=None) -> tuple[np.ndarray, str | None]:
+def hdri_rgb(hdri: Image | np.ndarray, config=None) -> tuple[np.ndarray, str | None]:
+    """Scene-linear float RGB (H, W, 3) of a lat-long HDRI and its colour space (None for a bare array)."""
     if isinstance(hdri, Image):
         from chroma import stops
 
@@ -257,7 +258,7 @@ def project(
         rectangle; Ramamoorthi & Hanrahan 2001, eq. 10 with exact solid angles).
     """
     order = _check_order(order)
-    rgb, cs = _hdri_rgb(hdri, config)
+    rgb, cs = hdri_rgb(hdri, config)
     h, w = rgb.shape[:2]
     if h < 2 or w < 2:
         raise ChromaValueError(f"an HDRI of {w}x{h} pixels is too small to project; give a lat-long image")
@@ -308,7 +309,7 @@ def window(order: int = 2, kind: str | None = "hanning", width: float | None = N
     a point source), so leave diffuse lighting unwindowed (docs/ambient.md).
     """
     order = _check_order(order)
-    l = np.arange(order + 1, dtype=np.float64)
+    l = np.arange(order + 1, dtype=np.float64)  # noqa: E741 - the SH band index is l in the literature
     if kind is None or kind == "none":
         return np.ones(order + 1)
     width = float(order + 1 if width is None else width)
@@ -343,7 +344,7 @@ def _monomial_coefficients(coeffs9: np.ndarray) -> np.ndarray:
 _CHUNK = 1 << 14  # rows per block: keeps the monomial block in cache (measured best here)
 
 
-def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, normalize: bool) -> np.ndarray:
+def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, normalise: bool) -> np.ndarray:
     n = np.asarray(normals)
     if n.shape[-1:] != (3,):
         raise ChromaValueError(f"normals must be an array of shape (..., 3), got shape {n.shape}")
@@ -363,7 +364,7 @@ def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, n
             p = P[:k]
             x, y, z = p[:, 6], p[:, 7], p[:, 8]
             p[:, 6:9] = b
-            if normalize:
+            if normalise:
                 inv = 1.0 / np.sqrt(x * x + y * y + z * z)
                 zero = ~np.isfinite(inv)
                 inv[zero] = 0.0
@@ -377,19 +378,32 @@ def _evaluate(coeffs: np.ndarray, normals: np.ndarray, band_scale: np.ndarray, n
             p[:, 9] = 1.0
             o = out[start : start + k]
             np.matmul(p, C, out=o)
-            if normalize and zero.any():
+            if normalise and zero.any():
                 o[zero] = 0.0
     return out.reshape(shape + (c.shape[1],))
 
 
-def radiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalize: bool = True) -> np.ndarray:
+def _normalise_flag(normalise: bool, normalize: bool | None, where: str) -> bool:
+    if normalize is None:
+        return normalise
+    from chroma.deprecation import warn_deprecated
+
+    warn_deprecated(f"{where}(normalize=...)", f"{where}(normalise=...)", stacklevel=4)
+    return normalize
+
+
+def radiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+             normalize: bool | None = None) -> np.ndarray:
     """Band-limited radiance ``L(d) = sum_k c_k Y_k(d)`` in directions (..., 3) -> (..., 3)
-    float32, vectorised (a 1920x1080 map in one call). Zero-length directions give 0."""
+    float32, vectorised (a 1920x1080 map in one call). Zero-length directions give 0.
+    Directions are normalised (``normalise=True``; ``normalize`` is a deprecated spelling)."""
     scale = window(sh.order, window_kind) if window_kind else np.ones(sh.order + 1)
-    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), normalize)
+    flag = _normalise_flag(normalise, normalize, "chroma.ambient.radiance")
+    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), flag)
 
 
-def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalize: bool = True) -> np.ndarray:
+def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+               normalize: bool | None = None) -> np.ndarray:
     """Irradiance ``E(n) = sum_k A_l c_k Y_k(n)`` for surface normals (..., 3) -> (..., 3)
     float32: the environment convolved with the clamped cosine lobe, A_0 = pi,
     A_1 = 2 pi / 3, A_2 = pi / 4 (Ramamoorthi & Hanrahan 2001, eq. 7-9).
@@ -398,10 +412,12 @@ def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None,
     environment of radiance L, E = pi L for every normal. For a single directional source
     the order-2 result deviates from the exact clamped cosine by at most
     :data:`POINT_SOURCE_MAX_ERROR` (9.4 %) of its normal irradiance. Normals are
-    normalised (``normalize=True``); zero-length normals (background) give 0.
+    normalised (``normalise=True``; ``normalize`` is a deprecated spelling); zero-length
+    normals (background) give 0.
     """
     scale = np.array(A_L[: sh.order + 1]) * (window(sh.order, window_kind) if window_kind else 1.0)
-    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), normalize)
+    flag = _normalise_flag(normalise, normalize, "chroma.ambient.irradiance")
+    return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), flag)
 
 
 # ---------------------------------------------------------------------------- rotation
@@ -473,18 +489,6 @@ def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.nd
     return xyz[:2] / s
 
 
-def kelvin_rgb(kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0,
-               config=None) -> np.ndarray:
-    """Linear RGB (3,) of a white at ``kelvin``/``duv`` (``whitebalance.kelvin_to_xy``, auto
-    locus: Planckian below 4000 K, CIE daylight above) with relative luminance Y =
-    ``luminance``, absolute colorimetry in ``colorspace``."""
-    from chroma import whitebalance
-
-    x, y = whitebalance.kelvin_to_xy(kelvin, duv)
-    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
-    return np.linalg.solve(_rgb_to_xyz(colorspace, config), xyz)
-
-
 # -------------------------------------------------------------------------- the SH type
 
 
@@ -553,8 +557,8 @@ class SH:
         src = ocio.resolve_colorspace(self.colorspace, config)
         if dst == src:
             return SH(self.coefficients.copy(), dst, dict(self.metadata))
-        if not (ocio.is_scene_linear(dst, config) and ocio.is_scene_linear(src, config)):
-            raise ChromaValueError(f"SH coefficients convert only between scene-linear spaces ({src!r} -> {dst!r})")
+        for name in (src, dst):
+            ocio.require_scene_linear(name, config, "converting SH coefficients")
         # the conversion is a 3x3 matrix: recover it from the unit primaries in float64
         m = ocio.convert(np.eye(3, dtype=np.float32), src, dst, config).astype(np.float64)  # rows: images of R, G, B
         return SH(self.coefficients @ m, dst, dict(self.metadata))

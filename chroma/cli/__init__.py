@@ -8,10 +8,25 @@ while the other frames still finish; Ctrl-C gives 130. Every written file goes t
 :func:`check_outputs`.
 """
 
+from chroma.cli import ambient, blend, convert, demo, farm, grade, info, light, models, render, shot, sync  # noqa: F401,E402  (registers the commands)
 from chroma.cli._core import (  # noqa: F401
-    COMMANDS, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, FrameJob, FramePlan, add_config_option, add_output_options,
-    arguments, build_parser, check_outputs, command, main, note, plan_frames, report_failures, write_kwargs,
+    COMMANDS,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    FrameJob,
+    FramePlan,
+    add_config_option,
+    add_output_options,
+    arguments,
+    build_parser,
+    check_outputs,
+    command,
+    main,
+    note,
+    plan_frames,
+    report_failures,
+    write_kwargs,
 )
-from chroma.cli import info, convert, demo, light, ambient, blend, grade, models, render, shot, sync, farm  # noqa: F401,E402  (registers the commands)
 
 __all__ = ["main", "build_parser", "command", "arguments", "COMMANDS"]

@@ -117,10 +117,21 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
             return EXIT_OK
         except Exception as exc:  # errors raised by optional components (render) carry a user message
-            if any(c.__name__ == "RenderError" for c in type(exc).__mro__):  # and its subclasses
+            if _is_render_error(exc):
                 print(f"chroma {args.command}: error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
             raise
+
+
+def _is_render_error(exc: BaseException) -> bool:
+    """True for ``render.errors.RenderError`` and its subclasses. ``render.errors`` is torch-free
+    and imported only here, when an error is already on its way, so ``import chroma`` stays light;
+    without the render package installed nothing is a RenderError."""
+    try:
+        from render.errors import RenderError  # noqa: PLC0415
+    except ImportError:
+        return False
+    return isinstance(exc, RenderError)
 
 
 # API keywords in messages, as the CLI spells them
@@ -172,8 +183,8 @@ def add_farm_option(p: argparse.ArgumentParser) -> None:
 def write_kwargs(args: argparse.Namespace) -> dict:
     """Keyword arguments for :func:`chroma.io.write` from the output options, checked
     up front so a bad option fails before any frame is processed."""
-    from chroma.io import COMPRESSIONS
     from chroma.errors import ChromaValueError
+    from chroma.io import COMPRESSIONS
 
     if args.compression.lower() not in COMPRESSIONS:
         raise ChromaValueError(

@@ -6,9 +6,12 @@ import argparse
 import json
 import math
 
-
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, arguments, check_outputs, command,
+    EXIT_OK,
+    add_config_option,
+    arguments,
+    check_outputs,
+    command,
 )
 
 # -------------------------------------------------------------------------------- ambient

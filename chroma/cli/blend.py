@@ -6,10 +6,16 @@ import argparse
 import json
 import os
 
-
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, add_output_options, arguments, check_outputs, command,
-    note, report_failures, write_kwargs,
+    EXIT_OK,
+    add_config_option,
+    add_output_options,
+    arguments,
+    check_outputs,
+    command,
+    note,
+    report_failures,
+    write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- blend
@@ -103,8 +109,8 @@ def cmd_blend(args: argparse.Namespace) -> int:
             lch = oklab.oklab_to_oklch(oklab.to_oklab(g, cs, args.config))
             rows = [{"t": float(t), "rgb": [round(float(v), 6) for v in c],
                      "hex": "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in d),
-                     "oklch": [round(float(v), 4) for v in l]}
-                    for t, c, d, l in zip(np.linspace(0, 1, steps), g, disp, lch)]
+                     "oklch": [round(float(v), 4) for v in lc]}
+                    for t, c, d, lc in zip(np.linspace(0, 1, steps), g, disp, lch)]
             if args.json:
                 print(json.dumps({"space": args.space, "hue": args.hue, "colorspace": cs, "steps": rows}, indent=2))
             else:

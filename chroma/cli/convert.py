@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-
 from chroma.cli._core import (
-    add_config_option, add_farm_option, add_output_options, arguments, command,
-    FrameJob, plan_frames, report_failures, write_kwargs,
+    FrameJob,
+    add_config_option,
+    add_farm_option,
+    add_output_options,
+    arguments,
+    command,
+    plan_frames,
+    report_failures,
+    write_kwargs,
 )
 
 # -------------------------------------------------------------------------------- convert

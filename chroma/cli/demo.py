@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
 from chroma.cli._core import (
-    EXIT_OK, arguments, command,
+    EXIT_OK,
+    arguments,
+    command,
 )
 
 # ----------------------------------------------------------------------------------- demo

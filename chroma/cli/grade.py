@@ -7,10 +7,19 @@ import dataclasses
 import os
 import warnings
 
-
 from chroma.cli._core import (
-    EXIT_OK, OVERWRITE_HINT, FrameJob, add_config_option, add_farm_option, add_output_options, arguments,
-    check_outputs, command, plan_frames, report_failures, write_kwargs,
+    EXIT_OK,
+    OVERWRITE_HINT,
+    FrameJob,
+    add_config_option,
+    add_farm_option,
+    add_output_options,
+    arguments,
+    check_outputs,
+    command,
+    plan_frames,
+    report_failures,
+    write_kwargs,
 )
 
 # ---------------------------------------------------------------------------------- grade
@@ -132,7 +141,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl/--export-ctf to export the grade")
     if args.export_ctf and not args.export_ctf.lower().endswith((".ctf", ".clf")):
         raise _E(f"--export-ctf {args.export_ctf!r}: the file ends in .ctf or .clf")
-    colorspace = args.colorspace and __import__("chroma.ocio", fromlist=["x"]).resolve_colorspace(args.colorspace, args.config)
+    from chroma import ocio as _ocio  # noqa: PLC0415
+
+    colorspace = args.colorspace and _ocio.resolve_colorspace(args.colorspace, args.config)
     grade = _build_grade(args)
     exports = [p for p in (args.save_grade, args.bake_lut, args.export_cdl, args.export_ctf) if p]
     read_too = [p for p in (args.grade, args.cdl, args.lut, args.match_exposure) if p]
@@ -160,7 +171,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("grade:\n  " + grade.describe().replace("\n", "\n  "))
         print(f"output colour space: {colorspace or 'as each input'}")
-        for frame, path, target in plan or []:
+        for _frame, path, target in plan or []:
             print(f"  {path} -> {target}")
         refused = (plan.refused if plan else []) + exported.refused
         if plan is not None:

@@ -113,7 +113,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                     "compression": img.metadata.get("compression"),
                     "chroma_metadata": {k: v for k, v in img.metadata.items() if k.startswith("chroma/")},
                 }
-            st = stops.exposure_stats(img, args.config).as_dict()
+            st = stops.exposure_stats(img, args.config).to_dict()
             images.append({"frame": frame, "path": path, **st})
             bar.update()
     result = {"image": header, "sequence": seq_info, "stats": images,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from chroma.errors import ChromaError
-
 from chroma.cli._core import (
-    EXIT_OK, add_config_option, arguments, check_outputs, command,
+    EXIT_OK,
+    add_config_option,
+    arguments,
+    check_outputs,
+    command,
 )
+from chroma.errors import ChromaError
 
 # ---------------------------------------------------------------------------------- light
 
@@ -17,18 +20,25 @@ from chroma.cli._core import (
 def _light_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--kelvin", type=float, metavar="K", help="a blackbody (Planckian radiator) at K kelvin, e.g. 3200")
-    src.add_argument("--illuminant", metavar="NAME", help="a CIE illuminant: A, D50, D55, D65, D75, FL1-FL12, LED-B1..B5, LED-V1, LED-V2, ...")
-    src.add_argument("--led", metavar="SPEC", help="a parametric LED: peaks PEAK:FWHM[:POWER],... in nm (450:20,560:100) or a phosphor white pc:CCT[:FWHM] (pc:5600)")
-    src.add_argument("--spd", metavar="FILE", help="a measured spectrum: CSV of wavelength_nm,relative_power rows (any spacing, covering 380-780 nm)")
+    src.add_argument("--illuminant", metavar="NAME",
+                     help="a CIE illuminant: A, D50, D55, D65, D75, FL1-FL12, LED-B1..B5, LED-V1, LED-V2, ...")
+    src.add_argument("--led", metavar="SPEC",
+                     help="a parametric LED: peaks PEAK:FWHM[:POWER],... in nm (450:20,560:100) "
+                          "or a phosphor white pc:CCT[:FWHM] (pc:5600)")
+    src.add_argument("--spd", metavar="FILE",
+                     help="a measured spectrum: CSV of wavelength_nm,relative_power rows (any spacing, covering 380-780 nm)")
     src.add_argument("--compare", nargs="+", metavar="LIGHT",
                      help="print lights side by side; each is 3200K, an illuminant name, led:SPEC, pc:CCT or a .csv file")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--stops", type=float, metavar="EV", help="intensity in stops: a white diffuser renders at 2**EV (default 0)")
-    g.add_argument("--lux", type=float, metavar="LUX", help="intensity as illuminance; 1000 lux renders a white diffuser at 1.0 (see --exposure-lux)")
+    g.add_argument("--lux", type=float, metavar="LUX",
+                   help="intensity as illuminance; 1000 lux renders a white diffuser at 1.0 (see --exposure-lux)")
     p.add_argument("--exposure-lux", type=float, default=1000.0, metavar="LUX",
                    help="the illuminance the camera is exposed for: it renders a white diffuser at 1.0 (default 1000)")
-    p.add_argument("--colorspace", default="ACEScg", metavar="CS", help="scene-linear working space for the light's RGB and the chart (default ACEScg)")
-    p.add_argument("--json", action="store_true", help="print JSON: cct, duv, cri_ra, cri_ri[14], tm30_rf, tm30_rg, efficacy_lm_per_w, rgb, colorspace")
+    p.add_argument("--colorspace", default="ACEScg", metavar="CS",
+                   help="scene-linear working space for the light's RGB and the chart (default ACEScg)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: cct, duv, cri_ra, cri_ri[14], tm30_rf, tm30_rg, efficacy_lm_per_w, rgb, colorspace")
     p.add_argument("--chart", metavar="OUT.exr", help="write the ColorChecker rendered under the light as a scene-linear EXR")
     p.add_argument("--preview", metavar="OUT.png", help="write the chart through the default display view (sRGB, ACES 2.0 SDR)")
     p.add_argument("--no-white-balance", action="store_true", help="chart: keep the light's colour (camera not balanced to it)")
@@ -51,8 +61,8 @@ def _light_from_args(args: argparse.Namespace):
 
 
 _LIGHT_ROWS = (
-    ("CCT (K)", "cct", "{:.0f}", "Ohno 2014, CIE 1960 UCS"),
-    ("Duv", "duv", "{:+.4f}", "Ohno 2014"),
+    ("CCT (K)", "cct", "{:.0f}", "Ohno 2013, CIE 1960 UCS"),
+    ("Duv", "duv", "{:+.4f}", "Ohno 2013"),
     ("CRI Ra", "cri_ra", "{:.1f}", "CIE 13.3-1995"),
     ("CRI R9", None, "{:.1f}", "CIE 13.3-1995, saturated red"),
     ("TM-30 Rf", "tm30_rf", "{:.1f}", "ANSI/IES TM-30-18 = CIE 224:2017"),
@@ -137,7 +147,7 @@ def cmd_light(args: argparse.Namespace) -> int:
         result = charts.render_chart(light, colorspace=cs, white_balance=not args.no_white_balance, config=args.config)
         written = charts.write_chart(result, args.chart, args.preview, patch=args.patch_size,
                                      overwrite=args.overwrite, config=args.config)
-        data["chart"] = result.as_dict()
+        data["chart"] = result.to_dict()
     if args.json:
         print(json.dumps(data, indent=2))
     else:

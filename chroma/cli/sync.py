@@ -92,8 +92,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
           --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
       chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
     """
-    from chroma.errors import ChromaIOError
     from chroma import sync
+    from chroma.errors import ChromaIOError
 
     if not args.lyrics and not args.audio:
         raise sync.SyncError("give --lyrics FILE, --audio FILE or both")

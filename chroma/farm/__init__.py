@@ -28,16 +28,39 @@ Dask is imported only when a farm is used: ``import chroma`` does not import it.
 from __future__ import annotations
 
 from chroma.farm.cluster import (  # noqa: F401
-    INSTALL, Farm, FarmError, Job, Task, chunks, clear_partial, connect, default_chunk, done_by, report, run_tasks,
-    strip_options, using,
+    INSTALL,
+    Farm,
+    FarmError,
+    Job,
+    Task,
+    chunks,
+    clear_partial,
+    connect,
+    default_chunk,
+    done_by,
+    report,
+    run_tasks,
+    strip_options,
+    using,
 )
 from chroma.farm.frames import cli_frames, grade  # noqa: F401
 from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue  # noqa: F401
 from chroma.farm.shots import (  # noqa: F401
-    FEED_FORWARD_MODES, Edit, EditShot, conform, edit_tasks, frames_feed_forward, is_edit, load_edit, render_edit,
-    render_shot, seam, shot_tasks, split_shot,
+    FEED_FORWARD_MODES,
+    Edit,
+    EditShot,
+    _shot_chunk,  # noqa: F401  (chroma farm task)
+    conform,
+    edit_tasks,
+    frames_feed_forward,
+    is_edit,
+    load_edit,
+    render_edit,
+    render_shot,
+    seam,
+    shot_tasks,
+    split_shot,
 )
-from chroma.farm.shots import _shot_chunk  # noqa: F401  (chroma farm task)
 
 __all__ = [
     "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "grade", "cli_frames", "render_shot",

@@ -9,18 +9,28 @@ import uuid
 from typing import Any, Sequence
 
 from chroma.errors import ChromaError
-
 from chroma.farm.cluster import (
-    Farm, FarmError, Job, Task, chunks, clear_partial, default_chunk, done_by, report, run_tasks, strip_options, using,
+    Farm,
+    FarmError,
+    Job,
+    Task,
+    chunks,
+    clear_partial,
+    default_chunk,
+    done_by,
+    report,
+    run_tasks,
+    strip_options,
+    using,
 )
 
 
 def _grade_chunk(items: list[tuple[str, str]], compiled: Any, colorspace: str | None, write_options: dict,
                  job: Job, threads: int) -> list[tuple[str, str]]:
-    from chroma.grade.frames import _worker_init, grade_file  # noqa: PLC0415
+    from chroma.grade.frames import grade_file, worker_init  # noqa: PLC0415
 
     if threads:
-        _worker_init(threads)
+        worker_init(threads)
     failures = []
     for path, target in items:
         if not done_by(job, target):

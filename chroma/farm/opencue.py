@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-
 from chroma.farm.cluster import strip_options
 from chroma.farm.shots import frames_feed_forward, is_edit, load_edit
 

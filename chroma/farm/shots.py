@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from chroma.errors import ChromaError
-
 from chroma.farm.cluster import (
-    Farm, FarmError, Job, Task, chunks, clear_partial, default_chunk, done_by, report, run_tasks, using,
+    Farm,
+    FarmError,
+    Job,
+    Task,
+    chunks,
+    clear_partial,
+    default_chunk,
+    done_by,
+    report,
+    run_tasks,
+    using,
 )
 
 FEED_FORWARD_MODES = ("2D", "3D")  # render/animation.py: only these warp the previous frame into the next

@@ -28,13 +28,27 @@ fusion (:mod:`chroma.grade.compiled`), the :class:`Grade` with its serialisation
 
 from chroma.grade.compiled import CompiledGrade
 from chroma.grade.core import Grade, GradeWarning, LutError
-from chroma.grade.frames import file_colorspace as file_colorspace, grade_file, grade_frames
+from chroma.grade.frames import file_colorspace as file_colorspace
+from chroma.grade.frames import grade_file, grade_frames
 from chroma.grade.operations import (
-    CDL, LUT, OPERATIONS, REC709_LUMA, Affine as Affine, Contrast, Exposure, Look, Operation,
-    Saturation, WhiteBalance, operation_from_dict,
+    CDL,
+    LUT,
+    OPERATIONS,
+    REC709_LUMA,
+    Contrast,
+    Exposure,
+    Look,
+    Operation,
+    Saturation,
+    WhiteBalance,
+    operation_from_dict,
+)
+from chroma.grade.operations import (
+    Affine as Affine,
 )
 
 __all__ = [
     "Grade", "CompiledGrade", "Operation", "Exposure", "WhiteBalance", "CDL", "Contrast", "Saturation",
     "Look", "LUT", "OPERATIONS", "operation_from_dict", "REC709_LUMA", "grade_file", "grade_frames",
+    "GradeWarning", "LutError",
 ]

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
-from chroma.grade.operations import Affine, Operation, _apply_affine, _convert
+from chroma.grade.operations import Affine, Operation, apply_affine, convert_exact
 
 if TYPE_CHECKING:
     from chroma.grade.core import Grade
 
 
 @dataclass
-class _Stage:
+class Stage:
     """One step of a compiled grade: an affine map, an operation, or an OCIO conversion."""
 
     affine: Affine | None = None
@@ -37,33 +38,50 @@ class CompiledGrade:
     dst: str
     ws: str
     config: str | None
-    stages: list[_Stage] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
     grade: "Grade | None" = None
 
     def apply_rgb(self, rgb: np.ndarray) -> np.ndarray:
         x = np.asarray(rgb, dtype=np.float32)
         for st in self.stages:
             if st.affine is not None:
-                x = _apply_affine(x, *st.affine)
+                x = apply_affine(x, *st.affine)
             elif st.convert is not None:
-                x = _convert(x, st.convert[0], st.convert[1], self.config)
+                x = convert_exact(x, st.convert[0], st.convert[1], self.config)
             else:
                 x = st.op.apply_rgb(x, self.ws, self.config)  # type: ignore[union-attr]
         return np.array(x, dtype=np.float32, copy=True) if x is rgb else x.astype(np.float32, copy=False)
 
 
 @functools.lru_cache(maxsize=64)
-def _linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
-    """The OCIO conversion src -> dst as (M, b) when it is affine (probed numerically), else None."""
+def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
+    """The OCIO conversion ``src -> dst`` as ``(M, b)`` (``y = M @ x + b``, float64) when it is
+    affine, else None.
+
+    Read from the ops OCIO builds for it (``Processor.createGroupTransform()``, which resolves
+    every op to the forward direction): the conversion is affine exactly when every op is a
+    ``MatrixTransform``; their 4x4 matrices and offsets are composed in float64.
+
+    Parameters
+    ----------
+    config_path
+        OCIO config path (:func:`chroma.ocio.config_path`).
+    src, dst
+        Canonical colour space names.
+    """
     if src == dst:
         return np.eye(3), np.zeros(3)
-    cpu = _ocio.processor(src, dst, config_path)
-    rng = np.random.default_rng(0)
-    probe = np.concatenate([np.zeros((1, 3)), np.eye(3), rng.uniform(-2, 60, (16, 3))]).astype(np.float32)
-    out = _ocio.apply_cpu(cpu, probe).astype(np.float64)
-    b = out[0]
-    m = (out[1:4] - b).T
-    pred = probe[4:].astype(np.float64) @ m.T + b
-    if np.allclose(pred, out[4:], rtol=1e-5, atol=1e-5):
-        return m, b
-    return None
+    cfg = _ocio.get_config(config_path)
+    m, b = np.eye(3), np.zeros(3)
+    for t in cfg.getProcessor(src, dst).createGroupTransform():
+        if not isinstance(t, ocio.MatrixTransform):
+            return None
+        m44 = np.asarray(t.getMatrix(), np.float64).reshape(4, 4)
+        off = np.asarray(t.getOffset(), np.float64)
+        if not np.allclose(m44[3], [0, 0, 0, 1]) or not np.allclose(m44[:3, 3], 0):
+            return None  # alpha mixes into colour: not a 3x3 map
+        if t.getDirection() != ocio.TRANSFORM_DIR_FORWARD:
+            return None  # OCIO resolves directions into forward ops here; anything else takes the exact path
+        mt, bt = m44[:3, :3], off[:3]
+        m, b = mt @ m, mt @ b + bt
+    return m, b

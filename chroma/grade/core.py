@@ -16,10 +16,10 @@ import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
-from chroma.grade.compiled import CompiledGrade, _linear_conversion, _Stage
-from chroma.grade.operations import CDL, Exposure, Operation, _csc, _group_processor, operation_from_dict
+from chroma.grade.compiled import CompiledGrade, Stage, linear_conversion
+from chroma.grade.operations import CDL, Exposure, Operation, colorspace_transform, group_processor, operation_from_dict
 from chroma.image import Image
-
+from chroma.io import write_text
 
 LUT_WARN_STOPS = 0.1  #: bake_lut warns when its LUT errs by more than this (stops, max)
 
@@ -83,7 +83,7 @@ def _clear_lut_caches(config) -> None:
     """OCIO caches LUT files and processors by path: a rewritten file must be re-read."""
     ocio.ClearAllCaches()
     _ocio.get_config(config).clearProcessorCache()
-    _group_processor.cache_clear()
+    group_processor.cache_clear()
 
 
 class Grade:
@@ -104,11 +104,7 @@ class Grade:
         self.operations: list[Operation] = ops
         self.config = None if config is None else os.fspath(config)
         self.last_lut_error: LutError | None = None  # set by bake_lut: how far its LUT is off
-        self.colorspace = _ocio.resolve_colorspace(colorspace, self.config)
-        if not _ocio.is_scene_linear(self.colorspace, self.config):
-            raise ChromaValueError(
-                f"a grade's working colour space must be scene-linear; {self.colorspace!r} is not"
-            )
+        self.colorspace = _ocio.require_scene_linear(colorspace, self.config, "a grade's working colour space")
 
     def __repr__(self) -> str:
         return f"Grade([{', '.join(op.describe() for op in self.operations)}], colorspace={self.colorspace!r})"
@@ -133,20 +129,20 @@ class Grade:
         ws = self.colorspace
         src = _ocio.resolve_colorspace(src, cfg) if src else ws
         dst = _ocio.resolve_colorspace(dst, cfg) if dst else ws
-        raw: list[_Stage] = []
-        conv_in = _linear_conversion(path, src, ws)
-        raw.append(_Stage(affine=conv_in) if conv_in else _Stage(convert=(src, ws)))
+        raw: list[Stage] = []
+        conv_in = linear_conversion(path, src, ws)
+        raw.append(Stage(affine=conv_in) if conv_in else Stage(convert=(src, ws)))
         for op in self.operations:
             aff = op.affine(ws, cfg)
-            raw.append(_Stage(affine=aff) if aff is not None else _Stage(op=op))
-        conv_out = _linear_conversion(path, ws, dst)
-        raw.append(_Stage(affine=conv_out) if conv_out else _Stage(convert=(ws, dst)))
-        stages: list[_Stage] = []
+            raw.append(Stage(affine=aff) if aff is not None else Stage(op=op))
+        conv_out = linear_conversion(path, ws, dst)
+        raw.append(Stage(affine=conv_out) if conv_out else Stage(convert=(ws, dst)))
+        stages: list[Stage] = []
         for st in raw:
             if st.affine is not None and stages and stages[-1].affine is not None:
                 m0, b0 = stages[-1].affine
                 m1, b1 = st.affine
-                stages[-1] = _Stage(affine=(m1 @ m0, m1 @ b0 + b1))
+                stages[-1] = Stage(affine=(m1 @ m0, m1 @ b0 + b1))
             else:
                 stages.append(st)
         stages = [s for s in stages if not (s.affine is not None and np.allclose(s.affine[0], np.eye(3), rtol=0, atol=1e-12)
@@ -192,12 +188,12 @@ class Grade:
         ws = self.colorspace
         group = ocio.GroupTransform()
         if src and _ocio.resolve_colorspace(src, cfg) != ws:
-            group.appendTransform(_csc(_ocio.resolve_colorspace(src, cfg), ws))
+            group.appendTransform(colorspace_transform(_ocio.resolve_colorspace(src, cfg), ws))
         for op in self.operations:
             for t in op.transforms(ws, cfg):
                 group.appendTransform(t)
         if dst and _ocio.resolve_colorspace(dst, cfg) != ws:
-            group.appendTransform(_csc(ws, _ocio.resolve_colorspace(dst, cfg)))
+            group.appendTransform(colorspace_transform(ws, _ocio.resolve_colorspace(dst, cfg)))
         return group
 
     def ocio_processor(self, src: str | None = None, dst: str | None = None,
@@ -217,7 +213,7 @@ class Grade:
         cfg = _ocio.get_config(self.config)
         proc = cfg.getProcessor(self.to_ocio(src, dst))
         fmt = "Color Transform Format" if path.suffix.lower() == ".ctf" else "Academy/ASC Common LUT Format"
-        _atomic_text(path, proc.createGroupTransform().write(formatName=fmt, config=cfg))
+        write_text(path, proc.createGroupTransform().write(formatName=fmt, config=cfg))
         return path
 
     def to_cdl(self) -> CDL:
@@ -270,21 +266,11 @@ class Grade:
                     "come out different without it), but OCIO and most tools read .cc/.cdl files unclamped; "
                     "set the CDL style to ASC where it is applied, or export the exact transform as .ctf/.clf "
                     "(Grade.write_ocio)", GradeWarning, stacklevel=2)
-        cc = cdl.xml(cc_id, desc)
-        ext = path.suffix.lower()
-        ns = 'xmlns="urn:ASC:CDL:v1.2"'
-        if ext == ".cc":
-            text = '<?xml version="1.0" encoding="UTF-8"?>\n' + cc.replace("    <ColorCorrection", f"<ColorCorrection {ns}", 1) \
-                .replace("\n    ", "\n").replace("\n  ", "\n  ")
-        elif ext == ".cdl":
-            text = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ColorDecisionList {ns}>\n  <ColorDecision>\n'
-                    + cc + "  </ColorDecision>\n</ColorDecisionList>\n")
-        elif ext == ".ccc":
-            text = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ColorCorrectionCollection {ns}>\n'
-                    + cc + "</ColorCorrectionCollection>\n")
-        else:
+        formats = {".cc": "ColorCorrection", ".cdl": "ColorDecisionList", ".ccc": "ColorCorrectionCollection"}
+        fmt = formats.get(path.suffix.lower())
+        if fmt is None:
             raise ChromaValueError(f"a CDL file ends in .cc, .cdl or .ccc, not {path.name!r}")
-        _atomic_text(path, text)
+        write_text(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + cdl.xml(cc_id, desc, fmt))
         return path
 
     def bake_lut(self, path: str | os.PathLike, *, shaper: str = "ACEScct", size: int = 65) -> Path:
@@ -307,10 +293,10 @@ class Grade:
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
         ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
-        group = ocio.GroupTransform([_csc(ref, shaper_cs), _csc(shaper_cs, ws)])
+        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
         for t in self.to_ocio():
             group.appendTransform(t)
-        group.appendTransform(_csc(ws, shaper_cs))
+        group.appendTransform(colorspace_transform(ws, shaper_cs))
         graded = ocio.ColorSpace(name="chroma_graded_bake")
         graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
         cfg.addColorSpace(graded)
@@ -327,7 +313,7 @@ class Grade:
         header = (f"# chroma grade baked by OCIO {ocio.__version__}: {self!r}\n"
                   f"# input and output: {shaper_cs}-encoded {ws}; for scene-linear {ws}: "
                   f"{ws} -> {shaper_cs}, this LUT, {shaper_cs} -> {ws}\n")
-        _atomic_text(path, header + text)
+        write_text(path, header + text)
         _clear_lut_caches(self.config)
         err = self.lut_error(path, shaper)
         header += (f"# measured against the exact grade over {err.n} colours 0.0007-32 linear, saturated "
@@ -335,7 +321,7 @@ class Grade:
                    f"{err.median_stops:.4f} of the brightest channel (max {err.max_stops_above:.3f} at "
                    f"{LutError.ABOVE} linear and above); above {err.upper:.4g} linear the LUT clamps. "
                    "Exact: the grade as .ctf/.clf\n")
-        _atomic_text(path, header + text)
+        write_text(path, header + text)
         _clear_lut_caches(self.config)
         self.last_lut_error = err
         if err.max_stops > LUT_WARN_STOPS:
@@ -360,7 +346,7 @@ class Grade:
         baked = _ocio.apply_cpu(cfg.getProcessor(self.baked_lut_transform(path, shaper))
                                 .getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS), x)
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        top = float(_ocio.apply_cpu(cfg.getProcessor(_csc(shaper_cs, self.colorspace)).getDefaultCPUProcessor(),
+        top = float(_ocio.apply_cpu(cfg.getProcessor(colorspace_transform(shaper_cs, self.colorspace)).getDefaultCPUProcessor(),
                                     np.ones((1, 3), np.float32))[0].min())
         peak = np.abs(exact).max(axis=1)
         clamped = exact.max(axis=1) > top
@@ -380,7 +366,7 @@ class Grade:
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
         # absolute: OCIO resolves a relative path against the config's search path, not the cwd
         ft = ocio.FileTransform(src=os.path.abspath(path), interpolation=ocio.INTERP_TETRAHEDRAL)
-        return ocio.GroupTransform([_csc(ws, shaper_cs), ft, _csc(shaper_cs, ws)])
+        return ocio.GroupTransform([colorspace_transform(ws, shaper_cs), ft, colorspace_transform(shaper_cs, ws)])
 
     # --------------------------------------------------------------- serialisation
 
@@ -435,7 +421,7 @@ class Grade:
         if not path.parent.is_dir():
             raise ChromaIOError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
         text = json.dumps(self.to_dict(), indent=2) + "\n" if path.suffix.lower() == ".json" else self.to_toml()
-        _atomic_text(path, text)
+        write_text(path, text)
         return path
 
     @classmethod
@@ -466,9 +452,3 @@ def _toml(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml(x) for x in v) + "]"
     return json.dumps(str(v))
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.parent / f".{path.name}.chroma-tmp-{os.getpid()}"
-    tmp.write_text(text)
-    os.replace(tmp, path)

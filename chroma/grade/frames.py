@@ -50,16 +50,16 @@ def file_colorspace(path: str, config=None) -> str | None:
         oiio.geterror()  # retrieve it: read() reports the problem in chroma's words
         return None
     try:
-        meta = {a.name: io._value(a) for a in inp.spec().extra_attribs}
+        meta = {a.name: io.attribute_value(a) for a in inp.spec().extra_attribs}
     finally:
         inp.close()
     try:
-        return io._colorspace_from_metadata(meta, config) or _ocio.colorspace_from_path(path, config)
+        return io.colorspace_from_metadata(meta, config) or _ocio.colorspace_from_path(path, config)
     except ChromaError:
         return None
 
 
-def _worker_init(threads: int) -> tuple[int, int, int | None]:
+def worker_init(threads: int) -> tuple[int, int, int | None]:
     """Give this process ``threads`` threads for OIIO (decode/encode), OpenEXR and OCIO;
     returns the previous settings for :func:`_restore_threads`."""
     import OpenImageIO as oiio  # noqa: PLC0415
@@ -109,7 +109,7 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
         compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
     if jobs == 1 or len(plan) <= 1:
         # --jobs is the number of cores to use: one frame at a time on `jobs` threads
-        old = _worker_init(jobs)
+        old = worker_init(jobs)
         try:
             for _frame, path, target in plan:
                 try:
@@ -127,7 +127,7 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                             initializer=_worker_init, initargs=(threads,)) as pool:
+                             initializer=worker_init, initargs=(threads,)) as pool:
         futures = {pool.submit(grade_file, path, target, compiled, colorspace, write_options): path
                    for _frame, path, target in plan}
         try:

@@ -62,7 +62,8 @@ def _matrix_transform(m: np.ndarray, b: np.ndarray | None = None) -> ocio.Matrix
     return ocio.MatrixTransform(matrix=[float(v) for v in m44.ravel()], offset=off)
 
 
-def _csc(src: str, dst: str) -> ocio.ColorSpaceTransform:
+def colorspace_transform(src: str, dst: str) -> ocio.ColorSpaceTransform:
+    """OCIO ColorSpaceTransform ``src -> dst`` (canonical names), for building grade groups."""
     return ocio.ColorSpaceTransform(src=src, dst=dst)
 
 
@@ -78,7 +79,7 @@ class Operation:
     def apply_rgb(self, rgb: np.ndarray, ws: str, config=None) -> np.ndarray:
         """Apply to (..., 3) float32 RGB of working space ``ws``; returns a new array."""
         m, b = self.affine(ws, config)  # type: ignore[misc]
-        return _apply_affine(rgb, m, b)
+        return apply_affine(rgb, m, b)
 
     def transforms(self, ws: str, config=None) -> list[ocio.Transform]:
         """OCIO transforms (working space in, working space out) that give the same pixels."""
@@ -105,7 +106,8 @@ class Operation:
         return f"{self.kind}({args})"
 
 
-def _apply_affine(rgb: np.ndarray, m: np.ndarray, b: np.ndarray) -> np.ndarray:
+def apply_affine(rgb: np.ndarray, m: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``rgb @ m.T + b`` in float32 for (..., 3) pixels: an affine grade step."""
     rgb = np.asarray(rgb, dtype=np.float32)
     out = rgb @ np.asarray(m, dtype=np.float32).T
     if np.any(b):
@@ -155,9 +157,9 @@ class WhiteBalance(Operation):
         from chroma import whitebalance as wb
 
         for name in ("from_kelvin", "to_kelvin"):
-            object.__setattr__(self, name, wb._check_kelvin(getattr(self, name), name.replace("_", " ")))
+            object.__setattr__(self, name, wb.check_kelvin(getattr(self, name), name.replace("_", " ")))
         for name in ("from_tint", "to_tint"):
-            object.__setattr__(self, name, wb._check_duv(getattr(self, name)))
+            object.__setattr__(self, name, wb.check_duv(getattr(self, name)))
         object.__setattr__(self, "method", wb.cat_name(self.method))
         wb.kelvin_to_xy(self.from_kelvin, self.from_tint, self.locus)  # validates locus and range
         wb.kelvin_to_xy(self.to_kelvin, self.to_tint, self.locus)
@@ -294,9 +296,9 @@ class CDL(Operation):
 
     def apply_rgb(self, rgb: np.ndarray, ws: str, config=None) -> np.ndarray:
         cs = self._space(ws, config)
-        x = _convert(rgb, ws, cs, config) if cs != ws else rgb
+        x = convert_exact(rgb, ws, cs, config) if cs != ws else rgb
         x = self.cdl_rgb(x)
-        return _convert(x, cs, ws, config) if cs != ws else x
+        return convert_exact(x, cs, ws, config) if cs != ws else x
 
     def ocio_cdl(self) -> ocio.CDLTransform:
         t = ocio.CDLTransform()
@@ -311,29 +313,34 @@ class CDL(Operation):
         cs = self._space(ws, config)
         if cs == ws:
             return [self.ocio_cdl()]
-        return [_csc(ws, cs), self.ocio_cdl(), _csc(cs, ws)]
+        return [colorspace_transform(ws, cs), self.ocio_cdl(), colorspace_transform(cs, ws)]
 
     def inverse(self) -> "Operation | None":
         if self.style == "asc" or min(self.slope) == 0 or self.saturation == 0:
             return None  # clamping loses information
         return _InverseCDL(self)
 
-    def xml(self, cc_id: str = "chroma_grade", description: str = "") -> str:
-        """The ASC ColorCorrection element (ASC CDL v1.2 XML schema)."""
-        fmt = lambda v: " ".join(f"{x:.10g}" for x in v)  # noqa: E731
-        desc = f"\n        <Description>{_xml_escape(description)}</Description>" if description else ""
-        return (
-            f'    <ColorCorrection id="{_xml_escape(cc_id)}">\n'
-            f"      <SOPNode>{desc}\n"
-            f"        <Slope>{fmt(self.slope)}</Slope>\n"
-            f"        <Offset>{fmt(self.offset)}</Offset>\n"
-            f"        <Power>{fmt(self.power)}</Power>\n"
-            f"      </SOPNode>\n"
-            f"      <SatNode>\n"
-            f"        <Saturation>{self.saturation:.10g}</Saturation>\n"
-            f"      </SatNode>\n"
-            f"    </ColorCorrection>\n"
-        )
+    def xml(self, cc_id: str = "chroma_grade", description: str = "", fmt: str = "ColorCorrection") -> str:
+        """ASC CDL v1.2 XML of this CDL, written by OCIO (``GroupTransform.write``).
+
+        Parameters
+        ----------
+        cc_id
+            The ColorCorrection's ``id``.
+        description
+            Its SOPNode Description (OCIO escapes XML characters).
+        fmt
+            OCIO's format name: ``"ColorCorrection"`` (.cc), ``"ColorDecisionList"`` (.cdl)
+            or ``"ColorCorrectionCollection"`` (.ccc).
+        """
+        t = self.ocio_cdl()
+        t.setID(cc_id)
+        if description:
+            t.setFirstSOPDescription(description)
+        try:
+            return ocio.GroupTransform([t]).write(formatName=fmt, config=ocio.Config.CreateRaw())
+        except ocio.Exception as exc:
+            raise ChromaValueError(f"OCIO cannot write the CDL as {fmt!r}: {exc}") from None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, cc_id: str = "", style: str = "asc",
@@ -360,7 +367,7 @@ class _InverseCDL(Operation):
     def apply_rgb(self, rgb: np.ndarray, ws: str, config=None) -> np.ndarray:
         c = self.cdl
         cs = c._space(ws, config)
-        x = _convert(rgb, ws, cs, config) if cs != ws else np.asarray(rgb, dtype=np.float32)
+        x = convert_exact(rgb, ws, cs, config) if cs != ws else np.asarray(rgb, dtype=np.float32)
         if c.saturation != 1.0:
             luma = x @ np.float32(REC709_LUMA)
             x = luma[..., None] + (x - luma[..., None]) / np.float32(c.saturation)
@@ -368,7 +375,7 @@ class _InverseCDL(Operation):
         x = np.where(x > 0, np.power(np.maximum(x, 0), inv_p), x)
         x = (x - np.float32(c.offset)) / np.float32(c.slope)
         x = x.astype(np.float32)
-        return _convert(x, cs, ws, config) if cs != ws else x
+        return convert_exact(x, cs, ws, config) if cs != ws else x
 
     def transforms(self, ws: str, config=None) -> list[ocio.Transform]:
         ts = self.cdl.transforms(ws, config)
@@ -405,7 +412,7 @@ class Look(Operation):
                 raise ColorSpaceError(f"unknown look {token!r}" + (f"; {hint}" if hint else ""))
 
     def apply_rgb(self, rgb: np.ndarray, ws: str, config=None) -> np.ndarray:
-        return _ocio.apply_cpu(_group_processor(_ocio.config_path(config), self, ws), rgb)
+        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
 
     def transforms(self, ws: str, config=None) -> list[ocio.Transform]:
         self._check(config)
@@ -448,17 +455,18 @@ class LUT(Operation):
         if self.inverse_direction:
             t.setDirection(ocio.TRANSFORM_DIR_INVERSE)
         cs = _ocio.resolve_colorspace(self.colorspace, config) if self.colorspace else ws
-        return [t] if cs == ws else [_csc(ws, cs), t, _csc(cs, ws)]
+        return [t] if cs == ws else [colorspace_transform(ws, cs), t, colorspace_transform(cs, ws)]
 
     def apply_rgb(self, rgb: np.ndarray, ws: str, config=None) -> np.ndarray:
-        return _ocio.apply_cpu(_group_processor(_ocio.config_path(config), self, ws), rgb)
+        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
 
     def inverse(self) -> "LUT":
         return LUT(self.path, self.colorspace, self.interpolation, not self.inverse_direction)
 
 
 @functools.lru_cache(maxsize=32)
-def _group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProcessor:
+def group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProcessor:
+    """Cached exact (lossless) CPU processor of one operation's OCIO transforms in working space ``ws``."""
     cfg = _ocio.get_config(config_path)
     try:
         group = ocio.GroupTransform(op.transforms(ws, config_path))
@@ -467,30 +475,17 @@ def _group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProces
         raise ChromaError(f"OCIO cannot build {op.describe()}: {exc}") from None
 
 
-@functools.lru_cache(maxsize=64)
-def _convert_processor(config_path: str, src: str, dst: str) -> ocio.CPUProcessor:
-    try:
-        proc = _ocio.get_config(config_path).getProcessor(src, dst)
-    except ocio.Exception as exc:
-        raise ChromaError(f"OCIO cannot convert {src!r} to {dst!r}: {exc}") from None
-    return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
-
-
-def _convert(rgb: np.ndarray, src: str, dst: str, config=None) -> np.ndarray:
+def convert_exact(rgb: np.ndarray, src: str, dst: str, config=None) -> np.ndarray:
     """OCIO colour-space conversion with exact maths (OCIO's default optimisation uses fast
     approximate log/exp/pow, ~1e-4 relative error; a grade aims to match its exact form)."""
     if src == dst:
         return np.array(rgb, dtype=np.float32, copy=True)
-    return _ocio.apply_cpu(_convert_processor(_ocio.config_path(config), src, dst), rgb)
+    return _ocio.apply_cpu(_ocio.processor(src, dst, config, exact=True), rgb)
 
 
 OPERATIONS: dict[str, type[Operation]] = {
     cls.kind: cls for cls in (Exposure, WhiteBalance, CDL, Contrast, Saturation, Look, LUT)
 }
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def operation_from_dict(d: dict[str, Any], base: Path | None = None) -> Operation:

@@ -14,7 +14,8 @@ number from that one spectrum:
 - The light's colour as RGB in a scene-linear working space (ACEScg by default).
 
 Colour conventions (see docs/lights.md): the XYZ of a light is its tristimulus value
-normalised to Y = 1 (CIE 15:2004 eq. 7.1-7.3; summed at the data's own interval for tabulated 5 nm illuminants, else at 1 nm). XYZ is taken to RGB the
+normalised to Y = 1 (CIE 15:2004 eq. 7.1-7.3; summed at the data's own interval for
+tabulated 5 nm illuminants, else at 1 nm). XYZ is taken to RGB the
 way OCIO's ``CIE XYZ-D65`` interchange space does: as D65-referred XYZ, with a Bradford
 adaptation from D65 to the working space's white (the ACES configs' "AP0 to CIE XYZ-D65"
 matrix). So CIE D65 renders neutral (R = G = B) and a 3200 K light renders warm, as on a
@@ -30,10 +31,10 @@ and the :class:`Light` (:mod:`chroma.lights.light`).
 """
 
 from chroma.lights.light import REFERENCE_LUX, Light, reference_light
-from chroma.lights.light import _scene_linear_matrices as _scene_linear_matrices  # chroma.charts
+from chroma.lights.light import scene_linear_matrices as scene_linear_matrices  # chroma.charts
 from chroma.lights.metrics import CRI_DUV_LIMIT, LightMetrics, clear_cache, compute_metrics
 from chroma.lights.spectra import K_M, WAVELENGTHS, cmfs, illuminant_names, photopic, spectrum_xyz
-from chroma.lights.spectra import _pc_white as _pc_white  # the phosphor-white benchmark
+from chroma.lights.spectra import pc_white as pc_white  # the phosphor-white benchmark
 
 __all__ = [
     "Light", "LightMetrics", "WAVELENGTHS", "K_M", "REFERENCE_LUX", "CRI_DUV_LIMIT",

@@ -22,12 +22,31 @@ import numpy as np
 from chroma._colour import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.lights.metrics import (
-    _CACHE_SIZE, _METRICS_CACHE, LightMetrics, _cct_duv, _spectrum_key, compute_metrics,
+    CACHE_SIZE,
+    METRICS_CACHE,
+    LightMetrics,
+    cct_duv,
+    compute_metrics,
+    spectrum_key,
 )
 from chroma.lights.spectra import (
-    _RANGE, K_M, WAVELENGTHS, _align, _illuminant_key, _ohno_led, _parse_csv,
-    _parse_peaks, _pc_white, _resample, _shape, native_samples, photopic, sampled_xyz, spectrum_xyz,
+    K_M,
+    SPECTRAL_RANGE,
+    WAVELENGTHS,
+    align_spectrum,
+    illuminant_key,
+    native_samples,
+    ohno_led,
+    parse_csv,
+    parse_peaks,
+    pc_white,
+    photopic,
+    resample_spectrum,
+    sampled_xyz,
+    spectral_shape,
+    spectrum_xyz,
 )
+from chroma.whitebalance import check_kelvin
 
 #: Illuminance (lux) at which a perfect white diffuser renders at scene-linear 1.0: the
 #: exposure reference that turns lux into stops (``stops = log2(lux / REFERENCE_LUX)``).
@@ -41,7 +60,7 @@ def _intensity_from_stops(stops: float) -> float:
     return float(exposure_to_intensity(stops))
 
 
-def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For a scene-linear OCIO colour space (derived once per config and space):
 
     - ``M_d65``: D65-referred XYZ -> RGB with Bradford adaptation D65 -> the space's white,
@@ -52,12 +71,7 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
     """
     from chroma import ocio
 
-    name = ocio.resolve_colorspace(colorspace, config)
-    if not ocio.is_scene_linear(name, config):
-        raise ChromaValueError(
-            f"colour space {name!r} is not scene-linear; a light's colour needs a scene-linear "
-            "working space such as ACEScg, ACES2065-1 or 'Linear Rec.709 (sRGB)'"
-        )
+    name = ocio.require_scene_linear(colorspace, config, "a light's colour")
     return _matrices(ocio.config_path(config), name)
 
 
@@ -65,8 +79,8 @@ def _scene_linear_matrices(colorspace: str, config: str | None) -> tuple[np.ndar
 def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from chroma import ocio
 
-    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path), dtype=np.float64)
-    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_d65_matrix(name, path))
+    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path, white="native"), dtype=np.float64)
+    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_matrix(name, path, white="D65"))
     out = (m_d65, np.linalg.inv(npm), npm @ np.ones(3), npm[1].copy())
     for m in out:
         m.setflags(write=False)
@@ -126,7 +140,7 @@ class Light:
         interpolated with colour-science (Sprague, CIE 15:2004 §7.2.1.1), irregular data
         linearly; both extrapolate the end values (CIE 15:2004 §7.2.2.1).
         """
-        values = _resample(np.asarray(wavelengths, np.float64), np.asarray(power, np.float64), name)
+        values = resample_spectrum(np.asarray(wavelengths, np.float64), np.asarray(power, np.float64), name)
         return cls._with_intensity(values, name, stops, lux, exposure_lux)
 
     @classmethod
@@ -138,13 +152,8 @@ class Light:
                   exposure_lux: float = REFERENCE_LUX) -> "Light":
         """A Planckian radiator at ``kelvin`` (1000-25000 K; Planck's law with CIE 15:2004
         c2 = 1.4388e-2 m K), e.g. tungsten at 3200 K."""
-        try:
-            k = float(kelvin)
-        except (TypeError, ValueError):
-            raise ChromaValueError(f"blackbody temperature must be a number of kelvin, got {kelvin!r}") from None
-        if not (1000.0 <= k <= 25000.0):
-            raise ChromaValueError(f"blackbody temperature {kelvin} K is outside 1000-25000 K")
-        values = np.asarray(colour().sd_blackbody(k, _shape()).values, dtype=np.float64)
+        k = check_kelvin(kelvin, "blackbody temperature")
+        values = np.asarray(colour().sd_blackbody(k, spectral_shape()).values, dtype=np.float64)
         return cls._with_intensity(values, f"blackbody {k:g} K", stops, lux, exposure_lux)
 
     @classmethod
@@ -153,9 +162,9 @@ class Light:
         """A CIE illuminant or colour-science's tabulated light by name: A, D50, D55, D65,
         D75, FL1-FL12 (also F1-F12), FL3.1-FL3.15, HP1-HP5, LED-B1-B5, LED-BH1, LED-RGB1,
         LED-V1, LED-V2 (CIE 15:2018 Table 10-11) ... Unknown names list the closest ones."""
-        key = _illuminant_key(name)
+        key = illuminant_key(name)
         sd = colour().SDS_ILLUMINANTS[key]
-        return cls(_align(sd), key, _stops_from(stops, lux, exposure_lux), exposure_lux,
+        return cls(align_spectrum(sd), key, _stops_from(stops, lux, exposure_lux), exposure_lux,
                    native=native_samples(sd))
 
     @classmethod
@@ -186,11 +195,11 @@ class Light:
                     raise ChromaValueError(f"LED spec {spec!r}: write a phosphor white as pc:CCT[:FWHM], e.g. pc:5600")
                 return cls.led(cct=nums[0], phosphor_fwhm=nums[1] if len(nums) == 2 else phosphor_fwhm,
                                stops=stops, lux=lux, exposure_lux=exposure_lux)
-            peaks = _parse_peaks(spec)
+            peaks = parse_peaks(spec)
         if cct is not None:
             if peaks is not None:
                 raise ChromaValueError("give an LED either peaks or a phosphor-white cct, not both")
-            values, name = _pc_white(float(cct), float(phosphor_fwhm))
+            values, name = pc_white(float(cct), float(phosphor_fwhm))
             return cls._with_intensity(values, name, stops, lux, exposure_lux)
         if peaks is None:
             raise ChromaValueError("an LED needs peaks (e.g. '450:20,560:100') or cct= for a phosphor white")
@@ -200,13 +209,13 @@ class Light:
         for r in rows:
             if len(r) not in (2, 3):
                 raise ChromaValueError(f"an LED peak is (peak nm, FWHM nm[, power]), got {r}")
-            if not (_RANGE[0] <= r[0] <= _RANGE[1]):
+            if not (SPECTRAL_RANGE[0] <= r[0] <= SPECTRAL_RANGE[1]):
                 raise ChromaValueError(f"LED peak {r[0]:g} nm is outside 360-830 nm")
             if not (1.0 <= r[1] <= 300.0):
                 raise ChromaValueError(f"LED width {r[1]:g} nm is outside 1-300 nm (full width at half maximum)")
             if len(r) == 3 and not (r[2] > 0):
                 raise ChromaValueError(f"LED peak power must be positive, got {r[2]:g}")
-        values = sum((r[2] if len(r) == 3 else 1.0) * _ohno_led(r[0], r[1]) for r in rows)
+        values = sum((r[2] if len(r) == 3 else 1.0) * ohno_led(r[0], r[1]) for r in rows)
         name = "led " + ",".join(":".join(f"{x:g}" for x in r) for r in rows)
         return cls._with_intensity(values, name, stops, lux, exposure_lux)
 
@@ -229,8 +238,8 @@ class Light:
                 text = fh.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise ChromaIOError(f"cannot read spectrum file {path!r}: {exc}") from None
-        wl, pw = _parse_csv(text, path)
-        values = _resample(wl, pw, path)
+        wl, pw = parse_csv(text, path)
+        values = resample_spectrum(wl, pw, path)
         return cls._with_intensity(values, Path(path).stem, stops, lux, exposure_lux)
 
     @classmethod
@@ -299,20 +308,20 @@ class Light:
 
     @property
     def cct(self) -> float:
-        """Correlated colour temperature in kelvin (Ohno 2014, CIE 1960 UCS)."""
+        """Correlated colour temperature in kelvin (Ohno 2013 method, CIE 1960 UCS)."""
         return self._cct_duv()[0]
 
     @property
     def duv(self) -> float:
-        """Distance from the Planckian locus in the CIE 1960 UCS, signed (Ohno 2014)."""
+        """Distance from the Planckian locus in the CIE 1960 UCS, signed (Ohno 2013 method)."""
         return self._cct_duv()[1]
 
     def _cct_duv(self) -> tuple[float, float]:
-        hit = _METRICS_CACHE.get(_spectrum_key(self.values) + ("/native" if self.native else ""))
+        hit = METRICS_CACHE.get(spectrum_key(self.values) + ("/native" if self.native else ""))
         if hit is not None:
             return hit.cct, hit.duv
         if "cct" not in self._cache:
-            self._cache["cct"] = _cct_duv(self.cie15_xyz())
+            self._cache["cct"] = cct_duv(self.cie15_xyz())
         return self._cache["cct"]
 
     def rgb(self, colorspace: str = "ACEScg", normalise: bool = True, config: str | None = None) -> np.ndarray:
@@ -322,7 +331,7 @@ class Light:
         space's white, as the ACES configs do), then scaled to luminance 1 in the space
         (``normalise=True``) or to the light's intensity 2**stops (``normalise=False``).
         """
-        m_d65, _npm, _white, weights = _scene_linear_matrices(colorspace, None if config is None else str(config))
+        m_d65, _npm, _white, weights = scene_linear_matrices(colorspace, None if config is None else str(config))
         rgb = m_d65 @ self.xyz()
         rgb = rgb / float(weights @ rgb)
         return rgb if normalise else rgb * self.intensity
@@ -332,13 +341,13 @@ class Light:
     def metrics(self) -> LightMetrics:
         """CCT, Duv, CRI (Ra, R1-R14), TM-30 Rf/Rg, LER and xy; cached per spectrum shape
         (independent of intensity)."""
-        key = _spectrum_key(self.values) + ("/native" if self.native else "")
-        hit = _METRICS_CACHE.get(key)
+        key = spectrum_key(self.values) + ("/native" if self.native else "")
+        hit = METRICS_CACHE.get(key)
         if hit is None:
             hit = compute_metrics(self.values, xyz=self.cie15_xyz())
-            if len(_METRICS_CACHE) >= _CACHE_SIZE:
-                _METRICS_CACHE.pop(next(iter(_METRICS_CACHE)))
-            _METRICS_CACHE[key] = hit
+            if len(METRICS_CACHE) >= CACHE_SIZE:
+                METRICS_CACHE.pop(next(iter(METRICS_CACHE)))
+            METRICS_CACHE[key] = hit
         return hit
 
     def summary(self, colorspace: str = "ACEScg", config: str | None = None) -> dict:
@@ -385,4 +394,4 @@ def reference_light(cct: float) -> Light:
         return Light.blackbody(cct)
     xy = c.temperature.CCT_to_xy_CIE_D(cct)
     sd = c.sd_CIE_illuminant_D_series(xy)
-    return Light(_align(sd), f"CIE daylight {cct:.0f} K")
+    return Light(align_spectrum(sd), f"CIE daylight {cct:.0f} K")

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from chroma._colour import colour
-from chroma.lights.spectra import K_M, WAVELENGTHS, _uv, photopic, spectrum_xyz
+from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz, xyz_to_uv
 
 #: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within
 #: 5.4e-3 (Delta C in the CIE 1960 UCS) of the Planckian locus.
@@ -30,7 +30,7 @@ CRI_DUV_LIMIT = 5.4e-3
 class LightMetrics:
     """Every number chroma reports for a light, with the standard it follows.
 
-    cct, duv: CCT in kelvin and Duv, Ohno (2014), CIE 1960 UCS.
+    cct, duv: CCT in kelvin and Duv, Ohno 2013 method (LEUKOS 10(1), 2014), CIE 1960 UCS.
     cri_ra, cri_ri: CIE 13.3-1995 general index Ra and special indices R1-R14.
     cri_valid: |Duv| <= 5.4e-3 (CIE 13.3-1995 §5.3); otherwise the CRI is not meaningful.
     tm30_rf, tm30_rg: ANSI/IES TM-30-18 fidelity and gamut index (Rf = CIE 224:2017 Rf).
@@ -49,23 +49,33 @@ class LightMetrics:
     xy: tuple[float, float]
 
     def as_dict(self) -> dict:
+        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("LightMetrics.as_dict", "LightMetrics.to_dict")
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict."""
         d = asdict(self)
         d["cri_ri"] = list(self.cri_ri)
         d["xy"] = list(self.xy)
         return d
 
 
-_METRICS_CACHE: dict[str, LightMetrics] = {}
-_CACHE_SIZE = 256
+METRICS_CACHE: dict[str, LightMetrics] = {}
+CACHE_SIZE = 256
 
 
-def _spectrum_key(values: np.ndarray) -> str:
+def spectrum_key(values: np.ndarray) -> str:
+    """Cache key of a spectrum on :data:`WAVELENGTHS` (a hash of its float64 values)."""
     v = np.asarray(values, dtype=np.float64)
     return hashlib.sha1((v / v.max()).round(12).tobytes()).hexdigest()
 
 
-def _cct_duv(xyz: np.ndarray) -> tuple[float, float]:
-    cct, duv = colour().uv_to_CCT(_uv(xyz), method="Ohno 2013")
+def cct_duv(xyz: np.ndarray) -> tuple[float, float]:
+    """CCT (K) and Duv of XYZ, Ohno 2013 method (colour-science), CIE 1960 UCS."""
+    cct, duv = colour().uv_to_CCT(xyz_to_uv(xyz), method="Ohno 2013")
     return float(cct), float(duv)
 
 
@@ -82,7 +92,7 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
     v = np.asarray(values, dtype=np.float64)
     sd = c.SpectralDistribution(v, WAVELENGTHS)
     xyz = spectrum_xyz(v) if xyz is None else np.asarray(xyz, np.float64)
-    cct, duv = _cct_duv(xyz)
+    cct, duv = cct_duv(xyz)
     cri = c.colour_rendering_index(sd, additional_data=True, method="CIE 1995")
     ri = tuple(float(cri.Q_as[i].Q_a) for i in range(1, 15))
     tm30 = c.colour_fidelity_index(sd, additional_data=True, method="ANSI/IES TM-30-18")
@@ -97,4 +107,4 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
 
 def clear_cache() -> None:
     """Forget cached metrics."""
-    _METRICS_CACHE.clear()
+    METRICS_CACHE.clear()

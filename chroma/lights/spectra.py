@@ -29,40 +29,41 @@ K_M = 683.0
 
 _OBSERVER = "CIE 1931 2 Degree Standard Observer"
 _MIN_SAMPLES = 5
-_RANGE = (360.0, 830.0)
+SPECTRAL_RANGE = (360.0, 830.0)
 _NEEDED = (380.0, 780.0)  # CIE 13.3 and TM-30 evaluate 380-780 nm
 
 #: Illuminant names accepted besides colour-science's own keys (CIE 15 calls them F1-F12).
 _ALIASES = {f"F{i}": f"FL{i}" for i in range(1, 13)}
 
 
-@functools.lru_cache(maxsize=None)
-def _shape():
-    return colour().SpectralShape(_RANGE[0], _RANGE[1], 1.0)
+@functools.cache
+def spectral_shape():
+    """colour-science SpectralShape of chroma's spectra: :data:`SPECTRAL_RANGE` (360-830 nm) at 1 nm."""
+    return colour().SpectralShape(SPECTRAL_RANGE[0], SPECTRAL_RANGE[1], 1.0)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cmfs() -> np.ndarray:
     """CIE 1931 2 degree colour-matching functions on :data:`WAVELENGTHS`, shape (471, 3)."""
-    c = colour().MSDS_CMFS[_OBSERVER].copy().align(_shape())
+    c = colour().MSDS_CMFS[_OBSERVER].copy().align(spectral_shape())
     out = np.asarray(c.values, dtype=np.float64)
     out.setflags(write=False)
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def photopic() -> np.ndarray:
     """CIE 1924 photopic luminous efficiency V(lambda) on :data:`WAVELENGTHS`."""
-    v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(_shape()).values, np.float64)
+    v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(spectral_shape()).values, np.float64)
     v.setflags(write=False)
     return v
 
 
-def _align(sd) -> np.ndarray:
+def align_spectrum(sd) -> np.ndarray:
     """Values of a colour-science SD on :data:`WAVELENGTHS`: colour's interpolation (Sprague
     for uniform 5 nm data, CIE 15:2004 §7.2.1.1) and constant extrapolation (§7.2.2.1);
     negative ringing is clipped to 0."""
-    aligned = sd.copy().align(_shape())
+    aligned = sd.copy().align(spectral_shape())
     return np.clip(np.asarray(aligned.values, dtype=np.float64), 0.0, None)
 
 
@@ -84,7 +85,7 @@ def native_samples(sd) -> tuple[np.ndarray, np.ndarray] | None:
     step = np.diff(wl)
     if not (np.allclose(step, step[0]) and step[0] > 1.0 and np.allclose(wl, np.round(wl))):
         return None
-    keep = (wl >= _RANGE[0]) & (wl <= _RANGE[1])
+    keep = (wl >= SPECTRAL_RANGE[0]) & (wl <= SPECTRAL_RANGE[1])
     out = (wl[keep].copy(), np.clip(v[keep], 0.0, None))
     for a in out:
         a.setflags(write=False)
@@ -95,25 +96,27 @@ def sampled_xyz(wavelengths: np.ndarray, values: np.ndarray) -> np.ndarray:
     """XYZ of a relative SPD summed at its own wavelengths (whole nm inside 360-830), with the
     CIE 1931 observer at those wavelengths, normalised to Y = 1: CIE 15:2004 §7.1, which sums
     at the data's interval (5 nm for the tabulated illuminants) rather than interpolating."""
-    idx = (np.asarray(wavelengths) - _RANGE[0]).round().astype(int)
+    idx = (np.asarray(wavelengths) - SPECTRAL_RANGE[0]).round().astype(int)
     xyz = np.asarray(values, np.float64) @ cmfs()[idx]
     return xyz / xyz[..., 1:2]
 
 
-def _uv(xyz: np.ndarray) -> np.ndarray:
+def xyz_to_uv(xyz: np.ndarray) -> np.ndarray:
     """CIE 1960 UCS u, v of XYZ (CIE 15:2004 eq. 8.2)."""
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     d = x + 15.0 * y + 3.0 * z
     return np.stack([4.0 * x / d, 6.0 * y / d], axis=-1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def illuminant_names() -> tuple[str, ...]:
     """Names :meth:`Light.illuminant` accepts (colour-science's tabulated illuminants)."""
     return tuple(colour().SDS_ILLUMINANTS.keys())
 
 
-def _illuminant_key(name: str) -> str:
+def illuminant_key(name: str) -> str:
+    """colour-science's key of a CIE illuminant given as chroma accepts it (F2 for FL2, any case);
+    unknown names raise ChromaValueError with the closest ones."""
     names = illuminant_names()
     s = str(name).strip()
     s = _ALIASES.get(s.upper(), s)
@@ -127,7 +130,8 @@ def _illuminant_key(name: str) -> str:
     )
 
 
-def _parse_peaks(spec: str) -> list[tuple[float, ...]]:
+def parse_peaks(spec: str) -> list[tuple[float, ...]]:
+    """LED emitters ``PEAK:FWHM[:POWER],...`` (nm, nm, relative power) as (peak, fwhm, power) tuples."""
     rows = []
     for item in spec.split(","):
         item = item.strip()
@@ -148,7 +152,8 @@ def _parse_peaks(spec: str) -> list[tuple[float, ...]]:
     return rows
 
 
-def _parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+def parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(wavelengths nm, relative power) of a measured spectrum's CSV text (``path`` for messages)."""
     lines = text.splitlines()
     wl: list[float] = []
     pw: list[float] = []
@@ -188,7 +193,8 @@ def _parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(wl, np.float64), np.asarray(pw, np.float64)
 
 
-def _resample(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
+def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
+    """A sampled spectrum (any spacing) on :data:`WAVELENGTHS`; it must cover 380-780 nm."""
     if wl.shape != pw.shape or wl.ndim != 1:
         raise ChromaValueError(f"{what}: wavelengths and powers must be two equal-length lists")
     if not (np.all(np.isfinite(wl)) and np.all(np.isfinite(pw))):
@@ -204,7 +210,7 @@ def _resample(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
         dup = wl[1:][np.diff(wl) == 0][0]
         raise ChromaValueError(f"{what}: wavelength {dup:g} nm appears twice; give each wavelength once")
     lo, hi = float(wl[0]), float(wl[-1])
-    inside = (wl >= _RANGE[0]) & (wl <= _RANGE[1])
+    inside = (wl >= SPECTRAL_RANGE[0]) & (wl <= SPECTRAL_RANGE[1])
     if not inside.any() or lo > _NEEDED[0] or hi < _NEEDED[1]:
         raise ChromaValueError(
             f"{what}: the spectrum spans {lo:g}-{hi:g} nm; it must cover at least 380-780 nm "
@@ -228,7 +234,7 @@ def _resample(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
         c = colour()
         sd = c.SpectralDistribution(pw, wl)
         try:
-            values = _align(sd)
+            values = align_spectrum(sd)
         except Exception:  # colour's interpolators refuse some grids; fall back to linear
             values = np.interp(WAVELENGTHS, wl, pw)
     else:
@@ -249,22 +255,22 @@ def _gaussian(peak: float, fwhm: float) -> np.ndarray:
 _OHNO_FWHM = 0.9218231196498199
 
 
-def _ohno_led(peak: float, fwhm: float) -> np.ndarray:
+def ohno_led(peak: float, fwhm: float) -> np.ndarray:
     """One LED emitter on :data:`WAVELENGTHS`, peak 1 (Ohno 2005, Opt. Eng. 44(11) eq. 1),
     parameterised by its true full width at half maximum in nm."""
     g = np.exp(-(((WAVELENGTHS - peak) / (fwhm / _OHNO_FWHM)) ** 2))
     return (g + 2.0 * g**5) / 3.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blue_die() -> np.ndarray:
-    v = _ohno_led(450.0, 20.0)
+    v = ohno_led(450.0, 20.0)
     v.setflags(write=False)
     return v
 
 
 @functools.lru_cache(maxsize=64)
-def _pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
+def pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
     """Blue die + Gaussian phosphor whose (peak, strength) put the mix on the Planckian
     locus at ``cct`` (solved with scipy least squares in CIE 1960 UCS)."""
     from scipy.optimize import least_squares
@@ -273,7 +279,7 @@ def _pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
         raise ChromaValueError(f"phosphor-white CCT {cct:g} K is outside 2000-10000 K")
     if not (40.0 <= phosphor_fwhm <= 200.0):
         raise ChromaValueError(f"phosphor width {phosphor_fwhm:g} nm is outside 40-200 nm")
-    target = _uv(spectrum_xyz(np.asarray(colour().sd_blackbody(cct, _shape()).values)))
+    target = xyz_to_uv(spectrum_xyz(np.asarray(colour().sd_blackbody(cct, spectral_shape()).values)))
     blue = _blue_die()
 
     def mix(p):
@@ -281,7 +287,7 @@ def _pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
         return blue + math.exp(log_ratio) * _gaussian(peak, phosphor_fwhm)
 
     def resid(p):
-        return (_uv(spectrum_xyz(mix(p))) - target) * 1e3
+        return (xyz_to_uv(spectrum_xyz(mix(p))) - target) * 1e3
 
     best = None
     for start in (540.0, 580.0, 620.0):

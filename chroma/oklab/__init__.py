@@ -35,15 +35,48 @@ References:
 """
 
 from chroma.oklab.blend import (
-    gradient, kelvin_color, looks_like_color, luminance_weights, mix, parse_color,
+    gradient,
+    kelvin_color,
+    looks_like_color,
+    luminance_weights,
+    mix,
+    parse_color,
 )
 from chroma.oklab.convert import (
-    ACHROMATIC, BLACK_STOPS, GAMUT_EPSILON, HUE_METHODS, JND, LINEAR_SRGB, MID_GREY, SPACES, XYZ,
-    HueMethod, Space, delta_e_ok, from_oklab, linear_srgb_to_oklab, oklab_to_linear_srgb,
-    oklab_to_oklch, oklab_to_xyz, oklch_to_oklab, rgb_to_rgb, rgb_to_xyz_matrix, srgb_decode,
-    srgb_encode, to_oklab, xyz_to_oklab,
+    ACHROMATIC,
+    BLACK_STOPS,
+    GAMUT_EPSILON,
+    HUE_METHODS,
+    JND,
+    LINEAR_SRGB,
+    MID_GREY,
+    SPACES,
+    XYZ,
+    HueMethod,
+    Space,
+    delta_e_ok,
+    from_oklab,
+    linear_srgb_to_oklab,
+    oklab_to_linear_srgb,
+    oklab_to_oklch,
+    oklab_to_xyz,
+    oklch_to_oklab,
+    rgb_to_rgb,
+    rgb_to_xyz_matrix,
+    srgb_decode,
+    srgb_encode,
+    to_oklab,
+    xyz_to_oklab,
 )
-from chroma.oklab.frames import CURVES, BlendWarning, compare_strips, crossfade, crossfade_weights, mix_images, write_compare
+from chroma.oklab.frames import (
+    CURVES,
+    BlendWarning,
+    compare_strips,
+    crossfade,
+    crossfade_weights,
+    mix_images,
+    write_compare,
+)
 from chroma.oklab.gamut import gamut_map, to_display
 
 __all__ = [

@@ -11,10 +11,25 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError, closest
 from chroma.oklab.convert import (
-    ACHROMATIC, BLACK_STOPS, HUE_METHODS, LINEAR_SRGB, MID_GREY, SPACES, XYZ, HueMethod, Space, _kind,
-    _srgb_to_xyz, from_oklab, oklab_to_oklch, oklch_to_oklab, rgb_to_rgb, srgb_decode, srgb_encode,
+    ACHROMATIC,
+    BLACK_STOPS,
+    HUE_METHODS,
+    LINEAR_SRGB,
+    MID_GREY,
+    SPACES,
+    HueMethod,
+    Space,
+    _kind,
+    _srgb_to_xyz,
+    from_oklab,
+    oklab_to_oklch,
+    oklch_to_oklab,
+    rgb_to_rgb,
+    srgb_decode,
+    srgb_encode,
     to_oklab,
 )
 from chroma.oklab.gamut import gamut_map
@@ -45,7 +60,7 @@ def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike
         if s.startswith("#"):
             raise ChromaValueError(f"{text!r} is not a hex colour: use #rrggbb or #rgb (e.g. #ff8000)")
     if s[-1:] in ("K", "k") and _is_number(s[:-1]):
-        return kelvin_color(float(s[:-1]), colorspace, config)
+        return _kelvin_color(float(s[:-1]), colorspace, config)
     if "," in s:
         parts = [p.strip() for p in s.split(",")]
         if len(parts) == 3 and all(_is_number(p) for p in parts):
@@ -75,23 +90,20 @@ def _is_number(s: str) -> bool:
         return False
 
 
-def _kelvin_to_xy(kelvin: float) -> np.ndarray:
-    from chroma.whitebalance import kelvin_to_xy  # Planckian below 4000 K, daylight above
+def _kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    from chroma.whitebalance import kelvin_to_balanced_rgb  # noqa: PLC0415
 
-    return np.asarray(kelvin_to_xy(kelvin), np.float64)
+    return kelvin_to_balanced_rgb(kelvin, colorspace, config)
 
 
-def kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Linear RGB (3,) in ``colorspace`` of a white of ``kelvin`` at luminance Y = 1.0."""
-    xy = _kelvin_to_xy(kelvin)
-    xyz = np.array([xy[0] / xy[1], 1.0, (1.0 - xy[0] - xy[1]) / xy[1]])
-    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+kelvin_color = deprecated_alias(_kelvin_color, "chroma.oklab.kelvin_color", "chroma.whitebalance.kelvin_to_balanced_rgb")
 
 
 # ---------------------------------------------------------------------------------- blends
 
 
-def _check(space: str, hue: str) -> None:
+def check_blend(space: str, hue: str) -> None:
+    """Raise ChromaValueError unless ``space`` is a blend space and ``hue`` a hue interpolation."""
     if space not in SPACES:
         hint = closest(str(space), SPACES)
         raise ChromaValueError(f"unknown blend space {space!r}; choose {', '.join(SPACES)}" + (f" ({hint})" if hint else ""))
@@ -99,7 +111,8 @@ def _check(space: str, hue: str) -> None:
         raise ChromaValueError(f"unknown hue interpolation {hue!r}; choose {', '.join(HUE_METHODS)}")
 
 
-def _colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
+def as_colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
+    """Colours (..., 3|4) from an array or a colour string (:func:`parse_color`)."""
     if isinstance(x, str):
         return parse_color(x, colorspace, config)
     arr = np.asarray(x)
@@ -146,8 +159,9 @@ def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, 
     return h1, h2
 
 
-def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Y weights of a linear space (OCIO spaces: ``chroma.ocio.luminance_weights``)."""
+def _luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Y weights of a linear space, also for OKLab's own names ``"XYZ"`` and ``"linear-sRGB"``
+    (OCIO spaces: :func:`chroma.ocio.luminance_weights`, the one public function)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.array([0.0, 1.0, 0.0])
@@ -156,6 +170,10 @@ def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | No
     from chroma import ocio
 
     return np.asarray(ocio.luminance_weights(name, config), np.float64)
+
+
+luminance_weights = deprecated_alias(_luminance_weights, "chroma.oklab.luminance_weights",
+                                     "chroma.ocio.luminance_weights")
 
 
 def _normalise(c: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,13 +226,13 @@ def mix(
         Blended values in ``colorspace``, float32 (float64 if an input is float64).
         Out-of-gamut results are left as they are: see :func:`gamut_map`.
     """
-    _check(space, hue)
-    a = _colours(a, colorspace, config)
-    b = _colours(b, colorspace, config)
+    check_blend(space, hue)
+    a = as_colours(a, colorspace, config)
+    b = as_colours(b, colorspace, config)
     dtype = np.float64 if np.float64 in (a.dtype, b.dtype) else np.float32
     a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
     if a.shape[-1] != b.shape[-1]:  # RGB with RGBA: RGB is opaque
-        a, b = (_opaque(a) if a.shape[-1] == 3 else a), (_opaque(b) if b.shape[-1] == 3 else b)
+        a, b = (add_opaque_alpha(a) if a.shape[-1] == 3 else a), (add_opaque_alpha(b) if b.shape[-1] == 3 else b)
     t = np.asarray(t, dtype=dtype)
     if not np.all(np.isfinite(t)):
         raise ChromaValueError("blend weight t must be finite")
@@ -235,7 +253,7 @@ def mix(
         if premultiplied:
             ca, cb = _unpremultiply(ca, aa), _unpremultiply(cb, ab)
     if preserve_luminance:
-        w = luminance_weights(colorspace, config)
+        w = _luminance_weights(colorspace, config)
         ca, sa = _normalise(np.asarray(ca, dtype), w)
         cb, sb = _normalise(np.asarray(cb, dtype), w)
     pa = _to_coords(ca, space, colorspace, config)
@@ -272,7 +290,8 @@ def mix(
     return np.asarray(rgb, dtype)
 
 
-def _opaque(c: np.ndarray) -> np.ndarray:
+def add_opaque_alpha(c: np.ndarray) -> np.ndarray:
+    """RGB (..., 3) with an alpha channel of 1 appended (..., 4)."""
     return np.concatenate([c, np.ones(c.shape[:-1] + (1,), c.dtype)], axis=-1)
 
 
@@ -280,7 +299,7 @@ def _unpremultiply(c: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.divide(c, alpha, out=np.zeros(np.broadcast_shapes(c.shape, alpha.shape), c.dtype), where=alpha > 0)
 
 
-def _apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
+def apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
     """``gamut``: None (as is), "working" (channels >= 0 in the working space) or "srgb"
     (inside the linear sRGB [0, 1] cube, expressed in the working space)."""
     if gamut is None:
@@ -323,15 +342,15 @@ def gradient(
         raise ChromaValueError(f"a gradient needs at least 2 steps, got {steps!r}")
     if isinstance(colors, (str, bytes)) or len(colors) < 2:
         raise ChromaValueError("a gradient needs at least two colours")
-    cols = [_colours(c, colorspace, config) for c in colors]
+    cols = [as_colours(c, colorspace, config) for c in colors]
     if any(c.ndim != 1 for c in cols):
         raise ChromaValueError("gradient colours must be single colours (3 or 4 numbers each)")
     if len({c.shape[-1] for c in cols}) > 1:
-        cols = [_opaque(c) if c.shape[-1] == 3 else c for c in cols]
+        cols = [add_opaque_alpha(c) if c.shape[-1] == 3 else c for c in cols]
     stops = np.stack(cols).astype(np.float64)
     n = len(stops) - 1
     u = np.linspace(0.0, 1.0, int(steps)) * n
     k = np.minimum(np.floor(u).astype(int), n - 1)
     out = mix(stops[k], stops[k + 1], u - k, space, hue=hue, colorspace=colorspace,
               preserve_luminance=preserve_luminance, config=config)
-    return _apply_gamut(out, gamut, colorspace, config)
+    return apply_gamut(out, gamut, colorspace, config)

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import numpy as np
 
 from chroma._colour import colour
-from chroma.errors import ChromaValueError, ColorSpaceError
+from chroma.deprecation import deprecated_alias
+from chroma.errors import ChromaValueError
 
 Space = Literal["oklab", "oklch", "linear", "srgb"]
 HueMethod = Literal["shorter", "longer", "increasing", "decreasing"]
@@ -42,19 +43,19 @@ _SRGB_TO_LMS = np.array(
 # ------------------------------------------------------------------------------ matrices
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ottosson() -> tuple[np.ndarray, np.ndarray]:
     """Ottosson's published M1 (XYZ -> LMS) and M2 (LMS' -> Lab), from colour-science."""
     m = colour().models.oklab
     return np.array(m.MATRIX_1_XYZ_TO_LMS, np.float64), np.array(m.MATRIX_2_LMS_TO_LAB, np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _d65_xy() -> np.ndarray:
     return np.asarray(colour().CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"], np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _srgb_to_xyz() -> np.ndarray:
     """Linear sRGB -> XYZ derived from the Rec.709 primaries and D65 xy (0.3127, 0.3290)."""
     c = colour()
@@ -82,22 +83,13 @@ def _kind(colorspace: str, config: Any) -> tuple[str, str]:
 def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
     from chroma import ocio
 
-    if not ocio.is_scene_linear(name, config_path):
-        raise ColorSpaceError(
-            f"{name!r} is not scene-linear; OKLab conversions need a linear working space "
-            "(e.g. ACEScg, 'Linear Rec.709 (sRGB)'): convert the pixels first"
-        )
-    return np.array(ocio.rgb_to_xyz_d65_matrix(name, config_path), np.float64)
+    ocio.require_scene_linear(name, config_path, "OKLab")
+    return np.array(ocio.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
 
 
-def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """3x3 matrix from a linear colour space to CIE XYZ with a D65 white (float64).
-
-    OCIO colour spaces with known primaries are derived with colour-science (normalised
-    primary matrix, SMPTE RP 177) and adapted to D65 (xy 0.3127, 0.3290) with Bradford,
-    as the ACES OCIO config's ``ACEScg -> CIE XYZ-D65`` does; others are read from the
-    config's ``cie_xyz_d65_interchange`` role. Acts on column vectors: ``XYZ = M @ rgb``.
-    """
+def _xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """RGB -> D65 XYZ of a linear space, also for OKLab's own names ``"XYZ"``, ``"linear-sRGB"``
+    (OCIO spaces: :func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.eye(3)
@@ -106,6 +98,10 @@ def rgb_to_xyz_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | No
     from chroma import ocio
 
     return _working_to_xyz(name, ocio.config_path(config)).copy()
+
+
+rgb_to_xyz_matrix = deprecated_alias(_xyz_d65_matrix, "chroma.oklab.rgb_to_xyz_matrix",
+                                     "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='D65')")
 
 
 @functools.lru_cache(maxsize=64)
@@ -233,7 +229,7 @@ def oklch_to_oklab(lch: Any) -> np.ndarray:
 def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
     """Convert linear colours between two linear spaces (``"XYZ"``, ``"linear-sRGB"``, OCIO names)."""
     arr = _array(rgb)
-    m = np.linalg.inv(rgb_to_xyz_matrix(dst, config)) @ rgb_to_xyz_matrix(src, config)
+    m = np.linalg.inv(_xyz_d65_matrix(dst, config)) @ _xyz_d65_matrix(src, config)
     return arr @ m.T.astype(arr.dtype)
 
 

@@ -11,7 +11,16 @@ import numpy as np
 
 from chroma.errors import ChromaError, ChromaValueError, closest
 from chroma.image import Image
-from chroma.oklab.blend import _apply_gamut, _check, _colours, _opaque, gradient, looks_like_color, mix, parse_color
+from chroma.oklab.blend import (
+    add_opaque_alpha,
+    apply_gamut,
+    as_colours,
+    check_blend,
+    gradient,
+    looks_like_color,
+    mix,
+    parse_color,
+)
 from chroma.oklab.convert import HueMethod, Space
 from chroma.oklab.gamut import to_display
 
@@ -82,15 +91,15 @@ def mix_images(
             alpha = extra.pop("A", None)
             rgba = np.concatenate([rgb, (np.ones(shape, np.float32) if alpha is None else alpha)[:, :, None]], axis=2)
             return rgba, extra
-        col = _colours(x, cs, config).astype(np.float32)
+        col = as_colours(x, cs, config).astype(np.float32)
         if col.ndim != 1:
             raise ChromaValueError("the non-image side of an image blend must be a single colour")
-        return (_opaque(col) if col.shape[-1] == 3 else col) * np.ones(shape + (1,), np.float32), {}
+        return (add_opaque_alpha(col) if col.shape[-1] == 3 else col) * np.ones(shape + (1,), np.float32), {}
 
     (pa, ea), (pb, eb) = layers(a), layers(b)
     any_alpha = any("A" in im.channels for im in images)
     out = mix(pa, pb, t, space, hue=hue, colorspace=cs, preserve_luminance=preserve_luminance, config=config)
-    out = _apply_gamut(out, gamut, cs, config)
+    out = apply_gamut(out, gamut, cs, config)
     channels = ["R", "G", "B"] + (["A"] if any_alpha else [])
     planes = [out[:, :, i] for i in range(len(channels))]
     tt = np.asarray(t, np.float32)
@@ -120,7 +129,7 @@ def _source(x: Any, colorspace: str, config: Any) -> tuple[str, Any]:
     if isinstance(x, Image):
         return "image", x
     if not isinstance(x, (str, os.PathLike)):
-        return "colour", _colours(x, colorspace, config)
+        return "colour", as_colours(x, colorspace, config)
     text = os.fspath(x)
     if looks_like_color(text):
         return "colour", parse_color(text, colorspace, config)
@@ -187,7 +196,7 @@ def crossfade(
     from chroma.errors import SequenceError
     from chroma.progress import Progress
 
-    _check(space, hue)
+    check_blend(space, hue)
     weights_check = crossfade_weights(1, curve)  # validates the curve name early
     del weights_check
     cs = ocio.resolve_colorspace(colorspace, config)

@@ -12,8 +12,16 @@ from typing import Any
 import numpy as np
 
 from chroma.oklab.convert import (
-    GAMUT_EPSILON, JND, LINEAR_SRGB, _array, delta_e_ok, from_oklab, oklab_to_oklch, rgb_to_rgb,
-    srgb_encode, to_oklab,
+    GAMUT_EPSILON,
+    JND,
+    LINEAR_SRGB,
+    _array,
+    delta_e_ok,
+    from_oklab,
+    oklab_to_oklch,
+    rgb_to_rgb,
+    srgb_encode,
+    to_oklab,
 )
 
 

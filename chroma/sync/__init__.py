@@ -36,15 +36,26 @@ strings ``"0: (1.0), 12: (1.05), ..."`` keeping only the frames where the curve 
 at every frame.
 """
 
-from chroma.sync.errors import SYNC_EXTRA, AudioError, LyricsError, SyncDependencyError, SyncError, _need
-from chroma.sync.frames import _clock, frame_at, parse_fps, parse_time
-from chroma.sync.lyrics import (
-    LyricLine, Lyrics, PromptPlan, Section, lyrics_to_prompts, parse_lrc, parse_section, parse_srt, read_lyrics,
-)
-from chroma.sync.audio import AudioAnalysis, _tempo, analyze_audio, load_audio
+from chroma.sync.audio import AudioAnalysis, analyze_audio, load_audio
+from chroma.sync.audio import _tempo as _tempo  # re-exported: the CLI and tests use sync._tempo/_need/_clock
 from chroma.sync.curves import ANIMATION_KEYS, beat_pulses, fold, loudness_curve, rest_value, setting_path, to_keyframes
-from chroma.sync.shotfile import shot_text
+from chroma.sync.errors import SYNC_EXTRA, AudioError, LyricsError, SyncDependencyError, SyncError
+from chroma.sync.errors import _need as _need
+from chroma.sync.frames import _clock as _clock
+from chroma.sync.frames import frame_at, parse_fps, parse_time
+from chroma.sync.lyrics import (
+    LyricLine,
+    Lyrics,
+    PromptPlan,
+    Section,
+    lyrics_to_prompts,
+    parse_lrc,
+    parse_section,
+    parse_srt,
+    read_lyrics,
+)
 from chroma.sync.plot import plot
+from chroma.sync.shotfile import shot_text
 
 __all__ = [
     "SyncError", "LyricsError", "AudioError", "SyncDependencyError", "SYNC_EXTRA",

@@ -54,5 +54,5 @@ def test_chart_24_patches(benchmark, fl2):
 
 
 def test_phosphor_white_solve(benchmark):
-    values, _ = benchmark(lights._pc_white.__wrapped__, 5600.0, 110.0)
+    values, _ = benchmark(lights.pc_white.__wrapped__, 5600.0, 110.0)
     assert values.shape == (471,)

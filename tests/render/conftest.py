@@ -46,7 +46,7 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _needs_render_extra(path: Path) -> bool:
     """Whether importing ``path`` imports torch or open_clip (module level, transitively
     through render/ and tests/ modules; imports inside functions do not count)."""

@@ -12,8 +12,8 @@ from render.cutouts import make_cutouts
 from render.diffusion import GaussianDiffusion
 from render.guidance import (
     ClipTarget,
-    Guide,
     GuidanceConfig,
+    Guide,
     range_loss,
     sat_loss,
     spherical_dist_loss,

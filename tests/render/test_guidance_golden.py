@@ -16,7 +16,6 @@ import torch
 
 from render.clip import ClipModel
 from render.cutouts import resize
-from render.diffusion import GaussianDiffusion
 from render.guidance import ClipTarget, Guide
 from render.prompts import normalize_weights, parse_prompt
 from render.renderer import RenderSettings

@@ -202,7 +202,8 @@ def test_malformed_is_refused(spec: str, message: str) -> None:
     [
         ({"spec": "0: (1)", "max_frames": 0}, r"max_frames must be a whole number of at least 1, got 0"),
         ({"spec": "0: (1)", "max_frames": 2.5}, r"max_frames must be a whole number"),
-        ({"spec": "0: (1)", "max_frames": 5, "interp_spline": "Bezier"}, r"interp_spline must be one of Linear, Quadratic, Cubic, got 'Bezier'"),
+        ({"spec": "0: (1)", "max_frames": 5, "interp_spline": "Bezier"},
+         r"interp_spline must be one of Linear, Quadratic, Cubic, got 'Bezier'"),
         ({"spec": True, "max_frames": 5}, r"expected a number or a keyframe string"),
         ({"spec": None, "max_frames": 5}, r"expected a number or a keyframe string"),
         ({"spec": [1, 2], "max_frames": 5}, r"got list"),
