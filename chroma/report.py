@@ -185,6 +185,16 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
+def _finish(plt: Any, fig: Any, path: str | os.PathLike, title: str) -> Path:
+    """Title, lay out, write atomically and close a figure."""
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out
+
+
 def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, columns: int = 6,
                   title: str = "") -> Path:
     """A grid of labelled frames (``(label, H x W x 3 display code values)``) as a PNG."""
@@ -201,12 +211,7 @@ def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLi
     for ax, (label, img) in zip(axes.ravel(), tiles):
         ax.imshow(np.clip(img, 0, 1), interpolation="lanczos" if min(img.shape[:2]) > 128 else "nearest")
         ax.set_title(label, fontsize=7, loc="left")
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    out = _save(fig, Path(path))
-    plt.close(fig)
-    return out
+    return _finish(plt, fig, path, title)
 
 
 def plot_frames(table: dict[int, dict[str, Any]], path: str | os.PathLike, ratios: dict[str, float] | None = None,
@@ -268,12 +273,7 @@ def plot_frames(table: dict[int, dict[str, Any]], path: str | os.PathLike, ratio
     for a in axes:
         a.grid(alpha=0.3)
         a.tick_params(labelsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    out = _save(fig, Path(path))
-    plt.close(fig)
-    return out
+    return _finish(plt, fig, path, title)
 
 
 def _audio_samples(path: str, offset: float, duration: float, rate: int = 48000) -> np.ndarray:

@@ -35,10 +35,10 @@ import numpy as np
 
 from chroma.errors import ChromaError
 
-try:  # Python 3.11+
-    import tomllib as _toml
+try:  # Python 3.11+: the TOML reader shot files (and edits, chroma.farm) are read with
+    import tomllib as tomlreader
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as _toml  # type: ignore[no-redef]
+    import tomli as tomlreader  # type: ignore[no-redef]
 
 __all__ = [
     "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
@@ -321,8 +321,8 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
     """:func:`load_shot` of TOML text (``path`` for messages and relative paths)."""
     chk = _Checker(path, text)
     try:
-        data = _toml.loads(text)
-    except _toml.TOMLDecodeError as e:
+        data = tomlreader.loads(text)
+    except tomlreader.TOMLDecodeError as e:
         raise ShotError(f"{chk.where}: not valid TOML: {e}") from None
     top_known = (*_TOP, *_SECTIONS)
     chk.unknown(None, data, top_known)

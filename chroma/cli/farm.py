@@ -65,10 +65,10 @@ def cmd_farm(args: argparse.Namespace) -> int:
     if what is None:
         raise ChromaError("give an action: chroma farm render|export|task|split (see chroma farm --help)")
     if what == "render":
-        from chroma.shot import _toml
+        from chroma.shot import tomlreader
 
         with open(args.job, "rb") as fh:
-            data = _toml.load(fh)
+            data = tomlreader.load(fh)
         if farm.is_edit(data):
             failures = farm.render_edit(args.farm, args.job, args.config, args.resume, args.overwrite, args.chunk, args.quiet)
             edit = farm.load_edit(args.job, args.config)

@@ -38,10 +38,10 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
     """OpenCue layers for a shot file or an edit file: a layer per shot (one task for a
     frame-to-frame shot, chunked otherwise), a conform layer per shot and a crossfade layer
     per seam depending on both shots' layers."""
-    from chroma.shot import _toml, load_shot  # noqa: PLC0415
+    from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
 
     path = Path(path).resolve()
-    data = _toml.loads(path.read_text(encoding="utf-8"))
+    data = tomlreader.loads(path.read_text(encoding="utf-8"))
     cfg = ["--config", str(config)] if config else []
     if is_edit(data):
         edit = load_edit(path, config)

@@ -214,14 +214,14 @@ def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
         crossfade = 8                   # this seam's length, into this shot
     """
     from chroma import sequence  # noqa: PLC0415
-    from chroma.shot import _toml, load_shot  # noqa: PLC0415
+    from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
 
     path = Path(path).resolve()
     try:
-        data = _toml.loads(path.read_text(encoding="utf-8"))
+        data = tomlreader.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FarmError(f"edit file {str(path)!r}: {exc.strerror or exc}") from None
-    except _toml.TOMLDecodeError as exc:
+    except tomlreader.TOMLDecodeError as exc:
         raise FarmError(f"{path}: not valid TOML: {exc}") from None
     if not is_edit(data):
         raise FarmError(f"{path}: an edit lists its shots as [[shots]] tables with file = \"sh010.toml\"")
@@ -408,7 +408,7 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
         The edit file written beside the shot (``<stem>.edit.toml``); parts are
         ``<stem>_p01.toml``... beside it, writing ``<pattern stem>_p01.####.exr``...
     """
-    from chroma.shot import _toml, dump_shot, load_shot  # noqa: PLC0415
+    from chroma.shot import dump_shot, load_shot, tomlreader  # noqa: PLC0415
 
     shot_path = Path(shot_path).resolve()
     shot = load_shot(shot_path, config=config)
@@ -424,7 +424,7 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
         parts.append((s, b + crossfade))
         s = b
     parts.append((s, n))
-    raw = _toml.loads(shot_path.read_text(encoding="utf-8"))
+    raw = tomlreader.loads(shot_path.read_text(encoding="utf-8"))
     stem = shot_path.stem
     edit_shots = []
     for p, (s, e) in enumerate(parts, 1):

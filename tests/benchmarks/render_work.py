@@ -98,3 +98,20 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     main(sys.argv[1:])
+
+
+def zero_residual_outputs(model) -> None:
+    """guided-diffusion's initialisation: the last layer of each residual branch starts at
+    zero, so a randomly initialised UNet's activations stay finite (speed benchmarks)."""
+    import torch
+
+    from render.unet import AttentionBlock, ResBlock
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, ResBlock):
+                m.out_layers[-1].weight.zero_()
+                m.out_layers[-1].bias.zero_()
+            elif isinstance(m, AttentionBlock):
+                m.proj_out.weight.zero_()
+                m.proj_out.bias.zero_()

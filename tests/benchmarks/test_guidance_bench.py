@@ -62,19 +62,6 @@ UNET_CONFIG = {  # DD's 256x256_diffusion_uncond config, at 64 base channels
 }
 
 
-def _zero_residual_outputs(model) -> None:
-    from render.unet import AttentionBlock, ResBlock
-
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, ResBlock):
-                m.out_layers[-1].weight.zero_()
-                m.out_layers[-1].bias.zero_()
-            elif isinstance(m, AttentionBlock):
-                m.proj_out.weight.zero_()
-                m.proj_out.bias.zero_()
-
-
 @pytest.fixture(scope="module")
 def models():
     """The same weights for both: our UNet, secondary model and RN50."""
@@ -82,11 +69,12 @@ def models():
     from render.models import REGISTRY
     from render.secondary import SecondaryDiffusionImageNet2
     from render.unet import UNetConfig, UNetModel
+    from tests.benchmarks.render_work import zero_residual_outputs
 
     torch.manual_seed(0)
     cfg = dict(REGISTRY["256x256_diffusion_uncond"].config, num_channels=64)
     unet = UNetModel(UNetConfig.from_published(cfg)).eval().requires_grad_(False)
-    _zero_residual_outputs(unet)
+    zero_residual_outputs(unet)
     with torch.no_grad():  # a random but well-scaled last layer, so eps is not all zero
         unet.out[-1].weight.normal_(0, 0.02)
     secondary = SecondaryDiffusionImageNet2(64).eval().requires_grad_(False)

@@ -35,26 +35,13 @@ PEAK_MEMORY_LIMIT = 12 * 1024**3
 WARMUP_STEPS, TIMED_STEPS = 3, 10
 
 
-def _zero_residual_outputs(model) -> None:
-    """guided-diffusion's init: the last layer of each residual branch starts at zero."""
-    from render.unet import AttentionBlock, ResBlock
-
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, ResBlock):
-                m.out_layers[-1].weight.zero_()
-                m.out_layers[-1].bias.zero_()
-            elif isinstance(m, AttentionBlock):
-                m.proj_out.weight.zero_()
-                m.proj_out.bias.zero_()
-
-
 def _build(**overrides):
     from render.clip import load_clip
     from render.models import REGISTRY
     from render.renderer import Renderer, RenderSettings
     from render.secondary import SecondaryDiffusionImageNet2
     from render.unet import UNetConfig, UNetModel
+    from tests.benchmarks.render_work import zero_residual_outputs
 
     torch.manual_seed(0)
     settings = RenderSettings(width_height=(1280, 768), device="cuda", **overrides)
@@ -62,7 +49,7 @@ def _build(**overrides):
         unet = UNetModel(UNetConfig.from_published(REGISTRY["512x512_diffusion_uncond_finetune_008100"].config),
                          use_checkpoint=settings.gradient_checkpointing)
         secondary = SecondaryDiffusionImageNet2(64) if settings.use_secondary_model else None
-    _zero_residual_outputs(unet)
+    zero_residual_outputs(unet)
     clips = [load_clip(f"{name}::random", "cuda") for name in ("ViT-B-32", "ViT-B-16", "RN50")]
     return Renderer(settings, unet=unet, secondary=secondary, clip_models=clips)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from render.diffusion import GaussianDiffusion, StepOutput
@@ -38,3 +40,15 @@ def sample_golden_case(golden: dict, case: str, device: torch.device | str = "cp
             init_image=init, skip_steps=skip, cond_fn=cond_fn, eta=0.0, order=2, device=device,
         )
     )
+
+
+@dataclass
+class StandInStep:
+    """What a stand-in renderer yields per step: the fields of render.RenderStep that the
+    frame loop reads (tests/render/test_animation.py, test_watch.py)."""
+
+    final: bool
+    image: torch.Tensor
+    clip_loss: float | None = None
+    total: int = 1
+    guidance_skipped: bool = False

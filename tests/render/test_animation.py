@@ -8,23 +8,13 @@ video-input branch) written here with ``torch.roll`` for whole-pixel moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 import torch
 
 from render.animation import FrameInput, FrameLoop, LoopState, skip_steps_for
 from render.renderer import RenderSettings
-
-
-@dataclass
-class _Step:
-    final: bool
-    image: torch.Tensor
-    clip_loss: float | None = None
-    total: int = 1
-    guidance_skipped: bool = False
+from tests.render.helpers import StandInStep
 
 
 class StandIn:
@@ -37,8 +27,8 @@ class StandIn:
         self.calls.append({"seed": seed, "init_scale": settings.init_scale, "skip_steps": settings.skip_steps,
                            "init": None if init is None else init.clone()})
         base = torch.zeros(1, 3, 4, 6) if init is None else init
-        yield _Step(False, base, clip_loss=0.5)
-        yield _Step(True, 0.5 * base + seed / 100.0)
+        yield StandInStep(False, base, clip_loss=0.5)
+        yield StandInStep(True, 0.5 * base + seed / 100.0)
 
 
 SETTINGS = RenderSettings(width_height=(64, 64), steps=10, skip_steps=2, init_scale=7.0, clip_models=(),

@@ -4,8 +4,6 @@ it blurs its init, and paints fresh texture only when given enough steps to repa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
@@ -15,15 +13,7 @@ from chroma.watch import ShotWatch, to_code
 from render.animation import FrameInput, FrameLoop, LoopState
 from render.renderer import RenderSettings
 from tests import guard_sequences as seqs
-
-
-@dataclass
-class _Step:
-    final: bool
-    image: torch.Tensor
-    clip_loss: float | None = None
-    total: int = 1
-    guidance_skipped: bool = False
+from tests.render.helpers import StandInStep
 
 
 def _tensor(code: np.ndarray) -> torch.Tensor:
@@ -54,8 +44,8 @@ class BlurToInit:
             blurred = blurred.mean(dim=(-2, -1), keepdim=True) + 0.75 * (blurred - blurred.mean(dim=(-2, -1), keepdim=True))
             w = float(np.clip(2 * (1 - settings.skip_steps / steps) - 1, 0, 1))
             out = (1 - w) * blurred + w * fresh
-        yield _Step(False, out, clip_loss=0.5)
-        yield _Step(True, out)
+        yield StandInStep(False, out, clip_loss=0.5)
+        yield StandInStep(True, out)
 
 
 SETTINGS = RenderSettings(width_height=(64, 64), steps=10, skip_steps=0, init_scale=0, clip_models=(),
