@@ -295,3 +295,48 @@ def test_the_edit_in_docs_farm_md_loads_as_documented(tmp_path) -> None:
     assert edit.starts == [0, 22, 40] and edit.length == 70  # start(i+1) = start(i) + frames(i) - crossfade(i+1)
     assert edit.seam_frames(1) == list(range(1023, 1031))
     assert edit.output == str(tmp_path / "cut" / "cut.####.exr")
+
+
+def test_blend_crossfade_on_the_farm_equals_one_crossfade(tmp_path, cluster, capsys) -> None:
+    """Chunks of a crossfade on the workers, each weighted over the whole fade (--fade-frames),
+    give the frames of one local crossfade bit for bit."""
+    a = _plates(tmp_path / "a", 7)
+    b = _plates(tmp_path / "b", 7)
+    b_dir = tmp_path / "b"
+    for f in range(1001, 1008):  # a different B: the plates of A, darker
+        img = read(b_dir / f"p.{f}.exr")
+        write(Image(img.pixels * 0.25, img.channels, img.colorspace, {}), b_dir / f"p.{f}.exr")
+    assert main(["blend", a, b, "-o", str(tmp_path / "local" / "x.####.exr"), "--curve", "smooth"]) == 0
+    assert main(["blend", a, b, "-o", str(tmp_path / "farm" / "x.####.exr"), "--curve", "smooth",
+                 "--farm", cluster.client.scheduler.address, "--chunk", "2"]) == 0
+    assert "7 frame(s)" in capsys.readouterr().out
+    for f in range(1001, 1008):
+        x, y = read(tmp_path / "local" / f"x.{f}.exr"), read(tmp_path / "farm" / f"x.{f}.exr")
+        assert np.array_equal(x.pixels.view(np.uint16 if x.pixels.dtype == np.float16 else np.uint32),
+                              y.pixels.view(np.uint16 if y.pixels.dtype == np.float16 else np.uint32)), f
+        assert x.metadata["chroma/blend/t"] == y.metadata["chroma/blend/t"]
+
+
+def test_a_part_of_a_crossfade_weighs_over_the_whole_fade(tmp_path, capsys) -> None:
+    """What an OpenCue node runs: --frames for its chunk, --fade-frames for the whole fade."""
+    a = _plates(tmp_path / "a", 5)
+    assert main(["blend", a, "#000000", "-o", str(tmp_path / "whole" / "x.####.exr"), "--frames", "1001-1005"]) == 0
+    assert main(["blend", a, "#000000", "-o", str(tmp_path / "part" / "x.####.exr"), "--frames", "1003-1004",
+                 "--fade-frames", "1001-1005"]) == 0
+    assert sorted(p.name for p in (tmp_path / "part").glob("*.exr")) == ["x.1003.exr", "x.1004.exr"]
+    for f in (1003, 1004):
+        x, y = read(tmp_path / "whole" / f"x.{f}.exr"), read(tmp_path / "part" / f"x.{f}.exr")
+        assert np.array_equal(x.pixels, y.pixels)
+    assert main(["blend", a, "#000000", "-o", str(tmp_path / "bad" / "x.####.exr"), "--frames", "1004-1005",
+                 "--fade-frames", "1001-1003"]) == 2
+    assert "outside the fade" in capsys.readouterr().err
+
+
+def test_opencue_blend_layer_weighs_each_chunk_over_the_whole_fade() -> None:
+    from chroma.farm.opencue import command_layer
+
+    layer = command_layer(["blend", "a.####.exr", "b.####.exr", "-o", "x.####.exr", "--farm", "local:2"],
+                          range(1001, 1025), 6)
+    cmd = list(layer.command)
+    assert cmd[cmd.index("--fade-frames") + 1] == "1001-1024" and "--farm" not in cmd
+    assert cmd[cmd.index("--frames") + 1] == "#FRAME_START#-#FRAME_END#"

@@ -9,6 +9,7 @@ import os
 from chroma.cli._core import (
     EXIT_OK,
     add_config_option,
+    add_farm_option,
     add_output_options,
     arguments,
     check_outputs,
@@ -37,6 +38,9 @@ def _blend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", metavar="WxH", help="gradient/compare image size (default 512x64; --compare 512x150)")
     p.add_argument("--t", type=float, default=0.5, metavar="T", help="images: blend weight, 0 = A, 1 = B (default 0.5)")
     p.add_argument("--frames", metavar="SET", help="crossfade over these frames (default: the frames the sequences have)")
+    p.add_argument("--fade-frames", metavar="SET",
+                   help="the frames of the whole fade when --frames writes a part of it (farm chunks, OpenCue nodes): "
+                        "the weights run over these, so the parts equal one crossfade")
     p.add_argument("--curve", choices=("linear", "smooth", "ease-in", "ease-out", "ease-in-out"), default="smooth",
                    help="crossfade weight over the frames (default: smooth)")
     p.add_argument("--preserve-luminance", action="store_true",
@@ -45,6 +49,7 @@ def _blend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="colours without -o: print JSON")
     add_output_options(p)
     add_config_option(p)
+    add_farm_option(p)
 
 
 def _parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
@@ -164,10 +169,13 @@ def cmd_blend(args: argparse.Namespace) -> int:
         folder = os.path.dirname(args.output) or "."
         existed = os.path.isdir(folder)
         failed: list = []
+        if args.farm:  # chunks of the fade on Dask workers, each weighted over the whole fade (docs/farm.md)
+            return _blend_on_farm(args, sources)
         written = oklab.crossfade(args.a, args.b, args.output, args.frames, args.space, args.curve,
                                   hue=args.hue, colorspace=cs, preserve_luminance=args.preserve_luminance,
                                   overwrite=args.overwrite, write_options=opts, config=args.config,
-                                  create_folders=True, progress=False if args.quiet else None, failures=failed)
+                                  create_folders=True, progress=False if args.quiet else None, failures=failed,
+                                  span=args.fade_frames)
         if not existed:
             note(f"created the output folder {folder}")
         print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})"
@@ -189,3 +197,28 @@ def cmd_blend(args: argparse.Namespace) -> int:
     io.write(img, args.output, metadata={"blend/a": args.a, "blend/b": args.b}, **write_kwargs(args))
     print(f"wrote {args.output}: {args.space} blend at t={args.t:g}")
     return EXIT_OK
+
+
+def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
+    """``chroma blend A B -o OUT --farm ...``: the crossfade's frames in chunks on Dask, each
+    task running this command for its frames with ``--fade-frames`` set to the whole fade."""
+    from chroma import farm, oklab, sequence
+    from chroma.errors import ChromaValueError
+
+    if args.frames:
+        whole = list(sequence.frame_set(args.frames))
+    else:
+        seqs = [sequence.parse_pattern(x) for x in sources if not oklab.looks_like_color(x)]
+        found = [set(sequence.discover(p).frames) for p in seqs if p.is_sequence]
+        if not found:
+            raise ChromaValueError("--farm crossfades sequences: give --frames or a sequence input (plate.####.exr)")
+        whole = sorted(set.intersection(*found))
+    span = args.fade_frames or sequence.format_frames(whole)
+    out = sequence.parse_pattern(args.output)
+    if not out.is_sequence:
+        raise ChromaValueError("--farm writes a sequence: give -o like fade.####.exr")
+    plan = [(f, "", out.path(f)) for f in whole if args.overwrite or not os.path.exists(out.path(f))]
+    argv = [*args.argv, "--fade-frames", span] if not args.fade_frames else list(args.argv)
+    failures = farm.cli_frames(args.farm, argv, plan, "crossfade", args.chunk)
+    print(f"wrote {len(plan) - len(failures)} frame(s) of a {args.space} crossfade ({args.curve}) on the farm")
+    return report_failures(failures, len(plan), "blend")

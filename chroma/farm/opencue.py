@@ -80,6 +80,8 @@ def command_layer(argv: Sequence[str], frames: Sequence[int], chunk: int, name: 
 
     argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
     jobs = ["--jobs", "1"] if argv and argv[0] == "grade" else []  # a node's cores go to one frame at a time
+    if argv and argv[0] == "blend" and "--fade-frames" not in argv:  # each chunk weighs over the whole fade
+        jobs = ["--fade-frames", sequence.format_frames(list(frames))]
     cmd = [chroma, *argv, *jobs, "--frames", "#FRAME_START#-#FRAME_END#", "--overwrite"]
     return CueLayer(name or argv[0], cmd, sequence.format_frames(list(frames)).replace(" ", ""), max(1, chunk))
 

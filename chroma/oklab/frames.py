@@ -166,6 +166,7 @@ def crossfade(
     create_folders: bool = False,
     failures: list | None = None,
     config: str | os.PathLike | None = None,
+    span: str | Iterable[int] | None = None,
 ) -> list[Path]:
     """Crossfade A into B over a frame set, writing EXR (or any OIIO format) frames.
 
@@ -185,6 +186,9 @@ def crossfade(
             of frames that fail (a corrupt input frame) while the others are written; by
             default the first failure raises. Every output goes through
             :func:`chroma.io.check_outputs` (an input is never replaced, by any spelling).
+        span: the frames of the whole fade when ``frames`` is a part of it (a farm chunk):
+            the weights run over ``span``, so the parts written separately equal the frames
+            of one crossfade over ``span``. Default: ``frames``.
     Returns:
         The paths written. Each frame's header carries ``chroma/blend/*`` (space, hue, t,
         curve) and the two sources.
@@ -246,7 +250,15 @@ def crossfade(
             return stills[i]
         return v
 
-    weights = crossfade_weights(len(frame_list), curve)
+    if span is None:
+        weights = crossfade_weights(len(frame_list), curve)
+    else:
+        whole = list(sequence.frame_set(span))
+        outside = [f for f in frame_list if f not in set(whole)]
+        if outside:
+            raise SequenceError(f"frame {outside[0]} is outside the fade's frames {sequence.format_frames(whole)}")
+        at = dict(zip(whole, crossfade_weights(len(whole), curve)))
+        weights = [at[f] for f in frame_list]
     names = [(v.text if kind == "sequence" else str(v) if kind == "file" else
               "colour " + ",".join(f"{c:.6g}" for c in np.ravel(v)) if kind == "colour" else "image")
              for kind, v in srcs]
