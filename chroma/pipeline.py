@@ -402,14 +402,13 @@ class ShotRunner:
         every ``state_every``-th state and the latest."""
         import json
 
+        from chroma.io import atomic_path
+
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        path = self.state_path(state.index)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
+        with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays(), **(extra or {}))
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+            os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]
         for old in self.saved_states():
             if old < state.index and old % every != 0:
@@ -581,10 +580,9 @@ class ShotRunner:
             self.pattern.hashes(), first + present[0], first + present[-1], self.shot.output.colorspace,
             (w, h), float(self.shot.output.fps), audio=self._audio(),
         )
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        from chroma.io import write_text
+
+        return write_text(path, text)
 
     def _audio(self) -> tuple[str, float, float | None] | None:
         from chroma.nuke import audio_duration

@@ -171,10 +171,11 @@ def plot_schedules(shot, path: str) -> str:
     fig.suptitle(f"{os.path.basename(str(shot.path))}: {shot.animation_mode}, {shot.max_frames} frames"
                  + ("\n" + textwrap.fill(f"constant: {', '.join(constant)}", 120) if constant else ""), fontsize=9)
     fig.tight_layout()
-    tmp = f"{path}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110)
+    from chroma.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 
@@ -217,15 +218,14 @@ def _import(args: argparse.Namespace) -> int:
     shot["output"] = output
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
     text = dump_shot(shot, header)
-    tmp = f"{args.output}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from chroma.io import atomic_path
+
     try:
-        load_shot(tmp, config=args.config)  # what we write must load
+        with atomic_path(args.output) as tmp:  # replaced only once what we wrote loads
+            tmp.write_text(text, encoding="utf-8")
+            load_shot(tmp, config=args.config)
     except ChromaError as e:
-        os.unlink(tmp)
         raise ChromaError(f"the imported shot does not validate: {e}") from None
-    os.replace(tmp, args.output)
     for note in notes:
         print(f"chroma shot: note: {note}", file=sys.stderr)
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
