@@ -479,17 +479,18 @@ class ShotRunner:
             result, state = loop.step(watch.before(frame_in), state, self.on_step)
             result, state, record = watch.after(result, state)
             path = retained = None
+            digest = shot.settings_hash(index)
             if index in write:
                 if index in replace and self.path(index).exists():
                     retained = self._retain(index)
-                path = str(self._write_frame(spec, result, settings, models, record))
+                path = str(self._write_frame(spec, result, settings, models, digest, record))
                 self.written.append(index)
             seconds = time.perf_counter() - t0
             report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,
                                  spec.prompt_key, retained, record.get("guard"), record.get("coherence"),
                                  record["summary"])
             watch_meta, watch_arrays = watch.to_state()
-            self.save_state(state, {"frame": spec.file_frame, "settings_hash": shot.settings_hash(index),
+            self.save_state(state, {"frame": spec.file_frame, "settings_hash": digest,
                                     "watch": watch_meta}, watch_arrays)
             self.last_done = index
             with open(self.state_dir / "log.jsonl", "a", encoding="utf-8") as fh:
@@ -505,7 +506,7 @@ class ShotRunner:
         return reports
 
     # -- output ------------------------------------------------------------------------
-    def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str],
+    def _write_frame(self, spec: Any, result: Any, settings: Any, models: Mapping[str, str], settings_hash: str,
                      watch: Mapping[str, Any] | None = None) -> Path:
         import json
 
@@ -519,7 +520,7 @@ class ShotRunner:
             "prompts": " | ".join(spec.prompts), "prompt_key": spec.prompt_key,
             "image_prompts": " | ".join(spec.image_prompts), "seed": spec.seed,
             "schedule": json.dumps({k: round(v, 10) for k, v in spec.values.items()}),
-            "settings_hash": shot.settings_hash(spec.index), "animation_mode": shot.animation_mode,
+            "settings_hash": settings_hash, "animation_mode": shot.animation_mode,
             "turbo": int(result.turbo), "models": json.dumps(models), "version": __version__,
             "render_settings": json.dumps(record),
         }

@@ -202,7 +202,7 @@ class Shot:
                 render[name] = int(round(v)) if name in _RENDER_INTEGERS else v
         for name, table in self.keyed.items():
             render[name] = _held(table, index)
-        key = max(k for k in self.prompts if k <= index) if self.prompts else 0
+        key = _key_at(self.prompts, index) if self.prompts else 0
         images = _held(self.image_prompts, index) if self.image_prompts else []
         return FrameSpec(
             index=index,
@@ -240,9 +240,14 @@ class Shot:
         }
 
 
-def _held(table: Mapping[int, Any], index: int) -> Any:
+def _key_at(table: Mapping[int, Any], index: int) -> int:
+    """The key in force at frame ``index``: the last key at or before it (else the first)."""
     keys = [k for k in table if k <= index]
-    return table[max(keys)] if keys else table[min(table)]
+    return max(keys) if keys else min(table)
+
+
+def _held(table: Mapping[int, Any], index: int) -> Any:
+    return table[_key_at(table, index)]
 
 
 # ----------------------------------------------------------------------------- loading

@@ -315,7 +315,9 @@ def _render_shot(args: argparse.Namespace) -> int:
         print(f"chroma render: note: {note}", file=sys.stderr)
     if not plan.write:
         return EXIT_OK
-    what = (f"frames {_frames_text([first + i for i in plan.write])} of {args.shot} -> "
+    from chroma.sequence import format_frames
+
+    what = (f"frames {format_frames([first + i for i in plan.write])} of {args.shot} -> "
             f"{shot.output.pattern} ({shot.output.colorspace}, {shot.animation_mode})")
     if args.dry_run:
         print(f"would render {what}" + (f"; would move {len(plan.replace)} existing frame(s) to retained/"
@@ -374,11 +376,6 @@ def _render_shot(args: argparse.Namespace) -> int:
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")
     return EXIT_OK
 
-
-def _frames_text(frames: list[int]) -> str:
-    from chroma.sequence import format_frames
-
-    return format_frames(frames)
 
 
 def _device_name(device) -> str:
