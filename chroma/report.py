@@ -179,9 +179,10 @@ def _pyplot():
 
 
 def _save(fig: Any, path: Path) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    from chroma.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     return path
 
 
@@ -322,8 +323,9 @@ def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float 
     h2, w2 = h - h % 2, w - w % 2
     count = 0
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.mp4")
-    with av.open(str(tmp), "w") as out:
+    from chroma.io import atomic_path
+
+    with atomic_path(path) as tmp, av.open(str(tmp), "w") as out:
         vs = out.add_stream("libx264", rate=rate)
         vs.width, vs.height, vs.pix_fmt = w2, h2, "yuv420p"
         vs.options = {"crf": str(crf)}
@@ -350,7 +352,6 @@ def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float 
                     out.mux(packet)
             for packet in aus.encode():
                 out.mux(packet)
-    os.replace(tmp, path)
     return path
 
 

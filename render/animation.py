@@ -251,14 +251,15 @@ class FrameLoop:
                         return FrameResult(frame.index, blended.float().cpu(), out_depth, turbo=True), new_state
                     new_state.old = warped
             init = warped
+        steps = self.renderer_steps(s)  # the respaced count; skip_steps does not change it
         if moving or self.mode == "Video":
             if init is None:
                 raise SettingsError(f"frame {frame.index}: Video mode needs the plate's frame as init")
             init_scale = float(frame.frames_scale)
-            skip_steps = skip_steps_for(frame.frames_skip_steps, self.renderer_steps(s))
+            skip_steps = skip_steps_for(frame.frames_skip_steps, steps)
         run_settings = s.replace(init_scale=init_scale, skip_steps=skip_steps) if (
             init_scale != s.init_scale or skip_steps != s.skip_steps) else s
-        total = self.renderer_steps(run_settings) - run_settings.skip_steps
+        total = steps - run_settings.skip_steps
         if frame.init_filter is not None and init is not None:
             init = frame.init_filter(init)
         image, loss = None, None

@@ -235,9 +235,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
             header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
             pattern=f"out/{Path(target).stem}.####.exr",
         )
-        tmp = Path(str(target) + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        from chroma.io import write_text
+
+        write_text(target, text)
     if args.plot:
         sync.plot(args.plot, fps=fps, n_frames=n_frames, audio=audio, plan=plan, curves=curves, offset=offset)
 

@@ -104,10 +104,9 @@ def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str
         text = _serialise_pyoutline(layers, job, show, shot, user, facility)
     except ImportError:
         text = _serialise_cjsl(layers, job, show, shot, user, facility)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from chroma.io import write_text  # noqa: PLC0415
+
+    return write_text(path, text)
 
 
 def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:

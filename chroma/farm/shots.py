@@ -267,9 +267,10 @@ def is_edit(data: Mapping[str, Any]) -> bool:
 
 
 def _atomic_copy(src: str, dst: str) -> None:
-    tmp = Path(dst).with_name(f".{Path(dst).name}.chroma-tmp-{os.getpid()}{Path(dst).suffix}")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    from chroma.io import atomic_path  # noqa: PLC0415
+
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def conform(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> list:
