@@ -249,6 +249,21 @@ class ChartResult:
         return Image(px, ["R", "G", "B"], self.colorspace, meta)
 
 
+def _chart_samples(
+    chart: str, samples: tuple[Sequence[str], np.ndarray] | None,
+) -> tuple[tuple[str, ...], np.ndarray, str]:
+    """(names, reflectances (n, 471), chart name) of a named chart or of custom samples."""
+    if samples is None:
+        names, refl = reflectances(chart)
+        return names, refl, chart
+    names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
+    if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
+        raise ChromaValueError(
+            f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
+        )
+    return names, refl, "custom"
+
+
 def render_chart(
     light: Light,
     *,
@@ -309,15 +324,7 @@ def render_chart(
 
     cs = ocio.resolve_colorspace(colorspace, config)
     m_d65, m_npm, space_white, weights = scene_linear_matrices(cs, None if config is None else str(config))
-    if samples is None:
-        names, refl = reflectances(chart)
-    else:
-        names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
-        if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
-            raise ChromaValueError(
-                f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
-            )
-        chart = "custom"
+    names, refl, chart = _chart_samples(chart, samples)
     xyz = patch_xyz(light.values, refl)
     light_white = light.xyz()
     if white_balance:
@@ -328,14 +335,21 @@ def render_chart(
         rgb = rgb / float(weights @ (m_d65 @ light_white))
     rgb = (rgb * light.intensity).astype(np.float32)
 
+    ref, delta_e = _delta_e_to_reference(light, refl, xyz)
+    return ChartResult(light, names, rgb, xyz, delta_e, cs, bool(white_balance), ref.name, chart)
+
+
+def _delta_e_to_reference(light: Light, refl: np.ndarray, xyz: np.ndarray) -> tuple[Light, np.ndarray]:
+    """The CIE 13.3 reference light of ``light``'s CCT and each patch's CIEDE2000 against it
+    (both charts adapted with CAT16 to D65, compared in CIELAB D65)."""
     ref = reference_light(light.cct)
     ref_xyz = patch_xyz(ref.values, refl)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lab_test = _lab_d65(xyz, light_white)
+        lab_test = _lab_d65(xyz, light.xyz())
         lab_ref = _lab_d65(ref_xyz, ref.xyz())
         delta_e = np.asarray(colour().delta_E(lab_test, lab_ref, method="CIE 2000"), np.float64)
-    return ChartResult(light, names, rgb, xyz, delta_e, cs, bool(white_balance), ref.name, chart)
+    return ref, delta_e
 
 
 def write_chart(

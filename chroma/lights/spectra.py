@@ -415,6 +415,13 @@ def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., §7.2.1.1 (interpolation) and §7.2.2.1
        (extrapolation).
     """
+    wl, pw = _sorted_samples(wl, pw, what)
+    wl, pw = _inside_range(wl, pw, what)
+    return _on_grid(wl, pw, what)
+
+
+def _sorted_samples(wl: np.ndarray, pw: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The samples checked (finite, >= 0, enough, no repeated wavelength) and sorted by wavelength."""
     if wl.shape != pw.shape or wl.ndim != 1:
         raise ChromaValueError(f"{what}: wavelengths and powers must be two equal-length lists")
     if not (np.all(np.isfinite(wl)) and np.all(np.isfinite(pw))):
@@ -429,6 +436,11 @@ def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
     if np.any(np.diff(wl) == 0):
         dup = wl[1:][np.diff(wl) == 0][0]
         raise ChromaValueError(f"{what}: wavelength {dup:g} nm appears twice; give each wavelength once")
+    return wl, pw
+
+
+def _inside_range(wl: np.ndarray, pw: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted samples that cover 380-780 nm, cut to 360-830 nm plus one neighbour each side (warns)."""
     lo, hi = float(wl[0]), float(wl[-1])
     inside = (wl >= SPECTRAL_RANGE[0]) & (wl <= SPECTRAL_RANGE[1])
     if not inside.any() or lo > _NEEDED[0] or hi < _NEEDED[1]:
@@ -439,8 +451,8 @@ def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
     if not inside.all():
         from chroma.io import ChromaWarning
 
-        warnings.warn(
-            f"{what}: samples outside 360-830 nm ({lo:g}-{hi:g} nm given) are ignored", ChromaWarning, stacklevel=3
+        warnings.warn(  # stacklevel: the caller of Light.from_values / from_csv
+            f"{what}: samples outside 360-830 nm ({lo:g}-{hi:g} nm given) are ignored", ChromaWarning, stacklevel=4
         )
         # keep one neighbour outside so interpolation at the edges stays exact
         keep = inside.copy()
@@ -449,6 +461,11 @@ def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
         wl, pw = wl[keep], pw[keep]
     if pw.max() <= 0:
         raise ChromaValueError(f"{what}: the spectral power is zero everywhere")
+    return wl, pw
+
+
+def _on_grid(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
+    """Sorted samples on :data:`WAVELENGTHS`: colour's interpolation if uniform, else linear."""
     steps = np.diff(wl)
     if np.allclose(steps, steps[0], rtol=0, atol=1e-6) and wl.size >= 6:
         c = colour()
