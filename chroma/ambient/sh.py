@@ -1058,7 +1058,7 @@ class SH:
         Parameters
         ----------
         locus : {"planckian", "auto", "daylight"}, default "planckian"
-            ``"planckian"`` is the standard CCT/Duv (Ohno 2014); ``"auto"`` is chroma's
+            ``"planckian"`` is the standard CCT/Duv (Ohno 2013); ``"auto"`` is chroma's
             white-balance convention (daylight locus from 4000 K), which the Grade's
             ``WhiteBalance`` reads (:func:`chroma.whitebalance.xy_to_kelvin`).
         config : str or os.PathLike, optional

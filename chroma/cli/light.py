@@ -65,8 +65,8 @@ def _light_from_args(args: argparse.Namespace) -> Light:
 
 
 _LIGHT_ROWS = (
-    ("CCT (K)", "cct", "{:.0f}", "Ohno 2014, CIE 1960 UCS"),
-    ("Duv", "duv", "{:+.4f}", "Ohno 2014"),
+    ("CCT (K)", "cct", "{:.0f}", "Ohno 2013, CIE 1960 UCS"),
+    ("Duv", "duv", "{:+.4f}", "Ohno 2013"),
     ("CRI Ra", "cri_ra", "{:.1f}", "CIE 13.3-1995"),
     ("CRI R9", None, "{:.1f}", "CIE 13.3-1995, saturated red"),
     ("TM-30 Rf", "tm30_rf", "{:.1f}", "ANSI/IES TM-30-18 = CIE 224:2017"),
@@ -112,7 +112,7 @@ def _print_compare(rows: list[dict[str, Any]]) -> None:
 def cmd_light(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
     """Describe a light from its spectrum: CCT, Duv, CRI, TM-30, efficacy and RGB.
 
-    CCT and Duv (Ohno 2014), CIE 13.3 CRI (Ra and R1-R14, R9 is saturated red), ANSI/IES
+    CCT and Duv (Ohno 2013), CIE 13.3 CRI (Ra and R1-R14, R9 is saturated red), ANSI/IES
     TM-30-18 Rf and Rg, luminous efficacy of radiation, and its colour as RGB in the
     working space (ACEScg, luminance 1). Optionally render the 24 ColorChecker patches
     under it (--chart EXR, --preview PNG), white-balanced with CAT16 unless

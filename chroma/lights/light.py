@@ -578,7 +578,7 @@ class Light:
         Returns
         -------
         float
-            CCT in Kelvin (Ohno 2014 method in the CIE 1960 UCS).
+            CCT in Kelvin (Ohno 2013 method in the CIE 1960 UCS).
 
         References
         ----------
@@ -595,7 +595,7 @@ class Light:
         Returns
         -------
         float
-            Duv in the CIE 1960 UCS (Ohno 2014 method), positive above the locus.
+            Duv in the CIE 1960 UCS (Ohno 2013 method), positive above the locus.
 
         References
         ----------

@@ -35,7 +35,7 @@ class LightMetrics:
     Attributes
     ----------
     cct : float
-        Correlated colour temperature, Kelvin (Ohno 2014 method, CIE 1960 UCS).
+        Correlated colour temperature, Kelvin (Ohno 2013 method, CIE 1960 UCS).
     duv : float
         Signed distance from the Planckian locus in the CIE 1960 UCS, positive above it.
     cri_ra : float
