@@ -35,6 +35,7 @@ References:
 """
 
 from chroma.oklab.blend import (
+    BlendOptions,
     gradient,
     kelvin_color,
     looks_like_color,
@@ -78,6 +79,7 @@ from chroma.oklab.frames import (
     write_compare,
 )
 from chroma.oklab.gamut import gamut_map, to_display
+from chroma.oklab.plan import PlannedFrames, common_frames, plan_frames
 
 __all__ = [
     "ACHROMATIC", "BLACK_STOPS", "CURVES", "GAMUT_EPSILON", "HUE_METHODS", "JND", "LINEAR_SRGB",
@@ -87,4 +89,5 @@ __all__ = [
     "srgb_encode", "srgb_decode", "delta_e_ok", "gamut_map", "to_display",
     "parse_color", "looks_like_color", "kelvin_color", "luminance_weights", "mix", "gradient",
     "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare", "BlendWarning",
+    "BlendOptions", "PlannedFrames", "common_frames", "plan_frames",
 ]
