@@ -79,6 +79,7 @@ from chroma.oklab.frames import (
     write_compare,
 )
 from chroma.oklab.gamut import gamut_map, to_display
+from chroma.oklab.job import BlendPlan, BlendResult, make_blend, plan_blend
 from chroma.oklab.plan import PlannedFrames, common_frames, plan_frames
 
 __all__ = [
@@ -90,4 +91,5 @@ __all__ = [
     "parse_color", "looks_like_color", "kelvin_color", "luminance_weights", "mix", "gradient",
     "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare", "BlendWarning",
     "BlendOptions", "PlannedFrames", "common_frames", "plan_frames",
+    "BlendPlan", "BlendResult", "plan_blend", "make_blend",
 ]
