@@ -69,9 +69,10 @@ def _parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
+# the docstring is the command's --help text (build_parser), not numpydoc
 @command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB")
 @arguments(_blend_args)
-def cmd_blend(args: argparse.Namespace) -> int:
+def cmd_blend(args: argparse.Namespace) -> int:  # numpydoc ignore=SS06,PR01,RT01
     """Blend two colours (a gradient), two images (a mix) or two sequences (a crossfade) in
     OKLab (perceptually even), OKLCh (hue around the wheel), linear light (physical) or
     sRGB-encoded values (what most 2D software does). Out-of-gamut results are brought in

@@ -13,6 +13,7 @@ import numpy as np
 from chroma.errors import ChromaError, ChromaValueError, SequenceError, closest
 from chroma.image import Image
 from chroma.oklab.blend import (
+    BlendOptions,
     add_opaque_alpha,
     apply_gamut,
     as_colours,
@@ -28,8 +29,6 @@ from chroma.oklab.plan import PlannedFrames, plan_frames
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-    from chroma.oklab.blend import BlendOptions
 
 CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda u: u,
@@ -132,13 +131,17 @@ def mix_images(
     """
     from chroma import ocio
 
-    opts = dict(options)
-    config = opts.get("config")
+    unknown = sorted(set(options) - set(BlendOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"mix_images() got unexpected keyword argument(s) {', '.join(unknown)}")
+    config = options.get("config")
+    hue = options.get("hue", "shorter")
     images = _same_size_images(a, b)
-    cs = ocio.resolve_colorspace(opts.pop("colorspace", "ACEScg"), config)
+    cs = ocio.resolve_colorspace(options.get("colorspace", "ACEScg"), config)
     shape = (images[0].height, images[0].width)
     (pa, ea), (pb, eb) = (_rgba_and_extras(x, shape, cs, config) for x in (a, b))
-    out = mix(pa, pb, t, space, colorspace=cs, **opts)
+    out = mix(pa, pb, t, space, hue=hue, colorspace=cs, config=config,
+              preserve_luminance=options.get("preserve_luminance", False))
     out = apply_gamut(out, gamut, cs, config)
     channels = ["R", "G", "B"] + (["A"] if any("A" in im.channels for im in images) else [])
     planes = [out[:, :, i] for i in range(len(channels))]
@@ -146,9 +149,9 @@ def mix_images(
         ea = eb = ea or eb
     extra_names, extra_planes = _mix_extras(ea, eb, t)
     meta = dict(images[0].metadata)
-    meta.update({"chroma/blend/space": space, "chroma/blend/hue": opts.get("hue", "shorter")})
+    meta.update({"chroma/blend/space": space, "chroma/blend/hue": hue})
     if np.ndim(t) == 0:
-        meta["chroma/blend/t"] = float(t)  # type: ignore[arg-type]  # numpy's float() stub rejects 0-d arrays
+        meta["chroma/blend/t"] = float(t)
     return Image(np.stack(planes + extra_planes, axis=2).astype(np.float32), channels + extra_names, cs, meta)
 
 
@@ -368,11 +371,12 @@ def _weights_over_span(frame_list: list[int | None], span: str | Iterable[int] |
     if span is None:
         return [float(w) for w in crossfade_weights(len(frame_list), curve)]
     whole = list(sequence.frame_set(span))
-    outside = [f for f in frame_list if f not in set(whole)]
+    inside = set(whole)
+    outside = [f for f in frame_list if f not in inside]
     if outside:
         raise SequenceError(f"frame {outside[0]} is outside the fade's frames {sequence.format_frames(whole)}")
     at = dict(zip(whole, crossfade_weights(len(whole), curve)))
-    return [float(at[f]) for f in frame_list]
+    return [float(at[f]) for f in frame_list if f is not None]
 
 
 def _write_frames(plan: PlannedFrames, sides: _Sources, weights: list[float], blend: Callable[..., Image],
