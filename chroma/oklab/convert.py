@@ -319,7 +319,7 @@ def oklab_to_linear_srgb(lab: Any) -> np.ndarray:
 
 
 def oklab_to_oklch(lab: Any) -> np.ndarray:
-    """OKLCh (L, C, h) of OKLab: C = hypot(a, b), h = atan2(b, a) in degrees in [0, 360).
+    """OKLCh (L, C, h) of OKLab: C = hypot(a, b), h = atan2(b, a) in degrees, wrapped to [0, 360].
 
     ``colour.Oklab_to_Oklch`` computes the same; this numpy version is kept because it runs
     per pixel and ``import chroma`` must not import colour-science (the tests check it
@@ -335,8 +335,8 @@ def oklab_to_oklch(lab: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (..., 3) OKLCh: L unchanged, chroma C >= 0, hue h in degrees in [0, 360); the
-        input's float dtype.
+        (..., 3) OKLCh: L unchanged, chroma C >= 0, hue h in degrees in [0, 360] (360 only
+        where a hue a hair below 0 rounds up, as in colour-science); the input's float dtype.
 
     References
     ----------
