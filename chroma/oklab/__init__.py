@@ -23,6 +23,10 @@ Which of Ottosson's matrices is used where (both are his, published in [1]):
 
 An image conversion is one 3x3 matmul + cube root + one 3x3 matmul in float32.
 
+What ``chroma blend`` does is :func:`make_blend` (its first step, :func:`plan_blend`);
+:func:`plan_frames` is the frame planner of every frame job (the CLI's per-frame commands
+and :func:`crossfade`).
+
 References:
     [1] B. Ottosson, "A perceptual color space for image processing", 2020,
         https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table,

@@ -139,7 +139,7 @@ kelvin_color = deprecated_alias(_kelvin_color, "chroma.oklab.kelvin_color", "chr
 
 
 class BlendOptions(TypedDict, total=False):
-    """The keywords of a blend that :func:`mix_images` and :func:`make_blend` pass on to :func:`mix`.
+    """The keywords of a blend that :func:`mix_images` passes on to :func:`mix`.
 
     Attributes
     ----------
