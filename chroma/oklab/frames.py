@@ -25,7 +25,7 @@ from chroma.oklab.blend import (
 )
 from chroma.oklab.convert import HueMethod, Space
 from chroma.oklab.gamut import to_display
-from chroma.oklab.plan import PlannedFrames, plan_frames
+from chroma.oklab.plan import MAX_CROSSFADE_FRAMES, PlannedFrames, plan_frames
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -39,6 +39,11 @@ CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 Gamut = Literal["working", "srgb"]
+
+__all__ = [
+    "CURVES", "MAX_CROSSFADE_FRAMES", "BlendWarning", "Gamut", "compare_strips", "crossfade", "crossfade_weights",
+    "mix_images", "write_compare",
+]
 
 
 def crossfade_weights(count: int, curve: str = "smooth") -> np.ndarray:
