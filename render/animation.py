@@ -95,7 +95,8 @@ class FrameInput:
     camera : Mapping[str, float]
         ``angle`` (degrees), ``zoom`` (factor), ``translation_x/y`` (pixels in 2D, DD's
         3D units in 3D), ``translation_z``, ``rotation_3d_x/y/z`` (degrees), ``fov``
-        (degrees), ``near_plane``, ``far_plane``; missing keys take DD's neutral values.
+        (degrees), ``near_plane``, ``far_plane``; a missing key means no move on its
+        axis (zoom 1), and DD's defaults for the lens (fov 40, planes 200 and 10000).
     frames_scale : float
         Init weight for frames built on an init (DD's ``frames_scale``). Default 1500.
     frames_skip_steps : float or str
