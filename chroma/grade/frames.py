@@ -5,7 +5,9 @@ colour-science)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
 
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError
@@ -128,7 +130,7 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                              initializer=worker_init, initargs=(threads,)) as pool:
-        futures = {pool.submit(grade_file, path, target, compiled, colorspace, write_options): path
+        futures = {pool.submit(grade_file, path, target, compiled or grade, colorspace, write_options): path
                    for _frame, path, target in plan}
         try:
             for fut in as_completed(futures):
@@ -148,3 +150,287 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 fut.cancel()
             raise
     return failures
+
+
+# ------------------------------------------------------------------------- sequences
+
+FrameTriple = tuple[Any, str, str]
+"""One frame of a plan: (frame number or None, input path, output path)."""
+
+
+@dataclass
+class SequenceGrade:
+    """A grade ready to apply over a plan of frames (see :func:`prepare_sequence`).
+
+    Attributes
+    ----------
+    plan : sequence of (frame, str, str)
+        The (frame, input path, output path) triples to grade, in order.
+    grade : Grade
+        The grade applied to every frame, including the exposure that
+        ``match_exposure`` added.
+    colorspace : str or None
+        The output colour space, resolved to the config's name; None writes each
+        frame in its input's colour space.
+    exposure_shift : float or None
+        Stops added to match the reference's exposure (rounded to 1e-6 stops), or
+        None when no reference was given.
+    """
+
+    plan: Sequence[FrameTriple]
+    grade: Grade
+    colorspace: str | None = None
+    exposure_shift: float | None = None
+
+    def run(self, write_options: dict[str, Any] | None = None, jobs: int | None = None, *,
+            farm: Any = None, chunk: int | None = None,
+            on_done: Callable[[str], None] | None = None,
+            on_fail: Callable[[str, str], None] | None = None) -> SequenceResult:
+        """Grade every frame of the plan and write it.
+
+        Frames are graded by :func:`grade_frames` on this machine or, with ``farm``,
+        by :func:`chroma.farm.grade` in chunks on Dask workers (bit-identical files).
+        A frame that fails (missing, corrupt, unwritable) is recorded and the others
+        still finish.
+
+        Parameters
+        ----------
+        write_options : dict or None, optional
+            Keyword arguments for :func:`chroma.io.write` (``dtype``, ``compression``,
+            ``config``...). Default None: chroma.io's defaults.
+        jobs : int or None, optional
+            Frames graded in parallel processes on this machine. Default None: all
+            cores.
+        farm : chroma.farm.Farm or str or None, optional
+            A farm or its scheduler address; default None grades on this machine.
+        chunk : int or None, optional
+            Frames per farm task, with ``farm`` only. Default None: about 4 tasks per
+            worker.
+        on_done : callable or None, optional
+            ``on_done(input_path)`` after each frame written (local runs only).
+        on_fail : callable or None, optional
+            ``on_fail(input_path, reason)`` after each frame that failed (local runs
+            only).
+
+        Returns
+        -------
+        SequenceResult
+            The grade, the output colour space, the frames written and the failures.
+        """
+        if farm is not None:
+            from chroma import farm as _farm  # noqa: PLC0415
+
+            failures = _farm.grade(farm, self.plan, self.grade, self.colorspace, write_options, chunk)
+        else:
+            failures = grade_frames(self.plan, self.grade, self.colorspace, write_options, jobs,
+                                    on_done=on_done, on_fail=on_fail)
+        return SequenceResult(self.grade, self.colorspace, self.exposure_shift, len(self.plan), failures)
+
+
+@dataclass
+class SequenceResult:
+    """What :func:`grade_sequence` (or :meth:`SequenceGrade.run`) did.
+
+    Attributes
+    ----------
+    grade : Grade
+        The grade applied to every frame (with the matched exposure, if any).
+    colorspace : str or None
+        The output colour space; None when each frame kept its input's.
+    exposure_shift : float or None
+        Stops added by ``match_exposure``; None without a reference.
+    total : int
+        Frames in the plan, in frames.
+    failures : list of (str, str)
+        (input path, reason) of every frame that failed.
+    """
+
+    grade: Grade
+    colorspace: str | None
+    exposure_shift: float | None
+    total: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        """Frames graded and written: the plan's frames less the failed ones.
+
+        Returns
+        -------
+        int
+            The number of frames written, in frames.
+        """
+        return self.total - len(self.failures)
+
+
+def matched_exposure(grade: Grade, paths: Iterable[str], reference: str,
+                     config: str | os.PathLike[str] | None = None) -> tuple[Grade, float]:
+    """The grade followed by the exposure that matches a reference image's.
+
+    The first of ``paths`` on disk is read, graded, and measured against the reference
+    by :func:`chroma.stops.match_exposure` (median log2 luminance); the difference,
+    rounded to 1e-6 stops, is appended as an :class:`~chroma.grade.Exposure`.
+
+    Parameters
+    ----------
+    grade : Grade
+        The grade before matching.
+    paths : iterable of str
+        Input frames; the first that exists is measured.
+    reference : str
+        Path of the reference image whose exposure the graded frames should have.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    grade : Grade
+        ``grade`` followed by ``Exposure(shift)``.
+    shift : float
+        The stops added (rounded to 1e-6 stops).
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        When no input frame exists to measure.
+    chroma.errors.ChromaValueError
+        When either image has no pixel with positive, finite luminance.
+    chroma.errors.ChromaIOError
+        When the reference or the frame cannot be read.
+    """
+    from chroma import io, stops  # noqa: PLC0415
+    from chroma.grade.operations import Exposure  # noqa: PLC0415
+
+    ref = io.read(reference, config=config)
+    first = next((p for p in paths if os.path.exists(p)), None)
+    if first is None:
+        raise ChromaError("--match-exposure needs at least one input frame to measure")
+    shift = round(stops.match_exposure(grade.apply(io.read(first, config=config)), ref, config), 6)
+    return grade.then(Exposure(shift)), shift
+
+
+def warn_if_identity(grade: Grade, colorspace: str | None = None) -> bool:
+    """Warn when grading would copy the input unchanged.
+
+    Parameters
+    ----------
+    grade : Grade
+        The grade to check.
+    colorspace : str or None, optional
+        The output colour space asked for; default None keeps each input's, so a grade
+        with no operation is an identity copy.
+
+    Returns
+    -------
+    bool
+        True when the grade has no operation and no output colour space was asked for
+        (a :class:`UserWarning` was issued).
+    """
+    if grade.operations or colorspace:
+        return False
+    warnings.warn("the grade has no operation: the output is an identity copy of the input "
+                  "(give --exposure, --white-balance, --cdl, ... or --grade FILE)", stacklevel=2)
+    return True
+
+
+def prepare_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | None = None, *,
+                     match_exposure: str | None = None,
+                     config: str | os.PathLike[str] | None = None) -> SequenceGrade:
+    """Get a grade ready for a plan of frames: the output space resolved, the exposure matched.
+
+    Parameters
+    ----------
+    plan : sequence of (frame, str, str)
+        (frame, input path, output path) triples, e.g. from :func:`chroma.cli.plan_frames`.
+    grade : Grade
+        The grade to apply.
+    colorspace : str or None, optional
+        Output colour space (any name or alias the config knows); default None writes
+        each frame in its input's colour space.
+    match_exposure : str or None, optional
+        Path of a reference image: :func:`matched_exposure` appends the stops that bring
+        the first frame's median luminance to the reference's. Default None: no match.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    SequenceGrade
+        The plan, the final grade, the resolved output colour space and the stops added.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        When ``colorspace`` is unknown to the config, or ``match_exposure`` has no frame
+        to measure (see :func:`matched_exposure`).
+    """
+    space = _ocio.resolve_colorspace(colorspace, config) if colorspace else None
+    shift = None
+    if match_exposure:
+        grade, shift = matched_exposure(grade, [p for _, p, _ in plan], match_exposure, config)
+    return SequenceGrade(plan, grade, space, shift)
+
+
+def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | None = None, *,
+                   match_exposure: str | None = None, write_options: dict[str, Any] | None = None,
+                   jobs: int | None = None, farm: Any = None, chunk: int | None = None,
+                   on_done: Callable[[str], None] | None = None,
+                   on_fail: Callable[[str, str], None] | None = None) -> SequenceResult:
+    """Grade a plan of frames: what ``chroma grade IN -o OUT`` does, callable from a pipeline.
+
+    :func:`prepare_sequence` (output space, exposure match), then a warning when the
+    grade would copy the input unchanged (:func:`warn_if_identity`), then
+    :meth:`SequenceGrade.run`. Every frame is read, graded in the scene-linear working
+    space, converted to ``colorspace`` (default: its input's) and written atomically;
+    channels other than R, G, B pass through and the grade is added to the metadata
+    under ``chroma/grade``.
+
+    Parameters
+    ----------
+    plan : sequence of (frame, str, str)
+        (frame, input path, output path) triples, e.g. from :func:`chroma.cli.plan_frames`
+        (which also refuses outputs that would replace an input or an existing file).
+    grade : Grade
+        The grade to apply.
+    colorspace : str or None, optional
+        Output colour space; default None keeps each input's.
+    match_exposure : str or None, optional
+        Path of a reference image whose median luminance the graded frames should have
+        (see :func:`matched_exposure`); default None.
+    write_options : dict or None, optional
+        Keyword arguments for :func:`chroma.io.write`; its ``config`` is also the OCIO
+        config used here. Default None.
+    jobs : int or None, optional
+        Frames graded in parallel processes; default None: all cores.
+    farm : chroma.farm.Farm or str or None, optional
+        Grade on a Dask farm instead of this machine; default None.
+    chunk : int or None, optional
+        Frames per farm task; default None.
+    on_done : callable or None, optional
+        ``on_done(input_path)`` after each frame written (local runs).
+    on_fail : callable or None, optional
+        ``on_fail(input_path, reason)`` after each frame that failed (local runs).
+
+    Returns
+    -------
+    SequenceResult
+        The grade applied, the output colour space, the stops matched, and the failures.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        When ``colorspace`` is unknown or the exposure cannot be matched; a frame that
+        fails is recorded in the result instead.
+
+    Examples
+    --------
+    >>> from chroma import grade as G
+    >>> plan = [(1001, "plate.1001.exr", "graded/plate.1001.exr")]
+    >>> result = G.grade_sequence(plan, G.Grade([G.Exposure(1.0)]), jobs=1)  # doctest: +SKIP
+    >>> result.written, result.failures  # doctest: +SKIP
+    (1, [])
+    """
+    config = (write_options or {}).get("config")
+    job = prepare_sequence(plan, grade, colorspace, match_exposure=match_exposure, config=config)
+    warn_if_identity(job.grade, colorspace)
+    return job.run(write_options, jobs, farm=farm, chunk=chunk, on_done=on_done, on_fail=on_fail)
