@@ -1,6 +1,9 @@
-"""Grading files and frame sequences: one frame (read, grade, write atomically), and many
-frames across worker processes (spawned; the workers get a pre-compiled grade and need no
-colour-science)."""
+"""Grading files and frame sequences.
+
+One frame (read, grade, write atomically), many frames across worker processes (spawned;
+the workers get a pre-compiled grade and need no colour-science), and
+:func:`grade_sequence`, the API behind ``chroma grade IN -o OUT``.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,39 @@ from chroma.grade.compiled import CompiledGrade
 from chroma.grade.core import Grade
 
 
-def grade_file(src_path: str, dst_path: str, grade: "Grade | CompiledGrade", colorspace: str | None = None,
-               write_options: dict | None = None) -> str:
-    """Read ``src_path``, grade it, write ``dst_path`` (atomically); returns ``dst_path``.
+def grade_file(src_path: str, dst_path: str, grade: Grade | CompiledGrade, colorspace: str | None = None,
+               write_options: dict[str, Any] | None = None) -> str:
+    """Read ``src_path``, grade it and write ``dst_path`` atomically.
 
     Channels other than R, G, B pass through; the input's metadata is kept and the grade is
     added under ``chroma/grade``. ``grade`` may be pre-compiled (the CLI compiles once and
-    sends it to worker processes).
+    sends it to worker processes); a compiled grade bound to other colour spaces than this
+    file's is compiled again for them.
+
+    Parameters
+    ----------
+    src_path : str
+        The image to read.
+    dst_path : str
+        The image to write.
+    grade : Grade or CompiledGrade
+        The grade, applied in its scene-linear working space.
+    colorspace : str or None, optional
+        Output colour space; default None: the input's.
+    write_options : dict or None, optional
+        Keyword arguments for :func:`chroma.io.write`; its ``config`` is also the OCIO
+        config the file is read with. Default None.
+
+    Returns
+    -------
+    str
+        ``dst_path``.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        When the input cannot be read, the colour space is unknown or the output cannot
+        be written.
     """
     from chroma import io  # noqa: PLC0415
 
@@ -41,8 +70,22 @@ def grade_file(src_path: str, dst_path: str, grade: "Grade | CompiledGrade", col
     return dst_path
 
 
-def file_colorspace(path: str, config=None) -> str | None:
-    """The colour space chroma.io.read would give ``path``, from its header only (or None)."""
+def file_colorspace(path: str, config: str | os.PathLike[str] | None = None) -> str | None:
+    """The colour space :func:`chroma.io.read` would give ``path``, from its header only.
+
+    Parameters
+    ----------
+    path : str
+        An image file.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    str or None
+        The config's name of the file's colour space; None when the file cannot be opened
+        or names no colour space chroma knows.
+    """
     import OpenImageIO as oiio  # noqa: PLC0415
 
     from chroma import io  # noqa: PLC0415
@@ -62,8 +105,19 @@ def file_colorspace(path: str, config=None) -> str | None:
 
 
 def worker_init(threads: int) -> tuple[int, int, int | None]:
-    """Give this process ``threads`` threads for OIIO (decode/encode), OpenEXR and OCIO;
-    returns the previous settings for :func:`_restore_threads`."""
+    """Give this process ``threads`` threads for OIIO (decode/encode), OpenEXR and OCIO.
+
+    Parameters
+    ----------
+    threads : int
+        Threads per library; values below 1 count as 1.
+
+    Returns
+    -------
+    tuple of (int, int, int or None)
+        The previous OIIO ``threads``, OIIO ``exr_threads`` and OCIO thread settings, for
+        :func:`_restore_threads`.
+    """
     import OpenImageIO as oiio  # noqa: PLC0415
 
     from chroma import ocio as _ocio  # noqa: PLC0415
@@ -84,18 +138,43 @@ def _restore_threads(old: tuple[int, int, int | None]) -> None:
     _ocio.set_threads(old[2])
 
 
-def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspace: str | None = None,
-                 write_options: dict | None = None, jobs: int | None = None, on_done=None,
-                 on_fail=None) -> list[tuple[str, str]]:
-    """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores (default: all): with
-    several frames, ``jobs`` processes grade a frame each on their share of the cores (frames
-    are independent, so this scales better than threads inside one frame); one frame, or
-    ``jobs=1``, runs in this process on ``jobs`` threads. A frame that fails (missing, corrupt, unwritable) is recorded and the others
-    still finish. Returns [(input, reason)] of failures; ``on_done(input)`` is called per frame
-    written, or for every frame when ``on_fail`` is None; ``on_fail(input, reason)`` per frame
-    that failed."""
+def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: Grade, colorspace: str | None = None,
+                 write_options: dict[str, Any] | None = None, jobs: int | None = None,
+                 on_done: Callable[[str], None] | None = None,
+                 on_fail: Callable[[str, str], None] | None = None) -> list[tuple[str, str]]:
+    """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores.
 
-    def fail(path: str, why: str) -> None:
+    With several frames, ``jobs`` processes grade a frame each on their share of the cores
+    (frames are independent, so this scales better than threads inside one frame); one
+    frame, or ``jobs=1``, runs in this process on ``jobs`` threads. The grade is compiled
+    once, for the colour space of the first input on disk. A frame that fails (missing,
+    corrupt, unwritable) is recorded and the others still finish.
+
+    Parameters
+    ----------
+    plan : sequence of (frame, str, str)
+        (frame, input path, output path) triples.
+    grade : Grade
+        The grade to apply.
+    colorspace : str or None, optional
+        Output colour space; default None: each input's.
+    write_options : dict or None, optional
+        Keyword arguments for :func:`chroma.io.write`; default None.
+    jobs : int or None, optional
+        Cores to use: processes for several frames, threads for one. Default None: all.
+    on_done : callable or None, optional
+        ``on_done(input_path)`` per frame written, or for every frame when ``on_fail`` is
+        None.
+    on_fail : callable or None, optional
+        ``on_fail(input_path, reason)`` per frame that failed.
+
+    Returns
+    -------
+    list of (str, str)
+        (input path, reason) of every frame that failed.
+    """
+
+    def _fail(path: str, why: str) -> None:
         failures.append((path, why))
         if on_fail:
             on_fail(path, why)
@@ -117,7 +196,7 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 try:
                     grade_file(path, target, compiled or grade, colorspace, write_options)
                 except ChromaError as exc:
-                    fail(path, str(exc))
+                    _fail(path, str(exc))
                     continue
                 if on_done:
                     on_done(path)
@@ -138,10 +217,10 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: "Grade", colorspac
                 try:
                     fut.result()
                 except ChromaError as exc:
-                    fail(path, str(exc))
+                    _fail(path, str(exc))
                     continue
                 except Exception as exc:  # a crashed worker: report the frame, keep going
-                    fail(path, f"{type(exc).__name__}: {exc}")
+                    _fail(path, f"{type(exc).__name__}: {exc}")
                     continue
                 if on_done:
                     on_done(path)
