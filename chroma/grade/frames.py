@@ -17,6 +17,9 @@ from chroma.errors import ChromaError
 from chroma.grade.compiled import CompiledGrade
 from chroma.grade.core import Grade
 
+FrameTriple = tuple[Any, str, str]
+"""One frame of a plan: (frame number or None, input path, output path)."""
+
 
 def grade_file(src_path: str, dst_path: str, grade: Grade | CompiledGrade, colorspace: str | None = None,
                write_options: dict[str, Any] | None = None) -> str:
@@ -174,42 +177,66 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: Grade, colorspace:
         (input path, reason) of every frame that failed.
     """
 
-    def _fail(path: str, why: str) -> None:
-        failures.append((path, why))
-        if on_fail:
-            on_fail(path, why)
-        elif on_done:
-            on_done(path)
-
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    failures: list[tuple[str, str]] = []
-    compiled: CompiledGrade | None = None
-    if plan:
-        first = next((p for _, p, _ in plan if os.path.exists(p)), None)
-        src = first and file_colorspace(first, (write_options or {}).get("config"))
-        compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
+    report = _Report(on_done, on_fail)
+    if not plan:
+        return report.failures
+    first = next((p for _, p, _ in plan if os.path.exists(p)), None)
+    src = first and file_colorspace(first, (write_options or {}).get("config"))
+    compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
     if jobs == 1 or len(plan) <= 1:
-        # --jobs is the number of cores to use: one frame at a time on `jobs` threads
-        old = worker_init(jobs)
-        try:
-            for _frame, path, target in plan:
-                try:
-                    grade_file(path, target, compiled or grade, colorspace, write_options)
-                except ChromaError as exc:
-                    _fail(path, str(exc))
-                    continue
-                if on_done:
-                    on_done(path)
-        finally:
-            _restore_threads(old)
-        return failures
+        _grade_here(plan, compiled, colorspace, write_options, jobs, report)
+    else:
+        _grade_in_processes(plan, compiled, colorspace, write_options, jobs, report)
+    return report.failures
+
+
+class _Report:
+    """The failures of a frame run, and the callbacks told about each frame."""
+
+    def __init__(self, on_done: Callable[[str], None] | None, on_fail: Callable[[str, str], None] | None) -> None:
+        self.failures: list[tuple[str, str]] = []
+        self.on_done = on_done
+        self.on_fail = on_fail
+
+    def done(self, path: str) -> None:
+        if self.on_done:
+            self.on_done(path)
+
+    def fail(self, path: str, why: str) -> None:
+        self.failures.append((path, why))
+        if self.on_fail:
+            self.on_fail(path, why)
+        elif self.on_done:
+            self.on_done(path)
+
+
+def _grade_here(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace: str | None,
+                write_options: dict[str, Any] | None, jobs: int, report: _Report) -> None:
+    """One frame at a time in this process, on ``jobs`` threads (--jobs is the cores to use)."""
+    old = worker_init(jobs)
+    try:
+        for _frame, path, target in plan:
+            try:
+                grade_file(path, target, compiled, colorspace, write_options)
+            except ChromaError as exc:
+                report.fail(path, str(exc))
+                continue
+            report.done(path)
+    finally:
+        _restore_threads(old)
+
+
+def _grade_in_processes(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace: str | None,
+                        write_options: dict[str, Any] | None, jobs: int, report: _Report) -> None:
+    """A frame per spawned process, ``jobs`` processes sharing the cores."""
     import multiprocessing as mp  # noqa: PLC0415
     from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                              initializer=worker_init, initargs=(threads,)) as pool:
-        futures = {pool.submit(grade_file, path, target, compiled or grade, colorspace, write_options): path
+        futures = {pool.submit(grade_file, path, target, compiled, colorspace, write_options): path
                    for _frame, path, target in plan}
         try:
             for fut in as_completed(futures):
@@ -217,25 +244,19 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: Grade, colorspace:
                 try:
                     fut.result()
                 except ChromaError as exc:
-                    _fail(path, str(exc))
+                    report.fail(path, str(exc))
                     continue
                 except Exception as exc:  # a crashed worker: report the frame, keep going
-                    _fail(path, f"{type(exc).__name__}: {exc}")
+                    report.fail(path, f"{type(exc).__name__}: {exc}")
                     continue
-                if on_done:
-                    on_done(path)
+                report.done(path)
         except KeyboardInterrupt:
             for fut in futures:
                 fut.cancel()
             raise
-    return failures
 
 
 # ------------------------------------------------------------------------- sequences
-
-FrameTriple = tuple[Any, str, str]
-"""One frame of a plan: (frame number or None, input path, output path)."""
-
 
 @dataclass
 class SequenceGrade:
