@@ -564,27 +564,9 @@ class Grade:
             raise ChromaValueError(f"cube size {size} is outside 2-129 (65 is usual)")
         if not path.parent.is_dir():
             raise ChromaIOError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
-        cfg = ocio.Config.CreateFromFile(_ocio.config_path(self.config))  # an editable copy
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
-        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
-        for t in self.to_ocio():
-            group.appendTransform(t)
-        group.appendTransform(colorspace_transform(ws, shaper_cs))
-        graded = ocio.ColorSpace(name="chroma_graded_bake")
-        graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
-        cfg.addColorSpace(graded)
-        baker = ocio.Baker()
-        baker.setConfig(cfg)
-        baker.setFormat("iridas_cube")
-        baker.setInputSpace(shaper_cs)
-        baker.setTargetSpace("chroma_graded_bake")
-        baker.setCubeSize(int(size))
-        try:
-            text = baker.bake()
-        except ocio.Exception as exc:
-            raise ChromaError(f"OCIO could not bake this grade: {exc}") from None
+        text = self._bake_cube(shaper_cs, int(size))
         header = (f"# chroma grade baked by OCIO {ocio.__version__}: {self!r}\n"
                   f"# input and output: {shaper_cs}-encoded {ws}; for scene-linear {ws}: "
                   f"{ws} -> {shaper_cs}, this LUT, {shaper_cs} -> {ws}\n")
@@ -606,6 +588,30 @@ class Grade:
                 "on some colours; for exact results export the grade as .ctf/.clf "
                 "(Grade.write_ocio; chroma grade --export-ctf)", GradeWarning, stacklevel=2)
         return path
+
+    def _bake_cube(self, shaper_cs: str, size: int) -> str:
+        """The .cube text OCIO's Baker makes of the grade over ``shaper_cs``, in an editable config copy."""
+        cfg = ocio.Config.CreateFromFile(_ocio.config_path(self.config))  # an editable copy
+        ws = self.colorspace
+        ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
+        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
+        for t in self.to_ocio():
+            group.appendTransform(t)
+        group.appendTransform(colorspace_transform(ws, shaper_cs))
+        graded = ocio.ColorSpace(name="chroma_graded_bake")
+        graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
+        cfg.addColorSpace(graded)
+        baker = ocio.Baker()
+        baker.setConfig(cfg)
+        baker.setFormat("iridas_cube")
+        baker.setInputSpace(shaper_cs)
+        baker.setTargetSpace("chroma_graded_bake")
+        baker.setCubeSize(size)
+        try:
+            text = baker.bake()
+        except ocio.Exception as exc:
+            raise ChromaError(f"OCIO could not bake this grade: {exc}") from None
+        return text
 
     def lut_error(self, path: str | os.PathLike, shaper: str = "ACEScct", n: int = 20000) -> "LutError":
         """How far the baked LUT at ``path`` (from :meth:`bake_lut`) is from the exact grade.
