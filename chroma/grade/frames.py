@@ -61,12 +61,13 @@ def grade_file(src_path: str, dst_path: str, grade: Grade | CompiledGrade, color
     cfg = opts.get("config")
     img = io.read(src_path, config=cfg)
     if isinstance(grade, CompiledGrade):
-        compiled = grade
+        compiled, source = grade, grade.grade
+        assert source is not None, "Grade.compile keeps the grade it compiled"
         dst = colorspace and _ocio.resolve_colorspace(colorspace, cfg) or img.colorspace
         if compiled.src != img.colorspace or compiled.dst != dst:
-            compiled = compiled.grade.compile(img.colorspace, dst)  # type: ignore[union-attr]
+            compiled = source.compile(img.colorspace, dst)
         out = img.with_rgb(compiled.apply_rgb(img.rgb), compiled.dst)
-        out.metadata["chroma/grade"] = compiled.grade.to_json()  # type: ignore[union-attr]
+        out.metadata["chroma/grade"] = source.to_json()
     else:
         out = grade.apply(img, colorspace)
     io.write(out, dst_path, **opts)
