@@ -109,47 +109,29 @@ def _build_grade(args: argparse.Namespace) -> Grade:
     return base.then(*ops)
 
 
-HELP = """Grade an image or a whole sequence: exposure in stops, white balance in Kelvin
-(and tint), ASC CDL, contrast around mid-grey, saturation, OCIO looks and LUTs, applied
-in that order in the scene-linear working space. Exposure, white balance and the
-colour-space change are composed into one matrix. Alpha, depth and other layers pass
-through; the input's metadata is kept and the grade is added under chroma/grade.
-Frames are graded in parallel processes (--jobs, default all cores); a missing or
-corrupt frame is reported at the end (exit 1) while the others finish; re-run with
---skip-existing to finish an interrupted run.
-
-examples:
-  chroma grade plate.####.exr -o graded/plate.####.exr --exposure 1.5
-  chroma grade plate.1001.exr -o out.exr --white-balance 3200:6504 --tint 0.002
-  chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
-  chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
-  chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
-  chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
-  chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
-"""
-
-
+# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
 @command("grade", "grade images or sequences: exposure in stops, white balance in Kelvin, CDL, contrast, looks, LUTs")
 @arguments(_grade_args)
-def cmd_grade(args: argparse.Namespace) -> int:
-    """Run ``chroma grade`` on parsed options; the --help text is :data:`HELP`.
+def cmd_grade(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
+    """Grade an image or a whole sequence in the scene-linear working space.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The options :func:`_grade_args` defines, parsed.
+    Exposure in stops, white balance in Kelvin (and tint), ASC CDL, contrast around
+    mid-grey, saturation, OCIO looks and LUTs, applied in that order. Exposure, white
+    balance and the colour-space change are composed into one matrix. Alpha, depth and
+    other layers pass through; the input's metadata is kept and the grade is added under
+    chroma/grade.
+    Frames are graded in parallel processes (--jobs, default all cores); a missing or
+    corrupt frame is reported at the end (exit 1) while the others finish; re-run with
+    --skip-existing to finish an interrupted run.
 
-    Returns
-    -------
-    int
-        Exit status: 0 when every frame was graded (or the exports written), 1 when some
-        frames of a sequence failed or were missing.
-
-    Raises
-    ------
-    chroma.errors.ChromaError
-        A user mistake (bad option, unknown colour space, unreadable single file...); the
-        CLI prints it on one line and exits 2.
+    examples:
+      chroma grade plate.####.exr -o graded/plate.####.exr --exposure 1.5
+      chroma grade plate.1001.exr -o out.exr --white-balance 3200:6504 --tint 0.002
+      chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
+      chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
+      chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
+      chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
+      chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
     """
     from chroma import grade as G
     from chroma import ocio
@@ -240,6 +222,3 @@ def _write_exports(args: argparse.Namespace, grade: Grade) -> None:
         print(f"wrote LUT {args.bake_lut} (ACEScct in and out; error vs the exact grade: max "
               f"{err.max_stops:.3f} stops, p99 {err.p99_stops:.3f}, max {err.max_stops_above:.3f} at "
               f"0.02 linear and above; see docs/grade.md)")
-
-
-cmd_grade.__doc__ = HELP  # `chroma grade --help` shows the command's description, not the API docstring
