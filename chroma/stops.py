@@ -7,6 +7,7 @@ mid-grey: ``log2(Y / 0.18)``, so mid-grey is 0 stops and 1.0 (diffuse white) is 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -23,7 +24,25 @@ MID_GREY = 0.18
 
 @dataclass
 class ExposureStats:
-    """Luminance statistics of an image in stops relative to mid-grey (0.18)."""
+    """Luminance statistics of an image, in stops relative to mid-grey (0.18).
+
+    Attributes
+    ----------
+    min_stops : float or None
+        Darkest valid pixel, ``log2(Y / 0.18)`` in stops; None without valid pixels.
+    median_stops : float or None
+        Median over the valid pixels, in stops.
+    max_stops : float or None
+        Brightest valid pixel, in stops.
+    valid_pixels : int
+        Pixels with finite, positive luminance.
+    nonpositive_pixels : int
+        Pixels with finite luminance <= 0 (no exposure).
+    nan_values : int
+        NaN values over every channel.
+    inf_values : int
+        +/-Inf values over every channel.
+    """
 
     min_stops: float | None
     median_stops: float | None
@@ -33,21 +52,50 @@ class ExposureStats:
     nan_values: int
     inf_values: int
 
-    def as_dict(self) -> dict:
-        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+    def as_dict(self) -> dict[str, object]:
+        """Deprecated alias of :meth:`to_dict` (kept for one release).
+
+        Returns
+        -------
+        dict
+            The fields, as :meth:`to_dict` gives them; a DeprecationWarning is issued.
+        """
         from chroma.deprecation import warn_deprecated
 
         warn_deprecated("ExposureStats.as_dict", "ExposureStats.to_dict")
         return self.to_dict()
 
-    def to_dict(self) -> dict:
-        """The fields as a JSON-ready dict."""
+    def to_dict(self) -> dict[str, object]:
+        """The fields as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return asdict(self)
 
 
-def scene_linear_rgb(image: Image, config=None) -> tuple[np.ndarray, str]:
-    """The image's colour as scene-linear RGB: as is when its space is scene-linear,
-    else converted to the config's ``scene_linear`` role. Returns (rgb, colorspace)."""
+def scene_linear_rgb(image: Image, config: str | os.PathLike | None = None) -> tuple[np.ndarray, str]:
+    """The image's colour as scene-linear RGB.
+
+    As is when its colour space is scene-linear, else converted to the config's
+    ``scene_linear`` role (ACEScg in chroma's bundled config).
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The image.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    rgb : numpy.ndarray
+        Scene-linear pixels (..., 3).
+    colorspace : str
+        Canonical name of their colour space.
+    """
     cs = image.colorspace
     if _ocio.is_scene_linear(cs, config):
         return image.rgb, _ocio.resolve_colorspace(cs, config)
@@ -55,17 +103,49 @@ def scene_linear_rgb(image: Image, config=None) -> tuple[np.ndarray, str]:
     return _ocio.convert(image.rgb, cs, target, config), target
 
 
-def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """Relative luminance Y of scene-linear ``rgb`` with the colour space's own Y weights."""
+def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Relative luminance Y of scene-linear RGB, with the colour space's own Y weights.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        Scene-linear pixels (..., 3) in ``colorspace``.
+    colorspace : str, optional
+        Their colour space; default ``"ACEScg"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Y (...), float32, relative (1.0 = the space's white at unit level).
+
+    References
+    ----------
+    SMPTE RP 177-1993: the Y row of the normalised primary matrix.
+    """
     weights = _ocio.luminance_weights(colorspace, config).astype(np.float32)
     return np.asarray(rgb, dtype=np.float32) @ weights
 
 
-def exposure_stats(image: Image, config=None) -> ExposureStats:
-    """Min/median/max exposure of the image's luminance, in stops relative to 0.18.
+def exposure_stats(image: Image, config: str | os.PathLike | None = None) -> ExposureStats:
+    """Min, median and max exposure of an image's luminance, in stops relative to 0.18.
 
     Pixels with non-finite or non-positive luminance have no exposure and are counted
-    separately; NaN/Inf counts are over every channel.
+    separately; NaN/Inf counts are over every channel. Non-scene-linear images are converted
+    to the ``scene_linear`` role first.
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The image.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    ExposureStats
+        The statistics, in stops (``log2(Y / 0.18)``).
     """
     px = image.pixels
     nan = int(np.count_nonzero(np.isnan(px)))
@@ -97,11 +177,25 @@ def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":
     """Linear intensity multiplier of an exposure change in stops: ``2 ** stops``.
 
     A stop is a doubling of light (ISO 2720 / APEX exposure values): +1 stop -> x2,
-    +2 -> x4, 0 -> x1, -1 -> x0.5. Scalars give a Python float; arrays give an array of
-    the input's float dtype (float64 for integer input). NaN stays NaN.
+    +2 -> x4, 0 -> x1, -1 -> x0.5. NaN stays NaN; an overflowing scalar gives ``inf``.
+
+    Parameters
+    ----------
+    stops : float or array_like
+        Exposure change in stops.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The multiplier: a Python float for a scalar; for an array, an array of the input's
+        float dtype (float64 for integer input).
+
+    References
+    ----------
+    ISO 2720:1974, APEX exposure values.
     """
     if np.ndim(stops) == 0 and not isinstance(stops, np.ndarray):
-        value = float(stops)
+        value = float(np.asarray(stops).item())
         try:
             return float(2.0 ** value)
         except OverflowError:
@@ -116,9 +210,10 @@ def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":
 def intensity_to_exposure(
     intensity: "_Number | ArrayLike", *, zero: Literal["inf", "raise"] = "inf"
 ) -> "float | np.ndarray":
-    """Exposure in stops of a linear intensity multiplier: ``log2(intensity)``, computed in
-    float64 for every container (a Python or NumPy scalar gives a float, an array of any
-    float or int dtype a float64 array), so one intensity has one answer.
+    """Exposure in stops of a linear intensity multiplier: ``log2(intensity)``.
+
+    Computed in float64 for every container (a Python or NumPy scalar gives a float, an array
+    of any float or int dtype a float64 array), so one intensity has one answer.
 
     Guardrails (an intensity of 0 has no exposure; a negative one is not light):
 
@@ -131,12 +226,32 @@ def intensity_to_exposure(
     * NaN and +/-Inf pass through (NaN -> NaN, +Inf -> +Inf, -Inf is negative: clamped) with
       a ``ChromaWarning`` naming how many.
 
-    Example: ``intensity_to_exposure(0.1) == -3.321928...``.
+    Parameters
+    ----------
+    intensity : float or array_like
+        Linear intensity multiplier (1.0 = no change).
+    zero : {"inf", "raise"}, optional
+        What zeros in an array give: ``-inf`` (default) or an error.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Exposure in stops; float64.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a scalar 0, zeros with ``zero="raise"``, or an unknown ``zero``.
+
+    Examples
+    --------
+    >>> round(intensity_to_exposure(0.1), 6)
+    -3.321928
     """
     if zero not in ("inf", "raise"):
         raise ChromaValueError(f"zero must be 'inf' or 'raise', not {zero!r}")
     if np.ndim(intensity) == 0 and not isinstance(intensity, np.ndarray):
-        value = float(intensity)
+        value = float(np.asarray(intensity).item())
         if value == 0.0:
             raise ChromaValueError(
                 "an intensity of 0 has no exposure (log2(0) is -infinity); "
@@ -175,12 +290,24 @@ def _warn(message: str) -> None:
 # --------------------------------------------------------------------- exposure matching
 
 
-def log_luminance(image: Image, config=None) -> np.ndarray:
-    """log2 relative luminance of an image's valid pixels (finite, Y > 0), float64, flat.
+def log_luminance(image: Image, config: str | os.PathLike | None = None) -> np.ndarray:
+    """The log2 relative luminance of an image's valid pixels (finite, Y > 0).
 
     Luminance uses the working space's own Y weights (its normalised primary matrix,
     SMPTE RP 177); non-scene-linear images are converted to the config's scene_linear
     role first.
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The image.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``log2(Y)`` of the valid pixels, float64, flat (one value per pixel).
     """
     rgb, cs = scene_linear_rgb(image, config)
     y = luminance(rgb, cs, config).ravel()
@@ -188,15 +315,33 @@ def log_luminance(image: Image, config=None) -> np.ndarray:
     return np.log2(y[valid].astype(np.float64))
 
 
-def match_exposure(image: Image, reference: Image, config=None) -> float:
+def match_exposure(image: Image, reference: Image, config: str | os.PathLike | None = None) -> float:
     """Stops to add to ``image`` so its exposure matches ``reference``'s.
 
     The exposure of each image is the median of log2 luminance over its valid pixels
     (finite, luminance > 0): black pixels, NaN/Inf and negative values are left out, and
     the median ignores the highlights (speculars, clipped sky) and the deep shadows that
     skew a mean. The result ``s`` satisfies ``median(log2 Y(image * 2**s)) ==
-    median(log2 Y(reference))``. Raises :class:`ChromaValueError` when either image has
-    no pixel with positive luminance.
+    median(log2 Y(reference))``.
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The image to adjust.
+    reference : chroma.Image
+        The image whose exposure to match.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    float
+        The exposure change, in stops.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When either image has no pixel with positive, finite luminance.
     """
     a = log_luminance(image, config)
     b = log_luminance(reference, config)

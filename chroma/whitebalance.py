@@ -1,31 +1,36 @@
-"""White balance in Kelvin and tint: chromaticity of a white, chromatic adaptation between
-two whites as a 3x3 matrix in the working space, and white estimation from an image.
+"""White balance in Kelvin and tint.
 
-Conventions
------------
+Chromaticity of a white, chromatic adaptation between two whites as a 3x3 matrix in the
+working space, and white estimation from an image.
+
+Notes
+-----
 * **Kelvin** is a correlated colour temperature (CCT), 1000 K to 25000 K.
 * **Tint** (``duv``) is the signed distance in CIE 1960 UCS (u, v) from the locus point, along
   the normal of the Planckian locus at that temperature (positive: above the locus, towards
-  green; negative: towards magenta), as ANSI C78.377 and Ohno (2013) define Duv.
+  green; negative: towards magenta), as ANSI C78.377 and Ohno (2014) define Duv.
 * **Locus**: ``"planckian"`` is the blackbody locus (Planck's law with the CIE 1931 2 degree
-  observer, computed by colour-science, Ohno 2013 for the normal); ``"daylight"`` is the CIE
+  observer, computed by colour-science, Ohno 2014 for the normal); ``"daylight"`` is the CIE
   daylight locus (CIE 015:2018, eq. 4.7-4.8; defined 4000 K to 25000 K), on which D65 is
   6504 K; ``"auto"`` uses the Planckian locus below 4000 K and the daylight locus from 4000 K
   up, the way tungsten and daylight whites are usually meant.
 * :func:`xy_to_kelvin` returns the standard CCT and Duv relative to the Planckian locus
-  (Ohno 2013). :func:`estimate_white` returns (kelvin, tint) on the ``auto`` locus by default,
+  (Ohno 2014). :func:`estimate_white` returns (kelvin, tint) on the ``auto`` locus by default,
   so ``kelvin_to_xy(*estimate_white(img))`` gives back the estimated white exactly.
 
-References: CIE 015:2018 *Colorimetry*, 4th ed.; Y. Ohno, "Practical Use and Calculation of CCT
-and Duv", LEUKOS 10(1), 2014; C. Li et al., "Comprehensive color solutions: CAM16, CAT16 and
-CAM16-UCS", Color Res. Appl. 42(6), 2017; K. M. Lam, "Metamerism and colour constancy" (Bradford),
-1985; CIE 159:2004 (CAT02).
+References
+----------
+CIE 015:2018 *Colorimetry*, 4th ed.; Y. Ohno, "Practical Use and Calculation of CCT and Duv",
+LEUKOS 10(1), 2014 (colour-science's method "Ohno 2013"); C. Li et al., "Comprehensive color
+solutions: CAM16, CAT16 and CAM16-UCS", Color Res. Appl. 42(6), 2017; K. M. Lam, "Metamerism
+and colour constancy" (Bradford), 1985; CIE 159:2004 (CAT02).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 from typing import Literal
 
 import numpy as np
@@ -65,10 +70,11 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
 
     Parameters
     ----------
-    kelvin
+    kelvin : float
         Correlated colour temperature in kelvin (K).
-    what
-        What the number is, for the message (``"from kelvin"``, ``"blackbody temperature"``).
+    what : str, optional
+        What the number is, for the message (``"from kelvin"``, ``"blackbody temperature"``);
+        default ``"colour temperature"``.
 
     Returns
     -------
@@ -77,7 +83,7 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
 
     Raises
     ------
-    ChromaValueError
+    chroma.errors.ChromaValueError
         Not a number, NaN, negative, or outside 1000-25000 K.
     """
     try:
@@ -97,11 +103,21 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
 
 
 def check_duv(duv: float) -> float:
-    """``duv`` (a tint, CIE 1960 UCS distance from the locus) as a float within +/- :data:`DUV_MAX`.
+    """``duv`` (a tint) as a float within +/- :data:`DUV_MAX`.
+
+    Parameters
+    ----------
+    duv : float
+        Tint: CIE 1960 UCS distance from the locus (+ green, - magenta).
+
+    Returns
+    -------
+    float
+        The tint, within +/-0.05.
 
     Raises
     ------
-    ChromaValueError
+    chroma.errors.ChromaValueError
         Not a finite number, or further than 0.05 from the locus.
     """
     try:
@@ -152,19 +168,34 @@ def _kelvin_to_xy(kelvin: float, duv: float, locus: str) -> np.ndarray:
 def kelvin_to_xy(kelvin: float, duv: float = 0.0, locus: Locus = "auto") -> np.ndarray:
     """CIE 1931 xy chromaticity of a white given in Kelvin and tint (Duv).
 
-    Args:
-        kelvin: correlated colour temperature, 1000 K to 25000 K.
-        duv: tint, CIE 1960 (u, v) distance along the Planckian normal (+ green, - magenta).
-        locus: ``"auto"`` (Planckian below 4000 K, CIE daylight from 4000 K), ``"planckian"``
-            or ``"daylight"`` (4000 K to 25000 K, CIE 015:2018 eq. 4.7-4.8).
+    ``kelvin_to_xy(6504)`` is D65 (0.3127, 0.3291); ``kelvin_to_xy(2856)`` is illuminant A
+    (0.4476, 0.4074).
 
-    Returns:
-        ndarray (2,) float64 ``(x, y)``. ``kelvin_to_xy(6504)`` is D65 (0.3127, 0.3291);
-        ``kelvin_to_xy(2856)`` is illuminant A (0.4476, 0.4074).
+    Parameters
+    ----------
+    kelvin : float
+        Correlated colour temperature, 1000 K to 25000 K.
+    duv : float, optional
+        Tint, CIE 1960 (u, v) distance along the Planckian normal (+ green, - magenta);
+        default 0.
+    locus : {"auto", "planckian", "daylight"}, optional
+        ``"auto"`` (default: Planckian below 4000 K, CIE daylight from 4000 K),
+        ``"planckian"`` or ``"daylight"`` (4000 K to 25000 K, CIE 015:2018 eq. 4.7-4.8).
 
-    Raises:
-        ChromaValueError: Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05;
-            the daylight locus below 4000 K.
+    Returns
+    -------
+    numpy.ndarray
+        ``(x, y)``, shape (2,), float64.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05; the daylight locus below
+        4000 K; a tint that leaves the chromaticity diagram.
+
+    References
+    ----------
+    CIE 015:2018, eq. 4.7-4.8; Ohno 2014, LEUKOS 10(1) (``CCT_to_uv_Ohno2013`` in colour-science).
     """
     k = check_kelvin(kelvin)
     d = check_duv(duv)
@@ -184,13 +215,34 @@ def _check_xy(xy: ArrayLike) -> np.ndarray:
 def xy_to_kelvin(xy: ArrayLike, locus: Locus = "planckian") -> tuple[float, float]:
     """Correlated colour temperature (K) and tint of a chromaticity.
 
-    With ``locus="planckian"`` (default) this is the standard CCT and Duv of Ohno (2013)
-    (colour-science's implementation): D65 -> (6504 K, +0.0032), illuminant A -> (2856 K, 0).
-    With ``"daylight"`` or ``"auto"`` the tint is relative to that locus, the exact inverse of
-    :func:`kelvin_to_xy` with the same locus (solved by Newton iteration from Ohno's estimate).
+    With ``locus="planckian"`` (default) this is the standard CCT and Duv of Ohno (2014)
+    (colour-science's ``uv_to_CCT_Ohno2013``): D65 -> (6504 K, +0.0032), illuminant A ->
+    (2856 K, 0). With ``"daylight"`` or ``"auto"`` the tint is relative to that locus, the
+    exact inverse of :func:`kelvin_to_xy` with the same locus (solved by Newton iteration from
+    Ohno's estimate).
 
-    Raises:
-        ChromaValueError: not a chromaticity, or its CCT is outside 1000-25000 K.
+    Parameters
+    ----------
+    xy : array_like
+        CIE 1931 ``(x, y)``.
+    locus : {"auto", "planckian", "daylight"}, optional
+        Locus the tint is measured from; default ``"planckian"``.
+
+    Returns
+    -------
+    kelvin : float
+        Correlated colour temperature, in Kelvin.
+    tint : float
+        Duv from ``locus``.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        Not a chromaticity, its CCT outside 1000-25000 K, or below 4000 K on the daylight locus.
+
+    References
+    ----------
+    Y. Ohno, "Practical Use and Calculation of CCT and Duv", LEUKOS 10(1), 2014.
     """
     arr = _check_xy(xy)
     c = colour()
@@ -245,8 +297,24 @@ def _daylight_duv(kelvin: float) -> float:
 
 
 def cat_name(method: str) -> str:
-    """colour-science's name of a chromatic adaptation transform given as chroma accepts it
-    (``CAT16``, ``Bradford``, ``CAT02``, ``von Kries``... case-insensitive)."""
+    """The colour-science name of a chromatic adaptation transform, given as chroma accepts it.
+
+    Parameters
+    ----------
+    method : str
+        ``CAT16``, ``Bradford``, ``CAT02``, ``von Kries``, ``XYZ Scaling``, ``Sharp`` or
+        ``CMCCAT2000``, case-insensitive; spaces, underscores and dashes ignored.
+
+    Returns
+    -------
+    str
+        The name colour-science's ``matrix_chromatic_adaptation_VonKries`` takes.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When the method is unknown.
+    """
     key = str(method).lower().replace(" ", "").replace("_", "").replace("-", "")
     if key not in _CAT_NAMES:
         from chroma.errors import closest  # noqa: PLC0415
@@ -259,7 +327,7 @@ def cat_name(method: str) -> str:
     return _CAT_NAMES[key]
 
 
-def _npm(colorspace: str = "ACEScg", config=None) -> np.ndarray:
+def _npm(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """RGB -> XYZ in the space's own white, for a scene-linear space (white balance needs one)."""
     name = _ocio.require_scene_linear(colorspace, config, "white balance")
     return _ocio.rgb_to_xyz_matrix(name, config, white="native")
@@ -271,9 +339,9 @@ rgb_to_xyz_matrix = deprecated_alias(_npm, "chroma.whitebalance.rgb_to_xyz_matri
 
 def adaptation_matrix(
     src_xy: ArrayLike, dst_xy: ArrayLike, colorspace: str = "ACEScg", method: str = "CAT16",
-    config=None,
+    config: str | os.PathLike | None = None,
 ) -> np.ndarray:
-    """3x3 chromatic adaptation matrix acting on RGB column vectors of ``colorspace``.
+    """The 3x3 chromatic adaptation matrix acting on RGB column vectors of ``colorspace``.
 
     ``M = NPM^-1 . CAT(src -> dst) . NPM`` where NPM is the space's RGB -> XYZ matrix and CAT
     the von Kries-type adaptation (full adaptation, D = 1) in the cone space of ``method``:
@@ -282,14 +350,46 @@ def adaptation_matrix(
     corresponding colour under ``dst_xy``: the src white itself becomes the dst white, so
     when ``dst_xy`` is the working space's white a neutral under ``src_xy`` becomes R=G=B.
     Use as ``rgb @ M.T`` for (..., 3) pixel arrays.
+
+    Parameters
+    ----------
+    src_xy : array_like
+        CIE 1931 xy of the white to adapt from.
+    dst_xy : array_like
+        CIE 1931 xy of the white to adapt to.
+    colorspace : str, optional
+        Scene-linear RGB space the matrix acts in; default ``"ACEScg"``.
+    method : str, optional
+        Adaptation transform (see :func:`cat_name`); default ``"CAT16"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The matrix, (3, 3) float64, read-only.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When a white is not a chromaticity or the method is unknown.
+    chroma.errors.SceneLinearError
+        When ``colorspace`` is not scene-linear.
+
+    References
+    ----------
+    C. Li et al., Color Res. Appl. 42(6), 2017 (CAT16); K. M. Lam, 1985 (Bradford);
+    CIE 159:2004 (CAT02); colour-science ``matrix_chromatic_adaptation_VonKries``.
     """
     src = _check_xy(src_xy)
     dst = _check_xy(dst_xy)
-    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), config)
+    cfg = None if config is None else os.fspath(config)  # a hashable cache key
+    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), cfg)
 
 
 @functools.lru_cache(maxsize=256)
-def _adaptation(src: tuple, dst: tuple, cat: str, colorspace: str, config) -> np.ndarray:
+def _adaptation(src: tuple[float, ...], dst: tuple[float, ...], cat: str, colorspace: str,
+                config: str | None) -> np.ndarray:
     c = colour()
     npm = _npm(colorspace, config)
     # No short-cut for equal whites: the full product is the identity to ~1e-15 there, and
@@ -304,17 +404,49 @@ def _adaptation(src: tuple, dst: tuple, cat: str, colorspace: str, config) -> np
 
 def white_balance_matrix(
     from_kelvin: float, to_kelvin: float = D65_KELVIN, from_tint: float = 0.0, to_tint: float = 0.0,
-    colorspace: str = "ACEScg", method: str = "CAT16", locus: Locus = "auto", config=None,
+    colorspace: str = "ACEScg", method: str = "CAT16", locus: Locus = "auto", config: str | os.PathLike | None = None,
 ) -> np.ndarray:
-    """The adaptation matrix from the white (from_kelvin, from_tint) to (to_kelvin, to_tint)
-    in ``colorspace`` (see :func:`adaptation_matrix`). Same Kelvin and tint -> identity."""
+    """The adaptation matrix from the white (from_kelvin, from_tint) to (to_kelvin, to_tint).
+
+    The whites come from :func:`kelvin_to_xy`; the matrix from :func:`adaptation_matrix`.
+    Same Kelvin and tint give the identity.
+
+    Parameters
+    ----------
+    from_kelvin : float
+        The white to correct, 1000-25000 K.
+    to_kelvin : float, optional
+        The white it becomes, in Kelvin; default 6504 K (D65).
+    from_tint : float, optional
+        Duv of the ``from`` white; default 0.
+    to_tint : float, optional
+        Duv of the ``to`` white; default 0.
+    colorspace : str, optional
+        Scene-linear RGB space the matrix acts in; default ``"ACEScg"``.
+    method : str, optional
+        Adaptation transform (see :func:`cat_name`); default ``"CAT16"``.
+    locus : {"auto", "planckian", "daylight"}, optional
+        Locus of both whites; default ``"auto"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The matrix, (3, 3) float64, on RGB column vectors.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When a Kelvin value, tint, method or locus is out of range or unknown.
+    """
     src = kelvin_to_xy(from_kelvin, from_tint, locus)
     dst = kelvin_to_xy(to_kelvin, to_tint, locus)
     return adaptation_matrix(src, dst, colorspace, method, config)
 
 
 def kelvin_to_light_rgb(
-    kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0, config=None,
+    kelvin: float, duv: float = 0.0, colorspace: str = "ACEScg", luminance: float = 1.0, config: str | os.PathLike | None = None,
 ) -> np.ndarray:
     """The light's own colour: linear RGB of a white of ``kelvin``/``duv``, no adaptation.
 
@@ -326,50 +458,60 @@ def kelvin_to_light_rgb(
 
     Parameters
     ----------
-    kelvin
+    kelvin : float
         Correlated colour temperature, 1000-25000 K.
-    duv
-        Tint (CIE 1960 UCS distance from the locus, + green).
-    colorspace
-        Scene-linear colour space of the result.
-    luminance
-        Relative luminance Y of the result.
-    config
-        OCIO config path; None for the bundled config.
+    duv : float, optional
+        Tint (CIE 1960 UCS distance from the locus, + green); default 0.
+    colorspace : str, optional
+        Scene-linear colour space of the result; default ``"ACEScg"``.
+    luminance : float, optional
+        Relative luminance Y of the result; default 1.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
 
     Returns
     -------
-    ndarray (3,) float64
+    numpy.ndarray
+        Scene-linear RGB, shape (3,), float64.
+
+    References
+    ----------
+    SMPTE RP 177-1993; CIE 015:2018.
     """
     x, y = kelvin_to_xy(kelvin, duv)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
     return np.linalg.solve(_ocio.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
 
 
-def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """A white balanced to the working white: linear RGB of ``kelvin`` as a viewer adapted
-    to D65 sees it, at luminance Y = 1.
+def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """A white balanced to the working white: linear RGB of ``kelvin`` seen by a viewer adapted to D65.
 
-    The chromaticity :func:`kelvin_to_xy` (``auto`` locus) taken as D65-relative XYZ and
-    brought into ``colorspace`` with the Bradford adaptation from D65 to the space's white
-    (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab and the ACES OCIO
-    configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002, 0.9993 in ACEScg),
-    lower temperatures are warm, higher cool. Use it for colour swatches and gradients
-    (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical colour use
-    :func:`kelvin_to_light_rgb`.
+    The chromaticity :func:`kelvin_to_xy` (``auto`` locus) at luminance Y = 1, taken as
+    D65-relative XYZ and brought into ``colorspace`` with the Bradford adaptation from D65 to
+    the space's white (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab
+    and the ACES OCIO configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002,
+    0.9993 in ACEScg), lower temperatures are warm, higher cool. Use it for colour swatches
+    and gradients (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical
+    colour use :func:`kelvin_to_light_rgb`.
 
     Parameters
     ----------
-    kelvin
+    kelvin : float
         Correlated colour temperature, 1000-25000 K.
-    colorspace
-        Linear colour space (OCIO name, or OKLab's ``"XYZ"`` / ``"linear-sRGB"``).
-    config
-        OCIO config path; None for the bundled config.
+    colorspace : str, optional
+        Linear colour space (OCIO name, or OKLab's ``"XYZ"`` / ``"linear-sRGB"``); default
+        ``"ACEScg"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
 
     Returns
     -------
-    ndarray (3,) float64
+    numpy.ndarray
+        Linear RGB, shape (3,), float64.
+
+    References
+    ----------
+    K. M. Lam, 1985 (Bradford); CIE 015:2018.
     """
     from chroma.oklab.convert import XYZ, rgb_to_rgb  # noqa: PLC0415 - oklab imports this module
 
@@ -378,8 +520,28 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config=Non
     return rgb_to_rgb(xyz, XYZ, colorspace, config)
 
 
-def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """xy of the white (R=G=B) of a scene-linear colour space (ACEScg: ACES white ~D60)."""
+def colorspace_white_xy(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """The CIE 1931 xy of the white (R=G=B) of a scene-linear colour space.
+
+    ACEScg's is the ACES white, about D60 (0.32168, 0.33767).
+
+    Parameters
+    ----------
+    colorspace : str, optional
+        Scene-linear colour space; default ``"ACEScg"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(x, y)``, shape (2,), float64.
+
+    Raises
+    ------
+    chroma.errors.SceneLinearError
+        When ``colorspace`` is not scene-linear.
+    """
     xyz = _npm(colorspace, config) @ np.ones(3)
     return xyz[:2] / xyz.sum()
 
@@ -389,7 +551,7 @@ def colorspace_white_xy(colorspace: str = "ACEScg", config=None) -> np.ndarray:
 
 def estimate_white(
     image: Image, method: Literal["grey_world", "brightest"] = "grey_world",
-    locus: Locus = "auto", config=None,
+    locus: Locus = "auto", config: str | os.PathLike | None = None,
 ) -> tuple[float, float]:
     """Estimate the white the image was lit by, as (kelvin, tint).
 
@@ -404,6 +566,35 @@ def estimate_white(
     The RGB is converted to XYZ with the working space's primaries, then to (kelvin, tint)
     on ``locus`` (see :func:`xy_to_kelvin`); ``WhiteBalance(from_kelvin=kelvin,
     from_tint=tint)`` then neutralises it.
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The image; non-scene-linear images are converted to the ``scene_linear`` role.
+    method : {"grey_world", "brightest"}, optional
+        Estimation method; default ``"grey_world"``.
+    locus : {"auto", "planckian", "daylight"}, optional
+        Locus the tint is measured from; default ``"auto"``.
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    kelvin : float
+        Correlated colour temperature of the estimated white, in Kelvin.
+    tint : float
+        Its Duv.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When the method is unknown, no pixel has positive finite RGB, or the white's CCT is
+        outside 1000-25000 K.
+
+    References
+    ----------
+    G. Buchsbaum, "A spatial processor model for object colour perception", J. Franklin
+    Inst. 310(1), 1980; E. H. Land, "The Retinex Theory of Color Vision", Sci. Am. 237(6), 1977.
     """
     from chroma.stops import luminance, scene_linear_rgb  # noqa: PLC0415
 

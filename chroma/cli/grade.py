@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import warnings
+from typing import TYPE_CHECKING
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -21,6 +20,10 @@ from chroma.cli._core import (
     report_failures,
     write_kwargs,
 )
+
+if TYPE_CHECKING:
+    from chroma.cli._core import FramePlan
+    from chroma.grade import Grade, Operation, SequenceGrade
 
 # ---------------------------------------------------------------------------------- grade
 
@@ -63,12 +66,12 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     add_farm_option(p)
 
 
-def _build_grade(args: argparse.Namespace):
+def _build_grade(args: argparse.Namespace) -> Grade:
     from chroma import grade as G
     from chroma.errors import ChromaValueError
 
     base = G.Grade.load(args.grade, args.config) if args.grade else G.Grade([], config=args.config)
-    ops = []
+    ops: list[Operation] = []
     if args.exposure is not None:
         ops.append(G.Exposure(args.exposure))
     if args.white_balance or args.tint is not None:
@@ -106,14 +109,17 @@ def _build_grade(args: argparse.Namespace):
     return base.then(*ops)
 
 
+# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
 @command("grade", "grade images or sequences: exposure in stops, white balance in Kelvin, CDL, contrast, looks, LUTs")
 @arguments(_grade_args)
-def cmd_grade(args: argparse.Namespace) -> int:
-    """Grade an image or a whole sequence: exposure in stops, white balance in Kelvin
-    (and tint), ASC CDL, contrast around mid-grey, saturation, OCIO looks and LUTs, applied
-    in that order in the scene-linear working space. Exposure, white balance and the
-    colour-space change are composed into one matrix. Alpha, depth and other layers pass
-    through; the input's metadata is kept and the grade is added under chroma/grade.
+def cmd_grade(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
+    """Grade an image or a whole sequence in the scene-linear working space.
+
+    Exposure in stops, white balance in Kelvin (and tint), ASC CDL, contrast around
+    mid-grey, saturation, OCIO looks and LUTs, applied in that order. Exposure, white
+    balance and the colour-space change are composed into one matrix. Alpha, depth and
+    other layers pass through; the input's metadata is kept and the grade is added under
+    chroma/grade.
     Frames are graded in parallel processes (--jobs, default all cores); a missing or
     corrupt frame is reported at the end (exit 1) while the others finish; re-run with
     --skip-existing to finish an interrupted run.
@@ -128,7 +134,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
       chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
     """
     from chroma import grade as G
-    from chroma import io, stops
+    from chroma import ocio
     from chroma.errors import ChromaError as _E
 
     if args.jobs is not None and args.jobs < 1:
@@ -141,9 +147,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise _E("give IN -o OUT to grade images, or --save-grade/--bake-lut/--export-cdl/--export-ctf to export the grade")
     if args.export_ctf and not args.export_ctf.lower().endswith((".ctf", ".clf")):
         raise _E(f"--export-ctf {args.export_ctf!r}: the file ends in .ctf or .clf")
-    from chroma import ocio as _ocio  # noqa: PLC0415
-
-    colorspace = args.colorspace and _ocio.resolve_colorspace(args.colorspace, args.config)
+    colorspace = args.colorspace and ocio.resolve_colorspace(args.colorspace, args.config)
     grade = _build_grade(args)
     exports = [p for p in (args.save_grade, args.bake_lut, args.export_cdl, args.export_ctf) if p]
     read_too = [p for p in (args.grade, args.cdl, args.lut, args.match_exposure) if p]
@@ -152,43 +156,56 @@ def cmd_grade(args: argparse.Namespace) -> int:
         plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing,
                            dry_run=args.dry_run, inputs=tuple(read_too + exports))
         inputs = [p for _, p, _ in plan] + read_too
-        if args.match_exposure:
-            ref = io.read(args.match_exposure, config=args.config)
-            first = next((p for _, p, _ in plan if os.path.exists(p)), None)
-            if first is None:
-                raise _E("--match-exposure needs at least one input frame to measure")
-            shift = stops.match_exposure(grade.apply(io.read(first, config=args.config)), ref, args.config)
-            grade = grade.then(G.Exposure(round(shift, 6)))
     elif args.match_exposure:
         raise _E("--match-exposure needs an input to measure")
     else:
         inputs = read_too
+    job = G.prepare_sequence(plan or [], grade, colorspace, match_exposure=args.match_exposure, config=args.config)
     exported = check_outputs(exports, inputs + ([t for _, _, t in plan] if plan else []),
                              overwrite=args.overwrite, dry_run=args.dry_run, images=False)
-    if not grade.operations and not args.colorspace:
-        warnings.warn("the grade has no operation: the output is an identity copy of the input "
-                      "(give --exposure, --white-balance, --cdl, ... or --grade FILE)", stacklevel=1)
+    G.warn_if_identity(job.grade, args.colorspace)
     if args.dry_run:
-        print("grade:\n  " + grade.describe().replace("\n", "\n  "))
-        print(f"output colour space: {colorspace or 'as each input'}")
-        for _frame, path, target in plan or []:
-            print(f"  {path} -> {target}")
-        refused = (plan.refused if plan else []) + exported.refused
-        if plan is not None:
-            extra = [f"skipped {len(plan.skipped)} existing"] if plan.skipped else []
-            extra += [f"{len(plan.missing)} missing: {plan.missing}"] if plan.missing else []
-            print(f"{len(plan)} frame(s) would be graded" + "".join(f", {e}" for e in extra)
-                  + "; nothing written (--dry-run)")
-        for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl),
-                           ("OCIO transform", args.export_ctf)):
-            if path:
-                print(f"would write the {what} to {path}")
-        if refused:
-            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-            print(f"the real run would refuse: {refused[0]}{more} exists ({OVERWRITE_HINT})")
-            for path in refused[1:]:
-                print(f"  {path} exists")
+        _print_dry_run(args, job, plan, exported.refused)
         return EXIT_OK
+    _write_exports(args, job.grade)
+    if plan is None:
+        return EXIT_OK
+    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
+        result = job.run(write_kwargs(args), farm=args.farm, chunk=args.chunk)
+        if plan:
+            print(f"graded {result.written} of {result.total} image(s)")
+        return report_failures(result.failures, result.total, "grade")
+    with FrameJob(args, plan, "grading") as frames:
+        job.run(write_kwargs(args), args.jobs, on_done=frames.ok, on_fail=frames.failed)
+    return frames.finish("graded")
+
+
+def _print_dry_run(args: argparse.Namespace, job: SequenceGrade, plan: FramePlan | None,
+                   refused_exports: list[str]) -> None:
+    """Print what the run would do: the grade, the frames, the files it would write or refuse."""
+    print("grade:\n  " + job.grade.describe().replace("\n", "\n  "))
+    print(f"output colour space: {job.colorspace or 'as each input'}")
+    for _frame, path, target in plan or []:
+        print(f"  {path} -> {target}")
+    refused = (plan.refused if plan else []) + refused_exports
+    if plan is not None:
+        extra = [f"skipped {len(plan.skipped)} existing"] if plan.skipped else []
+        extra += [f"{len(plan.missing)} missing: {plan.missing}"] if plan.missing else []
+        print(f"{len(plan)} frame(s) would be graded" + "".join(f", {e}" for e in extra)
+              + "; nothing written (--dry-run)")
+    for what, path in (("grade", args.save_grade), ("LUT", args.bake_lut), ("CDL", args.export_cdl),
+                       ("OCIO transform", args.export_ctf)):
+        if path:
+            print(f"would write the {what} to {path}")
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        print(f"the real run would refuse: {refused[0]}{more} exists ({OVERWRITE_HINT})")
+        for path in refused[1:]:
+            print(f"  {path} exists")
+
+
+def _write_exports(args: argparse.Namespace, grade: Grade) -> None:
+    """Write the grade files asked for (--save-grade, --export-cdl, --export-ctf, --bake-lut)."""
     if args.save_grade:
         grade.save(args.save_grade)
         print(f"wrote grade {args.save_grade}")
@@ -201,19 +218,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.bake_lut:
         grade.bake_lut(args.bake_lut)
         err = grade.last_lut_error
+        assert err is not None  # bake_lut measured it
         print(f"wrote LUT {args.bake_lut} (ACEScct in and out; error vs the exact grade: max "
               f"{err.max_stops:.3f} stops, p99 {err.p99_stops:.3f}, max {err.max_stops_above:.3f} at "
               f"0.02 linear and above; see docs/grade.md)")
-    if plan is None:
-        return EXIT_OK
-    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
-        from chroma import farm
-
-        failures = farm.grade(args.farm, plan, grade, colorspace, write_kwargs(args), args.chunk)
-        if plan:
-            print(f"graded {len(plan) - len(failures)} of {len(plan)} image(s)")
-        return report_failures(failures, len(plan), "grade")
-    with FrameJob(args, plan, "grading") as job:
-        G.grade_frames(plan, grade, colorspace, write_kwargs(args), args.jobs,
-                       on_done=job.ok, on_fail=job.failed)
-    return job.finish("graded")

@@ -28,8 +28,17 @@ fusion (:mod:`chroma.grade.compiled`), the :class:`Grade` with its serialisation
 
 from chroma.grade.compiled import CompiledGrade
 from chroma.grade.core import Grade, GradeWarning, LutError
+from chroma.grade.frames import (
+    SequenceGrade,
+    SequenceResult,
+    grade_file,
+    grade_frames,
+    grade_sequence,
+    matched_exposure,
+    prepare_sequence,
+    warn_if_identity,
+)
 from chroma.grade.frames import file_colorspace as file_colorspace
-from chroma.grade.frames import grade_file, grade_frames
 from chroma.grade.operations import (
     CDL,
     LUT,
@@ -50,5 +59,6 @@ from chroma.grade.operations import (
 __all__ = [
     "Grade", "CompiledGrade", "Operation", "Exposure", "WhiteBalance", "CDL", "Contrast", "Saturation",
     "Look", "LUT", "OPERATIONS", "operation_from_dict", "REC709_LUMA", "grade_file", "grade_frames",
-    "GradeWarning", "LutError",
+    "GradeWarning", "LutError", "grade_sequence", "prepare_sequence", "matched_exposure", "warn_if_identity",
+    "SequenceGrade", "SequenceResult",
 ]

@@ -1,6 +1,9 @@
-"""A grade compiled for given input/output colour spaces: consecutive affine steps
-(exposure, white balance, saturation, linear colour-space conversions) fused into ONE 3x3
-matrix plus offset, applied once; picklable for worker processes."""
+"""A grade compiled for given input/output colour spaces.
+
+Consecutive affine steps (exposure, white balance, saturation, linear colour-space
+conversions) are fused into ONE 3x3 matrix plus offset, applied once; the result is
+picklable for worker processes.
+"""
 
 from __future__ import annotations
 
@@ -42,32 +45,56 @@ class CompiledGrade:
     grade: "Grade | None" = None
 
     def apply_rgb(self, rgb: np.ndarray) -> np.ndarray:
+        """Apply the compiled grade to RGB pixels.
+
+        Parameters
+        ----------
+        rgb : numpy.ndarray
+            Pixels (..., 3) in ``src``; scene-linear or as ``src`` encodes them.
+
+        Returns
+        -------
+        numpy.ndarray
+            The graded float32 pixels (..., 3) in ``dst``; never the input array itself.
+        """
         x = np.asarray(rgb, dtype=np.float32)
         for st in self.stages:
             if st.affine is not None:
                 x = apply_affine(x, *st.affine)
             elif st.convert is not None:
                 x = convert_exact(x, st.convert[0], st.convert[1], self.config)
-            else:
-                x = st.op.apply_rgb(x, self.ws, self.config)  # type: ignore[union-attr]
+            elif st.op is not None:
+                x = st.op.apply_rgb(x, self.ws, self.config)
         return np.array(x, dtype=np.float32, copy=True) if x is rgb else x.astype(np.float32, copy=False)
 
 
 @functools.lru_cache(maxsize=64)
 def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
-    """The OCIO conversion ``src -> dst`` as ``(M, b)`` (``y = M @ x + b``, float64) when it is
-    affine, else None.
+    """The OCIO conversion ``src -> dst`` as ``(M, b)`` when it is affine, else None.
 
-    Read from the ops OCIO builds for it (``Processor.createGroupTransform()``, which resolves
+    ``y = M @ x + b`` in float64. Read from the ops OCIO builds for it (``Processor.createGroupTransform()``, which resolves
     every op to the forward direction): the conversion is affine exactly when every op is a
     ``MatrixTransform``; their 4x4 matrices and offsets are composed in float64.
 
     Parameters
     ----------
-    config_path
+    config_path : str
         OCIO config path (:func:`chroma.ocio.config_path`).
-    src, dst
-        Canonical colour space names.
+    src : str
+        Canonical name of the source colour space.
+    dst : str
+        Canonical name of the destination colour space.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        ``(M, b)``: the 3x3 matrix and the offset (3,), float64; None when an op of the
+        conversion is not a forward 3x3 matrix (a log curve, a LUT...).
+
+    References
+    ----------
+    OpenColorIO documentation, ``Processor.createGroupTransform`` and ``MatrixTransform``,
+    https://opencolorio.readthedocs.io
     """
     if src == dst:
         return np.eye(3), np.zeros(3)

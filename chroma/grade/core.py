@@ -1,6 +1,13 @@
-"""The Grade: an ordered list of operations in a working colour space; applying it,
-inverting it, exporting it (OCIO group/CTF/CLF, ASC CDL .cc/.cdl/.ccc, a baked .cube over a
-log shaper) and saving it (TOML/JSON)."""
+"""The Grade: an ordered list of operations in a scene-linear working colour space.
+
+Applying it, inverting it, exporting it (OCIO group/CTF/CLF, ASC CDL .cc/.cdl/.ccc, a baked
+.cube over a log shaper) and saving it (TOML/JSON).
+
+References
+----------
+ASC Color Decision List (ASC CDL) Transfer Functions and Interchange Syntax, v1.2 (2009);
+OpenColorIO documentation, ``GroupTransform.write``, ``Baker`` (https://opencolorio.readthedocs.io).
+"""
 
 from __future__ import annotations
 
@@ -30,9 +37,28 @@ class GradeWarning(UserWarning):
 
 @dataclasses.dataclass(frozen=True)
 class LutError:
-    """:meth:`Grade.lut_error`: stops of error relative to the brightest channel (max, 99th
-    percentile, median), the fraction of probe colours above the LUT's range (clamped), that
-    range's top in linear light, and the number of probe colours."""
+    """How far a baked LUT is from the exact grade (:meth:`Grade.lut_error`).
+
+    Errors are in stops, relative to the brightest channel of the exact result.
+
+    Attributes
+    ----------
+    max_stops : float
+        Largest error over the probe colours, in stops.
+    p99_stops : float
+        99th percentile of the error, in stops.
+    median_stops : float
+        Median error, in stops.
+    max_stops_above : float
+        Largest error over colours whose brightest channel is at least :attr:`ABOVE`
+        scene-linear, in stops.
+    clamped_fraction : float
+        Fraction of probe colours whose exact result is above the LUT's range (clamped), [0, 1].
+    upper : float
+        Top of the LUT's range, scene-linear (222.9 for the ACEScct shaper).
+    n : int
+        Number of probe colours.
+    """
 
     max_stops: float
     p99_stops: float
@@ -63,10 +89,32 @@ def _probe_colours(n: int, seed: int = 20261129) -> np.ndarray:
     return (chroma * scale).astype(np.float32)
 
 
-def cdl_clamp_threshold(cdl: CDL, ws: str, config=None) -> float | None:
-    """The smallest neutral linear value (2^-12..2^10) at which ``cdl`` with the ASC clamp
-    differs from the same CDL unclamped (more than 1e-4 relative), or None when the clamp
-    never matters there or for the probe colours (:func:`_probe_colours`)."""
+def cdl_clamp_threshold(cdl: CDL, ws: str, config: str | os.PathLike | None = None) -> float | None:
+    """The smallest scene-linear value at which the ASC clamp of a CDL changes its result.
+
+    Neutral values 2^-12 to 2^10 and then the probe colours of :meth:`Grade.lut_error` are
+    graded by ``cdl`` with its clamp and with ``style="no_clamp"``; a difference above 1e-4
+    relative counts.
+
+    Parameters
+    ----------
+    cdl : CDL
+        The CDL, usually with ``style="asc"``.
+    ws : str
+        The grade's working colour space (scene-linear).
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Returns
+    -------
+    float or None
+        The brightest channel, scene-linear, of the darkest colour that differs; None when
+        the clamp never changes a probed colour.
+
+    References
+    ----------
+    ASC CDL v1.2, clamping of the SOP and saturation results to [0, 1].
+    """
     neutrals = np.repeat(np.exp2(np.linspace(-12, 10, 2201))[:, None], 3, axis=1).astype(np.float32)
     free = dataclasses.replace(cdl, style="no_clamp")
     for x in (neutrals, _probe_colours(6000)):
@@ -79,7 +127,7 @@ def cdl_clamp_threshold(cdl: CDL, ws: str, config=None) -> float | None:
     return None
 
 
-def _clear_lut_caches(config) -> None:
+def _clear_lut_caches(config: str | os.PathLike | None) -> None:
     """OCIO caches LUT files and processors by path: a rewritten file must be re-read."""
     ocio.ClearAllCaches()
     _ocio.get_config(config).clearProcessorCache()
@@ -87,12 +135,35 @@ def _clear_lut_caches(config) -> None:
 
 
 class Grade:
-    """An ordered list of operations in a working colour space; ``apply`` is pure.
+    """An ordered list of operations in a scene-linear working colour space.
 
+    ``apply`` is pure; exports give the same pixels through OCIO.
+
+    Parameters
+    ----------
+    operations : iterable of Operation, optional
+        The operations, applied in order. Default: none.
+    colorspace : str, optional
+        Working colour space; it must be scene-linear. Default ``"scene_linear"``: the config's
+        role (ACEScg in chroma's bundled config).
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        When an item of ``operations`` is not an :class:`Operation`.
+    chroma.errors.ColorSpaceError
+        When ``colorspace`` is unknown to the config.
+    chroma.errors.SceneLinearError
+        When ``colorspace`` is not scene-linear.
+
+    Examples
+    --------
+    >>> from chroma.grade import Exposure, Grade, WhiteBalance
     >>> g = Grade([Exposure(1.5), WhiteBalance(3200, 6504)])
-    >>> out = g.apply(image)                      # a new chroma.Image
-    >>> g.to_toml(); Grade.from_toml(text)        # round trip
-    >>> g.to_ocio()                               # OCIO GroupTransform, same pixels
+    >>> g.then(Exposure(-0.5)).describe().splitlines()[2]
+    '3. exposure(stops=-0.5)'
     """
 
     def __init__(self, operations: Iterable[Operation] = (), colorspace: str = "scene_linear",
@@ -116,14 +187,40 @@ class Grade:
         return len(self.operations)
 
     def then(self, *ops: Operation) -> "Grade":
-        """A new grade with ``ops`` appended."""
+        """A new grade with ``ops`` appended.
+
+        Parameters
+        ----------
+        *ops : Operation
+            Operations to add after this grade's.
+
+        Returns
+        -------
+        Grade
+            A new grade in the same working space and config; this one is unchanged.
+        """
         return Grade([*self.operations, *ops], self.colorspace, self.config)
 
     # ---------------------------------------------------------------- applying
 
     def compile(self, src: str | None = None, dst: str | None = None) -> CompiledGrade:
-        """Bind to input and output colour spaces (default: the working space) and fuse
-        consecutive affine steps (conversions included) into one matrix + offset."""
+        """Bind the grade to input and output colour spaces and fuse its affine steps.
+
+        Consecutive affine steps (exposure, white balance, saturation, linear colour-space
+        conversions) become one 3x3 matrix plus offset; identity steps are dropped.
+
+        Parameters
+        ----------
+        src : str or None, optional
+            Colour space of the pixels given to the compiled grade; default None: the working space.
+        dst : str or None, optional
+            Colour space of the result; default None: the working space.
+
+        Returns
+        -------
+        CompiledGrade
+            The grade bound to ``src`` and ``dst`` (picklable).
+        """
         cfg = self.config
         path = _ocio.config_path(cfg)
         ws = self.colorspace
@@ -150,14 +247,48 @@ class Grade:
         return CompiledGrade(src, dst, ws, cfg, stages, self)
 
     def apply_rgb(self, rgb: np.ndarray, src: str | None = None, dst: str | None = None) -> np.ndarray:
-        """Apply to (..., 3) float32 RGB in ``src`` (default: the working space); returns RGB
-        in ``dst`` (default: ``src``)."""
+        """Apply the grade to RGB pixels.
+
+        Parameters
+        ----------
+        rgb : numpy.ndarray
+            Pixels (..., 3), float32, in ``src``.
+        src : str or None, optional
+            Colour space of ``rgb``; default None: the working space (scene-linear).
+        dst : str or None, optional
+            Colour space of the result; default None: ``src``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Graded pixels (..., 3), float32, in ``dst``.
+        """
         return self.compile(src, dst or src).apply_rgb(rgb)
 
     def apply(self, image: Image, colorspace: str | None = None) -> Image:
-        """The graded image: colour channels graded (from the image's colour space, result in
-        ``colorspace`` or the image's own), every other channel (A, Z, layers) and the
-        metadata kept, the grade recorded under ``chroma/grade``."""
+        """The graded image.
+
+        Colour channels are graded from the image's colour space, with the result in
+        ``colorspace`` (default: the image's own); every other channel (A, Z, layers) and the
+        metadata are kept, and the grade is recorded as JSON under ``chroma/grade``.
+
+        Parameters
+        ----------
+        image : chroma.Image
+            The image to grade.
+        colorspace : str or None, optional
+            Output colour space; default None: the image's.
+
+        Returns
+        -------
+        chroma.Image
+            A new image; ``image`` is unchanged.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When ``image`` is not a :class:`chroma.Image`.
+        """
         if not isinstance(image, Image):
             raise ChromaValueError(f"Grade.apply takes a chroma.Image, not {type(image).__name__}")
         dst = colorspace or image.colorspace
@@ -169,8 +300,19 @@ class Grade:
     # --------------------------------------------------------------- inverse
 
     def inverse(self) -> "Grade":
-        """The inverse grade; raises ChromaValueError when an operation has none (a clamping
-        CDL, saturation 0, a LUT OCIO cannot invert...)."""
+        """The inverse grade: each operation inverted, in reverse order.
+
+        Returns
+        -------
+        Grade
+            The grade that undoes this one, in the same working space.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When an operation has no inverse (a clamping CDL, saturation 0, a LUT OCIO cannot
+            invert...).
+        """
         inv = []
         for op in reversed(self.operations):
             i = op.inverse()
@@ -182,8 +324,23 @@ class Grade:
     # --------------------------------------------------------------- exports
 
     def to_ocio(self, src: str | None = None, dst: str | None = None) -> ocio.GroupTransform:
-        """An OCIO GroupTransform giving the same pixels: [src -> working] + operations +
-        [working -> dst] (conversions only where the spaces differ)."""
+        """An OCIO GroupTransform giving the same pixels as :meth:`apply_rgb`.
+
+        [src -> working space] + the operations' transforms + [working space -> dst], the
+        conversions only where the spaces differ.
+
+        Parameters
+        ----------
+        src : str or None, optional
+            Input colour space; default None: the working space.
+        dst : str or None, optional
+            Output colour space; default None: the working space.
+
+        Returns
+        -------
+        PyOpenColorIO.GroupTransform
+            The transforms, in order.
+        """
         cfg = self.config
         ws = self.colorspace
         group = ocio.GroupTransform()
@@ -198,8 +355,28 @@ class Grade:
 
     def ocio_processor(self, src: str | None = None, dst: str | None = None,
                        optimization: "ocio.OptimizationFlags" = ocio.OPTIMIZATION_LOSSLESS) -> ocio.CPUProcessor:
-        """CPU processor of :meth:`to_ocio` (exact maths by default; pass
-        ``ocio.OPTIMIZATION_DEFAULT`` for OCIO's fast approximate log/exp/pow)."""
+        """The OCIO CPU processor of :meth:`to_ocio`.
+
+        Parameters
+        ----------
+        src : str or None, optional
+            Input colour space; default None: the working space.
+        dst : str or None, optional
+            Output colour space; default None: the working space.
+        optimization : PyOpenColorIO.OptimizationFlags, optional
+            Default ``OPTIMIZATION_LOSSLESS`` (exact maths); ``ocio.OPTIMIZATION_DEFAULT`` uses
+            OCIO's fast approximate log/exp/pow.
+
+        Returns
+        -------
+        PyOpenColorIO.CPUProcessor
+            A processor for float32 RGB.
+
+        Raises
+        ------
+        chroma.errors.ChromaError
+            When OCIO cannot build the transform (e.g. a LUT file it cannot read).
+        """
         cfg = _ocio.get_config(self.config)
         try:
             return cfg.getProcessor(self.to_ocio(src, dst)).getOptimizedCPUProcessor(optimization)
@@ -207,8 +384,31 @@ class Grade:
             raise ChromaError(f"OCIO cannot build this grade: {exc}") from None
 
     def write_ocio(self, path: str | os.PathLike, src: str | None = None, dst: str | None = None) -> Path:
-        """Write the grade as an OCIO CTF (Color Transform Format) file, self-contained
-        (colour-space conversions are baked into its ops by OCIO)."""
+        """Write the grade as an OCIO CTF or CLF file, self-contained.
+
+        Colour-space conversions are baked into its ops by OCIO
+        (``Processor.createGroupTransform().write``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file; ``.ctf`` writes Color Transform Format, any other suffix the Academy/ASC
+            Common LUT Format (CLF).
+        src : str or None, optional
+            Input colour space; default None: the working space.
+        dst : str or None, optional
+            Output colour space; default None: the working space.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        References
+        ----------
+        OpenColorIO documentation, ``GroupTransform.write`` formats; Academy/ASC Common LUT
+        Format v3 (S-2014-006).
+        """
         path = Path(path)
         cfg = _ocio.get_config(self.config)
         proc = cfg.getProcessor(self.to_ocio(src, dst))
@@ -217,9 +417,27 @@ class Grade:
         return path
 
     def to_cdl(self) -> CDL:
-        """The grade as ONE ASC CDL when it is CDL-expressible: a single CDL, optionally after
-        exposure operations when the CDL is applied in the working space (they fold into slope).
-        Otherwise raises ChromaValueError saying why."""
+        """The grade as ONE ASC CDL, when it is CDL-expressible.
+
+        A single CDL, optionally after exposure operations when the CDL is applied in the
+        working space (they fold into its slope); exposure operations alone become a no-clamp
+        CDL whose slope is ``2**stops``.
+
+        Returns
+        -------
+        CDL
+            The equivalent CDL.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When the grade has other operations, several CDLs, an exposure after the CDL, or an
+            exposure before a CDL applied in another colour space.
+
+        References
+        ----------
+        ASC CDL v1.2 (slope, offset, power, saturation).
+        """
         cdls = [op for op in self.operations if isinstance(op, CDL)]
         others = [op for op in self.operations if not isinstance(op, (CDL, Exposure))]
         if others or len(cdls) > 1:
@@ -229,7 +447,7 @@ class Grade:
                 + "); export it with --bake-lut or as an OCIO transform instead"
             )
         if not cdls:
-            gain = 2.0 ** sum(op.stops for op in self.operations)  # type: ignore[attr-defined]
+            gain = 2.0 ** sum(op.stops for op in self.operations if isinstance(op, Exposure))
             return CDL((gain,) * 3, style="no_clamp", colorspace="")
         cdl = cdls[0]
         idx = self.operations.index(cdl)
@@ -243,14 +461,42 @@ class Grade:
                     f"exposure before a CDL applied in {cdl.colorspace!r} does not fold into it; "
                     "apply the CDL in the working space (colorspace='') or drop the exposure"
                 )
-            gain = 2.0 ** sum(op.stops for op in before)  # type: ignore[attr-defined]
-            cdl = dataclasses.replace(cdl, slope=tuple(s * gain for s in cdl.slope))
+            gain = 2.0 ** sum(op.stops for op in before if isinstance(op, Exposure))
+            r, g, b = cdl.slope
+            cdl = dataclasses.replace(cdl, slope=(r * gain, g * gain, b * gain))
         return cdl
 
     def write_cdl(self, path: str | os.PathLike, cc_id: str | None = None) -> Path:
-        """Write the grade as ASC CDL XML: ``.cc`` (one ColorCorrection), ``.cdl``
-        (ColorDecisionList) or ``.ccc`` (ColorCorrectionCollection). The colour space the CDL
-        applies in is stated in its Description."""
+        """Write the grade as ASC CDL XML.
+
+        ``.cc`` (one ColorCorrection), ``.cdl`` (ColorDecisionList) or ``.ccc``
+        (ColorCorrectionCollection). The colour space the CDL applies in is stated in its
+        Description; a CDL that relies on the ASC clamp issues a :class:`GradeWarning`, since
+        OCIO reads .cc/.cdl files unclamped.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file ending in .cc, .cdl or .ccc.
+        cc_id : str or None, optional
+            The ColorCorrection id; default None: the file's stem.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When the grade is not CDL-expressible (:meth:`to_cdl`) or the suffix is not
+            .cc/.cdl/.ccc.
+
+        References
+        ----------
+        ASC CDL v1.2, XML interchange schema (ColorCorrection, ColorDecisionList,
+        ColorCorrectionCollection).
+        """
         path = Path(path)
         cdl = self.to_cdl()
         cc_id = cc_id or path.stem
@@ -282,34 +528,45 @@ class Grade:
         working`` (:meth:`baked_lut_transform` builds that OCIO group; in Nuke an
         OCIOColorSpace ACEScg->ACEScct, a Vectorfield, and back). OCIO's own in-file shaper
         (Resolve .cube) samples its 1D shaper uniformly in linear light, which loses whole stops
-        in the shadows, so chroma keeps the shaper outside the file. See docs/grade.md for the
-        measured accuracy."""
+        in the shadows, so chroma keeps the shaper outside the file. The error measured by
+        :meth:`lut_error` is written in the file's header and kept in ``last_lut_error``; above
+        0.1 stops a :class:`GradeWarning` is issued. See docs/grade.md for the measured accuracy.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The .cube file to write (atomically).
+        shaper : str, optional
+            Log colour space the cube is sampled in; default ``"ACEScct"``.
+        size : int, optional
+            Nodes per axis, 2 to 129; default 65.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When ``size`` is outside 2-129.
+        chroma.errors.ChromaIOError
+            When the folder of ``path`` does not exist.
+        chroma.errors.ChromaError
+            When OCIO cannot bake the grade.
+
+        References
+        ----------
+        OpenColorIO documentation, ``Baker`` (format ``iridas_cube``); S-2016-001 ACEScct.
+        """
         path = Path(path)
         if not 2 <= int(size) <= 129:
             raise ChromaValueError(f"cube size {size} is outside 2-129 (65 is usual)")
         if not path.parent.is_dir():
             raise ChromaIOError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
-        cfg = ocio.Config.CreateFromFile(_ocio.config_path(self.config))  # an editable copy
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
-        ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
-        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
-        for t in self.to_ocio():
-            group.appendTransform(t)
-        group.appendTransform(colorspace_transform(ws, shaper_cs))
-        graded = ocio.ColorSpace(name="chroma_graded_bake")
-        graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
-        cfg.addColorSpace(graded)
-        baker = ocio.Baker()
-        baker.setConfig(cfg)
-        baker.setFormat("iridas_cube")
-        baker.setInputSpace(shaper_cs)
-        baker.setTargetSpace("chroma_graded_bake")
-        baker.setCubeSize(int(size))
-        try:
-            text = baker.bake()
-        except ocio.Exception as exc:
-            raise ChromaError(f"OCIO could not bake this grade: {exc}") from None
+        text = self._bake_cube(shaper_cs, int(size))
         header = (f"# chroma grade baked by OCIO {ocio.__version__}: {self!r}\n"
                   f"# input and output: {shaper_cs}-encoded {ws}; for scene-linear {ws}: "
                   f"{ws} -> {shaper_cs}, this LUT, {shaper_cs} -> {ws}\n")
@@ -332,6 +589,30 @@ class Grade:
                 "(Grade.write_ocio; chroma grade --export-ctf)", GradeWarning, stacklevel=2)
         return path
 
+    def _bake_cube(self, shaper_cs: str, size: int) -> str:
+        """The .cube text OCIO's Baker makes of the grade over ``shaper_cs``, in an editable config copy."""
+        cfg = ocio.Config.CreateFromFile(_ocio.config_path(self.config))  # an editable copy
+        ws = self.colorspace
+        ref = cfg.getCanonicalName("aces_interchange") or "ACES2065-1"
+        group = ocio.GroupTransform([colorspace_transform(ref, shaper_cs), colorspace_transform(shaper_cs, ws)])
+        for t in self.to_ocio():
+            group.appendTransform(t)
+        group.appendTransform(colorspace_transform(ws, shaper_cs))
+        graded = ocio.ColorSpace(name="chroma_graded_bake")
+        graded.setTransform(group, ocio.COLORSPACE_DIR_FROM_REFERENCE)
+        cfg.addColorSpace(graded)
+        baker = ocio.Baker()
+        baker.setConfig(cfg)
+        baker.setFormat("iridas_cube")
+        baker.setInputSpace(shaper_cs)
+        baker.setTargetSpace("chroma_graded_bake")
+        baker.setCubeSize(size)
+        try:
+            text = baker.bake()
+        except ocio.Exception as exc:
+            raise ChromaError(f"OCIO could not bake this grade: {exc}") from None
+        return text
+
     def lut_error(self, path: str | os.PathLike, shaper: str = "ACEScct", n: int = 20000) -> "LutError":
         """How far the baked LUT at ``path`` (from :meth:`bake_lut`) is from the exact grade.
 
@@ -339,7 +620,22 @@ class Grade:
         neutral, random and saturated chromaticities. The error of a colour is the largest
         channel difference relative to the brightest channel of the exact result, in stops
         (log2(1 + e)); colours whose exact result is above the shaper's range (222.9 linear for
-        ACEScct), where the LUT clamps, are counted apart."""
+        ACEScct), where the LUT clamps, are counted apart.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A .cube written by :meth:`bake_lut`.
+        shaper : str, optional
+            The shaper it was baked with; default ``"ACEScct"``.
+        n : int, optional
+            Number of probe colours; default 20000.
+
+        Returns
+        -------
+        LutError
+            The error statistics, in stops.
+        """
         cfg = _ocio.get_config(self.config)
         x = _probe_colours(n)
         exact = _ocio.apply_cpu(self.ocio_processor(), x)
@@ -361,7 +657,20 @@ class Grade:
                         float(clamped.mean()), top, int(len(x)))
 
     def baked_lut_transform(self, path: str | os.PathLike, shaper: str = "ACEScct") -> ocio.GroupTransform:
-        """The OCIO transform that applies a LUT from :meth:`bake_lut` to working-space pixels."""
+        """The OCIO transform that applies a LUT from :meth:`bake_lut` to working-space pixels.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The .cube file (made absolute: OCIO resolves relative paths against the config).
+        shaper : str, optional
+            The shaper it was baked with; default ``"ACEScct"``.
+
+        Returns
+        -------
+        PyOpenColorIO.GroupTransform
+            The group working -> shaper, the cube (tetrahedral interpolation), shaper -> working.
+        """
         ws = self.colorspace
         shaper_cs = _ocio.resolve_colorspace(shaper, self.config)
         # absolute: OCIO resolves a relative path against the config's search path, not the cwd
@@ -371,10 +680,40 @@ class Grade:
     # --------------------------------------------------------------- serialisation
 
     def to_dict(self) -> dict[str, Any]:
+        """The grade as plain data: its working space and its operations' dicts.
+
+        Returns
+        -------
+        dict
+            ``{"colorspace": str, "operations": [dict, ...]}``, JSON- and TOML-serialisable.
+        """
         return {"colorspace": self.colorspace, "operations": [op.to_dict() for op in self.operations]}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], config=None, base: Path | None = None) -> "Grade":
+    def from_dict(cls, d: dict[str, Any], config: str | os.PathLike | None = None,
+                  base: Path | None = None) -> Grade:
+        """A grade from its dict form (:meth:`to_dict`).
+
+        Parameters
+        ----------
+        d : dict
+            ``{"colorspace": str, "operations": [...]}`` (``operation`` is accepted for
+            ``operations``, as TOML's ``[[operation]]`` tables give it).
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+        base : pathlib.Path or None, optional
+            Folder that relative LUT paths are relative to; default None: the current folder.
+
+        Returns
+        -------
+        Grade
+            The grade.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When ``d`` is not a table, its operations not a list, or an operation is malformed.
+        """
         if not isinstance(d, dict):
             raise ChromaValueError("a grade is a table with 'colorspace' and 'operations'")
         ops = d.get("operations", d.get("operation", []))
@@ -383,17 +722,49 @@ class Grade:
         return cls([operation_from_dict(o, base) for o in ops], d.get("colorspace", "scene_linear"), config)
 
     def to_json(self) -> str:
+        """The grade as compact JSON (:meth:`to_dict`), as stored in image metadata.
+
+        Returns
+        -------
+        str
+            JSON text on one line.
+        """
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str, config=None) -> "Grade":
+    def from_json(cls, text: str, config: str | os.PathLike | None = None) -> Grade:
+        """A grade from JSON text (:meth:`to_json`).
+
+        Parameters
+        ----------
+        text : str
+            The JSON text.
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+        Returns
+        -------
+        Grade
+            The grade.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When the text is not JSON or not a grade.
+        """
         try:
             return cls.from_dict(json.loads(text), config)
         except json.JSONDecodeError as exc:
             raise ChromaValueError(f"not a grade in JSON: {exc}") from None
 
     def to_toml(self) -> str:
-        """TOML text: ``colorspace`` and one ``[[operation]]`` table per operation, in order."""
+        """The grade as TOML text.
+
+        Returns
+        -------
+        str
+            ``colorspace`` and one ``[[operation]]`` table per operation, in order.
+        """
         lines = ["# chroma grade: operations apply in order, in the working colour space", f"colorspace = {_toml(self.colorspace)}", ""]
         for op in self.operations:
             lines.append("[[operation]]")
@@ -403,7 +774,29 @@ class Grade:
         return "\n".join(lines)
 
     @classmethod
-    def from_toml(cls, text: str, config=None, base: Path | None = None) -> "Grade":
+    def from_toml(cls, text: str, config: str | os.PathLike | None = None,
+                  base: Path | None = None) -> Grade:
+        """A grade from TOML text (:meth:`to_toml`).
+
+        Parameters
+        ----------
+        text : str
+            The TOML text.
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+        base : pathlib.Path or None, optional
+            Folder that relative LUT paths are relative to; default None: the current folder.
+
+        Returns
+        -------
+        Grade
+            The grade.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            When the text is not valid TOML or not a grade.
+        """
         try:
             import tomllib
         except ImportError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
@@ -416,7 +809,23 @@ class Grade:
         return cls.from_dict(data, config, base)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the grade as TOML (``.toml``) or JSON (``.json``)."""
+        """Write the grade as TOML (``.toml``) or JSON (``.json``), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file; a ``.json`` suffix writes JSON, any other TOML.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        chroma.errors.ChromaIOError
+            When the folder of ``path`` does not exist.
+        """
         path = Path(path)
         if not path.parent.is_dir():
             raise ChromaIOError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
@@ -425,8 +834,30 @@ class Grade:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, config=None) -> "Grade":
-        """Read a grade saved with :meth:`save` (TOML or JSON); LUT paths are relative to it."""
+    def load(cls, path: str | os.PathLike, config: str | os.PathLike | None = None) -> Grade:
+        """Read a grade saved with :meth:`save` (TOML or JSON).
+
+        LUT paths in the file are relative to the file's folder.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A ``.json`` file, or TOML for any other suffix.
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+        Returns
+        -------
+        Grade
+            The grade.
+
+        Raises
+        ------
+        chroma.errors.ChromaIOError
+            When the file does not exist.
+        chroma.errors.ChromaValueError
+            When the file is not valid JSON/TOML or not a grade.
+        """
         path = Path(path)
         if not path.is_file():
             raise ChromaIOError(f"grade file {str(path)!r} does not exist")
@@ -439,6 +870,13 @@ class Grade:
         return cls.from_toml(text, config, path.parent)
 
     def describe(self) -> str:
+        """The grade in words, one numbered line per operation.
+
+        Returns
+        -------
+        str
+            The operations and, last, the working space.
+        """
         if not self.operations:
             return f"(no operations; working space {self.colorspace})"
         return "\n".join(f"{i + 1}. {op.describe()}" for i, op in enumerate(self.operations)) + f"\n(working space {self.colorspace})"
