@@ -17,7 +17,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -445,11 +445,41 @@ def _cpu_processor(path: str, kind: str, args: tuple, exact: bool = False) -> oc
             src, dst, looks, direction = args
             tr = ocio.LookTransform(src=src, dst=dst, looks=looks)
             proc = cfg.getProcessor(tr, direction)
+        elif kind == "operation":
+            op, ws = args
+            proc = cfg.getProcessor(ocio.GroupTransform(op.transforms(ws, path)))
         else:  # pragma: no cover - internal misuse
             raise ValueError(kind)
     except ocio.Exception as exc:
-        raise ColorSpaceError(f"OCIO cannot build this conversion: {exc}") from None
+        what = args[0].describe() if kind == "operation" else "this conversion"
+        raise ColorSpaceError(f"OCIO cannot build {what}: {exc}") from None
     return proc.getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS if exact else ocio.OPTIMIZATION_DEFAULT)
+
+
+def operation_processor(op: Any, ws: str, config: str | os.PathLike | None = None) -> ocio.CPUProcessor:
+    """Cached exact CPU processor of a grade operation's OCIO transforms, in the same cache.
+
+    Parameters
+    ----------
+    op : chroma.grade.operations.Operation
+        The operation: hashable, with ``transforms(ws, config_path)`` returning its OCIO
+        transforms and ``describe()`` naming it.
+    ws : str
+        The working colour space the operation acts in (in and out).
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    PyOpenColorIO.CPUProcessor
+        The processor with lossless optimisation (exact log/exp/pow).
+
+    Raises
+    ------
+    chroma.errors.ColorSpaceError
+        OCIO cannot build the operation (e.g. a LUT it cannot read).
+    """
+    return _cpu_processor(config_path(config), "operation", (op, ws), True)
 
 
 def processor(src: str, dst: str, config: str | os.PathLike | None = None, exact: bool = False) -> ocio.CPUProcessor:

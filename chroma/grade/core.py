@@ -24,7 +24,7 @@ import PyOpenColorIO as ocio
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
 from chroma.grade.compiled import CompiledGrade, Stage, linear_conversion
-from chroma.grade.operations import CDL, Exposure, Operation, colorspace_transform, group_processor, operation_from_dict
+from chroma.grade.operations import CDL, Exposure, Operation, colorspace_transform, operation_from_dict
 from chroma.image import Image
 from chroma.io import write_text
 
@@ -131,7 +131,7 @@ def _clear_lut_caches(config: str | os.PathLike | None) -> None:
     """OCIO caches LUT files and processors by path: a rewritten file must be re-read."""
     ocio.ClearAllCaches()
     _ocio.get_config(config).clearProcessorCache()
-    group_processor.cache_clear()
+    _ocio.clear_caches()  # chroma's one processor cache (operations' processors included)
 
 
 class Grade:

@@ -14,7 +14,6 @@ Rec.709 luma the CDL saturation uses. Chromatic adaptation: :mod:`chroma.whiteba
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import os
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import numpy as np
 import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
-from chroma.errors import ChromaError, ChromaIOError, ChromaValueError
+from chroma.errors import ChromaIOError, ChromaValueError
 
 if TYPE_CHECKING:
     from chroma.whitebalance import Locus
@@ -992,9 +991,10 @@ class LUT(Operation):
         return LUT(self.path, self.colorspace, self.interpolation, not self.inverse_direction)
 
 
-@functools.lru_cache(maxsize=32)
 def group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProcessor:
-    """The exact (lossless) CPU processor of one operation's OCIO transforms, cached.
+    """The exact (lossless) CPU processor of one operation's OCIO transforms.
+
+    Held in chroma.ocio's one processor cache (:func:`chroma.ocio.operation_processor`).
 
     Parameters
     ----------
@@ -1015,12 +1015,7 @@ def group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProcess
     chroma.errors.ChromaError
         When OCIO cannot build the operation (e.g. a LUT it cannot read).
     """
-    cfg = _ocio.get_config(config_path)
-    try:
-        group = ocio.GroupTransform(op.transforms(ws, config_path))
-        return cfg.getProcessor(group).getOptimizedCPUProcessor(ocio.OPTIMIZATION_LOSSLESS)
-    except ocio.Exception as exc:
-        raise ChromaError(f"OCIO cannot build {op.describe()}: {exc}") from None
+    return _ocio.operation_processor(op, ws, config_path)
 
 
 def convert_exact(rgb: np.ndarray, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
