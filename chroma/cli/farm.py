@@ -136,7 +136,7 @@ def _task(args: argparse.Namespace) -> int:
             raise ChromaError(f"{args.job} is a {shot.animation_mode} shot: its frames feed each other; "
                               f"render it whole: chroma render {args.job} --resume")
         job = farm.Job("node", float("inf"))  # a node's run: every frame asked is written
-        farm._shot_chunk(args.job, args.config, {}, indices, indices, job)
+        farm.render_frames(args.job, args.config, {}, indices, indices, job)
     else:
         raise ChromaError("give --frames (a shot), --conform I or --seam I (an edit)")
     print("task done", file=sys.stderr)

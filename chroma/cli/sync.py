@@ -116,7 +116,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     shot_frames = None
     offset = args.offset
     if existing is not None:
-        tomlkit = sync._need("tomlkit")
+        tomlkit = sync.require_module("tomlkit")
         try:
             have = tomlkit.parse(existing)
         except Exception as exc:
@@ -257,7 +257,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"lyrics: {args.lyrics}, {len(lyrics.lines)} lines{' (' + tags + ')' if tags else ''}{extra}")
         for ln, f in plan.placed:
             at = f"frame {f}" + (f" (sung at {sync.frame_at(ln.start, fps, offset)})" if args.lead_in else "")
-            print(f"  #{ln.number:<3d} {sync._clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
+            print(f"  #{ln.number:<3d} {sync.format_clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
         print(f"prompt keys: {len(plan.prompts)} ({', '.join(str(k) for k in list(plan.prompts)[:12])}"
               f"{', ...' if len(plan.prompts) > 12 else ''})")
         for note in plan.notes:

@@ -83,9 +83,34 @@ def _shot_serial(shot_path: str, config: Any, overrides: Mapping[str, Any], star
     return []
 
 
-def _shot_chunk(shot_path: str, config: Any, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
+def render_frames(shot_path: str, config: Any, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
                 job: Job) -> list:
-    """Frames of a shot whose frames are independent: each from an empty loop state."""
+    """Render frames of a shot whose frames are independent, each from an empty loop state.
+
+    The farm task of a "None" or "Video" shot (and what ``chroma farm task SHOT --frames``
+    runs on an OpenCue node). A frame this job already wrote is reported and skipped; a
+    partial temporary file of a killed writer is removed first.
+
+    Parameters
+    ----------
+    shot_path : str
+        The shot file.
+    config : str or None
+        The OCIO config (path or name), None for chroma's default.
+    overrides : Mapping[str, Any]
+        Render settings replacing the shot's (``device``, ``precision``...).
+    indices : list[int]
+        0-based frame indices of the shot to render.
+    replace : list[int]
+        Of those, the indices whose existing files move to ``retained/`` (``--overwrite``).
+    job : Job
+        The run these frames belong to (progress topic and start time).
+
+    Returns
+    -------
+    list
+        Always empty: failures are raised, as :func:`run_tasks` expects.
+    """
     from chroma.pipeline import RunPlan  # noqa: PLC0415
 
     runner = _runner(shot_path, config, overrides, job, True)
@@ -111,7 +136,7 @@ def shot_tasks(shot: Any, shot_path: str, plan: Any, job: Job, config: Any = Non
         return [Task(prefix, _shot_serial, (shot_path, config, overrides, plan.start, plan.last, list(plan.write),
                                             list(plan.replace), job), len(plan.write), gpu=gpu)]
     size = chunk or default_chunk(len(plan.write), workers)
-    return [Task(f"{prefix}-{i}", _shot_chunk, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
+    return [Task(f"{prefix}-{i}", render_frames, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
             for i, c in enumerate(chunks(list(plan.write), size))]
 
 

@@ -11,10 +11,10 @@ import numpy as np
 from chroma.sync.errors import SyncError
 
 #: camera settings that act only in DD's 3D mode / only in 2D mode
-_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
-_2D_ONLY = {"angle", "zoom"}
+KEYS_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
+KEYS_2D_ONLY = {"angle", "zoom"}
 #: schedulable keys of the shot's [animation] table (schema of issue 11)
-ANIMATION_KEYS = _3D_ONLY | _2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
+ANIMATION_KEYS = KEYS_3D_ONLY | KEYS_2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
 
 
 def setting_path(param: str) -> tuple[str, str]:

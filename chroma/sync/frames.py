@@ -75,7 +75,19 @@ def parse_time(text: str) -> Fraction:
     return hours * 3600 + int(m.group(2)) * 60 + Fraction(m.group(3))
 
 
-def _clock(seconds: Fraction | float) -> str:
+def format_clock(seconds: Fraction | float) -> str:
+    """Format a time as ``mm:ss.ss`` (minutes not wrapped at the hour) for summaries.
+
+    Parameters
+    ----------
+    seconds : fractions.Fraction or float
+        Seconds of song; a negative time gets a leading ``-``.
+
+    Returns
+    -------
+    str
+        E.g. ``"01:23.45"`` for 83.45 s, ``"-00:00.50"`` for -0.5 s.
+    """
     s = float(seconds)
     sign = "-" if s < 0 else ""
     m, r = divmod(abs(s), 60)

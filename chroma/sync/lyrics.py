@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from chroma.errors import ChromaIOError
-from chroma.sync.errors import LyricsError, SyncError, _need
+from chroma.sync.errors import LyricsError, SyncError, require_module
 from chroma.sync.frames import frame_at, parse_time
 
 
@@ -162,7 +162,7 @@ def parse_srt(text: str, source: str = "") -> Lyrics:
     LyricsError
         The ``srt`` parser rejects the file.
     """
-    srt = _need("srt")
+    srt = require_module("srt")
     try:
         subs = list(srt.parse(text))
     except Exception as exc:  # srt.SRTParseError and friends

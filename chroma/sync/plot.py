@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from chroma.sync.audio import AudioAnalysis
-from chroma.sync.errors import _need
+from chroma.sync.errors import require_module
 from chroma.sync.lyrics import PromptPlan
 
 
@@ -23,7 +23,7 @@ def plot(
     offset: float = 0.0,
 ) -> None:
     """Waveform with beats, lyric lines and the generated curves on one time axis (PNG, Agg)."""
-    _need("matplotlib")
+    require_module("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg", force=True)

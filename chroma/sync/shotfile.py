@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
-from chroma.sync.curves import _2D_ONLY, _3D_ONLY, setting_path
-from chroma.sync.errors import SyncError, _need
+from chroma.sync.curves import KEYS_2D_ONLY, KEYS_3D_ONLY, setting_path
+from chroma.sync.errors import SyncError, require_module
 from chroma.sync.frames import parse_fps
 
 
@@ -13,11 +14,14 @@ def _fps_value(fps: Fraction):
     return int(fps) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
 
 
-def _replace_table_keys(table, items: dict) -> None:
+def _replace_table_keys(table: Any, items: dict[str, Any]) -> None:
     """Put ``items`` in place of a tomlkit table's keys where the old keys stood; comments
-    before the first and after the last old key stay (those between them go with the keys)."""
+    before the first and after the last old key stay (those between them go with the keys).
+
+    Only tomlkit's public API: the table's body is cut after the leading comments, the new
+    keys are appended, then the trailing comments and blank lines are appended again.
+    """
     import tomlkit
-    from tomlkit.items import Null
 
     body = table.value.body
     pos = [i for i, (k, _) in enumerate(body) if k is not None]
@@ -27,11 +31,12 @@ def _replace_table_keys(table, items: dict) -> None:
         for k, v in items.items():
             table.add(k, v)
         return
-    for i in range(pos[0], pos[-1] + 1):
-        if body[i][0] is None:
-            body[i] = (None, Null())
-    for j, (k, v) in enumerate(items.items()):
-        table.value._insert_at(pos[0] + j, k, tomlkit.item(v))
+    trailing = [item for key, item in body[pos[-1] + 1:] if key is None]
+    del body[pos[0]:]
+    for k, v in items.items():
+        table.append(k, tomlkit.item(v))
+    for item in trailing:
+        table.append(None, item)
 
 
 def shot_text(
@@ -61,14 +66,14 @@ def shot_text(
     ----------
     schedules : ``"zoom"`` or ``"render.NAME"`` -> a DD keyframe string.
     """
-    tomlkit = _need("tomlkit")
+    tomlkit = require_module("tomlkit")
     notes: list[str] = []
     schedules = dict(schedules or {})
     paths = {p: setting_path(p) for p in schedules}
     anim_keys = {k for t, k in paths.values() if t == "animation"}
-    mode = "3D" if anim_keys & _3D_ONLY else ("2D" if anim_keys else None)
-    if mode == "3D" and anim_keys & _2D_ONLY:
-        notes.append(f"{', '.join(sorted(anim_keys & _2D_ONLY))} act(s) in 2D mode only; the shot is 3D")
+    mode = "3D" if anim_keys & KEYS_3D_ONLY else ("2D" if anim_keys else None)
+    if mode == "3D" and anim_keys & KEYS_2D_ONLY:
+        notes.append(f"{', '.join(sorted(anim_keys & KEYS_2D_ONLY))} act(s) in 2D mode only; the shot is 3D")
     if existing is None:
         doc = tomlkit.document()
         if header:
@@ -98,7 +103,7 @@ def shot_text(
             doc.add("max_frames", n_frames)
         if mode:
             have_mode = str(doc.get("animation_mode", "None"))
-            if have_mode != mode and not (mode == "2D" and have_mode == "3D" and not anim_keys & _2D_ONLY):
+            if have_mode != mode and not (mode == "2D" and have_mode == "3D" and not anim_keys & KEYS_2D_ONLY):
                 notes.append(f"the shot's animation_mode is {have_mode!r}; the scheduled camera keys act in {mode}")
         if "output" not in doc:
             out = tomlkit.table()
