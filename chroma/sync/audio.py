@@ -51,9 +51,31 @@ class AudioAnalysis:
 
 
 def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read WAV, FLAC, OGG or MP3 as mono float32 in [-1, 1] and its sample rate.
+    """Read WAV, FLAC, OGG or MP3 as mono float32 samples and their sample rate.
 
-    soundfile (libsndfile) first; librosa's loader (audioread/ffmpeg) for what it cannot read.
+    soundfile (libsndfile) first; librosa's loader (audioread/ffmpeg) for what it cannot
+    read. Channels are averaged to mono; the rate is the file's (no resampling).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The audio file.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        Mono float32 samples, shape (n,), full scale [-1, 1].
+    sample_rate : int
+        Samples per second (Hz).
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        The file does not exist.
+    AudioError
+        Neither soundfile nor librosa can read it, or it has no samples.
+    SyncDependencyError
+        soundfile (or librosa, for the fallback) is not installed.
     """
     p = Path(path)
     if not p.is_file():
@@ -129,9 +151,35 @@ def analyze_audio(
     ``[offset + i/fps, offset + (i+1)/fps)``, in dB. Audio whose peak is below
     ``silence_db`` dBFS has no beats and a note says so.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The audio file (WAV, FLAC, OGG, MP3).
+    fps : fractions.Fraction
+        The shot's frames per second (:func:`chroma.sync.parse_fps`).
+    offset : float, optional
+        Seconds of audio at frame 0 (default 0).
+    silence_db : float, optional
+        Peak level in dBFS at or below which the audio counts as silent (default -80).
+
+    Returns
+    -------
+    AudioAnalysis
+        Tempo (BPM), beat times (s) and frames, per-frame loudness (dB re full scale), the
+        onset-strength envelope and a waveform envelope, on the shot's frame grid.
+
+    Raises
+    ------
+    AudioError
+        The file cannot be read, or ``offset`` is past its end.
+    SyncDependencyError
+        librosa or soundfile is not installed.
+
     References
     ----------
     D. P. W. Ellis, "Beat Tracking by Dynamic Programming", J. New Music Research 36(1), 2007.
+    librosa ``onset.onset_strength``, ``beat.beat_track``, ``feature.tempo`` and
+    ``feature.rms`` (https://librosa.org/doc/latest/).
     """
     librosa = require_module("librosa")
     fps = Fraction(fps)
