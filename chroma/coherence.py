@@ -52,13 +52,42 @@ _STD_FLOOR = 1e-6
 
 
 def oklab_to_display(lab: Any) -> np.ndarray:
-    """Display code values (sRGB-encoded, clipped to [0, 1]) of OKLab colours; the inverse
-    of :func:`chroma.guard.display_to_oklab` inside the display's gamut."""
+    """Convert OKLab colours to display code values (sRGB-encoded, clipped to [0, 1]).
+
+    The inverse of :func:`chroma.guard.display_to_oklab` inside the display's gamut.
+
+    Parameters
+    ----------
+    lab : array_like
+        (..., 3) OKLab colours (L in [0, 1] for display black to white).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (..., 3) sRGB code values, float32, in [0, 1].
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020; IEC 61966-2-1:1999.
+    """
     return np.clip(srgb_encode(oklab_to_linear_srgb(np.asarray(lab, dtype=np.float32))), 0.0, 1.0).astype(np.float32)
 
 
 def oklab_stats(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation (float64, shape (3,)) of (..., 3) OKLab pixels."""
+    """Compute the per-channel mean and standard deviation of OKLab pixels.
+
+    Parameters
+    ----------
+    lab : numpy.ndarray
+        (..., 3) OKLab pixels.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        Mean L, a, b (OKLab units), float64, shape (3,).
+    std : numpy.ndarray
+        Population standard deviation of L, a, b, float64, shape (3,).
+    """
     flat = np.asarray(lab, dtype=np.float64).reshape(-1, 3)
     return flat.mean(axis=0), flat.std(axis=0)
 
@@ -68,6 +97,22 @@ def match_stats(lab: np.ndarray, ref_mean: np.ndarray, ref_std: np.ndarray, max_
 
     The gain ``ref_std / std`` is capped at ``max_gain`` (and a channel with no spread
     only moves its mean).
+
+    Parameters
+    ----------
+    lab : numpy.ndarray
+        (..., 3) OKLab pixels of the frame.
+    ref_mean : numpy.ndarray
+        Shape (3,): the reference's mean L, a, b.
+    ref_std : numpy.ndarray
+        Shape (3,): the reference's standard deviation of L, a, b.
+    max_gain : float, optional
+        The largest factor a channel's spread is multiplied by (default 4).
+
+    Returns
+    -------
+    numpy.ndarray
+        OKLab pixels, float32, the shape of ``lab``.
     """
     x = np.asarray(lab, dtype=np.float64)
     mean, std = oklab_stats(x)
@@ -77,8 +122,31 @@ def match_stats(lab: np.ndarray, ref_mean: np.ndarray, ref_std: np.ndarray, max_
 
 
 def match_histogram(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
-    """OKLab pixels whose per-channel histograms are ``ref_lab``'s (scikit-image's
-    ``match_histograms``, channel by channel)."""
+    """Match each OKLab channel's histogram to the reference's.
+
+    scikit-image's ``match_histograms``, channel by channel.
+
+    Parameters
+    ----------
+    lab : numpy.ndarray
+        (..., 3) OKLab pixels of the frame.
+    ref_lab : numpy.ndarray
+        (..., 3) OKLab pixels of the reference (any size).
+
+    Returns
+    -------
+    numpy.ndarray
+        OKLab pixels, float32, the shape of ``lab``.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        scikit-image is not installed.
+
+    References
+    ----------
+    scikit-image, ``skimage.exposure.match_histograms``.
+    """
     try:
         from skimage.exposure import match_histograms
     except ImportError:  # pragma: no cover - the render extra carries it
@@ -89,22 +157,54 @@ def match_histogram(lab: np.ndarray, ref_lab: np.ndarray) -> np.ndarray:
 
 
 def palette_drift(mean: Any, ref_mean: Any) -> float:
-    """The distance (deltaEOK) between two OKLab means: how far a frame's palette drifted."""
+    """Measure how far a frame's palette drifted: deltaEOK between two OKLab means.
+
+    Parameters
+    ----------
+    mean : array_like
+        Shape (3,): the frame's mean L, a, b.
+    ref_mean : array_like
+        Shape (3,): the reference's mean L, a, b.
+
+    Returns
+    -------
+    float
+        The Euclidean distance in OKLab (deltaEOK; 1 = black to white).
+
+    References
+    ----------
+    CSS Color Module Level 4, section 13.3 (deltaEOK).
+    """
     return float(np.linalg.norm(np.asarray(mean, np.float64) - np.asarray(ref_mean, np.float64)))
 
 
 def match_frame(code: np.ndarray, ref_lab: np.ndarray, strength: float, mode: str = "stats",
                 max_gain: float = 4.0) -> np.ndarray:
-    """A display-referred frame (H x W x 3 code values in [0, 1]) matched to a reference.
+    """Match a display-referred frame to a reference palette in OKLab.
 
-    Args:
-        code: the frame.
-        ref_lab: the reference's OKLab pixels (any size; :func:`chroma.guard.display_to_oklab`).
-        strength: 0 returns ``code`` itself (bit for bit); 1 the full match; between, a
-            linear blend in OKLab.
-        mode: ``"stats"`` or ``"histogram"``.
-    Returns:
+    Parameters
+    ----------
+    code : numpy.ndarray
+        The frame, H x W x 3 display code values in [0, 1].
+    ref_lab : numpy.ndarray
+        The reference's OKLab pixels (any size; :func:`chroma.guard.display_to_oklab`).
+    strength : float
+        0 returns ``code`` itself (bit for bit); 1 the full match; between, a linear
+        blend in OKLab (above 1 counts as 1).
+    mode : {"stats", "histogram"}, optional
+        How to match (default ``"stats"``; see the module's description).
+    max_gain : float, optional
+        Stats mode's cap on the spread's gain (default 4).
+
+    Returns
+    -------
+    numpy.ndarray
         The matched frame, display code values clipped to [0, 1], float32.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        An unknown mode.
     """
     if mode not in MODES:
         raise ChromaValueError(f"coherence mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -122,9 +222,19 @@ def match_frame(code: np.ndarray, ref_lab: np.ndarray, strength: float, mode: st
 
 @dataclass(frozen=True)
 class CoherenceSettings:
-    """A shot's ``[coherence]``: ``reference`` (a frame index, ``"plate"``, or an image
-    path), ``mode`` (``stats``/``histogram``), ``strength`` (a float or one value per
-    frame), ``max_gain`` (stats mode's cap on the spread's gain)."""
+    """A shot's ``[coherence]`` (docs/shots.md, "Collapse and coherence").
+
+    Attributes
+    ----------
+    reference : int or str
+        A frame index, ``"plate"``, or a palette image's path.
+    mode : {"stats", "histogram"}
+        How frames are matched.
+    strength : float or Sequence[float]
+        The blend with the match, a float or one value per frame, in [0, 1].
+    max_gain : float
+        Stats mode's cap on the spread's gain.
+    """
 
     reference: int | str = 0
     mode: str = "stats"
@@ -132,6 +242,18 @@ class CoherenceSettings:
     max_gain: float = 4.0
 
     def strength_at(self, index: int) -> float:
+        """Give the strength at a frame.
+
+        Parameters
+        ----------
+        index : int
+            The shot's 0-based frame index (clamped to the schedule's length).
+
+        Returns
+        -------
+        float
+            The strength as the shot gives it (nominally [0, 1]).
+        """
         s = self.strength
         if isinstance(s, (int, float)):
             return float(s)
@@ -141,12 +263,22 @@ class CoherenceSettings:
 class Coherence:
     """Applies a shot's coherence frame by frame.
 
-    Args:
-        settings: the shot's ``[coherence]``.
-        image: the palette image's display code values (``reference`` is a path).
-        plate: ``plate(index) -> display code values`` of the plate's frame (``"plate"``).
     The reference frame captured from the shot is state: :meth:`to_arrays` /
     :meth:`restore` save and load it with the loop's state.
+
+    Parameters
+    ----------
+    settings : CoherenceSettings
+        The shot's ``[coherence]``.
+    image : numpy.ndarray or None, optional
+        The palette image's display code values (when ``reference`` is a path).
+    plate : Callable[[int], numpy.ndarray] or None, optional
+        ``plate(index) -> display code values`` of the plate's frame (``"plate"``).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        An image reference without the image's pixels.
     """
 
     def __init__(self, settings: CoherenceSettings, image: np.ndarray | None = None,
@@ -158,18 +290,54 @@ class Coherence:
             raise ChromaValueError("coherence: give the palette image's pixels for an image reference")
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        """Save the captured reference frame with the loop's state.
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            ``{"coherence_reference": OKLab pixels}`` once a frame reference is captured,
+            else empty.
+        """
         if isinstance(self.settings.reference, int) and self.ref_lab is not None:
             return {"coherence_reference": self.ref_lab}
         return {}
 
     def restore(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Load the reference frame saved by :meth:`to_arrays`.
+
+        Parameters
+        ----------
+        arrays : Mapping[str, numpy.ndarray]
+            The loop state's arrays.
+        """
         if isinstance(self.settings.reference, int) and "coherence_reference" in arrays:
             self.ref_lab = np.array(arrays["coherence_reference"], dtype=np.float32)
 
     def apply(self, index: int, code: np.ndarray) -> tuple[np.ndarray, dict[str, Any] | None]:
-        """Frame ``index`` (display code values) matched; and what was done (None: nothing
-        to match it to yet)."""
+        """Match frame ``index`` to the reference.
+
+        Parameters
+        ----------
+        index : int
+            The shot's 0-based frame index; frames must come in order.
+        code : numpy.ndarray
+            The frame, H x W x 3 display code values in [0, 1].
+
+        Returns
+        -------
+        frame : numpy.ndarray
+            The matched frame (``code`` itself when nothing is done).
+        log : dict[str, Any] or None
+            What was done (reference, mode, strength, drift before and after in deltaEOK);
+            None when there is nothing to match it to yet.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            A ``"plate"`` reference without the plate's frames.
+        """
         st = self.settings
+        ref: np.ndarray | None
         if st.reference == "plate":
             if self.plate is None:
                 raise ChromaValueError("coherence reference \"plate\" needs the plate's frames")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,40 +19,45 @@ def warn_deprecated(old: str, new: str, stacklevel: int = 3) -> None:
 
     Parameters
     ----------
-    old, new
-        Qualified names (``"chroma.oklab.kelvin_color"``) of the old and the new spelling.
-    stacklevel
-        Passed to :func:`warnings.warn`; 3 points at the caller of the deprecated function.
+    old : str
+        Qualified name of the old spelling (``"chroma.oklab.kelvin_color"``).
+    new : str
+        Qualified name of the new spelling.
+    stacklevel : int, optional
+        Passed to :func:`warnings.warn`; 3 (default) points at the caller of the
+        deprecated function.
     """
     warnings.warn(f"{old} is deprecated and will be removed in the next release; use {new}",
                   DeprecationWarning, stacklevel=stacklevel)
 
 
 def deprecated_alias(func: F, old: str, new: str) -> F:
-    """A wrapper of ``func`` under its old name ``old`` that warns, pointing at ``new``.
+    """Wrap ``func`` under its old name ``old`` so that calls warn, pointing at ``new``.
 
     Parameters
     ----------
-    func
+    func : Callable
         The function that now does the work.
-    old, new
-        Qualified names of the deprecated and the current spelling, for the warning.
+    old : str
+        Qualified name of the deprecated spelling, for the warning.
+    new : str
+        Qualified name of the current spelling, for the warning.
 
     Returns
     -------
-    callable
+    Callable
         ``func`` wrapped: same arguments, same result, plus a :class:`DeprecationWarning`.
     """
 
     @functools.wraps(func)
-    def alias(*args: Any, **kwargs: Any) -> Any:
+    def _alias(*args: Any, **kwargs: Any) -> Any:  # named and documented below
         warn_deprecated(old, new)
         return func(*args, **kwargs)
 
-    alias.__name__ = old.rsplit(".", 1)[-1]
-    alias.__qualname__ = alias.__name__
-    alias.__doc__ = f"Deprecated alias of :func:`{new}` (kept for one release).\n"
-    return alias  # type: ignore[return-value]
+    _alias.__name__ = old.rsplit(".", 1)[-1]
+    _alias.__qualname__ = _alias.__name__
+    _alias.__doc__ = f"Deprecated alias of :func:`{new}` (kept for one release).\n"
+    return cast(F, _alias)  # same signature as func: functools.wraps keeps it
 
 
 __all__ = ["deprecated_alias", "warn_deprecated"]

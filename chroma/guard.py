@@ -43,8 +43,9 @@ References:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -69,24 +70,46 @@ per pixel shrinks with the resolution (smooth 1280 x 768 frames have ~0.005)."""
 
 
 def display_to_oklab(code: Any) -> np.ndarray:
-    """OKLab of display code values: sRGB-decoded (IEC 61966-2-1), then linear sRGB -> OKLab.
+    """Convert display code values to OKLab: sRGB-decoded, then linear sRGB -> OKLab.
 
-    Args:
-        code: (..., 3) display code values in [0, 1] (clipped to it).
-    Returns:
-        (..., 3) float32 OKLab (L = 1 for display white).
+    Parameters
+    ----------
+    code : array_like
+        (..., 3) display code values in [0, 1] (clipped to it), sRGB-encoded.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) float32 OKLab: L in [0, 1] (1 for display white), a and b.
+
+    References
+    ----------
+    IEC 61966-2-1:1999 (the sRGB transfer function); B. Ottosson, "A perceptual color
+    space for image processing", 2020.
     """
     arr = np.clip(np.asarray(code, dtype=np.float32), 0.0, 1.0)
     return linear_srgb_to_oklab(srgb_decode(arr))
 
 
 def frame_measures(code: Any) -> dict[str, float]:
-    """The guard's raw measures of one frame (display code values, H x W x 3 in [0, 1]).
+    """Measure one frame as the guard does.
 
-    Returns:
+    Parameters
+    ----------
+    code : array_like
+        Display code values, H x W x 3 in [0, 1], H and W at least 2.
+
+    Returns
+    -------
+    dict[str, float]
         ``lightness_spread`` (std of OKLab L), ``chroma_spread`` (``sqrt(var a + var b)``),
         ``detail`` (mean ``|grad L|`` per pixel, forward differences), and ``mean_L``,
         ``mean_a``, ``mean_b`` (the frame's OKLab mean, for drift), all in OKLab units.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        Not an H x W x 3 array of at least 2 x 2 pixels.
     """
     arr = np.asarray(code)
     if arr.ndim != 3 or arr.shape[2] != 3 or min(arr.shape[:2]) < 2:
@@ -106,7 +129,19 @@ def frame_measures(code: Any) -> dict[str, float]:
 
 
 def normalised(m: Mapping[str, float]) -> dict[str, float]:
-    """The measures the guard compares: each spread divided by ``max(mean_L, L_FLOOR)``."""
+    """Give the measures the guard compares: each spread divided by ``max(mean_L, L_FLOOR)``.
+
+    Parameters
+    ----------
+    m : Mapping[str, float]
+        Raw measures from :func:`frame_measures`.
+
+    Returns
+    -------
+    dict[str, float]
+        ``lightness``, ``chroma`` and ``detail`` (:data:`MEASURES`), exposure-invariant
+        (dimensionless ratios of OKLab units).
+    """
     level = max(m["mean_L"], L_FLOOR)
     return {"lightness": m["lightness_spread"] / level, "chroma": m["chroma_spread"] / level,
             "detail": m["detail"] / level}
@@ -116,20 +151,35 @@ def normalised(m: Mapping[str, float]) -> dict[str, float]:
 class GuardSettings:
     """A shot's ``[guard]`` (docs/shots.md, "Collapse and coherence").
 
-    Attributes:
-        action: ``warn``, ``renoise`` or ``stop``.
-        warmup: frames whose measures make the reference (median); the guard never fires
-            during them.
-        frames: low frames in a row that fire the guard.
-        ratios: per measure (``lightness``, ``chroma``, ``detail``), the fraction of the
-            reference below which it counts as low; 0 leaves the measure out.
-        renoise_frames: frames after a firing that ``renoise`` changes, easing back linearly.
-        strength: ``renoise``'s strength per shot frame (a float, or one value per frame
-            from a schedule), in [0, 1].
-        renoise_skip, renoise_scale: at strength s, ``frames_skip_steps`` and
-            ``frames_scale`` are multiplied by ``1 - s * renoise_skip`` / ``1 - s * renoise_scale``.
-        renoise_noise: at strength s, the init is ``(1 - w) init + w noise`` with ``w = s *
-            renoise_noise`` (Gaussian noise seeded from the frame's seed).
+    Attributes
+    ----------
+    action : {"warn", "renoise", "stop"}
+        What a firing does.
+    warmup : int
+        Frames whose measures make the reference (median); the guard never fires
+        during them.
+    frames : int
+        Low frames in a row that fire the guard.
+    ratios : Mapping[str, float]
+        Per measure (``lightness``, ``chroma``, ``detail``), the fraction of the
+        reference below which it counts as low; 0 leaves the measure out.
+    renoise_frames : int
+        Frames after a firing that ``renoise`` changes, easing back linearly.
+    strength : float or Sequence[float]
+        ``renoise``'s strength per shot frame (a float, or one value per frame from a
+        schedule), in [0, 1].
+    renoise_skip : float
+        At strength s, ``frames_skip_steps`` is multiplied by ``1 - s * renoise_skip``.
+    renoise_scale : float
+        At strength s, ``frames_scale`` is multiplied by ``1 - s * renoise_scale``.
+    renoise_noise : float
+        At strength s, the init is ``(1 - w) init + w noise`` with ``w = s *
+        renoise_noise`` (Gaussian noise seeded from the frame's seed).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        An unknown action or measure, counts below 1, or renoise factors outside [0, 1].
     """
 
     action: str = "warn"
@@ -155,6 +205,18 @@ class GuardSettings:
                 raise ChromaValueError(f"guard {name} must be in [0, 1], got {getattr(self, name)}")
 
     def strength_at(self, index: int) -> float:
+        """Give ``renoise``'s strength at a frame.
+
+        Parameters
+        ----------
+        index : int
+            The shot's 0-based frame index (clamped to the schedule's length).
+
+        Returns
+        -------
+        float
+            The strength, as the shot gives it (nominally [0, 1]).
+        """
         s = self.strength
         if isinstance(s, (int, float)):
             return float(s)
@@ -165,9 +227,26 @@ class GuardSettings:
 class GuardEvent:
     """What the guard made of one frame.
 
-    ``state``: ``"warming up"``, ``"ok"``, ``"low"`` or ``"fired"``; ``run``: low frames
-    in a row; ``ratios``: each measure over its reference (None while warming up or left
-    out); ``below``: the measures under their ratio; ``measures``: :func:`frame_measures`.
+    Attributes
+    ----------
+    index : int
+        The frame (0-based shot index, or a file frame number in :func:`scan_sequence`).
+    state : str
+        ``"warming up"``, ``"ok"``, ``"low"`` or ``"fired"``.
+    run : int
+        Low frames in a row.
+    measures : dict[str, float]
+        :func:`frame_measures` of the frame.
+    ratios : dict[str, float or None]
+        Each measure over its reference (None while warming up or left out).
+    below : list[str]
+        The measures under their ratio.
+    fired : bool
+        Whether the guard fired on this frame.
+    action : str or None
+        The action when it fired.
+    renoise : float
+        The renoise strength applied to this frame (0: none).
     """
 
     index: int
@@ -178,10 +257,22 @@ class GuardEvent:
     below: list[str]
     fired: bool = False
     action: str | None = None
-    renoise: float = 0.0   # the renoise strength applied to this frame (0: none)
+    renoise: float = 0.0
 
     def summary(self, frames: int) -> str:
-        """A few words for a progress line: ``guard ok``, ``guard low 2/3``, ``guard FIRED (stop)``."""
+        """Say in a few words for a progress line what the guard saw.
+
+        Parameters
+        ----------
+        frames : int
+            Low frames in a row that fire the guard (:attr:`GuardSettings.frames`).
+
+        Returns
+        -------
+        str
+            ``guard ok``, ``guard low 2/3``, ``guard FIRED (stop: ...)``, plus the
+            renoise strength when one applies.
+        """
         if self.fired:
             text = f"guard FIRED ({self.action}: {self.reason()})"
         elif self.state == "low":
@@ -191,11 +282,25 @@ class GuardEvent:
         return text + (f" renoise {self.renoise:.2f}" if self.renoise > 0 else "")
 
     def reason(self) -> str:
-        """Why it fired (or would): each low measure as a fraction of the early frames'."""
+        """Say why it fired (or would): each low measure as a fraction of the early frames'.
+
+        Returns
+        -------
+        str
+            E.g. ``"lightness 0.21, detail 0.30 of the early frames'"``.
+        """
         parts = [f"{m} {self.ratios[m]:.2f}" for m in self.below if self.ratios.get(m) is not None]
         return ", ".join(parts) + " of the early frames'" if parts else "measures low"
 
     def to_dict(self) -> dict[str, Any]:
+        """Give the event as a flat JSON-able dict (the per-frame report's row).
+
+        Returns
+        -------
+        dict[str, Any]
+            ``state``, ``run``, ``fired``, ``action``, ``renoise``, ``below``, every measure
+            and ``<measure>_ratio``.
+        """
         return {"state": self.state, "run": self.run, "fired": self.fired, "action": self.action,
                 "renoise": self.renoise, "below": list(self.below),
                 **{k: v for k, v in self.measures.items()},
@@ -204,9 +309,21 @@ class GuardEvent:
 
 @dataclass(frozen=True)
 class Renoise:
-    """The override for one frame while ``renoise`` acts: multiply ``frames_scale`` by
-    ``scale_factor`` and ``frames_skip_steps`` by ``skip_factor``, blend ``noise`` of
-    fresh Gaussian noise (seeded with ``noise_seed``) into the init."""
+    """The override for one frame while ``renoise`` acts.
+
+    Attributes
+    ----------
+    strength : float
+        The strength at this frame, in [0, 1].
+    scale_factor : float
+        Multiplies ``frames_scale``.
+    skip_factor : float
+        Multiplies ``frames_skip_steps``.
+    noise : float
+        Weight of fresh Gaussian noise blended into the init (:func:`blend_noise`).
+    noise_seed : int
+        The noise's seed.
+    """
 
     strength: float
     scale_factor: float
@@ -221,6 +338,11 @@ class CollapseGuard:
     Call :meth:`observe` with every frame in order, :meth:`renoise` before rendering a
     frame to get the override a ``renoise`` firing asks for. :meth:`to_dict` /
     :meth:`from_dict` save and restore everything (JSON-able, floats exact).
+
+    Parameters
+    ----------
+    settings : GuardSettings or None, optional
+        The shot's ``[guard]``; default :class:`GuardSettings` ().
     """
 
     def __init__(self, settings: GuardSettings | None = None):
@@ -234,11 +356,32 @@ class CollapseGuard:
 
     # -- state -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """Save the guard's state (JSON-able; the settings are the shot's).
+
+        Returns
+        -------
+        dict[str, Any]
+            Frames seen, warm-up measures, reference, run, firings and the renoise window.
+        """
         return {"seen": self.seen, "warm": self.warm, "reference": self.reference, "run": self.run,
                 "fired_at": self.fired_at, "window_start": self.window_start}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, settings: GuardSettings | None = None) -> "CollapseGuard":
+        """Restore a guard saved with :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : Mapping[str, Any] or None
+            The saved state; None or empty gives a fresh guard.
+        settings : GuardSettings or None, optional
+            The shot's ``[guard]``.
+
+        Returns
+        -------
+        CollapseGuard
+            A guard that continues exactly where the saved one stopped.
+        """
         g = cls(settings)
         if data:
             g.seen = int(data["seen"])
@@ -251,11 +394,23 @@ class CollapseGuard:
 
     # -- per frame ---------------------------------------------------------------------
     def renoise(self, index: int, seed: int) -> Renoise | None:
-        """The override for frame ``index`` while a ``renoise`` firing acts, else None.
+        """Give the override for frame ``index`` while a ``renoise`` firing acts.
 
         The ``k``-th frame after the firing (k = 0 .. renoise_frames - 1) gets strength
         ``s(index) * (1 - k / renoise_frames)``: it eases back to the shot's own values.
         Deterministic: the noise seed derives from the frame's seed.
+
+        Parameters
+        ----------
+        index : int
+            The shot's 0-based frame index.
+        seed : int
+            The frame's seed (the noise seed is it modulo 2**63).
+
+        Returns
+        -------
+        Renoise or None
+            The override; None when no renoise acts on this frame.
         """
         st = self.settings
         if st.action != "renoise" or self.window_start is None:
@@ -270,7 +425,20 @@ class CollapseGuard:
                        int(seed) % (2**63))
 
     def observe(self, index: int, code: Any) -> GuardEvent:
-        """Measure frame ``index`` (display code values, H x W x 3) and update the guard."""
+        """Measure frame ``index`` and update the guard.
+
+        Parameters
+        ----------
+        index : int
+            The frame's 0-based index; frames must come in order.
+        code : array_like
+            The frame as display code values, H x W x 3 in [0, 1].
+
+        Returns
+        -------
+        GuardEvent
+            What the guard made of it (warming up, ok, low, fired).
+        """
         st = self.settings
         m = frame_measures(code)
         n = normalised(m)
@@ -282,16 +450,10 @@ class CollapseGuard:
                 self.reference = {k: float(np.median([w[k] for w in self.warm])) for k in MEASURES}
             return GuardEvent(index, "warming up", 0, m, {k: None for k in MEASURES}, [],
                               renoise=active.strength if active else 0.0)
-        ratios: dict[str, float | None] = {}
-        used = []
-        for k in MEASURES:
-            ref = self.reference[k]
-            if st.ratios.get(k, 0.0) > 0 and ref >= MIN_REFERENCE[k]:
-                ratios[k] = n[k] / ref
-                used.append(k)
-            else:
-                ratios[k] = None
-        below = [k for k in used if ratios[k] < st.ratios[k]]  # type: ignore[operator]
+        used = {k: n[k] / self.reference[k] for k in MEASURES
+                if st.ratios.get(k, 0.0) > 0 and self.reference[k] >= MIN_REFERENCE[k]}
+        ratios: dict[str, float | None] = {k: used.get(k) for k in MEASURES}
+        below = [k for k, r in used.items() if r < st.ratios[k]]
         low = bool(used) and len(below) == len(used)
         self.run = self.run + 1 if low else 0
         fired = False
@@ -310,7 +472,20 @@ class CollapseGuard:
 
 
 def renoise_skip_steps(frames_skip_steps: float | str, factor: float) -> float | str:
-    """``frames_skip_steps`` times ``factor``: ``"60%"`` -> ``"30%"`` at 0.5, 150 -> 75."""
+    """Scale ``frames_skip_steps`` by ``factor``: ``"60%"`` -> ``"30%"`` at 0.5, 150 -> 75.
+
+    Parameters
+    ----------
+    frames_skip_steps : float or str
+        Steps skipped per frame, a count or a percentage of the steps (``"60%"``).
+    factor : float
+        The multiplier (:attr:`Renoise.skip_factor`).
+
+    Returns
+    -------
+    float or str
+        A count rounded to a whole number of steps, or a percentage string.
+    """
     if isinstance(frames_skip_steps, str):
         pct = float(frames_skip_steps.strip()[:-1])
         return f"{pct * factor:.6g}%"
@@ -318,8 +493,25 @@ def renoise_skip_steps(frames_skip_steps: float | str, factor: float) -> float |
 
 
 def blend_noise(init: np.ndarray, amount: float, seed: int) -> np.ndarray:
-    """``(1 - amount) * init + amount * n``, n standard Gaussian noise from ``seed``,
-    clipped to the display range [-1, 1]. The same seed gives the same noise."""
+    """Blend seeded Gaussian noise into an init: ``(1 - amount) * init + amount * n``.
+
+    ``n`` is standard Gaussian noise from ``seed``; the result is clipped to the model's
+    range [-1, 1]. The same seed gives the same noise.
+
+    Parameters
+    ----------
+    init : numpy.ndarray
+        The init image in the model's range [-1, 1].
+    amount : float
+        The noise weight, in [0, 1].
+    seed : int
+        The noise seed (taken modulo 2**63).
+
+    Returns
+    -------
+    numpy.ndarray
+        The blend, float32, the shape of ``init``, in [-1, 1].
+    """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed) % (2**63), 0x6775617264]))
     noise = rng.standard_normal(init.shape, dtype=np.float32)
     out = (1.0 - amount) * init.astype(np.float32) + np.float32(amount) * noise
@@ -330,29 +522,62 @@ def blend_noise(init: np.ndarray, amount: float, seed: int) -> np.ndarray:
 
 
 def read_display(path: str, display: str | None = None, view: str | None = None,
-                 config: Any = None) -> np.ndarray:
+                 config: str | os.PathLike | None = None) -> np.ndarray:
     """A frame file as display code values (H x W x 3 in [0, 1]), as the model saw it.
 
     Display-referred files (sRGB PNG/JPEG, Disco Diffusion's frames) are taken as they
     are; scene-linear ones (EXR) go through the display view, by default the one recorded
     in the frame (``chroma/source_display``/``chroma/source_view``, written by ``chroma
     render``), else the config's default.
+
+    Parameters
+    ----------
+    path : str
+        The frame file.
+    display : str or None, optional
+        The OCIO display; default the frame's, else the config's.
+    view : str or None, optional
+        The OCIO view; default the frame's, else the display's default.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+
+    Returns
+    -------
+    numpy.ndarray
+        Display code values, float32, H x W x 3 in [0, 1].
     """
-    from chroma import io
-    from chroma import ocio as _ocio
+    from chroma import io, ocio
 
     img = io.read(path, config=config)
     display = display or img.metadata.get("chroma/source_display") or None
     view = view or img.metadata.get("chroma/source_view") or None
-    code = _ocio.display_view(img.rgb, img.colorspace, display, view, config=config)
+    code = ocio.display_view(img.rgb, img.colorspace, display, view, config=config)
     return np.clip(code, 0.0, 1.0).astype(np.float32)
 
 
 def scan_sequence(pattern: str, settings: GuardSettings | None = None, *, display: str | None = None,
-                  view: str | None = None, config: Any = None, on_frame: Any = None) -> dict[str, Any]:
+                  view: str | None = None, config: str | os.PathLike | None = None,
+                  on_frame: Callable[[GuardEvent], Any] | None = None) -> dict[str, Any]:
     """Run a guard over the frames of ``pattern`` on disk, as it would have run live.
 
-    Returns:
+    Parameters
+    ----------
+    pattern : str
+        A sequence pattern (``out/shot.####.exr``) or one file.
+    settings : GuardSettings or None, optional
+        The guard's settings; default :class:`GuardSettings` ().
+    display : str or None, optional
+        The OCIO display for scene-linear frames (:func:`read_display`).
+    view : str or None, optional
+        The OCIO view for scene-linear frames.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+    on_frame : Callable[[GuardEvent], Any] or None, optional
+        Called with each frame's event, in order.
+
+    Returns
+    -------
+    dict[str, Any]
         ``{"fired_at": first file frame where it fired or None, "frames": {"1001": {measure:
         value, ...}, ...}, "events": [GuardEvent...]}`` (frames in file numbers;
         ``events`` for callers that print reasons).

@@ -45,16 +45,41 @@ def read_script(
     fps: float,
     audio: tuple[str, float, float | None] | None = None,
 ) -> str:
-    """The text of a Nuke script reading ``pattern`` (``####`` form) frames ``first``-``last``.
+    """Write the text of a Nuke script reading ``pattern`` frames ``first``-``last``.
 
-    Args:
-        pattern: absolute sequence path with ``#`` padding (``/shots/sh010.####.exr``).
-        first, last: the frame range on disk.
-        colorspace: the OCIO colour space the EXRs are in (``ACEScg``).
-        size: (width, height) in pixels.
-        fps: frames per second.
-        audio: (path, offset in seconds of audio at the first frame, the file's duration in
-            seconds or None), for an AudioRead node (without a duration only ``file`` is set).
+    A Root (frame range, fps, format, OCIO colour management), a Read node (``file``,
+    ``format``, ``first``/``last``, ``origfirst``/``origlast``, ``colorspace``, ``raw``
+    false, ``on_error`` checkerboard), a Viewer, and an AudioRead node when ``audio`` is
+    given.
+
+    Parameters
+    ----------
+    pattern : str
+        Absolute sequence path with ``#`` padding (``/shots/sh010.####.exr``).
+    first : int
+        The first frame number on disk.
+    last : int
+        The last frame number on disk.
+    colorspace : str
+        The OCIO colour space the EXRs are in (``ACEScg``).
+    size : tuple[int, int]
+        (width, height) in pixels.
+    fps : float
+        Frames per second.
+    audio : tuple[str, float, float or None] or None, optional
+        (path, offset in seconds of audio at the first frame, the file's duration in
+        seconds or None), for an AudioRead node (without a duration only ``file`` is set).
+
+    Returns
+    -------
+    str
+        The script, starting with :data:`MARKER`.
+
+    References
+    ----------
+    Foundry, Nuke Reference Guide: Read node knobs (``file``, ``first``, ``last``,
+    ``origfirst``, ``origlast``, ``colorspace``, ``raw``, ``on_error``) and AudioRead
+    (``filebegintime``, ``begintime``); the ``.nk`` script syntax.
     """
     w, h = size
     fmt = _quote(f"{w} {h} 0 0 {w} {h} 1 chroma_{w}x{h}")
@@ -110,8 +135,20 @@ def read_script(
 
 
 def audio_duration(path: str | os.PathLike) -> float | None:
-    """Length of an audio file in seconds (WAV through the standard library, other formats
-    through soundfile when installed), or None when it cannot be read."""
+    """Give the length of an audio file.
+
+    WAV through the standard library, other formats through soundfile when installed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The audio file.
+
+    Returns
+    -------
+    float or None
+        Seconds; None when it cannot be read.
+    """
     import wave
 
     try:
@@ -128,7 +165,18 @@ def audio_duration(path: str | os.PathLike) -> float | None:
 
 
 def is_ours(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a script chroma wrote (its first line is :data:`MARKER`)."""
+    """Tell whether ``path`` is a script chroma wrote (its first line is :data:`MARKER`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A Nuke script.
+
+    Returns
+    -------
+    bool
+        False also when it cannot be read.
+    """
     try:
         with open(Path(path), encoding="utf-8", errors="replace") as fh:
             return fh.readline().rstrip("\n") == MARKER

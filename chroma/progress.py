@@ -23,18 +23,29 @@ from tqdm import tqdm
 
 
 class Progress:
-    """``with Progress(total, "grading") as bar: ... bar.update()``.
+    """A tqdm progress bar: ``with Progress(total, "grading") as bar: ... bar.update()``.
 
     Parameters
     ----------
-    total : number of units (frames, steps).
-    label : text before the bar.
-    stream : where the bar is drawn (default stderr).
-    enabled : True to draw, False never; None (default) draws only when ``stream`` is a
+    total : int
+        Number of units (frames, steps); negative counts as 0.
+    label : str, optional
+        Text before the bar.
+    stream : TextIO or None, optional
+        Where the bar is drawn (default stderr).
+    enabled : bool or None, optional
+        True to draw, False never; None (default) draws only when ``stream`` is a
         terminal and there is more than one unit.
-    position : 0 for the main bar, 1 for a bar nested under it.
-    leave : keep the finished bar on screen (default: for the main bar only).
-    unit : what is counted, shown in the rate (default "frame").
+    position : int, optional
+        0 for the main bar (default), 1 for a bar nested under it.
+    leave : bool or None, optional
+        Keep the finished bar on screen (default: for the main bar only).
+    unit : str, optional
+        What is counted, shown in the rate (default ``"frame"``).
+
+    References
+    ----------
+    tqdm (https://tqdm.github.io): ``tqdm``, ``tqdm.write``.
     """
 
     def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None,
@@ -61,18 +72,40 @@ class Progress:
         self.close()
 
     def update(self, n: int = 1) -> None:
-        """Count ``n`` more units done."""
+        """Count ``n`` more units done.
+
+        Parameters
+        ----------
+        n : int, optional
+            Units just finished (default 1).
+        """
         self.done = min(self.done + n, self.total)
         self._bar.update(n)
 
     def write(self, message: str, file: TextIO | None = None) -> None:
-        """Print ``message`` on its own line above the bar (to ``file``, default stdout),
-        without breaking the bar; works when the bar is disabled too."""
+        """Print ``message`` on its own line above the bar, without breaking the bar.
+
+        Works when the bar is disabled too.
+
+        Parameters
+        ----------
+        message : str
+            The line.
+        file : TextIO or None, optional
+            Where to print it (default stdout).
+        """
         tqdm.write(message, file=file or sys.stdout)
 
     def set_postfix(self, text: str) -> None:
-        """Show ``text`` after the counts (e.g. the current frame)."""
+        """Show ``text`` after the counts (e.g. the current frame).
+
+        Parameters
+        ----------
+        text : str
+            The text; shown at the bar's next refresh.
+        """
         self._bar.set_postfix_str(text, refresh=False)
 
     def close(self) -> None:
+        """Finish the bar (left on screen or cleared as ``leave`` says)."""
         self._bar.close()

@@ -28,11 +28,14 @@ import textwrap
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
 from chroma.errors import ChromaError, ChromaIOError
+
+if TYPE_CHECKING:
+    from chroma.shot import Shot
 
 __all__ = ["ShotOutput", "find_outputs", "read_log", "frame_table", "contact_sheet", "plot_frames", "write_mp4",
            "build_report", "ReportFiles"]
@@ -42,21 +45,61 @@ MEASURES = ("lightness", "chroma", "detail")
 
 @dataclass
 class ShotOutput:
-    """One shot's outputs in a folder: the state folder, the sequence and its frames."""
+    """One shot's outputs in a folder: the state folder, the sequence and its frames.
+
+    Attributes
+    ----------
+    stem : str
+        The shot's output name (``sh010`` for ``sh010.state``).
+    folder : pathlib.Path
+        The output folder.
+    state_dir : pathlib.Path
+        The shot's state folder (``<stem>.state``, with ``log.jsonl``).
+    pattern : str
+        The EXR sequence, e.g. ``OUT/sh010.####.exr``.
+    frames : list[int]
+        File frame numbers on disk.
+    shot : chroma.shot.Shot or None
+        The shot, when its file is found.
+    """
 
     stem: str
     folder: Path
     state_dir: Path
-    pattern: str                 # the EXR sequence, e.g. OUT/sh010.####.exr
-    frames: list[int]            # file frames on disk
-    shot: Any = None             # the shot (chroma.shot.Shot) when its file is found
+    pattern: str
+    frames: list[int]
+    shot: Shot | None = None
 
     def exr(self, frame: int) -> str:
+        """Give the EXR file of a frame.
+
+        Parameters
+        ----------
+        frame : int
+            A file frame number.
+
+        Returns
+        -------
+        str
+            Its path.
+        """
         from chroma import sequence
 
         return sequence.parse_pattern(self.pattern).path(frame)
 
     def preview(self, frame: int) -> str | None:
+        """Give the sRGB preview of a frame (``preview/<name>.png`` or ``.jpg``).
+
+        Parameters
+        ----------
+        frame : int
+            A file frame number.
+
+        Returns
+        -------
+        str or None
+            Its path; None when the run wrote no preview.
+        """
         for ext in ("png", "jpg"):
             p = self.folder / "preview" / f"{Path(self.exr(frame)).stem}.{ext}"
             if p.is_file():
@@ -66,6 +109,22 @@ class ShotOutput:
 
 @dataclass
 class ReportFiles:
+    """What :func:`build_report` wrote for one shot.
+
+    Attributes
+    ----------
+    contact : pathlib.Path or None
+        The contact sheet (PNG).
+    plots : pathlib.Path or None
+        The plots over frames (PNG).
+    video : pathlib.Path or None
+        The MP4 preview; None without ``video``.
+    data : pathlib.Path or None
+        The numbers behind the plots (JSON).
+    notes : list[str]
+        Remarks (shot file not found, song missing).
+    """
+
     contact: Path | None = None
     plots: Path | None = None
     video: Path | None = None
@@ -73,8 +132,31 @@ class ReportFiles:
     notes: list[str] = field(default_factory=list)
 
 
-def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config: Any = None) -> list[ShotOutput]:
-    """The shots rendered into ``folder`` (one per ``<stem>.state`` folder)."""
+def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config: str | os.PathLike | None = None) -> list[ShotOutput]:
+    """Find the shots rendered into ``folder`` (one per ``<stem>.state`` folder).
+
+    Each shot's file is ``shot_path`` if given, else the one its first frame's
+    ``chroma/shot`` metadata names (left out when missing or invalid).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The output folder of ``chroma render SHOT.toml``.
+    shot_path : str or None, optional
+        The shot file, when the frames do not name one (or name a moved one).
+    config : str, os.PathLike or None, optional
+        The OCIO config the shot is loaded with; None for chroma's default.
+
+    Returns
+    -------
+    list[ShotOutput]
+        The shots, by state folder name.
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        ``folder`` is not a folder, or no shot was rendered into it.
+    """
     from chroma import sequence
     from chroma.shot import ShotError, load_shot
 
@@ -93,7 +175,7 @@ def find_outputs(folder: str | os.PathLike, shot_path: str | None = None, config
         shot = None
         path = shot_path
         if path is None:
-            meta = _header(seq.paths()[0])
+            meta = _header(pat.path(seq.frames[0]))
             path = meta.get("chroma/shot") or None
         if path and os.path.isfile(path):
             try:
@@ -123,7 +205,22 @@ def _header(path: str) -> dict[str, Any]:
 
 
 def read_log(state_dir: str | os.PathLike) -> dict[int, dict[str, Any]]:
-    """``log.jsonl`` by file frame; a frame rendered again (resume, ``--frames``) keeps its last line."""
+    """Read a shot's ``log.jsonl`` by file frame.
+
+    A frame rendered again (resume, ``--frames``) keeps its last line; a line cut by a
+    kill is skipped.
+
+    Parameters
+    ----------
+    state_dir : str or os.PathLike
+        The shot's state folder.
+
+    Returns
+    -------
+    dict[int, dict[str, Any]]
+        File frame -> its log record (``seconds``, ``clip_loss``, ``guard``,
+        ``coherence``...); empty when there is no log.
+    """
     path = Path(state_dir) / "log.jsonl"
     out: dict[int, dict[str, Any]] = {}
     if not path.is_file():
@@ -137,9 +234,23 @@ def read_log(state_dir: str | os.PathLike) -> dict[int, dict[str, Any]]:
     return out
 
 
-def frame_table(output: ShotOutput, config: Any = None) -> dict[int, dict[str, Any]]:
-    """Per file frame on disk: ``prompts``, ``clip_loss``, ``seconds``, ``guard`` and
-    ``coherence`` (from the log, else the frame's metadata)."""
+def frame_table(output: ShotOutput, config: str | os.PathLike | None = None) -> dict[int, dict[str, Any]]:
+    """Collect what is known of every frame on disk, from the log, else the frame's metadata.
+
+    Parameters
+    ----------
+    output : ShotOutput
+        The shot's outputs.
+    config : str, os.PathLike or None, optional
+        Unused (the headers need no colour management); kept for symmetry with the
+        other readers.
+
+    Returns
+    -------
+    dict[int, dict[str, Any]]
+        File frame -> ``prompts`` (str), ``clip_loss`` (float or None), ``seconds``
+        (render time, s), ``guard`` and ``coherence`` (dicts or None), ``turbo`` (bool).
+    """
     log = read_log(output.state_dir)
     table: dict[int, dict[str, Any]] = {}
     for f in output.frames:
@@ -155,7 +266,7 @@ def frame_table(output: ShotOutput, config: Any = None) -> dict[int, dict[str, A
     return table
 
 
-def _display(output: ShotOutput, frame: int, config: Any) -> np.ndarray:
+def _display(output: ShotOutput, frame: int, config: str | os.PathLike | None) -> np.ndarray:
     """A frame as display code values: its preview if there is one, else the EXR through
     the display view it was made with."""
     from chroma import io
@@ -198,7 +309,29 @@ def _finish(plt: Any, fig: Any, path: str | os.PathLike, title: str) -> Path:
 
 def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, columns: int = 6,
                   title: str = "") -> Path:
-    """A grid of labelled frames (``(label, H x W x 3 display code values)``) as a PNG."""
+    """Draw a grid of labelled frames as a PNG.
+
+    Parameters
+    ----------
+    tiles : Sequence[tuple[str, numpy.ndarray]]
+        (label, H x W x 3 display code values in [0, 1]) per tile.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    columns : int, optional
+        Tiles per row (default 6).
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        matplotlib is not installed.
+    """
     plt = _pyplot()
     n = max(1, len(tiles))
     cols = min(columns, n)
@@ -217,7 +350,29 @@ def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLi
 
 def plot_frames(table: dict[int, dict[str, Any]], path: str | os.PathLike, ratios: dict[str, float] | None = None,
                 title: str = "") -> Path:
-    """Guard measures (with firing points), palette drift, CLIP loss and seconds per frame."""
+    """Plot the guard's measures, palette drift, CLIP loss and seconds per frame.
+
+    Parameters
+    ----------
+    table : dict[int, dict[str, Any]]
+        :func:`frame_table` of the shot.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    ratios : dict[str, float] or None, optional
+        The guard's firing ratios per measure, drawn as lines.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        matplotlib is not installed.
+    """
     plt = _pyplot()
     frames = sorted(table)
     x = np.array(frames)
@@ -303,12 +458,34 @@ def _audio_samples(path: str, offset: float, duration: float, rate: int = 48000)
 
 def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float | Fraction = 24,
               audio: tuple[str, float] | None = None, crf: int = 18) -> Path:
-    """An H.264 MP4 (yuv420p) of display-referred frames (H x W x 3 code values in [0, 1]),
-    encoded one at a time as the iterable gives them (a long shot is never all in memory).
+    """Encode display-referred frames as an H.264 MP4 (yuv420p) with PyAV.
 
-    Odd sizes are cropped by a pixel (H.264 4:2:0 needs even ones). ``audio`` = ``(file,
-    offset)``: the song from ``offset`` seconds (negative: silence first) as AAC, as long
-    as the frames.
+    Frames are encoded one at a time as the iterable gives them (a long shot is never all
+    in memory). Odd sizes are cropped by a pixel (H.264 4:2:0 needs even ones).
+
+    Parameters
+    ----------
+    frames : Iterable[numpy.ndarray]
+        H x W x 3 display code values in [0, 1], all the same size.
+    path : str or os.PathLike
+        The MP4 to write (atomically).
+    fps : float or fractions.Fraction, optional
+        Frames per second (default 24; 29.97 is taken as 30000/1001).
+    audio : tuple[str, float] or None, optional
+        ``(file, offset)``: the song from ``offset`` seconds (negative: silence first)
+        as 48 kHz stereo AAC, as long as the frames.
+    crf : int, optional
+        The constant rate factor of libx264 (default 18; lower is better quality).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        PyAV is not installed, or there are no frames.
     """
     try:
         import av
@@ -357,8 +534,39 @@ def write_mp4(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float 
 
 def build_report(folder: str | os.PathLike, out_dir: str | os.PathLike | None = None, *, every: int | None = None,
                  shot_path: str | None = None, video: bool = True, overwrite: bool = False,
-                 config: Any = None) -> list[ReportFiles]:
-    """Write the report of every shot rendered into ``folder`` (see the module docstring)."""
+                 config: str | os.PathLike | None = None) -> list[ReportFiles]:
+    """Write the report of every shot rendered into ``folder`` (see the module docstring).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The output folder of ``chroma render SHOT.toml``.
+    out_dir : str, os.PathLike or None, optional
+        Where to write; default ``FOLDER/report``.
+    every : int or None, optional
+        One frame in ``every`` on the contact sheet; default about 24 tiles (the last
+        frame is always shown).
+    shot_path : str or None, optional
+        The shot file, when the frames do not name one.
+    video : bool, optional
+        Write the MP4 preview (default True).
+    overwrite : bool, optional
+        Replace an existing report (default False).
+    config : str, os.PathLike or None, optional
+        The OCIO config for the display view of frames without a preview.
+
+    Returns
+    -------
+    list[ReportFiles]
+        What was written, per shot.
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        No shot in ``folder``, or a report file exists without ``overwrite``.
+    chroma.errors.ChromaError
+        matplotlib or PyAV is not installed.
+    """
     outputs = find_outputs(folder, shot_path, config)
     dest = Path(out_dir) if out_dir else Path(folder) / "report"
     results = []

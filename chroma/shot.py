@@ -26,19 +26,24 @@ import json
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from chroma.errors import ChromaError
 
-try:  # Python 3.11+: the TOML reader shot files (and edits, chroma.farm) are read with
+if sys.version_info >= (3, 11):  # the TOML reader shot files (and edits, chroma.farm) are read with
     import tomllib as tomlreader
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomlreader  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomlreader
+
+if TYPE_CHECKING:
+    from chroma.coherence import CoherenceSettings
+    from chroma.guard import GuardSettings
 
 __all__ = [
     "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
@@ -108,9 +113,33 @@ _AUDIO_KEYS = ("file", "offset")
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """Where and how frames are written (``[output]``)."""
+    """Where and how frames are written (``[output]``).
 
-    pattern: str          # absolute, with a frame token (#### / %04d / @)
+    Attributes
+    ----------
+    pattern : str
+        The sequence, absolute, with a frame token (``####``, ``%04d``, ``@``).
+    first_frame : int
+        The file frame number of the shot's frame 0.
+    fps : fractions.Fraction
+        Frames per second, exact (29.97 is 30000/1001).
+    colorspace : str
+        The OCIO colour space the EXRs are written in.
+    compression : str
+        The EXR compression.
+    dtype : str
+        The EXR pixel type (``half``, ``float``).
+    display : str or None
+        The OCIO display of the previews (None: the config's default).
+    view : str or None
+        The OCIO view of the previews.
+    preview : str
+        ``png``, ``jpg`` or ``none``.
+    match_plate : bool
+        Write frames at the plate's size and metadata.
+    """
+
+    pattern: str
     first_frame: int = 1001
     fps: Fraction = Fraction(24)
     colorspace: str = "ACEScg"
@@ -118,11 +147,22 @@ class OutputSpec:
     dtype: str = "half"
     display: str | None = None
     view: str | None = None
-    preview: str = "png"  # png | jpg | none
+    preview: str = "png"
     match_plate: bool = False
 
     def path(self, index: int) -> str:
-        """The EXR path of frame ``index`` (0-based in the shot)."""
+        """Give the EXR path of a frame.
+
+        Parameters
+        ----------
+        index : int
+            The frame, 0-based in the shot.
+
+        Returns
+        -------
+        str
+            The file of frame number ``first_frame + index``.
+        """
         from chroma import sequence
 
         return sequence.parse_pattern(self.pattern).path(self.first_frame + index)
@@ -132,14 +172,24 @@ class OutputSpec:
 class FrameSpec:
     """Everything that applies to one frame of a shot.
 
-    Attributes:
-        index: 0-based frame of the shot (Disco Diffusion's ``frame_num``).
-        file_frame: the frame number in the file name (``first_frame + index``).
-        seed: this frame's seed (``seed + index`` by Disco Diffusion's rule).
-        prompts, image_prompts: the ``"text:weight"`` / ``"path:weight"`` strings in force.
-        prompt_key: the frame where those prompts were keyed.
-        render: RenderSettings values for this frame (fixed ones and this frame's schedules).
-        values: every schedulable setting's value at this frame.
+    Attributes
+    ----------
+    index : int
+        0-based frame of the shot (Disco Diffusion's ``frame_num``).
+    file_frame : int
+        The frame number in the file name (``first_frame + index``).
+    seed : int
+        This frame's seed (``seed + index`` by Disco Diffusion's rule).
+    prompts : tuple[str, ...]
+        The ``"text:weight"`` strings in force.
+    image_prompts : tuple[str, ...]
+        The ``"path:weight"`` strings in force.
+    prompt_key : int
+        The frame where those prompts were keyed.
+    render : Mapping[str, Any]
+        RenderSettings values for this frame (fixed ones and this frame's schedules).
+    values : Mapping[str, float]
+        Every schedulable setting's value at this frame, in its own units.
     """
 
     index: int
@@ -154,7 +204,47 @@ class FrameSpec:
 
 @dataclass
 class Shot:
-    """A validated shot (see :func:`load_shot`)."""
+    """A validated shot (see :func:`load_shot`).
+
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The shot file (None for text parsed without one).
+    max_frames : int
+        Frames in the shot.
+    seed : int
+        The shot's seed.
+    seed_rule : str
+        ``"dd"`` (``seed + index``) or ``"fixed"``.
+    animation_mode : str
+        ``"None"``, ``"2D"``, ``"3D"`` or ``"Video"``.
+    interp_spline : str
+        Keyframe interpolation: ``"Linear"``, ``"Quadratic"`` or ``"Cubic"``.
+    output : OutputSpec
+        The ``[output]`` table.
+    render : dict[str, Any]
+        RenderSettings keywords that hold for the whole shot.
+    schedules : dict[str, numpy.ndarray]
+        Schedulable setting -> value per frame (float64, shape (max_frames,)).
+    keyed : dict[str, dict[int, Any]]
+        Per-frame tables (cut schedules), held between keys.
+    prompts : dict[int, list[str]]
+        Frame -> prompts from that frame on.
+    image_prompts : dict[int, list[str]]
+        Frame -> image prompts from that frame on.
+    animation : dict[str, Any]
+        ``[animation]`` settings that hold for the whole shot.
+    init_image : str or None
+        The first frame's init image, as the file gives it.
+    audio : dict[str, Any] or None
+        ``{"file": path, "offset": seconds}``.
+    raw : dict[str, Any]
+        The parsed TOML as it is.
+    guard : chroma.guard.GuardSettings or None
+        The collapse guard (None: off).
+    coherence : chroma.coherence.CoherenceSettings or None
+        Colour coherence (None: off).
+    """
 
     path: Path | None
     max_frames: int
@@ -163,35 +253,74 @@ class Shot:
     animation_mode: str
     interp_spline: str
     output: OutputSpec
-    render: dict[str, Any]                       # RenderSettings keywords that hold for the shot
-    schedules: dict[str, np.ndarray]             # schedulable setting -> value per frame (float64)
-    keyed: dict[str, dict[int, Any]]             # per-frame tables (cut schedules), held between keys
+    render: dict[str, Any]
+    schedules: dict[str, np.ndarray]
+    keyed: dict[str, dict[int, Any]]
     prompts: dict[int, list[str]]
     image_prompts: dict[int, list[str]]
-    animation: dict[str, Any]                    # [animation] settings that hold for the shot
+    animation: dict[str, Any]
     init_image: str | None = None
     audio: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-    guard: Any = None                            # chroma.guard.GuardSettings (None: off)
-    coherence: Any = None                        # chroma.coherence.CoherenceSettings (None: off)
+    guard: GuardSettings | None = None
+    coherence: CoherenceSettings | None = None
 
     @property
     def base_dir(self) -> Path:
-        """The folder relative paths in the shot are read from."""
+        """The folder relative paths in the shot are read from.
+
+        Returns
+        -------
+        pathlib.Path
+            The shot file's folder, or the current folder for text without a file.
+        """
         return self.path.parent if self.path else Path.cwd()
 
     def resolve(self, path: str) -> str:
-        """A path from the shot file, relative to the shot file's folder."""
+        """Resolve a path from the shot file, relative to the shot file's folder.
+
+        Parameters
+        ----------
+        path : str
+            As the shot gives it (``~`` expanded).
+
+        Returns
+        -------
+        str
+            An absolute path (or one relative to the current folder for text without a file).
+        """
         p = Path(os.path.expanduser(path))
         return str(p if p.is_absolute() else (self.base_dir / p))
 
     def skip_fraction(self) -> float | None:
-        """``frames_skip_steps`` as a fraction of the steps ("60%"), or None for a step count."""
+        """Give ``frames_skip_steps`` as a fraction of the steps.
+
+        Returns
+        -------
+        float or None
+            0.6 for ``"60%"``; None when it is a step count.
+        """
         v = self.animation["frames_skip_steps"]
         return float(v.strip()[:-1]) / 100.0 if isinstance(v, str) else None
 
     def frame(self, index: int) -> FrameSpec:
-        """What applies to frame ``index`` (0-based)."""
+        """Give everything that applies to one frame.
+
+        Parameters
+        ----------
+        index : int
+            The frame, 0-based.
+
+        Returns
+        -------
+        FrameSpec
+            Its seed, prompts, render settings and schedule values.
+
+        Raises
+        ------
+        ShotError
+            ``index`` outside ``0 .. max_frames - 1``.
+        """
         if not 0 <= index < self.max_frames:
             raise ShotError(f"frame index {index} is outside the shot (0-{self.max_frames - 1})")
         values = {name: float(v[index]) for name, v in self.schedules.items()}
@@ -216,14 +345,46 @@ class Shot:
         )
 
     def frame_seed(self, index: int) -> int:
-        """Disco Diffusion's rule: ``seed + index``; ``seed_rule = "fixed"`` (or a video
-        shot with ``video_init_seed_continuity``) keeps ``seed`` for every frame."""
+        """Give a frame's seed by Disco Diffusion's rule, ``seed + index``.
+
+        ``seed_rule = "fixed"`` (or a video shot with ``video_init_seed_continuity``)
+        keeps ``seed`` for every frame.
+
+        Parameters
+        ----------
+        index : int
+            The frame, 0-based.
+
+        Returns
+        -------
+        int
+            The seed.
+
+        References
+        ----------
+        Disco Diffusion v5.x ``disco.py``: ``seed = args.seed + frame_num`` in the
+        animation loop.
+        """
         if self.seed_rule == "fixed" or (self.animation_mode == "Video" and self.animation["video_init_seed_continuity"]):
             return self.seed
         return self.seed + index
 
     def settings_hash(self, index: int) -> str:
-        """sha256 (16 hex digits) of everything that decides frame ``index``'s pixels."""
+        """Hash everything that decides a frame's pixels.
+
+        Render settings, schedule values, seed, prompts, mode, animation, guard and
+        coherence tables.
+
+        Parameters
+        ----------
+        index : int
+            The frame, 0-based.
+
+        Returns
+        -------
+        str
+            The first 16 hex digits of a SHA-256 of those settings as sorted JSON.
+        """
         f = self.frame(index)
         blob = json.dumps({"render": f.render, "values": f.values, "seed": f.seed, "prompts": f.prompts,
                            "image_prompts": f.image_prompts, "mode": self.animation_mode,
@@ -232,7 +393,13 @@ class Shot:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
-        """``{"max_frames", "schedules": {name: [value per frame]}, "prompts": {"key": [...]}}``."""
+        """Give the shot's schedules and prompts as JSON (``chroma shot check --json``).
+
+        Returns
+        -------
+        dict[str, Any]
+            ``{"max_frames", "schedules": {name: [value per frame]}, "prompts": {"key": [...]}}``.
+        """
         return {
             "max_frames": self.max_frames,
             "schedules": {k: [float(x) for x in v] for k, v in self.schedules.items()},
@@ -309,8 +476,23 @@ def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) 
     mean"), schedule strings, keys beyond ``max_frames``, prompt tables keyed by frame,
     the output pattern and colour space. Relative paths are relative to the shot file.
 
-    Raises:
-        ShotError: with ``file:line: key: what is wrong``.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The shot file (TOML, UTF-8).
+    config : str, os.PathLike or None, optional
+        The OCIO config the output colour space is checked against; None for chroma's
+        default.
+
+    Returns
+    -------
+    Shot
+        The validated shot.
+
+    Raises
+    ------
+    ShotError
+        With ``file:line: key: what is wrong``.
     """
     p = Path(path)
     try:
@@ -323,7 +505,27 @@ def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) 
 
 
 def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | None = None) -> Shot:
-    """:func:`load_shot` of TOML text (``path`` for messages and relative paths)."""
+    """Validate a shot given as TOML text, as :func:`load_shot` does.
+
+    Parameters
+    ----------
+    text : str
+        The shot's TOML.
+    path : pathlib.Path or None, optional
+        The file it came from, for messages and relative paths (default: the current folder).
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+
+    Returns
+    -------
+    Shot
+        The validated shot.
+
+    Raises
+    ------
+    ShotError
+        With ``file:line: key: what is wrong``.
+    """
     chk = _Checker(path, text)
     try:
         data = tomlreader.loads(text)
@@ -360,26 +562,12 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         raise chk.fail("prompts", str(min(prompts)), f"the first prompt key is {min(prompts)}; frames before it "
                        "would have no prompt: key the first prompts at 0")
     _check_prompt_strings(chk, prompts)
-    for key, entries in image_prompts.items():
-        for entry in entries:
-            from render.prompts import parse_prompt  # torch-free
-
-            try:
-                ip = parse_prompt(entry, "image")
-            except Exception as e:  # PromptError
-                raise chk.fail("image_prompts", str(key), str(e)) from None
-            if not os.path.isfile(_resolve(base, ip.value)):
-                raise chk.fail("image_prompts", str(key), f"image prompt {ip.value!r} does not exist")
+    _check_image_prompts(chk, image_prompts, base)
     init_image = data.get("init_image")
     if init_image is not None:
         if not isinstance(init_image, str) or not os.path.isfile(_resolve(base, init_image)):
             raise chk.fail(None, "init_image", f"{init_image!r} does not exist")
-    audio = data.get("audio")
-    if audio is not None:
-        chk.unknown("audio", audio, _AUDIO_KEYS)
-        if not isinstance(audio.get("file"), str):
-            raise chk.fail("audio", "file", "give the song's path, e.g. file = \"song.wav\"")
-        audio = {"file": audio["file"], "offset": _float(chk, "audio", "offset", audio.get("offset", 0.0))}
+    audio = _audio(chk, data.get("audio"))
     guard = _guard(chk, data.get("guard", {}), max_frames, spline, seed)
     coherence = _coherence(chk, data.get("coherence"), max_frames, spline, seed, mode, animation, base)
     return Shot(
@@ -387,6 +575,30 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         output=output, render=render, schedules=schedules, keyed=keyed, prompts=prompts, image_prompts=image_prompts,
         animation=animation, init_image=init_image, audio=audio, raw=data, guard=guard, coherence=coherence,
     )
+
+
+def _check_image_prompts(chk: _Checker, image_prompts: dict[int, list[str]], base: Path) -> None:
+    """Each image prompt parses and its file exists."""
+    for key, entries in image_prompts.items():
+        for entry in entries:
+            from render.prompts import parse_prompt  # torch-free; only when a shot has image prompts
+
+            try:
+                ip = parse_prompt(entry, "image")
+            except Exception as e:  # PromptError
+                raise chk.fail("image_prompts", str(key), str(e)) from None
+            if not os.path.isfile(_resolve(base, ip.value)):
+                raise chk.fail("image_prompts", str(key), f"image prompt {ip.value!r} does not exist")
+
+
+def _audio(chk: _Checker, audio: Any) -> dict[str, Any] | None:
+    """``[audio]``: the song's file and its offset (seconds of audio at frame 0)."""
+    if audio is None:
+        return None
+    chk.unknown("audio", audio, _AUDIO_KEYS)
+    if not isinstance(audio.get("file"), str):
+        raise chk.fail("audio", "file", "give the song's path, e.g. file = \"song.wav\"")
+    return {"file": audio["file"], "offset": _float(chk, "audio", "offset", audio.get("offset", 0.0))}
 
 
 def _resolve(base: Path, path: str) -> str:
@@ -569,7 +781,7 @@ def _fraction(chk: _Checker, sec: str, key: str, value: Any) -> float:
     return v
 
 
-def _guard(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int) -> Any:
+def _guard(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int) -> GuardSettings | None:
     from chroma.guard import ACTIONS, GuardSettings
 
     chk.unknown("guard", sec, tuple(GUARD_DEFAULTS))
@@ -587,12 +799,15 @@ def _guard(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int) ->
     strength = _schedule(chk, "guard", "strength", v["strength"], max_frames, spline, seed)
     if np.any(strength < 0) or np.any(strength > 1):
         raise chk.fail("guard", "strength", "must stay in [0, 1] at every frame")
-    return GuardSettings(action=action, ratios=ratios, strength=tuple(float(x) for x in strength), **ints,
-                         **{k: _fraction(chk, "guard", k, v[k]) for k in ("renoise_skip", "renoise_scale", "renoise_noise")})
+    return GuardSettings(action=action, ratios=ratios, strength=tuple(float(x) for x in strength),
+                         warmup=ints["warmup"], frames=ints["frames"], renoise_frames=ints["renoise_frames"],
+                         renoise_skip=_fraction(chk, "guard", "renoise_skip", v["renoise_skip"]),
+                         renoise_scale=_fraction(chk, "guard", "renoise_scale", v["renoise_scale"]),
+                         renoise_noise=_fraction(chk, "guard", "renoise_noise", v["renoise_noise"]))
 
 
 def _coherence(chk: _Checker, sec: dict | None, max_frames: int, spline: str, seed: int, mode: str,
-               animation: dict[str, Any], base: Path) -> Any:
+               animation: dict[str, Any], base: Path) -> CoherenceSettings | None:
     from chroma.coherence import MODES, CoherenceSettings
 
     if sec is None:
@@ -726,9 +941,22 @@ def _check_prompt_strings(chk: _Checker, prompts: dict[int, list[str]]) -> None:
 
 
 def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
-    """A shot dict (the schema above) as TOML text, top-level keys first, then the tables.
+    """Write a shot dict (the schema of docs/shots.md) as TOML text.
 
-    Keys of the frame-keyed tables are written bare (``0 = [...]``).
+    Top-level keys first, then the tables; keys of the frame-keyed tables are written
+    bare (``0 = [...]``).
+
+    Parameters
+    ----------
+    data : Mapping[str, Any]
+        The shot as parsed TOML (tuples are written as arrays).
+    header : str, optional
+        Comment lines at the top.
+
+    Returns
+    -------
+    str
+        The TOML text.
     """
     import tomlkit
 

@@ -181,35 +181,55 @@ def _video_path(value: Any, notes: list[str], nth: Any) -> str:
 
 
 def is_deforum(data: Mapping[str, Any]) -> bool:
-    """True when ``data`` looks like a Deforum settings file rather than DD's settings.txt."""
+    """Tell whether ``data`` looks like a Deforum settings file rather than DD's settings.txt.
+
+    Parameters
+    ----------
+    data : Mapping[str, Any]
+        The parsed JSON object.
+
+    Returns
+    -------
+    bool
+        False when it has DD's ``text_prompts``; True when it has a key only Deforum
+        writes (``diffusion_cadence``, ``strength_schedule``, ``animation_prompts``,
+        ``W``, ``cfg_scale_schedule``).
+    """
     if "text_prompts" in data:
         return False
     return any(k in data for k in ("diffusion_cadence", "strength_schedule", "animation_prompts", "W", "cfg_scale_schedule"))
 
 
 def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[dict[str, Any], list[str]]:
-    """A shot dict from a Disco Diffusion v5.x ``settings.txt`` object.
+    """Convert a Disco Diffusion v5.x ``settings.txt`` object into a shot dict.
 
     Parameters
     ----------
-    data
+    data : Mapping[str, Any]
         The parsed JSON object (``json.load`` of the settings file).
-    mode
-        The animation mode, ``"None"``, ``"2D"``, ``"3D"`` or ``"Video"``: DD does not record
+    mode : {"None", "2D", "3D", "Video"}, optional
+        The animation mode (default ``"2D"``), ``"None"``, ``"2D"``, ``"3D"`` or ``"Video"``: DD does not record
         it (a file that does, from a fork, must agree or a note says which is used).
 
     Returns
     -------
-    tuple[dict, list[str]]
+    shot : dict[str, Any]
         The shot (top-level keys, then ``render``, ``animation``, ``prompts``,
-        ``image_prompts`` tables; no ``output``, which the caller adds) and the notes.
+        ``image_prompts`` tables; no ``output``, which the caller adds).
+    notes : list[str]
+        What was changed or left out, for the user.
 
     Raises
     ------
-    ChromaValueError
+    chroma.errors.ChromaValueError
         A value DD itself could not use: ``max_frames`` not a positive whole number, a
         malformed keyframe string or one with a key beyond ``max_frames``, prompts not
-        keyed by frame, a malformed seed.
+        keyed by frame, a malformed seed; or the renderer is not installed.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py`` (the settings it saves, its keyframe syntax and
+    the ``seed + frame`` rule).
     """
     from render.errors import RenderError
     from render.settings_file import read_settings
@@ -230,6 +250,26 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     except ImportError as e:  # read_settings checks names against RenderSettings (torch)
         raise ChromaValueError(f"reading Disco Diffusion settings needs the renderer: pip install "
                                f"'chroma-vfx[render]' ({e})") from None
+    shot = _dd_top(data, still, mode, notes)
+    max_frames, seed = shot["max_frames"], shot["seed"]
+    render = {k: _plain(v) for k, v in still.settings.items()}
+    animation = _dd_animation(data, mode, max_frames, shot["interp_spline"], seed, notes)
+    if mode == "Video":
+        _dd_video(data, render, animation, notes)
+    _dd_leftovers(data, still, mode, notes)
+
+    shot["render"] = render
+    shot["animation"] = animation
+    shot["prompts"] = _prompt_table(data.get("text_prompts"), "text_prompts", max_frames, seed, notes)
+    images = _prompt_table(data.get("image_prompts"), "image_prompts", max_frames, seed, notes)
+    if images:
+        shot["image_prompts"] = images
+        notes.append("image_prompts name image files; the shot reads them relative to its folder: put them there")
+    return shot, notes
+
+
+def _dd_top(data: Mapping[str, Any], still: Any, mode: str, notes: list[str]) -> dict[str, Any]:
+    """The shot's top-level keys from DD's settings: frames, seed, mode, spline, init image."""
     max_frames = _whole(data.get("max_frames", 1), "max_frames", minimum=1)
     if mode == "None" and max_frames != 1:
         notes.append(f"animation mode None renders one frame (DD's rule); max_frames {max_frames} -> 1")
@@ -244,8 +284,12 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     if still.init_image:
         shot["init_image"] = still.init_image
         notes.append(f"init_image {still.init_image!r}: the shot reads it relative to the shot file's folder; put it there")
+    return shot
 
-    render = {k: _plain(v) for k, v in still.settings.items()}
+
+def _dd_animation(data: Mapping[str, Any], mode: str, max_frames: int, spline: str, seed: int,
+                  notes: list[str]) -> dict[str, Any]:
+    """``[animation]`` from DD's settings: camera schedules, frame settings, turbo, depth."""
     animation: dict[str, Any] = {}
     key_frames = data.get("key_frames", True)
     moves = [k for k in (*CAMERA_KEYS, *_DD_NUMBERS) if data.get(k) is not None]
@@ -279,19 +323,25 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     if data.get("midas_weight") is not None and mode == "3D":
         notes.append(f"midas_weight {data['midas_weight']}: DD blends MiDaS and AdaBins depth; chroma's depth comes "
                      f"from one estimator (depth_model = {animation.get('depth_model', 'dpt_large')!r})")
+    return animation
 
-    if mode == "Video":
-        animation["video_init_path"] = _video_path(data.get("video_init_path"), notes, data.get("extract_nth_frame"))
-        used = []
-        for key, (section, name) in _DD_VIDEO_OVERRIDES.items():
-            if data.get(key) is not None:
-                (render if section == "render" else animation)[name] = _plain(data[key])
-                used.append(f"{key} -> {name}")
-        if used:
-            notes.append("Video mode: DD v5.7 renders with its video_init_* settings: " + ", ".join(used))
-        if data.get("video_init_flow_warp"):
-            notes.append("video_init_flow_warp is on in the settings; chroma has no optical-flow warp and renders without it")
 
+def _dd_video(data: Mapping[str, Any], render: dict[str, Any], animation: dict[str, Any], notes: list[str]) -> None:
+    """Video mode: the plate, and DD v5.7's video_init_* overrides of the render settings."""
+    animation["video_init_path"] = _video_path(data.get("video_init_path"), notes, data.get("extract_nth_frame"))
+    used = []
+    for key, (section, name) in _DD_VIDEO_OVERRIDES.items():
+        if data.get(key) is not None:
+            (render if section == "render" else animation)[name] = _plain(data[key])
+            used.append(f"{key} -> {name}")
+    if used:
+        notes.append("Video mode: DD v5.7 renders with its video_init_* settings: " + ", ".join(used))
+    if data.get("video_init_flow_warp"):
+        notes.append("video_init_flow_warp is on in the settings; chroma has no optical-flow warp and renders without it")
+
+
+def _dd_leftovers(data: Mapping[str, Any], still: Any, mode: str, notes: list[str]) -> None:
+    """Notes on what was not imported: other modes' keys, DD bookkeeping, unknown keys."""
     skipped = sorted(k for k in still.ignored if k not in _DD_HANDLED)
     unknown = [u for u in still.unknown if u.split(" ")[0] not in _DD_HANDLED]
     if mode != "Video":
@@ -303,15 +353,6 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     if unknown:
         notes.append(f"unknown keys, not imported: {', '.join(unknown)}")
     notes.extend(n for n in still.notes if not n.startswith(("text_prompts:", "image_prompts:")))
-
-    shot["render"] = render
-    shot["animation"] = animation
-    shot["prompts"] = _prompt_table(data.get("text_prompts"), "text_prompts", max_frames, seed, notes)
-    images = _prompt_table(data.get("image_prompts"), "image_prompts", max_frames, seed, notes)
-    if images:
-        shot["image_prompts"] = images
-        notes.append("image_prompts name image files; the shot reads them relative to its folder: put them there")
-    return shot, notes
 
 
 # Deforum keys with no counterpart in a CLIP-guided renderer are reported in one note;
@@ -362,28 +403,54 @@ def _skip_schedule(strength: str, steps: int, max_frames: int, seed: int) -> str
 
 
 def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A shot dict from a Deforum settings JSON object (see the module docstring for the mapping).
+    """Convert a Deforum settings JSON object into a shot dict (the module docstring has the mapping).
 
     Parameters
     ----------
-    data
+    data : Mapping[str, Any]
         The parsed JSON object of a Deforum settings file.
 
     Returns
     -------
-    tuple[dict, list[str]]
+    shot : dict[str, Any]
         The shot (top-level keys, then ``output`` with ``fps`` when given, ``render``,
-        ``animation``, ``prompts``) and the notes.
+        ``animation``, ``prompts``).
+    notes : list[str]
+        What was changed or left out, for the user.
 
     Raises
     ------
-    ChromaValueError
+    chroma.errors.ChromaValueError
         ``max_frames``, ``W``/``H``, ``steps`` or the cadence not whole numbers, a
         malformed schedule, prompts not keyed by frame.
+
+    References
+    ----------
+    Deforum Stable Diffusion ``helpers/animation.py`` and
+    ``animation_key_frames.py`` (schedule syntax ``"0: (1.0), 10: (1.02)"`` with math
+    in ``t``; ``strength_schedule``, ``diffusion_cadence``, ``seed_behavior``).
     """
     if not isinstance(data, Mapping):
         raise ChromaValueError(f"a Deforum settings file holds a JSON object, got {type(data).__name__}")
     notes: list[str] = []
+    shot = _deforum_top(data, notes)
+    mode, max_frames, seed = shot["animation_mode"], shot["max_frames"], shot["seed"]
+    render, steps = _deforum_render(data, shot, notes)
+    animation = _deforum_animation(data, mode, max_frames, seed, steps, notes)
+    prompts = _deforum_prompts(data, max_frames, seed, notes)
+    if data.get("fps") is not None:
+        shot["output"] = {"fps": data["fps"]}
+    unsupported = sorted(k for k in data if k not in _DEFORUM_HANDLED)
+    if unsupported:
+        notes.append(f"not imported (Deforum settings with no counterpart here): {', '.join(unsupported)}")
+    shot["render"] = render
+    shot["animation"] = animation
+    shot["prompts"] = prompts
+    return shot, notes
+
+
+def _deforum_top(data: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
+    """The shot's top-level keys from Deforum's settings: mode, frames, seed and its rule."""
     raw_mode = data.get("animation_mode", "2D")
     if isinstance(raw_mode, str) and raw_mode.strip().lower() == "interpolation":
         notes.append("Deforum's Interpolation mode (prompt morphing) has no counterpart; imported as mode None")
@@ -404,7 +471,11 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
         notes.append("Deforum's iter seed advances per diffused frame; the shot's \"dd\" rule uses seed + frame index")
     shot: dict[str, Any] = {"max_frames": max_frames, "seed": seed, "seed_rule": seed_rule,
                             "animation_mode": mode, "interp_spline": "Linear"}
+    return shot
 
+
+def _deforum_render(data: Mapping[str, Any], shot: dict[str, Any], notes: list[str]) -> tuple[dict[str, Any], int]:
+    """``[render]`` (steps, size, an init image's skip) and the step count."""
     render: dict[str, Any] = {}
     steps = _whole(data.get("steps", 50), "steps", minimum=1)
     render["steps"] = steps
@@ -416,7 +487,12 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
         render["skip_steps"] = int(round(strength * steps))
         notes.append(f"init_image {data['init_image']!r} with strength {strength}: skip_steps = {render['skip_steps']} "
                      f"of {steps}; the shot reads the image relative to its folder")
+    return render, steps
 
+
+def _deforum_animation(data: Mapping[str, Any], mode: str, max_frames: int, seed: int, steps: int,
+                       notes: list[str]) -> dict[str, Any]:
+    """``[animation]`` from Deforum's schedules: camera, strength, cadence, borders, depth, video."""
     animation: dict[str, Any] = {}
     for name in CAMERA_KEYS:
         if data.get(name) is not None:
@@ -457,7 +533,11 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
                          "from one estimator (depth_model)")
     if mode == "Video":
         animation["video_init_path"] = _video_path(data.get("video_init_path"), notes, data.get("extract_nth_frame"))
+    return animation
 
+
+def _deforum_prompts(data: Mapping[str, Any], max_frames: int, seed: int, notes: list[str]) -> dict[str, list[str]]:
+    """The prompts keyed by frame, Deforum's ``--neg`` parts dropped (with a note)."""
     prompts_raw = data.get("prompts", data.get("animation_prompts"))
     if isinstance(prompts_raw, str):
         try:
@@ -477,13 +557,4 @@ def shot_from_deforum(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
     for extra in ("animation_prompts_positive", "animation_prompts_negative"):
         if data.get(extra):
             notes.append(f"{extra} {data[extra][:40]!r}... is not added to the prompts")
-
-    if data.get("fps") is not None:
-        shot["output"] = {"fps": data["fps"]}
-    unsupported = sorted(k for k in data if k not in _DEFORUM_HANDLED)
-    if unsupported:
-        notes.append(f"not imported (Deforum settings with no counterpart here): {', '.join(unsupported)}")
-    shot["render"] = render
-    shot["animation"] = animation
-    shot["prompts"] = prompts
-    return shot, notes
+    return prompts

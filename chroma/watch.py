@@ -19,26 +19,57 @@ Torch is only touched through the tensors the loop hands over (imported lazily).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
 from chroma.coherence import Coherence
 from chroma.guard import CollapseGuard, GuardEvent, blend_noise, renoise_skip_steps
 
+if TYPE_CHECKING:
+    from chroma.shot import Shot
+    from render.animation import FrameInput, FrameResult, LoopState
+
 __all__ = ["ShotWatch", "to_code", "from_code"]
 
 
 def to_code(image: Any) -> np.ndarray:
-    """A loop frame ((1, 3, H, W) or (3, H, W) tensor in [-1, 1]) as H x W x 3 display
-    code values in [0, 1] (as :func:`chroma.pipeline.frame_to_scene_linear` reads it)."""
+    """Convert a loop frame to display code values.
+
+    As :func:`chroma.pipeline.frame_to_scene_linear` reads it: ``(x + 1) / 2``, clipped.
+
+    Parameters
+    ----------
+    image : torch.Tensor or array_like
+        A (1, 3, H, W) or (3, H, W) frame in the model's range [-1, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        H x W x 3 display code values in [0, 1], float32.
+    """
     arr = image.detach().float().cpu().numpy() if hasattr(image, "detach") else np.asarray(image, np.float32)
     arr = arr[0] if arr.ndim == 4 else arr
     return np.clip((np.transpose(arr, (1, 2, 0)) + 1.0) * 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def from_code(code: np.ndarray, like: Any) -> Any:
-    """Display code values back to a tensor shaped, typed and placed like ``like``."""
+    """Convert display code values back to a tensor shaped, typed and placed like ``like``.
+
+    The inverse of :func:`to_code` (``2 x - 1``).
+
+    Parameters
+    ----------
+    code : numpy.ndarray
+        H x W x 3 display code values in [0, 1].
+    like : torch.Tensor
+        A (1, 3, H, W) or (3, H, W) tensor whose layout, dtype and device to follow.
+
+    Returns
+    -------
+    torch.Tensor
+        The frame in the model's range [-1, 1].
+    """
     import torch
 
     t = torch.from_numpy(np.ascontiguousarray(np.transpose(code * 2.0 - 1.0, (2, 0, 1)), dtype=np.float32))
@@ -62,7 +93,15 @@ class _NoiseFilter:
 
 
 class ShotWatch:
-    """The guard and coherence of one run (either may be None)."""
+    """The guard and coherence of one run.
+
+    Parameters
+    ----------
+    guard : CollapseGuard or None, optional
+        The collapse guard; None for none.
+    coherence : Coherence or None, optional
+        The colour coherence; None for none.
+    """
 
     def __init__(self, guard: CollapseGuard | None = None, coherence: Coherence | None = None):
         self.guard = guard
@@ -70,10 +109,24 @@ class ShotWatch:
         self.stop_event: GuardEvent | None = None
 
     @classmethod
-    def from_shot(cls, shot: Any, display: Callable[[str], Any], plate_path: Callable[[int], str]) -> "ShotWatch":
-        """The watch a shot asks for. ``display(path)`` reads an image as the model sees
-        it ((3, H, W) in [-1, 1] at the render size); ``plate_path(index)`` names the
-        plate's frame."""
+    def from_shot(cls, shot: Shot, display: Callable[[str], Any], plate_path: Callable[[int], str]) -> "ShotWatch":
+        """Build the watch a shot's ``[guard]`` and ``[coherence]`` ask for.
+
+        Parameters
+        ----------
+        shot : chroma.shot.Shot
+            The shot.
+        display : Callable[[str], Any]
+            ``display(path)`` reads an image as the model sees it ((3, H, W) in [-1, 1]
+            at the render size).
+        plate_path : Callable[[int], str]
+            ``plate_path(index)`` names the plate's frame.
+
+        Returns
+        -------
+        ShotWatch
+            The watch; its guard or coherence is None when the shot has none.
+        """
         guard = CollapseGuard(shot.guard) if getattr(shot, "guard", None) is not None else None
         coherence = None
         cs = getattr(shot, "coherence", None)
@@ -86,19 +139,49 @@ class ShotWatch:
 
     # -- state -------------------------------------------------------------------------
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Save the watch with the loop's state.
+
+        Returns
+        -------
+        meta : dict[str, Any]
+            JSON-able: the guard's state (:meth:`CollapseGuard.to_dict`) or None.
+        arrays : dict[str, numpy.ndarray]
+            The coherence reference captured from the shot, if any.
+        """
         meta = {"guard": self.guard.to_dict() if self.guard else None}
         arrays = self.coherence.to_arrays() if self.coherence else {}
         return meta, arrays
 
     def restore(self, meta: Mapping[str, Any] | None, arrays: Mapping[str, np.ndarray]) -> None:
+        """Load what :meth:`to_state` saved, so a resumed run continues bit-identically.
+
+        Parameters
+        ----------
+        meta : Mapping[str, Any] or None
+            The saved ``meta``.
+        arrays : Mapping[str, numpy.ndarray]
+            The saved arrays.
+        """
         if self.guard is not None and meta and meta.get("guard"):
             self.guard = CollapseGuard.from_dict(meta["guard"], self.guard.settings)
         if self.coherence is not None:
             self.coherence.restore(arrays)
 
     # -- per frame ---------------------------------------------------------------------
-    def before(self, frame: Any) -> Any:
-        """``frame`` (a :class:`render.animation.FrameInput`) with a renoise override applied."""
+    def before(self, frame: FrameInput) -> FrameInput:
+        """Apply a renoise override to a frame's inputs.
+
+        Parameters
+        ----------
+        frame : render.animation.FrameInput
+            The frame about to be rendered.
+
+        Returns
+        -------
+        render.animation.FrameInput
+            ``frame`` itself when no renoise acts; else a copy with ``frames_scale`` and
+            ``frames_skip_steps`` scaled and, with noise, an ``init_filter`` blending it in.
+        """
         ov = self.guard.renoise(frame.index, frame.seed) if self.guard is not None else None
         if ov is None:
             return frame
@@ -110,11 +193,24 @@ class ShotWatch:
             changes["init_filter"] = _NoiseFilter(ov.noise, ov.noise_seed)
         return dataclasses.replace(frame, **changes)
 
-    def after(self, result: Any, state: Any) -> tuple[Any, Any, dict[str, Any]]:
+    def after(self, result: FrameResult, state: LoopState) -> tuple[FrameResult, LoopState, dict[str, Any]]:
         """Measure, then match ``result`` (and the state that feeds the next frame).
 
-        Returns the result and state (changed in place where coherence acts) and a record
-        ``{"guard": {...}, "coherence": {...}, "summary": "guard ok, drift 0.012"}``.
+        Parameters
+        ----------
+        result : render.animation.FrameResult
+            The frame the model drew.
+        state : render.animation.LoopState
+            The loop's state; its ``prev`` is replaced by the matched frame.
+
+        Returns
+        -------
+        result : render.animation.FrameResult
+            The result, its image replaced where coherence acts.
+        state : render.animation.LoopState
+            The state, changed in place likewise.
+        record : dict[str, Any]
+            ``{"guard": {...}, "coherence": {...}, "summary": "guard ok, drift 0.012"}``.
         """
         record: dict[str, Any] = {}
         words = []

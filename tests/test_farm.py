@@ -297,6 +297,19 @@ def test_the_edit_in_docs_farm_md_loads_as_documented(tmp_path) -> None:
     assert edit.output == str(tmp_path / "cut" / "cut.####.exr")
 
 
+def test_an_edit_with_an_unknown_blend_space_is_refused_before_any_render(tmp_path) -> None:
+    from chroma.farm import FarmError, load_edit
+
+    for name in ("sh010", "sh020"):
+        _shot(tmp_path, name, 30, "2D")
+    (tmp_path / "edit.toml").write_text('output = "cut/cut.####.exr"\nspace = "oklub"\n'
+                                        '[[shots]]\nfile = "sh010.toml"\n[[shots]]\nfile = "sh020.toml"\n')
+    with pytest.raises(FarmError, match="space 'oklub' is not one of oklab, oklch, linear, srgb"):
+        load_edit(tmp_path / "edit.toml")
+    (tmp_path / "edit.toml").write_text((tmp_path / "edit.toml").read_text().replace("oklub", "oklch"))
+    assert load_edit(tmp_path / "edit.toml").space == "oklch"
+
+
 def test_blend_crossfade_on_the_farm_equals_one_crossfade(tmp_path, cluster, capsys) -> None:
     """Chunks of a crossfade on the workers, each weighted over the whole fade (--fade-frames),
     give the frames of one local crossfade bit for bit."""

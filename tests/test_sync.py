@@ -344,7 +344,7 @@ def test_tempo_fit_ignores_a_skipped_beat_and_stray_first_beats():
     beats = np.delete(beats, 50)  # a beat the tracker missed
     beats[0] -= 0.26  # the tracker's first beats off the grid (seen on a 3-minute track)
     beats[1] += 0.11
-    assert sync._tempo(beats) == pytest.approx(128.0, abs=1e-9)
+    assert sync.fit_tempo(beats) == pytest.approx(128.0, abs=1e-9)
 
 
 def test_unreadable_audio_is_a_user_error(tmp_path, capsys):

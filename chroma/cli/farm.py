@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from chroma.cli._core import EXIT_OK, add_config_option, arguments, command, report_failures
 
+if TYPE_CHECKING:
+    from chroma.farm import CueLayer
+
 
 def _farm_args(p: argparse.ArgumentParser) -> None:
+    p.description = _DESCRIPTION  # the command's help; cmd_farm's docstring documents the function
     sub = p.add_subparsers(dest="farm_command", metavar="ACTION")
     r = sub.add_parser("render", help="render an edit (or a shot) on Dask: shots in parallel, crossfades at the seams")
     r.add_argument("job", metavar="EDIT.toml", help="an edit file ([[shots]], docs/farm.md) or a shot file")
@@ -43,62 +48,103 @@ def _farm_args(p: argparse.ArgumentParser) -> None:
     add_config_option(s)
 
 
+_DESCRIPTION = """\
+Render edits (several shots, OKLab crossfades at the seams) on a Dask cluster, write
+OpenCue jobs, or run one task as a render node does. 'chroma grade', 'convert' and
+'render SHOT.toml' take --farm themselves. Needs the farm extra:
+pip install "chroma-vfx[farm]".
+
+examples:
+  chroma farm render edit.toml --farm local:2
+  chroma farm render edit.toml --farm tcp://render-head:8786
+  chroma farm export edit.toml --opencue edit.outline
+  chroma farm export --opencue grade.outline --chunk 8 -- grade plate.####.exr -o g/plate.####.exr --exposure 1
+  chroma farm split sh010.toml --max-frames 240 --at 96,180 --crossfade 12
+"""
+
+
 @command("farm", "scale out: render edits on Dask, export OpenCue jobs (docs/farm.md)")
 @arguments(_farm_args)
 def cmd_farm(args: argparse.Namespace) -> int:
-    """Render edits (several shots, OKLab crossfades at the seams) on a Dask cluster, write
-    OpenCue jobs, or run one task as a render node does. 'chroma grade', 'convert' and
-    'render SHOT.toml' take --farm themselves. Needs the farm extra:
-    pip install "chroma-vfx[farm]".
+    """Run ``chroma farm``: render an edit or shot on Dask, export OpenCue, run a task, split a shot.
 
-    examples:
-      chroma farm render edit.toml --farm local:2
-      chroma farm render edit.toml --farm tcp://render-head:8786
-      chroma farm export edit.toml --opencue edit.outline
-      chroma farm export --opencue grade.outline --chunk 8 -- grade plate.####.exr -o g/plate.####.exr --exposure 1
-      chroma farm split sh010.toml --max-frames 240 --at 96,180 --crossfade 12
+    The command's help (``chroma farm --help``) describes the actions; the work is done
+    by :mod:`chroma.farm`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``chroma farm``.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when some frames or tasks failed.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        No action, an invalid edit or shot, a farm that cannot be reached, or a command
+        that cannot be exported.
     """
-    from chroma import farm
     from chroma.errors import ChromaError
 
     what = args.farm_command
     if what is None:
         raise ChromaError("give an action: chroma farm render|export|task|split (see chroma farm --help)")
     if what == "render":
-        from chroma.shot import tomlreader
-
-        with open(args.job, "rb") as fh:
-            data = tomlreader.load(fh)
-        if farm.is_edit(data):
-            failures = farm.render_edit(args.farm, args.job, args.config, args.resume, args.overwrite, args.chunk, args.quiet)
-            edit = farm.load_edit(args.job, args.config)
-            print(f"rendered the edit {args.job}: {len(edit.shots)} shot(s), {edit.length} frame(s) -> {edit.output}")
-            return report_failures(failures, edit.length, "render")
-        failures = farm.render_shot(args.farm, args.job, args.config, None, args.resume, args.overwrite, None,
-                                    args.chunk, args.quiet)
-        print(f"rendered {args.job}")
-        return report_failures(failures, 1, "render")
+        return _render(args)
     if what == "export":
-        command = [args.job, *args.cmd] if args.job in ("grade", "convert") or args.cmd else []
-        if command:
-            layers = [_command_layer(command, args)]
-        elif args.job:
-            layers = farm.edit_layers(args.job, args.config, args.chunk, args.chroma)
-        else:
-            raise ChromaError("give an edit or shot file, or a chroma command after --")
-        path = farm.export_opencue(layers, args.opencue, job=args.name, show=args.show, shot=args.shot)
-        print(f"wrote OpenCue job {path}: {len(layers)} layer(s): "
-              + ", ".join(f"{lay.name} {lay.range} x{lay.chunk}" for lay in layers))
-        return EXIT_OK
+        return _export(args)
     if what == "task":
         return _task(args)
+    return _split_shot(args)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from chroma import farm
+    from chroma.shot import tomlreader
+
+    with open(args.job, "rb") as fh:
+        data = tomlreader.load(fh)
+    if farm.is_edit(data):
+        failures = farm.render_edit(args.farm, args.job, args.config, args.resume, args.overwrite, args.chunk, args.quiet)
+        edit = farm.load_edit(args.job, args.config)
+        print(f"rendered the edit {args.job}: {len(edit.shots)} shot(s), {edit.length} frame(s) -> {edit.output}")
+        return report_failures(failures, edit.length, "render")
+    failures = farm.render_shot(args.farm, args.job, args.config, None, args.resume, args.overwrite, None,
+                                args.chunk, args.quiet)
+    print(f"rendered {args.job}")
+    return report_failures(failures, 1, "render")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from chroma import farm
+    from chroma.errors import ChromaError
+
+    command = [args.job, *args.cmd] if args.job in ("grade", "convert") or args.cmd else []
+    if command:
+        layers = [_command_layer(command, args)]
+    elif args.job:
+        layers = farm.edit_layers(args.job, args.config, args.chunk, args.chroma)
+    else:
+        raise ChromaError("give an edit or shot file, or a chroma command after --")
+    path = farm.export_opencue(layers, args.opencue, job=args.name, show=args.show, shot=args.shot)
+    print(f"wrote OpenCue job {path}: {len(layers)} layer(s): "
+          + ", ".join(f"{lay.name} {lay.range} x{lay.chunk}" for lay in layers))
+    return EXIT_OK
+
+
+def _split_shot(args: argparse.Namespace) -> int:
+    from chroma import farm
+
     at = [int(x) for x in args.at.split(",") if x.strip()] if args.at else []
     edit = farm.split_shot(args.shot, args.max_frames, at, args.crossfade, args.config)
     print(f"wrote {edit} ({len(farm.load_edit(edit, args.config).shots)} parts)")
     return EXIT_OK
 
 
-def _command_layer(command: list[str], args: argparse.Namespace):
+def _command_layer(command: list[str], args: argparse.Namespace) -> CueLayer:
     from chroma import farm, sequence
     from chroma.cli import build_parser
     from chroma.cli._core import plan_frames
@@ -136,7 +182,7 @@ def _task(args: argparse.Namespace) -> int:
             raise ChromaError(f"{args.job} is a {shot.animation_mode} shot: its frames feed each other; "
                               f"render it whole: chroma render {args.job} --resume")
         job = farm.Job("node", float("inf"))  # a node's run: every frame asked is written
-        farm._shot_chunk(args.job, args.config, {}, indices, indices, job)
+        farm.render_frames(args.job, args.config, {}, indices, indices, job)
     else:
         raise ChromaError("give --frames (a shot), --conform I or --seam I (an edit)")
     print("task done", file=sys.stderr)

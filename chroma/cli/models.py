@@ -7,8 +7,22 @@ import json
 
 from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command, note
 
+_DESCRIPTION = """\
+Manage the renderer's checkpoint cache ($CHROMA_MODELS, else the platform cache,
+e.g. ~/.cache/chroma/models). Downloads resume and are checked against the published
+sha256; files are only ever loaded as plain weights.
+
+examples:
+  chroma models list
+  chroma models fetch 512x512_diffusion_uncond_finetune_008100
+  chroma models import /mnt/usb/secondary_model_imagenet_2.pth
+  chroma models import my_finetune.pt --name my-finetune --config 256x256_diffusion_uncond
+  chroma models verify
+"""
+
 
 def _models_args(p: argparse.ArgumentParser) -> None:
+    p.description = _DESCRIPTION  # the command's help; cmd_models' docstring documents the function
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = sub.add_parser("list", help="known checkpoints: family, size, cached, verified")
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -45,17 +59,26 @@ def _verified(v: bool | None) -> str:
 @command("models", "diffusion checkpoints for 'chroma render': list, fetch, import, verify")
 @arguments(_models_args)
 def cmd_models(args: argparse.Namespace) -> int:
-    """Manage the renderer's checkpoint cache ($CHROMA_MODELS, else the platform cache,
-    e.g. ~/.cache/chroma/models). Downloads resume and are checked against the published
-    sha256; files are only ever loaded as plain weights.
+    """Run ``chroma models``: list, fetch, import or verify checkpoints (``chroma models --help``).
 
-    examples:
-      chroma models list
-      chroma models fetch 512x512_diffusion_uncond_finetune_008100
-      chroma models import /mnt/usb/secondary_model_imagenet_2.pth
-      chroma models import my_finetune.pt --name my-finetune --config 256x256_diffusion_uncond
-      chroma models verify
+    The work is done by :mod:`render.models`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``chroma models``.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when ``verify`` finds a checkpoint whose sha256 differs.
+
+    Raises
+    ------
+    render.errors.RenderError
+        An unknown model, a failed download or a checksum mismatch on fetch.
     """
+
     import importlib.util
 
     from render import models  # no torch: listing and fetching stay light

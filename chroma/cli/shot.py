@@ -1,5 +1,8 @@
-"""``chroma shot``: check a shot file (schedules per frame, curves), import Disco Diffusion
-and Deforum settings as shot files."""
+"""``chroma shot``: check, import, guard and report shot files.
+
+Check a shot file (schedules per frame, curves), import Disco Diffusion and Deforum
+settings as shot files, run the collapse guard over a sequence, report a rendered shot.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,30 @@ import json
 import os
 import sys
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from chroma.cli._core import EXIT_OK, add_config_option, arguments, command
 
+if TYPE_CHECKING:
+    from chroma.shot import Shot
+
+_DESCRIPTION = """\
+Shot files describe an animated render (docs/shots.md): keyframed prompts, camera
+moves, render settings per frame. 'check' validates one and shows its schedules;
+'import' converts Disco Diffusion's or Deforum's settings into one; 'guard' runs the
+collapse guard over any sequence; 'report' draws a rendered shot (contact sheet, plots, MP4).
+
+examples:
+  chroma shot check sh010.toml
+  chroma shot check sh010.toml --plot sh010_schedules.png
+  chroma shot import 'TimeToDisco(0)_settings.txt' -o sh010.toml --mode 3D
+  chroma shot guard 'TimeToDisco(0)_####.png'    # where an old render started to collapse
+  chroma shot report out                         # contact sheet, plots and MP4 of a rendered shot
+"""
+
 
 def _shot_args(p: argparse.ArgumentParser) -> None:
+    p.description = _DESCRIPTION  # the command's help; cmd_shot's docstring documents the function
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("check", help="validate a shot file and print its schedules frame by frame",
                        description="Validate SHOT.toml (every key, schedule and prompt table, with the line of any "
@@ -44,7 +66,7 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
     _guard_report_args(sub)
 
 
-def _guard_report_args(sub) -> None:
+def _guard_report_args(sub: Any) -> None:
     g = sub.add_parser("guard", help="run the collapse guard over an existing sequence: where would it have fired",
                        description="Measure every frame of SEQUENCE (any images: chroma's EXRs through their display "
                                    "view, Disco Diffusion's PNGs as they are) the way the collapse guard does during "
@@ -82,17 +104,26 @@ def _guard_report_args(sub) -> None:
 @command("shot", "check shot files (schedules per frame) and import Disco Diffusion / Deforum settings")
 @arguments(_shot_args)
 def cmd_shot(args: argparse.Namespace) -> int:
-    """Shot files describe an animated render (docs/shots.md): keyframed prompts, camera
-    moves, render settings per frame. 'check' validates one and shows its schedules;
-    'import' converts Disco Diffusion's or Deforum's settings into one; 'guard' runs the
-    collapse guard over any sequence; 'report' draws a rendered shot (contact sheet, plots, MP4).
+    """Run ``chroma shot``: check, import, guard or report (``chroma shot --help``).
 
-    examples:
-      chroma shot check sh010.toml
-      chroma shot check sh010.toml --plot sh010_schedules.png
-      chroma shot import 'TimeToDisco(0)_settings.txt' -o sh010.toml --mode 3D
-      chroma shot guard 'TimeToDisco(0)_####.png'    # where an old render started to collapse
-      chroma shot report out                         # contact sheet, plots and MP4 of a rendered shot
+    The work is done by :mod:`chroma.shot`, :mod:`chroma.shot_import`,
+    :mod:`chroma.guard` and :mod:`chroma.report`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``chroma shot``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        An invalid shot or settings file, an existing output without ``--overwrite``,
+        a missing optional package.
     """
     actions = {"check": _check, "import": _import, "guard": _guard, "report": _report}
     return actions[args.action](args)
@@ -116,8 +147,21 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def table(shot) -> str:
-    """The shot's summary and its schedules frame by frame (constant ones on one line)."""
+def table(shot: Shot) -> str:
+    """Format the shot's summary and its schedules frame by frame (constant ones on one line).
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        A loaded shot.
+
+    Returns
+    -------
+    str
+        The text ``chroma shot check`` prints: one line of summary, the prompt keys,
+        the constant settings, then a row per frame (file frame, index, each varying
+        schedule's value in its own units).
+    """
     import numpy as np
 
     first = shot.output.first_frame
@@ -138,8 +182,26 @@ def table(shot) -> str:
     return "\n".join(lines)
 
 
-def plot_schedules(shot, path: str) -> str:
-    """One panel per schedule that changes (constant ones listed in the title), frames on x."""
+def plot_schedules(shot: Shot, path: str) -> str:
+    """Draw one panel per schedule that changes (constant ones listed in the title), frames on x.
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        A loaded shot.
+    path : str
+        The PNG to write.
+
+    Returns
+    -------
+    str
+        The file written.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        matplotlib is not installed.
+    """
     import numpy as np
 
     try:
@@ -158,7 +220,8 @@ def plot_schedules(shot, path: str) -> str:
     fig, axes = plt.subplots(n, 1, figsize=(9, 1.9 * n + 0.8), sharex=True, squeeze=False)
     frames = shot.output.first_frame + np.arange(shot.max_frames)
     keys = sorted(shot.prompts)
-    for ax, name in zip(axes[:, 0], varying or [None]):
+    panels: list[str | None] = list(varying) or [None]  # None: one panel saying every schedule is constant
+    for ax, name in zip(axes[:, 0], panels):
         if name is None:
             ax.text(0.5, 0.5, "every schedule is constant", ha="center", va="center", transform=ax.transAxes)
         else:

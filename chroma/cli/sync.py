@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from chroma.cli._core import EXIT_OK, arguments, command
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from chroma.sync import AudioAnalysis, Lyrics, PromptPlan
+
 
 def _sync_args(p: argparse.ArgumentParser) -> None:
+    p.description = _DESCRIPTION  # the command's help; cmd_sync's docstring documents the function
     g = p.add_argument_group("inputs")
     g.add_argument("--lyrics", metavar="FILE", help="synced lyrics: .lrc or .srt")
     g.add_argument("--audio", metavar="FILE", help="the song: WAV, FLAC, OGG or MP3")
@@ -68,55 +76,152 @@ def _split(spec: str, what: str, n_min: int, n_max: int) -> list[str]:
     return parts
 
 
-def _number(text: str, spec: str, kind=float):
+def _number(text: str, spec: str) -> float:
     from chroma.sync import SyncError
 
     try:
-        return kind(text)
+        return float(text)
     except ValueError:
-        raise SyncError(f"{spec!r}: {text!r} is not a {'whole ' if kind is int else ''}number") from None
+        raise SyncError(f"{spec!r}: {text!r} is not a number") from None
+
+
+def _whole(text: str, spec: str) -> int:
+    from chroma.sync import SyncError
+
+    try:
+        return int(text)
+    except ValueError:
+        raise SyncError(f"{spec!r}: {text!r} is not a whole number") from None
+
+
+_DESCRIPTION = """\
+Turn a song's synced lyrics into keyframed prompts and its beats and loudness into
+camera (or render) schedules, at the shot's fps, and write them into a shot file.
+
+A time t lands on frame round((t - offset) * fps), halves up, computed exactly
+(29.97 means 30000/1001). Schedules are Disco Diffusion keyframe strings with keys only
+where the curve bends. Without -o or --merge-into, only the summary is printed.
+
+examples:
+  chroma sync --lyrics song.lrc --audio song.wav --fps 24 --template '{line}, by {artist}' \\
+      --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
+  chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
+"""
+
+_Pulse = tuple[str, float, int, int]  # setting, amount, attack frames, decay frames
+_Loud = tuple[str, float, float]  # setting, low, high
 
 
 @command("sync", "lyrics and beats to keyframes: synced lyrics (LRC/SRT) and a song -> a shot's prompts and schedules")
 @arguments(_sync_args)
 def cmd_sync(args: argparse.Namespace) -> int:
-    """Turn a song's synced lyrics into keyframed prompts and its beats and loudness into
-    camera (or render) schedules, at the shot's fps, and write them into a shot file.
+    """Run ``chroma sync``: lyrics to keyed prompts, beats and loudness to schedules, in a shot.
 
-    A time t lands on frame round((t - offset) * fps), halves up, computed exactly
-    (29.97 means 30000/1001). Schedules are Disco Diffusion keyframe strings with keys only
-    where the curve bends. Without -o or --merge-into, only the summary is printed.
+    The command's help (``chroma sync --help``) describes the options; the work is done
+    by :mod:`chroma.sync` (:func:`~chroma.sync.lyrics_to_prompts`,
+    :func:`~chroma.sync.analyze_audio`, :func:`~chroma.sync.beat_pulses`,
+    :func:`~chroma.sync.to_keyframes`, :func:`~chroma.sync.shot_text`); this function
+    checks the options, calls it and prints the summary.
 
-    examples:
-      chroma sync --lyrics song.lrc --audio song.wav --fps 24 --template '{line}, by {artist}' \\
-          --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
-      chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of ``chroma sync``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+
+    Raises
+    ------
+    chroma.sync.SyncError
+        Inconsistent options, a shot whose fps differs, lyrics or audio that cannot be read.
+    chroma.errors.ChromaIOError
+        A missing input or output folder, or an existing ``-o`` without ``--overwrite``.
     """
     from chroma import sync
-    from chroma.errors import ChromaIOError
 
     if not args.lyrics and not args.audio:
         raise sync.SyncError("give --lyrics FILE, --audio FILE or both")
     fps = sync.parse_fps(args.fps)
     target = args.output or args.merge_into
-    existing = None
+    existing = _check_outputs(args, target)
+    have, shot_frames, offset = _merge_settings(args, existing, fps)
+    # parse the options before the slow work
+    pulses, louds, rests = _schedule_options(args)
+    shot_values = _shot_values(have, {p[0] for p in pulses} | {p[0] for p in louds})
+
+    rest = functools.partial(_rest_value, rests, shot_values)
+    rest_of = {name: rest(name) for name in {p[0] for p in pulses}}  # checked before the slow work
+    if (pulses or louds) and not args.audio:
+        raise sync.SyncError("--beats-to and --loudness-to need --audio")
+    sections = [sync.parse_section(s) for s in args.section]
+    lyrics = sync.read_lyrics(args.lyrics) if args.lyrics else None
+    audio = sync.analyze_audio(args.audio, fps, offset) if args.audio else None
+    n_frames = _frame_count(args.frames, shot_frames, audio, lyrics, offset, fps)
+    plan = None
+    if lyrics is not None:
+        song_end = Fraction(audio.duration) if audio is not None else None
+        plan = sync.lyrics_to_prompts(
+            lyrics, fps, args.template, sections=sections, gap_prompt=args.gap_prompt,
+            gap_threshold=args.gap_threshold, lead_in=args.lead_in, offset=offset, n_frames=n_frames,
+            song_end=song_end,
+        )
+    curves: dict[str, np.ndarray] = {}
+    schedules: dict[str, str] = {}
+    described: list[str] = []
+    if audio is not None and (pulses or louds):
+        curves, schedules, described = _schedules(args, audio, n_frames, pulses, louds, rest_of, rest)
+    notes: list[str] = []
+    if target:
+        notes = _write_shot(args, target, existing, fps, n_frames, plan, schedules, offset)
+    if args.plot:
+        sync.plot(args.plot, fps=fps, n_frames=n_frames, audio=audio, plan=plan, curves=curves, offset=offset)
+    _summary(args, fps, offset, n_frames, audio, lyrics, plan, described, schedules, notes)
+    if target:
+        print(f"{'merged into' if existing is not None else 'wrote'} {target}")
+    if args.split and target:
+        from chroma import farm
+
+        cuts = list(plan.prompts) if plan is not None else []  # lines and sections start at these frames
+        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade)
+        print(f"split into parts of at most {args.split} frames at line boundaries: edit {edit} "
+              f"(render it with: chroma farm render {edit} --farm local:N)")
+    if args.plot:
+        print(f"plot: {args.plot}")
+    return EXIT_OK
+
+
+def _check_outputs(args: argparse.Namespace, target: str | None) -> str | None:
+    """Refuse outputs that cannot be written; the text of the shot to merge into, if any."""
+    from chroma.errors import ChromaIOError
+
     if args.split is not None and not (args.output or args.merge_into):
         raise ChromaIOError("--split cuts the shot it writes: give -o SHOT or --merge-into SHOT")
     if args.split is not None and args.split <= max(args.crossfade, 0):
         raise ChromaIOError(f"--split {args.split}: parts must be longer than the --crossfade ({args.crossfade})")
     if args.output and os.path.exists(args.output) and not args.overwrite:
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it, or --merge-into to update it")
+    existing = None
     if args.merge_into:
         if not os.path.isfile(args.merge_into):
             raise ChromaIOError(f"the shot {args.merge_into!r} does not exist; write a new one with -o")
         existing = Path(args.merge_into).read_text(encoding="utf-8")
     if target and not Path(target).resolve().parent.is_dir():
         raise ChromaIOError(f"folder of {target!r} does not exist; create it first")
-    # what the merged shot already fixes
+    return existing
+
+
+def _merge_settings(args: argparse.Namespace, existing: str | None, fps: Fraction) -> tuple[Any, int | None, float]:
+    """What the merged shot already fixes: its parsed TOML, its frame count and its audio offset (s)."""
+    from chroma import sync
+
     shot_frames = None
     offset = args.offset
+    have = None
     if existing is not None:
-        tomlkit = sync._need("tomlkit")
+        tomlkit = sync.require_module("tomlkit")
         try:
             have = tomlkit.parse(existing)
         except Exception as exc:
@@ -130,16 +235,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
             shot_frames = int(have["max_frames"])
         if offset is None and "audio" in have and "offset" in have["audio"]:
             offset = float(have["audio"]["offset"])
-    offset = float(offset or 0.0)
+    return have, shot_frames, float(offset or 0.0)
 
-    # parse the options before the slow work
-    pulses, louds = [], []
+
+def _schedule_options(args: argparse.Namespace) -> tuple[list[_Pulse], list[_Loud], dict[str, float]]:
+    """``--beats-to``, ``--loudness-to`` and ``--rest``, checked."""
+    from chroma import sync
+
+    pulses: list[_Pulse] = []
+    louds: list[_Loud] = []
     for spec in args.beats_to:
         parts = _split(spec, "--beats-to", 2, 4)
         if len(parts) == 3:
             raise sync.SyncError(f"--beats-to {spec!r}: give both ATTACK and DECAY, or neither")
         sync.setting_path(parts[0])
-        attack, decay = (_number(parts[2], spec, int), _number(parts[3], spec, int)) if len(parts) == 4 else (2, 6)
+        attack, decay = (_whole(parts[2], spec), _whole(parts[3], spec)) if len(parts) == 4 else (2, 6)
         pulses.append((parts[0], _number(parts[1], spec), attack, decay))
     for spec in args.loudness_to:
         parts = _split(spec, "--loudness-to", 3, 3)
@@ -152,96 +262,112 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise sync.SyncError(f"--rest {spec!r}: write PARAM=VALUE, e.g. zoom=1.0")
         sync.setting_path(name.strip())
         rests[name.strip()] = _number(value, spec)
-    shot_values: dict[str, object] = {}
-    if existing is not None:
-        for name in {p[0] for p in pulses} | {p[0] for p in louds}:
-            table, key = sync.setting_path(name)
-            if table in have and key in have[table]:
-                shot_values[name] = have[table][key].unwrap() if hasattr(have[table][key], "unwrap") else have[table][key]
+    return pulses, louds, rests
 
-    def rest(name: str) -> float:
-        return rests[name] if name in rests else sync.rest_value(name, shot_values.get(name))
 
-    rest_of = {name: rest(name) for name in {p[0] for p in pulses}}  # checked before the slow work
-    if (pulses or louds) and not args.audio:
-        raise sync.SyncError("--beats-to and --loudness-to need --audio")
-    sections = [sync.parse_section(s) for s in args.section]
-    lyrics = sync.read_lyrics(args.lyrics) if args.lyrics else None
-    audio = sync.analyze_audio(args.audio, fps, offset) if args.audio else None
+def _shot_values(have: Any, names: set[str]) -> dict[str, object]:
+    """The merged shot's own values of the scheduled settings (what pulses rest at)."""
+    from chroma import sync
 
-    # frames in the shot
-    if args.frames is not None:
-        if args.frames < 1:
-            raise sync.SyncError(f"--frames must be at least 1, got {args.frames}")
-        n_frames = args.frames
-    elif shot_frames is not None:
-        n_frames = shot_frames
-    elif audio is not None:
-        n_frames = audio.n_frames
-    else:
-        assert lyrics is not None
-        end = lyrics.length
-        if end is None:
-            last = lyrics.lines[-1]
-            end = max(last.start, last.end or last.start) + 4
-        n_frames = max(math.ceil((end - Fraction(offset)) * fps), 1)
+    values: dict[str, object] = {}
+    if have is None:
+        return values
+    for name in names:
+        table, key = sync.setting_path(name)
+        if table in have and key in have[table]:
+            values[name] = have[table][key].unwrap() if hasattr(have[table][key], "unwrap") else have[table][key]
+    return values
 
-    plan = None
-    if lyrics is not None:
-        song_end = Fraction(audio.duration) if audio is not None else None
-        plan = sync.lyrics_to_prompts(
-            lyrics, fps, args.template, sections=sections, gap_prompt=args.gap_prompt,
-            gap_threshold=args.gap_threshold, lead_in=args.lead_in, offset=offset, n_frames=n_frames,
-            song_end=song_end,
-        )
-    curves: dict[str, object] = {}
+
+def _rest_value(rests: dict[str, float], shot_values: dict[str, object], name: str) -> float:
+    """A setting's value between beats: ``--rest``, else :func:`chroma.sync.rest_value`."""
+    from chroma import sync
+
+    return rests[name] if name in rests else sync.rest_value(name, shot_values.get(name))
+
+
+def _frame_count(frames: int | None, shot_frames: int | None, audio: AudioAnalysis | None, lyrics: Lyrics | None,
+                 offset: float, fps: Fraction) -> int:
+    """Frames in the shot: --frames, the merged shot's, the song's, or 4 s after the last line."""
+    from chroma import sync
+
+    if frames is not None:
+        if frames < 1:
+            raise sync.SyncError(f"--frames must be at least 1, got {frames}")
+        return frames
+    if shot_frames is not None:
+        return shot_frames
+    if audio is not None:
+        return audio.n_frames
+    assert lyrics is not None  # cmd_sync asks for --lyrics or --audio
+    end = lyrics.length
+    if end is None:
+        last = lyrics.lines[-1]
+        end = max(last.start, last.end or last.start) + 4
+    return max(math.ceil((end - Fraction(offset)) * fps), 1)
+
+
+def _schedules(args: argparse.Namespace, audio: AudioAnalysis, n_frames: int, pulses: list[_Pulse],
+               louds: list[_Loud], rest_of: dict[str, float],
+               rest: Callable[[str], float]) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    """Per setting: the folded curve, its keyframe string, and a line describing each source."""
+    import numpy as np
+
+    from chroma import sync
+
+    curves: dict[str, np.ndarray] = {}
     schedules: dict[str, str] = {}
     described: list[str] = []
-    if audio is not None and (pulses or louds):
-        import numpy as np
+    beats = audio.beat_frames[audio.beat_frames < n_frames]
+    sources: dict[str, list[np.ndarray]] = {}
+    has_loud: set[str] = set()
+    db = np.resize(audio.loudness_db, n_frames) if n_frames > audio.loudness_db.size else audio.loudness_db[:n_frames]
+    if n_frames > audio.loudness_db.size:
+        db[audio.loudness_db.size:] = -120.0  # past the end of the song: silence
+    for name, amount, attack, decay in pulses:
+        r = rest_of[name]
+        sources.setdefault(name, []).append(sync.beat_pulses(beats, n_frames, amount, attack, decay, r))
+        described.append(f"{name}: {amount:+g} on {len(beats)} beats from {r:g} (attack {attack}, decay {decay} frames)")
+    for name, low, high in louds:
+        sources.setdefault(name, []).append(sync.loudness_curve(db, low, high, args.smooth, args.range_db))
+        has_loud.add(name)
+        described.append(f"{name}: loudness -> {low:g}..{high:g} (smoothing {args.smooth} frames)")
+    for name, parts in sources.items():
+        base = rest_of[name] if name in rest_of else (rest(name) if len(parts) > 1 else 0.0)
+        v = sync.fold(parts, args.fold, base)
+        tol = args.tolerance * float(v.max() - v.min()) if name in has_loud else 0.0
+        curves[name] = v
+        schedules[name] = sync.to_keyframes(v, tolerance=tol)
+    return curves, schedules, described
 
-        beats = audio.beat_frames[audio.beat_frames < n_frames]
-        sources: dict[str, list] = {}
-        has_loud: set[str] = set()
-        db = np.resize(audio.loudness_db, n_frames) if n_frames > audio.loudness_db.size else audio.loudness_db[:n_frames]
-        if n_frames > audio.loudness_db.size:
-            db[audio.loudness_db.size:] = -120.0  # past the end of the song: silence
-        for name, amount, attack, decay in pulses:
-            r = rest_of[name]
-            sources.setdefault(name, []).append(sync.beat_pulses(beats, n_frames, amount, attack, decay, r))
-            described.append(f"{name}: {amount:+g} on {len(beats)} beats from {r:g} (attack {attack}, decay {decay} frames)")
-        for name, low, high in louds:
-            sources.setdefault(name, []).append(sync.loudness_curve(db, low, high, args.smooth, args.range_db))
-            has_loud.add(name)
-            described.append(f"{name}: loudness -> {low:g}..{high:g} (smoothing {args.smooth} frames)")
-        for name, parts in sources.items():
-            base = rest_of[name] if name in rest_of else (rest(name) if len(parts) > 1 else 0.0)
-            v = sync.fold(parts, args.fold, base)
-            tol = args.tolerance * float(v.max() - v.min()) if name in has_loud else 0.0
-            curves[name] = v
-            schedules[name] = sync.to_keyframes(v, tolerance=tol)
 
-    # the shot
-    notes: list[str] = []
-    if target:
-        shot_dir = Path(target).resolve().parent
-        audio_rel = None
-        if args.audio:
-            audio_rel = Path(os.path.relpath(Path(args.audio).resolve(), shot_dir)).as_posix()
-        inputs = " and ".join(Path(x).name for x in (args.lyrics, args.audio) if x)
-        text, notes = sync.shot_text(
-            existing, fps=fps, n_frames=n_frames, prompts=plan.prompts if plan else None,
-            schedules=schedules, audio_file=audio_rel, audio_offset=offset,
-            header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
-            pattern=f"out/{Path(target).stem}.####.exr",
-        )
-        from chroma.io import write_text
+def _write_shot(args: argparse.Namespace, target: str, existing: str | None, fps: Fraction, n_frames: int,
+                plan: PromptPlan | None, schedules: dict[str, str], offset: float) -> list[str]:
+    """Write (or merge into) the shot file; the notes :func:`chroma.sync.shot_text` gives."""
+    from chroma import sync
+    from chroma.io import write_text
 
-        write_text(target, text)
-    if args.plot:
-        sync.plot(args.plot, fps=fps, n_frames=n_frames, audio=audio, plan=plan, curves=curves, offset=offset)
+    shot_dir = Path(target).resolve().parent
+    audio_rel = None
+    if args.audio:
+        audio_rel = Path(os.path.relpath(Path(args.audio).resolve(), shot_dir)).as_posix()
+    inputs = " and ".join(Path(x).name for x in (args.lyrics, args.audio) if x)
+    text, notes = sync.shot_text(
+        existing, fps=fps, n_frames=n_frames, prompts=plan.prompts if plan else None,
+        schedules=schedules, audio_file=audio_rel, audio_offset=offset,
+        header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
+        pattern=f"out/{Path(target).stem}.####.exr",
+    )
+    write_text(target, text)
+    return notes
 
-    # summary
+
+def _summary(args: argparse.Namespace, fps: Fraction, offset: float, n_frames: int, audio: AudioAnalysis | None,
+             lyrics: Lyrics | None, plan: PromptPlan | None, described: list[str], schedules: dict[str, str],
+             notes: list[str]) -> None:
+    """Print what was found and written: audio, tempo, lines and their frames, schedules, frames, notes."""
+    from chroma import sync
+
     if audio is not None:
         print(f"audio: {args.audio}, {audio.duration:.3f} s, {audio.sample_rate} Hz")
         if len(audio.beat_frames):
@@ -257,7 +383,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"lyrics: {args.lyrics}, {len(lyrics.lines)} lines{' (' + tags + ')' if tags else ''}{extra}")
         for ln, f in plan.placed:
             at = f"frame {f}" + (f" (sung at {sync.frame_at(ln.start, fps, offset)})" if args.lead_in else "")
-            print(f"  #{ln.number:<3d} {sync._clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
+            print(f"  #{ln.number:<3d} {sync.format_clock(ln.start)}  {at:<{28 if args.lead_in else 12}s} {ln.text}")
         print(f"prompt keys: {len(plan.prompts)} ({', '.join(str(k) for k in list(plan.prompts)[:12])}"
               f"{', ...' if len(plan.prompts) > 12 else ''})")
         for note in plan.notes:
@@ -273,15 +399,3 @@ def cmd_sync(args: argparse.Namespace) -> int:
         notes.append(f"the shot has {n_frames} frames; the song covers {audio.n_frames}")
     for note in notes:
         print(f"note: {note}")
-    if target:
-        print(f"{'merged into' if existing is not None else 'wrote'} {target}")
-    if args.split and target:
-        from chroma import farm
-
-        cuts = list(plan.prompts) if plan is not None else []  # lines and sections start at these frames
-        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade)
-        print(f"split into parts of at most {args.split} frames at line boundaries: edit {edit} "
-              f"(render it with: chroma farm render {edit} --farm local:N)")
-    if args.plot:
-        print(f"plot: {args.plot}")
-    return EXIT_OK

@@ -49,13 +49,13 @@ from chroma.farm.shots import (  # noqa: F401
     FEED_FORWARD_MODES,
     Edit,
     EditShot,
-    _shot_chunk,  # noqa: F401  (chroma farm task)
     conform,
     edit_tasks,
     frames_feed_forward,
     is_edit,
     load_edit,
     render_edit,
+    render_frames,
     render_shot,
     seam,
     shot_tasks,
@@ -63,7 +63,7 @@ from chroma.farm.shots import (  # noqa: F401
 )
 
 __all__ = [
-    "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "grade", "cli_frames", "render_shot",
+    "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "grade", "cli_frames", "render_shot", "render_frames",
     "frames_feed_forward", "Edit", "load_edit", "render_edit", "split_shot", "export_opencue", "edit_layers",
     "command_layer", "CueLayer", "INSTALL",
 ]

@@ -1,5 +1,9 @@
-"""Farms (a Dask LocalCluster or a running scheduler), tasks with dependencies, one
-progress bar across workers, and what makes a task safe to run again."""
+"""Farms, tasks with dependencies, one progress bar across workers, safe re-runs.
+
+A farm is a Dask ``LocalCluster`` or a running Dask scheduler (Dask distributed,
+https://distributed.dask.org); a task is safe to run again because outputs are written
+atomically and a task skips what its job already wrote.
+"""
 
 from __future__ import annotations
 
@@ -39,10 +43,25 @@ class Farm:
 
     Use as a context manager; a local cluster is shut down on exit.
 
-    Args:
-        spec: ``local:N`` (N worker processes, one thread each, each offering ``GPU=1``)
-            or a scheduler address ``tcp://HOST:PORT``.
-        env: environment variables for local workers (e.g. ``OMP_NUM_THREADS``).
+    Parameters
+    ----------
+    spec : str
+        ``local:N`` (N worker processes, one thread each, each offering the resource
+        ``GPU=1``; ``local`` alone: one per CPU core) or a scheduler address
+        ``tcp://HOST:PORT`` (also ``tls``, ``ucx``, ``ws``, ``wss``).
+    env : Mapping[str, str] or None, optional
+        Environment variables for local workers (e.g. ``OMP_NUM_THREADS``).
+
+    Raises
+    ------
+    FarmError
+        Dask's distributed is not installed, no scheduler answers at the address within
+        10 s, or the spec is neither form.
+
+    References
+    ----------
+    Dask distributed: ``LocalCluster``, ``Client``, worker resources
+    (https://distributed.dask.org/en/stable/resources.html).
     """
 
     def __init__(self, spec: str, env: Mapping[str, str] | None = None):
@@ -76,7 +95,13 @@ class Farm:
 
     @property
     def dashboard(self) -> str | None:
-        """The Dask dashboard's address (None when the scheduler serves none: it needs bokeh)."""
+        """The Dask dashboard's address.
+
+        Returns
+        -------
+        str or None
+            The dashboard's URL; None when the scheduler serves none (it needs bokeh).
+        """
         try:
             services = self.client.scheduler_info().get("services", {})
         except Exception:  # noqa: BLE001 - a nicety
@@ -84,10 +109,18 @@ class Farm:
         return self.client.dashboard_link if "dashboard" in services else None
 
     def threads_per_worker(self) -> int:
-        """Threads each local worker may give OIIO/OCIO (all cores shared out); 0 = leave as is."""
+        """Give the threads each local worker may give OIIO/OCIO (all cores shared out).
+
+        Returns
+        -------
+        int
+            ``cpu_count // workers`` (at least 1) on a local cluster; 0 (leave the
+            libraries' own setting) on a remote scheduler.
+        """
         return max(1, (os.cpu_count() or 1) // self.workers) if self.cluster is not None else 0
 
     def close(self) -> None:
+        """Close the client, and shut down the local cluster if this farm started one."""
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
@@ -100,13 +133,37 @@ class Farm:
 
 
 def connect(spec: "str | Farm", env: Mapping[str, str] | None = None) -> Farm:
-    """A :class:`Farm` from ``--farm``'s value (a Farm is returned as it is)."""
+    """Connect to a farm from ``--farm``'s value.
+
+    Parameters
+    ----------
+    spec : str or Farm
+        As :class:`Farm` takes it; a Farm is returned as it is.
+    env : Mapping[str, str] or None, optional
+        Environment variables for local workers.
+
+    Returns
+    -------
+    Farm
+        The open farm; the caller closes it.
+    """
     return spec if isinstance(spec, Farm) else Farm(spec, env)
 
 
 @contextlib.contextmanager
 def using(spec: "str | Farm") -> Iterator[Farm]:
-    """A farm for one job: one made from a spec is closed after it; a Farm given stays open."""
+    """Give a farm for one job: one made from a spec is closed after it; a Farm given stays open.
+
+    Parameters
+    ----------
+    spec : str or Farm
+        As :class:`Farm` takes it, or an open Farm.
+
+    Yields
+    ------
+    Farm
+        The farm to submit to.
+    """
     if isinstance(spec, Farm):
         yield spec
         return
@@ -121,8 +178,21 @@ def using(spec: "str | Farm") -> Iterator[Farm]:
 class Task:
     """One unit of work: ``fn(*args)`` on a worker, after the tasks named in ``after``.
 
-    ``frames`` is how many frames it produces (the progress bar's share); ``gpu`` asks for
-    the worker resource ``GPU=1``."""
+    Attributes
+    ----------
+    key : str
+        A name unique in the job (the Dask key is ``KEY-JOBID``).
+    fn : Callable[..., Any]
+        What runs on the worker; returns a list of (item, reason) failures or anything else.
+    args : tuple
+        Its positional arguments (pickled to the worker).
+    frames : int
+        How many frames it produces (the progress bar's share).
+    after : list[str]
+        Keys of the tasks that must finish first.
+    gpu : bool
+        Ask for the worker resource ``GPU=1``.
+    """
 
     key: str
     fn: Callable[..., Any]
@@ -134,8 +204,16 @@ class Task:
 
 @dataclass(frozen=True)
 class Job:
-    """What every task of a run shares: an id (the progress topic) and its start time
-    (outputs newer than it were written by this job and are not written again)."""
+    """What every task of a run shares: an id and its start time.
+
+    Attributes
+    ----------
+    id : str
+        The run's id (the progress topic is ``chroma-ID``).
+    started : float
+        Seconds since the epoch when the run started: outputs modified at or after it
+        were written by this job and are not written again.
+    """
 
     id: str
     started: float
@@ -146,7 +224,18 @@ def _call(fn: Callable[..., Any], args: tuple, *_after: Any) -> Any:
 
 
 def report(job: Job, item: str) -> None:
-    """Tell the client that ``item`` (an output path) is done (from inside a task)."""
+    """Tell the client that ``item`` (an output path) is done (from inside a task).
+
+    Logs a Dask event on the job's topic; the client counts each item once. Outside a
+    Dask worker (a local run) it does nothing.
+
+    Parameters
+    ----------
+    job : Job
+        The run.
+    item : str
+        The output path just written (or found written).
+    """
     try:
         from distributed import get_worker  # noqa: PLC0415
 
@@ -156,7 +245,20 @@ def report(job: Job, item: str) -> None:
 
 
 def done_by(job: Job, path: str | os.PathLike) -> bool:
-    """Whether ``path`` was already written during ``job`` (a task run again skips it)."""
+    """Tell whether ``path`` was already written during ``job`` (a task run again skips it).
+
+    Parameters
+    ----------
+    job : Job
+        The run.
+    path : str or os.PathLike
+        An output file.
+
+    Returns
+    -------
+    bool
+        True when the file exists and its modification time is at or after ``job.started``.
+    """
     try:
         return os.stat(path).st_mtime >= job.started
     except OSError:
@@ -164,8 +266,15 @@ def done_by(job: Job, path: str | os.PathLike) -> bool:
 
 
 def clear_partial(path: str | os.PathLike) -> None:
-    """Remove temporary files a killed writer left beside ``path`` (chroma.io writes to
-    ``.NAME.chroma-tmp-PID.ext`` and renames)."""
+    """Remove temporary files a killed writer left beside ``path``.
+
+    chroma.io writes to ``.NAME.chroma-tmp-PID.ext`` beside the target and renames.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output file about to be written.
+    """
     p = Path(path)
     for tmp in p.parent.glob(f".{p.name}.chroma-tmp-*"):
         tmp.unlink(missing_ok=True)
@@ -177,10 +286,31 @@ def run_tasks(farm: "Farm | str", tasks: Sequence[Task], label: str = "frames", 
 
     One bar counts frames done (reported by the tasks with :func:`report`) over the
     frames asked. A task that raises a :class:`ChromaError` (or any error) is recorded and
-    the others finish. A task whose worker dies is run again by Dask on another worker.
+    the others finish. A task whose worker dies is run again by Dask on another worker
+    (``retries=1``). Ctrl-C cancels every task.
 
-    Returns:
-        [(task key or path, reason)] of failures, plus those each task returned itself.
+    Parameters
+    ----------
+    farm : Farm or str
+        An open farm, or a spec (then a farm is made for this call and closed after).
+    tasks : Sequence[Task]
+        The tasks; ``after`` keys must name tasks in the list.
+    label : str, optional
+        The progress bar's label (default ``"frames"``).
+    job : Job or None, optional
+        The run the tasks report to; default a new one started now.
+    quiet : bool, optional
+        No progress bar and no farm line (default False).
+
+    Returns
+    -------
+    list[tuple[str, str]]
+        (task key or path, reason) of every failure, plus those each task returned itself.
+
+    Raises
+    ------
+    FarmError
+        A task waits for a key not in the job, or for itself; the farm cannot be reached.
     """
     from chroma.progress import Progress
 
@@ -257,18 +387,61 @@ def _ordered(tasks: Sequence[Task]) -> list[Task]:
 
 
 def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
-    """``items`` in consecutive chunks of ``size`` (the last may be shorter)."""
+    """Cut ``items`` into consecutive chunks of ``size`` (the last may be shorter).
+
+    Parameters
+    ----------
+    items : Sequence[Any]
+        What to cut (frames, paths).
+    size : int
+        Items per chunk; below 1 counts as 1.
+
+    Returns
+    -------
+    list[list[Any]]
+        The chunks, in order.
+    """
     size = max(1, int(size))
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
 def default_chunk(n: int, workers: int) -> int:
-    """About four chunks per worker (load balance vs per-task overhead), at least one frame."""
+    """Give the chunk size that makes about four chunks per worker.
+
+    Four per worker balances the load against the per-task overhead.
+
+    Parameters
+    ----------
+    n : int
+        Frames to share out.
+    workers : int
+        Workers of the farm (below 1 counts as 1).
+
+    Returns
+    -------
+    int
+        Frames per chunk, ``ceil(n / (4 * workers))``, at least 1.
+    """
     return max(1, -(-n // max(1, 4 * workers)))
 
 
 def strip_options(argv: Sequence[str], drop_value: Iterable[str], drop_flag: Iterable[str]) -> list[str]:
-    """``argv`` without the options in ``drop_value`` (with their value) and ``drop_flag``."""
+    """Remove options from a command line.
+
+    Parameters
+    ----------
+    argv : Sequence[str]
+        The command line (without the program name).
+    drop_value : Iterable[str]
+        Options that take a value (``--farm X`` or ``--farm=X``): removed with it.
+    drop_flag : Iterable[str]
+        Flags without a value: removed.
+
+    Returns
+    -------
+    list[str]
+        ``argv`` without them, in order.
+    """
     dv, df = set(drop_value), set(drop_flag)
     out: list[str] = []
     skip = False

@@ -1,5 +1,8 @@
-"""OpenCue export: layers per shot, chunked command layers, crossfade layers depending on
-their shots; written as the job specification cuebot reads (pyoutline when installed)."""
+"""OpenCue export: the job specification (CJSL XML) that cuebot reads.
+
+Layers per shot, chunked command layers, and crossfade layers that depend on their
+shots; serialised with OpenCue's pyoutline when it is installed, else written directly.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,25 @@ class CueLayer:
     """One OpenCue layer: a shell command run per chunk of ``range``.
 
     ``#FRAME_START#``/``#FRAME_END#``/``#IFRAME#`` in the command are OpenCue's tokens,
-    replaced on the render node by the chunk's first and last frame and the frame."""
+    replaced on the render node by the chunk's first and last frame and the frame.
+
+    Attributes
+    ----------
+    name : str
+        The layer's name, unique in the job.
+    command : list[str]
+        The command line (tokens between ``#`` are left unquoted).
+    range : str
+        OpenCue frame range, e.g. ``"1001-1100"`` or ``"1-1"``.
+    chunk : int
+        Frames per OpenCue task.
+    after : list[str]
+        Names of the layers this one waits for (LAYER_ON_LAYER dependencies).
+    gpus : int
+        GPUs a task needs (0: a CPU layer).
+    cores : float
+        CPU cores a task reserves.
+    """
 
     name: str
     command: list[str]
@@ -35,9 +56,29 @@ def _cmd(args: Sequence[str]) -> str:
 
 
 def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None = None, chroma: str = "chroma") -> list[CueLayer]:
-    """OpenCue layers for a shot file or an edit file: a layer per shot (one task for a
-    frame-to-frame shot, chunked otherwise), a conform layer per shot and a crossfade layer
-    per seam depending on both shots' layers."""
+    """Build the OpenCue layers for a shot file or an edit file.
+
+    A layer per shot (one task running ``chroma render SHOT --resume`` for a
+    frame-to-frame shot, ``chroma farm task SHOT --frames`` chunks otherwise); for an
+    edit, a conform layer per shot and a crossfade layer per seam depending on both
+    shots' layers.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A shot file or an edit file (docs/farm.md).
+    config : str, os.PathLike or None, optional
+        The OCIO config passed on as ``--config``; None for chroma's default.
+    chunk : int or None, optional
+        Frames per task of a chunked shot layer; default 10 (or the shot's length if shorter).
+    chroma : str, optional
+        The chroma executable on the render nodes (default ``"chroma"``).
+
+    Returns
+    -------
+    list[CueLayer]
+        The layers, dependencies before the layers that wait for them.
+    """
     from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
 
     path = Path(path).resolve()
@@ -74,8 +115,31 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
 
 def command_layer(argv: Sequence[str], frames: Sequence[int], chunk: int, name: str | None = None,
                   chroma: str = "chroma") -> CueLayer:
-    """A layer running a chroma command (``grade``, ``convert``...) over ``frames`` in
-    chunks: the node runs it with ``--frames #FRAME_START#-#FRAME_END# --overwrite``."""
+    """Build a layer running a chroma command (``grade``, ``convert``, ``blend``) over ``frames``.
+
+    The node runs it with ``--frames #FRAME_START#-#FRAME_END# --overwrite`` per chunk;
+    ``grade`` gets ``--jobs 1`` (a node's cores go to one frame at a time) and ``blend``
+    gets ``--fade-frames`` over all ``frames`` (each chunk weighs over the whole fade).
+
+    Parameters
+    ----------
+    argv : Sequence[str]
+        The command line after ``chroma``; ``--farm``, ``--chunk``, ``--frames``,
+        ``--jobs``, ``--overwrite`` and ``--skip-existing`` are taken out.
+    frames : Sequence[int]
+        The frame numbers to run.
+    chunk : int
+        Frames per OpenCue task (at least 1).
+    name : str or None, optional
+        The layer's name; default the command's name.
+    chroma : str, optional
+        The chroma executable on the render nodes (default ``"chroma"``).
+
+    Returns
+    -------
+    CueLayer
+        The layer.
+    """
     from chroma import sequence  # noqa: PLC0415
 
     argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
@@ -95,8 +159,35 @@ def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str
     layers, ``depend_on``) and serialised with ``outline.backend.cue.serialize_simple``;
     otherwise the same document is written directly, following the CJSL DTD that
     pyoutline writes (spec, job, layers of ``cmd``/``range``/``chunk``, ``depends`` of
-    type ``LAYER_ON_LAYER``; each layer in OpenCue's ``shell`` service). Submit it with pycue (``opencue.api.launchSpec``) or
-    ``cuerun``.
+    type ``LAYER_ON_LAYER``; each layer in OpenCue's ``shell`` service). Submit it with
+    pycue (``opencue.api.launchSpec``) or ``cuerun``.
+
+    Parameters
+    ----------
+    layers : Sequence[CueLayer]
+        The job's layers.
+    path : str or os.PathLike
+        The file to write (written atomically).
+    job : str, optional
+        The OpenCue job name (default ``"chroma"``).
+    show : str, optional
+        The OpenCue show (default ``"chroma"``).
+    shot : str, optional
+        The OpenCue shot (default ``"shot"``).
+    user : str or None, optional
+        The job's user; default ``$USER``, else ``"chroma"``.
+    facility : str, optional
+        The OpenCue facility (default ``"local"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    References
+    ----------
+    OpenCue, pyoutline and the CJSL job specification DTD (https://www.opencue.io/docs/,
+    github.com/AcademySoftwareFoundation/OpenCue, ``pyoutline/outline/backend/cue.py``).
     """
     path = Path(path)
     user = user or os.environ.get("USER", "chroma")

@@ -1,5 +1,8 @@
-"""Shots and edits on a farm: a frame-to-frame shot as one resumable task, independent
-frames in chunks, edits with OKLab crossfades at the seams, and splitting a long shot."""
+"""Shots and edits on a farm, and splitting a long shot into an edit.
+
+A frame-to-frame shot is one resumable task, a shot of independent frames runs in
+chunks, an edit renders its shots in parallel with OKLab crossfades at the seams.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union, cast
 
 from chroma.errors import ChromaError
 from chroma.farm.cluster import (
@@ -29,16 +32,42 @@ from chroma.farm.cluster import (
     using,
 )
 
+if TYPE_CHECKING:
+    from chroma.oklab.convert import Space
+    from chroma.pipeline import RunPlan
+    from chroma.shot import Shot
+
+#: an OCIO config as chroma takes it: a path, a name, or None for chroma's default
+Config = Union[str, "os.PathLike[str]", None]
+
 FEED_FORWARD_MODES = ("2D", "3D")  # render/animation.py: only these warp the previous frame into the next
 
 
-def frames_feed_forward(shot: Any) -> bool:
-    """Whether each frame of ``shot`` starts from the previous one (2D, 3D: warped), so
-    the shot must render in order; "None" and "Video" frames are independent."""
+def frames_feed_forward(shot: Shot) -> bool:
+    """Tell whether each frame of ``shot`` starts from the previous one, warped.
+
+    Modes 2D and 3D feed forward, so the shot must render in order; "None" and "Video"
+    frames are independent.
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        A loaded shot.
+
+    Returns
+    -------
+    bool
+        True for animation modes 2D and 3D.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``: in 2D/3D each frame's init is the previous frame
+    warped; "Video" inits from the video's frames; "None" from noise or the init image.
+    """
     return shot.animation_mode in FEED_FORWARD_MODES
 
 
-def _runner(shot_path: str, config: Any, overrides: Mapping[str, Any], job: Job, independent: bool) -> Any:
+def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: Job, independent: bool) -> Any:
     from chroma.pipeline import ShotRunner  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -61,7 +90,7 @@ def _runner(shot_path: str, config: Any, overrides: Mapping[str, Any], job: Job,
     return runner
 
 
-def _shot_serial(shot_path: str, config: Any, overrides: Mapping[str, Any], start: int, last: int, write: list[int],
+def _shot_serial(shot_path: str, config: Config, overrides: Mapping[str, Any], start: int, last: int, write: list[int],
                  replace: list[int], job: Job) -> list:
     """A frame-to-frame shot: one task, in order; run again (a lost worker), it resumes
     after the last state this job saved."""
@@ -83,9 +112,34 @@ def _shot_serial(shot_path: str, config: Any, overrides: Mapping[str, Any], star
     return []
 
 
-def _shot_chunk(shot_path: str, config: Any, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
+def render_frames(shot_path: str, config: Config, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
                 job: Job) -> list:
-    """Frames of a shot whose frames are independent: each from an empty loop state."""
+    """Render frames of a shot whose frames are independent, each from an empty loop state.
+
+    The farm task of a "None" or "Video" shot (and what ``chroma farm task SHOT --frames``
+    runs on an OpenCue node). A frame this job already wrote is reported and skipped; a
+    partial temporary file of a killed writer is removed first.
+
+    Parameters
+    ----------
+    shot_path : str
+        The shot file.
+    config : str or None
+        The OCIO config (path or name), None for chroma's default.
+    overrides : Mapping[str, Any]
+        Render settings replacing the shot's (``device``, ``precision``...).
+    indices : list[int]
+        0-based frame indices of the shot to render.
+    replace : list[int]
+        Of those, the indices whose existing files move to ``retained/`` (``--overwrite``).
+    job : Job
+        The run these frames belong to (progress topic and start time).
+
+    Returns
+    -------
+    list
+        Always empty: failures are raised, as :func:`run_tasks` expects.
+    """
     from chroma.pipeline import RunPlan  # noqa: PLC0415
 
     runner = _runner(shot_path, config, overrides, job, True)
@@ -99,10 +153,40 @@ def _shot_chunk(shot_path: str, config: Any, overrides: Mapping[str, Any], indic
     return []
 
 
-def shot_tasks(shot: Any, shot_path: str, plan: Any, job: Job, config: Any = None, overrides: Mapping[str, Any] | None = None,
-               chunk: int | None = None, workers: int = 1, prefix: str = "shot") -> list[Task]:
-    """The tasks that render ``plan`` of ``shot``: one in-order task for a frame-to-frame
-    shot, chunks of frames otherwise. Each asks for ``GPU=1`` unless the shot's device is the CPU."""
+def shot_tasks(shot: Shot, shot_path: str, plan: RunPlan, job: Job, config: Config = None,
+               overrides: Mapping[str, Any] | None = None, chunk: int | None = None, workers: int = 1,
+               prefix: str = "shot") -> list[Task]:
+    """Build the tasks that render ``plan`` of ``shot``.
+
+    One in-order task for a frame-to-frame shot, chunks of frames otherwise. Each asks
+    for the worker resource ``GPU=1`` unless the shot's device is the CPU.
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        The loaded shot.
+    shot_path : str
+        Its file (the workers load it again).
+    plan : chroma.pipeline.RunPlan
+        Which frames to render and write (:meth:`chroma.pipeline.ShotRunner.plan`).
+    job : Job
+        The run the tasks report to.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+    overrides : Mapping[str, Any] or None, optional
+        Render settings replacing the shot's (``device``, ``precision``).
+    chunk : int or None, optional
+        Frames per task of an independent-frame shot; default about four per worker.
+    workers : int, optional
+        Workers of the farm (default 1), for the default chunk.
+    prefix : str, optional
+        The tasks' key prefix (default ``"shot"``).
+
+    Returns
+    -------
+    list[Task]
+        The tasks; empty when the plan writes nothing.
+    """
     overrides = dict(overrides or {})
     gpu = str(shot.render.get("device") or "").lower() != "cpu"
     if not plan.write:
@@ -111,7 +195,7 @@ def shot_tasks(shot: Any, shot_path: str, plan: Any, job: Job, config: Any = Non
         return [Task(prefix, _shot_serial, (shot_path, config, overrides, plan.start, plan.last, list(plan.write),
                                             list(plan.replace), job), len(plan.write), gpu=gpu)]
     size = chunk or default_chunk(len(plan.write), workers)
-    return [Task(f"{prefix}-{i}", _shot_chunk, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
+    return [Task(f"{prefix}-{i}", render_frames, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
             for i, c in enumerate(chunks(list(plan.write), size))]
 
 
@@ -123,16 +207,49 @@ def _check_render() -> None:
                           'pip install "chroma-vfx[render]"') from None
 
 
-def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Any = None, frames: str | None = None,
+def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Config = None, frames: str | None = None,
                 resume: bool = False, overwrite: bool = False, overrides: Mapping[str, Any] | None = None,
                 chunk: int | None = None, quiet: bool = False, notes: bool = True) -> list[tuple[str, str]]:
-    """``chroma render SHOT.toml --farm ...``: plan on the client (every refusal before any
-    work), render on the farm, write the Nuke script. Returns failures.
+    """Render a shot on a farm (``chroma render SHOT.toml --farm ...``).
 
-    ``frames``/``resume``/``overwrite`` as :meth:`chroma.pipeline.ShotRunner.plan`;
-    ``overrides``: render settings replacing the shot's (device, precision); ``chunk``:
-    frames per task when the shot's frames are independent; ``notes``: print the plan's
-    notes (the CLI has printed them already)."""
+    Plan on the client (every refusal before any work), check the models, render on the
+    farm, then write the Nuke script.
+
+    Parameters
+    ----------
+    farm : Farm or str
+        An open farm or a ``--farm`` spec.
+    shot_path : str or os.PathLike
+        The shot file.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+    frames : str or None, optional
+        Frames to render (file numbers, ``1001-1010``), as
+        :meth:`chroma.pipeline.ShotRunner.plan`; None for all.
+    resume : bool, optional
+        Continue after the last saved state (default False).
+    overwrite : bool, optional
+        Render again; old frames move to ``retained/`` (default False).
+    overrides : Mapping[str, Any] or None, optional
+        Render settings replacing the shot's (``device``, ``precision``).
+    chunk : int or None, optional
+        Frames per task when the shot's frames are independent.
+    quiet : bool, optional
+        No progress bar (default False).
+    notes : bool, optional
+        Print the plan's notes (default True; the CLI has printed them already).
+
+    Returns
+    -------
+    list[tuple[str, str]]
+        (task key or path, reason) of every failure.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        The shot is invalid, the renderer is not installed, the plan is refused, or a
+        model is missing.
+    """
     from chroma.pipeline import ShotRunner  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -161,8 +278,18 @@ def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Any = 
 
 @dataclass(frozen=True)
 class EditShot:
-    path: str            # the shot file (absolute)
-    crossfade: int       # frames of the crossfade into this shot from the previous one (0 for the first)
+    """One shot of an edit.
+
+    Attributes
+    ----------
+    path : str
+        The shot file (absolute).
+    crossfade : int
+        Frames of the crossfade into this shot from the previous one (0 for the first).
+    """
+
+    path: str
+    crossfade: int
 
 
 @dataclass
@@ -170,20 +297,49 @@ class Edit:
     """An edit file: shots in order, crossfades at the seams, the conformed sequence.
 
     ``starts[i]`` is shot i's first frame in the edit (0-based): each shot overlaps the
-    previous one by its crossfade."""
+    previous one by its crossfade.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The edit file (absolute).
+    output : str
+        The edit's sequence pattern (absolute).
+    first_frame : int
+        The frame number of the edit's first frame.
+    shots : list[EditShot]
+        The shots in order.
+    lengths : list[int]
+        Each shot's ``max_frames``.
+    curve : str
+        The crossfade curve (:func:`chroma.oklab.crossfade_weights`).
+    space : {"oklab", "oklch", "linear", "srgb"}
+        The space the crossfades blend in.
+    dtype : str
+        The EXR pixel type of the crossfade frames (``half``, ``float``).
+    compression : str
+        The EXR compression of the crossfade frames.
+    """
 
     path: Path
-    output: str          # the edit's sequence pattern (absolute)
+    output: str
     first_frame: int
     shots: list[EditShot]
     lengths: list[int]
     curve: str = "smooth"
-    space: str = "oklab"
+    space: Space = "oklab"
     dtype: str = "half"
     compression: str = "zip"
 
     @property
     def starts(self) -> list[int]:
+        """Each shot's first frame in the edit, 0-based (shots overlap by their crossfades).
+
+        Returns
+        -------
+        list[int]
+            Frame offsets from the edit's first frame.
+        """
         out = [0]
         for i in range(1, len(self.shots)):
             out.append(out[-1] + self.lengths[i - 1] - self.shots[i].crossfade)
@@ -191,16 +347,37 @@ class Edit:
 
     @property
     def length(self) -> int:
+        """The edit's length.
+
+        Returns
+        -------
+        int
+            Frames from the first shot's first frame to the last shot's last.
+        """
         return self.starts[-1] + self.lengths[-1]
 
     def seam_frames(self, i: int) -> list[int]:
-        """Edit frame numbers of the crossfade into shot ``i`` (i >= 1)."""
+        """Give the edit's frame numbers of the crossfade into shot ``i``.
+
+        Parameters
+        ----------
+        i : int
+            The shot, 0-based (>= 1: shot 0 has no crossfade in).
+
+        Returns
+        -------
+        list[int]
+            Frame numbers (with ``first_frame``), empty for a cut.
+        """
         s = self.starts[i]
         return [self.first_frame + s + k for k in range(self.shots[i].crossfade)]
 
 
-def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
-    """Read and check an edit file (format in docs/farm.md)::
+def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
+    """Read and check an edit file (format in docs/farm.md).
+
+    Every shot is loaded and the crossfades checked against the shots' lengths. An edit
+    looks like this::
 
         output = "edit/edit.####.exr"   # the conformed cut
         first_frame = 1001
@@ -212,6 +389,27 @@ def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
         [[shots]]
         file = "sh020.toml"
         crossfade = 8                   # this seam's length, into this shot
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The edit file; shot files and ``output`` are relative to its folder.
+    config : str, os.PathLike or None, optional
+        The OCIO config the shots are checked with; None for chroma's default.
+
+    Returns
+    -------
+    Edit
+        The checked edit.
+
+    Raises
+    ------
+    FarmError
+        Unreadable or invalid TOML, no ``[[shots]]``, an unknown key, no ``output`` or
+        one without a frame token, a shot without ``file``, an unknown space, or a
+        crossfade that does not fit its shots.
+    chroma.errors.ChromaError
+        A shot file is invalid, or the curve is unknown.
     """
     from chroma import sequence  # noqa: PLC0415
     from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
@@ -235,7 +433,8 @@ def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
     if not sequence.parse_pattern(out).is_sequence:
         raise FarmError(f"{path}: output {data['output']!r} needs a frame token, e.g. edit.####.exr")
     default_fade = int(data.get("crossfade", 0))
-    shots, lengths = [], []
+    shots: list[EditShot] = []
+    lengths: list[int] = []
     for i, entry in enumerate(data["shots"]):
         if "file" not in entry:
             raise FarmError(f"{path}: shot {i + 1} has no file = \"...\"")
@@ -252,16 +451,31 @@ def load_edit(path: str | os.PathLike, config: Any = None) -> Edit:
         if shots[i].crossfade + tail > n:
             raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
                             f"({shots[i].crossfade} + {tail}); shorten them")
+    from chroma.oklab.convert import SPACES  # noqa: PLC0415
     from chroma.oklab.frames import crossfade_weights  # noqa: PLC0415
 
     curve = str(data.get("curve", "smooth"))
     crossfade_weights(2, curve)  # an unknown curve fails here
-    return Edit(path, out, int(data.get("first_frame", 1001)), shots, lengths, curve, str(data.get("space", "oklab")),
+    space = str(data.get("space", "oklab"))
+    if space not in SPACES:  # and an unknown space here, before any render
+        raise FarmError(f"{path}: space {space!r} is not one of {', '.join(SPACES)}")
+    return Edit(path, out, int(data.get("first_frame", 1001)), shots, lengths, curve, cast("Space", space),
                 str(data.get("dtype", "half")), str(data.get("compression", "zip")))
 
 
 def is_edit(data: Mapping[str, Any]) -> bool:
-    """Whether parsed TOML is an edit (a ``[[shots]]`` array) rather than a shot."""
+    """Tell whether parsed TOML is an edit (a ``[[shots]]`` array) rather than a shot.
+
+    Parameters
+    ----------
+    data : Mapping[str, Any]
+        The parsed file.
+
+    Returns
+    -------
+    bool
+        True when ``shots`` is a non-empty array of tables.
+    """
     shots = data.get("shots")
     return isinstance(shots, list) and all(isinstance(s, Mapping) for s in shots) and bool(shots)
 
@@ -273,8 +487,28 @@ def _atomic_copy(src: str, dst: str) -> None:
         shutil.copyfile(src, tmp)
 
 
-def conform(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> list:
-    """Copy shot ``i``'s frames outside its seams into the edit's sequence."""
+def conform(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list:
+    """Copy shot ``i``'s frames outside its seams into the edit's sequence.
+
+    The farm task of a conform layer (``chroma farm task EDIT --conform I``). Each copy
+    is atomic; a frame this job already wrote is skipped.
+
+    Parameters
+    ----------
+    edit_path : str
+        The edit file.
+    i : int
+        The shot, 0-based.
+    job : Job or None, optional
+        The run to report to and to skip frames of; None copies every frame.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+
+    Returns
+    -------
+    list
+        Always empty: failures are raised.
+    """
     from chroma import sequence  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -293,10 +527,30 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Any = None) 
     return []
 
 
-def seam(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> list:
-    """The crossfade into shot ``i`` (``i >= 1``): :func:`chroma.oklab.crossfade` of the
-    previous shot's last frames into this shot's first, renumbered to the edit's frames
-    (through links in a hidden folder beside the edit's sequence)."""
+def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list:
+    """Write the crossfade into shot ``i`` of an edit.
+
+    :func:`chroma.oklab.crossfade` of the previous shot's last frames into this shot's
+    first, renumbered to the edit's frames through links (copies where links cannot be
+    made) in a hidden folder beside the edit's sequence. The farm task of a crossfade
+    layer (``chroma farm task EDIT --seam I``).
+
+    Parameters
+    ----------
+    edit_path : str
+        The edit file.
+    i : int
+        The shot faded into, 0-based, at least 1.
+    job : Job or None, optional
+        The run to report the frames to.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+
+    Returns
+    -------
+    list
+        Always empty: failures are raised.
+    """
     from chroma import oklab, sequence  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -327,10 +581,35 @@ def seam(edit_path: str, i: int, job: Job | None = None, config: Any = None) -> 
     return []
 
 
-def edit_tasks(edit: Edit, job: Job, config: Any = None, resume: bool = False, overwrite: bool = False,
-               chunk: int | None = None, workers: int = 1, only: str | None = None) -> list[Task]:
-    """Tasks of an edit: each shot's render tasks, a conform task per shot after them, and
-    a crossfade task per seam after both of its shots."""
+def edit_tasks(edit: Edit, job: Job, config: Config = None, resume: bool = False, overwrite: bool = False,
+               chunk: int | None = None, workers: int = 1) -> list[Task]:
+    """Build the tasks of an edit.
+
+    Each shot's render tasks (planned here, refusals first), a conform task per shot
+    after them, and a crossfade task per seam after both of its shots.
+
+    Parameters
+    ----------
+    edit : Edit
+        The loaded edit.
+    job : Job
+        The run the tasks report to.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+    resume : bool, optional
+        Continue each shot after its last saved state (default False).
+    overwrite : bool, optional
+        Render again; old frames move to ``retained/`` (default False).
+    chunk : int or None, optional
+        Frames per task of independent-frame shots.
+    workers : int, optional
+        Workers of the farm (default 1), for the default chunk.
+
+    Returns
+    -------
+    list[Task]
+        The tasks, with their dependencies.
+    """
     from chroma.pipeline import ShotRunner  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -354,10 +633,42 @@ def edit_tasks(edit: Edit, job: Job, config: Any = None, resume: bool = False, o
     return tasks
 
 
-def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Any = None, resume: bool = False,
+def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Config = None, resume: bool = False,
                 overwrite: bool = False, chunk: int | None = None, quiet: bool = False) -> list[tuple[str, str]]:
     """Render an edit on the farm: shots in parallel, then the conform and the crossfades.
-    Returns failures."""
+
+    The models of every shot are checked first; each shot's Nuke script is written at
+    the end.
+
+    Parameters
+    ----------
+    farm : Farm or str
+        An open farm or a ``--farm`` spec.
+    edit_path : str or os.PathLike
+        The edit file.
+    config : str, os.PathLike or None, optional
+        The OCIO config; None for chroma's default.
+    resume : bool, optional
+        Continue each shot after its last saved state (default False).
+    overwrite : bool, optional
+        Render again; old frames move to ``retained/`` (default False).
+    chunk : int or None, optional
+        Frames per task of independent-frame shots.
+    quiet : bool, optional
+        No progress bar (default False).
+
+    Returns
+    -------
+    list[tuple[str, str]]
+        (task key or path, reason) of every failure.
+
+    Raises
+    ------
+    FarmError
+        The edit file is invalid.
+    chroma.errors.ChromaError
+        The renderer is not installed or a model is missing.
+    """
     from chroma.pipeline import ShotRunner  # noqa: PLC0415
     from chroma.shot import load_shot  # noqa: PLC0415
 
@@ -378,19 +689,23 @@ def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Any = 
 
 
 def _shift_keys(table: Mapping[str, Any], s: int, e: int) -> dict[str, Any]:
+    """Re-key a frame-keyed table (string keys) to a part of frames ``s`` .. ``e - 1``.
+
+    The key held at ``s`` becomes key 0; keys inside the part shift by ``-s``.
+    """
     keys = sorted(int(k) for k in table)
     held = [k for k in keys if k <= s]
     out: dict[str, Any] = {}
     if held:
-        out["0"] = table[str(held[-1])] if str(held[-1]) in table else table[held[-1]]
+        out["0"] = table[str(held[-1])]
     for k in keys:
         if s < k < e:
-            out[str(k - s)] = table[str(k)] if str(k) in table else table[k]
+            out[str(k - s)] = table[str(k)]
     return out
 
 
 def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] = (), crossfade: int = 0,
-               config: Any = None) -> Path:
+               config: Config = None) -> Path:
     """Split a long shot into shots of at most ``max_frames`` frames and write an edit of them.
 
     Cuts fall on the frame indices in ``at`` where they can (section or line boundaries
@@ -401,13 +716,36 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     original's), prompts re-keyed to the part, the seed advanced by the part's start
     (Disco Diffusion's ``seed + frame``), ``first_frame`` and the audio offset shifted.
 
-    Args:
-        shot_path: the shot file. max_frames: the longest part, in frames.
-        at: preferred cut points, 0-based frame indices of the shot.
-        crossfade: frames of overlap at each seam (< max_frames).
-    Returns:
+    Parameters
+    ----------
+    shot_path : str or os.PathLike
+        The shot file.
+    max_frames : int
+        The longest part, in frames.
+    at : Iterable[int], optional
+        Preferred cut points, 0-based frame indices of the shot (default none).
+    crossfade : int, optional
+        Frames of overlap at each seam, below ``max_frames`` (default 0: cuts).
+    config : str, os.PathLike or None, optional
+        The OCIO config the shot is checked with; None for chroma's default.
+
+    Returns
+    -------
+    pathlib.Path
         The edit file written beside the shot (``<stem>.edit.toml``); parts are
         ``<stem>_p01.toml``... beside it, writing ``<pattern stem>_p01.####.exr``...
+
+    Raises
+    ------
+    FarmError
+        ``crossfade`` negative or not below ``max_frames``.
+    chroma.errors.ChromaError
+        The shot file is invalid.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``: frame ``i`` of an animation uses ``seed + i``
+    unless the seed is fixed.
     """
     from chroma.shot import dump_shot, load_shot, tomlreader  # noqa: PLC0415
 
@@ -415,7 +753,21 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     shot = load_shot(shot_path, config=config)
     if crossfade < 0 or max_frames <= crossfade:
         raise FarmError(f"split: max_frames ({max_frames}) must exceed the crossfade ({crossfade})")
-    n = shot.max_frames
+    parts = _part_bounds(shot.max_frames, max_frames, at, crossfade)
+    raw = tomlreader.loads(shot_path.read_text(encoding="utf-8"))
+    stem = shot_path.stem
+    edit_shots = []
+    for p, (s, e) in enumerate(parts, 1):
+        d = _part_settings(raw, shot, p, s, e)
+        part = shot_path.with_name(f"{stem}_p{p:02d}.toml")
+        part.write_text(dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)"),
+                        encoding="utf-8")
+        edit_shots.append({"file": part.name, "crossfade": crossfade if p > 1 else 0})
+    return _write_edit_file(shot_path, shot, raw["output"]["pattern"], edit_shots, crossfade)
+
+
+def _part_bounds(n: int, max_frames: int, at: Iterable[int], crossfade: int) -> list[tuple[int, int]]:
+    """(start, end) frame indices of each part: cuts at the last preferred point that fits, else at the longest."""
     cuts = sorted({int(c) for c in at if 0 < int(c) < n})
     parts: list[tuple[int, int]] = []
     s = 0
@@ -425,49 +777,51 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
         parts.append((s, b + crossfade))
         s = b
     parts.append((s, n))
-    raw = tomlreader.loads(shot_path.read_text(encoding="utf-8"))
-    stem = shot_path.stem
-    edit_shots = []
-    for p, (s, e) in enumerate(parts, 1):
-        d = copy.deepcopy(raw)
-        d["max_frames"] = e - s
-        if shot.frame_seed(1) != shot.seed or n == 1:  # dd: seed + index
-            d["seed"] = shot.seed + s
-        if s > 0:
-            d.pop("init_image", None)
-        outp = d.setdefault("output", {})
-        outp["pattern"] = re.sub(r"([._-]?)(#+|%0?\d*d|@+)", rf"_p{p:02d}\1\2", raw["output"]["pattern"], count=1)
-        outp["first_frame"] = shot.output.first_frame + s
-        for section in ("render", "animation"):
-            sec = d.get(section, {})
-            for name, values in shot.schedules.items():
-                if isinstance(sec.get(name), str) and ":" in sec[name]:
-                    sec[name] = ", ".join(f"{k}: ({float(values[s + k])!r})" for k in range(e - s))
-            for name, value in list(sec.items()):
-                if isinstance(value, Mapping) and all(str(k).lstrip("-").isdigit() for k in value):
-                    sec[name] = _shift_keys({str(k): v for k, v in value.items()}, s, e)
-        for table in ("prompts", "image_prompts"):
-            if table in d:
-                d[table] = _shift_keys({str(k): v for k, v in d[table].items()}, s, e)
-        if "audio" in d:
-            d["audio"]["offset"] = float(d["audio"].get("offset", 0.0)) + s / float(shot.output.fps)
-        part = shot_path.with_name(f"{stem}_p{p:02d}.toml")
-        part.write_text(dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)"),
-                        encoding="utf-8")
-        edit_shots.append({"file": part.name, "crossfade": crossfade if p > 1 else 0})
+    return parts
+
+
+def _part_settings(raw: dict[str, Any], shot: Shot, p: int, s: int, e: int) -> dict[str, Any]:
+    """The shot's settings for part ``p`` (frames ``s`` .. ``e - 1``): schedules written out, keys re-keyed."""
+    n = shot.max_frames
+    d = copy.deepcopy(raw)
+    d["max_frames"] = e - s
+    if shot.frame_seed(1) != shot.seed or n == 1:  # dd: seed + index
+        d["seed"] = shot.seed + s
+    if s > 0:
+        d.pop("init_image", None)
+    outp = d.setdefault("output", {})
+    outp["pattern"] = re.sub(r"([._-]?)(#+|%0?\d*d|@+)", rf"_p{p:02d}\1\2", raw["output"]["pattern"], count=1)
+    outp["first_frame"] = shot.output.first_frame + s
+    for section in ("render", "animation"):
+        sec = d.get(section, {})
+        for name, values in shot.schedules.items():
+            if isinstance(sec.get(name), str) and ":" in sec[name]:
+                sec[name] = ", ".join(f"{k}: ({float(values[s + k])!r})" for k in range(e - s))
+        for name, value in list(sec.items()):
+            if isinstance(value, Mapping) and all(str(k).lstrip("-").isdigit() for k in value):
+                sec[name] = _shift_keys({str(k): v for k, v in value.items()}, s, e)
+    for table in ("prompts", "image_prompts"):
+        if table in d:
+            d[table] = _shift_keys({str(k): v for k, v in d[table].items()}, s, e)
+    if "audio" in d:
+        d["audio"]["offset"] = float(d["audio"].get("offset", 0.0)) + s / float(shot.output.fps)
+    return d
+
+
+def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]],
+                     crossfade: int) -> Path:
+    """Write ``<stem>.edit.toml`` listing the parts."""
     import tomlkit  # noqa: PLC0415
 
     doc = tomlkit.document()
-    doc.add(tomlkit.comment(f"{shot_path.name} in {len(parts)} parts (chroma.farm.split_shot)"))
-    doc.add("output", re.sub(r"([._-]?)(#+|%0?\d*d|@+)", r"_edit\1\2", raw["output"]["pattern"], count=1))
+    doc.add(tomlkit.comment(f"{shot_path.name} in {len(edit_shots)} parts (chroma.farm.split_shot)"))
+    doc.add("output", re.sub(r"([._-]?)(#+|%0?\d*d|@+)", r"_edit\1\2", pattern, count=1))
     doc.add("first_frame", shot.output.first_frame)
     doc.add("crossfade", crossfade)
     aot = tomlkit.aot()
     for es in edit_shots:
         aot.append(tomlkit.item(es))
     doc.add("shots", aot)
-    edit_path = shot_path.with_name(f"{stem}.edit.toml")
+    edit_path = shot_path.with_name(f"{shot_path.stem}.edit.toml")
     edit_path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return edit_path
-
-

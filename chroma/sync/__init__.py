@@ -36,13 +36,20 @@ strings ``"0: (1.0), 12: (1.05), ..."`` keeping only the frames where the curve 
 at every frame.
 """
 
-from chroma.sync.audio import AudioAnalysis, analyze_audio, load_audio
-from chroma.sync.audio import _tempo as _tempo  # re-exported: the CLI and tests use sync._tempo/_need/_clock
-from chroma.sync.curves import ANIMATION_KEYS, beat_pulses, fold, loudness_curve, rest_value, setting_path, to_keyframes
-from chroma.sync.errors import SYNC_EXTRA, AudioError, LyricsError, SyncDependencyError, SyncError
-from chroma.sync.errors import _need as _need
-from chroma.sync.frames import _clock as _clock
-from chroma.sync.frames import frame_at, parse_fps, parse_time
+from chroma.sync.audio import AudioAnalysis, analyze_audio, fit_tempo, load_audio
+from chroma.sync.curves import (
+    ANIMATION_KEYS,
+    KEYS_2D_ONLY,
+    KEYS_3D_ONLY,
+    beat_pulses,
+    fold,
+    loudness_curve,
+    rest_value,
+    setting_path,
+    to_keyframes,
+)
+from chroma.sync.errors import SYNC_EXTRA, AudioError, LyricsError, SyncDependencyError, SyncError, require_module
+from chroma.sync.frames import format_clock, frame_at, parse_fps, parse_time
 from chroma.sync.lyrics import (
     LyricLine,
     Lyrics,
@@ -58,10 +65,10 @@ from chroma.sync.plot import plot
 from chroma.sync.shotfile import shot_text
 
 __all__ = [
-    "SyncError", "LyricsError", "AudioError", "SyncDependencyError", "SYNC_EXTRA",
+    "SyncError", "LyricsError", "AudioError", "SyncDependencyError", "SYNC_EXTRA", "require_module",
     "LyricLine", "Lyrics", "Section", "PromptPlan", "AudioAnalysis",
-    "parse_fps", "parse_time", "frame_at", "parse_lrc", "parse_srt", "read_lyrics",
+    "parse_fps", "parse_time", "frame_at", "format_clock", "fit_tempo", "parse_lrc", "parse_srt", "read_lyrics",
     "parse_section", "lyrics_to_prompts", "load_audio", "analyze_audio",
     "beat_pulses", "loudness_curve", "fold", "to_keyframes", "rest_value", "setting_path",
-    "ANIMATION_KEYS", "shot_text", "plot",
+    "ANIMATION_KEYS", "KEYS_2D_ONLY", "KEYS_3D_ONLY", "shot_text", "plot",
 ]

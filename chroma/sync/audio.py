@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from chroma.errors import ChromaIOError
-from chroma.sync.errors import AudioError, _need
+from chroma.sync.errors import AudioError, require_module
 from chroma.sync.frames import frame_at
 
 
@@ -51,19 +51,41 @@ class AudioAnalysis:
 
 
 def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read WAV, FLAC, OGG or MP3 as mono float32 in [-1, 1] and its sample rate.
+    """Read WAV, FLAC, OGG or MP3 as mono float32 samples and their sample rate.
 
-    soundfile (libsndfile) first; librosa's loader (audioread/ffmpeg) for what it cannot read.
+    soundfile (libsndfile) first; librosa's loader (audioread/ffmpeg) for what it cannot
+    read. Channels are averaged to mono; the rate is the file's (no resampling).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The audio file.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        Mono float32 samples, shape (n,), full scale [-1, 1].
+    sample_rate : int
+        Samples per second (Hz).
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        The file does not exist.
+    AudioError
+        Neither soundfile nor librosa can read it, or it has no samples.
+    SyncDependencyError
+        soundfile (or librosa, for the fallback) is not installed.
     """
     p = Path(path)
     if not p.is_file():
         raise ChromaIOError(f"audio file {str(p)!r} does not exist")
-    sf = _need("soundfile")
+    sf = require_module("soundfile")
     try:
         data, sr = sf.read(str(p), dtype="float32", always_2d=True)
         y = data.mean(axis=1)
     except Exception as first:
-        librosa = _need("librosa")
+        librosa = require_module("librosa")
         try:
             y, sr = librosa.load(str(p), sr=None, mono=True)
         except Exception:
@@ -78,10 +100,24 @@ _HOP = 128  # 5.8 ms at 22050 Hz
 _NFFT = 1024  # 46 ms windows: a click is placed ~10 ms late (2048: ~17 ms)
 
 
-def _tempo(beat_times: np.ndarray) -> float:
-    """BPM from the slope of beat time against beat number (numbers counted with the median
-    interval, so a skipped beat does not bias it); beats more than 0.15 period off the
-    line (the tracker's first beats may be) are left out of the fit."""
+def fit_tempo(beat_times: np.ndarray) -> float:
+    """Tempo from beat times: the slope of a robust line through beat time against beat number.
+
+    Beat numbers are counted with the median inter-beat interval, so a skipped beat does
+    not bias the slope; beats more than 0.15 of a period off the line (a beat tracker's
+    first beats may be) are left out of the least-squares fit, which is refined three
+    times. This is finer than the bins of librosa's tempogram estimate.
+
+    Parameters
+    ----------
+    beat_times : numpy.ndarray
+        Seconds of each beat, increasing, at least two.
+
+    Returns
+    -------
+    float
+        Beats per minute.
+    """
     ibi = float(np.median(np.diff(beat_times)))
     k = np.round((beat_times - beat_times[0]) / ibi)
     if k[-1] <= 0:
@@ -109,17 +145,43 @@ def analyze_audio(
     after the clicks, a quarter of a frame at 24 fps) and tracks beats on it (``librosa.beat.beat_track``,
     Ellis 2007) from a tempo prior that ``librosa.feature.tempo`` estimates on librosa's
     default grid (hop 512). The tempo reported is the slope of a least-squares line
-    through the beat times against their beat numbers (:func:`_tempo`), finer than the
+    through the beat times against their beat numbers (:func:`fit_tempo`), finer than the
     tempogram's bins. Loudness per frame
     is the mean power of librosa's RMS frames whose centres fall in the frame's interval
     ``[offset + i/fps, offset + (i+1)/fps)``, in dB. Audio whose peak is below
     ``silence_db`` dBFS has no beats and a note says so.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The audio file (WAV, FLAC, OGG, MP3).
+    fps : fractions.Fraction
+        The shot's frames per second (:func:`chroma.sync.parse_fps`).
+    offset : float, optional
+        Seconds of audio at frame 0 (default 0).
+    silence_db : float, optional
+        Peak level in dBFS at or below which the audio counts as silent (default -80).
+
+    Returns
+    -------
+    AudioAnalysis
+        Tempo (BPM), beat times (s) and frames, per-frame loudness (dB re full scale), the
+        onset-strength envelope and a waveform envelope, on the shot's frame grid.
+
+    Raises
+    ------
+    AudioError
+        The file cannot be read, or ``offset`` is past its end.
+    SyncDependencyError
+        librosa or soundfile is not installed.
+
     References
     ----------
     D. P. W. Ellis, "Beat Tracking by Dynamic Programming", J. New Music Research 36(1), 2007.
+    librosa ``onset.onset_strength``, ``beat.beat_track``, ``feature.tempo`` and
+    ``feature.rms`` (https://librosa.org/doc/latest/).
     """
-    librosa = _need("librosa")
+    librosa = require_module("librosa")
     fps = Fraction(fps)
     y, sr = load_audio(path)
     duration = Fraction(y.size, sr)
@@ -143,7 +205,7 @@ def analyze_audio(
         if est > 0:
             _, beats = librosa.beat.beat_track(onset_envelope=env, sr=_ANALYSIS_SR, hop_length=_HOP, bpm=est, units="time")
             beat_times = np.asarray(beats, dtype=float)
-        tempo = _tempo(beat_times) if beat_times.size >= 2 else (est if beat_times.size else 0.0)
+        tempo = fit_tempo(beat_times) if beat_times.size >= 2 else (est if beat_times.size else 0.0)
         if beat_times.size == 0:
             notes.append("no beats found in the audio")
     frames = np.array([frame_at(t, fps, offset) for t in beat_times], dtype=int)

@@ -1,5 +1,8 @@
-"""Per-frame curves for schedulable settings (beat pulses, loudness, folding) and
-their Disco Diffusion keyframe strings."""
+"""Per-frame curves for schedulable settings and their Disco Diffusion keyframe strings.
+
+Beat pulses, loudness and folding; the keyframe syntax is Disco Diffusion's
+``"frame: (value), ..."`` with Linear interpolation (Deforum reads the same).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,31 @@ import numpy as np
 
 from chroma.sync.errors import SyncError
 
-#: camera settings that act only in DD's 3D mode / only in 2D mode
-_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
-_2D_ONLY = {"angle", "zoom"}
+#: camera settings that act only in DD's 3D mode (KEYS_3D_ONLY) / only in 2D mode (KEYS_2D_ONLY)
+KEYS_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
+KEYS_2D_ONLY = {"angle", "zoom"}
 #: schedulable keys of the shot's [animation] table (schema of issue 11)
-ANIMATION_KEYS = _3D_ONLY | _2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
+ANIMATION_KEYS = KEYS_3D_ONLY | KEYS_2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
 
 
 def setting_path(param: str) -> tuple[str, str]:
-    """``"zoom"`` -> ``("animation", "zoom")``; ``"render.clip_guidance_scale"`` -> ``("render", ...)``.
+    """Split a setting name into the shot table and the key it lives in.
+
+    ``"zoom"`` -> ``("animation", "zoom")``; ``"render.clip_guidance_scale"`` ->
+    ``("render", "clip_guidance_scale")``.
+
+    Parameters
+    ----------
+    param : str
+        A schedulable [animation] key (:data:`ANIMATION_KEYS`), or ``TABLE.KEY`` with
+        TABLE ``animation`` or ``render``.
+
+    Returns
+    -------
+    table : str
+        ``"animation"`` or ``"render"``.
+    key : str
+        The key in that table.
 
     Raises
     ------
@@ -55,6 +74,20 @@ def rest_value(param: str, shot_value: object = None) -> float:
     ``far_plane`` (10000), ``frames_scale`` (1500), ``midas_weight`` (0.3) and 0 for the
     other camera keys.
 
+    Parameters
+    ----------
+    param : str
+        The setting (as :func:`setting_path` reads it).
+    shot_value : object, optional
+        What the shot gives for it: a number, a one-key DD schedule string, or anything
+        else (ignored).
+
+    Returns
+    -------
+    float
+        The resting value, in the setting's own units (zoom: a scale factor per frame;
+        translations: DD's pixels or 3D units; angles: degrees).
+
     Raises
     ------
     SyncError
@@ -79,21 +112,36 @@ def rest_value(param: str, shot_value: object = None) -> float:
 def beat_pulses(
     beat_frames: Iterable[int], n_frames: int, amount: float, attack: int = 2, decay: int = 6, rest: float = 0.0
 ) -> np.ndarray:
-    """A pulse on every beat: ``rest`` at ``beat - attack``, ``rest + amount`` on the beat,
-    back to ``rest`` at ``beat + decay`` (straight lines in frames, so DD's Linear
-    keyframes reproduce it exactly); overlapping pulses take the larger value.
+    """Build a curve with a triangular pulse on every beat.
+
+    ``rest`` at ``beat - attack``, ``rest + amount`` on the beat, back to ``rest`` at
+    ``beat + decay`` (straight lines in frames, so DD's Linear keyframes reproduce it
+    exactly); overlapping pulses take the larger value.
 
     Parameters
     ----------
-    beat_frames : frame index of each beat.
-    n_frames : length of the curve.
-    amount : height of a pulse (in the setting's units; may be negative).
-    attack, decay : frames of the rise and of the fall (0 = a jump).
-    rest : the value between pulses.
+    beat_frames : Iterable[int]
+        Frame index of each beat.
+    n_frames : int
+        Length of the curve, frames.
+    amount : float
+        Height of a pulse, in the setting's units (may be negative).
+    attack : int, optional
+        Frames of the rise (default 2; 0 = a jump).
+    decay : int, optional
+        Frames of the fall (default 6; 0 = a drop right after the beat).
+    rest : float, optional
+        The value between pulses (default 0).
 
     Returns
     -------
-    numpy.ndarray, float64, shape (n_frames,)
+    numpy.ndarray
+        The value per frame, float64, shape (n_frames,).
+
+    Raises
+    ------
+    SyncError
+        ``attack`` or ``decay`` is negative.
     """
     if attack < 0 or decay < 0:
         raise SyncError(f"attack and decay are frame counts >= 0, got {attack} and {decay}")
@@ -116,6 +164,29 @@ def loudness_curve(
     none; at the ends the average is over the frames there are), then mapped linearly:
     the loudest smoothed frame -> ``high``, ``range_db`` dB below it -> ``low`` (quieter
     frames are clipped to ``low``). Silence (below -100 dB) gives ``low`` everywhere.
+
+    Parameters
+    ----------
+    loudness_db : numpy.ndarray
+        Level per frame, dB re full scale (:attr:`AudioAnalysis.loudness_db`).
+    low : float
+        The setting's value at ``range_db`` below the loudest frame and quieter.
+    high : float
+        The setting's value at the loudest (smoothed) frame.
+    smooth : int, optional
+        Frames of the centred moving average (default 5; 1 = none).
+    range_db : float, optional
+        Decibels below the loudest frame mapped onto ``low`` .. ``high`` (default 40).
+
+    Returns
+    -------
+    numpy.ndarray
+        The value per frame, float64, same shape as ``loudness_db``, in [low, high].
+
+    Raises
+    ------
+    SyncError
+        ``smooth`` below 1 or ``range_db`` not positive.
     """
     db = np.asarray(loudness_db, dtype=np.float64)
     if smooth < 1:
@@ -138,6 +209,25 @@ def fold(curves: Sequence[np.ndarray], how: str = "add", rest: float = 0.0) -> n
     ``add``: the deviations from ``rest`` add up, ``rest + sum(c - rest)`` (for zoom,
     rest 1: a beat pulse of +0.05 on top of a loudness curve in [1, 1.02]);
     ``multiply``: the curves multiply, ``prod(c)`` (scale factors such as zoom).
+
+    Parameters
+    ----------
+    curves : Sequence[numpy.ndarray]
+        Per-frame curves of equal length.
+    how : {"add", "multiply"}, optional
+        The rule (default ``"add"``).
+    rest : float, optional
+        The resting value whose deviations add up (``add`` only; default 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        The folded curve, float64.
+
+    Raises
+    ------
+    SyncError
+        No curves, or an unknown ``how``.
     """
     if not curves:
         raise SyncError("nothing to fold")
@@ -183,7 +273,35 @@ def to_keyframes(values: np.ndarray, tolerance: float = 0.0, decimals: int = 6) 
     Only the frames where the curve bends are written: DD's Linear interpolation between
     the keys reproduces ``values`` at every frame within ``tolerance`` (plus the rounding
     to ``decimals`` places). ``tolerance=0`` keeps every bend (exact for piecewise-linear
-    curves such as :func:`beat_pulses`).
+    curves such as :func:`beat_pulses`); a positive tolerance picks the keys with
+    Ramer-Douglas-Peucker on the vertical distance.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The value per frame, shape (n_frames,), in the setting's units.
+    tolerance : float, optional
+        Largest deviation allowed between the curve and the interpolated keys, in the
+        setting's units (default 0: exact).
+    decimals : int, optional
+        Decimal places written per value (default 6).
+
+    Returns
+    -------
+    str
+        The schedule, e.g. ``"0: (1), 10: (1.05), 16: (1)"``; the first and last frame
+        are always keys.
+
+    Raises
+    ------
+    SyncError
+        An empty curve or one with NaN or infinite values.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py`` (``parse_key_frames``, ``get_inbetweens`` with
+    Linear interpolation); U. Ramer, "An iterative procedure for the polygonal
+    approximation of plane curves", Computer Graphics and Image Processing 1(3), 1972.
     """
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or v.size == 0:

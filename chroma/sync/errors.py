@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from chroma.errors import ChromaError
 
 SYNC_EXTRA = "pip install 'chroma-vfx[sync]'"
@@ -23,8 +25,29 @@ class SyncDependencyError(SyncError):
     """A package of the ``sync`` extra is not installed."""
 
 
-def _need(module: str):
-    """Import a package of the sync extra or say how to install it."""
+def require_module(module: str) -> ModuleType:
+    """Import a package of the ``sync`` extra, or say in one line how to install it.
+
+    ``chroma sync`` imports its optional packages (librosa, soundfile, srt, tomlkit,
+    matplotlib) only inside the functions that use them, so ``import chroma`` stays light;
+    each of those functions gets its package through this one call.
+
+    Parameters
+    ----------
+    module : str
+        The dotted module name, e.g. ``"librosa"`` or ``"matplotlib.pyplot"``.
+
+    Returns
+    -------
+    types.ModuleType
+        The imported module.
+
+    Raises
+    ------
+    SyncDependencyError
+        The package is not installed; the message names it and gives the
+        ``pip install 'chroma-vfx[sync]'`` line.
+    """
     import importlib
 
     try:

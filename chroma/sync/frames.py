@@ -19,6 +19,16 @@ def parse_fps(value: str | float | int | Fraction) -> Fraction:
     119.88: the NTSC rates N*1000/1001); ``"30000/1001"`` as written; other decimals as
     written (``"12.5"`` -> 25/2).
 
+    Parameters
+    ----------
+    value : str, float, int or fractions.Fraction
+        Frames per second as the user wrote it; a Fraction is taken as it is.
+
+    Returns
+    -------
+    fractions.Fraction
+        Frames per second, exact.
+
     Raises
     ------
     ChromaValueError
@@ -47,9 +57,18 @@ def frame_at(seconds: Fraction | float | str, fps: Fraction, offset: Fraction | 
 
     Parameters
     ----------
-    seconds : time in the song, seconds (a float is taken at its exact binary value).
-    fps : frames per second (see :func:`parse_fps`).
-    offset : seconds of audio at frame 0.
+    seconds : fractions.Fraction, float or str
+        Time in the song, seconds (a float is taken at its exact binary value; a str as
+        :class:`fractions.Fraction` reads it).
+    fps : fractions.Fraction
+        Frames per second (see :func:`parse_fps`).
+    offset : fractions.Fraction, float or str, optional
+        Seconds of audio at frame 0 (default 0).
+
+    Returns
+    -------
+    int
+        The 0-based frame index; negative before frame 0.
     """
     x = (Fraction(seconds) - Fraction(offset)) * Fraction(fps)
     return math.floor(x + Fraction(1, 2))
@@ -60,6 +79,16 @@ _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)$|^(\d+(?:\.\d+)?)$")
 
 def parse_time(text: str) -> Fraction:
     """Seconds from ``"83.45"``, ``"1:23.45"`` or ``"0:01:23.45"`` (exact).
+
+    Parameters
+    ----------
+    text : str
+        Seconds, ``m:ss[.xx]`` or ``h:mm:ss[.xx]``.
+
+    Returns
+    -------
+    fractions.Fraction
+        Seconds, exact.
 
     Raises
     ------
@@ -75,7 +104,19 @@ def parse_time(text: str) -> Fraction:
     return hours * 3600 + int(m.group(2)) * 60 + Fraction(m.group(3))
 
 
-def _clock(seconds: Fraction | float) -> str:
+def format_clock(seconds: Fraction | float) -> str:
+    """Format a time as ``mm:ss.ss`` (minutes not wrapped at the hour) for summaries.
+
+    Parameters
+    ----------
+    seconds : fractions.Fraction or float
+        Seconds of song; a negative time gets a leading ``-``.
+
+    Returns
+    -------
+    str
+        E.g. ``"01:23.45"`` for 83.45 s, ``"-00:00.50"`` for -0.5 s.
+    """
     s = float(seconds)
     sign = "-" if s < 0 else ""
     m, r = divmod(abs(s), 60)

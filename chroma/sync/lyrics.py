@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
 
 from chroma.errors import ChromaIOError
-from chroma.sync.errors import LyricsError, SyncError, _need
+from chroma.sync.errors import LyricsError, SyncError, require_module
 from chroma.sync.frames import frame_at, parse_time
 
 
@@ -45,7 +46,13 @@ class Lyrics:
 
     @property
     def length(self) -> Fraction | None:
-        """The song length from an ``[length: m:ss]`` tag, if any."""
+        """The song length from an ``[length: m:ss]`` tag, if any.
+
+        Returns
+        -------
+        fractions.Fraction or None
+            Seconds; None without the tag or when it is not a time.
+        """
         value = self.tags.get("length", "").strip()
         if not value:
             return None
@@ -81,8 +88,10 @@ def parse_lrc(text: str, source: str = "") -> Lyrics:
 
     Parameters
     ----------
-    text : the file's contents.
-    source : a name for messages (the file path).
+    text : str
+        The file's contents.
+    source : str, optional
+        A name for messages (the file path); default none.
 
     Returns
     -------
@@ -121,7 +130,7 @@ def parse_lrc(text: str, source: str = "") -> Lyrics:
                 minutes, secs, frac = tm.groups()
                 if int(secs) >= 60:
                     raise LyricsError(f"{where}line {n}: [{body}] has {secs} seconds; seconds go to 59")
-                times.append(int(minutes) * 60 + int(secs) + (Fraction(int(frac), 10 ** len(frac)) if frac else 0))
+                times.append(int(minutes) * 60 + int(secs) + (Fraction(int(frac), 10 ** len(frac)) if frac else Fraction(0)))
             elif times and not (sep and re.match(r"^\d", body)):
                 break  # after the time tags, brackets that are no time tag belong to the words
             elif sep and _META_KEY.match(key.strip()) and not (
@@ -153,38 +162,81 @@ def parse_lrc(text: str, source: str = "") -> Lyrics:
     return _finish(events, tags, offset_ms, source)
 
 
+def _seconds(td: timedelta) -> Fraction:
+    """Exact seconds of a timedelta."""
+    return Fraction(td.days * 86400 + td.seconds) + Fraction(td.microseconds, 10**6)
+
+
 def parse_srt(text: str, source: str = "") -> Lyrics:
-    """Parse SRT subtitles with the ``srt`` package: each subtitle is a line from its
-    start to its end; a gap before the next subtitle ends it (as an empty LRC tag would).
+    """Parse SRT subtitles with the ``srt`` package.
+
+    Each subtitle is a line from its start to its end; a gap before the next subtitle
+    ends it (as an empty LRC tag would). Subtitles are sorted by start time.
+
+    Parameters
+    ----------
+    text : str
+        The file's contents.
+    source : str, optional
+        A name for messages (the file path); default none.
+
+    Returns
+    -------
+    Lyrics
+        Lines in time order (``source_line`` is the subtitle's index); no tags.
 
     Raises
     ------
     LyricsError
         The ``srt`` parser rejects the file.
+    SyncDependencyError
+        The ``srt`` package is not installed.
+
+    References
+    ----------
+    SubRip (.srt) format, as the ``srt`` package reads it (https://srt.readthedocs.io).
     """
-    srt = _need("srt")
+    srt = require_module("srt")
     try:
         subs = list(srt.parse(text))
     except Exception as exc:  # srt.SRTParseError and friends
         raise LyricsError(f"{source or 'SRT'}: cannot parse the subtitles ({exc})") from None
     events: list[tuple[Fraction, str, int]] = []
 
-    def sec(td) -> Fraction:
-        return Fraction(td.days * 86400 + td.seconds) + Fraction(td.microseconds, 10**6)
-
     subs.sort(key=lambda s: s.start)
     for i, s in enumerate(subs):
         words = " ".join(s.content.split())
-        start, end = sec(s.start), sec(s.end)
+        start, end = _seconds(s.start), _seconds(s.end)
         events.append((start, words, s.index))
-        nxt = sec(subs[i + 1].start) if i + 1 < len(subs) else None
+        nxt = _seconds(subs[i + 1].start) if i + 1 < len(subs) else None
         if words and (nxt is None or end < nxt):
             events.append((end, "", s.index))
     return _finish(events, {}, 0, source)
 
 
 def read_lyrics(path: str | Path) -> Lyrics:
-    """Read an ``.lrc`` or ``.srt`` file (UTF-8, with or without BOM; Latin-1 as a fallback)."""
+    """Read an ``.lrc`` or ``.srt`` file (UTF-8, with or without BOM; Latin-1 as a fallback).
+
+    The suffix decides; a file with another suffix is read as SRT when it starts like a
+    subtitle (an index line, then ``hh:mm:ss,``), else as LRC.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The lyrics file.
+
+    Returns
+    -------
+    Lyrics
+        As :func:`parse_lrc` or :func:`parse_srt` give it.
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        The file does not exist.
+    LyricsError
+        The file cannot be parsed.
+    """
     p = Path(path)
     if not p.is_file():
         raise ChromaIOError(f"lyrics file {str(p)!r} does not exist")
@@ -217,7 +269,25 @@ class Section:
     last_line: int | None = None
 
     def span(self, lyrics: Lyrics) -> tuple[Fraction, Fraction | None]:
-        """The section's time range in seconds."""
+        """Give the section's time range.
+
+        Parameters
+        ----------
+        lyrics : Lyrics
+            The lines that ``first_line``/``last_line`` number.
+
+        Returns
+        -------
+        start : fractions.Fraction
+            Seconds of song where the section starts.
+        end : fractions.Fraction or None
+            Seconds where it ends; None to the end of the shot.
+
+        Raises
+        ------
+        SyncError
+            Line numbers outside the lyrics.
+        """
         if self.first_line is None:
             return Fraction(self.start or 0), (None if self.end is None else Fraction(self.end))
         n = len(lyrics.lines)
@@ -228,9 +298,27 @@ class Section:
 
 
 def parse_section(spec: str) -> Section:
-    """``"START-END=PROMPT"`` -> :class:`Section`. START/END are seconds (``12.5``),
-    ``m:ss.xx`` times or ``#N`` line numbers; END may be empty (to the end):
-    ``"#5-#8=blue and gold palette:0.5"``, ``"1:05-1:40=storm clouds"``."""
+    """Read a ``--section`` option, ``"START-END=PROMPT"``.
+
+    START/END are seconds (``12.5``), ``m:ss.xx`` times or ``#N`` line numbers; END may
+    be empty (to the end): ``"#5-#8=blue and gold palette:0.5"``,
+    ``"1:05-1:40=storm clouds"``.
+
+    Parameters
+    ----------
+    spec : str
+        The option's value.
+
+    Returns
+    -------
+    Section
+        With times (seconds) or line numbers set.
+
+    Raises
+    ------
+    SyncError
+        Malformed, or a time range that ends before it starts.
+    """
     span, sep, prompt = spec.partition("=")
     a, dash, b = span.partition("-")
     if not sep or not dash or not prompt.strip() or not a.strip():
@@ -253,9 +341,19 @@ _WEIGHT_TAIL = re.compile(r":\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 
 @dataclass
 class PromptPlan:
-    """Keyed prompts (frame index -> list of ``"text:weight"`` strings), each line's frame,
-    the sections' frame ranges (first frame, end frame or None, prompt) and notes for the
-    summary."""
+    """Prompts keyed by frame, where each line landed, and notes for the summary.
+
+    Attributes
+    ----------
+    prompts : dict[int, list[str]]
+        Frame index -> the prompts (``"text:weight"`` strings) from that frame on.
+    placed : list[tuple[LyricLine, int]]
+        Each line and the frame its prompt starts at.
+    notes : list[str]
+        Remarks for the summary (collisions, hidden gaps, keys past the end).
+    sections : list[tuple[int, int or None, str]]
+        Each section's first frame, end frame (None: to the end) and prompt.
+    """
 
     prompts: dict[int, list[str]]
     placed: list[tuple[LyricLine, int]]
@@ -321,46 +419,108 @@ def lyrics_to_prompts(
 
     Parameters
     ----------
-    lyrics : from :func:`parse_lrc`, :func:`parse_srt` or :func:`read_lyrics`.
-    fps : frames per second (:func:`parse_fps`).
-    template : a Python format string; ``{line}``, ``{number}`` and the file's tags
-        (``{artist}``/``{ar}``, ``{title}``/``{ti}``, ``{album}``/``{al}``, ``{author}``/``{au}``...).
-    sections : extra prompts per section.
-    gap_prompt, gap_threshold : the prompt for instrumental gaps longer than the threshold (s).
-    lead_in : frames before a line is sung when its prompt starts (a frame needs time to morph).
-    offset : seconds of audio at frame 0.
-    n_frames : frames in the shot; keys at or after it are left out (with a note).
-    song_end : seconds of song (for a gap after the last line); default the ``[length:]`` tag.
+    lyrics : Lyrics
+        From :func:`parse_lrc`, :func:`parse_srt` or :func:`read_lyrics`.
+    fps : fractions.Fraction
+        Frames per second (:func:`parse_fps`).
+    template : str, optional
+        A Python format string (default ``"{line}"``); ``{line}``, ``{number}`` and the
+        file's tags (``{artist}``/``{ar}``, ``{title}``/``{ti}``, ``{album}``/``{al}``,
+        ``{author}``/``{au}``...).
+    sections : Sequence[Section], optional
+        Extra prompts per section (default none).
+    gap_prompt : str or None, optional
+        The prompt for instrumental gaps (default None: the previous line holds).
+    gap_threshold : float, optional
+        Seconds a gap must exceed to show ``gap_prompt`` (default 4).
+    lead_in : int, optional
+        Frames before a line is sung when its prompt starts (default 0; a frame needs
+        time to morph).
+    offset : fractions.Fraction or float, optional
+        Seconds of audio at frame 0 (default 0).
+    n_frames : int or None, optional
+        Frames in the shot; keys at or after it are left out (with a note).
+    song_end : fractions.Fraction, float or None, optional
+        Seconds of song (for a gap after the last line); default the ``[length:]`` tag.
+
+    Returns
+    -------
+    PromptPlan
+        The keyed prompts, each line's frame, the sections' frame ranges and notes.
+
+    Raises
+    ------
+    SyncError
+        A negative ``lead_in``, an unknown template field, or a section outside the lines.
+
+    References
+    ----------
+    LRC format (https://en.wikipedia.org/wiki/LRC_(file_format)); Disco Diffusion v5.x
+    ``disco.py`` prompts keyed by frame (``text_prompts = {0: [...], 100: [...]}``).
     """
     fps = Fraction(fps)
     if lead_in < 0:
         raise SyncError(f"lead-in must be 0 or more frames, got {lead_in}")
-    fields = _fields(lyrics)
     notes: list[str] = []
-    base: list[tuple[int, Fraction, str, str]] = []  # (frame, time in the song, text, label)
+    base, placed = _line_events(lyrics, fps, template, lead_in, offset)
+    if gap_prompt is not None:
+        song_end = lyrics.length if song_end is None else Fraction(song_end)
+        base += _gap_events(lyrics, placed, fps, gap_prompt, gap_threshold, offset, song_end, notes)
+    timeline = _timeline(base, notes)
+    spans = _section_spans(sections, lyrics, fps, offset, lead_in)
+    compact = _keyed_prompts(timeline, spans)
+    for ln, f in placed:
+        if f not in compact and timeline.get(f, ("", ""))[1] == f"line #{ln.number}":
+            notes.append(f"line #{ln.number} keeps the prompt before it (no new key at frame {f})")
+    if n_frames is not None:
+        late = [k for k in compact if k >= n_frames]
+        if late:
+            notes.append(f"{len(late)} prompt key(s) at or after frame {n_frames} (the shot's end) left out")
+        compact = {k: v for k, v in compact.items() if k < n_frames}
+    return PromptPlan(compact, placed, notes, spans)
+
+
+_Event = tuple[int, Fraction, str, str]  # (frame, time in the song, prompt text, label)
+
+
+def _line_events(lyrics: Lyrics, fps: Fraction, template: str, lead_in: int,
+                 offset: Fraction | float) -> tuple[list[_Event], list[tuple[LyricLine, int]]]:
+    """Each line's prompt from its frame (``lead_in`` early, not below 0), and each line's frame."""
+    fields = _fields(lyrics)
+    base: list[_Event] = []
     placed: list[tuple[LyricLine, int]] = []
-    lines = lyrics.lines
-    song_end = lyrics.length if song_end is None else Fraction(song_end)
-    for ln in lines:
+    for ln in lyrics.lines:
         text = _as_prompt(_format(template, {**fields, "line": ln.text, "number": str(ln.number)}), template)
         f = max(frame_at(ln.start, fps, offset) - lead_in, 0)
         placed.append((ln, f))
         base.append((f, ln.start, text, f"line #{ln.number}"))
-    if gap_prompt is not None:
-        gap = " ".join(gap_prompt.split())
-        if lines[0].start - Fraction(offset) > Fraction(gap_threshold):
-            base.append((0, Fraction(offset), gap, "intro"))
-        for i, ln in enumerate(lines):
-            nxt = lines[i + 1].start if i + 1 < len(lines) else song_end
-            if ln.end is None or nxt is None or nxt - ln.end <= Fraction(gap_threshold):
-                continue
-            f = frame_at(ln.end, fps, offset)
-            next_key = placed[i + 1][1] if i + 1 < len(lines) else None
-            if next_key is not None and f >= next_key:
-                notes.append(f"the gap after line #{ln.number} is hidden by the lead-in of line #{ln.number + 1}")
-            elif f > 0:
-                base.append((f, ln.end, gap, f"gap after line #{ln.number}"))
-    # at equal frames the later event in the song wins
+    return base, placed
+
+
+def _gap_events(lyrics: Lyrics, placed: list[tuple[LyricLine, int]], fps: Fraction, gap_prompt: str,
+                gap_threshold: float, offset: Fraction | float, song_end: Fraction | None,
+                notes: list[str]) -> list[_Event]:
+    """The gap prompt for a long intro and for each pause longer than ``gap_threshold`` seconds."""
+    lines = lyrics.lines
+    gap = " ".join(gap_prompt.split())
+    out: list[_Event] = []
+    if lines[0].start - Fraction(offset) > Fraction(gap_threshold):
+        out.append((0, Fraction(offset), gap, "intro"))
+    for i, ln in enumerate(lines):
+        nxt = lines[i + 1].start if i + 1 < len(lines) else song_end
+        if ln.end is None or nxt is None or nxt - ln.end <= Fraction(gap_threshold):
+            continue
+        f = frame_at(ln.end, fps, offset)
+        next_key = placed[i + 1][1] if i + 1 < len(lines) else None
+        if next_key is not None and f >= next_key:
+            notes.append(f"the gap after line #{ln.number} is hidden by the lead-in of line #{ln.number + 1}")
+        elif f > 0:
+            out.append((f, ln.end, gap, f"gap after line #{ln.number}"))
+    return out
+
+
+def _timeline(base: list[_Event], notes: list[str]) -> dict[int, tuple[str, str]]:
+    """Frame -> (prompt, label); at equal frames the later event in the song wins; frame 0 always keyed."""
     timeline: dict[int, tuple[str, str]] = {}
     for f, _, text, label in sorted(base, key=lambda e: (e[0], e[1])):
         if f in timeline and timeline[f][1] != label:
@@ -369,14 +529,25 @@ def lyrics_to_prompts(
     if 0 not in timeline:
         first = min(timeline)
         timeline[0] = timeline.pop(first)
-    # sections: extra prompts while they play
+    return timeline
+
+
+def _section_spans(sections: Sequence[Section], lyrics: Lyrics, fps: Fraction, offset: Fraction | float,
+                   lead_in: int) -> list[tuple[int, int | None, str]]:
+    """Each section's (first frame, end frame or None, prompt); line sections move with their lines' lead-in."""
     spans = []
     for s in sections:
         a, b = s.span(lyrics)
-        shift = lead_in if s.first_line is not None else 0  # line sections move with their lines
+        shift = lead_in if s.first_line is not None else 0
         fa = max(frame_at(a, fps, offset) - shift, 0)
         fb = None if b is None else frame_at(b, fps, offset) - shift
         spans.append((fa, fb, " ".join(s.prompt.split())))
+    return spans
+
+
+def _keyed_prompts(timeline: dict[int, tuple[str, str]],
+                   spans: list[tuple[int, int | None, str]]) -> dict[int, list[str]]:
+    """The prompts at every key (line prompt plus the sections playing), without keys that change nothing."""
     keys = sorted(set(timeline) | {fa for fa, _, _ in spans} | {fb for _, fb, _ in spans if fb is not None})
     prompts: dict[int, list[str]] = {}
     current: tuple[str, str] | None = None
@@ -387,19 +558,10 @@ def lyrics_to_prompts(
             continue
         extra = [p for fa, fb, p in spans if fa <= k and (fb is None or k < fb)]
         prompts[k] = [current[0], *extra]
-    # drop keys whose prompts do not change
     compact: dict[int, list[str]] = {}
     prev = None
     for k in sorted(prompts):
         if prompts[k] != prev:
             compact[k] = prompts[k]
         prev = prompts[k]
-    for ln, f in placed:
-        if f not in compact and timeline.get(f, ("", ""))[1] == f"line #{ln.number}":
-            notes.append(f"line #{ln.number} keeps the prompt before it (no new key at frame {f})")
-    if n_frames is not None:
-        late = [k for k in compact if k >= n_frames]
-        if late:
-            notes.append(f"{len(late)} prompt key(s) at or after frame {n_frames} (the shot's end) left out")
-        compact = {k: v for k, v in compact.items() if k < n_frames}
-    return PromptPlan(compact, placed, notes, spans)
+    return compact

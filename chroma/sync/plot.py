@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from chroma.sync.audio import AudioAnalysis
-from chroma.sync.errors import _need
+from chroma.sync.errors import require_module
 from chroma.sync.lyrics import PromptPlan
 
 
@@ -22,8 +22,35 @@ def plot(
     curves: dict[str, np.ndarray] | None = None,
     offset: float = 0.0,
 ) -> None:
-    """Waveform with beats, lyric lines and the generated curves on one time axis (PNG, Agg)."""
-    _need("matplotlib")
+    """Draw the waveform with beats, lyric lines and the generated curves on one time axis.
+
+    A PNG through matplotlib's Agg backend: the first row shows the waveform envelope,
+    beats, sections and where each line's prompt starts; one row per curve follows.
+    Times are seconds from frame 0 (frame = seconds x fps).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The PNG to write.
+    fps : fractions.Fraction
+        The shot's frames per second.
+    n_frames : int
+        Frames of the shot (the time axis ends at ``n_frames / fps`` seconds).
+    audio : AudioAnalysis or None, optional
+        The analysed song (waveform, beats, tempo), if any.
+    plan : PromptPlan or None, optional
+        The keyed prompts (lines, sections, gaps), if any.
+    curves : dict[str, numpy.ndarray] or None, optional
+        Setting name -> value per frame, each drawn in its own row.
+    offset : float, optional
+        Seconds of audio at frame 0 (default 0).
+
+    Raises
+    ------
+    SyncDependencyError
+        matplotlib is not installed.
+    """
+    require_module("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -66,9 +93,9 @@ def plot(
     ax.set_title(title, fontsize=10, loc="left")
     if audio is not None and len(audio.beat_frames):
         ax.legend(loc="lower right", fontsize=7)
-    x = np.arange(n_frames) * to_s
+    seconds = np.arange(n_frames) * to_s
     for axc, (name, v) in zip(axes[1:], curves.items()):
-        axc.plot(x[: v.size], v[:n_frames], color="tab:green", lw=1)
+        axc.plot(seconds[: v.size], v[:n_frames], color="tab:green", lw=1)
         axc.set_ylabel(name, fontsize=8)
         if audio is not None:
             for b in audio.beat_frames:
