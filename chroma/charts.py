@@ -26,6 +26,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -44,8 +45,32 @@ BORDER_VALUE = 0.02
 
 @functools.cache
 def reflectances(chart: str = DEFAULT_CHART) -> tuple[tuple[str, ...], np.ndarray]:
-    """Patch names (row-major, dark skin ... black) and reflectances on
-    :data:`chroma.lights.WAVELENGTHS`, shape (24, 471)."""
+    """
+    Return the patch names and spectral reflectances of a ColorChecker set.
+
+    Parameters
+    ----------
+    chart : str, default "ISO 17321-1"
+        One of :data:`CHARTS` (colour-science's ColorChecker reflectance sets).
+
+    Returns
+    -------
+    names : tuple of str
+        The 24 patch names, row-major (dark skin ... black).
+    values : numpy.ndarray
+        Read-only reflectances in [0, 1] on :data:`chroma.lights.WAVELENGTHS`, shape
+        (24, 471); the 380-780 nm data extrapolated with its end values.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For an unknown chart; the message lists the closest names.
+
+    References
+    ----------
+    .. [1] ISO 17321-1:2012, "Graphic technology and photography - Colour
+       characterisation of digital still cameras (DSCs)".
+    """
     c = colour()
     if chart not in CHARTS:
         from chroma.errors import closest
@@ -64,8 +89,25 @@ def reflectances(chart: str = DEFAULT_CHART) -> tuple[tuple[str, ...], np.ndarra
 
 
 def patch_xyz(light_values: np.ndarray, refl: np.ndarray) -> np.ndarray:
-    """XYZ of reflectances ``refl`` (n, 471) under a relative SPD (471,), with a perfect
-    white diffuser at Y = 1 (CIE 15:2004 eq. 7.1-7.3, 1 nm summation). Returns (n, 3)."""
+    """
+    Return the XYZ of reflectances under a light, a perfect white diffuser at Y = 1.
+
+    Parameters
+    ----------
+    light_values : numpy.ndarray
+        Relative spectral power of the light on :data:`chroma.lights.WAVELENGTHS`, (471,).
+    refl : numpy.ndarray
+        Spectral reflectances in [0, 1] on the same grid, shape (n, 471).
+
+    Returns
+    -------
+    numpy.ndarray
+        CIE 1931 XYZ, shape (n, 3) (1 nm summation, ``k = 1 / sum(S ybar)``).
+
+    References
+    ----------
+    .. [1] CIE 15:2004, "Colorimetry", 3rd ed., eq. 7.1-7.3.
+    """
     s = np.asarray(light_values, np.float64)
     k = 1.0 / float(s @ cmfs()[:, 1])
     return (np.asarray(refl, np.float64) * s) @ cmfs() * k
@@ -92,12 +134,29 @@ def _lab_d65(xyz: np.ndarray, white: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ChartResult:
-    """A chart rendered under a light.
+    """
+    A chart rendered under a light.
 
-    names: patch names, row-major (6 columns x 4 rows).
-    rgb: (24, 3) float32 scene-linear RGB in ``colorspace``, scaled by the light's intensity.
-    xyz: (24, 3) CIE XYZ under the light (white diffuser Y = 1 at 0 stops).
-    delta_e: (24,) CIEDE2000 against the CIE 13.3 reference illuminant (``reference``).
+    Attributes
+    ----------
+    light : chroma.Light
+        The light.
+    names : tuple of str
+        Patch names, row-major (6 columns x 4 rows).
+    rgb : numpy.ndarray
+        (n, 3) float32 scene-linear RGB in ``colorspace``, scaled by the light's intensity.
+    xyz : numpy.ndarray
+        (n, 3) CIE XYZ under the light (a white diffuser has Y = 1 at 0 stops).
+    delta_e : numpy.ndarray
+        (n,) CIEDE2000 against the CIE 13.3 reference illuminant (``reference``).
+    colorspace : str
+        The scene-linear colour space of ``rgb``.
+    white_balanced : bool
+        Whether the camera was white-balanced to the light (CAT16).
+    reference : str
+        Name of the CIE 13.3 reference illuminant.
+    chart : str
+        The reflectance set, or ``"custom"``.
     """
 
     light: Light
@@ -110,15 +169,31 @@ class ChartResult:
     reference: str
     chart: str
 
-    def as_dict(self) -> dict:
-        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+    def as_dict(self) -> dict[str, Any]:
+        """
+        Return the result as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
+
+        Returns
+        -------
+        dict
+            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
+        """
         from chroma.deprecation import warn_deprecated
 
         warn_deprecated("ChartResult.as_dict", "ChartResult.to_dict")
         return self.to_dict()
 
-    def to_dict(self) -> dict:
-        """The fields as a JSON-ready dict."""
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the result as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``light``, ``chart``, ``colorspace``, ``white_balanced``, ``reference``,
+            ``delta_e2000_mean``, ``delta_e2000_max`` and ``patches`` (name, rgb, xyz and
+            delta_e2000 of each).
+        """
         return {
             "light": self.light.name, "chart": self.chart, "colorspace": self.colorspace,
             "white_balanced": self.white_balanced, "reference": self.reference,
@@ -130,8 +205,26 @@ class ChartResult:
         }
 
     def image(self, patch: int = 64, border: int = 4) -> Image:
-        """The chart as an Image: 6 x 4 patches of ``patch`` px with ``border`` px borders
-        (scene-linear :data:`BORDER_VALUE`), labels and differences in the metadata."""
+        """
+        Return the chart as an Image, with labels and differences in the metadata.
+
+        Parameters
+        ----------
+        patch : int, default 64
+            Patch size, pixels, >= 1.
+        border : int, default 4
+            Border width, pixels, >= 0 (scene-linear :data:`BORDER_VALUE`).
+
+        Returns
+        -------
+        chroma.Image
+            RGB in ``colorspace``: 6 x 4 patches, ``chroma/chart/...`` metadata.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a patch under 1 pixel or a negative border.
+        """
         if patch < 1 or border < 0:
             raise ChromaValueError(f"patch size must be >= 1 px and border >= 0 px, got {patch} and {border}")
         w = COLUMNS * patch + (COLUMNS + 1) * border
@@ -156,24 +249,74 @@ class ChartResult:
         return Image(px, ["R", "G", "B"], self.colorspace, meta)
 
 
+def _chart_samples(
+    chart: str, samples: tuple[Sequence[str], np.ndarray] | None,
+) -> tuple[tuple[str, ...], np.ndarray, str]:
+    """(names, reflectances (n, 471), chart name) of a named chart or of custom samples."""
+    if samples is None:
+        names, refl = reflectances(chart)
+        return names, refl, chart
+    names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
+    if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
+        raise ChromaValueError(
+            f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
+        )
+    return names, refl, "custom"
+
+
 def render_chart(
     light: Light,
     *,
     colorspace: str = "ACEScg",
     white_balance: bool = True,
     chart: str = DEFAULT_CHART,
-    samples: tuple[list[str], np.ndarray] | None = None,
-    config: str | None = None,
+    samples: tuple[Sequence[str], np.ndarray] | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> ChartResult:
-    """Render the 24 ColorChecker patches under ``light``, spectrally.
+    """
+    Render the 24 ColorChecker patches under a light, spectrally.
 
-    ``white_balance=True``: CAT16 (full adaptation) from the light's white to the working
-    space's white, then the space's XYZ -> RGB matrix; neutral patches come out neutral.
-    ``white_balance=False``: XYZ read as D65-referred (OCIO's ``CIE XYZ-D65`` interchange,
-    Bradford to the space's white), so a perfect white diffuser equals ``light.rgb()``.
     RGB is scaled by the light's intensity (2**stops). The CIEDE2000 differences are
-    against the CIE 13.3 reference illuminant (see the module docs). ``samples`` renders
-    other reflectances instead: (names, (n, 471) array on :data:`chroma.lights.WAVELENGTHS`).
+    against the CIE 13.3 reference illuminant of the light's CCT (see the module docs).
+
+    Parameters
+    ----------
+    light : chroma.Light
+        The light.
+    colorspace : str, default "ACEScg"
+        Scene-linear working space of the RGB.
+    white_balance : bool, default True
+        True: CAT16 (full adaptation) from the light's white to the working space's
+        white, so neutral patches come out neutral. False: XYZ read as D65-referred
+        (OCIO's ``CIE XYZ-D65`` interchange), so a white diffuser equals ``light.rgb()``.
+    chart : str, default "ISO 17321-1"
+        One of :data:`CHARTS`.
+    samples : tuple, optional
+        Other reflectances instead of a chart: (names, (n, 471) array on
+        :data:`chroma.lights.WAVELENGTHS`).
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    ChartResult
+        RGB, XYZ and CIEDE2000 of each patch.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For something other than a Light, an unknown chart or mis-shaped samples.
+    chroma.errors.ColorSpaceError
+        For an unknown or non-scene-linear colour space.
+
+    References
+    ----------
+    .. [1] Li, C. et al. (2017). "Comprehensive colour solutions: CAM16, CAT16, and
+       CAM16-UCS". Color Research & Application, 42(6), 703-718.
+    .. [2] CIE 142:2001, "Improvement to industrial colour-difference evaluation"
+       (CIEDE2000).
+    .. [3] CIE 13.3-1995, "Method of measuring and specifying colour rendering
+       properties of light sources" (reference illuminants).
     """
     if not isinstance(light, Light):
         raise ChromaValueError(f"render_chart needs a chroma.Light, got {type(light).__name__}")
@@ -181,15 +324,7 @@ def render_chart(
 
     cs = ocio.resolve_colorspace(colorspace, config)
     m_d65, m_npm, space_white, weights = scene_linear_matrices(cs, None if config is None else str(config))
-    if samples is None:
-        names, refl = reflectances(chart)
-    else:
-        names, refl = tuple(samples[0]), np.asarray(samples[1], np.float64)
-        if refl.ndim != 2 or refl.shape != (len(names), WAVELENGTHS.size):
-            raise ChromaValueError(
-                f"samples must be (names, reflectances of shape (n, {WAVELENGTHS.size})) on 360-830 nm at 1 nm"
-            )
-        chart = "custom"
+    names, refl, chart = _chart_samples(chart, samples)
     xyz = patch_xyz(light.values, refl)
     light_white = light.xyz()
     if white_balance:
@@ -200,14 +335,21 @@ def render_chart(
         rgb = rgb / float(weights @ (m_d65 @ light_white))
     rgb = (rgb * light.intensity).astype(np.float32)
 
+    ref, delta_e = _delta_e_to_reference(light, refl, xyz)
+    return ChartResult(light, names, rgb, xyz, delta_e, cs, bool(white_balance), ref.name, chart)
+
+
+def _delta_e_to_reference(light: Light, refl: np.ndarray, xyz: np.ndarray) -> tuple[Light, np.ndarray]:
+    """The CIE 13.3 reference light of ``light``'s CCT and each patch's CIEDE2000 against it
+    (both charts adapted with CAT16 to D65, compared in CIELAB D65)."""
     ref = reference_light(light.cct)
     ref_xyz = patch_xyz(ref.values, refl)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lab_test = _lab_d65(xyz, light_white)
+        lab_test = _lab_d65(xyz, light.xyz())
         lab_ref = _lab_d65(ref_xyz, ref.xyz())
         delta_e = np.asarray(colour().delta_E(lab_test, lab_ref, method="CIE 2000"), np.float64)
-    return ChartResult(light, names, rgb, xyz, delta_e, cs, bool(white_balance), ref.name, chart)
+    return ref, delta_e
 
 
 def write_chart(
@@ -218,11 +360,40 @@ def write_chart(
     patch: int = 64,
     border: int = 4,
     overwrite: bool = False,
-    config: str | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
-    """Write the chart as a scene-linear EXR (``path``) and/or a display preview PNG
-    (``preview``, through the config's default display and view). Existing files are kept
-    unless ``overwrite``."""
+    """
+    Write a chart as a scene-linear EXR and/or a display preview.
+
+    Parameters
+    ----------
+    result : ChartResult
+        The rendered chart.
+    path : str or os.PathLike, optional
+        The ``.exr`` to write (half float, scene-linear).
+    preview : str or os.PathLike, optional
+        An image (PNG...) through the config's default display and view.
+    patch : int, default 64
+        Patch size, pixels.
+    border : int, default 4
+        Border width, pixels.
+    overwrite : bool, default False
+        Replace existing files (else they are refused).
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For no path at all, or a ``path`` that is not ``.exr``.
+    chroma.errors.ChromaIOError
+        For an existing file without ``overwrite``, or a write that fails.
+    """
     from chroma import io
 
     targets = [p for p in (path, preview) if p is not None]

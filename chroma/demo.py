@@ -6,6 +6,7 @@ with :func:`part`. Parts run in registration order, each in its own sub-folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -14,21 +15,59 @@ import numpy as np
 from chroma.errors import ChromaIOError
 from chroma.image import Image
 
-PARTS: dict[str, Callable[[Path, bool], list[Path]]] = {}
+#: A demo part: ``part(folder, overwrite) -> files written``.
+Part = Callable[[Path, bool], list[Path]]
+#: The registered parts by name, in registration order.
+PARTS: dict[str, Part] = {}
 
 
-def part(name: str):
-    """Register a demo part writing into ``OUTDIR/name``."""
+def part(name: str) -> Callable[[Part], Part]:
+    """
+    Return a decorator that registers a demo part writing into ``OUTDIR/name``.
 
-    def deco(fn):
+    Parameters
+    ----------
+    name : str
+        The part's sub-folder of OUTDIR.
+
+    Returns
+    -------
+    callable
+        Registers ``fn(folder, overwrite) -> list of paths`` in :data:`PARTS` and returns it.
+    """
+
+    def _register(fn: Part) -> Part:
         PARTS[name] = fn
         return fn
 
-    return deco
+    return _register
 
 
-def run(outdir: Path, overwrite: bool = False, report: Callable[[str], None] = print) -> list[Path]:
-    """Run every demo part into ``outdir``; existing files are kept unless ``overwrite``."""
+def run(outdir: str | os.PathLike[str], overwrite: bool = False,
+        report: Callable[[str], None] = print) -> list[Path]:
+    """
+    Run every demo part into a folder, each in its own sub-folder.
+
+    Parameters
+    ----------
+    outdir : str or os.PathLike
+        The folder, created if missing (its parent must exist).
+    overwrite : bool, default False
+        Replace files of an earlier demo (else they are refused).
+    report : callable, default print
+        Called with each written path, indented, as it is written.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written.
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        For an ``outdir`` that is a file or whose parent does not exist, or a file of an
+        earlier demo without ``overwrite``.
+    """
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise ChromaIOError(f"{str(outdir)!r} exists and is not a folder")
@@ -47,7 +86,26 @@ def run(outdir: Path, overwrite: bool = False, report: Callable[[str], None] = p
 
 
 def guard(path: Path, overwrite: bool) -> Path:
-    """Refuse to replace an existing demo file unless ``overwrite``."""
+    """
+    Return a demo file's path, refusing to replace an existing file unless asked.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file a part is about to write.
+    overwrite : bool
+        Whether an existing file may be replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        For an existing file without ``overwrite``.
+    """
     if path.exists() and not overwrite:
         raise ChromaIOError(f"{str(path)!r} exists from an earlier demo; pass --overwrite or use another OUTDIR")
     return path
@@ -60,11 +118,24 @@ SCENE_SIZE = (320, 180)
 
 
 def scene_frame(frame: int, width: int = SCENE_SIZE[0], height: int = SCENE_SIZE[1]) -> Image:
-    """A procedural scene-linear ACEScg frame with alpha and depth.
+    """
+    Return a procedural scene-linear ACEScg frame with alpha and depth.
 
     Top half: an exposure ramp from -6 to +6 stops around 0.18 mid-grey (left to right).
     Bottom half: six patches (ACEScg primaries and secondaries at 0.18) and a mid-grey
     card, with a bright "sun" disc (luminance about 16, +6.5 stops) moving with the frame.
+
+    Parameters
+    ----------
+    frame : int
+        Frame number; the sun crosses from left to right over :data:`SCENE_FRAMES`.
+    width, height : int, default 320, 180
+        Size, pixels.
+
+    Returns
+    -------
+    chroma.Image
+        R, G, B, A, Z float32 in ACEScg; Z (depth) runs from 1 at the top to 2.
     """
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     rgb = np.zeros((height, width, 3), np.float32)

@@ -41,7 +41,24 @@ class SceneLinearError(ColorSpaceError, ChromaValueError):
 
 
 def closest(name: str, choices: Iterable[str], n: int = 5) -> str:
-    """Return a human hint listing the names in ``choices`` closest to ``name``."""
+    """
+    Return a human hint listing the names in ``choices`` closest to ``name``.
+
+    Parameters
+    ----------
+    name : str
+        What the user typed.
+    choices : iterable of str
+        The valid names.
+    n : int, default 5
+        Most names to list.
+
+    Returns
+    -------
+    str
+        ``"did you mean: 'a', 'b'?"`` (close matches by difflib, else names containing
+        ``name``), or ``""`` when nothing is close.
+    """
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.3)

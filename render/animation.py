@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from render.errors import SettingsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from render.renderer import Renderer, RenderSettings, RenderStep
 
 __all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for"]
 
@@ -43,7 +46,30 @@ DepthFn = Callable[[torch.Tensor, int], torch.Tensor]
 
 
 def skip_steps_for(frames_skip_steps: float | str, steps: int) -> int:
-    """Disco Diffusion's ``calc_frames_skip_steps``: ``"60%"`` of ``steps`` (floored), or a count."""
+    """The skip_steps of a frame built on an init, from a percentage or a count.
+
+    Parameters
+    ----------
+    frames_skip_steps : float or str
+        ``"60%"``: that percentage of ``steps``, floored (Disco Diffusion's
+        ``calc_frames_skip_steps``); a number: a step count, rounded half to even.
+    steps : int
+        Sampling steps of the frame (after respacing).
+
+    Returns
+    -------
+    int
+        Steps to skip, in respaced steps.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If a string does not end with ``%``.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``calc_frames_skip_steps``.
+    """
     if isinstance(frames_skip_steps, str):
         text = frames_skip_steps.strip()
         if not text.endswith("%"):
@@ -56,24 +82,42 @@ def skip_steps_for(frames_skip_steps: float | str, steps: int) -> int:
 class FrameInput:
     """One frame's inputs, as the shot runner evaluates them.
 
-    Attributes:
-        index: frame of the shot (0-based).
-        seed: this frame's seed.
-        prompts: ``"text:weight"`` strings; image_prompts: ``(tensor (3,H,W) in [-1,1], weight)``.
-        settings: this frame's :class:`render.RenderSettings` (models unchanged).
-        camera: ``angle, zoom, translation_x/y/z, rotation_3d_x/y/z, fov, near_plane, far_plane``.
-        frames_scale, frames_skip_steps: init weight and skip for frames built on an init
-            (``frames_skip_steps``: a step count or ``"N%"``).
-        init: frame 0's init image, or the plate's frame in Video mode, (1, 3, H, W) in [-1, 1].
-        init_filter: ``init_filter(init) -> init`` applied to the init the frame is diffused
-            from (the warped previous frame, the plate, the init image), after the camera
-            and before sampling; the shot runner's collapse guard blends noise in with it.
+    Attributes
+    ----------
+    index : int
+        Frame of the shot (0-based).
+    seed : int
+        This frame's seed.
+    prompts : Sequence[str]
+        ``"text:weight"`` strings.
+    settings : RenderSettings
+        This frame's :class:`render.RenderSettings` (models unchanged).
+    camera : Mapping[str, float]
+        ``angle`` (degrees), ``zoom`` (factor), ``translation_x/y`` (pixels in 2D, DD's
+        3D units in 3D), ``translation_z``, ``rotation_3d_x/y/z`` (degrees), ``fov``
+        (degrees), ``near_plane``, ``far_plane``; a missing key means no move on its
+        axis (zoom 1), and DD's defaults for the lens (fov 40, planes 200 and 10000).
+    frames_scale : float
+        Init weight for frames built on an init (DD's ``frames_scale``). Default 1500.
+    frames_skip_steps : float or str
+        Skip for frames built on an init: a step count or ``"N%"`` (see
+        :func:`skip_steps_for`). Default ``"60%"``.
+    image_prompts : Sequence[Any]
+        ``(tensor (3, H, W) in [-1, 1], weight)`` pairs. Default none.
+    init : torch.Tensor or None
+        Frame 0's init image, or the plate's frame in Video mode, ``(1, 3, H, W)`` in
+        [-1, 1]. Default None.
+    init_filter : Callable[[torch.Tensor], torch.Tensor] or None
+        ``init_filter(init) -> init`` applied to the init the frame is diffused from
+        (the warped previous frame, the plate, the init image), after the camera and
+        before sampling; the shot runner's collapse guard blends noise in with it.
+        Default None.
     """
 
     index: int
     seed: int
     prompts: Sequence[str]
-    settings: Any
+    settings: RenderSettings
     camera: Mapping[str, float] = field(default_factory=dict)
     frames_scale: float = 1500.0
     frames_skip_steps: float | str = "60%"
@@ -84,11 +128,26 @@ class FrameInput:
 
 @dataclass
 class FrameResult:
-    """A finished frame: ``image`` (1, 3, H, W) in [-1, 1] on the CPU, float32.
+    """A finished frame.
 
-    ``depth`` (H, W), in Disco Diffusion's depth units, when the shot is 3D; ``turbo``
-    when the frame was blended, not diffused; ``clip_loss``: the last guided step's CLIP
-    loss; ``steps``: steps sampled; ``init_scale``/``skip_steps`` as used.
+    Attributes
+    ----------
+    index : int
+        Frame of the shot (0-based).
+    image : torch.Tensor
+        ``(1, 3, H, W)`` float32 in [-1, 1], on the CPU.
+    depth : torch.Tensor or None
+        ``(H, W)`` depth in Disco Diffusion's depth units when the shot is 3D, else None.
+    turbo : bool
+        True when the frame was blended by turbo, not diffused.
+    clip_loss : float or None
+        The CLIP loss of the last guided step that reported one.
+    steps : int
+        Steps sampled (respaced steps minus skip_steps; 0 for turbo frames).
+    init_scale : float or None
+        The init_scale used.
+    skip_steps : int or None
+        The skip_steps used.
     """
 
     index: int
@@ -103,15 +162,34 @@ class FrameResult:
 
 @dataclass
 class LoopState:
-    """What the next frame needs from the past: saved after every frame to resume exactly."""
+    """What the next frame needs from the past: saved after every frame to resume exactly.
 
-    index: int = -1                         # the last frame finished (-1: none)
-    prev: torch.Tensor | None = None        # that frame as the loop holds it, (1, 3, H, W) float32
-    old: torch.Tensor | None = None         # turbo: the older warped frame it blends from
-    prev_depth: torch.Tensor | None = None  # 3D: the depth of ``prev``
+    Attributes
+    ----------
+    index : int
+        The last frame finished (-1: none).
+    prev : torch.Tensor or None
+        That frame as the loop holds it, ``(1, 3, H, W)`` float32 in [-1, 1].
+    old : torch.Tensor or None
+        Turbo: the older warped frame it blends from.
+    prev_depth : torch.Tensor or None
+        3D: the depth of ``prev``, ``(H, W)`` in Disco Diffusion's depth units.
+    """
+
+    index: int = -1
+    prev: torch.Tensor | None = None
+    old: torch.Tensor | None = None
+    prev_depth: torch.Tensor | None = None
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The state as numpy arrays (bit-exact float32), for ``numpy.savez``."""
+        """The state as numpy arrays, for ``numpy.savez``.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``"index"`` (int64 scalar) and whichever of ``"prev"``, ``"old"`` and
+            ``"prev_depth"`` are set, bit-exact copies of the tensors.
+        """
         out = {"index": np.array(self.index, dtype=np.int64)}
         for name in ("prev", "old", "prev_depth"):
             t = getattr(self, name)
@@ -121,7 +199,19 @@ class LoopState:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "LoopState":
-        """:meth:`to_arrays` read back."""
+        """Read back the arrays of :meth:`to_arrays`.
+
+        Parameters
+        ----------
+        arrays : Mapping[str, numpy.ndarray]
+            ``"index"`` and optionally ``"prev"``, ``"old"``, ``"prev_depth"`` (e.g. an
+            ``numpy.load`` of a saved state).
+
+        Returns
+        -------
+        LoopState
+            The state, tensors as float32 on the CPU.
+        """
         tensors = {k: torch.from_numpy(np.array(arrays[k], dtype=np.float32)) for k in ("prev", "old", "prev_depth")
                    if k in arrays}
         return cls(index=int(arrays["index"]), **tensors)
@@ -130,20 +220,51 @@ class LoopState:
 class FrameLoop:
     """Renders the frames of a shot one after another with one :class:`render.Renderer`.
 
-    Args:
-        renderer: the renderer (models loaded once for the whole shot).
-        mode: ``"None"``, ``"2D"``, ``"3D"`` or ``"Video"``.
-        border: 2D border (``"wrap"`` as Disco Diffusion, ``"border"``, ``"reflect"``).
-        padding_mode, sampling_mode: 3D resampling (Disco Diffusion's names).
-        turbo_mode, turbo_steps, turbo_preroll: Disco Diffusion's turbo.
-        horizontal_symmetry, vertical_symmetry, transformation_percent: symmetry.
-        depth_fn: ``depth_fn(image, index) -> (H, W)`` depth of frame ``index`` (3D): a
-            depth estimator, or the plate's Z channel.
+    Parameters
+    ----------
+    renderer : Renderer
+        The renderer (models loaded once for the whole shot).
+    mode : str, optional
+        ``"None"``, ``"2D"`` (the default), ``"3D"`` or ``"Video"`` (DD's
+        ``animation_mode``).
+    border : str, optional
+        2D border: ``"wrap"`` (Disco Diffusion, the default), ``"border"``, ``"reflect"``
+        (see :func:`render.camera.warp_2d`).
+    padding_mode : str, optional
+        3D padding, ``grid_sample``'s (DD's ``padding_mode``). Default ``"border"``.
+    sampling_mode : str, optional
+        3D interpolation, ``grid_sample``'s (DD's ``sampling_mode``). Default
+        ``"bicubic"``.
+    turbo_mode : bool, optional
+        Disco Diffusion's turbo (2D and 3D only). Default False.
+    turbo_steps : int, optional
+        Diffuse every ``turbo_steps``-th frame, in frames. Default 3.
+    turbo_preroll : int, optional
+        Frames diffused before turbo starts. Default 10.
+    horizontal_symmetry : bool, optional
+        DD's ``use_horizontal_symmetry``. Default False.
+    vertical_symmetry : bool, optional
+        DD's ``use_vertical_symmetry``. Default False.
+    transformation_percent : Sequence[float], optional
+        Fractions of the run, in [0, 1], before which symmetry is applied
+        (:func:`render.camera.symmetry_steps`). Default ``(0.09,)``.
+    depth_fn : DepthFn or None, optional
+        ``depth_fn(image, index) -> (H, W)`` depth of frame ``index`` in DD's depth
+        units (3D): a depth estimator, or the plate's Z channel. Default None.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``mode`` is unknown, or 3D without ``depth_fn``.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``do_run`` (animation modes, turbo, symmetry).
     """
 
     def __init__(
         self,
-        renderer: Any,
+        renderer: Renderer,
         mode: str = "2D",
         *,
         border: str = "wrap",
@@ -186,6 +307,7 @@ class FrameLoop:
                 return cam.warp_2d(image, camera.get("angle", 0.0), camera.get("zoom", 1.0),
                                    camera.get("translation_x", 0.0), camera.get("translation_y", 0.0),
                                    border=self.border)
+            assert depth is not None  # 3D: step() always passes the previous frame's depth
             return cam.warp_3d(
                 image, depth,
                 translation=(camera.get("translation_x", 0.0), camera.get("translation_y", 0.0),
@@ -213,11 +335,31 @@ class FrameLoop:
         self,
         frame: FrameInput,
         state: LoopState,
-        on_step: Callable[[Any], None] | None = None,
+        on_step: Callable[[RenderStep], None] | None = None,
     ) -> tuple[FrameResult, LoopState]:
-        """Render ``frame`` from ``state`` (the previous frame's); returns the frame and the new state.
+        """Render one frame from the state after the previous one.
 
-        ``on_step(render_step)`` is called for every sampling step (progress, previews).
+        Parameters
+        ----------
+        frame : FrameInput
+            The frame's inputs; ``frame.index`` must be ``state.index + 1``.
+        state : LoopState
+            The state after the previous frame (``LoopState()`` before frame 0). Not
+            modified.
+        on_step : Callable[[RenderStep], None] or None, optional
+            Called with every sampling step (progress, previews). Default None.
+
+        Returns
+        -------
+        result : FrameResult
+            The finished frame.
+        state : LoopState
+            The state after this frame.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If ``frame`` does not follow ``state``, or a Video frame has no init.
         """
         if frame.index != state.index + 1:
             raise SettingsError(f"frame {frame.index} needs the state after frame {frame.index - 1}, "
@@ -282,6 +424,17 @@ class FrameLoop:
         return result, new_state
 
     @staticmethod
-    def renderer_steps(settings: Any) -> int:
-        """The number of sampling steps ``settings`` take (after respacing)."""
+    def renderer_steps(settings: RenderSettings) -> int:
+        """The number of sampling steps a frame's settings take.
+
+        Parameters
+        ----------
+        settings : RenderSettings
+            The frame's settings.
+
+        Returns
+        -------
+        int
+            Respaced steps, before ``skip_steps``.
+        """
         return int(settings.diffusion().num_timesteps)

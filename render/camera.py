@@ -160,14 +160,24 @@ def matrix_2d(
         Translation in pixels (applied before the rotation and zoom, as DD). Cast to
         float32 first, as DD's ``np.float32`` matrix does.
     width, height : int
-        Image size; the centre is ``(width // 2, height // 2)``.
-    n : int
-        Batch size that scalar parameters are repeated to.
+        Image size in pixels; the centre is ``(width // 2, height // 2)``.
+    n : int, optional
+        Batch size that scalar parameters are repeated to. Default 1.
 
     Returns
     -------
     torch.Tensor
         ``(N, 3, 3)`` float64 on the CPU.
+
+    Raises
+    ------
+    ValueError
+        If a parameter holds neither one value nor ``n`` values.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``do_run`` (2D animation); OpenCV
+    ``getRotationMatrix2D``.
     """
     a = torch.deg2rad(_per_sample(angle, n, "angle"))
     s = _per_sample(zoom, n, "zoom")
@@ -199,22 +209,25 @@ def warp_2d(
     translation_y: Param = 0.0,
     border: str = "wrap",
 ) -> torch.Tensor:
-    """Disco Diffusion's 2D camera move: rotate and zoom about ``(w // 2, h // 2)`` after a
-    translation, resampled bilinearly as ``cv2.warpPerspective`` does.
+    """Disco Diffusion's 2D camera move: translate, then rotate and zoom about the centre.
+
+    The centre is pixel ``(w // 2, h // 2)``; the image is resampled bilinearly as
+    ``cv2.warpPerspective`` does (see the module docstring).
 
     Parameters
     ----------
     image : torch.Tensor
         ``(N, C, H, W)`` floating point, any range (the warp is linear).
-    angle : number or (N,)
-        Degrees, counter-clockwise.
-    zoom : number or (N,)
-        Scale factor (DD's ``zoom``; 1 = none).
-    translation_x, translation_y : number or (N,)
-        Pixels; positive x moves the picture right, positive y down.
-    border : {"wrap", "border", "reflect"}
-        How taps outside the image read: ``wrap`` (DD: ``cv2.BORDER_WRAP``), ``border``
-        (edge pixels repeated), ``reflect`` (mirrored about the edge pixel).
+    angle : number or (N,), optional
+        Degrees, counter-clockwise. Default 0.
+    zoom : number or (N,), optional
+        Scale factor (DD's ``zoom``; 1 = none). Default 1.
+    translation_x, translation_y : number or (N,), optional
+        Pixels; positive x moves the picture right, positive y down. Default 0.
+    border : {"wrap", "border", "reflect"}, optional
+        How taps outside the image read: ``wrap`` (DD: ``cv2.BORDER_WRAP``, the
+        default), ``border`` (edge pixels repeated), ``reflect`` (mirrored about the
+        edge pixel).
 
     Returns
     -------
@@ -224,8 +237,17 @@ def warp_2d(
 
     Raises
     ------
-    SettingsError
-        Unknown ``border``, or a ``zoom`` of 0 (the move cannot be inverted).
+    render.errors.SettingsError
+        Unknown ``border``, non-finite parameters, or a ``zoom`` of 0 (the move cannot
+        be inverted).
+    ValueError
+        If ``image`` is not a floating-point ``(N, C, H, W)`` tensor, or a parameter
+        holds neither one value nor N values.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``do_run``; OpenCV ``warpPerspective``
+    (``BORDER_WRAP``, ``BORDER_REPLICATE``, ``BORDER_REFLECT_101``).
     """
     if border not in BORDER_MODES:
         raise SettingsError(f"unknown 2D border mode {border!r}; use one of {', '.join(BORDER_MODES)}")
@@ -245,9 +267,11 @@ def warp_2d(
     inv = torch.stack([ia, ib, -(ia * tx + ib * ty), ic, id_, -(ic * tx + id_ * ty)], -1).to(device=dev, dtype=cdt)
     xs = torch.arange(w, device=dev, dtype=cdt).view(1, 1, w)
     ys = torch.arange(h, device=dev, dtype=cdt).view(1, h, 1)
-    col = lambda i: inv[:, i].view(n, 1, 1)  # noqa: E731
-    sx = (col(0) * xs + col(2)) + col(1) * ys  # (N, H, W) source positions, pixels
-    sy = (col(3) * xs + col(5)) + col(4) * ys
+    def _col(i: int) -> torch.Tensor:
+        return inv[:, i].view(n, 1, 1)
+
+    sx = (_col(0) * xs + _col(2)) + _col(1) * ys  # (N, H, W) source positions, pixels
+    sy = (_col(3) * xs + _col(5)) + _col(4) * ys
     fx, x0 = _fold(sx, w, border, image.dtype)
     fy, y0 = _fold(sy, h, border, image.dtype)
     # One extra column and row hold the second tap of positions in the last pixel: the first
@@ -258,15 +282,15 @@ def warp_2d(
     flat = padded.reshape(n, c, (h + 1) * w1)
     idx = (y0 * w1 + x0).long().view(n, h * w)  # exact: integers below 2**53
 
-    def tap(offset: int) -> torch.Tensor:
+    def _tap(offset: int) -> torch.Tensor:
         src = flat[:, :, offset:]
         return torch.stack([src[i].index_select(1, idx[i]) for i in range(n)]).view(n, c, h, w)
 
     # a + f (b - a): exactly a where f = 0 (integer source positions), so identity is exact
-    top = tap(0)
-    top = top + fx * (tap(1) - top)
-    bottom = tap(w1)
-    bottom = bottom + fx * (tap(w1 + 1) - bottom)
+    top = _tap(0)
+    top = top + fx * (_tap(1) - top)
+    bottom = _tap(w1)
+    bottom = bottom + fx * (_tap(w1 + 1) - bottom)
     return top + fy * (bottom - top)
 
 
@@ -285,20 +309,31 @@ def euler_angles_to_matrix(angles: torch.Tensor, convention: str = "XYZ") -> tor
     ----------
     angles : torch.Tensor
         ``(..., 3)`` radians.
-    convention : str
-        Three letters from X, Y, Z, no two neighbours equal (DD uses ``"XYZ"``).
+    convention : str, optional
+        Three letters from X, Y, Z, no two neighbours equal (DD uses ``"XYZ"``, the
+        default).
 
     Returns
     -------
     torch.Tensor
         ``(..., 3, 3)``, same dtype and device.
+
+    Raises
+    ------
+    ValueError
+        If ``angles`` is not ``(..., 3)`` or ``convention`` is invalid.
+
+    References
+    ----------
+    pytorch3d ``transforms/rotation_conversions.py``, ``euler_angles_to_matrix`` (as
+    vendored by Disco Diffusion in ``py3d_tools.py``).
     """
     if angles.dim() == 0 or angles.shape[-1] != 3:
         raise ValueError(f"angles must have shape (..., 3), got {tuple(angles.shape)}")
     if len(convention) != 3 or any(ch not in "XYZ" for ch in convention) or convention[1] in (convention[0], convention[2]):
         raise ValueError(f"invalid Euler convention {convention!r}")
 
-    def axis(letter: str, t: torch.Tensor) -> torch.Tensor:
+    def _axis(letter: str, t: torch.Tensor) -> torch.Tensor:
         co, si = torch.cos(t), torch.sin(t)
         one, zero = torch.ones_like(t), torch.zeros_like(t)
         flat = {
@@ -308,14 +343,14 @@ def euler_angles_to_matrix(angles: torch.Tensor, convention: str = "XYZ") -> tor
         }[letter]
         return torch.stack(flat, -1).reshape(t.shape + (3, 3))
 
-    mats = [axis(ch, t) for ch, t in zip(convention, torch.unbind(angles, -1))]
+    mats = [_axis(ch, t) for ch, t in zip(convention, torch.unbind(angles, -1))]
     return (mats[0] @ mats[1]) @ mats[2]
 
 
 def fov_perspective_matrix(
     fov: torch.Tensor, near: torch.Tensor, far: torch.Tensor, aspect_ratio: float = 1.0
 ) -> torch.Tensor:
-    """pytorch3d's ``FoVPerspectiveCameras`` projection matrix ``K`` (column-vector form).
+    """The projection matrix ``K`` of pytorch3d's ``FoVPerspectiveCameras`` (column-vector form).
 
     With ``t = tan(fov / 2)`` (``fov`` in degrees, converted in float32 as pytorch3d does)::
 
@@ -331,14 +366,19 @@ def fov_perspective_matrix(
     Parameters
     ----------
     fov, near, far : torch.Tensor
-        ``(N,)``: vertical field of view in degrees, near and far plane distances.
-    aspect_ratio : float
-        Pixel aspect (DD: 1).
+        ``(N,)``: vertical field of view in degrees, near and far plane distances in
+        world units.
+    aspect_ratio : float, optional
+        Pixel aspect (DD: 1, the default).
 
     Returns
     -------
     torch.Tensor
         ``(N, 4, 4)``, the dtype and device of ``fov``.
+
+    References
+    ----------
+    pytorch3d ``renderer/cameras.py``, ``FoVPerspectiveCameras.compute_projection_matrix``.
     """
     fov_rad = fov * (math.pi / 180.0)
     max_y = torch.tan(fov_rad / 2) * near
@@ -363,7 +403,13 @@ def _xyz(value: Param | Sequence[Param], n: int, name: str) -> torch.Tensor:
         if arr.shape != (n, 3):
             raise ValueError(f"{name} must have shape (3,) or ({n}, 3), got {tuple(arr.shape)}")
         return arr
-    parts = list(value) if not isinstance(value, torch.Tensor) else list(value.unbind(0))
+    parts: list[Param]
+    if isinstance(value, torch.Tensor):
+        parts = list(value.unbind(0))
+    elif isinstance(value, (int, float)):
+        raise TypeError(f"{name} must hold three components (x, y, z), got the single number {value!r}")
+    else:
+        parts = list(value)
     if len(parts) != 3:
         raise ValueError(f"{name} must hold three components (x, y, z), got {len(parts)}")
     return torch.stack([_per_sample(p, n, f"{name}[{i}]") for i, p in enumerate(parts)], -1)
@@ -392,21 +438,24 @@ def warp_3d(
         units (MiDaS-derived ``(50 - prediction) / 19``, about 0.5 near to 2.6 far; see
         :mod:`render.depth`). Should be positive: DD divides by it. Where the projection is
         undefined (depth 0) the pixel keeps its place instead of becoming NaN.
-    translation : (tx, ty, tz)
-        DD's ``translation_x/y/z`` (each a number or ``(N,)``; or an ``(N, 3)`` array):
-        the camera moves by ``(-tx, ty, -tz) / 200`` world units (x and z negated as DD).
-        Positive ``tz`` moves the camera forward (into the picture).
-    rotation : (rx, ry, rz)
-        DD's ``rotation_3d_x/y/z`` in degrees, Euler ``"XYZ"`` (:func:`euler_angles_to_matrix`).
-    fov : number or (N,)
-        Field of view in degrees (DD's ``fov``, default 40).
-    near, far : number or (N,)
-        DD's ``near_plane``/``far_plane``; they set only the projected z, which the warp does
-        not use, so they do not change the result (checked: ``0 < near < far``).
-    padding_mode : {"border", "reflection", "zeros"}
-        ``grid_sample``'s padding (DD's ``padding_mode``).
-    sampling_mode : {"bicubic", "bilinear", "nearest"}
-        ``grid_sample``'s interpolation (DD's ``sampling_mode``).
+    translation : (tx, ty, tz), optional
+        DD's ``translation_x/y/z`` (each a number or ``(N,)``; or an ``(N, 3)`` array), in
+        DD's 3D units: the camera moves by ``(-tx, ty, -tz) / 200`` world units (x and z
+        negated as DD). Positive ``tz`` moves the camera forward (into the picture).
+        Default ``(0, 0, 0)``.
+    rotation : (rx, ry, rz), optional
+        DD's ``rotation_3d_x/y/z`` in degrees, Euler ``"XYZ"``
+        (:func:`euler_angles_to_matrix`). Default ``(0, 0, 0)``.
+    fov : number or (N,), optional
+        Field of view in degrees, in (0, 180) (DD's ``fov``, default 40).
+    near, far : number or (N,), optional
+        DD's ``near_plane``/``far_plane`` (defaults 200 and 10000); they set only the
+        projected z, which the warp does not use, so they do not change the result
+        (checked: ``0 < near < far``).
+    padding_mode : {"border", "reflection", "zeros"}, optional
+        ``grid_sample``'s padding (DD's ``padding_mode``). Default ``"border"``.
+    sampling_mode : {"bicubic", "bilinear", "nearest"}, optional
+        ``grid_sample``'s interpolation (DD's ``sampling_mode``). Default ``"bicubic"``.
 
     Returns
     -------
@@ -415,15 +464,23 @@ def warp_3d(
         (identity parameters) is returned exactly as given (``grid_sample`` at the pixel
         centres would differ by float rounding, about 3e-6).
 
+    Raises
+    ------
+    render.errors.SettingsError
+        Unknown mode, or planes/fov out of range.
+    ValueError
+        If ``image`` is not a floating-point ``(N, C, H, W)`` tensor, ``depth`` does not
+        match it, or a parameter has the wrong number of values.
+
     Notes
     -----
     DD's own path also adds ``1/512 - 1e-4`` before resampling and quantises to 8 bits
     (its PNG round trip); that belongs to DD's file handling and is left out here.
 
-    Raises
-    ------
-    SettingsError
-        Unknown mode, or planes/fov out of range.
+    References
+    ----------
+    Disco Diffusion v5.x ``disco_xform_utils.py``, ``transform_image_3d``, and
+    ``disco.py``, ``do_3d_step``; pytorch3d ``FoVPerspectiveCameras``.
     """
     if padding_mode not in PADDING_MODES:
         raise SettingsError(f"unknown 3D padding_mode {padding_mode!r}; use one of {', '.join(PADDING_MODES)}")
@@ -504,6 +561,10 @@ def apply_symmetry(x: torch.Tensor, horizontal: bool, vertical: bool) -> torch.T
     torch.Tensor
         Same shape. For even sizes this is DD's result exactly; for an odd size DD's
         concatenation would drop a line, so the centre line is kept where it is.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``symmetry_transformation_fn``.
     """
     if horizontal:
         w = x.shape[-1]
@@ -543,8 +604,14 @@ def symmetry_steps(transformation_percent: Iterable[float], total_steps: int) ->
 
     Raises
     ------
-    SettingsError
+    render.errors.SettingsError
         A fraction outside ``[0, 1]`` or a negative ``total_steps``.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py`` (``symmetry_transformation_fn``,
+    ``transformation_percent``); kostarion/guided-diffusion ``gaussian_diffusion.py``,
+    ``ddim_sample_loop_progressive``.
     """
     if total_steps < 0:
         raise SettingsError(f"total_steps must be >= 0, got {total_steps}")

@@ -34,7 +34,27 @@ _DEFAULT_PRETRAINED = "openai"
 
 
 def parse_clip_spec(spec: str) -> tuple[str, str | None]:
-    """Split ``"name::pretrained"``; no ``::`` means ``openai``; ``random`` means None."""
+    """Split a CLIP spec ``"name::pretrained"`` into architecture and weights.
+
+    Parameters
+    ----------
+    spec : str
+        ``"NAME::PRETRAINED"`` (spaces around the parts ignored); no ``::`` means
+        ``openai`` weights.
+
+    Returns
+    -------
+    name : str
+        The open_clip architecture, e.g. ``"ViT-B-32"``.
+    pretrained : str or None
+        The open_clip weights tag or a file path; None for ``random`` or ``none``
+        (any case).
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``spec`` is not a non-empty string or a part is empty.
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise SettingsError(f"a CLIP model is named like 'ViT-B-32::openai', got {spec!r}")
     name, sep, pretrained = spec.strip().partition("::")
@@ -49,12 +69,23 @@ def parse_clip_spec(spec: str) -> tuple[str, str | None]:
 class ClipModel:
     """An open_clip model ready for guidance.
 
-    Attributes:
-        spec: the ``name::pretrained`` it was loaded from.
-        model: the open_clip module (eval mode, frozen).
-        tokenizer: open_clip tokenizer for the model.
-        input_size: the square input resolution of the image tower (pixels).
-        mean, std: the image normalisation, (1, 3, 1, 1) tensors.
+    Attributes
+    ----------
+    spec : str
+        The ``name::pretrained`` it was loaded from.
+    model : Any
+        The open_clip module (eval mode, frozen, batch norms folded).
+    tokenizer : Any
+        The open_clip tokenizer for the model.
+    input_size : int
+        The square input resolution of the image tower, in pixels.
+    mean, std : torch.Tensor
+        The image normalisation of [0, 1] RGB, ``(1, 3, 1, 1)`` float32 tensors.
+
+    References
+    ----------
+    Radford et al. 2021, *Learning Transferable Visual Models From Natural Language
+    Supervision*, arXiv:2103.00020.
     """
 
     spec: str
@@ -66,35 +97,94 @@ class ClipModel:
 
     @property
     def device(self) -> torch.device:
-        """The device of the model's weights."""
+        """The device of the model's weights.
+
+        Returns
+        -------
+        torch.device
+            The device of the model's first parameter.
+        """
         return next(self.model.parameters()).device
 
     def to(self, device: torch.device | str) -> "ClipModel":
-        """Move the model (and normalisation constants) to ``device``."""
+        """Move the model (and normalisation constants) to ``device``.
+
+        Parameters
+        ----------
+        device : torch.device or str
+            The device, e.g. ``"cuda"``.
+
+        Returns
+        -------
+        ClipModel
+            This model, moved.
+        """
         self.model.to(device)
         self.mean = self.mean.to(device)
         self.std = self.std.to(device)
         return self
 
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
-        """Embed texts, (len(texts), D) float32 (not normalised)."""
+        """Embed texts with the text tower, without gradients.
+
+        Parameters
+        ----------
+        texts : Sequence[str]
+            The texts; the tokenizer truncates each to the model's context (77 tokens
+            for the OpenAI models).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(len(texts), D)`` float32 embeddings, not normalised.
+        """
         tokens = self.tokenizer(list(texts)).to(self.device)
         with torch.no_grad():
             return self.model.encode_text(tokens).float()
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
-        """Embed images in [0, 1], (N, 3, S, S) at ``input_size``; differentiable; float32.
+        """Embed images with the image tower (differentiable).
 
         The normalised input goes in channels-last: the convolutions (ResNet towers, a
         ViT's patch embedding) run faster on it, 6-20% on the CPU here (see
         :func:`fold_batch_norms`).
+
+        Parameters
+        ----------
+        images : torch.Tensor
+            ``(N, 3, S, S)`` RGB in [0, 1], ``S`` = :attr:`input_size` pixels.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, D)`` float32 embeddings, not normalised.
         """
         x = (images - self.mean.to(images.dtype)) / self.std.to(images.dtype)
         return self.model.encode_image(x.contiguous(memory_format=torch.channels_last)).float()
 
     def embed_image_prompt(self, image: torch.Tensor, cuts: int = 16, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Embeddings of an image prompt (N=1, 3, H, W in [0, 1]): the whole image plus
-        ``cuts`` random square crops, as (1 + cuts, D) -- each a target for guidance."""
+        """Embeddings of an image prompt: the whole image plus random square crops.
+
+        Each view is resized bilinearly (antialiased) to :attr:`input_size`; a crop's
+        side is drawn uniformly from ``max(min(H, W) // 4, 1)`` to ``min(H, W)`` pixels
+        and its position uniformly inside the image. Each embedding is a target for
+        guidance.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``(1, 3, H, W)`` RGB in [0, 1].
+        cuts : int, optional
+            Number of random crops. Default 16.
+        generator : torch.Generator or None, optional
+            RNG for the crops (CPU). Default None: torch's global RNG.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(1 + cuts, D)`` float32 embeddings (the whole image first), without
+            gradients.
+        """
         _, _, h, w = image.shape
         side = min(h, w)
         crops = [F.interpolate(image, size=(self.input_size, self.input_size), mode="bilinear", antialias=True, align_corners=False)]
@@ -120,19 +210,28 @@ def fold_batch_norms(module: torch.nn.Module) -> int:
     downsampling branches, a convolution ``k`` followed by its norm ``k + 1``. ViTs have
     none (nothing changes).
 
-    Returns:
-        The number of norms folded.
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network (e.g. an open_clip ``model.visual``), modified in place.
+
+    Returns
+    -------
+    int
+        The number of norms folded (0 for a ViT).
     """
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-    pairs = []
+    pairs: list[tuple[torch.nn.Module, str, str, torch.nn.Conv2d, torch.nn.BatchNorm2d]] = []
     for parent in module.modules():
         children = dict(parent.named_children())
         for name, conv in children.items():
             if not isinstance(conv, torch.nn.Conv2d):
                 continue
             bn_name = "bn" + name[4:] if name.startswith("conv") else str(int(name) + 1) if name.isdigit() else None
-            bn = children.get(bn_name) if bn_name else None
+            if not bn_name:
+                continue
+            bn = children.get(bn_name)
             if isinstance(bn, torch.nn.BatchNorm2d) and bn.num_features == conv.out_channels and not bn.training:
                 pairs.append((parent, name, bn_name, conv, bn))
     for parent, name, bn_name, conv, bn in pairs:
@@ -203,14 +302,28 @@ def _register_cached_configs(open_clip: Any) -> None:
 def load_clip(spec: str, device: torch.device | str = "cpu", cache_dir: str | None = None) -> ClipModel:
     """Load a CLIP model by ``name::pretrained`` through open_clip.
 
-    Args:
-        spec: see the module docstring.
-        device: where to put it.
-        cache_dir: open_clip's download cache (default: its own).
+    Parameters
+    ----------
+    spec : str
+        ``"NAME::PRETRAINED"``, see the module docstring and :func:`parse_clip_spec`.
+    device : torch.device or str, optional
+        Where to put it. Default ``"cpu"``.
+    cache_dir : str or None, optional
+        The download cache open_clip uses. Default None: its own.
 
-    Raises:
-        ModelError: unknown architecture (with close matches), or weights that cannot
-            be downloaded or read (the message says how to provide them locally).
+    Returns
+    -------
+    ClipModel
+        The model (eval mode, frozen, batch norms folded) with its tokenizer, input
+        size and normalisation from open_clip's preprocess config.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        A malformed ``spec``.
+    render.errors.ModelError
+        Unknown architecture (with close matches), or weights that cannot be downloaded
+        or read (the message says how to provide them locally).
     """
     import open_clip
 

@@ -58,6 +58,10 @@ class DepthEstimator(Protocol):
 
     ``image`` is ``(N, 3, H, W)`` in ``[-1, 1]`` (the renderer's encoding); the result is
     ``(N, H, W)`` float32 on the same device, in DD's depth units (see module doc).
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco_xform_utils.py``, ``transform_image_3d``.
     """
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor: ...
@@ -75,6 +79,10 @@ def midas_to_dd(prediction: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
         DD depth units (larger = farther), same shape.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco_xform_utils.py``, ``transform_image_3d``.
     """
     return (50.0 - prediction) / 19.0
 
@@ -94,17 +102,17 @@ def depth_from_z(z: torch.Tensor, depth_scale: float = 1.0) -> torch.Tensor:
     ----------
     z : torch.Tensor
         Z channel, ``(N, H, W)`` or ``(H, W)``, positive distances.
-    depth_scale : float
-        Scene units to DD depth units (> 0).
+    depth_scale : float, optional
+        Scene units to DD depth units (> 0). Default 1.
 
     Returns
     -------
     torch.Tensor
-        float32, same shape.
+        A float32 tensor of DD depth, same shape as ``z``.
 
     Raises
     ------
-    SettingsError
+    render.errors.SettingsError
         ``depth_scale`` not positive and finite.
     """
     if not (depth_scale > 0 and depth_scale < float("inf")):
@@ -115,7 +123,31 @@ def depth_from_z(z: torch.Tensor, depth_scale: float = 1.0) -> torch.Tensor:
 def blend_depth(midas: torch.Tensor, other: torch.Tensor, midas_weight: float) -> torch.Tensor:
     """DD's blend of two depth maps: ``midas * midas_weight + other * (1 - midas_weight)``.
 
-    DD used it with AdaBins as ``other`` (both in DD depth units).
+    DD used it with AdaBins as ``other``.
+
+    Parameters
+    ----------
+    midas : torch.Tensor
+        The MiDaS-derived depth, in DD depth units.
+    other : torch.Tensor
+        The second estimator's depth, in DD depth units, broadcastable to ``midas``.
+    midas_weight : float
+        Weight of ``midas``, in [0, 1] (DD's default 0.3).
+
+    Returns
+    -------
+    torch.Tensor
+        The blended depth, in DD depth units.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``midas_weight`` is outside [0, 1].
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco_xform_utils.py``, ``transform_image_3d``
+    (``midas_weight``).
     """
     if not 0.0 <= midas_weight <= 1.0:
         raise SettingsError(f"midas_weight must be in [0, 1], got {midas_weight}")
@@ -135,12 +167,23 @@ class Preprocess:
     network is not scale-equivariant. Models that take any size (e.g. Depth Anything) can
     set ``keep_aspect_ratio`` and their own multiple, mean and std.
 
-    Attributes:
-        size: target (height, width) (384, 384).
-        keep_aspect_ratio: scale both sides by the same factor, the one closer to 1
-            (MiDaS's ``resize_method="minimal"``); default False (see above).
-        ensure_multiple_of: round each side to a multiple of this (MiDaS DPT: 32).
-        image_mean, image_std: normalisation of the ``[0, 1]`` image (MiDaS DPT: 0.5, 0.5).
+    Attributes
+    ----------
+    size : tuple of int
+        Target ``(height, width)`` in pixels. Default ``(384, 384)``.
+    keep_aspect_ratio : bool
+        Scale both sides by the same factor, the one closer to 1 (MiDaS's
+        ``resize_method="minimal"``). Default False (see above).
+    ensure_multiple_of : int
+        Round each side to a multiple of this, in pixels (MiDaS DPT: 32, the default).
+    image_mean, image_std : tuple of float
+        Per-channel normalisation ``(x - mean) / std`` of the [0, 1] image (MiDaS DPT:
+        0.5 and 0.5, the defaults).
+
+    References
+    ----------
+    Ranftl, Bochkovskiy & Koltun 2021, *Vision Transformers for Dense Prediction*,
+    arXiv:2103.13413; MiDaS ``transforms.py`` (``Resize``, ``NormalizeImage``).
     """
 
     size: tuple[int, int] = (384, 384)
@@ -151,6 +194,26 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "Preprocess":
+        """Read the ``preprocess`` settings of a depth model's configuration.
+
+        Parameters
+        ----------
+        d : dict of str to Any, or None
+            ``size`` (an int, a ``(height, width)`` pair or ``{"height", "width"}``, in
+            pixels), ``keep_aspect_ratio``, ``ensure_multiple_of``, ``image_mean`` and
+            ``image_std`` (three numbers each); missing keys take the defaults. None or
+            empty: all defaults.
+
+        Returns
+        -------
+        Preprocess
+            The settings.
+
+        Raises
+        ------
+        render.errors.ModelError
+            If ``d`` holds an unknown key, or a mean or std that is not three numbers.
+        """
         if not d:
             return cls()
         d = dict(d)
@@ -167,9 +230,16 @@ class Preprocess:
             size=(int(size[0]), int(size[1])),
             keep_aspect_ratio=bool(d.get("keep_aspect_ratio", False)),
             ensure_multiple_of=int(d.get("ensure_multiple_of", 32)),
-            image_mean=tuple(float(v) for v in d.get("image_mean", (0.5, 0.5, 0.5))),  # type: ignore[arg-type]
-            image_std=tuple(float(v) for v in d.get("image_std", (0.5, 0.5, 0.5))),  # type: ignore[arg-type]
+            image_mean=_three_floats(d.get("image_mean", (0.5, 0.5, 0.5)), "image_mean"),
+            image_std=_three_floats(d.get("image_std", (0.5, 0.5, 0.5)), "image_std"),
         )
+
+
+def _three_floats(values: Any, name: str) -> tuple[float, float, float]:
+    floats = [float(v) for v in values]
+    if len(floats) != 3:
+        raise ModelError(f"depth preprocess {name} must hold three numbers (R, G, B), got {len(floats)}")
+    return floats[0], floats[1], floats[2]
 
 
 def resize_shape(height: int, width: int, pre: Preprocess) -> tuple[int, int]:
@@ -179,6 +249,22 @@ def resize_shape(height: int, width: int, pre: Preprocess) -> tuple[int, int]:
     closer to 1 (the image changes as little as possible; DD's 1280x768 frames: 640x384).
     Sides are then rounded to the nearest multiple of ``ensure_multiple_of`` (half to even,
     as numpy and Python round), never below one multiple.
+
+    Parameters
+    ----------
+    height, width : int
+        The image size, in pixels.
+    pre : Preprocess
+        Target size, aspect rule and multiple.
+
+    Returns
+    -------
+    tuple of int
+        The network input ``(height, width)``, in pixels.
+
+    References
+    ----------
+    MiDaS ``transforms.py``, ``Resize.get_size`` (``resize_method="minimal"``).
     """
     out_h, out_w = pre.size
     sh, sw = out_h / height, out_w / width
@@ -189,11 +275,11 @@ def resize_shape(height: int, width: int, pre: Preprocess) -> tuple[int, int]:
             sw = sh
     m = pre.ensure_multiple_of
 
-    def constrain(v: float) -> int:
+    def _constrain(v: float) -> int:
         x = round(v / m) * m
         return max(int(x), m)
 
-    return constrain(sh * height), constrain(sw * width)
+    return _constrain(sh * height), _constrain(sw * width)
 
 
 class TransformersDepthEstimator:
@@ -226,14 +312,51 @@ class TransformersDepthEstimator:
 
     @property
     def device(self) -> torch.device:
+        """The device the model runs on.
+
+        Returns
+        -------
+        torch.device
+            The device of the model's first parameter.
+        """
         return next(self.model.parameters()).device
 
     def to(self, device: torch.device | str) -> "TransformersDepthEstimator":
+        """Move the model to ``device``.
+
+        Parameters
+        ----------
+        device : torch.device or str
+            The device, e.g. ``"cuda"``.
+
+        Returns
+        -------
+        TransformersDepthEstimator
+            This estimator, moved.
+        """
         self.model.to(device)
         return self
 
     def pixel_values(self, image: torch.Tensor) -> torch.Tensor:
-        """The network input for ``image`` (``(N, 3, H, W)`` in ``[-1, 1]``)."""
+        """The network input for an image.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``(N, 3, H, W)`` in [-1, 1].
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, 3, h, w)`` float32 on the model's device: the image mapped to [0, 1],
+            resized bicubically to :func:`resize_shape` and normalised by the mean and
+            std.
+
+        Raises
+        ------
+        ValueError
+            If ``image`` is not ``(N, 3, H, W)``.
+        """
         if image.dim() != 4 or image.shape[1] != 3:
             raise ValueError(f"image must be (N, 3, H, W), got {tuple(image.shape)}")
         pre = self.preprocess
@@ -247,7 +370,19 @@ class TransformersDepthEstimator:
 
     @torch.no_grad()
     def predict(self, image: torch.Tensor) -> torch.Tensor:
-        """The model's raw prediction resized to the image: ``(N, H, W)`` float32."""
+        """The model's raw prediction, resized to the image.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``(N, 3, H, W)`` in [-1, 1].
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, H, W)`` float32 relative inverse depth (larger = nearer) on the image's
+            device.
+        """
         px = self.pixel_values(image)
         dtype = self.dtype or next(self.model.parameters()).dtype
         pred = self.model(pixel_values=px.to(dtype)).predicted_depth
@@ -270,20 +405,26 @@ def load_depth_estimator(
 
     Parameters
     ----------
-    name : str
-        Registry name (``dpt_hybrid_midas``, ``dpt_large`` -- DD's default --, or a custom
+    name : str, optional
+        Registry name (``dpt_hybrid_midas``, the default, ``dpt_large`` -- DD's default --, or a custom
         model imported with ``chroma models import FILE --name NAME --family depth
         --config config.json``).
     device : torch.device or str, optional
-        Where to run it (default CPU).
+        Where to run it (default None: where it loads, the CPU).
     dtype : torch.dtype, optional
-        Inference dtype (e.g. ``torch.float16`` on CUDA, as DD).
+        Inference dtype (e.g. ``torch.float16`` on CUDA, as DD). Default None: the
+        model's own.
+
+    Returns
+    -------
+    TransformersDepthEstimator
+        The estimator, with the model's ``preprocess`` settings.
 
     Raises
     ------
-    ModelNotFoundError
+    render.errors.ModelNotFoundError
         Not cached; the message gives the fetch/import command.
-    ModelError
+    render.errors.ModelError
         ``transformers`` missing, or the weights do not fit the configuration.
     """
     from render.models.depth import load_depth_model

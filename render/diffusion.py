@@ -52,29 +52,87 @@ CondFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def linear_beta_schedule(num_timesteps: int = 1000) -> np.ndarray:
-    """Linear betas from 1e-4 to 0.02 for 1000 steps, scaled for other lengths (DDPM, sec. 4)."""
+    """Linear betas from 1e-4 to 0.02 for 1000 steps, scaled for other lengths.
+
+    Both ends are multiplied by ``1000 / num_timesteps``, so a shorter process reaches
+    about the same total noise, as guided-diffusion's ``get_named_beta_schedule`` does.
+
+    Parameters
+    ----------
+    num_timesteps : int, optional
+        Length ``T`` of the process, in timesteps. Default 1000.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T,)`` float64 betas, the per-step noise variances, evenly spaced.
+
+    References
+    ----------
+    Ho, Jain & Abbeel 2020, *Denoising Diffusion Probabilistic Models*, arXiv:2006.11239,
+    section 4.
+    """
     scale = 1000 / num_timesteps
     return np.linspace(scale * 0.0001, scale * 0.02, num_timesteps, dtype=np.float64)
 
 
 def cosine_beta_schedule(num_timesteps: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
-    """Cosine schedule ``abar(t) = cos(((t/T + s)/(1 + s)) pi/2)^2`` (Improved DDPM, eq. 17).
+    """Betas of the cosine schedule ``abar(t) = cos(((t/T + s)/(1 + s)) pi/2)^2``.
 
-    ``beta_t = 1 - abar(t+1)/abar(t)``, clipped to ``max_beta``.
+    ``beta_t = 1 - abar((t+1)/T) / abar(t/T)``, clipped to ``max_beta``.
+
+    Parameters
+    ----------
+    num_timesteps : int, optional
+        Length ``T`` of the process, in timesteps. Default 1000.
+    s : float, optional
+        Offset that keeps ``beta`` from being tiny near ``t = 0``, as a fraction of the
+        process. Default 0.008.
+    max_beta : float, optional
+        Upper clip of each beta, avoiding the singularity at ``t = T``. Default 0.999.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T,)`` float64 betas.
+
+    References
+    ----------
+    Nichol & Dhariwal 2021, *Improved Denoising Diffusion Probabilistic Models*,
+    arXiv:2102.09672, eq. 17 and section 3.2.
     """
 
-    def abar(u: float) -> float:
+    def _abar(u: float) -> float:
         return math.cos((u + s) / (1 + s) * math.pi / 2) ** 2
 
     betas = [
-        min(1 - abar((i + 1) / num_timesteps) / abar(i / num_timesteps), max_beta)
+        min(1 - _abar((i + 1) / num_timesteps) / _abar(i / num_timesteps), max_beta)
         for i in range(num_timesteps)
     ]
     return np.array(betas, dtype=np.float64)
 
 
 def named_beta_schedule(name: str, num_timesteps: int = 1000) -> np.ndarray:
-    """``"linear"`` or ``"cosine"`` betas of length ``num_timesteps``."""
+    """The betas of a schedule chosen by name.
+
+    Parameters
+    ----------
+    name : str
+        ``"linear"`` (:func:`linear_beta_schedule`) or ``"cosine"``
+        (:func:`cosine_beta_schedule`).
+    num_timesteps : int, optional
+        Length ``T`` of the process, in timesteps. Default 1000.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T,)`` float64 betas.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``name`` is neither ``"linear"`` nor ``"cosine"``.
+    """
     if name == "linear":
         return linear_beta_schedule(num_timesteps)
     if name == "cosine":
@@ -83,18 +141,36 @@ def named_beta_schedule(name: str, num_timesteps: int = 1000) -> np.ndarray:
 
 
 def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list[int]:
-    """The original timesteps kept by a respacing spec (Improved DDPM, section 4).
+    """The original timesteps kept by a respacing spec.
 
-    Args:
-        num_timesteps: length of the original process (1000).
-        spec: ``"ddimN"``: the even stride ``s`` giving exactly N steps
-            ``0, s, 2s, ...``; ``"250"`` or ``"10,10,5"`` (or a list of ints): the
-            process is cut into equal sections (the first ``T mod k`` one step longer)
-            and each section keeps its count of steps, evenly spaced from its start to
-            its end and rounded (Python's round-half-to-even).
+    Parameters
+    ----------
+    num_timesteps : int
+        Length ``T`` of the original process, in timesteps (1000 for the published
+        checkpoints).
+    spec : str or int or Sequence[int]
+        ``"ddimN"``: the smallest even stride ``s`` giving exactly N steps
+        ``0, s, 2s, ...``. ``"250"``, ``250``, ``"10,10,5"`` or ``[10, 10, 5]``: the
+        process is cut into as many equal sections as there are counts (the first
+        ``T mod k`` one step longer) and each section keeps its count of steps, evenly
+        spaced from its start to its end and rounded (Python's round-half-to-even).
 
-    Returns:
-        The sorted kept timesteps.
+    Returns
+    -------
+    list of int
+        The kept original timesteps, sorted and distinct, in ``[0, T)``.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``spec`` cannot be parsed, a count is negative, a section is shorter than its
+        count, or no stride gives exactly N DDIM steps.
+
+    References
+    ----------
+    Nichol & Dhariwal 2021, *Improved Denoising Diffusion Probabilistic Models*,
+    arXiv:2102.09672, section 4 (``space_timesteps`` in guided-diffusion's
+    ``respace.py``).
     """
     if isinstance(spec, int):
         counts = [spec]
@@ -105,9 +181,9 @@ def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list
                 want = int(text[4:])
             except ValueError:
                 raise SettingsError(f"bad respacing {spec!r}: 'ddim' must be followed by a step count, e.g. 'ddim50'") from None
-            for stride in range(1, num_timesteps):
-                if len(range(0, num_timesteps, stride)) == want:
-                    return list(range(0, num_timesteps, stride))
+            for step in range(1, num_timesteps):
+                if len(range(0, num_timesteps, step)) == want:
+                    return list(range(0, num_timesteps, step))
             raise SettingsError(
                 f"cannot make exactly {want} evenly strided DDIM steps out of {num_timesteps}; "
                 "pick another count (e.g. 25, 50, 100, 250) or a plain count like '50'"
@@ -140,9 +216,22 @@ def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list
 
 @dataclass
 class StepOutput:
-    """One sampling step: the new ``sample``, the model's x0 estimate ``pred_xstart``
-    (before guidance), the respaced ``index``, the original ``timestep`` and whether the
-    guidance of this step was skipped because its gradient was not finite."""
+    """One sampling step, as :meth:`GaussianDiffusion.sample_loop` yields it.
+
+    Attributes
+    ----------
+    index : int
+        The respaced step index ``0..K-1`` just taken (counting down to 0).
+    timestep : int
+        The original timestep of ``index``, in ``[0, T)``.
+    sample : torch.Tensor
+        The new sample ``x_{t-1}``, ``(N, C, H, W)`` in model space (about [-1, 1]).
+    pred_xstart : torch.Tensor
+        The model's estimate of ``x_0`` at this step before guidance, ``(N, C, H, W)``
+        in [-1, 1] model space (clamped only when ``clip_denoised``).
+    guidance_skipped : bool
+        True when this step's guidance was skipped because its gradient was not finite.
+    """
 
     index: int
     timestep: int
@@ -157,11 +246,32 @@ class GaussianDiffusion:
     Build with :meth:`from_spec` for the renderer's usual case: a named 1000-step schedule
     respaced by a spec such as ``"ddim50"``. Respacing keeps ``abar`` at the kept steps
     and recomputes ``beta_i = 1 - abar_i / abar_{i-1}`` (Improved DDPM, section 4).
+    The schedule arrays (``betas``, ``alphas_cumprod``, ``alphas_cumprod_prev``,
+    ``sqrt_alphas_cumprod``, ``sqrt_one_minus_alphas_cumprod``,
+    ``sqrt_recip_alphas_cumprod``, ``sqrt_recipm1_alphas_cumprod``,
+    ``posterior_variance``, ``posterior_log_variance_clipped``,
+    ``posterior_mean_coef1``, ``posterior_mean_coef2``) are float64 numpy attributes of
+    length ``K``, indexed by respaced step; :meth:`coef` gathers them at timesteps.
 
-    Args:
-        betas: the original process's betas (float64).
-        use_timesteps: the kept original timesteps (default: all).
-        rescale_timesteps: give the model ``t * 1000 / T`` instead of ``t``.
+    Parameters
+    ----------
+    betas : numpy.ndarray
+        ``(T,)`` betas of the original process, each in (0, 1].
+    use_timesteps : Sequence[int] or None, optional
+        The kept original timesteps, in ``[0, T)`` (see :func:`space_timesteps`).
+        Default None: all ``T``.
+    rescale_timesteps : bool, optional
+        Give the model ``t * 1000 / T`` instead of ``t``. Default True.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``betas`` is not 1-D in (0, 1] or a kept timestep lies outside ``[0, T)``.
+
+    References
+    ----------
+    Ho, Jain & Abbeel 2020, arXiv:2006.11239, eqs. 4, 6-7; Nichol & Dhariwal 2021,
+    arXiv:2102.09672, section 4.
     """
 
     def __init__(
@@ -216,13 +326,64 @@ class GaussianDiffusion:
         num_timesteps: int = 1000,
         rescale_timesteps: bool = True,
     ) -> "GaussianDiffusion":
-        """A ``schedule`` process of ``num_timesteps`` steps respaced by ``spec``."""
+        """A named schedule of ``num_timesteps`` steps, respaced by ``spec``.
+
+        Parameters
+        ----------
+        spec : str or int or Sequence[int], optional
+            Respacing spec, see :func:`space_timesteps`. Default ``"ddim50"``.
+        schedule : str, optional
+            ``"linear"`` or ``"cosine"``, see :func:`named_beta_schedule`. Default
+            ``"linear"``.
+        num_timesteps : int, optional
+            Length ``T`` of the original process, in timesteps. Default 1000.
+        rescale_timesteps : bool, optional
+            Give the model timesteps on the 0..1000 scale. Default True.
+
+        Returns
+        -------
+        GaussianDiffusion
+            The respaced process.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If ``schedule`` or ``spec`` is invalid.
+        """
         betas = named_beta_schedule(schedule, num_timesteps)
         return cls(betas, space_timesteps(num_timesteps, spec), rescale_timesteps)
 
     # -- helpers --------------------------------------------------------------------
-    def _coef(self, name: str, t: torch.Tensor, ndim: int) -> torch.Tensor:
-        """``name[t]`` as float32, shaped to broadcast against an ``ndim`` tensor."""
+    def coef(self, name: str, t: torch.Tensor, ndim: int) -> torch.Tensor:
+        """A schedule array gathered at timesteps, shaped to broadcast against a batch.
+
+        This is guided-diffusion's ``_extract_into_tensor``: ``getattr(self, name)[t]``,
+        as float32 on ``t``'s device, with trailing singleton axes added so that it
+        has ``ndim`` dimensions and multiplies a ``(N, C, H, W)`` batch per sample. The
+        float64 array is copied to each device once and cached.
+
+        Parameters
+        ----------
+        name : str
+            Name of a schedule attribute, e.g. ``"alphas_cumprod"``,
+            ``"sqrt_one_minus_alphas_cumprod"`` or ``"posterior_mean_coef1"`` (see the
+            class docstring).
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices in ``[0, K)``.
+        ndim : int
+            Number of dimensions of the tensor the result multiplies (4 for images,
+            1 to keep ``(N,)``).
+
+        Returns
+        -------
+        torch.Tensor
+            A float32 tensor of shape ``(N, 1, ..., 1)`` with ``ndim`` dimensions.
+
+        References
+        ----------
+        Nichol & Dhariwal 2021, guided-diffusion ``gaussian_diffusion.py``,
+        ``_extract_into_tensor``.
+        """
         key = (name, t.device)
         arr = self._cache.get(key)
         if arr is None:
@@ -232,42 +393,136 @@ class GaussianDiffusion:
         return out.reshape(out.shape + (1,) * (ndim - out.ndim))
 
     def model_time(self, t: torch.Tensor) -> torch.Tensor:
-        """The timestep the network sees for respaced index ``t``: the original timestep,
-        times ``1000 / T`` if ``rescale_timesteps``."""
+        """The timestep the network sees for respaced indices ``t``.
+
+        Parameters
+        ----------
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices in ``[0, K)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N,)`` original timesteps: float32 times ``1000 / T`` when
+            ``rescale_timesteps``, else int64 on the ``0..T-1`` scale.
+        """
         mapped = torch.as_tensor(self.timestep_map, device=t.device)[t]
         if self.rescale_timesteps:
             return mapped.float() * (1000.0 / self.original_num_steps)
         return mapped
 
     def original_timestep(self, index: int) -> int:
-        """The original (un-respaced) timestep of respaced index ``index``."""
+        """The original (un-respaced) timestep of a respaced index.
+
+        Parameters
+        ----------
+        index : int
+            Respaced step index in ``[0, K)``.
+
+        Returns
+        -------
+        int
+            Original timestep in ``[0, T)``.
+        """
         return int(self.timestep_map[index])
 
     def q_sample(self, x_start: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Sample ``q(x_t | x_0) = sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise`` (DDPM eq. 4)."""
+        """Noise a clean sample to timestep ``t``: ``sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise``.
+
+        Parameters
+        ----------
+        x_start : torch.Tensor
+            ``x_0``, ``(N, C, H, W)`` in [-1, 1] model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        noise : torch.Tensor
+            Standard normal noise shaped like ``x_start``.
+
+        Returns
+        -------
+        torch.Tensor
+            A sample of ``q(x_t | x_0)``, shaped like ``x_start``.
+
+        References
+        ----------
+        Ho, Jain & Abbeel 2020, arXiv:2006.11239, eq. 4.
+        """
         return (
-            self._coef("sqrt_alphas_cumprod", t, x_start.ndim) * x_start
-            + self._coef("sqrt_one_minus_alphas_cumprod", t, x_start.ndim) * noise
+            self.coef("sqrt_alphas_cumprod", t, x_start.ndim) * x_start
+            + self.coef("sqrt_one_minus_alphas_cumprod", t, x_start.ndim) * noise
         )
 
     def predict_xstart_from_eps(self, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """``x_0 = x_t / sqrt(abar_t) - sqrt(1/abar_t - 1) eps`` (from DDPM eq. 4)."""
+        """The ``x_0`` implied by a noise estimate: ``x_t / sqrt(abar_t) - sqrt(1/abar_t - 1) eps``.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor
+            Noisy sample ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        eps : torch.Tensor
+            Noise estimate shaped like ``x_t``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``x_0`` estimate in model space (unclamped), shaped like ``x_t``.
+
+        References
+        ----------
+        Ho, Jain & Abbeel 2020, arXiv:2006.11239, eq. 4 solved for ``x_0``.
+        """
         return (
-            self._coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t
-            - self._coef("sqrt_recipm1_alphas_cumprod", t, x_t.ndim) * eps
+            self.coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t
+            - self.coef("sqrt_recipm1_alphas_cumprod", t, x_t.ndim) * eps
         )
 
     def predict_eps_from_xstart(self, x_t: torch.Tensor, t: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        """Inverse of :meth:`predict_xstart_from_eps`."""
-        return (self._coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t - x0) / self._coef(
+        """The noise implied by an ``x_0`` estimate, the inverse of :meth:`predict_xstart_from_eps`.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor
+            Noisy sample ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        x0 : torch.Tensor
+            ``x_0`` estimate shaped like ``x_t``, in model space.
+
+        Returns
+        -------
+        torch.Tensor
+            ``eps = (x_t / sqrt(abar_t) - x_0) / sqrt(1/abar_t - 1)``, shaped like ``x_t``.
+        """
+        return (self.coef("sqrt_recip_alphas_cumprod", t, x_t.ndim) * x_t - x0) / self.coef(
             "sqrt_recipm1_alphas_cumprod", t, x_t.ndim
         )
 
     def q_posterior_mean(self, x_start: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Mean of ``q(x_{t-1} | x_t, x_0)`` (DDPM eq. 7)."""
+        """Mean of the posterior ``q(x_{t-1} | x_t, x_0)``.
+
+        Parameters
+        ----------
+        x_start : torch.Tensor
+            ``x_0`` (estimate), ``(N, C, H, W)`` in model space.
+        x_t : torch.Tensor
+            Noisy sample shaped like ``x_start``.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+
+        Returns
+        -------
+        torch.Tensor
+            ``posterior_mean_coef1 * x_0 + posterior_mean_coef2 * x_t``.
+
+        References
+        ----------
+        Ho, Jain & Abbeel 2020, arXiv:2006.11239, eq. 7.
+        """
         return (
-            self._coef("posterior_mean_coef1", t, x_t.ndim) * x_start
-            + self._coef("posterior_mean_coef2", t, x_t.ndim) * x_t
+            self.coef("posterior_mean_coef1", t, x_t.ndim) * x_start
+            + self.coef("posterior_mean_coef2", t, x_t.ndim) * x_t
         )
 
     def p_mean_variance(
@@ -280,7 +535,30 @@ class GaussianDiffusion:
         """Run the model: eps, the x0 estimate, the posterior mean and learned variance.
 
         The model's channels ``C..2C`` hold ``v`` in [-1, 1], interpolating the log
-        variance between ``beta~_t`` and ``beta_t`` (Improved DDPM, eq. 15).
+        variance between ``beta~_t`` and ``beta_t``; a model with only ``C`` output
+        channels gives no variance.
+
+        Parameters
+        ----------
+        model : ModelFn
+            ``model(x, t_model)``, called with :meth:`model_time` of ``t``.
+        x : torch.Tensor
+            Noisy sample ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        clip_denoised : bool, optional
+            Clamp the ``x_0`` estimate to [-1, 1]. Default False.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``"eps"``, ``"pred_xstart"`` (x0 in model space), ``"mean"`` (posterior
+            mean) and, when the model learns sigma, ``"log_variance"`` and
+            ``"variance"``.
+
+        References
+        ----------
+        Nichol & Dhariwal 2021, arXiv:2102.09672, eq. 15.
         """
         c = x.shape[1]
         out = model(x, self.model_time(t))
@@ -288,8 +566,8 @@ class GaussianDiffusion:
         result: dict[str, torch.Tensor] = {"eps": eps}
         if out.shape[1] == 2 * c:
             frac = (out[:, c:] + 1) / 2
-            min_log = self._coef("posterior_log_variance_clipped", t, x.ndim)
-            max_log = torch.log(self._coef("betas", t, x.ndim))
+            min_log = self.coef("posterior_log_variance_clipped", t, x.ndim)
+            max_log = torch.log(self.coef("betas", t, x.ndim))
             log_var = frac * max_log + (1 - frac) * min_log
             result["log_variance"] = log_var
             result["variance"] = torch.exp(log_var)
@@ -303,12 +581,37 @@ class GaussianDiffusion:
     def condition_score(
         self, cond_fn: CondFn, out: dict[str, torch.Tensor], x: torch.Tensor, t: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], bool]:
-        """Shift the score by the conditioning gradient (Dhariwal & Nichol 2021, alg. 2).
+        """Shift the score by the conditioning gradient.
 
-        ``eps' = eps - sqrt(1 - abar_t) * cond_fn(x, t)``; x0 and the mean are re-derived
-        from ``eps'``. If the gradient is not finite the step's guidance is skipped (a
-        warning is issued) and ``(out, True)`` is returned, so a NaN never turns into a
-        silent black frame.
+        ``eps' = eps - sqrt(1 - abar_t) * cond_fn(x, t)``, with ``eps`` re-derived from
+        ``out["pred_xstart"]``; x0 and the mean are re-derived from ``eps'``. If the
+        gradient is not finite the step's guidance is skipped (a ``RuntimeWarning`` is
+        issued) and ``(out, True)`` is returned, so a NaN never turns into a silent
+        black frame.
+
+        Parameters
+        ----------
+        cond_fn : CondFn
+            ``cond_fn(x, t)``, the gradient of the condition's log-likelihood wrt ``x``.
+        out : dict of str to torch.Tensor
+            The output of :meth:`p_mean_variance` at ``(x, t)``.
+        x : torch.Tensor
+            Noisy sample ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+
+        Returns
+        -------
+        new : dict of str to torch.Tensor
+            A copy of ``out`` with ``"eps"``, ``"pred_xstart"`` and ``"mean"``
+            replaced, or ``out`` itself when guidance was skipped.
+        skipped : bool
+            True when the gradient was not finite.
+
+        References
+        ----------
+        Dhariwal & Nichol 2021, *Diffusion Models Beat GANs on Image Synthesis*,
+        arXiv:2105.05233, section 4.2 and algorithm 2.
         """
         grad = cond_fn(x, t)
         if not torch.isfinite(grad).all():
@@ -319,7 +622,7 @@ class GaussianDiffusion:
                 stacklevel=2,
             )
             return out, True
-        abar = self._coef("alphas_cumprod", t, x.ndim)
+        abar = self.coef("alphas_cumprod", t, x.ndim)
         eps = self.predict_eps_from_xstart(x, t, out["pred_xstart"])
         eps = eps - torch.sqrt(1 - abar) * grad.to(eps.dtype)
         new = dict(out)
@@ -351,13 +654,46 @@ class GaussianDiffusion:
         clip_denoised: bool = False,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        """One DDIM step ``x_t -> x_{t-1}`` (Song et al. 2020, eq. 12), ``sigma`` from eq. 16.
+        """One DDIM step ``x_t -> x_{t-1}``.
 
-        Returns ``(sample, pred_xstart before guidance, guidance_skipped)``.
+        ``x_{t-1} = sqrt(abar_{t-1}) x0 + sqrt(1 - abar_{t-1} - sigma^2) eps + sigma z``
+        with ``sigma = eta sqrt((1 - abar_{t-1}) / (1 - abar_t)) sqrt(1 - abar_t / abar_{t-1})``,
+        from the guided eps and x0; no noise is added at ``t = 0``.
+
+        Parameters
+        ----------
+        model : ModelFn
+            ``model(x, t_model)``.
+        x : torch.Tensor
+            ``x_t``, ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        cond_fn : CondFn or None, optional
+            Guidance gradient, see :meth:`condition_score`. Default None: unguided.
+        eta : float, optional
+            Stochasticity, 0 (deterministic DDIM) to 1 (DDPM-like). Default 0.
+        clip_denoised : bool, optional
+            Clamp the x0 estimate to [-1, 1]. Default False.
+        generator : torch.Generator or None, optional
+            RNG for the noise when ``eta > 0``. Default None: torch's global RNG.
+
+        Returns
+        -------
+        sample : torch.Tensor
+            ``x_{t-1}``, shaped like ``x``.
+        pred_xstart : torch.Tensor
+            The x0 estimate before guidance.
+        guidance_skipped : bool
+            True when the guidance gradient was not finite.
+
+        References
+        ----------
+        Song, Meng & Ermon 2021, *Denoising Diffusion Implicit Models*, arXiv:2010.02502,
+        eqs. 12 and 16.
         """
         eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
-        abar = self._coef("alphas_cumprod", t, x.ndim)
-        abar_prev = self._coef("alphas_cumprod_prev", t, x.ndim)
+        abar = self.coef("alphas_cumprod", t, x.ndim)
+        abar_prev = self.coef("alphas_cumprod_prev", t, x.ndim)
         sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar)) * torch.sqrt(1 - abar / abar_prev)
         mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev - sigma**2) * eps
         nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
@@ -376,18 +712,55 @@ class GaussianDiffusion:
         order: int = 2,
         clip_denoised: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        """One PLMS step (Liu et al. 2022, section 3), updating ``old_eps`` in place.
+        """One PLMS step, updating ``old_eps`` in place.
 
         With no history yet (and ``order > 1``) it takes a pseudo improved-Euler step:
         eps at ``x_t`` and at the DDIM prediction for ``t-1`` are averaged. Otherwise eps
         is extrapolated with Adams-Bashforth of ``min(order, history)``:
         ``(3 e_t - e_{t-1})/2`` for order 2, up to order 4. The combined eps moves
-        ``x_t`` along the DDIM (eta=0) path. Returns ``(sample, pred_xstart before
-        guidance, guidance_skipped)``.
+        ``x_t`` along the DDIM (eta=0) path; at ``t = 0`` the (guided) x0 estimate is
+        returned instead.
+
+        Parameters
+        ----------
+        model : ModelFn
+            ``model(x, t_model)``.
+        x : torch.Tensor
+            ``x_t``, ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        old_eps : list of torch.Tensor
+            The eps of previous steps, oldest first; appended to and trimmed to
+            ``order - 1`` entries. Start with an empty list.
+        cond_fn : CondFn or None, optional
+            Guidance gradient, see :meth:`condition_score`. Default None: unguided.
+        order : int, optional
+            Adams-Bashforth order, 1 to 4. Default 2.
+        clip_denoised : bool, optional
+            Clamp the x0 estimate to [-1, 1]. Default False.
+
+        Returns
+        -------
+        sample : torch.Tensor
+            ``x_{t-1}``, shaped like ``x``.
+        pred_xstart : torch.Tensor
+            The x0 estimate before guidance.
+        guidance_skipped : bool
+            True when a guidance gradient of this step was not finite.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If ``order`` is not 1, 2, 3 or 4.
+
+        References
+        ----------
+        Liu, Ren, Lin & Zhao 2022, *Pseudo Numerical Methods for Diffusion Models on
+        Manifolds*, arXiv:2202.09778, section 3.
         """
         if order not in (1, 2, 3, 4):
             raise SettingsError(f"PLMS order must be 1..4, got {order}")
-        abar_prev = self._coef("alphas_cumprod_prev", t, x.ndim)
+        abar_prev = self.coef("alphas_cumprod_prev", t, x.ndim)
         eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
         if order > 1 and not old_eps:
             old_eps.append(eps)
@@ -433,22 +806,53 @@ class GaussianDiffusion:
     ) -> Iterator[StepOutput]:
         """Sample from pure noise (or a noised init image), yielding every step.
 
-        Args:
-            model: ``model(x, t_model)``, see :data:`ModelFn`.
-            shape: (N, C, H, W).
-            method: ``"ddim"`` or ``"plms"``.
-            noise: the starting noise (default: drawn from ``generator``).
-            init_image: an image in [-1, 1] to start from: it is noised to the first
-                step taken, ``q(x_t | init)`` with the same ``noise`` (SDEdit-style).
-                With ``skip_steps`` and no init image, the start is noise at that level.
-            skip_steps: how many of the highest respaced steps to leave out.
-            cond_fn: conditioning gradient, see :data:`CondFn`.
-            eta: DDIM stochasticity (0: deterministic).
-            order: PLMS order.
-            generator: RNG for the noise (determinism for a given seed).
-            transform: ``transform(k, x) -> x`` applied to the sample before step ``k``
-                (0-based count of the steps taken), e.g. Disco Diffusion's symmetry; it
-                returns ``x`` itself where it does nothing.
+        Parameters
+        ----------
+        model : ModelFn
+            ``model(x, t_model)``, see :data:`ModelFn`.
+        shape : Sequence[int]
+            ``(N, C, H, W)``: batch, channels, height and width in pixels.
+        method : str, optional
+            ``"ddim"`` or ``"plms"``. Default ``"ddim"``.
+        noise : torch.Tensor or None, optional
+            The starting noise, shaped ``shape``. Default None: drawn from
+            ``generator``.
+        init_image : torch.Tensor or None, optional
+            An image in [-1, 1] model space to start from: it is noised to the first
+            step taken, ``q(x_t | init)`` with the same ``noise`` (SDEdit-style). With
+            ``skip_steps`` and no init image, the start is ``q(x_t | 0)``: noise scaled
+            to that level. Default None.
+        skip_steps : int, optional
+            How many of the highest respaced steps to leave out, in ``[0, K)``.
+            Default 0.
+        cond_fn : CondFn or None, optional
+            Conditioning gradient, see :data:`CondFn`. Default None: unguided.
+        eta : float, optional
+            DDIM stochasticity (0: deterministic). Default 0.
+        order : int, optional
+            PLMS order, 1 to 4. Default 2.
+        clip_denoised : bool, optional
+            Clamp each x0 estimate to [-1, 1]. Default False.
+        generator : torch.Generator or None, optional
+            RNG for the noise (determinism for a given seed). Default None.
+        device : torch.device or str or None, optional
+            Device of the noise and timesteps. Default None: ``noise``'s device, or the
+            CPU.
+        transform : Callable[[int, torch.Tensor], torch.Tensor] or None, optional
+            ``transform(k, x) -> x`` applied to the sample before step ``k`` (0-based
+            count of the steps taken), e.g. Disco Diffusion's symmetry; it returns
+            ``x`` itself where it does nothing. Default None.
+
+        Yields
+        ------
+        StepOutput
+            Each step, from respaced index ``K - 1 - skip_steps`` down to 0.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If ``method`` is unknown or ``skip_steps`` is outside ``[0, K)`` (raised on
+            the first ``next``).
         """
         if method not in ("ddim", "plms"):
             raise SettingsError(f"unknown sampling method {method!r}; use 'ddim' or 'plms'")

@@ -240,8 +240,8 @@ class Guide:
         """The denoised estimate used for guidance (differentiable in ``x``)."""
         d = self.diffusion
         if self.secondary is not None:
-            alpha = d._coef("sqrt_alphas_cumprod", t, 1)
-            sigma = d._coef("sqrt_one_minus_alphas_cumprod", t, 1)
+            alpha = d.coef("sqrt_alphas_cumprod", t, 1)
+            sigma = d.coef("sqrt_one_minus_alphas_cumprod", t, 1)
             cos_t = alpha_sigma_to_t(alpha, sigma)
             with self._autocast(x.device):
                 return self.secondary(x, cos_t).pred.float()
@@ -312,7 +312,7 @@ class Guide:
         with torch.enable_grad():
             x = x.detach().requires_grad_()
             pred = self.x0_estimate(x, t)
-            fac = d._coef("sqrt_one_minus_alphas_cumprod", t, x.ndim)
+            fac = d.coef("sqrt_one_minus_alphas_cumprod", t, x.ndim)
             x_in = pred * fac + x * (1 - fac)
             # the losses on x_in are differentiated to a detached copy first (DD's x_in_grad),
             # then carried to x_t by one vector-Jacobian product through the x0 estimator

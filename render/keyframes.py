@@ -254,15 +254,16 @@ def frame_number(text: str, max_frames: int | None = None, *, seed: int = 0, nam
 
     Parameters
     ----------
-    text
+    text : str
         The key as written, e.g. ``"120"`` or ``"max_f-1"`` (quotes around it are removed,
         as Deforum does).
-    max_frames
+    max_frames : int or None, optional
         Frames in the shot; needed only by expressions (``max_f = max_frames - 1``).
-    seed
-        The shot's seed (``s``).
-    name
-        The setting, for messages.
+        Default None.
+    seed : int, optional
+        The shot's seed (``s``). Default 0.
+    name : str, optional
+        The setting, for messages. Default ``"schedule"``.
 
     Returns
     -------
@@ -272,7 +273,7 @@ def frame_number(text: str, max_frames: int | None = None, *, seed: int = 0, nam
 
     Raises
     ------
-    KeyframeError
+    render.errors.KeyframeError
         Not a whole number or an allowed expression, negative, or an expression without
         ``max_frames``.
     """
@@ -347,17 +348,18 @@ def parse_keyframes(
 
     Parameters
     ----------
-    text
+    text : str
         ``"frame: (value), ..."`` as Disco Diffusion or Deforum write it.
-    name
-        The setting, for messages (``"zoom"``).
-    max_frames
+    name : str, optional
+        The setting, for messages (``"zoom"``). Default ``"schedule"``.
+    max_frames : int or None, optional
         When given, keys at or beyond it are refused and frame expressions are resolved.
-    seed
-        The seed ``s`` for frame expressions.
-    drop_beyond
+        Default None.
+    seed : int, optional
+        The seed ``s`` for frame expressions. Default 0.
+    drop_beyond : bool, optional
         Leave keys at or beyond ``max_frames`` out instead of refusing them (Deforum's
-        rule: its loop never reaches them).
+        rule: its loop never reaches them). Default False.
 
     Returns
     -------
@@ -367,7 +369,7 @@ def parse_keyframes(
 
     Raises
     ------
-    KeyframeError
+    render.errors.KeyframeError
         Malformed text, unbalanced parentheses, a repeated or out-of-range key, an empty
         value, or an expression outside the whitelist.
     """
@@ -375,11 +377,22 @@ def parse_keyframes(
 
 
 def is_schedule_string(value: Any) -> bool:
-    """True for a string in keyframe form (it starts with ``frame: (``), e.g. ``"0: (1.02)"``.
+    """Whether a value is a string in keyframe form, e.g. ``"0: (1.02)"``.
 
     A plain number, a per-step cut schedule (``"[12]*400+[4]*600"``) or a percentage
     (``"60%"``) is not a keyframe string. Only the form is looked at; :func:`evaluate`
     checks the rest.
+
+    Parameters
+    ----------
+    value : Any
+        Any setting value.
+
+    Returns
+    -------
+    bool
+        True when ``value`` is a string starting with ``frame: (`` (the frame a whole
+        number or a quoted expression, spaces allowed).
     """
     return isinstance(value, str) and re.match(r"\s*(?:\d+|'[^']*'|\"[^\"]*\")\s*:\s*\(", value) is not None
 
@@ -427,28 +440,28 @@ def evaluate(
 
     Parameters
     ----------
-    spec
+    spec : Any
         A number (int or float, or a string holding one), or a keyframe string such as
         ``"0: (1.02), 120: (1.05)"`` or ``"0: (1.0025+0.002*sin(1.25*3.14*t/30))"``.
-    max_frames
+    max_frames : int
         Frames in the shot; the result covers frames ``0 .. max_frames - 1``.
-    interp_spline
+    interp_spline : str, optional
         ``"Linear"``, ``"Quadratic"`` or ``"Cubic"`` (Disco Diffusion's setting; case is
-        ignored), with Disco Diffusion's fall-backs for few keys.
-    seed
-        The shot's seed, ``s`` in expressions.
-    name
-        The setting, named in messages (``"zoom"``).
+        ignored), with Disco Diffusion's fall-backs for few keys. Default ``"Linear"``.
+    seed : int, optional
+        The shot's seed, ``s`` in expressions. Default 0.
+    name : str, optional
+        The setting, named in messages (``"zoom"``). Default ``"schedule"``.
 
     Returns
     -------
     numpy.ndarray
-        float64, shape ``(max_frames,)``: the value at each frame, in the setting's own
-        unit (degrees for ``angle``, a scale factor for ``zoom``...).
+        A float64 array of shape ``(max_frames,)``: the value at each frame, in the
+        setting's own unit (degrees for ``angle``, a scale factor for ``zoom``...).
 
     Raises
     ------
-    KeyframeError
+    render.errors.KeyframeError
         Any malformed input (see :func:`parse_keyframes`), a key beyond ``max_frames``,
         an unknown ``interp_spline``, or a value that is not finite at some frame.
 

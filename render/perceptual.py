@@ -18,7 +18,8 @@ never downloads anything.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import threading
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -31,7 +32,7 @@ LPIPS_BACKBONE = "vgg16_imagenet"
 _SLICES = ((1, range(0, 4)), (2, range(4, 9)), (3, range(9, 16)), (4, range(16, 23)), (5, range(23, 30)))
 
 _LOADED: dict[str, Any] = {}
-_BUILD_LOCK = __import__("threading").Lock()
+_BUILD_LOCK = threading.Lock()
 
 
 def _vgg16_features_only(*args: Any, **kwargs: Any) -> Any:
@@ -46,14 +47,30 @@ def _vgg16_features_only(*args: Any, **kwargs: Any) -> Any:
 def build_lpips(backbone: Mapping[str, torch.Tensor] | None = None, seed: int = 0) -> torch.nn.Module:
     """The ``lpips`` package's ``LPIPS(net='vgg')``, its trunk loaded from ``backbone``.
 
-    Args:
-        backbone: a torchvision VGG16 state_dict (``features.N.weight`` ...; the
-            classifier is ignored), or None for a randomly initialised trunk (seeded with
-            ``seed``, without touching the caller's RNG; tests).
+    Parameters
+    ----------
+    backbone : Mapping[str, torch.Tensor] or None, optional
+        A torchvision VGG16 state_dict (``features.N.weight`` ...; the classifier is
+        ignored). Default None: a randomly initialised trunk (tests).
+    seed : int, optional
+        Seed of the random initialisation (the caller's RNG is left untouched); the
+        package's linear layers are its own published weights either way. Default 0.
 
-    Returns:
-        The module, frozen, in eval mode, on the CPU: ``module(a, b)`` gives (N, 1, 1, 1)
-        distances of images in [-1, 1].
+    Returns
+    -------
+    torch.nn.Module
+        The module, frozen, in eval mode, on the CPU: ``module(a, b)`` gives
+        ``(N, 1, 1, 1)`` distances of images in [-1, 1].
+
+    Raises
+    ------
+    render.errors.ModelError
+        If ``backbone`` lacks VGG16's feature layers.
+
+    References
+    ----------
+    Zhang, Isola, Efros, Shechtman & Wang 2018, *The Unreasonable Effectiveness of Deep
+    Features as a Perceptual Metric*, arXiv:1801.03924; the ``lpips`` package 0.1.
     """
     import warnings
     from unittest import mock
@@ -91,9 +108,24 @@ def build_lpips(backbone: Mapping[str, torch.Tensor] | None = None, seed: int = 
 def load_lpips(device: torch.device | str = "cpu") -> torch.nn.Module:
     """LPIPS with the cached VGG16 backbone (sha256 checked), kept loaded per device.
 
-    Raises:
-        ModelNotFoundError: the backbone is not in the model cache (the message says
-            where it is expected and how to fetch or import it).
+    Parameters
+    ----------
+    device : torch.device or str, optional
+        Where to run it. Default ``"cpu"``.
+
+    Returns
+    -------
+    torch.nn.Module
+        The module of :func:`build_lpips`, the same object on later calls for the same
+        device.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        The backbone is not in the model cache (the message says where it is expected
+        and how to fetch or import it).
+    render.errors.ChecksumError
+        The cached backbone differs from the published digest.
     """
     from render import models
 
@@ -106,6 +138,25 @@ def load_lpips(device: torch.device | str = "cpu") -> torch.nn.Module:
     return _LOADED[key]
 
 
-def lpips_distance(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """LPIPS distance per image, (N,), of images in [-1, 1]; differentiable in ``x``."""
+def lpips_distance(
+    model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """LPIPS distance per image.
+
+    Parameters
+    ----------
+    model : Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+        An LPIPS module (:func:`load_lpips`) or any callable with its signature,
+        giving ``(N, ...)`` distances.
+    x : torch.Tensor
+        ``(N, 3, H, W)`` images in [-1, 1]; the distance is differentiable in ``x``.
+    y : torch.Tensor
+        The reference images, ``(N, 3, H, W)`` or broadcastable, in [-1, 1]; moved to
+        ``x``'s device and dtype.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N,)`` distances (the model's output summed per image).
+    """
     return model(x, y.to(x)).view(x.shape[0], -1).sum(1)

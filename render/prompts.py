@@ -23,7 +23,17 @@ _WEIGHT = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 
 @dataclass(frozen=True)
 class Prompt:
-    """One prompt: ``kind`` is ``"text"`` or ``"image"``; ``value`` the text or image path/URL."""
+    """One prompt.
+
+    Attributes
+    ----------
+    value : str
+        The text, or the image's path or URL.
+    weight : float
+        The weight as written (negative pushes away). Default 1.
+    kind : str
+        ``"text"`` or ``"image"``. Default ``"text"``.
+    """
 
     value: str
     weight: float = 1.0
@@ -36,8 +46,26 @@ def parse_prompt(spec: str, kind: str = "text") -> Prompt:
     A colon not followed by a number is part of the text (``"time: 10 past"``, a
     Windows path ``C:\\plate.png``, a URL ``https://...``); ``"text"`` alone has weight 1.
 
-    Raises:
-        PromptError: empty text, or a weight that is not finite.
+    Parameters
+    ----------
+    spec : str
+        ``"text"`` or ``"text:weight"``.
+    kind : str, optional
+        ``"text"`` (the default) or ``"image"`` (the text is then a path or URL).
+
+    Returns
+    -------
+    Prompt
+        The stripped text and its weight.
+
+    Raises
+    ------
+    render.errors.PromptError
+        Not a string, empty text, or a weight that is not finite.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``parse_prompt``.
     """
     if not isinstance(spec, str):
         raise PromptError(f"a prompt must be a string like 'a red barn:1.5', got {spec!r}")
@@ -54,7 +82,25 @@ def parse_prompt(spec: str, kind: str = "text") -> Prompt:
 
 
 def parse_prompts(text_prompts: Iterable[str] = (), image_prompts: Iterable[str] = ()) -> list[Prompt]:
-    """Parse text and image prompts; the weights are checked with :func:`normalize_weights`."""
+    """Parse text and image prompts; the weights are checked with :func:`normalize_weights`.
+
+    Parameters
+    ----------
+    text_prompts : Iterable[str], optional
+        ``"text:weight"`` strings. Default none.
+    image_prompts : Iterable[str], optional
+        ``"path_or_url:weight"`` strings. Default none.
+
+    Returns
+    -------
+    list of Prompt
+        The text prompts, then the image prompts, weights as written.
+
+    Raises
+    ------
+    render.errors.PromptError
+        No prompt at all, a malformed prompt, or weights that sum to zero.
+    """
     prompts = [parse_prompt(p, "text") for p in text_prompts] + [parse_prompt(p, "image") for p in image_prompts]
     if not prompts:
         raise PromptError("no prompt given; pass at least one text prompt such as 'a misty forest:1'")
@@ -65,8 +111,21 @@ def parse_prompts(text_prompts: Iterable[str] = (), image_prompts: Iterable[str]
 def normalize_weights(weights: Sequence[float]) -> list[float]:
     """Divide the weights by ``|sum|`` (signs kept).
 
-    Raises:
-        PromptError: the weights sum to (almost) zero, e.g. ``["a cat:1", "a dog:-1"]``.
+    Parameters
+    ----------
+    weights : Sequence[float]
+        The prompts' weights.
+
+    Returns
+    -------
+    list of float
+        ``w / |sum(weights)|`` for each weight.
+
+    Raises
+    ------
+    render.errors.PromptError
+        No weights, or weights that sum to (almost) zero (``|sum| < 1e-3``), e.g.
+        ``["a cat:1", "a dog:-1"]``.
     """
     total = float(sum(weights))
     if not weights or abs(total) < 1e-3:

@@ -115,18 +115,47 @@ def _parse(text: str) -> list[float]:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A value per original timestep; ``values[i]`` applies at timestep ``T - 1 - i``."""
+    """A value per original timestep; ``values[i]`` applies at timestep ``T - 1 - i``.
+
+    Attributes
+    ----------
+    values : tuple of float
+        One value per original timestep, from the high-noise end.
+    """
 
     values: tuple[float, ...]
 
     def at(self, timestep: int) -> float:
-        """The value at original timestep ``timestep`` (0 = clean end, T-1 = pure noise)."""
+        """The value at an original timestep.
+
+        Parameters
+        ----------
+        timestep : int
+            Original timestep, 0 (clean end) to ``T - 1`` (pure noise); values outside
+            are clamped to the ends.
+
+        Returns
+        -------
+        float
+            ``values[T - 1 - timestep]``.
+        """
         n = len(self.values)
         idx = min(max(n - 1 - int(timestep), 0), n - 1)
         return self.values[idx]
 
     def int_at(self, timestep: int) -> int:
-        """:meth:`at` as an integer (for cut counts)."""
+        """The value at an original timestep, rounded to an integer (for cut counts).
+
+        Parameters
+        ----------
+        timestep : int
+            Original timestep, see :meth:`at`.
+
+        Returns
+        -------
+        int
+            ``round(at(timestep))`` (half to even).
+        """
         return int(round(self.at(timestep)))
 
     def __len__(self) -> int:
@@ -136,15 +165,32 @@ class Schedule:
 def parse_schedule(spec: ScheduleLike, length: int = 1000, name: str = "schedule") -> Schedule:
     """Parse a Disco-Diffusion-style schedule into a :class:`Schedule` of ``length`` values.
 
-    Args:
-        spec: a schedule string (see the module docstring), a number (constant), a
-            sequence of ``length`` numbers, or a :class:`Schedule`.
-        length: the number of original timesteps (1000).
-        name: the setting's name, for error messages.
+    Parameters
+    ----------
+    spec : ScheduleLike
+        A schedule string (see the module docstring), a number (constant), a sequence
+        of ``length`` numbers, or a :class:`Schedule`.
+    length : int, optional
+        The number of original timesteps. Default 1000.
+    name : str, optional
+        The setting's name, for error messages. Default ``"schedule"``.
 
-    Raises:
-        ScheduleError: the string is not in the grammar (``__import__('os')`` and any
-            other Python are refused) or does not have ``length`` entries.
+    Returns
+    -------
+    Schedule
+        ``length`` finite values, from the high-noise end.
+
+    Raises
+    ------
+    render.errors.ScheduleError
+        The string is not in the grammar (``__import__('os')`` and any other Python
+        are refused), does not have ``length`` entries, or holds a value that is not
+        finite.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``: ``cut_overview``, ``cut_innercut``,
+    ``cut_icgray_p`` (evaluated there with ``eval``).
     """
     if isinstance(spec, Schedule):
         values = list(spec.values)

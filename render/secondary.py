@@ -36,7 +36,17 @@ __all__ = [
 
 @dataclass
 class SecondaryOutput:
-    """The secondary model's outputs: ``v``, the x0 estimate ``pred`` and ``eps``."""
+    """The secondary model's outputs, each shaped like its input ``(N, 3, H, W)``.
+
+    Attributes
+    ----------
+    v : torch.Tensor
+        The predicted velocity ``alpha eps - sigma x0``.
+    pred : torch.Tensor
+        The x0 estimate ``alpha x_t - sigma v``, in [-1, 1] model space (unclamped).
+    eps : torch.Tensor
+        The noise estimate ``sigma x_t + alpha v``.
+    """
 
     v: torch.Tensor
     pred: torch.Tensor
@@ -44,7 +54,25 @@ class SecondaryOutput:
 
 
 def t_to_alpha_sigma(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cosine-schedule signal and noise levels: ``(cos(pi t/2), sin(pi t/2))``, t in [0, 1]."""
+    """Cosine-schedule signal and noise levels ``(cos(pi t/2), sin(pi t/2))``.
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        Continuous time in [0, 1] (0: clean, 1: pure noise), any shape.
+
+    Returns
+    -------
+    alpha : torch.Tensor
+        Signal level ``cos(pi t / 2)``, shaped like ``t``.
+    sigma : torch.Tensor
+        Noise level ``sin(pi t / 2)``, shaped like ``t``.
+
+    References
+    ----------
+    Salimans & Ho 2022, *Progressive Distillation for Fast Sampling of Diffusion
+    Models*, arXiv:2202.00512, section 4.
+    """
     return torch.cos(t * math.pi / 2), torch.sin(t * math.pi / 2)
 
 
@@ -53,18 +81,58 @@ def alpha_sigma_to_t(alpha: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 
     Maps a DDPM timestep's ``(sqrt(alpha_bar), sqrt(1 - alpha_bar))`` to the secondary
     model's continuous time.
+
+    Parameters
+    ----------
+    alpha : torch.Tensor
+        Signal level, e.g. ``sqrt(alpha_bar_t)``.
+    sigma : torch.Tensor
+        Noise level, e.g. ``sqrt(1 - alpha_bar_t)``, broadcastable with ``alpha``.
+
+    Returns
+    -------
+    torch.Tensor
+        Continuous time in [0, 1] for non-negative levels.
     """
     return torch.atan2(sigma, alpha) * 2 / math.pi
 
 
 class FourierFeatures(nn.Module):
-    """Random Fourier features ``[cos(2 pi x W^T), sin(2 pi x W^T)]`` (Tancik et al. 2020)."""
+    """Random Fourier features ``[cos(2 pi x W^T), sin(2 pi x W^T)]``.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the input.
+    out_features : int
+        Width of the output (even: half cosines, half sines).
+    std : float, optional
+        Standard deviation of the random frequencies ``W`` (replaced by a loaded
+        checkpoint). Default 1.
+
+    References
+    ----------
+    Tancik et al. 2020, *Fourier Features Let Networks Learn High Frequency Functions in
+    Low Dimensional Domains*, arXiv:2006.10739.
+    """
 
     def __init__(self, in_features: int, out_features: int, std: float = 1.0):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_features // 2, in_features) * std)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embed ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, in_features)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, out_features)``.
+        """
         f = 2 * math.pi * x @ self.weight.T
         return torch.cat([f.cos(), f.sin()], dim=-1)
 
@@ -75,13 +143,31 @@ def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class SkipBlock(nn.Module):
-    """``cat([main(x), x], dim=1)``: one UNet level with its skip connection."""
+    """``cat([main(x), x], dim=1)``: one UNet level with its skip connection.
+
+    Parameters
+    ----------
+    *main : torch.nn.Module
+        The layers of the level, run in order (key ``main.N``).
+    """
 
     def __init__(self, *main: nn.Module):
         super().__init__()
         self.main = nn.Sequential(*main)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the level and concatenate its input.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, C_main + C, H, W)``.
+        """
         return torch.cat([self.main(x), x], dim=1)
 
 
@@ -99,7 +185,18 @@ class SecondaryDiffusionImageNet2(nn.Module):
     """Disco Diffusion's ``SecondaryDiffusionImageNet2`` (published with ``base_channels=64``).
 
     Five nested levels with widths ``c * (1, 2, 2, 4, 4, 8)``; input H and W must be
-    multiples of 32. ``forward(x, t)`` takes ``t`` in [0, 1] (cosine-schedule time).
+    multiples of 32 pixels. ``forward(x, t)`` takes ``t`` in [0, 1] (cosine-schedule
+    time).
+
+    Parameters
+    ----------
+    base_channels : int, optional
+        Width ``c`` of the outermost level. Default 64 (the published checkpoint).
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``SecondaryDiffusionImageNet2`` (Katherine
+    Crowson); Salimans & Ho 2022, arXiv:2202.00512.
     """
 
     def __init__(self, base_channels: int = 64):
@@ -141,7 +238,21 @@ class SecondaryDiffusionImageNet2(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> SecondaryOutput:
-        """Predict ``v`` for ``x`` at cosine time ``t`` (N,) and derive x0 and eps."""
+        """Predict ``v`` for ``x`` at cosine time ``t`` and derive x0 and eps.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, 3, H, W)`` noisy image in [-1, 1] model space, H and W multiples of
+            32 pixels.
+        t : torch.Tensor
+            ``(N,)`` cosine-schedule time in [0, 1] (:func:`alpha_sigma_to_t`).
+
+        Returns
+        -------
+        SecondaryOutput
+            ``v``, ``pred`` (x0) and ``eps``, in ``x``'s dtype.
+        """
         t = t.to(x.dtype)
         emb = self.timestep_embed(t[:, None]).to(x.dtype)
         planes = emb[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])

@@ -30,12 +30,15 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from render.errors import SettingsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from render.renderer import RenderSettings
 
 __all__ = ["DD_CLIP_SWITCHES", "SettingsFile", "load_settings_file", "read_settings", "settings_record"]
 
@@ -91,14 +94,24 @@ _MACHINE_FIELDS = ("device", "compile")
 class SettingsFile:
     """What a settings file holds.
 
-    Attributes:
-        settings: :class:`RenderSettings` keyword arguments.
-        text_prompts, image_prompts: ``"text:weight"`` / ``"path:weight"`` strings.
-        seed: the seed, if the file has one.
-        init_image: the init image path, if any.
-        ignored: keys that do not apply here (animation, bookkeeping, missing features).
-        unknown: keys nobody knows, with a hint where one is close to a setting name.
-        notes: one-line remarks for the user (keyframes not used, features off).
+    Attributes
+    ----------
+    settings : dict of str to Any
+        :class:`RenderSettings` keyword arguments.
+    text_prompts : list of str
+        ``"text:weight"`` strings.
+    image_prompts : list of str
+        ``"path:weight"`` strings.
+    seed : int or None
+        The seed, if the file has one (DD's ``"random_seed"`` counts as none).
+    init_image : str or None
+        The init image path, if any.
+    ignored : list of str
+        Keys that do not apply here (animation, bookkeeping, missing features).
+    unknown : list of str
+        Keys nobody knows, with a hint where one is close to a setting name.
+    notes : list of str
+        One-line remarks for the user (keyframes not used, features off).
     """
 
     settings: dict[str, Any] = field(default_factory=dict)
@@ -151,8 +164,26 @@ def read_settings(data: Mapping[str, Any]) -> SettingsFile:
 
     Values are not validated here: :class:`RenderSettings` does that when it is built.
 
-    Raises:
-        SettingsError: not a JSON object, or prompts/seed in a shape that means nothing.
+    Parameters
+    ----------
+    data : Mapping[str, Any]
+        The parsed JSON object.
+
+    Returns
+    -------
+    SettingsFile
+        The settings, prompts, seed and init image, with the ignored and unknown keys
+        and notes.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        Not a JSON object, only one of width and height, or prompts/seed/init image in a
+        shape that means nothing.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``save_settings`` (the ``settings.txt`` keys).
     """
     if not isinstance(data, Mapping):
         raise SettingsError(f"a settings file must hold a JSON object of name: value, got {type(data).__name__}")
@@ -213,10 +244,23 @@ def read_settings(data: Mapping[str, Any]) -> SettingsFile:
 
 
 def load_settings_file(path: str | Path) -> SettingsFile:
-    """:func:`read_settings` of a JSON file (``settings.txt``, ``.json``).
+    """Read a settings JSON file (``settings.txt``, ``.json``) with :func:`read_settings`.
 
-    Raises:
-        SettingsError: missing, unreadable, or not JSON (with the line and column).
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file, UTF-8 JSON.
+
+    Returns
+    -------
+    SettingsFile
+        What :func:`read_settings` makes of it.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        Missing, unreadable, or not JSON (with the line and column), or see
+        :func:`read_settings`.
     """
     p = Path(path)
     try:
@@ -233,9 +277,9 @@ def load_settings_file(path: str | Path) -> SettingsFile:
 
 
 def settings_record(
-    settings: Any,
-    text_prompts: list[str],
-    image_prompts: list[str] = (),  # type: ignore[assignment]
+    settings: RenderSettings,
+    text_prompts: Sequence[str],
+    image_prompts: Sequence[str] = (),
     seed: int | None = None,
     init_image: str | None = None,
     rendered_on: str | None = None,
@@ -244,7 +288,28 @@ def settings_record(
 
     Every :class:`RenderSettings` field but the machine's (``device``, ``compile``), plus
     ``text_prompts``/``image_prompts`` keyed by frame 0 as Disco Diffusion writes them,
-    ``seed``, ``init_image`` and, for the record only, ``rendered_on``. JSON-ready.
+    ``seed``, ``init_image`` and, for the record only, ``rendered_on``.
+
+    Parameters
+    ----------
+    settings : RenderSettings
+        The frame's settings.
+    text_prompts : Sequence[str]
+        ``"text:weight"`` strings.
+    image_prompts : Sequence[str], optional
+        ``"path:weight"`` strings. Default none.
+    seed : int or None, optional
+        The frame's seed. Default None.
+    init_image : str or None, optional
+        The init image path. Default None.
+    rendered_on : str or None, optional
+        A description of the machine, kept for the record only (not read back).
+        Default None: left out.
+
+    Returns
+    -------
+    dict of str to Any
+        The JSON-ready record (tuples as lists), with ``chroma_settings_version`` 1.
     """
     record: dict[str, Any] = {"chroma_settings_version": 1}
     for f in dataclasses.fields(settings):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +43,25 @@ def default_channel_mult(image_size: int) -> tuple[float, ...]:
     """Per-level channel multipliers that guided-diffusion uses for ``image_size``.
 
     These are the defaults of the published checkpoints (``channel_mult=""``).
+
+    Parameters
+    ----------
+    image_size : int
+        Training resolution of the model, in pixels: 32, 64, 128, 256 or 512.
+
+    Returns
+    -------
+    tuple of float
+        One multiplier of ``model_channels`` per resolution level, finest first.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``image_size`` has no published default.
+
+    References
+    ----------
+    Dhariwal & Nichol 2021, guided-diffusion ``script_util.py``, ``create_model``.
     """
     table = {
         512: (0.5, 1, 1, 2, 2, 4, 4),
@@ -65,6 +84,43 @@ class UNetConfig:
 
     ``attention_resolutions`` holds downsample *rates* (``ds``), not image sizes; build
     from a published config (image sizes, strings) with :meth:`from_published`.
+
+    Attributes
+    ----------
+    image_size : int
+        Training resolution, in pixels. Default 256.
+    in_channels : int
+        Input channels (3: RGB in [-1, 1]). Default 3.
+    model_channels : int
+        Base width, multiplied per level by ``channel_mult``. Default 256.
+    out_channels : int
+        Output channels: 3 (eps) or 6 (eps and the variance interpolation). Default 6.
+    num_res_blocks : int
+        Residual blocks per level. Default 2.
+    attention_resolutions : tuple of int
+        Downsample rates (1, 2, 4, ...) at which self-attention is inserted. Default
+        ``(8, 16, 32)``.
+    dropout : float
+        Dropout probability in the residual blocks. Default 0.
+    channel_mult : tuple of float
+        Width multiplier per level, finest first. Default ``(1, 1, 2, 2, 4, 4)``.
+    num_heads : int
+        Attention heads, used when ``num_head_channels`` is -1. Default 4.
+    num_head_channels : int
+        Channels per attention head; -1 to fix the head count instead. Default 64.
+    num_heads_upsample : int
+        Heads in the upsampling path; -1 for ``num_heads``. Default -1.
+    use_scale_shift_norm : bool
+        Condition the residual blocks by adaptive group norm. Default True.
+    resblock_updown : bool
+        Resample with residual blocks instead of plain (conv) resampling. Default True.
+    use_new_attention_order : bool
+        Split ``qkv`` as ``[q | k | v]`` over all heads instead of per head. Default
+        False.
+    conv_resample : bool
+        Use a 3x3 conv in plain up/down-sampling. Default True.
+    num_classes : int or None
+        Class count of a class-conditional model; must be None here. Default None.
     """
 
     image_size: int = 256
@@ -88,10 +144,27 @@ class UNetConfig:
     def from_published(cls, cfg: Mapping[str, Any]) -> "UNetConfig":
         """Build from a published ``model_and_diffusion_defaults``-style dict.
 
-        Accepts ``num_channels`` (or ``model_channels``), ``attention_resolutions`` as a
-        comma string of image sizes (``"32, 16, 8"``) converted to rates
-        ``ds = image_size // res``, ``channel_mult`` as ``""`` (defaults) or a comma
-        string, and ``learn_sigma`` (6 output channels) -- as in the checkpoint layouts.
+        Parameters
+        ----------
+        cfg : Mapping[str, Any]
+            Must hold ``image_size`` (pixels). Accepts ``num_channels`` (or
+            ``model_channels``, default 128), ``attention_resolutions`` as a comma
+            string of image sizes (``"32, 16, 8"``, converted to rates
+            ``ds = image_size // res``) or a sequence of rates, ``channel_mult`` as
+            ``""`` (:func:`default_channel_mult`), a comma string or a sequence,
+            ``learn_sigma`` (default True: 6 output channels) and the other field names
+            with guided-diffusion's defaults (``resblock_updown`` False,
+            ``num_head_channels`` -1) -- as in the checkpoint layouts.
+
+        Returns
+        -------
+        UNetConfig
+            The configuration.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If ``channel_mult`` is empty and ``image_size`` has no published default.
         """
         image_size = int(cfg["image_size"])
         ch = int(cfg.get("num_channels", cfg.get("model_channels", 128)))
@@ -132,7 +205,20 @@ class UNetConfig:
 
     @classmethod
     def from_dict(cls, cfg: Mapping[str, Any]) -> "UNetConfig":
-        """Build from a dict of this class's own field names (unknown keys ignored)."""
+        """Build from a dict of this class's own field names.
+
+        Parameters
+        ----------
+        cfg : Mapping[str, Any]
+            Field values by name; unknown keys are ignored, missing ones take the
+            defaults, and list values of ``attention_resolutions`` and
+            ``channel_mult`` become tuples.
+
+        Returns
+        -------
+        UNetConfig
+            The configuration.
+        """
         names = set(cls.__dataclass_fields__)
         kw = {k: v for k, v in cfg.items() if k in names}
         for key in ("attention_resolutions", "channel_mult"):
@@ -142,16 +228,30 @@ class UNetConfig:
 
 
 def timestep_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """Sinusoidal timestep embedding (Vaswani et al. 2017, section 3.5), ``[cos | sin]``.
+    """Sinusoidal timestep embedding, ``[cos | sin]``.
 
-    Args:
-        timesteps: (N,) timesteps, possibly fractional, on the scale the model was
-            trained on (0..1000).
-        dim: embedding width.
-        max_period: the longest wavelength.
+    Frequencies ``max_period ** (-i / (dim // 2))`` for ``i < dim // 2``; an odd ``dim``
+    gets a trailing zero column.
 
-    Returns:
-        (N, dim) float32 embedding.
+    Parameters
+    ----------
+    timesteps : torch.Tensor
+        ``(N,)`` timesteps, possibly fractional, on the scale the model was trained on
+        (0..1000).
+    dim : int
+        Embedding width.
+    max_period : float, optional
+        The longest wavelength, in timesteps. Default 10000.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, dim)`` float32 embedding.
+
+    References
+    ----------
+    Vaswani et al. 2017, *Attention Is All You Need*, arXiv:1706.03762, section 3.5;
+    guided-diffusion ``nn.py``, ``timestep_embedding``.
     """
     half = dim // 2
     freqs = torch.exp(
@@ -167,7 +267,20 @@ def timestep_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10
 class GroupNorm32(nn.GroupNorm):
     """Group normalisation (32 groups) computed in float32 whatever the input dtype."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise ``x`` in float32 and return it in its own dtype.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, ...)`` activations, any float dtype.
+
+        Returns
+        -------
+        torch.Tensor
+            Group-normalised ``x``, scaled and shifted by the learned affine, in
+            ``x``'s dtype.
+        """
         # (the meta device has no autocast: FLOP counts and layout checks build models there)
         with torch.autocast(device_type="cpu" if x.device.type == "meta" else x.device.type, enabled=False):
             return F.group_norm(
@@ -180,7 +293,17 @@ def _norm(channels: int) -> GroupNorm32:
 
 
 class Upsample(nn.Module):
-    """Nearest-neighbour 2x upsampling, optionally followed by a 3x3 conv (key ``conv``)."""
+    """Nearest-neighbour 2x upsampling, optionally followed by a 3x3 conv (key ``conv``).
+
+    Parameters
+    ----------
+    channels : int
+        Input channels.
+    use_conv : bool
+        Follow the upsampling by a 3x3 conv.
+    out_channels : int or None, optional
+        Output channels of the conv. Default None: ``channels``.
+    """
 
     def __init__(self, channels: int, use_conv: bool, out_channels: int | None = None):
         super().__init__()
@@ -189,13 +312,35 @@ class Upsample(nn.Module):
         if use_conv:
             self.conv = nn.Conv2d(channels, out_channels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Upsample ``x`` by 2 in height and width.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` activations.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, C', 2H, 2W)``.
+        """
         x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         return self.conv(x) if self.use_conv else x
 
 
 class Downsample(nn.Module):
-    """2x downsampling: a strided 3x3 conv (key ``op``) or 2x2 average pooling."""
+    """2x downsampling: a strided 3x3 conv (key ``op``) or 2x2 average pooling.
+
+    Parameters
+    ----------
+    channels : int
+        Input channels.
+    use_conv : bool
+        Downsample with a stride-2 3x3 conv instead of average pooling.
+    out_channels : int or None, optional
+        Output channels of the conv. Default None: ``channels``.
+    """
 
     def __init__(self, channels: int, use_conv: bool, out_channels: int | None = None):
         super().__init__()
@@ -205,7 +350,19 @@ class Downsample(nn.Module):
         else:
             self.op = nn.AvgPool2d(kernel_size=2, stride=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Downsample ``x`` by 2 in height and width.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` activations, H and W even.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, C', H/2, W/2)``.
+        """
         return self.op(x)
 
 
@@ -216,6 +373,28 @@ class ResBlock(nn.Module):
     applied after the second group norm, ``h = norm(h) * (1 + scale) + shift``
     (adaptive group normalisation, Dhariwal & Nichol 2021, section 3); otherwise it is
     added before it. With ``up``/``down`` the block resamples both paths (BigGAN-style).
+
+    Parameters
+    ----------
+    channels : int
+        Input channels.
+    emb_channels : int
+        Width of the timestep embedding.
+    dropout : float
+        Dropout probability before the second conv.
+    out_channels : int or None, optional
+        Output channels. Default None: ``channels``.
+    use_scale_shift_norm : bool, optional
+        Condition by adaptive group norm. Default False.
+    up : bool, optional
+        Upsample by 2 (nearest) inside the block. Default False.
+    down : bool, optional
+        Downsample by 2 (average pooling) inside the block. Default False.
+
+    References
+    ----------
+    Dhariwal & Nichol 2021, arXiv:2105.05233, section 3; Brock, Donahue & Simonyan 2019,
+    *Large Scale GAN Training for High Fidelity Natural Image Synthesis* (BigGAN).
     """
 
     def __init__(
@@ -258,7 +437,21 @@ class ResBlock(nn.Module):
         else:
             self.skip_connection = nn.Conv2d(channels, out_channels, 1)
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """Apply the block to ``x`` conditioned on ``emb``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, channels, H, W)`` activations.
+        emb : torch.Tensor
+            ``(N, emb_channels)`` timestep embedding.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, out_channels, H', W')``, H' and W' resampled by ``up``/``down``.
+        """
         if self.updown:
             h = self.in_layers[1](self.in_layers[0](x))
             h = self.h_upd(h)
@@ -286,6 +479,26 @@ class AttentionBlock(nn.Module):
     order), or ``[q(all heads) | k | v]`` with ``use_new_attention_order``.
     Attention itself runs through ``F.scaled_dot_product_attention`` (flash or
     memory-efficient kernels on GPU); the scale is the usual ``1/sqrt(head width)``.
+
+    Parameters
+    ----------
+    channels : int
+        Input and output channels.
+    num_heads : int, optional
+        Head count, used when ``num_head_channels`` is -1. Default 1.
+    num_head_channels : int, optional
+        Channels per head; -1 to use ``num_heads``. Default -1.
+    use_new_attention_order : bool, optional
+        Split ``qkv`` as ``[q | k | v]`` over all heads. Default False.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``channels`` is not a multiple of ``num_head_channels``.
+
+    References
+    ----------
+    Vaswani et al. 2017, *Attention Is All You Need*, arXiv:1706.03762, eq. 1.
     """
 
     def __init__(
@@ -310,7 +523,19 @@ class AttentionBlock(nn.Module):
         self.qkv = nn.Conv1d(channels, channels * 3, 1)
         self.proj_out = nn.Conv1d(channels, channels, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Add the self-attention of ``x`` over its spatial positions to ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, ...)`` activations.
+
+        Returns
+        -------
+        torch.Tensor
+            ``x + proj_out(attention(norm(x)))``, shaped like ``x``.
+        """
         b, c, *spatial = x.shape
         x = x.reshape(b, c, -1)
         length = x.shape[-1]
@@ -330,10 +555,37 @@ class AttentionBlock(nn.Module):
         return (x + h).reshape(b, c, *spatial)
 
 
-class TimestepEmbedSequential(nn.Sequential):
-    """A sequence of layers; those that take the timestep embedding receive it."""
+class TimestepEmbedSequential(nn.ModuleList):
+    """A sequence of layers; those that take the timestep embedding receive it.
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    A module list with a forward (not an ``nn.Sequential``, whose ``forward`` takes one
+    input); its state_dict keys are the same ``N.weight``... as a Sequential's.
+
+    Parameters
+    ----------
+    *layers : torch.nn.Module
+        The layers, in order; :class:`ResBlock` layers are called with ``(x, emb)``,
+        the others with ``x``.
+    """
+
+    def __init__(self, *layers: nn.Module) -> None:
+        super().__init__(layers)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """Run the layers in turn, giving ``emb`` to the residual blocks.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` activations.
+        emb : torch.Tensor
+            ``(N, E)`` timestep embedding.
+
+        Returns
+        -------
+        torch.Tensor
+            The last layer's output.
+        """
         for layer in self:
             x = layer(x, emb) if isinstance(layer, ResBlock) else layer(x)
         return x
@@ -347,11 +599,25 @@ class UNetModel(nn.Module):
     (N, out_channels, H, W): eps (channels 0..2) and, with learned sigma, the variance
     interpolation ``v`` in [-1, 1] (channels 3..5; Nichol & Dhariwal 2021, eq. 15).
 
-    Args:
-        config: the hyper-parameters.
-        use_checkpoint: recompute each block in the backward pass instead of storing
-            its activations (saves memory when guidance differentiates through the
-            UNet; no effect under ``torch.no_grad``).
+    Parameters
+    ----------
+    config : UNetConfig
+        The hyper-parameters.
+    use_checkpoint : bool, optional
+        Recompute each block in the backward pass instead of storing its activations
+        (saves memory when guidance differentiates through the UNet; no effect under
+        ``torch.no_grad``). Default False.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``config.num_classes`` is set (class-conditional models are not supported).
+
+    References
+    ----------
+    Dhariwal & Nichol 2021, *Diffusion Models Beat GANs on Image Synthesis*,
+    arXiv:2105.05233, section 3 and appendix; Nichol & Dhariwal 2021, arXiv:2102.09672,
+    eq. 15.
     """
 
     def __init__(self, config: UNetConfig, use_checkpoint: bool = False):
@@ -427,16 +693,43 @@ class UNetModel(nn.Module):
 
     @property
     def downsample_factor(self) -> int:
-        """The factor that H and W must be multiples of."""
+        """The factor, in pixels, that H and W must be multiples of.
+
+        Returns
+        -------
+        int
+            ``2 ** (len(channel_mult) - 1)``.
+        """
         return 2 ** (len(self.config.channel_mult) - 1)
 
-    def _run(self, block: TimestepEmbedSequential, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+    def _run(self, block: nn.Module, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         if self.use_checkpoint and torch.is_grad_enabled() and h.requires_grad:
             return checkpoint(block, h, emb, use_reentrant=False)
         return block(h, emb)
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-        """Predict eps (and the variance interpolation) for ``x`` at ``timesteps``."""
+        """Predict eps (and the variance interpolation) for ``x`` at ``timesteps``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` noisy image in model space (about [-1, 1]), H and W in
+            pixels, multiples of :attr:`downsample_factor`.
+        timesteps : torch.Tensor
+            ``(N,)`` timesteps on the 0..1000 scale (see
+            :meth:`render.diffusion.GaussianDiffusion.model_time`).
+
+        Returns
+        -------
+        torch.Tensor
+            ``(N, out_channels, H, W)`` in ``x``'s dtype: eps, then (learned sigma)
+            ``v`` in [-1, 1].
+
+        Raises
+        ------
+        render.errors.SettingsError
+            If H or W is not a multiple of :attr:`downsample_factor`.
+        """
         f = self.downsample_factor
         if x.shape[-1] % f or x.shape[-2] % f:
             raise SettingsError(
@@ -445,7 +738,7 @@ class UNetModel(nn.Module):
             )
         emb = self.time_embed(
             timestep_embedding(timesteps.to(x.device), self.config.model_channels).to(
-                self.time_embed[0].weight.dtype
+                cast(nn.Linear, self.time_embed[0]).weight.dtype
             )
         )
         hs = []
@@ -461,7 +754,26 @@ class UNetModel(nn.Module):
 
 
 def build_unet(config: UNetConfig | Mapping[str, Any], **kwargs: Any) -> UNetModel:
-    """Build a :class:`UNetModel` from a config object or a published config dict."""
+    """Build a :class:`UNetModel` from a config object or a published config dict.
+
+    Parameters
+    ----------
+    config : UNetConfig or Mapping[str, Any]
+        The hyper-parameters, or a published config read by
+        :meth:`UNetConfig.from_published`.
+    **kwargs : Any
+        Passed to :class:`UNetModel` (``use_checkpoint``).
+
+    Returns
+    -------
+    UNetModel
+        The network, randomly initialised (load a checkpoint into it).
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If the configuration is not supported.
+    """
     if not isinstance(config, UNetConfig):
         config = UNetConfig.from_published(config)
     return UNetModel(config, **kwargs)

@@ -128,9 +128,10 @@ def test_csv_uniform_5nm_semicolon_no_header(tmp_path):
 
 def test_csv_tails_outside_range_are_dropped_with_warning(tmp_path):
     rows = [(w, 1.0) for w in range(300, 1001, 10)]
-    with pytest.warns(UserWarning, match="outside 360-830"):
+    with pytest.warns(UserWarning, match="outside 360-830") as record:
         light = Light.from_csv(write_csv(tmp_path, rows))
     np.testing.assert_allclose(light.values, 1.0)
+    assert record[0].filename == __file__  # the warning points at the caller of from_csv
 
 
 @pytest.mark.parametrize("rows, match", [

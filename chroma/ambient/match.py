@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,44 +14,105 @@ from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image
 
+if TYPE_CHECKING:
+    from chroma.grade import Grade
+
 # ------------------------------------------------------------------------------ matching
 
 
 @dataclass(frozen=True)
 class AmbientMatch:
-    """What :func:`measure_ambient` found (and :func:`match_ambient` turns into a Grade): the
-    white balance from the image's ambient white to
-    the HDRI's (Kelvin and tint on chroma's ``auto`` locus, as ``grade.WhiteBalance`` reads
-    them) and the exposure in stops applied after it."""
+    """
+    What :func:`measure_ambient` found, and :func:`match_ambient` turns into a Grade.
+
+    Attributes
+    ----------
+    from_kelvin, from_tint : float
+        The image's ambient white: Kelvin and tint (Duv) on chroma's ``auto`` locus, as
+        ``grade.WhiteBalance`` reads them.
+    to_kelvin, to_tint : float
+        The HDRI's ambient white, the same way.
+    stops : float
+        Exposure applied after the white balance, stops.
+    colorspace : str
+        The scene-linear working space the white balance acts in (ACEScg by default).
+    """
 
     from_kelvin: float
     from_tint: float
     to_kelvin: float
     to_tint: float
     stops: float
-    colorspace: str = "ACEScg"  #: the scene-linear working space the white balance acts in
+    colorspace: str = "ACEScg"
 
     def as_dict(self) -> dict[str, Any]:
-        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+        """
+        Return the fields as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
+
+        Returns
+        -------
+        dict
+            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
+        """
         from chroma.deprecation import warn_deprecated
 
         warn_deprecated("AmbientMatch.as_dict", "AmbientMatch.to_dict")
         return self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-ready dict."""
+        """
+        Return the fields as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Field name to value.
+        """
         return dict(self.__dict__)
 
 
-def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None) -> AmbientMatch:
-    """The white balance and exposure that bring ``image``'s ambient to the HDRI's.
+def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16",
+                    config: str | os.PathLike[str] | None = None) -> AmbientMatch:
+    """
+    Return the white balance and exposure that bring an image's ambient to the HDRI's.
 
-    * White: the image's grey-world white (``whitebalance.estimate_white``, Buchsbaum 1980)
-      is balanced to the SH's ambient white (the chromaticity of its mean radiance).
-    * Exposure: after that white balance, the image's grey-world mean luminance is matched
-      to ``albedo * Y(mean radiance)``: a Lambertian surface of albedo rho, averaged over
-      all orientations, reflects rho * L_mean (its irradiance averages pi L_mean), so an 18 %
-      grey world lit by the HDRI averages 0.18 L_mean.
+    White: the image's grey-world white (``whitebalance.estimate_white``) is balanced to
+    the SH's ambient white (the chromaticity of its mean radiance). Exposure: after that
+    white balance, the image's grey-world mean luminance is matched to
+    ``albedo * Y(mean radiance)``: a Lambertian surface of albedo rho, averaged over all
+    orientations, reflects rho * L_mean (its irradiance averages pi L_mean), so an 18 %
+    grey world lit by the HDRI averages 0.18 L_mean.
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The plate, any colour space (converted to scene-linear).
+    sh : SH
+        The HDRI's ambient light (:func:`chroma.ambient.project`).
+    albedo : float, default 0.18
+        Mean reflectance assumed of the plate's scene, (0, 1].
+    method : str, default "CAT16"
+        Chromatic adaptation transform of the white balance.
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    AmbientMatch
+        Kelvin and tint of both whites and the exposure in stops.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For arguments of the wrong type, an albedo outside (0, 1], or an image or HDRI
+        without positive light.
+    chroma.errors.ColorSpaceError
+        For an unknown colour space.
+
+    References
+    ----------
+    .. [1] Buchsbaum, G. (1980). "A spatial processor model for object colour
+       perception". Journal of the Franklin Institute, 310(1), 1-26.
     """
     from chroma import ocio, stops, whitebalance
 
@@ -79,11 +141,38 @@ def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "C
     return AmbientMatch(src_k, src_t, dst_k, dst_t, math.log2(y_ref / y_img), cs)
 
 
-def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16", config=None):
-    """The ``chroma.Grade`` that brings ``image``'s ambient light to the HDRI's: a
-    ``WhiteBalance`` (image's grey-world white -> the HDRI's ambient white, CAT16) then an
-    ``Exposure`` in stops (the numbers: :func:`measure_ambient`). Save it (``to_toml``), export it to
-    Nuke, or apply it to a sequence (``chroma grade``)."""
+def match_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16",
+                  config: str | os.PathLike[str] | None = None) -> Grade:
+    """
+    Return the Grade that brings an image's ambient light to the HDRI's.
+
+    A ``WhiteBalance`` (the image's grey-world white to the HDRI's ambient white) then an
+    ``Exposure`` in stops, the numbers of :func:`measure_ambient`. Save it (``to_toml``),
+    export it to Nuke, or apply it to a sequence (``chroma grade``).
+
+    Parameters
+    ----------
+    image : chroma.Image
+        The plate, any colour space (converted to scene-linear).
+    sh : SH
+        The HDRI's ambient light (:func:`chroma.ambient.project`).
+    albedo : float, default 0.18
+        Mean reflectance assumed of the plate's scene, (0, 1].
+    method : str, default "CAT16"
+        Chromatic adaptation transform of the white balance.
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    chroma.Grade
+        The two operations, in the image's scene-linear working space.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        As :func:`measure_ambient`.
+    """
     from chroma import grade as _grade
 
     m = measure_ambient(image, sh, albedo, method, config)

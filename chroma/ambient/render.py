@@ -1,5 +1,7 @@
-"""Reference renders lit by an SH ambient: the 18 % grey and chrome balls, and a
-procedural lat-long sky HDRI (so the ambient tools work with no download).
+"""Reference renders lit by an SH ambient: grey and chrome balls, and a procedural sky.
+
+The 18 % grey and chrome balls, and a procedural lat-long sky HDRI (so the ambient tools
+work with no download).
 
 Camera and axes: see :mod:`chroma.ambient` and docs/ambient.md.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -25,28 +27,60 @@ from chroma.errors import ChromaValueError
 from chroma.image import Image
 from chroma.whitebalance import check_kelvin, kelvin_to_light_rgb
 
+
+class _HasRGB(Protocol):
+    def rgb(self, colorspace: str) -> np.ndarray: ...
+
+
+#: A light colour: RGB numbers, or an object with ``.rgb(colorspace)`` such as ``chroma.Light``.
+LightColour = Union[Sequence[float], np.ndarray, _HasRGB]
+
 # ---------------------------------------------------------------------- lights and balls
 
 
 @dataclass
 class DirectionalLight:
-    """A distant light for the reference balls.
+    """
+    A distant light for the reference balls.
 
-    Attributes:
-        color: RGB normal irradiance (3,) in the SH's colour space, or any object with
-            ``.rgb(colorspace)`` (e.g. ``chroma.Light``), scaled by ``intensity``.
-        direction: world direction towards the light (normalised here).
-        intensity: multiplier of ``color`` (normal irradiance).
-        angle: apparent angular diameter in degrees (the sun: 0.53); the chrome ball draws
-            it at least a few pixels wide with the same energy.
+    Attributes
+    ----------
+    color : sequence of float or chroma.Light
+        RGB normal irradiance (3,) in the SH's colour space, or any object with
+        ``.rgb(colorspace)`` (e.g. ``chroma.Light``), scaled by ``intensity``.
+    direction : sequence of float
+        World direction towards the light (normalised here), +Y up.
+    intensity : float
+        Multiplier of ``color`` (normal irradiance). Default 1.
+    angle : float
+        Apparent angular diameter in degrees (the sun: 0.53, the default); the chrome ball
+        draws it at least a few pixels wide with the same energy.
     """
 
-    color: Any
+    color: LightColour
     direction: Sequence[float]
     intensity: float = 1.0
     angle: float = 0.53
 
     def rgb(self, colorspace: str = "ACEScg") -> np.ndarray:
+        """
+        Return the light's normal irradiance as RGB.
+
+        Parameters
+        ----------
+        colorspace : str, default "ACEScg"
+            The scene-linear space asked of a ``color`` that has ``.rgb(colorspace)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``color`` times ``intensity``, shape (3,), float64.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a colour that is not 3 numbers.
+        """
         c = self.color.rgb(colorspace) if hasattr(self.color, "rgb") else self.color
         c = np.asarray(c, np.float64).reshape(-1)
         if c.shape != (3,):
@@ -54,6 +88,19 @@ class DirectionalLight:
         return c * float(self.intensity)
 
     def unit_direction(self) -> np.ndarray:
+        """
+        Return the unit world direction towards the light.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (3,), float64, length 1.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a direction that is not a non-zero 3-vector.
+        """
         d = np.asarray(self.direction, np.float64).reshape(-1)
         n = np.linalg.norm(d) if d.shape == (3,) else 0.0
         if not n > 0:
@@ -87,10 +134,41 @@ def render_grey_ball(
     sh: SH, lights: Iterable[DirectionalLight] = (), size: int = 256, albedo: float = 0.18,
     supersample: int = 3,
 ) -> Image:
-    """A Lambertian ball of ``albedo`` (18 % grey) lit by the SH ambient plus directional
-    lights, seen by an orthographic camera looking down -Z. RGBA ACEScg-linear (the SH's
-    colour space): ``rgb = albedo / pi * (E_sh(n) + sum_i E_i max(0, n . l_i))``; alpha is
-    the ball's coverage."""
+    """
+    Render a Lambertian ball lit by the SH ambient plus directional lights.
+
+    Seen by an orthographic camera looking down -Z:
+    ``rgb = albedo / pi * (E_sh(n) + sum_i E_i max(0, n . l_i))``.
+
+    Parameters
+    ----------
+    sh : SH
+        The ambient light.
+    lights : iterable of DirectionalLight, default ()
+        Extra distant lights.
+    size : int, default 256
+        Width and height of the image, pixels (8-8192).
+    albedo : float, default 0.18
+        Diffuse reflectance of the ball.
+    supersample : int, default 3
+        Samples per pixel along each axis.
+
+    Returns
+    -------
+    chroma.Image
+        RGBA, premultiplied, scene-linear in the SH's colour space; alpha is the ball's
+        coverage.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a size outside 8-8192 or a bad light.
+
+    References
+    ----------
+    .. [1] Ramamoorthi, R., & Hanrahan, P. (2001). "An Efficient Representation for
+       Irradiance Environment Maps". SIGGRAPH 2001.
+    """
     size = _check_size(size)
     n, inside = _ball_samples(size, supersample)
     e = irradiance(sh, n, normalise=False).astype(np.float64)
@@ -104,9 +182,37 @@ def render_chrome_ball(
     sh: SH, lights: Iterable[DirectionalLight] = (), size: int = 256, reflectance: float = 1.0,
     environment: Image | np.ndarray | None = None, supersample: int = 3,
 ) -> Image:
-    """A mirror ball reflecting the SH radiance (or ``environment``, a lat-long image, for a
-    sharp reflection) plus the directional lights as small discs, seen by an orthographic
-    camera looking down -Z, so its centre reflects +Z (the lat-long centre). RGBA."""
+    """
+    Render a mirror ball reflecting the SH radiance plus the directional lights.
+
+    Seen by an orthographic camera looking down -Z, so its centre reflects +Z (the
+    lat-long centre); the lights show as small discs of their energy.
+
+    Parameters
+    ----------
+    sh : SH
+        The environment (reflected when ``environment`` is not given).
+    lights : iterable of DirectionalLight, default ()
+        Extra distant lights.
+    size : int, default 256
+        Width and height of the image, pixels (8-8192).
+    reflectance : float, default 1
+        Mirror reflectance.
+    environment : chroma.Image or numpy.ndarray, optional
+        A lat-long image to reflect instead of the SH, for a sharp reflection.
+    supersample : int, default 3
+        Samples per pixel along each axis.
+
+    Returns
+    -------
+    chroma.Image
+        RGBA, premultiplied, scene-linear in the SH's colour space.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a size outside 8-8192, a bad light or a bad environment array.
+    """
     size = _check_size(size)
     n, inside = _ball_samples(size, supersample)
     r = n * (2.0 * n[..., 2:3])  # reflect the view ray (0, 0, -1): r = v - 2 (v . n) n
@@ -142,7 +248,30 @@ def _ball_image(rgb: np.ndarray, inside: np.ndarray, sh: SH, kind: str, **meta: 
 
 def reference_balls(sh: SH, lights: Iterable[DirectionalLight] = (), size: int = 256,
                     environment: Image | np.ndarray | None = None) -> Image:
-    """The grey (left) and chrome (right) balls side by side, RGBA, one image."""
+    """
+    Render the 18 % grey (left) and chrome (right) balls side by side.
+
+    Parameters
+    ----------
+    sh : SH
+        The ambient light.
+    lights : iterable of DirectionalLight, default ()
+        Extra distant lights.
+    size : int, default 256
+        Size of each ball, pixels (8-8192).
+    environment : chroma.Image or numpy.ndarray, optional
+        A lat-long image for the chrome ball to reflect instead of the SH.
+
+    Returns
+    -------
+    chroma.Image
+        RGBA, size x 2 size, scene-linear in the SH's colour space.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a size outside 8-8192 or a bad light.
+    """
     lights = list(lights)
     grey = render_grey_ball(sh, lights, size)
     chrome = render_chrome_ball(sh, lights, size, environment=environment)
@@ -151,6 +280,14 @@ def reference_balls(sh: SH, lights: Iterable[DirectionalLight] = (), size: int =
 
 
 # ------------------------------------------------------------------------- the sky HDRI
+
+
+def _check_sky(width: int, height: int, kelvin: float, sun_kelvin: float) -> None:
+    for name, size in (("width", width), ("height", height)):
+        if not isinstance(size, (int, np.integer)) or size < 4:
+            raise ChromaValueError(f"sky {name} must be an integer >= 4 (got {size!r})")
+    for name, k in (("kelvin", kelvin), ("sun_kelvin", sun_kelvin)):
+        check_kelvin(k, f"sky {name}")
 
 
 def sky_hdri(
@@ -166,21 +303,48 @@ def sky_hdri(
     ground_albedo: float = 0.18,
     colorspace: str = "ACEScg",
 ) -> Image:
-    """A procedural scene-linear lat-long sky: a gradient sky at ``kelvin``, a sun at
-    ``sun_kelvin`` and a grey ground, so the ambient tools work with no download.
+    """
+    Render a procedural scene-linear lat-long sky with a sun and a grey ground.
 
     Sky luminance rises from ``sky_radiance`` at the zenith to 3x at the horizon; the sun
-    is a smooth lobe of width ``sun_size`` degrees whose integral is exactly
-    ``sun_irradiance`` (normal irradiance, same units as radiance x sr) on this pixel
-    grid; the ground (below the horizon) is Lambertian of ``ground_albedo`` lit by the sky
-    and sun. Direction of the sun: elevation above the horizon, azimuth from +Z towards
-    +X (degrees). Colours are absolute colorimetry of the CCTs in ``colorspace``.
+    is a smooth lobe whose integral is exactly ``sun_irradiance`` on this pixel grid; the
+    ground (below the horizon) is Lambertian, lit by the sky and sun. Colours are the
+    lights' own colours (:func:`chroma.whitebalance.kelvin_to_light_rgb`) in ``colorspace``.
+
+    Parameters
+    ----------
+    width, height : int, default 1024, 512
+        Size of the lat-long image, pixels (>= 4).
+    kelvin : float, default 6500
+        Colour temperature of the sky, Kelvin (1000-25000).
+    sun_kelvin : float, default 5500
+        Colour temperature of the sun, Kelvin (1000-25000).
+    sun_elevation : float, default 35
+        Sun elevation above the horizon, degrees.
+    sun_azimuth : float, default 30
+        Sun azimuth from +Z towards +X, degrees.
+    sky_radiance : float, default 1
+        Zenith luminance of the sky, scene-linear radiance, >= 0.
+    sun_irradiance : float, default 12
+        Normal irradiance of the sun (radiance x steradian), >= 0.
+    sun_size : float, default 1
+        Width of the sun lobe, degrees, > 0.
+    ground_albedo : float, default 0.18
+        Diffuse reflectance of the ground, [0, 1].
+    colorspace : str, default "ACEScg"
+        Scene-linear colour space of the pixels.
+
+    Returns
+    -------
+    chroma.Image
+        RGB, float32, height x width, in ``colorspace``, OIIO y-up lat-long.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a size under 4, a temperature outside 1000-25000 K or a negative radiance.
     """
-    for name, value in (("width", width), ("height", height)):
-        if not isinstance(value, (int, np.integer)) or value < 4:
-            raise ChromaValueError(f"sky {name} must be an integer >= 4 (got {value!r})")
-    for name, value in (("kelvin", kelvin), ("sun_kelvin", sun_kelvin)):
-        check_kelvin(value, f"sky {name}")
+    _check_sky(width, height, kelvin, sun_kelvin)
     if sky_radiance < 0 or sun_irradiance < 0 or not 0 <= ground_albedo <= 1 or sun_size <= 0:
         raise ChromaValueError("sky radiance and sun irradiance must be >= 0, ground albedo in [0, 1], sun size > 0")
     d = latlong_directions(width, height)

@@ -5,11 +5,9 @@ coefficients per channel, orders l = 0, 1, 2: the irradiance representation of
 Ramamoorthi & Hanrahan 2001, "An Efficient Representation for Irradiance Environment
 Maps" (SIGGRAPH 2001), used by real-time and offline renderers alike.
 
-Conventions (see docs/ambient.md)
----------------------------------
-World axes: right-handed, **+Y up**. A lat-long image maps to directions exactly as
-OpenImageIO's ``environment()`` lookup with ``y`` up (``vector_to_latlong`` in
-``texturesys``) and OpenEXR's ``LatLongMap``::
+Conventions (see docs/ambient.md). World axes: right-handed, **+Y up**. A lat-long image
+maps to directions exactly as OpenImageIO's ``environment()`` lookup with ``y`` up
+(``vector_to_latlong`` in ``texturesys``) and OpenEXR's ``LatLongMap``::
 
     u = (column + 0.5) / width,  v = (row + 0.5) / height        (row 0 at the top)
     longitude = 2 pi (0.5 - u),  latitude = pi (0.5 - v)
@@ -48,9 +46,13 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from chroma.whitebalance import Locus
 
 import numpy as np
+import numpy.typing as npt
 
 from chroma.errors import ChromaValueError
 from chroma.image import Image
@@ -79,7 +81,19 @@ WINDOWS = ("hanning", "lanczos")
 
 
 def n_coefficients(order: int) -> int:
-    """Number of SH coefficients up to ``order``: (order + 1)^2."""
+    """
+    Return the number of SH coefficients up to an order.
+
+    Parameters
+    ----------
+    order : int
+        The highest band l.
+
+    Returns
+    -------
+    int
+        (order + 1)^2.
+    """
     return (int(order) + 1) ** 2
 
 
@@ -92,10 +106,23 @@ def _check_order(order: int) -> int:
 # -------------------------------------------------------------------------- directions
 
 
-def latlong_directions(width: int, height: int, dtype=np.float64) -> np.ndarray:
-    """Unit world direction of every lat-long pixel centre, shape (height, width, 3).
+def latlong_directions(width: int, height: int, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
+    """
+    Return the unit world direction of every lat-long pixel centre.
 
     The mapping is OpenImageIO's ``environment()`` y-up lat-long (module docstring).
+
+    Parameters
+    ----------
+    width, height : int
+        Size of the lat-long image, pixels.
+    dtype : numpy.dtype, default numpy.float64
+        Type of the result (computed in float64).
+
+    Returns
+    -------
+    numpy.ndarray
+        Directions (x, y, z), shape (height, width, 3).
     """
     u = (np.arange(width, dtype=np.float64) + 0.5) / width
     v = (np.arange(height, dtype=np.float64) + 0.5) / height
@@ -110,8 +137,22 @@ def latlong_directions(width: int, height: int, dtype=np.float64) -> np.ndarray:
 
 
 def direction_to_latlong(directions: np.ndarray) -> np.ndarray:
-    """(u, v) in [0, 1] of unit directions (..., 3): the inverse of :func:`latlong_directions`
-    (OIIO ``vector_to_latlong`` with y up: ``u = atan2(-x, z) / 2pi + 0.5``)."""
+    """
+    Return the lat-long image position of directions.
+
+    The inverse of :func:`latlong_directions`: OIIO's ``vector_to_latlong`` with y up,
+    ``u = atan2(-x, z) / 2pi + 0.5``.
+
+    Parameters
+    ----------
+    directions : numpy.ndarray
+        Unit directions, shape (..., 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        The (u, v) in [0, 1] (v = 0 at the top row), shape (..., 2), float64.
+    """
     d = np.asarray(directions, dtype=np.float64)
     u = np.arctan2(-d[..., 0], d[..., 2]) / (2.0 * np.pi) + 0.5
     v = 0.5 - np.arctan2(d[..., 1], np.hypot(d[..., 0], d[..., 2])) / np.pi
@@ -119,8 +160,20 @@ def direction_to_latlong(directions: np.ndarray) -> np.ndarray:
 
 
 def latlong_solid_angles(width: int, height: int) -> np.ndarray:
-    """Exact solid angle (steradians) of each pixel row of a lat-long image, shape (height,):
-    ``(2 pi / width) (sin(lat_top) - sin(lat_bottom))``. They sum to 4 pi."""
+    """
+    Return the exact solid angle of one pixel in each row of a lat-long image.
+
+    Parameters
+    ----------
+    width, height : int
+        Size of the lat-long image, pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        Steradians per pixel, shape (height,): ``(2 pi / width) (sin(lat_top) -
+        sin(lat_bottom))``; the whole image sums to 4 pi.
+    """
     lat = np.pi * (0.5 - np.arange(height + 1, dtype=np.float64) / height)
     mu = np.sin(lat)
     mu[0], mu[-1] = 1.0, -1.0
@@ -128,9 +181,30 @@ def latlong_solid_angles(width: int, height: int) -> np.ndarray:
 
 
 def basis(directions: np.ndarray, order: int = 2) -> np.ndarray:
-    """The real SH basis at unit ``directions`` (..., 3): array (..., (order+1)^2), float64.
+    """
+    Return the real SH basis functions at unit directions.
 
-    Sloan 2008, appendix A2 (no Condon-Shortley sign), on chroma's world axes.
+    Parameters
+    ----------
+    directions : numpy.ndarray
+        Unit directions in chroma's world axes (+Y up), shape (..., 3).
+    order : int, default 2
+        Highest band: 0, 1 or 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        Y_k(d), shape (..., (order + 1)^2), float64, index k = l (l + 1) + m.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For an order other than 0, 1 or 2.
+
+    References
+    ----------
+    .. [1] Sloan, P.-P. (2008). "Stupid Spherical Harmonics (SH) Tricks". Game
+       Developers Conference, appendix A2 (without the Condon-Shortley sign).
     """
     order = _check_order(order)
     d = np.asarray(directions, dtype=np.float64)
@@ -150,9 +224,24 @@ def basis(directions: np.ndarray, order: int = 2) -> np.ndarray:
     return out
 
 
-def equirect(fn, width: int, height: int) -> np.ndarray:
-    """A lat-long image (height, width, C) float32 of ``fn(directions) -> (..., C)`` sampled
-    at pixel centres: handy to build analytic environments."""
+def equirect(fn: Callable[[np.ndarray], np.ndarray], width: int, height: int) -> np.ndarray:
+    """
+    Return a lat-long image of a function of direction, sampled at pixel centres.
+
+    Handy to build analytic environments.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps unit directions (height, width, 3) to values (height, width, C).
+    width, height : int
+        Size of the image, pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        The image, shape (height, width, C), float32.
+    """
     return np.asarray(fn(latlong_directions(width, height)), dtype=np.float32)
 
 
@@ -216,8 +305,30 @@ def _monomial_moments(rgb: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def hdri_rgb(hdri: Image | np.ndarray, config=None) -> tuple[np.ndarray, str | None]:
-    """Scene-linear float RGB (H, W, 3) of a lat-long HDRI and its colour space (None for a bare array)."""
+def hdri_rgb(hdri: Image | np.ndarray, config: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, str | None]:
+    """
+    Return the scene-linear RGB pixels of a lat-long HDRI and their colour space.
+
+    Parameters
+    ----------
+    hdri : chroma.Image or numpy.ndarray
+        An image (converted to its scene-linear space if needed) or a float array of
+        shape (height, width), (height, width, 1) or (height, width, 3 or more).
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    rgb : numpy.ndarray
+        Scene-linear float RGB, shape (height, width, 3).
+    colorspace : str or None
+        The colour space of an Image; None for a bare array.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For an array of another shape or of integers.
+    """
     if isinstance(hdri, Image):
         from chroma import stops
 
@@ -241,21 +352,38 @@ def project(
     colorspace: str | None = None,
     config: str | os.PathLike | None = None,
 ) -> "SH":
-    """Project a lat-long scene-linear HDRI onto real SH up to ``order`` (9 x RGB for 2).
+    """
+    Project a lat-long scene-linear HDRI onto real spherical harmonics.
 
-    Args:
-        hdri: a :class:`chroma.Image` (converted to scene-linear if needed) or a float
-            array (height, width, 3). Any size; 2:1 is expected (a warning otherwise).
-        order: 0, 1 or 2.
-        colorspace: colour space of the coefficients (default: the image's own
-            scene-linear space, ACEScg for arrays). Projection is linear, so converting
-            the 9 coefficients equals converting every pixel first.
-        config: OCIO config (default: $OCIO, else chroma's bundled config).
+    Parameters
+    ----------
+    hdri : chroma.Image or numpy.ndarray
+        An image (converted to scene-linear if needed) or a float array (height, width,
+        3) of radiance. Any size; 2:1 is expected (a ChromaWarning otherwise).
+    order : int, default 2
+        Highest band: 0, 1 or 2 (1, 4 or 9 coefficients per channel).
+    colorspace : str, optional
+        Colour space of the coefficients; default the image's own scene-linear space
+        (ACEScg for arrays). Projection is linear, so converting the coefficients equals
+        converting every pixel first.
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
 
-    Returns:
-        :class:`SH` with coefficients ``c_k = integral L Y_k dw`` (radiance x sr), exact
-        for the piecewise-constant image (each pixel integrated over its spherical
-        rectangle; Ramamoorthi & Hanrahan 2001, eq. 10 with exact solid angles).
+    Returns
+    -------
+    SH
+        Coefficients ``c_k = integral L Y_k dw`` (radiance x steradian), exact for the
+        piecewise-constant image (each pixel integrated over its spherical rectangle).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For an order other than 0-2, an image under 2x2 pixels or NaN/Inf pixels.
+
+    References
+    ----------
+    .. [1] Ramamoorthi, R., & Hanrahan, P. (2001). "An Efficient Representation for
+       Irradiance Environment Maps". SIGGRAPH 2001, eq. 10 (with exact solid angles).
     """
     order = _check_order(order)
     rgb, cs = hdri_rgb(hdri, config)
@@ -296,17 +424,38 @@ def project(
 
 
 def window(order: int = 2, kind: str | None = "hanning", width: float | None = None) -> np.ndarray:
-    """Per-band window factors w_l (length order + 1) against ringing (Sloan 2008, "Stupid
-    SH Tricks", section on windowing; Gibbs phenomenon).
-
-    ``hanning``: ``w_l = (1 + cos(pi l / width)) / 2`` for l < width, else 0.
-    ``lanczos``: ``w_l = sinc(l / width) = sin(pi l / width) / (pi l / width)``.
-    ``width`` defaults to order + 1. ``None`` gives all ones (no window).
+    """
+    Return per-band window factors against ringing (the Gibbs phenomenon).
 
     Windowing trades sharpness for less ringing in *radiance*: for a point source the
     order-2 radiance's negative lobe is -20 % of its peak unwindowed, -6.7 % with Hanning,
     -9.6 % with Lanczos. It costs irradiance accuracy (Hanning: 0.70 instead of 1.06 facing
     a point source), so leave diffuse lighting unwindowed (docs/ambient.md).
+
+    Parameters
+    ----------
+    order : int, default 2
+        Highest band: 0, 1 or 2.
+    kind : {"hanning", "lanczos", "none"} or None, default "hanning"
+        ``hanning``: ``w_l = (1 + cos(pi l / width)) / 2`` for l < width, else 0.
+        ``lanczos``: ``w_l = sinc(l / width)``. ``None`` or ``"none"``: all ones.
+    width : float, optional
+        Window width in bands, > 0; default order + 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The factors w_l, shape (order + 1,).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For an unknown kind, a bad order or a width <= 0.
+
+    References
+    ----------
+    .. [1] Sloan, P.-P. (2008). "Stupid Spherical Harmonics (SH) Tricks". Game
+       Developers Conference, section on windowing.
     """
     order = _check_order(order)
     l = np.arange(order + 1, dtype=np.float64)  # noqa: E741 - the SH band index is l in the literature
@@ -392,28 +541,85 @@ def _normalise_flag(normalise: bool, normalize: bool | None, where: str) -> bool
     return normalize
 
 
-def radiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+def radiance(sh: SH, normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
              normalize: bool | None = None) -> np.ndarray:
-    """Band-limited radiance ``L(d) = sum_k c_k Y_k(d)`` in directions (..., 3) -> (..., 3)
-    float32, vectorised (a 1920x1080 map in one call). Zero-length directions give 0.
-    Directions are normalised (``normalise=True``; ``normalize`` is a deprecated spelling)."""
+    """
+    Return the band-limited radiance ``L(d) = sum_k c_k Y_k(d)`` in directions.
+
+    Vectorised: a 1920x1080 map of directions in one call.
+
+    Parameters
+    ----------
+    sh : SH
+        The environment's coefficients.
+    normals : numpy.ndarray
+        Directions, shape (..., 3); zero-length ones give 0.
+    window_kind : {"hanning", "lanczos"}, optional
+        Window the bands against ringing (:func:`window`); default none.
+    normalise : bool, default True
+        Normalise the directions first.
+    normalize : bool, optional
+        Deprecated spelling of ``normalise`` (warns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Radiance per channel in the SH's units, shape (..., channels), float32.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For directions whose last axis is not 3, or that are not numbers.
+
+    References
+    ----------
+    .. [1] Ramamoorthi, R., & Hanrahan, P. (2001). "An Efficient Representation for
+       Irradiance Environment Maps". SIGGRAPH 2001.
+    """
     scale = window(sh.order, window_kind) if window_kind else np.ones(sh.order + 1)
     flag = _normalise_flag(normalise, normalize, "chroma.ambient.radiance")
     return _evaluate(sh.coefficients, normals, np.pad(scale, (0, 2 - sh.order)), flag)
 
 
-def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
+def irradiance(sh: SH, normals: np.ndarray, *, window_kind: str | None = None, normalise: bool = True,
                normalize: bool | None = None) -> np.ndarray:
-    """Irradiance ``E(n) = sum_k A_l c_k Y_k(n)`` for surface normals (..., 3) -> (..., 3)
-    float32: the environment convolved with the clamped cosine lobe, A_0 = pi,
-    A_1 = 2 pi / 3, A_2 = pi / 4 (Ramamoorthi & Hanrahan 2001, eq. 7-9).
+    """
+    Return the irradiance ``E(n) = sum_k A_l c_k Y_k(n)`` for surface normals.
 
-    A Lambertian surface of albedo rho reflects ``rho / pi * E``. For a constant
-    environment of radiance L, E = pi L for every normal. For a single directional source
-    the order-2 result deviates from the exact clamped cosine by at most
-    :data:`POINT_SOURCE_MAX_ERROR` (9.4 %) of its normal irradiance. Normals are
-    normalised (``normalise=True``; ``normalize`` is a deprecated spelling); zero-length
-    normals (background) give 0.
+    The environment convolved with the clamped cosine lobe, A_0 = pi, A_1 = 2 pi / 3,
+    A_2 = pi / 4. A Lambertian surface of albedo rho reflects ``rho / pi * E``. For a
+    constant environment of radiance L, E = pi L for every normal. For a single
+    directional source the order-2 result deviates from the exact clamped cosine by at
+    most :data:`POINT_SOURCE_MAX_ERROR` (9.4 %) of its normal irradiance.
+
+    Parameters
+    ----------
+    sh : SH
+        The environment's coefficients.
+    normals : numpy.ndarray
+        Surface normals, shape (..., 3); zero-length ones (background) give 0.
+    window_kind : {"hanning", "lanczos"}, optional
+        Window the bands against ringing (:func:`window`); default none.
+    normalise : bool, default True
+        Normalise the normals first.
+    normalize : bool, optional
+        Deprecated spelling of ``normalise`` (warns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Irradiance per channel (the SH's radiance units x steradian), shape
+        (..., channels), float32.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For normals whose last axis is not 3, or that are not numbers.
+
+    References
+    ----------
+    .. [1] Ramamoorthi, R., & Hanrahan, P. (2001). "An Efficient Representation for
+       Irradiance Environment Maps". SIGGRAPH 2001, eq. 7-9.
     """
     scale = np.array(A_L[: sh.order + 1]) * (window(sh.order, window_kind) if window_kind else 1.0)
     flag = _normalise_flag(normalise, normalize, "chroma.ambient.irradiance")
@@ -424,11 +630,22 @@ def irradiance(sh: "SH", normals: np.ndarray, *, window_kind: str | None = None,
 
 
 def rotation_matrix(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> np.ndarray:
-    """3x3 rotation (acting on column direction vectors) from yaw, pitch, roll in degrees.
+    """
+    Return the rotation matrix of yaw, pitch and roll angles.
 
     ``R = Ry(yaw) @ Rx(pitch) @ Rz(roll)``: roll about +Z first, then pitch about +X, then
     yaw about +Y (Nuke's default ZXY rotation order), each right-handed. Positive yaw
     turns +Z towards +X: the lat-long image slides left by yaw / 360 of its width.
+
+    Parameters
+    ----------
+    yaw, pitch, roll : float, default 0
+        Angles in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        3x3 rotation acting on column direction vectors.
     """
     y, p, r = (math.radians(float(a)) for a in (yaw, pitch, roll))
     cy, sy, cp, sp, cr, sr = math.cos(y), math.sin(y), math.cos(p), math.sin(p), math.cos(r), math.sin(r)
@@ -451,13 +668,33 @@ def _fit_directions() -> tuple[np.ndarray, np.ndarray]:
 
 
 def sh_rotation(rotation: np.ndarray) -> np.ndarray:
-    """The 9x9 matrix that rotates order-2 SH coefficients by the 3x3 ``rotation``.
+    """
+    Return the matrix that rotates order-2 SH coefficients.
 
     A rotated environment is ``L'(d) = L(R^-1 d)``. Its coefficients are found by least
     squares on 64 sample directions: ``Y(d_i) c' = Y(R^-1 d_i) c``, which is exact (to
-    rounding) because band-limited functions stay band-limited under rotation (Sloan
-    2008 discusses this and the closed forms, e.g. Ivanic & Ruedenberg 1996). The result
-    is block diagonal (1, 3x3, 5x5).
+    rounding) because band-limited functions stay band-limited under rotation. The
+    result is block diagonal (1, 3x3, 5x5).
+
+    Parameters
+    ----------
+    rotation : numpy.ndarray
+        Orthonormal 3x3 rotation R acting on column direction vectors.
+
+    Returns
+    -------
+    numpy.ndarray
+        9x9 matrix M with ``c' = M @ c``.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a matrix that is not an orthonormal 3x3.
+
+    References
+    ----------
+    .. [1] Sloan, P.-P. (2008). "Stupid Spherical Harmonics (SH) Tricks". Game
+       Developers Conference (rotation; the closed forms of Ivanic & Ruedenberg 1996).
     """
     R = np.asarray(rotation, dtype=np.float64)
     if R.shape != (3, 3) or not np.allclose(R @ R.T, np.eye(3), atol=1e-6):
@@ -471,7 +708,7 @@ def sh_rotation(rotation: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- colour
 
 
-def _rgb_to_xyz(colorspace: str, config=None) -> np.ndarray:
+def _rgb_to_xyz(colorspace: str, config: str | os.PathLike[str] | None = None) -> np.ndarray:
     """RGB -> XYZ normalised primary matrix (SMPTE RP 177) of a scene-linear space: chroma's
     one source of it, ``ocio.rgb_to_xyz_matrix``."""
     from chroma import ocio
@@ -479,9 +716,36 @@ def _rgb_to_xyz(colorspace: str, config=None) -> np.ndarray:
     return ocio.rgb_to_xyz_matrix(colorspace, config)
 
 
-def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.ndarray:
-    """CIE 1931 xy of a linear RGB triple: absolute colorimetry through the colour space's
-    normalised primary matrix (SMPTE RP 177), no chromatic adaptation."""
+def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.PathLike[str] | None = None) -> np.ndarray:
+    """
+    Return the CIE 1931 xy chromaticity of a linear RGB triple.
+
+    Absolute colorimetry through the colour space's normalised primary matrix, no
+    chromatic adaptation.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        Scene-linear R, G, B, shape (3,).
+    colorspace : str, default "ACEScg"
+        The scene-linear colour space of ``rgb``.
+    config : str or os.PathLike, optional
+        OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+    Returns
+    -------
+    numpy.ndarray
+        The x, y, shape (2,).
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For a black or negative colour, which has no chromaticity.
+
+    References
+    ----------
+    .. [1] SMPTE RP 177-1993, "Derivation of Basic Television Color Equations".
+    """
     xyz = _rgb_to_xyz(colorspace, config) @ np.asarray(rgb, np.float64)
     s = xyz.sum()
     if not np.isfinite(s) or s <= 0 or xyz[1] <= 0:
@@ -494,12 +758,28 @@ def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config=None) -> np.nd
 
 @dataclass
 class SH:
-    """Order-0..2 real SH coefficients of an environment's radiance.
+    """
+    Order-0 to order-2 real SH coefficients of an environment's radiance.
 
-    Attributes:
-        coefficients: float64 array ((order+1)^2, 3): ``c_k = integral L Y_k dw`` per
-            channel (radiance x steradian), index k = l (l + 1) + m (module docstring).
-        colorspace: the scene-linear colour space of the channels (ACEScg by default).
+    Attributes
+    ----------
+    coefficients : numpy.ndarray
+        Float64 array ((order + 1)^2, channels): ``c_k = integral L Y_k dw`` per channel
+        (radiance x steradian), index k = l (l + 1) + m (module docstring).
+    colorspace : str
+        The scene-linear colour space of the channels (ACEScg by default).
+    metadata : dict
+        Free-form notes carried along by the transforms.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        For coefficients that are not 1, 4 or 9 rows by at least one channel.
+
+    References
+    ----------
+    .. [1] Ramamoorthi, R., & Hanrahan, P. (2001). "An Efficient Representation for
+       Irradiance Environment Maps". SIGGRAPH 2001.
     """
 
     coefficients: np.ndarray
@@ -514,43 +794,167 @@ class SH:
 
     @property
     def order(self) -> int:
+        """
+        Highest band of the coefficients.
+
+        Returns
+        -------
+        int
+            0, 1 or 2 (1, 4 or 9 coefficients).
+        """
         return {1: 0, 4: 1, 9: 2}[self.coefficients.shape[0]]
 
     # evaluation
     def radiance(self, directions: np.ndarray, window_kind: str | None = None) -> np.ndarray:
-        """Band-limited radiance in ``directions`` (..., 3); see :func:`radiance`."""
+        """
+        Return the band-limited radiance in directions (:func:`radiance`).
+
+        Parameters
+        ----------
+        directions : numpy.ndarray
+            Directions, shape (..., 3), normalised here; zero-length ones give 0.
+        window_kind : {"hanning", "lanczos"}, optional
+            Window the bands against ringing; default none.
+
+        Returns
+        -------
+        numpy.ndarray
+            Radiance, shape (..., channels), float32.
+        """
         return radiance(self, directions, window_kind=window_kind)
 
     def irradiance(self, normals: np.ndarray, window_kind: str | None = None) -> np.ndarray:
-        """Irradiance for ``normals`` (..., 3); see :func:`irradiance`."""
+        """
+        Return the irradiance for surface normals (:func:`irradiance`).
+
+        Parameters
+        ----------
+        normals : numpy.ndarray
+            Surface normals, shape (..., 3), normalised here; zero-length ones give 0.
+        window_kind : {"hanning", "lanczos"}, optional
+            Window the bands against ringing; default none.
+
+        Returns
+        -------
+        numpy.ndarray
+            Irradiance, shape (..., channels), float32.
+        """
         return irradiance(self, normals, window_kind=window_kind)
 
     # transforms (each returns a new SH)
-    def truncated(self, order: int) -> "SH":
-        """The coefficients up to ``order`` (<= this order)."""
+    def truncated(self, order: int) -> SH:
+        """
+        Return the coefficients up to a lower order.
+
+        Parameters
+        ----------
+        order : int
+            0, 1 or 2, at most this SH's order.
+
+        Returns
+        -------
+        SH
+            A new SH with (order + 1)^2 coefficients.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For an order above this SH's or outside 0-2.
+        """
         order = _check_order(order)
         if order > self.order:
             raise ChromaValueError(f"cannot raise an order-{self.order} SH to order {order}; project again")
         return SH(self.coefficients[: n_coefficients(order)].copy(), self.colorspace, dict(self.metadata))
 
-    def rotated(self, yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> "SH":
-        """The environment rotated by yaw/pitch/roll in degrees (:func:`rotation_matrix`):
-        equal to projecting the rotated HDRI (to rounding)."""
+    def rotated(self, yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> SH:
+        """
+        Return the environment rotated by yaw, pitch and roll.
+
+        Equal to projecting the rotated HDRI, to rounding.
+
+        Parameters
+        ----------
+        yaw, pitch, roll : float, default 0
+            Angles in degrees, Nuke's ZXY order (:func:`rotation_matrix`).
+
+        Returns
+        -------
+        SH
+            The rotated coefficients.
+        """
         return self.rotated_by(rotation_matrix(yaw, pitch, roll))
 
-    def rotated_by(self, rotation: np.ndarray) -> "SH":
+    def rotated_by(self, rotation: np.ndarray) -> SH:
+        """
+        Return the environment rotated by a 3x3 rotation matrix (:func:`sh_rotation`).
+
+        Parameters
+        ----------
+        rotation : numpy.ndarray
+            Orthonormal 3x3 rotation acting on column direction vectors.
+
+        Returns
+        -------
+        SH
+            The rotated coefficients.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a matrix that is not an orthonormal 3x3.
+        """
         n = self.coefficients.shape[0]
         M = sh_rotation(rotation)[:n, :n]
         return SH(M @ self.coefficients, self.colorspace, dict(self.metadata))
 
-    def windowed(self, kind: str = "hanning", width: float | None = None) -> "SH":
-        """Coefficients scaled by a per-band window against ringing (:func:`window`)."""
+    def windowed(self, kind: str = "hanning", width: float | None = None) -> SH:
+        """
+        Return the coefficients scaled by a per-band window against ringing (:func:`window`).
+
+        Parameters
+        ----------
+        kind : {"hanning", "lanczos"}, default "hanning"
+            The window.
+        width : float, optional
+            Window width in bands; default order + 1.
+
+        Returns
+        -------
+        SH
+            The windowed coefficients.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For an unknown kind or a width <= 0.
+        """
         w = window(self.order, kind, width)
         return SH(self.coefficients * w[BAND[: self.coefficients.shape[0]], None], self.colorspace, dict(self.metadata))
 
-    def to_colorspace(self, colorspace: str, config=None) -> "SH":
-        """The coefficients in another scene-linear colour space. Projection is linear, so
-        converting the coefficients equals converting every pixel of the HDRI first."""
+    def to_colorspace(self, colorspace: str, config: str | os.PathLike[str] | None = None) -> SH:
+        """
+        Return the coefficients in another scene-linear colour space.
+
+        Projection is linear, so converting the coefficients equals converting every pixel
+        of the HDRI first.
+
+        Parameters
+        ----------
+        colorspace : str
+            The scene-linear colour space to convert to.
+        config : str or os.PathLike, optional
+            OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+        Returns
+        -------
+        SH
+            The converted coefficients.
+
+        Raises
+        ------
+        chroma.errors.ColorSpaceError
+            For an unknown or non-scene-linear colour space.
+        """
         from chroma import ocio
 
         dst = ocio.resolve_colorspace(colorspace, config)
@@ -566,18 +970,46 @@ class SH:
     # summaries
     @property
     def mean_radiance(self) -> np.ndarray:
-        """Mean radiance over the sphere (3,): ``c_0 Y_0`` (the DC term)."""
+        """
+        Mean radiance over the sphere, the DC term ``c_0 Y_0``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Radiance per channel, shape (channels,).
+        """
         return self.coefficients[0] * K0
 
     def luminance_weights(self) -> np.ndarray:
+        """
+        Return the luminance (Y) weights of R, G, B in the SH's colour space.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (3,), float64, from :func:`chroma.ocio.luminance_weights`.
+        """
         from chroma import ocio
 
         return np.asarray(ocio.luminance_weights(self.colorspace), np.float64)
 
     def dominant_direction(self) -> np.ndarray:
-        """Unit world direction (3,) of the dominant light: the luminance-weighted band-1
-        coefficients (c_3, c_1, c_2) = (x, y, z) (Sloan 2008, "extracting the dominant
-        direction"). (0, 1, 0) (up) when the environment has no band-1 part."""
+        """
+        Return the direction of the dominant light.
+
+        The luminance-weighted band-1 coefficients (c_3, c_1, c_2) = (x, y, z).
+
+        Returns
+        -------
+        numpy.ndarray
+            Unit world direction, shape (3,); (0, 1, 0) (up) when the environment has no
+            band-1 part.
+
+        References
+        ----------
+        .. [1] Sloan, P.-P. (2008). "Stupid Spherical Harmonics (SH) Tricks". Game
+           Developers Conference, "extracting the dominant direction".
+        """
         if self.order < 1:
             return np.array([0.0, 1.0, 0.0])
         w = self.luminance_weights()
@@ -590,12 +1022,24 @@ class SH:
         return d / n
 
     def dominant_light(self) -> tuple[np.ndarray, np.ndarray]:
-        """Direction (3,) and colour (3,) of the directional light that best explains the
-        environment's directional (l >= 1) irradiance.
+        """
+        Return the directional light that best explains the directional irradiance.
 
         The colour is the light's normal irradiance E (per channel): the least-squares fit
         of ``E Y_k(d)`` to the l = 1, 2 coefficients weighted by A_l^2 (so it reproduces the
-        diffuse shading, Sloan 2008), ``E = sum A_l^2 c_k Y_k(d) / sum A_l^2 Y_k(d)^2``.
+        diffuse shading), ``E = sum A_l^2 c_k Y_k(d) / sum A_l^2 Y_k(d)^2``.
+
+        Returns
+        -------
+        direction : numpy.ndarray
+            Unit world direction, shape (3,) (:meth:`dominant_direction`).
+        colour : numpy.ndarray
+            Normal irradiance per channel, shape (channels,); zeros for order 0.
+
+        References
+        ----------
+        .. [1] Sloan, P.-P. (2008). "Stupid Spherical Harmonics (SH) Tricks". Game
+           Developers Conference.
         """
         d = self.dominant_direction()
         if self.order < 1:
@@ -606,18 +1050,52 @@ class SH:
         colour = (a2 * y) @ self.coefficients[1:n] / np.sum(a2 * y * y)
         return d, colour
 
-    def ambient_white(self, locus: str = "planckian", config=None) -> tuple[float, float]:
-        """CCT (K) and Duv of the ambient colour (the mean radiance over the sphere).
+    def ambient_white(self, locus: Locus = "planckian",
+                      config: str | os.PathLike[str] | None = None) -> tuple[float, float]:
+        """
+        Return the CCT and Duv of the ambient colour (the mean radiance over the sphere).
 
-        ``locus="planckian"`` (default) is the standard CCT/Duv (Ohno 2013); ``"auto"`` is
-        chroma's white-balance convention (daylight locus from 4000 K), which the Grade's
-        ``WhiteBalance`` reads (``whitebalance.xy_to_kelvin``)."""
+        Parameters
+        ----------
+        locus : {"planckian", "auto", "daylight"}, default "planckian"
+            ``"planckian"`` is the standard CCT/Duv (Ohno 2013); ``"auto"`` is chroma's
+            white-balance convention (daylight locus from 4000 K), which the Grade's
+            ``WhiteBalance`` reads (:func:`chroma.whitebalance.xy_to_kelvin`).
+        config : str or os.PathLike, optional
+            OCIO config; default ``$OCIO``, else chroma's bundled config.
+
+        Returns
+        -------
+        kelvin : float
+            Correlated colour temperature, Kelvin.
+        duv : float
+            Signed distance from the locus in the CIE 1960 UCS.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a black or negative mean radiance.
+
+        References
+        ----------
+        .. [1] Ohno, Y. (2014). "Practical use and calculation of CCT and Duv". LEUKOS,
+           10(1), 47-55.
+        """
         from chroma import whitebalance
 
         return whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``chroma ambient --json``."""
+        """
+        Return the JSON-ready description that ``chroma ambient --json`` prints.
+
+        Returns
+        -------
+        dict
+            ``colorspace``, ``order``, ``basis``, ``coefficients``, ``mean_radiance``,
+            ``dominant_direction``, ``dominant_latlong_uv``, ``dominant_color``,
+            ``ambient_kelvin`` (K, or None) and ``ambient_duv`` (or None).
+        """
         d, col = self.dominant_light()
         try:
             k, duv = self.ambient_white()
@@ -637,15 +1115,53 @@ class SH:
             "ambient_duv": None if duv is None or not np.isfinite(duv) else round(duv, 5),
         }
 
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """
+        Return :meth:`to_dict` as JSON text, and write it to a file if asked.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            File to write the text to, replaced atomically (:func:`chroma.io.write_text`).
+
+        Returns
+        -------
+        str
+            The JSON text, indented by 2.
+
+        Raises
+        ------
+        chroma.errors.ChromaIOError
+            For a file that cannot be written.
+        """
         text = json.dumps(self.to_dict(), indent=2)
         if path is not None:
-            with open(path, "w") as f:
-                f.write(text + "\n")
+            from chroma.io import write_text
+
+            write_text(path, text + "\n")
         return text
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SH":
+    def from_dict(cls, data: dict[str, Any]) -> SH:
+        """
+        Return the SH described by a :meth:`to_dict` mapping.
+
+        Parameters
+        ----------
+        data : dict
+            At least ``coefficients`` (1, 4 or 9 rows x channels); ``colorspace`` defaults
+            to ACEScg.
+
+        Returns
+        -------
+        SH
+            The coefficients.
+
+        Raises
+        ------
+        chroma.errors.ChromaValueError
+            For a mapping without usable coefficients.
+        """
         try:
             return cls(np.asarray(data["coefficients"], np.float64), data.get("colorspace", "ACEScg"))
         except (KeyError, TypeError, ValueError) as exc:

@@ -237,46 +237,16 @@ class FramePlan(list):
 
 def plan_frames(inp: str, out: str, frames: str | None, overwrite: bool,
                 skip_existing: bool = False, dry_run: bool = False, inputs: tuple = ()) -> FramePlan:
-    """Pair input and output paths frame by frame, refusing surprises before any work
-    (:func:`check_outputs`): an output that would replace an input, or outputs that exist
-    (unless ``overwrite``; with ``skip_existing`` they are left out instead). Requested
-    frames that are not on disk are kept aside as ``missing`` (a mostly missing request is
-    refused at once); ``inputs`` are other files the job reads (a grade file, a LUT)."""
-    from chroma import sequence
-    from chroma.errors import ChromaIOError, SequenceError
+    """Pair input and output paths frame by frame: :func:`chroma.oklab.plan_frames` (a per-frame
+    job), in the CLI's words, noting the output folders it creates, as a :class:`FramePlan`."""
+    from chroma.oklab.plan import plan_frames as plan
 
-    in_pat = sequence.parse_pattern(inp)
-    out_pat = sequence.parse_pattern(out)
-    sel = sequence.select(inp, frames)
-    pairs = sel.items
-    if (len(pairs) > 1 or sel.missing) and not out_pat.is_sequence:
-        raise SequenceError(
-            f"{sel.requested} input frames but the output {out!r} is a single file: "
-            "give a pattern like out.####.exr"
-        )
-    if out_pat.is_sequence and not in_pat.is_sequence and pairs[0][0] is None:
-        raise SequenceError(
-            f"the input {inp!r} has no frame number, so the output pattern {out!r} cannot be filled"
-        )
-    if in_pat.is_sequence and out_pat.is_sequence and _same_sequence(in_pat, out_pat):
-        raise ChromaIOError(f"the output {out!r} would replace an input: it is the sequence {inp!r}; write elsewhere")
-    targets = [out_pat.path(frame) if out_pat.is_sequence else out for frame, _ in pairs]
-    check = check_outputs(targets, [p for _, p in pairs] + list(inputs), overwrite=overwrite,
-                          skip_existing=skip_existing, dry_run=dry_run, hint=OVERWRITE_HINT)
-    keep = set(check.targets)
-    items = [(frame, path, t) for (frame, path), t in zip(pairs, targets) if t in keep]
-    return FramePlan(items, sel.missing, check.skipped, check.refused, single=not in_pat.is_sequence,
-                     pattern=in_pat.text)
-
-
-def _same_sequence(a, b) -> bool:
-    """Whether two patterns name the same files (``####``, ``%04d``, ``@@@@``; any spelling
-    of the folder), checked on the patterns so frames not yet on disk count too."""
-    def key(p):
-        folder = os.path.normcase(os.path.realpath(os.path.dirname(p.prefix) or "."))
-        return folder, os.path.basename(p.prefix), p.suffix, max(p.padding, 1)
-
-    return key(a) == key(b)
+    planned = plan(inp, out, frames, overwrite=overwrite, skip_existing=skip_existing, dry_run=dry_run,
+                   create_folders=True, reads=[i for i in inputs if i], overwrite_hint=OVERWRITE_HINT)
+    for folder in planned.folders:
+        note(("would create" if dry_run else "created") + f" the output folder {folder}")
+    return FramePlan(planned.items(), planned.missing, planned.skipped, planned.refused,
+                     single=not planned.sources[0].is_sequence, pattern=planned.sources[0].text)
 
 
 class Interrupted(KeyboardInterrupt):

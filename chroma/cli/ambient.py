@@ -24,7 +24,7 @@ def _rotation_arg(text: str) -> tuple[float, float, float]:
         values = ()
     if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected three finite angles YAW,PITCH,ROLL in degrees like 90,0,0, got {text!r}")
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]
 
 
 def _ambient_args(p: argparse.ArgumentParser) -> None:
@@ -41,13 +41,16 @@ def _ambient_args(p: argparse.ArgumentParser) -> None:
     add_config_option(p)
 
 
+# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
 @command("ambient", "spherical-harmonic ambient light of an HDRI: coefficients, dominant light, Kelvin, balls")
 @arguments(_ambient_args)
-def cmd_ambient(args: argparse.Namespace) -> int:
-    """Capture an HDRI's ambient light in spherical harmonics (9 coefficients x RGB, the
-    irradiance representation renderers use; Ramamoorthi & Hanrahan 2001) and report the
-    dominant light direction and colour and the ambient colour as Kelvin/Duv. The lat-long
-    convention is OIIO's (+Y up, image centre +Z, u=0.25 is +X); see docs/ambient.md.
+def cmd_ambient(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
+    """Capture an HDRI's ambient light in spherical harmonics and report its light.
+
+    9 coefficients x RGB, the irradiance representation renderers use (Ramamoorthi &
+    Hanrahan 2001); reports the dominant light direction and colour and the ambient colour
+    as Kelvin/Duv. The lat-long convention is OIIO's (+Y up, image centre +Z, u=0.25 is
+    +X); see docs/ambient.md.
 
     examples:
       chroma ambient sky.exr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+from typing import Any, Callable, TypeVar
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -12,12 +14,13 @@ from chroma.cli._core import (
     add_farm_option,
     add_output_options,
     arguments,
-    check_outputs,
     command,
     note,
     report_failures,
     write_kwargs,
 )
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------------------------- blend
 
@@ -66,9 +69,10 @@ def _parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
+# the docstring is the command's --help text (build_parser), not numpydoc
 @command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB")
 @arguments(_blend_args)
-def cmd_blend(args: argparse.Namespace) -> int:
+def cmd_blend(args: argparse.Namespace) -> int:  # numpydoc ignore=SS06,PR01,RT01
     """Blend two colours (a gradient), two images (a mix) or two sequences (a crossfade) in
     OKLab (perceptually even), OKLCh (hue around the wheel), linear light (physical) or
     sRGB-encoded values (what most 2D software does). Out-of-gamut results are brought in
@@ -83,120 +87,79 @@ def cmd_blend(args: argparse.Namespace) -> int:
       chroma blend 'a.####.exr' 'b.####.exr' --frames 1001-1024 --curve smooth -o 'fade.####.exr'
       chroma blend 'plate.####.exr' '0,0,0' --frames 1001-1012 -o 'fade.####.exr' --preserve-luminance
     """
-    import numpy as np
+    from chroma import oklab
 
-    from chroma import io, oklab
-    from chroma.errors import ChromaIOError, ChromaValueError
-    from chroma.image import Image
+    plan = _in_cli_words(oklab.plan_blend, args.a, args.b, args.output, frames=args.frames, compare=args.compare,
+                         steps=args.steps, t=args.t, colorspace=args.colorspace, config=args.config)
+    size = None
+    if plan.kind in ("compare", "gradient"):
+        size = _parse_size(args.size, (512, 150) if plan.kind == "compare" else (512, 64))
+    options = None
+    exr = plan.kind != "gradient" or args.output.lower().endswith(".exr")
+    if plan.kind in ("gradient", "crossfade", "mix") and exr:  # scene-linear images: the output options apply
+        options = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
+    if plan.kind == "crossfade" and args.farm:  # chunks of the fade on Dask workers (docs/farm.md)
+        return _blend_on_farm(args, [args.a, args.b])
+    result = _in_cli_words(
+        oklab.make_blend, args.a, args.b, args.output, args.space, hue=args.hue, colorspace=args.colorspace,
+        preserve_luminance=args.preserve_luminance, steps=args.steps, size=size, compare=args.compare, t=args.t,
+        frames=args.frames, span=args.fade_frames, curve=args.curve, overwrite=args.overwrite,
+        write_options=options, progress=False if args.quiet else None, config=args.config)
+    for folder in result.folders:
+        note(f"created the output folder {folder}")
+    return _report(args, result)
 
-    cs = args.colorspace
-    colours = [oklab.parse_color(x, cs, args.config) if oklab.looks_like_color(x) else None for x in (args.a, args.b)]
-    both = all(c is not None for c in colours)
-    if args.steps is not None and args.steps < 2:
-        raise ChromaValueError("--steps must be at least 2")
-    if args.compare:
-        if not both:
-            raise ChromaValueError("--compare blends two colours (e.g. '#00ff00' '#ff00ff'), not images")
-        if not args.output:
-            raise ChromaValueError("--compare needs -o FIGURE.png")
-        w, h = _parse_size(args.size, (512, 150))
-        check_outputs([args.output], overwrite=args.overwrite)
-        path = oklab.write_compare(colours[0], colours[1], args.output, w, h, hue=args.hue,
-                                   colorspace=cs, overwrite=args.overwrite, config=args.config)
-        print(f"wrote {path}: strips top to bottom oklab, linear, srgb")
-        return EXIT_OK
-    if both:
-        if not args.output:
-            steps = args.steps or 7
-            g = oklab.gradient(colours, steps, args.space, hue=args.hue, colorspace=cs,
-                               preserve_luminance=args.preserve_luminance, config=args.config)
-            disp = oklab.to_display(g, cs, args.config)
-            lch = oklab.oklab_to_oklch(oklab.to_oklab(g, cs, args.config))
-            rows = [{"t": float(t), "rgb": [round(float(v), 6) for v in c],
-                     "hex": "#" + "".join(f"{int(round(float(v) * 255)):02x}" for v in d),
-                     "oklch": [round(float(v), 4) for v in lc]}
-                    for t, c, d, lc in zip(np.linspace(0, 1, steps), g, disp, lch)]
-            if args.json:
-                print(json.dumps({"space": args.space, "hue": args.hue, "colorspace": cs, "steps": rows}, indent=2))
-            else:
-                print(f"{'t':>5}  {cs + ' R G B':<30} {'sRGB':<8} OKLCh L C h")
-                for r in rows:
-                    rgb = " ".join(f"{v:9.5f}" for v in r["rgb"])
-                    L, C, H = r["oklch"]
-                    print(f"{r['t']:5.3f}  {rgb:<30} {r['hex']:<8} {L:.4f} {C:.4f} {H:6.1f}")
-            return EXIT_OK
-        w, h = _parse_size(args.size, (512, 64))
-        check_outputs([args.output], overwrite=args.overwrite)
-        steps = args.steps or w
-        exr = args.output.lower().endswith(".exr")
-        g = oklab.gradient(colours, steps, args.space, hue=args.hue, colorspace=cs,
-                           preserve_luminance=args.preserve_luminance,
-                           gamut="working" if exr else None, config=args.config)
-        band = np.minimum(np.arange(w) * steps // w, steps - 1)
-        row = g[band]
-        meta = {"chroma/blend/space": args.space, "chroma/blend/hue": args.hue,
-                "chroma/blend/a": args.a, "chroma/blend/b": args.b}
-        if exr:
-            img = Image(np.repeat(row[None], h, axis=0), ["R", "G", "B"], cs, meta)
-            io.write(img, args.output, **write_kwargs(args))
-        else:
-            img = Image(np.repeat(oklab.to_display(row, cs, args.config)[None], h, axis=0), ["R", "G", "B"],
-                        "sRGB Encoded Rec.709 (sRGB)", meta)
-            io.write(img, args.output, overwrite=True)
-        print(f"wrote {args.output}: {steps}-step {args.space} gradient, {w}x{h}")
-        return EXIT_OK
-    from chroma import sequence  # noqa: PLC0415
 
-    for operand in (args.a, args.b):
-        if oklab.looks_like_color(operand):
-            continue
-        pat = sequence.parse_pattern(operand)
-        on_disk = bool(sequence.discover(pat).frames) if pat.is_sequence else os.path.isfile(operand)
-        if not on_disk:
-            raise ChromaValueError(
-                f"{operand!r} is neither a colour (#rrggbb, r,g,b in the working space, 3200K) "
-                "nor an image or sequence on disk"
-            )
-    if not args.output:
-        raise ChromaValueError("blending images needs -o OUT (a file, or a pattern like fade.####.exr)")
-    from chroma import sequence
+# API keywords in plan_blend's messages, as this command spells them
+_WORDS = ((re.compile(r"\bcompare=True\b"), "--compare"), (re.compile(r"\boutput="), "-o "),
+          (re.compile(r"^steps\b"), "--steps"), (re.compile(r"^t="), "--t "))
 
-    sources = [args.a, args.b]
-    fade = args.frames or any(sequence.parse_pattern(x).is_sequence for x in sources + [args.output]
-                              if not oklab.looks_like_color(x))
-    opts = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
-    if fade:
-        folder = os.path.dirname(args.output) or "."
-        existed = os.path.isdir(folder)
-        failed: list = []
-        if args.farm:  # chunks of the fade on Dask workers, each weighted over the whole fade (docs/farm.md)
-            return _blend_on_farm(args, sources)
-        written = oklab.crossfade(args.a, args.b, args.output, args.frames, args.space, args.curve,
-                                  hue=args.hue, colorspace=cs, preserve_luminance=args.preserve_luminance,
-                                  overwrite=args.overwrite, write_options=opts, config=args.config,
-                                  create_folders=True, progress=False if args.quiet else None, failures=failed,
-                                  span=args.fade_frames)
-        if not existed:
-            note(f"created the output folder {folder}")
-        print(f"wrote {len(written)} frame(s) of a {args.space} crossfade ({args.curve})"
+
+def _in_cli_words(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)``, its ChromaValueError worded with the command's options."""
+    from chroma.errors import ChromaValueError
+
+    try:
+        return func(*args, **kwargs)
+    except ChromaValueError as exc:
+        message = str(exc)
+        for pattern, repl in _WORDS:
+            message = pattern.sub(repl, message)
+        if message == str(exc):
+            raise
+        raise type(exc)(message) from None
+
+
+def _report(args: argparse.Namespace, result: Any) -> int:
+    """Print what :func:`chroma.oklab.make_blend` did; the exit status."""
+    if result.kind == "compare":
+        print(f"wrote {result.paths[0]}: strips top to bottom oklab, linear, srgb")
+    elif result.kind == "table":
+        _print_table(args, result.rows)
+    elif result.kind == "gradient":
+        w, h = result.size
+        print(f"wrote {args.output}: {result.steps}-step {args.space} gradient, {w}x{h}")
+    elif result.kind == "crossfade":
+        failed = result.failures
+        print(f"wrote {len(result.paths)} frame(s) of a {args.space} crossfade ({args.curve})"
               + (f", {len(failed)} failed" if failed else ""))
-        return report_failures(failed, len(written) + len(failed), "blend")
-    if not 0.0 <= args.t <= 1.0:
-        raise ChromaValueError(f"--t {args.t}: the blend weight runs from 0 (A) to 1 (B)")
-    check_outputs([args.output], [x for x, c in zip(sources, colours) if c is None], overwrite=args.overwrite)
-    pics = []
-    for x, c in zip(sources, colours):
-        if c is not None:
-            pics.append(c)
-        elif not os.path.exists(x):
-            raise ChromaIOError(f"{x!r} is neither a colour nor an existing image")
-        else:
-            pics.append(io.read(x, config=args.config))
-    img = oklab.mix_images(pics[0], pics[1], args.t, args.space, hue=args.hue, colorspace=cs,
-                           preserve_luminance=args.preserve_luminance, config=args.config)
-    io.write(img, args.output, metadata={"blend/a": args.a, "blend/b": args.b}, **write_kwargs(args))
-    print(f"wrote {args.output}: {args.space} blend at t={args.t:g}")
+        return report_failures(failed, len(result.paths) + len(failed), "blend")
+    else:
+        print(f"wrote {args.output}: {args.space} blend at t={args.t:g}")
     return EXIT_OK
+
+
+def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """A gradient table: JSON (--json) or one aligned line per step."""
+    cs = args.colorspace
+    if args.json:
+        print(json.dumps({"space": args.space, "hue": args.hue, "colorspace": cs, "steps": rows}, indent=2))
+        return
+    print(f"{'t':>5}  {cs + ' R G B':<30} {'sRGB':<8} OKLCh L C h")
+    for r in rows:
+        rgb = " ".join(f"{v:9.5f}" for v in r["rgb"])
+        L, C, H = r["oklch"]
+        print(f"{r['t']:5.3f}  {rgb:<30} {r['hex']:<8} {L:.4f} {C:.4f} {H:6.1f}")
 
 
 def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
@@ -208,11 +171,11 @@ def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
     if args.frames:
         whole = list(sequence.frame_set(args.frames))
     else:
-        seqs = [sequence.parse_pattern(x) for x in sources if not oklab.looks_like_color(x)]
-        found = [set(sequence.discover(p).frames) for p in seqs if p.is_sequence]
-        if not found:
+        patterns = [sequence.parse_pattern(x) for x in sources if not oklab.looks_like_color(x)]
+        seqs = [p for p in patterns if p.is_sequence]
+        if not seqs:
             raise ChromaValueError("--farm crossfades sequences: give --frames or a sequence input (plate.####.exr)")
-        whole = sorted(set.intersection(*found))
+        whole = oklab.common_frames(seqs)
     span = args.fade_frames or sequence.format_frames(whole)
     out = sequence.parse_pattern(args.output)
     if not out.is_sequence:

@@ -19,12 +19,15 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace files of an earlier demo in OUTDIR")
 
 
+# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
 @command("demo", "write chroma's offline demo: a scene-linear EXR sequence and previews")
 @arguments(_demo_args)
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Write chroma's embedded, offline demo into OUTDIR: a procedural scene-linear
-    ACEScg EXR sequence with honest metadata and preview PNGs through the sRGB display
-    view, plus one part per feature (see docs/demo.md). Needs no network and no GPU.
+def cmd_demo(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
+    """Write chroma's embedded, offline demo into OUTDIR.
+
+    A procedural scene-linear ACEScg EXR sequence with honest metadata and preview PNGs
+    through the sRGB display view, plus one part per feature (see docs/demo.md). Needs no
+    network and no GPU.
 
     example:
       chroma demo demo_out

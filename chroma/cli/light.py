@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -13,6 +14,9 @@ from chroma.cli._core import (
     command,
 )
 from chroma.errors import ChromaError
+
+if TYPE_CHECKING:
+    from chroma.lights import Light
 
 # ---------------------------------------------------------------------------------- light
 
@@ -47,7 +51,7 @@ def _light_args(p: argparse.ArgumentParser) -> None:
     add_config_option(p)
 
 
-def _light_from_args(args: argparse.Namespace):
+def _light_from_args(args: argparse.Namespace) -> Light:
     from chroma.lights import Light
 
     kw = dict(stops=args.stops, lux=args.lux, exposure_lux=args.exposure_lux)
@@ -71,14 +75,14 @@ _LIGHT_ROWS = (
 )
 
 
-def _light_cell(d: dict, key: str | None, fmt: str) -> str:
+def _light_cell(d: dict[str, Any], key: str | None, fmt: str) -> str:
     value = d["cri_ri"][8] if key is None else d[key]
     if key == "duv" and abs(value) < 5e-5:
         value = 0.0  # no "-0.0000"
     return fmt.format(value)
 
 
-def _print_light(d: dict) -> None:
+def _print_light(d: dict[str, Any]) -> None:
     print(f"{d['name']}")
     for label, key, fmt, ref in _LIGHT_ROWS:
         cell = _light_cell(d, key, fmt)
@@ -89,7 +93,7 @@ def _print_light(d: dict) -> None:
     print(f"  {d['colorspace']} RGB  {r:.4f} {g:.4f} {b:.4f}  (luminance 1; x 2^{d['stops']:+.2f} = {d['lux']:.0f} lux)")
 
 
-def _print_compare(rows: list[dict]) -> None:
+def _print_compare(rows: list[dict[str, Any]]) -> None:
     widths = [max(10, len(d["name"]) + 2) for d in rows]
     print(" " * 12 + "".join(f"{d['name']:>{w}}" for d, w in zip(rows, widths)))
     for label, key, fmt, _ref in _LIGHT_ROWS:
@@ -102,15 +106,18 @@ def _print_compare(rows: list[dict]) -> None:
         print(f"CRI not meaningful for {bad}: |Duv| > 0.0054 (CIE 13.3 5.3)")
 
 
+# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
 @command("light", "spectral lights: CCT, Duv, CRI (Ra, R9), TM-30, efficacy, RGB and a ColorChecker chart")
 @arguments(_light_args)
-def cmd_light(args: argparse.Namespace) -> int:
-    """Describe a light from its spectrum: CCT and Duv, CIE 13.3 CRI (Ra and R1-R14, R9
-    is saturated red), ANSI/IES TM-30-18 Rf and Rg, luminous efficacy of radiation, and its
-    colour as RGB in the working space (ACEScg, luminance 1). Optionally render the 24
-    ColorChecker patches under it (--chart EXR, --preview PNG), white-balanced with CAT16
-    unless --no-white-balance; each patch's CIEDE2000 against the CIE reference illuminant
-    of the same CCT goes into the EXR metadata and the JSON.
+def cmd_light(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
+    """Describe a light from its spectrum: CCT, Duv, CRI, TM-30, efficacy and RGB.
+
+    CCT and Duv (Ohno 2013), CIE 13.3 CRI (Ra and R1-R14, R9 is saturated red), ANSI/IES
+    TM-30-18 Rf and Rg, luminous efficacy of radiation, and its colour as RGB in the
+    working space (ACEScg, luminance 1). Optionally render the 24 ColorChecker patches
+    under it (--chart EXR, --preview PNG), white-balanced with CAT16 unless
+    --no-white-balance; each patch's CIEDE2000 against the CIE reference illuminant of the
+    same CCT goes into the EXR metadata and the JSON.
 
     --led SPEC: comma-separated emitters PEAK:FWHM[:POWER] in nm (Ohno 2005 LED shape),
     e.g. 450:20,530:30:0.8,630:20; or pc:CCT[:FWHM] for a phosphor-converted white on the
@@ -157,3 +164,4 @@ def cmd_light(args: argparse.Namespace) -> int:
             print(f"  chart       CIEDE2000 vs {de['reference']}: mean {de['delta_e2000_mean']:.2f}, max {de['delta_e2000_max']:.2f}")
             for path in written:
                 print(f"  wrote {path}")
+    return EXIT_OK

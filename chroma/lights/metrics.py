@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from chroma._colour import colour
-from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz, xyz_to_uv
+from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz
 
 #: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within
 #: 5.4e-3 (Delta C in the CIE 1960 UCS) of the Planckian locus.
@@ -28,14 +29,37 @@ CRI_DUV_LIMIT = 5.4e-3
 
 @dataclass(frozen=True)
 class LightMetrics:
-    """Every number chroma reports for a light, with the standard it follows.
+    """
+    Every number chroma reports for a light, with the standard it follows.
 
-    cct, duv: CCT in kelvin and Duv, Ohno 2013 method (LEUKOS 10(1), 2014), CIE 1960 UCS.
-    cri_ra, cri_ri: CIE 13.3-1995 general index Ra and special indices R1-R14.
-    cri_valid: |Duv| <= 5.4e-3 (CIE 13.3-1995 §5.3); otherwise the CRI is not meaningful.
-    tm30_rf, tm30_rg: ANSI/IES TM-30-18 fidelity and gamut index (Rf = CIE 224:2017 Rf).
-    efficacy_lm_per_w: luminous efficacy of radiation, K_m = 683 lm/W, 360-830 nm.
-    xy: CIE 1931 chromaticity.
+    Attributes
+    ----------
+    cct : float
+        Correlated colour temperature, Kelvin (Ohno 2013 method, CIE 1960 UCS).
+    duv : float
+        Signed distance from the Planckian locus in the CIE 1960 UCS, positive above it.
+    cri_ra : float
+        CIE 13.3-1995 general colour rendering index Ra (mean of R1-R8).
+    cri_ri : tuple of float
+        CIE 13.3-1995 special indices R1-R14 (R9: saturated red).
+    cri_valid : bool
+        Whether ``abs(duv) <= 5.4e-3`` (CIE 13.3-1995 §5.3); otherwise the CRI is not meaningful.
+    tm30_rf : float
+        ANSI/IES TM-30-18 fidelity index Rf (identical to CIE 224:2017 Rf).
+    tm30_rg : float
+        ANSI/IES TM-30-18 gamut index Rg.
+    efficacy_lm_per_w : float
+        Luminous efficacy of radiation, lm/W: K_m = 683 lm/W over 360-830 nm.
+    xy : tuple of float
+        CIE 1931 chromaticity x, y.
+
+    References
+    ----------
+    .. [1] Ohno, Y. (2014). "Practical use and calculation of CCT and Duv". LEUKOS,
+       10(1), 47-55.
+    .. [2] CIE 13.3-1995, "Method of measuring and specifying colour rendering properties
+       of light sources".
+    .. [3] ANSI/IES TM-30-18, "IES Method for Evaluating Light Source Color Rendition".
     """
 
     cct: float
@@ -48,40 +72,180 @@ class LightMetrics:
     efficacy_lm_per_w: float
     xy: tuple[float, float]
 
-    def as_dict(self) -> dict:
-        """Deprecated alias of :meth:`to_dict` (kept for one release)."""
+    def as_dict(self) -> dict[str, Any]:
+        """
+        Return the fields as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
+
+        Returns
+        -------
+        dict
+            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
+        """
         from chroma.deprecation import warn_deprecated
 
         warn_deprecated("LightMetrics.as_dict", "LightMetrics.to_dict")
         return self.to_dict()
 
-    def to_dict(self) -> dict:
-        """The fields as a JSON-ready dict."""
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the fields as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Field name to value; ``cri_ri`` and ``xy`` as lists.
+        """
         d = asdict(self)
         d["cri_ri"] = list(self.cri_ri)
         d["xy"] = list(self.xy)
         return d
 
 
+#: Computed metrics by :func:`cache_key` (oldest dropped past :data:`CACHE_SIZE`).
 METRICS_CACHE: dict[str, LightMetrics] = {}
+#: Most spectra whose metrics are kept.
 CACHE_SIZE = 256
 
 
 def spectrum_key(values: np.ndarray) -> str:
-    """Cache key of a spectrum on :data:`WAVELENGTHS` (a hash of its float64 values)."""
+    """
+    Return the cache key of a spectrum's shape, whatever its scale.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Relative spectral power on :data:`WAVELENGTHS`, shape (471,).
+
+    Returns
+    -------
+    str
+        SHA-1 hex digest of the spectrum normalised to peak 1, rounded to 12 decimals.
+    """
     v = np.asarray(values, dtype=np.float64)
     return hashlib.sha1((v / v.max()).round(12).tobytes()).hexdigest()
 
 
+def cache_key(values: np.ndarray, tabulated: bool = False) -> str:
+    """
+    Return the key of a light's metrics in :data:`METRICS_CACHE`.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Relative spectral power on :data:`WAVELENGTHS`, shape (471,).
+    tabulated : bool, default False
+        Whether the light's XYZ is summed at its tabulated interval (5 nm CIE tables),
+        which makes it another entry than its 1 nm resampling.
+
+    Returns
+    -------
+    str
+        :func:`spectrum_key`, with ``"/native"`` appended for tabulated data.
+    """
+    return spectrum_key(values) + ("/native" if tabulated else "")
+
+
+def cached(key: str) -> LightMetrics | None:
+    """
+    Return the metrics cached under a key, if any.
+
+    Parameters
+    ----------
+    key : str
+        A :func:`cache_key`.
+
+    Returns
+    -------
+    LightMetrics or None
+        The cached metrics, or None when they were not computed yet.
+    """
+    return METRICS_CACHE.get(key)
+
+
+def cached_metrics(values: np.ndarray, xyz: np.ndarray | None = None, tabulated: bool = False) -> LightMetrics:
+    """
+    Return a spectrum's metrics, computed once per :func:`cache_key`.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Relative spectral power on :data:`WAVELENGTHS`, shape (471,).
+    xyz : numpy.ndarray, optional
+        The light's XYZ (Y = 1) when it is not summed on the 1 nm grid.
+    tabulated : bool, default False
+        Whether ``xyz`` is summed at the data's tabulated interval (see :func:`cache_key`).
+
+    Returns
+    -------
+    LightMetrics
+        The same object for every spectrum of the same shape.
+    """
+    key = cache_key(values, tabulated)
+    hit = METRICS_CACHE.get(key)
+    if hit is None:
+        hit = compute_metrics(values, xyz=xyz)
+        if len(METRICS_CACHE) >= CACHE_SIZE:
+            METRICS_CACHE.pop(next(iter(METRICS_CACHE)))
+        METRICS_CACHE[key] = hit
+    return hit
+
+
 def cct_duv(xyz: np.ndarray) -> tuple[float, float]:
-    """CCT (K) and Duv of XYZ, Ohno 2013 method (colour-science), CIE 1960 UCS."""
-    cct, duv = colour().uv_to_CCT(xyz_to_uv(xyz), method="Ohno 2013")
+    """
+    Return the CCT and Duv of XYZ.
+
+    colour-science's CIE 1960 UCS route (``XYZ_to_UCS``, ``UCS_to_uv``) and its Ohno
+    method (``uv_to_CCT``, method "Ohno 2013", the paper published in 2014).
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray
+        CIE 1931 XYZ, shape (3,), any scale.
+
+    Returns
+    -------
+    cct : float
+        Correlated colour temperature, Kelvin.
+    duv : float
+        Signed distance from the Planckian locus in the CIE 1960 UCS, positive above it.
+
+    References
+    ----------
+    .. [1] Ohno, Y. (2014). "Practical use and calculation of CCT and Duv". LEUKOS,
+       10(1), 47-55.
+    .. [2] CIE 15:2004, "Colorimetry", 3rd ed., eq. 8.2 (CIE 1960 UCS).
+    """
+    c = colour()
+    cct, duv = c.uv_to_CCT(c.UCS_to_uv(c.XYZ_to_UCS(np.asarray(xyz, np.float64))), method="Ohno 2013")
     return float(cct), float(duv)
 
 
 def compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> LightMetrics:
-    """All metrics of a relative SPD on :data:`WAVELENGTHS`, uncached (see :meth:`Light.metrics`).
-    ``xyz``: the light's XYZ when it is not summed on the 1 nm grid (tabulated 5 nm data)."""
+    """
+    Return every metric of a relative spectrum, uncached.
+
+    :meth:`chroma.lights.Light.metrics` caches them (:func:`cached_metrics`).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Relative spectral power on :data:`WAVELENGTHS`, shape (471,).
+    xyz : numpy.ndarray, optional
+        The light's XYZ (Y = 1) when it is not summed on the 1 nm grid (tabulated 5 nm
+        data); by default :func:`chroma.lights.spectrum_xyz` of ``values``.
+
+    Returns
+    -------
+    LightMetrics
+        CCT, Duv, CRI, TM-30, efficacy and xy.
+
+    References
+    ----------
+    .. [1] CIE 13.3-1995, "Method of measuring and specifying colour rendering properties
+       of light sources".
+    .. [2] ANSI/IES TM-30-18, "IES Method for Evaluating Light Source Color Rendition".
+    .. [3] CIE 15:2004, "Colorimetry", 3rd ed. (K_m = 683 lm/W).
+    """
     with warnings.catch_warnings():  # colour-science reports its own internal re-alignments
         warnings.simplefilter("ignore")
         return _compute_metrics(values, xyz)
@@ -106,5 +270,5 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
 
 
 def clear_cache() -> None:
-    """Forget cached metrics."""
+    """Forget every cached metric (:data:`METRICS_CACHE`)."""
     METRICS_CACHE.clear()

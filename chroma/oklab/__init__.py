@@ -23,6 +23,10 @@ Which of Ottosson's matrices is used where (both are his, published in [1]):
 
 An image conversion is one 3x3 matmul + cube root + one 3x3 matmul in float32.
 
+What ``chroma blend`` does is :func:`make_blend` (its first step, :func:`plan_blend`);
+:func:`plan_frames` is the frame planner of every frame job (the CLI's per-frame commands
+and :func:`crossfade`).
+
 References:
     [1] B. Ottosson, "A perceptual color space for image processing", 2020,
         https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table,
@@ -35,6 +39,7 @@ References:
 """
 
 from chroma.oklab.blend import (
+    BlendOptions,
     gradient,
     kelvin_color,
     looks_like_color,
@@ -78,6 +83,8 @@ from chroma.oklab.frames import (
     write_compare,
 )
 from chroma.oklab.gamut import gamut_map, to_display
+from chroma.oklab.job import BlendPlan, BlendResult, make_blend, plan_blend
+from chroma.oklab.plan import PlannedFrames, common_frames, plan_frames
 
 __all__ = [
     "ACHROMATIC", "BLACK_STOPS", "CURVES", "GAMUT_EPSILON", "HUE_METHODS", "JND", "LINEAR_SRGB",
@@ -87,4 +94,6 @@ __all__ = [
     "srgb_encode", "srgb_decode", "delta_e_ok", "gamut_map", "to_display",
     "parse_color", "looks_like_color", "kelvin_color", "luminance_weights", "mix", "gradient",
     "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare", "BlendWarning",
+    "BlendOptions", "PlannedFrames", "common_frames", "plan_frames",
+    "BlendPlan", "BlendResult", "plan_blend", "make_blend",
 ]

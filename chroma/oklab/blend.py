@@ -7,7 +7,7 @@ References: B. Ottosson (2020), https://bottosson.github.io/posts/oklab/ ; W3C C
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Sequence, TypedDict
 
 import numpy as np
 
@@ -36,13 +36,37 @@ from chroma.oklab.gamut import gamut_map
 
 
 def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """A colour as linear RGB (3,) float64 in ``colorspace``.
+    """A colour written as text (or three numbers), as linear RGB in ``colorspace``.
 
     Accepts ``"#ff00ff"`` / ``"#f0f"`` (sRGB-encoded display values, IEC 61966-2-1,
     decoded to linear Rec.709 and converted), ``"r,g,b"`` (linear values already in
     ``colorspace``), ``"3200K"`` (a white of that correlated colour temperature at
-    luminance Y = 1.0: Planckian below 4000 K, CIE daylight from 4000 K, via
-    ``chroma.whitebalance.kelvin_to_xy``), or a sequence of three numbers.
+    luminance Y = 1.0, balanced to the working white:
+    :func:`chroma.whitebalance.kelvin_to_balanced_rgb`), or a sequence of three numbers.
+
+    Parameters
+    ----------
+    text : str or array_like
+        The colour: hex, ``r,g,b``, Kelvin (``3200K``) or three finite numbers.
+    colorspace : str, optional
+        Scene-linear working space of the result (OCIO name, ``"XYZ"`` or
+        ``"linear-sRGB"``; default ``"ACEScg"``).
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (3,) float64 linear RGB in ``colorspace`` (diffuse white 1.0).
+
+    Raises
+    ------
+    ChromaValueError
+        Text that is not a colour in one of these forms.
+
+    References
+    ----------
+    IEC 61966-2-1:1999, sRGB transfer function.
     """
     if not isinstance(text, str):
         arr = np.asarray(text, dtype=np.float64)
@@ -73,7 +97,19 @@ def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike
 
 
 def looks_like_color(text: str) -> bool:
-    """True when ``text`` is written like a colour (hex, r,g,b or Kelvin), right or not."""
+    """Whether ``text`` is written like a colour (hex, r,g,b or Kelvin), right or not.
+
+    Parameters
+    ----------
+    text : str
+        A command-line operand: a colour, or a file or sequence pattern.
+
+    Returns
+    -------
+    bool
+        True for ``#...``, ``...K`` with a number, text with a comma or six hex digits
+        that is not an existing path.
+    """
     s = text.strip()
     return (
         s.startswith("#")
@@ -102,8 +138,44 @@ kelvin_color = deprecated_alias(_kelvin_color, "chroma.oklab.kelvin_color", "chr
 # ---------------------------------------------------------------------------------- blends
 
 
+class BlendOptions(TypedDict, total=False):
+    """The keywords of a blend that :func:`mix_images` passes on to :func:`mix`.
+
+    Attributes
+    ----------
+    hue : {"shorter", "longer", "increasing", "decreasing"}
+        OKLCh hue interpolation (CSS Color 4, 12.4); default ``"shorter"``.
+    colorspace : str
+        Scene-linear working space (OCIO name, ``"XYZ"`` or ``"linear-sRGB"``); default
+        ``"ACEScg"``.
+    preserve_luminance : bool
+        Blend at a common exposure and interpolate the exposure in stops; default False.
+    config : str, os.PathLike or None
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+    """
+
+    hue: HueMethod
+    colorspace: str
+    preserve_luminance: bool
+    config: str | os.PathLike | None
+
+
 def check_blend(space: str, hue: str) -> None:
-    """Raise ChromaValueError unless ``space`` is a blend space and ``hue`` a hue interpolation."""
+    """Check that ``space`` is a blend space and ``hue`` a hue interpolation method.
+
+    Parameters
+    ----------
+    space : str
+        One of :data:`SPACES` (``"oklab"``, ``"oklch"``, ``"linear"``, ``"srgb"``).
+    hue : str
+        One of :data:`HUE_METHODS` (``"shorter"``, ``"longer"``, ``"increasing"``,
+        ``"decreasing"``).
+
+    Raises
+    ------
+    ChromaValueError
+        An unknown space or hue method (with the closest names).
+    """
     if space not in SPACES:
         hint = closest(str(space), SPACES)
         raise ChromaValueError(f"unknown blend space {space!r}; choose {', '.join(SPACES)}" + (f" ({hint})" if hint else ""))
@@ -111,8 +183,28 @@ def check_blend(space: str, hue: str) -> None:
         raise ChromaValueError(f"unknown hue interpolation {hue!r}; choose {', '.join(HUE_METHODS)}")
 
 
-def as_colours(x: Any, colorspace: str, config: Any) -> np.ndarray:
-    """Colours (..., 3|4) from an array or a colour string (:func:`parse_color`)."""
+def as_colours(x: Any, colorspace: str, config: str | os.PathLike | None) -> np.ndarray:
+    """Colours as an array, from an array or a colour string (:func:`parse_color`).
+
+    Parameters
+    ----------
+    x : str or array_like
+        A colour string, or (..., 3) RGB / (..., 4) RGBA linear values in ``colorspace``.
+    colorspace : str
+        Scene-linear working space of a colour string's result.
+    config : str, os.PathLike or None
+        OCIO config (None: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3 or 4) float32 (float64 kept as float64).
+
+    Raises
+    ------
+    ChromaValueError
+        A string that is not a colour, or an array whose last axis is not 3 or 4.
+    """
     if isinstance(x, str):
         return parse_color(x, colorspace, config)
     arr = np.asarray(x)
@@ -201,35 +293,94 @@ def mix(
 ) -> np.ndarray:
     """Blend colours or images: ``(1 - t) * a + t * b`` with the sums taken in ``space``.
 
-    Args:
-        a, b: (..., 3) linear RGB or (..., 4) RGBA in ``colorspace`` (arrays broadcast, so a
-            colour blends with an image), or colour strings (see :func:`parse_color`).
-        t: blend weight, 0 gives ``a``, 1 gives ``b``: a number, or an array shaped like the
-            colours without their last axis (optionally with a trailing 1), e.g. a matte.
-        space: ``"oklab"`` (perceptually even, Ottosson 2020), ``"oklch"`` (polar OKLab,
-            hue interpolated with ``hue``), ``"linear"`` (linear light in ``colorspace``, what
-            a dissolve of light does), ``"srgb"`` (sRGB-encoded Rec.709 values, what most
-            2D software does; extended beyond [0, 1]).
-        hue: OKLCh hue interpolation, CSS Color 4 12.4: shorter, longer, increasing,
-            decreasing. The hue of an achromatic colour is powerless (CSS Color 4 4.4): the
-            other colour's hue is used, so grey to red stays on red's hue.
-        premultiplied: RGBA colours are premultiplied (associated alpha, the EXR
-            convention; output likewise). The blend follows CSS Color 4 12.3: colour
-            coordinates (not hue) are weighted by alpha, interpolated, and divided by the
-            interpolated alpha, so a transparent colour contributes no colour.
-        preserve_luminance: for scene-linear HDR values: each colour is scaled to a common
-            exposure (luminance 0.18) and blended in ``space``, while its exposure in stops
-            (log2(Y / 0.18)) is interpolated linearly and restored, so values above 1.0
-            blend as exposures do (a 2-stop and a 6-stop light meet at 4 stops). Black
-            (Y <= 0) counts as -20 stops.
-    Returns:
-        Blended values in ``colorspace``, float32 (float64 if an input is float64).
-        Out-of-gamut results are left as they are: see :func:`gamut_map`.
+    The steps: the inputs are broadcast together (RGB beside RGBA counts as opaque),
+    un-premultiplied, optionally brought to a common exposure, converted to ``space``
+    (powerless hues fixed, CSS Color 4 4.4), interpolated with premultiplied alpha
+    (CSS Color 4 12.3), and converted back.
+
+    Parameters
+    ----------
+    a, b : str or array_like
+        (..., 3) linear RGB or (..., 4) RGBA in ``colorspace`` (arrays broadcast, so a
+        colour blends with an image), or colour strings (see :func:`parse_color`).
+    t : float or array_like
+        Blend weight, 0 gives ``a``, 1 gives ``b``: a number, or an array shaped like the
+        colours without their last axis (optionally with a trailing 1), e.g. a matte.
+    space : {"oklab", "oklch", "linear", "srgb"}, optional
+        ``"oklab"`` (default; perceptually even, Ottosson 2020), ``"oklch"`` (polar OKLab,
+        hue interpolated with ``hue``), ``"linear"`` (linear light in ``colorspace``, what
+        a dissolve of light does), ``"srgb"`` (sRGB-encoded Rec.709 values, what most 2D
+        software does; extended beyond [0, 1]).
+    hue : {"shorter", "longer", "increasing", "decreasing"}, optional
+        OKLCh hue interpolation, CSS Color 4 12.4 (default ``"shorter"``). The hue of an
+        achromatic colour is powerless (CSS Color 4 4.4): the other colour's hue (degrees)
+        is used, so grey to red stays on red's hue.
+    colorspace : str, optional
+        Scene-linear working space of ``a``, ``b`` and the result (OCIO name, ``"XYZ"`` or
+        ``"linear-sRGB"``; default ``"ACEScg"``).
+    premultiplied : bool, optional
+        RGBA colours are premultiplied (associated alpha, the EXR convention; output
+        likewise; default True). The blend follows CSS Color 4 12.3: colour coordinates
+        (not hue) are weighted by alpha, interpolated, and divided by the interpolated
+        alpha, so a transparent colour contributes no colour.
+    preserve_luminance : bool, optional
+        For scene-linear HDR values (default False): each colour is scaled to a common
+        exposure (luminance 0.18) and blended in ``space``, while its exposure in stops
+        (log2(Y / 0.18)) is interpolated linearly and restored, so values above 1.0 blend
+        as exposures do (a 2-stop and a 6-stop light meet at 4 stops). Black (Y <= 0)
+        counts as -20 stops.
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        Blended values in ``colorspace`` (..., 3 or 4), float32 (float64 if an input is
+        float64). Out-of-gamut results are left as they are: see :func:`gamut_map`.
+
+    Raises
+    ------
+    ChromaValueError
+        An unknown space or hue method, a bad colour, a non-finite ``t``, or shapes that
+        do not broadcast.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ ; W3C, CSS Color Module Level 4, 4.4
+    (powerless hue), 12.3 (premultiplied interpolation), 12.4 (hue interpolation).
     """
     check_blend(space, hue)
+    a, b, t, dtype = _broadcast(a, b, t, colorspace, config)
+    alphas = (a[..., 3:], b[..., 3:]) if a.shape[-1] == 4 else None
+    ca, cb = a[..., :3], b[..., :3]
+    if alphas is not None and premultiplied:
+        ca, cb = _unpremultiply(ca, alphas[0]), _unpremultiply(cb, alphas[1])
+    w = _luminance_weights(colorspace, config) if preserve_luminance else None
+    pa = _coords_with_stops(np.asarray(ca, dtype), space, colorspace, config, w)
+    pb = _coords_with_stops(np.asarray(cb, dtype), space, colorspace, config, w)
+    if space == "oklch":
+        _set_hues(pa, pb, hue)
+    out, alpha = _interpolate(pa, pb, t, alphas, space)
+    rgb = _from_coords(np.ascontiguousarray(out[..., :3]), space, colorspace, config)
+    if w is not None:
+        y = rgb @ w.astype(dtype)
+        target = MID_GREY * np.exp2(out[..., 3])
+        rgb = rgb * np.divide(target, y, out=np.zeros_like(y), where=y > 0)[..., None]
+    if alpha is not None:
+        if premultiplied:
+            rgb = rgb * alpha
+        rgb = np.concatenate([rgb, alpha], axis=-1)
+    return np.asarray(rgb, dtype)
+
+
+def _broadcast(a: Any, b: Any, t: Any, colorspace: str,
+               config: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, type[np.floating]]:
+    """``a``, ``b`` (same channels: RGB beside RGBA is opaque) and ``t`` (..., 1), broadcast
+    to one shape, and the result dtype (float64 if an input is, else float32)."""
     a = as_colours(a, colorspace, config)
     b = as_colours(b, colorspace, config)
-    dtype = np.float64 if np.float64 in (a.dtype, b.dtype) else np.float32
+    dtype: type[np.floating] = np.float64 if np.float64 in (a.dtype, b.dtype) else np.float32
     a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
     if a.shape[-1] != b.shape[-1]:  # RGB with RGBA: RGB is opaque
         a, b = (add_opaque_alpha(a) if a.shape[-1] == 3 else a), (add_opaque_alpha(b) if b.shape[-1] == 3 else b)
@@ -244,54 +395,62 @@ def mix(
         raise ChromaValueError(
             f"cannot blend shapes {a.shape} and {b.shape} with weights of shape {t.shape[:-1]}"
         ) from None
-    nch = a.shape[-1]
     a, b, t = (np.broadcast_to(x, lead + (x.shape[-1],)) for x in (a, b, t))
-    has_alpha = nch == 4
-    ca, cb = a[..., :3], b[..., :3]
-    if has_alpha:
-        aa, ab = a[..., 3:], b[..., 3:]
-        if premultiplied:
-            ca, cb = _unpremultiply(ca, aa), _unpremultiply(cb, ab)
-    if preserve_luminance:
-        w = _luminance_weights(colorspace, config)
-        ca, sa = _normalise(np.asarray(ca, dtype), w)
-        cb, sb = _normalise(np.asarray(cb, dtype), w)
-    pa = _to_coords(ca, space, colorspace, config)
-    pb = _to_coords(cb, space, colorspace, config)
-    if preserve_luminance:
-        pa = np.concatenate([pa, sa[..., None]], axis=-1)
-        pb = np.concatenate([pb, sb[..., None]], axis=-1)
-    if space == "oklch":
-        ach_a = pa[..., 1] <= ACHROMATIC * np.maximum(np.abs(pa[..., 0]), 1.0)
-        ach_b = pb[..., 1] <= ACHROMATIC * np.maximum(np.abs(pb[..., 0]), 1.0)
-        ha = np.where(ach_a, pb[..., 2], pa[..., 2])
-        hb = np.where(ach_b, ha, pb[..., 2])
-        pa[..., 2], pb[..., 2] = _fix_hues(ha, hb, hue)
+    return a, b, t, dtype
+
+
+def _coords_with_stops(c: np.ndarray, space: str, colorspace: str, config: Any, w: np.ndarray | None) -> np.ndarray:
+    """Coordinates of ``c`` in ``space``; with luminance weights ``w`` (preserve_luminance),
+    of ``c`` at exposure 0.18, with its exposure in stops appended as a fourth coordinate."""
+    if w is None:
+        return _to_coords(c, space, colorspace, config)
+    cn, stops = _normalise(c, w)
+    return np.concatenate([_to_coords(cn, space, colorspace, config), stops[..., None]], axis=-1)
+
+
+def _set_hues(pa: np.ndarray, pb: np.ndarray, method: str) -> None:
+    """OKLCh hues (in place): a powerless (achromatic) hue takes the other colour's
+    (CSS Color 4 4.4), then both are fixed for the interpolation ``method`` (12.4)."""
+    ach_a = pa[..., 1] <= ACHROMATIC * np.maximum(np.abs(pa[..., 0]), 1.0)
+    ach_b = pb[..., 1] <= ACHROMATIC * np.maximum(np.abs(pb[..., 0]), 1.0)
+    ha = np.where(ach_a, pb[..., 2], pa[..., 2])
+    hb = np.where(ach_b, ha, pb[..., 2])
+    pa[..., 2], pb[..., 2] = _fix_hues(ha, hb, method)
+
+
+def _interpolate(pa: np.ndarray, pb: np.ndarray, t: np.ndarray,
+                 alphas: tuple[np.ndarray, np.ndarray] | None, space: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(coordinates, alpha) at ``t``: with alpha, premultiplied interpolation (CSS Color 4
+    12.3; an OKLCh hue is not weighted); an OKLCh hue is brought back to [0, 360)."""
     keep = [i for i in range(pa.shape[-1]) if not (space == "oklch" and i == 2)]
-    if has_alpha:
+    alpha = None
+    if alphas is not None:
+        aa, ab = alphas
         pa[..., keep] *= aa
         pb[..., keep] *= ab
         alpha = aa + (ab - aa) * t
     out = pa + (pb - pa) * t
-    if has_alpha:
+    if alpha is not None:
         inv = np.divide(1.0, alpha, out=np.zeros_like(alpha), where=alpha > 0)
         out[..., keep] *= inv
     if space == "oklch":
         out[..., 2] = np.mod(out[..., 2], 360.0)
-    rgb = _from_coords(np.ascontiguousarray(out[..., :3]), space, colorspace, config)
-    if preserve_luminance:
-        y = rgb @ w.astype(dtype)
-        target = MID_GREY * np.exp2(out[..., 3])
-        rgb = rgb * np.divide(target, y, out=np.zeros_like(y), where=y > 0)[..., None]
-    if has_alpha:
-        if premultiplied:
-            rgb = rgb * alpha
-        rgb = np.concatenate([rgb, alpha], axis=-1)
-    return np.asarray(rgb, dtype)
+    return out, alpha
 
 
 def add_opaque_alpha(c: np.ndarray) -> np.ndarray:
-    """RGB (..., 3) with an alpha channel of 1 appended (..., 4)."""
+    """RGB with an opaque alpha channel appended.
+
+    Parameters
+    ----------
+    c : numpy.ndarray
+        (..., 3) RGB values.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 4) RGBA of ``c``'s dtype, alpha 1.
+    """
     return np.concatenate([c, np.ones(c.shape[:-1] + (1,), c.dtype)], axis=-1)
 
 
@@ -299,9 +458,35 @@ def _unpremultiply(c: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.divide(c, alpha, out=np.zeros(np.broadcast_shapes(c.shape, alpha.shape), c.dtype), where=alpha > 0)
 
 
-def apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: Any) -> np.ndarray:
-    """``gamut``: None (as is), "working" (channels >= 0 in the working space) or "srgb"
-    (inside the linear sRGB [0, 1] cube, expressed in the working space)."""
+def apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: str | os.PathLike | None) -> np.ndarray:
+    """Bring blended colours into a gamut with :func:`gamut_map` (CSS Color 4), never by clipping.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        (..., 3) linear RGB or (..., 4) premultiplied RGBA in ``colorspace``.
+    gamut : {"working", "srgb"} or None
+        None (as is), ``"working"`` (channels >= 0 in the working space) or ``"srgb"``
+        (inside the linear sRGB [0, 1] cube, expressed in the working space).
+    colorspace : str
+        Scene-linear working space of ``rgb``.
+    config : str, os.PathLike or None
+        OCIO config (None: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rgb`` mapped (alpha kept, colour re-premultiplied), same shape.
+
+    Raises
+    ------
+    ChromaValueError
+        An unknown ``gamut``.
+
+    References
+    ----------
+    W3C, CSS Color Module Level 4, 13.2 (gamut mapping).
+    """
     if gamut is None:
         return rgb
     if gamut not in ("working", "srgb"):
@@ -331,12 +516,45 @@ def gradient(
     gamut: Literal["working", "srgb"] | None = None,
     config: str | os.PathLike | None = None,
 ) -> np.ndarray:
-    """``steps`` colours evenly spaced through ``colors`` (two or more stops, evenly placed),
-    blended in ``space`` with :func:`mix`. Returns (steps, 3 or 4) in ``colorspace``.
+    """``steps`` colours evenly spaced through ``colors``, blended in ``space`` with :func:`mix`.
 
-    ``gamut``: None (default, exact blends), ``"working"`` (no negative channels in the
-    working space) or ``"srgb"`` (inside the sRGB display gamut), mapped by reducing OKLCh
-    chroma at constant lightness and hue (:func:`gamut_map`), never by clipping channels.
+    Parameters
+    ----------
+    colors : sequence
+        Two or more colour stops, evenly placed (strings for :func:`parse_color`, or
+        3 or 4 linear values in ``colorspace``).
+    steps : int
+        Colours in the gradient, at least 2 (the first and last are the end stops).
+    space : {"oklab", "oklch", "linear", "srgb"}, optional
+        Blend space, as :func:`mix` (default ``"oklab"``).
+    hue : {"shorter", "longer", "increasing", "decreasing"}, optional
+        OKLCh hue interpolation, as :func:`mix`.
+    colorspace : str, optional
+        Scene-linear working space of the stops and the result (default ``"ACEScg"``).
+    preserve_luminance : bool, optional
+        Interpolate exposure in stops, as :func:`mix` (default False).
+    gamut : {"working", "srgb"} or None, optional
+        None (default, exact blends), ``"working"`` (no negative channels in the working
+        space) or ``"srgb"`` (inside the sRGB display gamut), mapped by reducing OKLCh
+        chroma at constant lightness and hue (:func:`gamut_map`), never by clipping.
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (steps, 3 or 4) float64 linear values in ``colorspace``.
+
+    Raises
+    ------
+    ChromaValueError
+        Fewer than 2 steps or 2 stops, a stop that is not a single colour, or a bad
+        space, hue method or gamut.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ ; W3C, CSS Color Module Level 4, 12.4 and 13.2.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
         raise ChromaValueError(f"a gradient needs at least 2 steps, got {steps!r}")

@@ -155,15 +155,37 @@ def _mats(arr: np.ndarray, colorspace: str, config: Any) -> tuple[np.ndarray, ..
 
 
 def to_oklab(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """OKLab (L, a, b) of linear colours: ``Lab = M2 @ cbrt(M1 @ rgb)`` [1].
+    """OKLab (L, a, b) of linear colours: ``Lab = M2 @ cbrt(M1 @ rgb)``.
 
-    Args:
-        rgb: (..., 3) linear values in ``colorspace`` (an OCIO scene-linear space,
-            ``"XYZ"`` for CIE XYZ D65, or ``"linear-sRGB"``). Values above 1.0 and negative
-            values are fine (the cube root is sign-preserving).
-        colorspace: see the module docstring for which M1 is used where.
-    Returns:
-        (..., 3) OKLab, L = 1 for diffuse white; float32 (float64 if ``rgb`` is float64).
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear values in ``colorspace``. Values above 1.0 and negative values are
+        fine (the cube root is sign-preserving).
+    colorspace : str, optional
+        An OCIO scene-linear space (default ``"ACEScg"``), ``"XYZ"`` for CIE XYZ D65, or
+        ``"linear-sRGB"``; see :mod:`chroma.oklab` for which M1 is used where.
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) OKLab: L in [0, 1] for diffuse white 0 to 1 (L = 1 for white), a and b
+        unbounded; float32 (float64 if ``rgb`` is float64).
+
+    Raises
+    ------
+    ChromaValueError
+        Colours without 3 components in the last axis.
+    ColorSpaceError
+        An unknown colour space, or one that is not scene-linear.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ (M1, M2 and the updated linear sRGB -> LMS
+    matrix of its reference code).
     """
     arr = _array(rgb)
     to, _, m2, _ = _mats(arr, colorspace, config)
@@ -173,7 +195,35 @@ def to_oklab(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike | N
 
 
 def from_oklab(lab: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """Linear colours in ``colorspace`` from OKLab: the exact inverse of :func:`to_oklab`."""
+    """Linear colours in ``colorspace`` from OKLab: the exact inverse of :func:`to_oklab`.
+
+    Parameters
+    ----------
+    lab : array_like
+        (..., 3) OKLab (L in [0, 1] for diffuse black to white, a, b).
+    colorspace : str, optional
+        Target linear space: OCIO scene-linear name (default ``"ACEScg"``), ``"XYZ"`` or
+        ``"linear-sRGB"``.
+    config : str, os.PathLike or None, optional
+        The OCIO config of an OCIO ``colorspace`` (None: ``$OCIO``, else the bundled one).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) linear values in ``colorspace`` (float64 for float64 ``lab``, else float32).
+
+    Raises
+    ------
+    ChromaValueError
+        ``lab`` without 3 components in its last axis.
+    ColorSpaceError
+        ``colorspace`` unknown, or not scene-linear.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/
+    """
     arr = _array(lab)
     _, frm, _, m2i = _mats(arr, colorspace, config)
     lms = arr @ m2i
@@ -182,30 +232,118 @@ def from_oklab(lab: Any, colorspace: str = "ACEScg", config: str | os.PathLike |
 
 
 def xyz_to_oklab(xyz: Any) -> np.ndarray:
-    """OKLab of CIE XYZ (D65 white, Y = 1) with Ottosson's published M1 and M2 [1]."""
+    """OKLab of CIE XYZ (D65 white, Y = 1) with Ottosson's published M1 and M2.
+
+    Parameters
+    ----------
+    xyz : array_like
+        (..., 3) CIE XYZ, D65 white, Y = 1 for diffuse white.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) OKLab (L in [0, 1] for Y in [0, 1] on the neutral axis).
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table).
+    """
     return to_oklab(xyz, XYZ)
 
 
 def oklab_to_xyz(lab: Any) -> np.ndarray:
-    """CIE XYZ (D65) of OKLab; inverse of :func:`xyz_to_oklab`."""
+    """CIE XYZ (D65) of OKLab; inverse of :func:`xyz_to_oklab`.
+
+    Parameters
+    ----------
+    lab : array_like
+        (..., 3) OKLab: L in [0, 1] from black to diffuse white, a and b near 0 for
+        neutrals.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) CIE XYZ with the D65 white and Y = 1 for diffuse white, through the
+        inverses of Ottosson's M2 and M1.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ (M1 and M2, inverted here).
+    """
     return from_oklab(lab, XYZ)
 
 
 def linear_srgb_to_oklab(rgb: Any) -> np.ndarray:
-    """OKLab of linear sRGB (Rec.709 primaries, D65) with Ottosson's sRGB -> LMS matrix [1]."""
+    """OKLab of linear sRGB (Rec.709 primaries, D65) with Ottosson's sRGB -> LMS matrix.
+
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear sRGB, 1.0 = diffuse white.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) OKLab; sRGB white is L = 1, a = b = 0 exactly.
+
+    References
+    ----------
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/ (the updated matrix of its reference code, 2021).
+    """
     return to_oklab(rgb, LINEAR_SRGB)
 
 
 def oklab_to_linear_srgb(lab: Any) -> np.ndarray:
-    """Linear sRGB of OKLab; inverse of :func:`linear_srgb_to_oklab`."""
+    """Linear sRGB of OKLab; inverse of :func:`linear_srgb_to_oklab`.
+
+    Parameters
+    ----------
+    lab : array_like
+        (..., 3) OKLab (L = 1, a = b = 0 is sRGB white).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) linear sRGB (Rec.709 primaries, D65 white, 1.0 = diffuse white); colours
+        outside sRGB come out below 0 or above 1 (see :func:`chroma.oklab.gamut_map`).
+
+    References
+    ----------
+    Ottosson 2020, https://bottosson.github.io/posts/oklab/ : the inverse of the linear
+    sRGB -> LMS matrix of the article's reference code.
+    """
     return from_oklab(lab, LINEAR_SRGB)
 
 
 def oklab_to_oklch(lab: Any) -> np.ndarray:
-    """OKLCh (L, C, h) of OKLab: C = hypot(a, b), h = atan2(b, a) in degrees [0, 360) [2].
+    """OKLCh (L, C, h) of OKLab: C = hypot(a, b), h = atan2(b, a) in degrees, wrapped to [0, 360].
 
-    The hue of an achromatic colour (C ~ 0) is powerless; it is returned as computed
-    (finite) and :func:`mix` ignores it, as CSS Color 4 section 4.4 defines.
+    ``colour.Oklab_to_Oklch`` computes the same; this numpy version is kept because it runs
+    per pixel and ``import chroma`` must not import colour-science (the tests check it
+    equal to colour-science's). The hue of an achromatic colour (C ~ 0) is powerless; it
+    is returned as computed (finite) and :func:`mix` ignores it, as CSS Color 4 section
+    4.4 defines.
+
+    Parameters
+    ----------
+    lab : array_like
+        (..., 3) OKLab (L in [0, 1], a, b).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) OKLCh: L unchanged, chroma C >= 0, hue h in degrees in [0, 360] (360 only
+        where a hue a hair below 0 rounds up, as in colour-science); the input's float dtype.
+
+    References
+    ----------
+    W3C, CSS Color Module Level 4, "Specifying Oklab and OkLCh" and 4.4 (powerless hue),
+    https://www.w3.org/TR/css-color-4/ ;
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/
     """
     arr = _array(lab)
     out = np.empty_like(arr)
@@ -216,7 +354,29 @@ def oklab_to_oklch(lab: Any) -> np.ndarray:
 
 
 def oklch_to_oklab(lch: Any) -> np.ndarray:
-    """OKLab of OKLCh (hue in degrees)."""
+    """OKLab of OKLCh: a = C cos(h), b = C sin(h), hue in degrees.
+
+    ``colour.Oklch_to_Oklab`` computes the same; this numpy version is kept because it runs
+    per pixel and ``import chroma`` must not import colour-science (the tests check it
+    equal to colour-science's).
+
+    Parameters
+    ----------
+    lch : array_like
+        (..., 3) OKLCh: L in [0, 1], chroma C, hue h in degrees (any value; 360 wraps).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) OKLab; the input's float dtype.
+
+    References
+    ----------
+    W3C, CSS Color Module Level 4, "Specifying Oklab and OkLCh",
+    https://www.w3.org/TR/css-color-4/ ;
+    B. Ottosson, "A perceptual color space for image processing", 2020,
+    https://bottosson.github.io/posts/oklab/
+    """
     arr = _array(lch)
     out = np.empty_like(arr)
     h = np.radians(arr[..., 2])
@@ -227,15 +387,55 @@ def oklch_to_oklab(lch: Any) -> np.ndarray:
 
 
 def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
-    """Convert linear colours between two linear spaces (``"XYZ"``, ``"linear-sRGB"``, OCIO names)."""
+    """Convert linear colours between two linear spaces through CIE XYZ D65.
+
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear values in ``src``.
+    src, dst : str
+        Linear spaces: ``"XYZ"``, ``"linear-sRGB"`` or OCIO scene-linear names (adapted to
+        D65 with Bradford, as the ACES OCIO config does).
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) linear values in ``dst``; the input's float dtype (float32 unless float64).
+
+    Raises
+    ------
+    ChromaValueError
+        ``rgb`` whose last axis is not 3 long.
+    ColorSpaceError
+        ``src`` or ``dst`` unknown, or not scene-linear.
+    """
     arr = _array(rgb)
     m = np.linalg.inv(_xyz_d65_matrix(dst, config)) @ _xyz_d65_matrix(src, config)
     return arr @ m.T.astype(arr.dtype)
 
 
 def srgb_encode(linear: Any) -> np.ndarray:
-    """sRGB transfer function (IEC 61966-2-1), extended to negatives by odd symmetry and
-    above 1.0 by the same power segment (as CSS Color 4's extended sRGB)."""
+    """Encode linear values with the sRGB transfer function (IEC 61966-2-1), extended.
+
+    Extended to negatives by odd symmetry and above 1.0 by the same power segment, as CSS
+    Color 4's extended sRGB.
+
+    Parameters
+    ----------
+    linear : array_like
+        Linear sRGB values (1.0 = diffuse white), any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sRGB-encoded values ([0, 1] for [0, 1] input); float32 unless float64.
+
+    References
+    ----------
+    IEC 61966-2-1:1999; W3C, CSS Color Module Level 4, extended sRGB.
+    """
     x = np.asarray(linear)
     x = x if x.dtype == np.float64 else x.astype(np.float32)
     a = np.abs(x)
@@ -244,7 +444,22 @@ def srgb_encode(linear: Any) -> np.ndarray:
 
 
 def srgb_decode(encoded: Any) -> np.ndarray:
-    """Inverse of :func:`srgb_encode` (IEC 61966-2-1 EOTF, extended)."""
+    """Decode sRGB-encoded values to linear: the inverse of :func:`srgb_encode`.
+
+    Parameters
+    ----------
+    encoded : array_like
+        The sRGB-encoded values (display values, [0, 1] in gamut), any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Linear sRGB values (1.0 = diffuse white); float32 unless float64.
+
+    References
+    ----------
+    IEC 61966-2-1:1999 (the EOTF), extended to negatives and above 1.0 as CSS Color 4.
+    """
     x = np.asarray(encoded)
     x = x if x.dtype == np.float64 else x.astype(np.float32)
     a = np.abs(x)
@@ -253,6 +468,21 @@ def srgb_decode(encoded: Any) -> np.ndarray:
 
 
 def delta_e_ok(lab1: Any, lab2: Any) -> np.ndarray:
-    """deltaEOK: Euclidean distance in OKLab (CSS Color 4, 13.3)."""
+    """The deltaEOK colour difference: Euclidean distance in OKLab.
+
+    Parameters
+    ----------
+    lab1, lab2 : array_like
+        (..., 3) OKLab colours (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray
+        (...) distances in OKLab units (CSS's just-noticeable difference is 0.02).
+
+    References
+    ----------
+    W3C, CSS Color Module Level 4, 13.3 "Color difference: deltaEOK".
+    """
     d = np.asarray(lab1) - np.asarray(lab2)
     return np.sqrt(np.sum(d * d, axis=-1))

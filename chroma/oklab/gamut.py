@@ -1,5 +1,7 @@
-"""CSS Color 4 gamut mapping in OKLCh (reduce chroma at constant lightness and hue) and
-display encoding of linear colours.
+"""CSS Color 4 gamut mapping in OKLCh, and display encoding of linear colours.
+
+Gamut mapping reduces OKLCh chroma at constant lightness and hue, never clipping channels
+beyond the JND.
 
 Reference: W3C, CSS Color Module Level 4, 13.2, https://www.w3.org/TR/css-color-4/
 """
@@ -46,30 +48,59 @@ def gamut_map(
     epsilon: float = GAMUT_EPSILON,
     restore_hue: bool = False,
 ) -> np.ndarray:
-    """Bring linear colours into the gamut of ``colorspace`` by reducing OKLCh chroma at
-    constant lightness and hue: CSS Color 4, 13.2 "binary search gamut mapping with local
-    MINDE" [2], vectorised over pixels.
+    """Bring linear colours into a gamut by reducing OKLCh chroma at constant lightness and hue.
 
-    The gamut is every channel in [0, ``upper``] (``upper=1.0``: a display-referred
-    gamut such as linear sRGB for an sRGB PNG) or, with ``upper=None``, every channel
-    >= 0 (a scene-linear working space: values above 1.0 are light, not out of gamut, and
-    the L >= 1 -> white rule does not apply). Colours already in gamut are returned
-    unchanged. The search stops where clipping the reduced colour changes it by less than
-    the deltaEOK ``jnd`` (0.02); the result is that clipped colour, so every channel is in
-    range and it lies within the JND of the reduced colour. Channels are never clipped
-    outside that JND. This is the CSS algorithm step for step, so results match a CSS
-    implementation (tested against one written from the spec).
+    CSS Color 4, 13.2.2 "binary search gamut mapping with local MINDE", vectorised over
+    pixels, in its steps: colours already in gamut are returned unchanged; L >= 1 is
+    white and L <= 0 black; a colour whose clip lies within the deltaEOK ``jnd`` is that
+    clip; the others are searched by bisection on chroma until clipping the
+    reduced colour changes it by less than ``jnd``, and the result is that clipped colour,
+    so every channel is in range and it lies within the JND of the reduced colour. This is
+    the CSS algorithm step for step (tested against an independent implementation written
+    from the spec).
 
-    ``restore_hue=True`` (off by default; not CSS) adds one step: the final clip can turn
-    hue by up to atan(JND / C), tens of degrees for weak colours; the option keeps the
-    clipped colour's lightness and chroma, puts back the original hue and reduces chroma
-    to the gamut boundary there. Its result can differ from the CSS one by more than the
-    JND (up to ~0.1 deltaEOK measured), in exchange for the hue.
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear colours in ``colorspace``.
+    colorspace : str, optional
+        Linear space whose gamut is meant (OCIO name, ``"XYZ"`` or ``"linear-sRGB"``, the
+        default).
+    upper : float or None, optional
+        The gamut is every channel in [0, ``upper``] (default 1.0: a display-referred gamut
+        such as linear sRGB for an sRGB PNG) or, with None, every channel >= 0 (a
+        scene-linear working space: values above 1.0 are light, not out of gamut, and the
+        L >= 1 -> white rule does not apply).
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+    jnd : float, optional
+        The deltaEOK just-noticeable difference, CSS's 0.02.
+    epsilon : float, optional
+        Binary search tolerance on OKLCh chroma, CSS's 0.0001.
+    restore_hue : bool, optional
+        Off by default; not CSS. The final clip can turn hue by up to atan(JND / C), tens of
+        degrees for weak colours; this step keeps the clipped colour's lightness and chroma,
+        puts back the original hue (degrees) and reduces chroma to the gamut boundary there.
+        Its result can differ from the CSS one by more than the JND (up to ~0.1 deltaEOK
+        measured), in exchange for the hue.
 
-    Returns an array of the input's shape and dtype (float32 or float64).
+    Returns
+    -------
+    numpy.ndarray
+        The mapped colours, of the input's shape and dtype (float32 or float64).
 
-    References: [2] W3C, CSS Color Module Level 4, 13.2.2 "Binary Search Gamut Mapping
-    with Local MINDE".
+    Raises
+    ------
+    ChromaValueError
+        ``rgb`` without 3 components in its last axis.
+    ColorSpaceError
+        ``colorspace`` unknown to the OCIO config, or not scene-linear.
+
+    References
+    ----------
+    W3C, CSS Color Module Level 4, 13.2.2 "Binary Search Gamut Mapping with Local MINDE"
+    and 13.3 deltaEOK, https://www.w3.org/TR/css-color-4/ ; B. Ottosson, "A perceptual
+    color space for image processing", 2020, https://bottosson.github.io/posts/oklab/
     """
     arr = _array(rgb)
     flat = arr.reshape(-1, 3)
@@ -79,65 +110,86 @@ def gamut_map(
         return out.reshape(arr.shape)
     sub = flat[bad].astype(np.float64)
     lab = to_oklab(sub, colorspace, config)
+    res, todo, ends = _ends_and_near(sub, lab, upper, jnd, colorspace, config)
+    idx = np.nonzero(todo)[0]
+    if idx.size:
+        search = _ChromaSearch(lab[idx], _clip(sub[idx], upper), upper, jnd, epsilon, colorspace, config)
+        res[idx] = search.run()
+    if restore_hue:
+        res = _restore_hue(res, lab, ends, colorspace, upper, config)
+    out[bad] = res.astype(out.dtype)
+    return out.reshape(arr.shape)
+
+
+def _ends_and_near(sub: np.ndarray, lab: np.ndarray, upper: float | None, jnd: float, colorspace: str,
+                   config: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cases CSS settles before the search: L >= 1 is white (``upper`` only), L <= 0
+    black, and a colour whose clip is within the JND is that clip. Returns (results so far,
+    colours left to search, the white/black ones)."""
     L = lab[:, 0]
     res = np.zeros_like(sub)
-    todo = np.ones(len(sub), bool)
+    ends = L <= 0.0
     if upper is not None:
         white = L >= 1.0
         res[white] = upper
-        todo &= ~white
-    black = L <= 0.0
-    res[black] = 0.0
-    todo &= ~black
-    clipped0 = _clip(sub, upper)
-    near = todo & (delta_e_ok(to_oklab(clipped0, colorspace, config), lab) < jnd)
-    res[near] = clipped0[near]
-    todo &= ~near
-    idx = np.nonzero(todo)[0]
-    if idx.size:
-        Ls = L[idx]
-        h = np.arctan2(lab[idx, 2], lab[idx, 1])
-        cos_h, sin_h = np.cos(h), np.sin(h)
-        lo = np.zeros(idx.size)
-        hi = np.hypot(lab[idx, 1], lab[idx, 2])
-        lo_in = np.ones(idx.size, bool)
-        done = np.zeros(idx.size, bool)
-        final = np.zeros((idx.size, 3))
-        last_clip = clipped0[idx].copy()  # CSS: the last clipped colour computed is the answer
+        ends |= white
+    todo = ~ends
+    clipped = _clip(sub, upper)
+    near = todo & (delta_e_ok(to_oklab(clipped, colorspace, config), lab) < jnd)
+    res[near] = clipped[near]
+    return res, todo & ~near, ends
 
-        def at(sel: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-            return np.stack([Ls[sel], chroma * cos_h[sel], chroma * sin_h[sel]], axis=-1)
 
-        for _ in range(64):
-            act = np.nonzero(~done & (hi - lo > epsilon))[0]
+class _ChromaSearch:
+    """CSS Color 4 13.2.2: binary search on OKLCh chroma at constant L and h, with local
+    MINDE (stop where the clipped colour is within the JND), for many colours at once."""
+
+    def __init__(self, lab: np.ndarray, clipped: np.ndarray, upper: float | None, jnd: float, epsilon: float,
+                 colorspace: str, config: Any) -> None:
+        self.L = lab[:, 0]
+        h = np.arctan2(lab[:, 2], lab[:, 1])
+        self.cos_h, self.sin_h = np.cos(h), np.sin(h)
+        n = len(lab)
+        self.lo, self.hi = np.zeros(n), np.hypot(lab[:, 1], lab[:, 2])
+        self.lo_in = np.ones(n, bool)
+        self.done = np.zeros(n, bool)
+        self.final = np.zeros((n, 3))
+        self.last_clip = clipped.copy()  # CSS: the last clipped colour computed is the answer
+        self.upper, self.jnd, self.epsilon = upper, jnd, epsilon
+        self.colorspace, self.config = colorspace, config
+
+    def run(self, max_steps: int = 64) -> np.ndarray:
+        """Search until every colour is settled (or ``max_steps``); the mapped colours (n, 3)."""
+        for _ in range(max_steps):
+            act = np.nonzero(~self.done & (self.hi - self.lo > self.epsilon))[0]
             if act.size == 0:
                 break
-            ch = 0.5 * (lo[act] + hi[act])
-            cur_lab = at(act, ch)
-            cur = from_oklab(cur_lab, colorspace, config)
-            inside = lo_in[act] & ~_outside(cur, upper)
-            lo[act[inside]] = ch[inside]
-            rest = ~inside
-            r_idx, r_ch = act[rest], ch[rest]
-            clipped = _clip(cur[rest], upper)
-            last_clip[r_idx] = clipped
-            e = delta_e_ok(to_oklab(clipped, colorspace, config), cur_lab[rest])
-            close = e < jnd
-            fin = close & (jnd - e < epsilon)
-            final[r_idx[fin]] = clipped[fin]
-            done[r_idx[fin]] = True
-            mid = close & ~fin
-            lo_in[r_idx[mid]] = False
-            lo[r_idx[mid]] = r_ch[mid]
-            hi[r_idx[~close]] = r_ch[~close]
+            self._step(act)
         # Not finished inside the loop: CSS returns the last clipped colour it computed
-        rest = np.nonzero(~done)[0]
-        final[rest] = last_clip[rest]
-        res[idx] = final
-    if restore_hue:
-        res = _restore_hue(res, lab, black | (white if upper is not None else False), colorspace, upper, config)
-    out[bad] = res.astype(out.dtype)
-    return out.reshape(arr.shape)
+        rest = np.nonzero(~self.done)[0]
+        self.final[rest] = self.last_clip[rest]
+        return self.final
+
+    def _step(self, act: np.ndarray) -> None:
+        """One bisection of the chroma interval of the colours ``act``."""
+        ch = 0.5 * (self.lo[act] + self.hi[act])
+        cur_lab = np.stack([self.L[act], ch * self.cos_h[act], ch * self.sin_h[act]], axis=-1)
+        cur = from_oklab(cur_lab, self.colorspace, self.config)
+        inside = self.lo_in[act] & ~_outside(cur, self.upper)
+        self.lo[act[inside]] = ch[inside]
+        rest = ~inside
+        r_idx, r_ch = act[rest], ch[rest]
+        clipped = _clip(cur[rest], self.upper)
+        self.last_clip[r_idx] = clipped
+        e = delta_e_ok(to_oklab(clipped, self.colorspace, self.config), cur_lab[rest])
+        close = e < self.jnd
+        fin = close & (self.jnd - e < self.epsilon)
+        self.final[r_idx[fin]] = clipped[fin]
+        self.done[r_idx[fin]] = True
+        mid = close & ~fin
+        self.lo_in[r_idx[mid]] = False
+        self.lo[r_idx[mid]] = r_ch[mid]
+        self.hi[r_idx[~close]] = r_ch[~close]
 
 
 def _restore_hue(res: np.ndarray, lab: np.ndarray, skip: np.ndarray, colorspace: str,
@@ -172,10 +224,30 @@ def _restore_hue(res: np.ndarray, lab: np.ndarray, skip: np.ndarray, colorspace:
 
 
 def to_display(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """sRGB-encoded display values in [0, 1] of linear colours (diffuse white 1.0 -> 1.0):
-    converted to linear sRGB, gamut mapped as CSS Color 4 does (:func:`gamut_map`), then
+    """Display values (sRGB-encoded, in [0, 1]) of linear colours; diffuse white 1.0 -> 1.0.
+
+    Converted to linear sRGB, gamut mapped as CSS Color 4 does (:func:`gamut_map`), then
     encoded with the sRGB transfer function (IEC 61966-2-1). No tone mapping: this shows
     colours as they are (swatches, gradients, blend figures); for scene-referred images
-    use an OCIO display view (``chroma.io.write_display``)."""
+    use an OCIO display view (``chroma.io.write_display``).
+
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear colours in ``colorspace``.
+    colorspace : str, optional
+        Their linear space (OCIO name, ``"XYZ"`` or ``"linear-sRGB"``; default ``"ACEScg"``).
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) sRGB-encoded display values in [0, 1].
+
+    References
+    ----------
+    IEC 61966-2-1:1999 (sRGB); W3C, CSS Color Module Level 4, 13.2.
+    """
     lin = rgb_to_rgb(rgb, colorspace, LINEAR_SRGB, config)
     return np.clip(srgb_encode(gamut_map(lin, LINEAR_SRGB, upper=1.0)), 0.0, 1.0)

@@ -17,14 +17,35 @@ from typing import Any
 
 from render.errors import ModelError, UnsafeCheckpointError
 from render.models.loading import load_state_dict
-from render.models.registry import _cached_sha256, _check_sha, get_info
+from render.models.registry import cached_sha256, check_sha256, get_info
 from render.models.store import model_path
 
 __all__ = ["load_depth_model", "load_depth_weights"]
 
 
 def load_depth_weights(path: str | Path) -> dict[str, Any]:
-    """A depth model's state_dict from a ``.bin``/``.pt`` (torch) or safetensors file."""
+    """A depth model's state_dict from a ``.bin``/``.pt`` (torch) or safetensors file.
+
+    The format is recognised by the first bytes (a zip or a pickle: torch, read with
+    ``weights_only=True``; anything else: safetensors), whatever the file is called.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The weights file.
+
+    Returns
+    -------
+    dict of str to Any
+        Parameter name to tensor.
+
+    Raises
+    ------
+    render.errors.UnsafeCheckpointError
+        If the file is neither a loadable torch checkpoint nor a safetensors file.
+    render.errors.ModelError
+        If ``safetensors`` is not installed.
+    """
     p = Path(path)
     with open(p, "rb") as f:
         head = f.read(2)
@@ -45,20 +66,34 @@ def load_depth_weights(path: str | Path) -> dict[str, Any]:
 def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
     """Build the registered depth model ``name`` and load its verified weights (CPU, eval).
 
-    Returns:
-        ``(model, preprocess)``: a ``transformers`` depth-estimation model and the entry's
-        ``preprocess`` dict (or None for DD's MiDaS defaults).
+    Parameters
+    ----------
+    name : str
+        Registry name of a ``"depth"`` family entry, e.g. ``"dpt_hybrid_midas"``.
 
-    Raises:
-        ModelNotFoundError: not cached (the message says how to fetch or import it).
-        ChecksumError: the cached file differs from the published digest.
-        ModelError: not a depth model, ``transformers`` missing, or weights that do not fit.
+    Returns
+    -------
+    model : Any
+        A ``transformers`` depth-estimation model (e.g. ``DPTForDepthEstimation``) in
+        eval mode, gradients off, on the CPU.
+    preprocess : dict of str to Any, or None
+        The entry's ``preprocess`` settings (:meth:`render.depth.Preprocess.from_dict`),
+        or None for DD's MiDaS defaults.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        Not cached (the message says how to fetch or import it).
+    render.errors.ChecksumError
+        The cached file differs from the published digest.
+    render.errors.ModelError
+        Not a depth model, ``transformers`` missing, or weights that do not fit.
     """
     info = get_info(name)
     if info.family != "depth":
         raise ModelError(f"{info.name!r} is a {info.family} model, not a depth model (try dpt_hybrid_midas)")
     path = model_path(info.name)  # raises with the download/import instructions
-    _check_sha(info, path, _cached_sha256(path) or "")
+    check_sha256(info, path, cached_sha256(path) or "")
     try:
         import transformers
     except ModuleNotFoundError:

@@ -4,32 +4,51 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from render.errors import ChecksumError, ModelError, UnsafeCheckpointError
 from render.models.registry import (
     ModelInfo,
-    _cached_sha256,
-    _check_sha,
     cache_dir,
+    cached_sha256,
+    check_sha256,
     get_info,
     sha256_file,
 )
 from render.models.store import model_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from render.secondary import SecondaryDiffusionImageNet2
+    from render.unet import UNetModel
 
 
 # -- loading -----------------------------------------------------------------------------
 def load_state_dict(path: str | os.PathLike[str], expected_sha256: str | None = None) -> dict[str, Any]:
     """Load a plain state_dict with ``torch.load(weights_only=True)`` onto the CPU.
 
-    Args:
-        path: the checkpoint.
-        expected_sha256: checked first if given.
+    Zip checkpoints are memory-mapped; a checkpoint that wraps its weights as
+    ``{"state_dict": {...}}`` is unwrapped.
 
-    Raises:
-        ChecksumError: digest mismatch.
-        UnsafeCheckpointError: the file holds objects other than tensors and plain
-            containers (a pickle that could run code), or is not a checkpoint at all.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint.
+    expected_sha256 : str or None, optional
+        Hex digest checked before loading (remembered beside files in the cache).
+        Default None: not checked.
+
+    Returns
+    -------
+    dict of str to Any
+        Parameter name to ``torch.Tensor``.
+
+    Raises
+    ------
+    render.errors.ChecksumError
+        Digest mismatch.
+    render.errors.UnsafeCheckpointError
+        The file holds objects other than tensors and plain containers (a pickle that
+        could run code), or is not a checkpoint at all.
     """
     import pickle
 
@@ -37,7 +56,7 @@ def load_state_dict(path: str | os.PathLike[str], expected_sha256: str | None = 
 
     p = Path(path)
     if expected_sha256:
-        digest = _cached_sha256(p) if p.parent == cache_dir() else sha256_file(p)
+        digest = cached_sha256(p) if p.parent == cache_dir() else sha256_file(p)
         if digest != expected_sha256:
             raise ChecksumError(
                 f"{p} does not match its sha256 (expected {expected_sha256}, got {digest}); "
@@ -68,17 +87,35 @@ def load_state_dict(path: str | os.PathLike[str], expected_sha256: str | None = 
 def _load_verified(name: str) -> tuple[ModelInfo, dict[str, Any]]:
     info = get_info(name)
     path = model_path(info.name)
-    digest = _cached_sha256(path)
-    _check_sha(info, path, digest or "")
+    digest = cached_sha256(path)
+    check_sha256(info, path, digest or "")
     return info, load_state_dict(path)
 
 
-def load_unet(name: str, use_checkpoint: bool = False) -> Any:
+def load_unet(name: str, use_checkpoint: bool = False) -> UNetModel:
     """Build the registered UNet ``name`` and load its verified weights (CPU, float32).
 
-    Raises:
-        ModelNotFoundError: not cached (message says where and how to get it).
-        ModelError: the weights do not fit the registered architecture.
+    Parameters
+    ----------
+    name : str
+        Registry name of a ``"unet"`` family entry.
+    use_checkpoint : bool, optional
+        Gradient checkpointing per block (see :class:`render.unet.UNetModel`). Default
+        False.
+
+    Returns
+    -------
+    render.unet.UNetModel
+        The network in eval mode, gradients off.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        Not cached (message says where and how to get it).
+    render.errors.ChecksumError
+        The cached file differs from the published digest.
+    render.errors.ModelError
+        Not a UNet entry, or the weights do not fit the registered architecture.
     """
     from render.unet import UNetConfig, UNetModel
 
@@ -90,8 +127,29 @@ def load_unet(name: str, use_checkpoint: bool = False) -> Any:
     return model.eval().requires_grad_(False)
 
 
-def load_secondary(name: str = "secondary_model_imagenet_2") -> Any:
-    """Build Disco Diffusion's secondary model and load its verified weights."""
+def load_secondary(name: str = "secondary_model_imagenet_2") -> SecondaryDiffusionImageNet2:
+    """Build Disco Diffusion's secondary model and load its verified weights.
+
+    Parameters
+    ----------
+    name : str, optional
+        Registry name of a ``"secondary"`` family entry. Default
+        ``"secondary_model_imagenet_2"``.
+
+    Returns
+    -------
+    render.secondary.SecondaryDiffusionImageNet2
+        The network on the CPU in eval mode, gradients off.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        Not cached.
+    render.errors.ChecksumError
+        The cached file differs from the published digest.
+    render.errors.ModelError
+        Not a secondary entry, or the weights do not fit.
+    """
     from render.secondary import SecondaryDiffusionImageNet2
 
     info, sd = _load_verified(name)

@@ -36,18 +36,29 @@ _PIXEL_ART = {
 class ModelInfo:
     """A checkpoint the renderer knows.
 
-    Attributes:
-        name: registry name (``chroma models fetch NAME``).
-        family: ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, ``"lpips"`` (the image
-            network behind the LPIPS init and frame losses), or ``"depth"`` (a
-            ``transformers`` depth model for 3D moves, see :mod:`render.models.depth`).
-        filename: the file name in the cache.
-        urls: download URLs, tried in order.
-        sha256: expected digest (``None``: not published; the file is accepted unverified).
-        config: UNet hyper-parameters (published-style dict) or the secondary's.
-        num_params: parameter count of the layout.
-        description: one line for listings.
-        custom: a user-imported checkpoint (kept in ``custom.json`` in the cache).
+    Attributes
+    ----------
+    name : str
+        Registry name (``chroma models fetch NAME``).
+    family : str
+        ``"unet"`` (a guided-diffusion UNet), ``"secondary"``, ``"lpips"`` (the image
+        network behind the LPIPS init and frame losses), or ``"depth"`` (a
+        ``transformers`` depth model for 3D moves, see :mod:`render.models.depth`).
+    filename : str
+        The file name in the cache.
+    urls : tuple of str
+        Download URLs, tried in order. Default none.
+    sha256 : str or None
+        Expected hex digest (None: not published; the file is accepted unverified).
+    config : Mapping[str, Any]
+        UNet hyper-parameters (published-style dict), the secondary's, the LPIPS
+        network's or the depth model's ``transformers`` configuration.
+    num_params : int or None
+        Parameter count of the layout.
+    description : str
+        One line for listings.
+    custom : bool
+        A user-imported checkpoint (kept in ``custom.json`` in the cache).
     """
 
     name: str
@@ -172,11 +183,32 @@ REGISTRY.update(
 
 _CUSTOM_FILE = "custom.json"
 _HASH_SUFFIX = ".sha256.json"
-_CHUNK = 1 << 20
+#: Bytes read at a time when hashing, copying or downloading a checkpoint (1 MiB).
+CHUNK_SIZE = 1 << 20
 
 # -- the cache -------------------------------------------------------------------------
 def cache_dir(create: bool = False) -> Path:
-    """The checkpoint cache folder (``$CHROMA_MODELS`` or the platform cache, see module doc)."""
+    """The checkpoint cache folder.
+
+    ``$CHROMA_MODELS`` when set, else ``%LOCALAPPDATA%/chroma/models`` (Windows),
+    ``~/Library/Caches/chroma/models`` (macOS) or ``$XDG_CACHE_HOME/chroma/models``
+    (default ``~/.cache``).
+
+    Parameters
+    ----------
+    create : bool, optional
+        Create the folder (and its parents) if missing. Default False.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    render.errors.ModelError
+        If ``create`` and the folder cannot be created.
+    """
     env = os.environ.get("CHROMA_MODELS")
     if env:
         path = Path(env).expanduser()
@@ -213,7 +245,15 @@ def _custom_registry() -> dict[str, ModelInfo]:
     return out
 
 
-def _save_custom(info: ModelInfo) -> None:
+def save_custom(info: ModelInfo) -> None:
+    """Add or replace a custom entry in ``custom.json`` in the cache.
+
+    Parameters
+    ----------
+    info : ModelInfo
+        The entry; its ``custom`` flag is not stored (every entry of the file is
+        custom).
+    """
     path = cache_dir(create=True) / _CUSTOM_FILE
     raw = {}
     if path.is_file():
@@ -222,29 +262,66 @@ def _save_custom(info: ModelInfo) -> None:
     d["config"] = dict(info.config)
     d.pop("custom", None)
     raw[info.name] = d
-    _atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
+    atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file whole or not at all: a temporary file beside it, then a rename.
+
+    render keeps this helper of its own because it must not import chroma (chroma has
+    ``chroma.io``'s).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; its folder must exist.
+    text : str
+        The content, written in the platform's default encoding.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
 
 
-def _all_models() -> dict[str, ModelInfo]:
+def all_models() -> dict[str, ModelInfo]:
+    """Every known entry: the published :data:`REGISTRY` and the custom ones.
+
+    Returns
+    -------
+    dict of str to ModelInfo
+        Name to entry; a custom entry replaces a published one of the same name.
+
+    Raises
+    ------
+    render.errors.ModelError
+        If ``custom.json`` in the cache is unreadable.
+    """
     models = dict(REGISTRY)
     models.update(_custom_registry())
     return models
 
 
 def get_info(name: str) -> ModelInfo:
-    """The registry entry for ``name`` (published or custom).
+    """The registry entry for a name (published or custom).
 
-    Raises:
-        ModelError: unknown name (the message lists the known ones).
+    Parameters
+    ----------
+    name : str
+        Registry name, or the entry's cache file name or its stem (e.g. DD's
+        ``"dpt_large"``).
+
+    Returns
+    -------
+    ModelInfo
+        The entry.
+
+    Raises
+    ------
+    render.errors.ModelError
+        Unknown name (the message lists the known ones), or an unreadable custom list.
     """
-    models = _all_models()
+    models = all_models()
     if name in models:
         return models[name]
     # allow the file name too
@@ -260,12 +337,25 @@ def get_info(name: str) -> ModelInfo:
 
 # -- hashing ---------------------------------------------------------------------------
 def sha256_file(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB chunks."""
+    """The sha256 hex digest of a file, read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    progress : ProgressFn or None, optional
+        Called as ``progress(bytes_read, total_bytes)`` after each chunk. Default None.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+    """
     h = hashlib.sha256()
     total = os.path.getsize(path)
     done = 0
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
+        while chunk := f.read(CHUNK_SIZE):
             h.update(chunk)
             done += len(chunk)
             if progress:
@@ -277,8 +367,41 @@ def _hash_record(path: Path) -> Path:
     return path.with_name(path.name + _HASH_SUFFIX)
 
 
-def _cached_sha256(path: Path, compute: bool = True) -> str | None:
-    """sha256 of ``path``, remembered beside it while its size and mtime are unchanged."""
+def remember_sha256(path: Path, digest: str, stat: os.stat_result | None = None) -> None:
+    """Record a file's digest beside it (``<file>.sha256.json``) with its size and mtime.
+
+    :func:`cached_sha256` trusts the record while the file's size and mtime are unchanged.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    digest : str
+        Its sha256 hex digest.
+    stat : os.stat_result or None, optional
+        The file's status when it was hashed. Default None: ``path.stat()`` now.
+    """
+    st = path.stat() if stat is None else stat
+    atomic_write_text(_hash_record(path), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+
+
+def cached_sha256(path: Path, compute: bool = True) -> str | None:
+    """The sha256 of a file, remembered beside it while its size and mtime are unchanged.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    compute : bool, optional
+        Hash the file (and remember the digest, where the folder is writable) when no
+        valid record exists. Default True.
+
+    Returns
+    -------
+    str or None
+        64 lowercase hex digits, or None when there is no valid record and ``compute``
+        is False.
+    """
     rec = _hash_record(path)
     st = path.stat()
     if rec.is_file():
@@ -292,13 +415,29 @@ def _cached_sha256(path: Path, compute: bool = True) -> str | None:
         return None
     digest = sha256_file(path)
     try:
-        _atomic_write_text(rec, json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+        remember_sha256(path, digest, st)
     except OSError:
         pass
     return digest
 
 
-def _check_sha(info: ModelInfo, path: Path, digest: str) -> None:
+def check_sha256(info: ModelInfo, path: Path, digest: str) -> None:
+    """Refuse a file whose digest differs from its entry's published sha256.
+
+    Parameters
+    ----------
+    info : ModelInfo
+        The entry; an entry without ``sha256`` accepts any digest.
+    path : pathlib.Path
+        The file, named in the message.
+    digest : str
+        The file's sha256 hex digest.
+
+    Raises
+    ------
+    render.errors.ChecksumError
+        If ``info.sha256`` is set and differs from ``digest``.
+    """
     if info.sha256 and digest != info.sha256:
         raise ChecksumError(
             f"{path} does not match the published sha256 of {info.name!r} "
@@ -307,7 +446,26 @@ def _check_sha(info: ModelInfo, path: Path, digest: str) -> None:
         )
 
 
-def _resolve_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
+def resolve_config(config: Mapping[str, Any] | str) -> dict[str, Any]:
+    """The architecture config of a custom checkpoint, from a dict, a model name or a file.
+
+    Parameters
+    ----------
+    config : Mapping[str, Any] or str
+        A config dict (copied), the name of a published model with the same layout,
+        or the path of a JSON file holding the dict.
+
+    Returns
+    -------
+    dict of str to Any
+        The config.
+
+    Raises
+    ------
+    render.errors.ModelError
+        If a file is not valid JSON, or the string is neither a published name nor a
+        file.
+    """
     if isinstance(config, Mapping):
         return dict(config)
     if config in REGISTRY:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -17,20 +16,19 @@ from typing import Any, Mapping
 
 from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
 from render.models.registry import (
-    _CHUNK,
+    CHUNK_SIZE,
     DEPTH_HUB_URLS,
     REGISTRY,
     ModelInfo,
     ProgressFn,
-    _all_models,
-    _atomic_write_text,
-    _cached_sha256,
-    _check_sha,
-    _hash_record,
-    _resolve_config,
-    _save_custom,
+    all_models,
     cache_dir,
+    cached_sha256,
+    check_sha256,
     get_info,
+    remember_sha256,
+    resolve_config,
+    save_custom,
     sha256_file,
 )
 
@@ -38,8 +36,30 @@ from render.models.registry import (
 # -- status ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelStatus:
-    """One row of :func:`list_models`: ``verified`` is True (sha256 matches), False
-    (mismatch), or None (not cached, no published sha256, or not yet hashed)."""
+    """One row of :func:`list_models` or :func:`verify`.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    family : str
+        ``"unet"``, ``"secondary"``, ``"lpips"`` or ``"depth"``.
+    path : pathlib.Path
+        Where the checkpoint is (or would be) in the cache.
+    size : int or None
+        File size in bytes, None when not cached.
+    cached : bool
+        Whether the file is in the cache.
+    verified : bool or None
+        True (sha256 matches), False (mismatch), or None (not cached, no published
+        sha256, or not yet hashed).
+    num_params : int or None
+        Parameter count of the layout.
+    description : str
+        One line for listings.
+    custom : bool
+        A user-imported checkpoint.
+    """
 
     name: str
     family: str
@@ -55,19 +75,31 @@ class ModelStatus:
 def list_models(hash_files: bool = False) -> list[ModelStatus]:
     """All known checkpoints with their cache state.
 
-    Args:
-        hash_files: compute missing digests (slow for GB files); otherwise only digests
-            remembered from fetch/import/verify are used.
+    Parameters
+    ----------
+    hash_files : bool, optional
+        Compute missing digests (slow for GB files). Default False: only digests
+        remembered from fetch/import/verify are used.
+
+    Returns
+    -------
+    list of ModelStatus
+        One row per published or custom entry.
+
+    Raises
+    ------
+    render.errors.ModelError
+        If the custom model list is unreadable.
     """
     rows = []
-    for info in _all_models().values():
+    for info in all_models().values():
         path = cache_dir() / info.filename
         cached = path.is_file()
         verified: bool | None = None
         size = None
         if cached:
             size = path.stat().st_size
-            digest = _cached_sha256(path, compute=hash_files)
+            digest = cached_sha256(path, compute=hash_files)
             if digest is not None and info.sha256:
                 verified = digest == info.sha256
         rows.append(
@@ -79,9 +111,23 @@ def list_models(hash_files: bool = False) -> list[ModelStatus]:
 def model_path(name: str) -> Path:
     """Path of a cached checkpoint.
 
-    Raises:
-        ModelNotFoundError: it is not in the cache; the message says where it is
-            expected and how to get it (URL, ``chroma models fetch``/``import``).
+    Parameters
+    ----------
+    name : str
+        Registry name (or file name, see :func:`render.models.get_info`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file in the cache folder.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        It is not in the cache; the message says where it is expected and how to get
+        it (URL, ``chroma models fetch``/``import``).
+    render.errors.ModelError
+        Unknown name.
     """
     info = get_info(name)
     path = cache_dir() / info.filename
@@ -143,7 +189,7 @@ def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float 
         with open(src, "rb") as fin, open(dest, "ab" if have else "wb") as fout:
             fin.seek(have)
             done = have
-            while chunk := fin.read(_CHUNK):
+            while chunk := fin.read(CHUNK_SIZE):
                 fout.write(chunk)
                 done += len(chunk)
                 if progress:
@@ -169,12 +215,12 @@ def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float 
         if not append:
             have = 0
         length = resp.headers.get("Content-Length")
-        total = have + int(length) if length and length.isdigit() else None
+        expected: int | None = have + int(length) if length and length.isdigit() else None
         done = have
         with open(dest, "ab" if append else "wb") as f:
             while True:
                 try:
-                    chunk = resp.read(_CHUNK)
+                    chunk = resp.read(CHUNK_SIZE)
                 except OSError as e:
                     raise DownloadError(f"{url}: interrupted after {done} bytes ({e}); run the fetch again to resume") from None
                 if not chunk:
@@ -182,9 +228,9 @@ def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float 
                 f.write(chunk)
                 done += len(chunk)
                 if progress:
-                    progress(done, total)
-    if total is not None and done < total:
-        raise DownloadError(f"{url}: got {done} of {total} bytes; run the fetch again to resume")
+                    progress(done, expected)
+    if expected is not None and done < expected:
+        raise DownloadError(f"{url}: got {done} of {expected} bytes; run the fetch again to resume")
 
 
 def fetch(
@@ -199,24 +245,38 @@ def fetch(
     it (HTTP ``Range``). The finished file is renamed into place only after its digest
     matches.
 
-    Args:
-        name: registry name.
-        url: a URL to use instead of the registry's (a mirror, or ``file://``).
-        progress: True for a bar on stderr, False for none, or ``fn(done, total)``.
-        force: download again even if a verified copy is cached.
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    url : str or None, optional
+        A URL to use instead of the registry's (a mirror, or ``file://``). Default None.
+    progress : bool or ProgressFn, optional
+        True (the default) for a bar on stderr, False for none, or
+        ``fn(bytes_done, total_bytes_or_None)``.
+    force : bool, optional
+        Download again even if a verified copy is cached. Default False.
 
-    Returns:
+    Returns
+    -------
+    pathlib.Path
         The cached path.
 
-    Raises:
-        DownloadError: every URL failed (the message says how to import by hand).
-        ChecksumError: the downloaded file's digest differs (it is deleted).
+    Raises
+    ------
+    render.errors.DownloadError
+        No URL, or every URL failed (the message says how to import by hand).
+    render.errors.ChecksumError
+        The downloaded file's (or the cached copy's) digest differs; a download is
+        deleted.
+    render.errors.ModelError
+        Unknown name, or the cache folder cannot be created.
     """
     info = get_info(name)
     folder = cache_dir(create=True)
     dest = folder / info.filename
     if dest.is_file() and not force:
-        _check_sha(info, dest, _cached_sha256(dest) or "")
+        check_sha256(info, dest, cached_sha256(dest) or "")
         return dest
     urls = (url,) if url else info.urls
     if not urls:
@@ -251,10 +311,7 @@ def fetch(
             f"(expected {info.sha256}, got {digest}); it was deleted. Try again or use another mirror (--url)"
         )
     os.replace(part, dest)
-    st = dest.stat()
-    _atomic_write_text(
-        _hash_record(dest), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
-    )
+    remember_sha256(dest, digest)
     return dest
 
 
@@ -274,22 +331,42 @@ def import_(
     architecture, or a JSON file holding the dict. Custom models are remembered in
     ``custom.json`` in the cache with the digest taken now, so later loads verify it.
 
-    Args:
-        path: the checkpoint file (a plain state_dict saved by ``torch.save``).
-        name: registry name; default: the registered model with this file name, or
-            the file's stem for a custom model.
-        config: the architecture of a custom model.
-        family: ``"unet"``, ``"secondary"`` or ``"depth"`` (a ``transformers`` depth
-            model; ``config`` is then its ``config.json``) for a custom model.
-        sha256: for a custom model, the digest you expect (checked).
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file (a plain state_dict saved by ``torch.save``).
+    name : str or None, optional
+        Registry name. Default None: the registered model with this file name, or the
+        file's stem for a custom model.
+    config : Mapping[str, Any] or str or None, optional
+        The architecture of a custom model (see
+        :func:`render.models.registry.resolve_config`). Default None.
+    family : str, optional
+        ``"unet"`` (the default), ``"secondary"`` or ``"depth"`` (a ``transformers``
+        depth model; ``config`` is then its ``config.json``) for a custom model.
+    sha256 : str or None, optional
+        For a custom model, the hex digest you expect (checked). Default None.
 
-    Returns:
+    Returns
+    -------
+    pathlib.Path
         The cached path.
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        ``path`` is not a file.
+    render.errors.ModelError
+        A custom model without ``config``, a custom name that is a published one, an
+        unknown ``family`` or an unusable ``config``.
+    render.errors.ChecksumError
+        The file's digest differs from the published or expected one (nothing is
+        imported).
     """
     src = Path(path).expanduser()
     if not src.is_file():
         raise ModelNotFoundError(f"cannot import {src}: no such file")
-    models = _all_models()
+    models = all_models()
     info = None
     if name and name in models:
         info = models[name]
@@ -305,7 +382,7 @@ def import_(
                 "model give its architecture: config=<published-style dict, JSON file, or the name of a registered "
                 "model with the same layout> (CLI: --config)"
             )
-        cfg = _resolve_config(config)
+        cfg = resolve_config(config)
         new_name = name or src.stem
         if new_name in REGISTRY:
             raise ModelError(f"{new_name!r} is a published model name; choose another --name for a custom checkpoint")
@@ -331,12 +408,11 @@ def import_(
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    st = dest.stat()
-    _atomic_write_text(_hash_record(dest), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    remember_sha256(dest, digest)
     if info.custom:
         from dataclasses import replace
 
-        _save_custom(replace(info, sha256=digest))
+        save_custom(replace(info, sha256=digest))
     return dest
 
 
@@ -344,10 +420,28 @@ def import_(
 def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list[ModelStatus]:
     """Re-hash cached checkpoints (all, or ``name``) and compare with their sha256.
 
-    Returns the rows of :func:`list_models` for the checked models, with ``verified``
-    freshly computed (None where no digest is known).
+    Parameters
+    ----------
+    name : str or None, optional
+        One registry name. Default None: every cached checkpoint.
+    progress : bool or ProgressFn, optional
+        True for a bar on stderr, False (the default) for none, or
+        ``fn(bytes_done, total_bytes)``.
+
+    Returns
+    -------
+    list of ModelStatus
+        The rows of :func:`list_models` for the cached models checked, with
+        ``verified`` freshly computed (None where no digest is published).
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        ``name`` is given and not cached.
+    render.errors.ModelError
+        Unknown ``name``.
     """
-    infos = [get_info(name)] if name else list(_all_models().values())
+    infos = [get_info(name)] if name else list(all_models().values())
     rows = []
     for info in infos:
         path = cache_dir() / info.filename
@@ -359,7 +453,7 @@ def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list
         digest = sha256_file(path, bar)
         st = path.stat()
         try:
-            _atomic_write_text(_hash_record(path), json.dumps({"sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+            remember_sha256(path, digest, st)
         except OSError:
             pass
         ok = (digest == info.sha256) if info.sha256 else None

@@ -10,6 +10,11 @@ Sources:
 - CIE 13.3-1995: a Planckian radiator and CIE daylight are their own reference
   illuminants, so their Ra is 100 by definition.
 - OCIO's ACES config: ``CIE XYZ-D65`` interchange -> ACEScg (the second library).
+- CIE 15:2004 eq. 8.2 and Table T.3: CIE 1960 UCS u, v of illuminant A (0.2560, 0.3495)
+  and D65 (0.1978, 0.3122); colour-science's ``XYZ_to_UCS`` / ``UCS_to_uv`` and
+  ``sd_gaussian(method="FWHM")`` for the numpy twins chroma keeps for speed.
+- Ohno 2005, Opt. Eng. 44(11), eq. 1: the LED shape, whose full width at half maximum
+  chroma's ``ohno_led`` takes.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chroma.lights import Light
+from chroma._colour import colour
+from chroma.lights import WAVELENGTHS, Light, spectra
 
 CIE_15_FL_RA = {
     "FL1": 76, "FL2": 64, "FL3": 57, "FL4": 51, "FL5": 72, "FL6": 59,
@@ -110,3 +116,40 @@ def test_ocio_display_referred_xyz_route_agrees_too():
     rgba = np.array([[*xyz, 1.0]], np.float32)
     cpu.applyRGBA(rgba)
     np.testing.assert_allclose(rgba[0, :3], _ocio_acescg(xyz), rtol=1e-5)
+
+
+# ------------------------------------------- spectra: colour-science and its numpy twins
+
+
+@pytest.mark.parametrize("peak, fwhm", [(450.0, 20.0), (560.0, 110.0), (612.5, 75.5)])
+def test_gaussian_twin_equals_colour_sd_gaussian_fwhm(peak, fwhm):
+    ref = colour().sd_gaussian(peak, fwhm, spectra.spectral_shape(), method="FWHM").values
+    np.testing.assert_allclose(spectra._gaussian(peak, fwhm), ref, rtol=0, atol=1e-12)
+
+
+def test_gaussian_twin_is_half_its_peak_half_a_width_away():
+    v = spectra._gaussian(560.0, 100.0)
+    assert v[WAVELENGTHS == 560.0][0] == 1.0
+    np.testing.assert_allclose(v[np.isin(WAVELENGTHS, [510.0, 610.0])], 0.5, rtol=0, atol=1e-12)
+
+
+def test_uv_twin_equals_colour_ucs_route():
+    c = colour()
+    xyz = np.random.default_rng(7).uniform(0.01, 2.0, (50, 3))
+    np.testing.assert_allclose(spectra.xyz_to_uv(xyz), c.UCS_to_uv(c.XYZ_to_UCS(xyz)), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("xy, uv", [((0.44757, 0.40745), (0.2560, 0.3495)), ((0.31272, 0.32903), (0.1978, 0.3122))],
+                         ids=["A", "D65"])
+def test_uv_of_cie_illuminants(xy, uv):
+    x, y = xy
+    xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
+    np.testing.assert_allclose(spectra.xyz_to_uv(xyz), uv, atol=6e-5)
+
+
+@pytest.mark.parametrize("peak, fwhm", [(450.0, 20.0), (530.0, 30.0), (630.0, 60.0)])
+def test_ohno_led_has_the_given_full_width_at_half_maximum(peak, fwhm):
+    # Ohno 2005 eq. 1 with the width parameter chroma derives: exactly 0.5 at peak +- fwhm / 2
+    v = spectra.ohno_led(peak, fwhm)
+    assert v[WAVELENGTHS == peak][0] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(v[np.isin(WAVELENGTHS, [peak - fwhm / 2, peak + fwhm / 2])], 0.5, atol=1e-9)

@@ -97,3 +97,68 @@ def test_hex_white_and_kelvin_d65_are_neutral_in_acescg():
     # illuminant A (2856 K Planckian), CIE 015: xy (0.4476, 0.4074)
     xyz = oklab.parse_color("2856K", "XYZ")
     assert np.allclose(xyz[:2] / xyz.sum(), [0.4476, 0.4074], atol=2e-4)
+
+
+def _lab_samples(dtype):
+    """Random OKLab values, plus the cases where a hue conversion can go wrong: the wrap at
+    0/360 degrees (b a hair either side of 0, signed zeros, a < 0 with b = +-0) and
+    achromatic colours (a = b = 0, chroma far below a float's resolution)."""
+    rng = np.random.default_rng(13)
+    n = 20_000
+    lab = np.column_stack([rng.uniform(-0.1, 1.2, n), rng.normal(0.0, 0.2, n), rng.normal(0.0, 0.2, n)])
+    tiny = [1e-300, 1e-30, 1e-17, 1e-9]
+    special = [(0.5, a, b) for a in (0.3, -0.3) for t in tiny for b in (t, -t)]
+    special += [(0.5, 0.3, 0.0), (0.5, 0.3, -0.0), (0.5, -0.3, 0.0), (0.5, -0.3, -0.0),
+                (0.5, 0.0, 0.0), (0.5, -0.0, 0.0), (0.5, 0.0, -0.0), (0.5, -0.0, -0.0), (0.0, 0.0, 0.0),
+                (1.0, 1e-12, -1e-12), (0.2, -1e-12, 1e-12), (0.7, 0.0, 0.2), (0.7, 0.0, -0.2)]
+    return np.vstack([lab, np.array(special)]).astype(dtype)
+
+
+def _hue_gap(h1, h2):
+    """Circular difference of two hues in degrees (359.99... and 0 are close)."""
+    return np.abs((np.asarray(h1, np.float64) - h2 + 180.0) % 360.0 - 180.0)
+
+
+def test_oklab_to_oklch_is_colour_science_oklab_to_oklch():
+    # chroma keeps its numpy version (per pixel, and `import chroma` stays free of
+    # colour-science); it must be colour.Oklab_to_Oklch exactly, hue wrap and achromatic
+    # colours included.
+    import colour
+
+    lab = _lab_samples(np.float64)
+    ours = oklab.oklab_to_oklch(lab)
+    ref = colour.Oklab_to_Oklch(lab)
+    assert ours.dtype == np.float64
+    assert np.array_equal(ours, ref)  # the same IEEE operations: equal to the last bit
+    assert np.all((ours[:, 2] >= 0.0) & (ours[:, 2] <= 360.0))
+
+
+def test_oklab_to_oklch_float32_is_colour_science_within_float32():
+    import colour
+
+    lab = _lab_samples(np.float32)
+    ours = oklab.oklab_to_oklch(lab)
+    ref = colour.Oklab_to_Oklch(lab.astype(np.float64))
+    assert ours.dtype == np.float32
+    assert np.array_equal(ours[:, 0], ref[:, 0].astype(np.float32))
+    assert np.allclose(ours[:, 1], ref[:, 1], rtol=1e-6, atol=1e-30)
+    chromatic = ref[:, 1] > 1e-4  # below that, float32 rounding of a and b moves the hue itself
+    assert np.max(_hue_gap(ours[chromatic, 2], ref[chromatic, 2])) < 1e-3
+    assert np.array_equal(ours[ref[:, 1] == 0, 2], ref[ref[:, 1] == 0, 2].astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-15), (np.float32, 1e-6)])
+def test_oklch_to_oklab_is_colour_science_oklch_to_oklab(dtype, atol):
+    import colour
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    hues = np.concatenate([rng.uniform(-720.0, 1080.0, n), [0.0, 360.0, -360.0, 180.0, -0.0, 720.0, 359.9999999]])
+    lch = np.column_stack([rng.uniform(-0.1, 1.2, hues.size), rng.uniform(0.0, 0.5, hues.size), hues])
+    lch[:5, 1] = 0.0  # achromatic: any hue gives a = b = 0
+    lch = lch.astype(dtype)
+    ours = oklab.oklch_to_oklab(lch)
+    ref = colour.Oklch_to_Oklab(lch.astype(np.float64))
+    assert ours.dtype == dtype
+    assert np.max(np.abs(ours - ref)) < atol
+    assert np.all(ours[:5, 1:] == 0.0)

@@ -73,7 +73,7 @@ def test_guide_gradient_lowers_the_clip_loss(tiny_clip) -> None:
             return spherical_dist_loss(tiny_clip.encode_image(cuts), target.embeds).item()
 
     # grad = -dL/dx: a small step along it lowers the loss of the guided estimate
-    fac = d._coef("sqrt_one_minus_alphas_cumprod", t, 4)
+    fac = d.coef("sqrt_one_minus_alphas_cumprod", t, 4)
     x0 = d.predict_xstart_from_eps(x, t, 0.5 * x)
     before = clip_loss(x0 * fac + x * (1 - fac))
     x2 = x + 1e-3 * grad / grad.abs().max()

@@ -123,7 +123,7 @@ def test_guide_init_loss_lpips_pulls_towards_the_init(tiny_clip, images) -> None
     grad = guide(x, t)
 
     def distance(x_t: torch.Tensor) -> float:
-        fac = d._coef("sqrt_one_minus_alphas_cumprod", t, 4)
+        fac = d.coef("sqrt_one_minus_alphas_cumprod", t, 4)
         x_in = d.predict_xstart_from_eps(x_t, t, 0.5 * x_t) * fac + x_t * (1 - fac)
         with torch.no_grad():
             return lpips_distance(model, x_in, init).item()
