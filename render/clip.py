@@ -269,11 +269,20 @@ def pool_one_query(module: torch.nn.Module) -> int:
     registers them (``attnpool`` with ``q_proj``/``k_proj``/``v_proj``/``c_proj``); ViTs have
     none (nothing changes).
 
-    Args:
-        module: a model (or its ``visual`` tower), changed in place.
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A model (or its ``visual`` tower), changed in place.
 
-    Returns:
+    Returns
+    -------
+    int
         The number of pools changed.
+
+    References
+    ----------
+    Radford, A. et al. (2021). Learning Transferable Visual Models From Natural Language
+    Supervision. ICML (arXiv:2103.00020), section 2.4.
     """
     import types
 
