@@ -66,8 +66,13 @@ UNET_CONFIG = {  # DD's 256x256_diffusion_uncond config, at 64 base channels
 
 
 @pytest.fixture(scope="module")
-def models():
+def models() -> SimpleNamespace:
     """The same weights for both: our UNet, secondary model and RN50."""
+    return build_models()
+
+
+def build_models() -> SimpleNamespace:
+    """Our UNet, secondary model and RN50 (random, seeded) and the step's input."""
     from render.clip import load_clip
     from render.models import REGISTRY
     from render.secondary import SecondaryDiffusionImageNet2
