@@ -213,7 +213,7 @@ def grey(x: torch.Tensor) -> torch.Tensor:
     Parameters
     ----------
     x : torch.Tensor
-        RGB images ``(..., 3, H, W)``, in Disco Diffusion's cutouts [0, 1] (the weights
+        RGB images ``(..., 3, H, W)``, in [0, 1] for the cutouts (the weights
         are applied to the values as they are, without linearisation).
 
     Returns
