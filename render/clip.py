@@ -289,7 +289,7 @@ def pool_one_query(module: torch.nn.Module) -> int:
     count = 0
     for child in module.modules():
         if all(hasattr(child, a) for a in ("q_proj", "k_proj", "v_proj", "c_proj", "positional_embedding", "num_heads")):
-            child.forward = types.MethodType(_attention_pool_one_query, child)  # type: ignore[method-assign]
+            child.forward = types.MethodType(_attention_pool_one_query, child)
             count += 1
     return count
 
