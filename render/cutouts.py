@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -82,16 +81,43 @@ _ON_DEVICE: dict[tuple[int, int, str, torch.dtype], torch.Tensor] = {}
 
 
 def resize_matrix(n_in: int, n_out: int) -> torch.Tensor:
-    """ResizeRight's 1-D resampling as a matrix, (n_out, n_in), cached.
+    """ResizeRight's 1-D resampling of ``n_in`` pixels to ``n_out`` as a matrix.
 
-    The weights are computed in float32 as ResizeRight computes them (so they agree bit
-    for bit) and kept as float64.
+    Row ``j`` holds the weights of output pixel ``j``: Keys cubic taps around input
+    position ``j / s + (n_in - 1) / 2 - (n_out - 1) / (2 s)`` with ``s = n_out / n_in``
+    (the same point as ``(j + 0.5) / s - 0.5``), the kernel widened to ``4 / s`` taps and
+    scaled by ``s`` when shrinking (``s < 1``, antialiasing), normalised to sum to 1, then
+    the taps outside ``[0, n_in)`` dropped (zero padding, so border rows sum to less than
+    1). The weights are computed in float32 in ResizeRight's order, so they agree with it
+    bit for bit, and stored as float64.
 
-    Row ``j`` holds the weights of output pixel ``j``: Keys cubic taps around
-    ``j / s + (n_in - 1) / 2 - (n_out - 1) / (2 s)`` with ``s = n_out / n_in`` (the same
-    point as ``(j + 0.5) / s - 0.5``), the kernel widened to ``4 / s`` taps and scaled by
-    ``s`` when ``s < 1``, normalised to sum to 1, then taps outside ``[0, n_in)`` dropped
-    (zero padding). The identity when ``n_in == n_out`` (ResizeRight skips such dims).
+    Parameters
+    ----------
+    n_in : int
+        Input length in pixels, at least 1.
+    n_out : int
+        Output length in pixels, at least 1.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_out, n_in)`` float64 on the CPU; the identity when ``n_in == n_out``
+        (ResizeRight leaves such an axis untouched). The matrix is cached per
+        ``(n_in, n_out)`` and shared between callers: do not modify it in place.
+
+    Raises
+    ------
+    ValueError
+        ``n_in`` or ``n_out`` is below 1.
+
+    References
+    ----------
+    Shocher, A. et al. (2020). From Discrete to Continuous Convolution Layers.
+    arXiv:2006.06926; ResizeRight, https://github.com/assafshocher/ResizeRight
+    (``resize_right.resize``, ``interp_methods.cubic``).
+
+    Keys, R. (1981). Cubic convolution interpolation for digital image processing. IEEE
+    Transactions on Acoustics, Speech, and Signal Processing, 29(6), 1153-1160.
     """
     key = (int(n_in), int(n_out))
     m = _MATRICES.get(key)
@@ -133,10 +159,33 @@ def _matrix(n_in: int, n_out: int, device: torch.device, dtype: torch.dtype) -> 
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize images ``(..., H, W)`` to ``size = (h, w)`` as ResizeRight does by default
-    (cubic, antialiased when shrinking, zero padding); differentiable.
+    """Resize images as ResizeRight does by default: cubic, antialiased, zero padding.
 
-    Equal to ``resize_right.resize(x, out_shape=size)`` to float32 rounding.
+    Two matrix products with the cached :func:`resize_matrix` weights (height and width
+    axes, the cheaper order first); equal to ``resize_right.resize(x, out_shape=size)``
+    to float32 rounding, and differentiable in ``x``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images ``(..., H, W)``, any value range (the resampling is linear; Keys' kernel
+        has negative lobes, so [0, 1] input may overshoot slightly at sharp edges).
+    size : tuple of int
+        The output ``(height, width)`` in pixels.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., height, width)``, in ``x``'s dtype when float32 or float64, otherwise in
+        float32; ``x`` itself when it already has that size.
+
+    References
+    ----------
+    Shocher, A. et al. (2020). From Discrete to Continuous Convolution Layers.
+    arXiv:2006.06926; ResizeRight, https://github.com/assafshocher/ResizeRight.
+
+    Keys, R. (1981). Cubic convolution interpolation for digital image processing. IEEE
+    Transactions on Acoustics, Speech, and Signal Processing, 29(6), 1153-1160.
     """
     h, w = x.shape[-2:]
     oh, ow = int(size[0]), int(size[1])
@@ -159,16 +208,50 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def grey(x: torch.Tensor) -> torch.Tensor:
-    """torchvision's ``rgb_to_grayscale(x, 3)``: ``0.2989 R + 0.587 G + 0.114 B`` in all
-    three channels of ``(..., 3, H, W)``."""
+    """Grey version of RGB images, as torchvision's ``rgb_to_grayscale(x, 3)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        RGB images ``(..., 3, H, W)``, in [0, 1] for the cutouts (the weights
+        are applied to the values as they are, without linearisation).
+
+    Returns
+    -------
+    torch.Tensor
+        ``0.2989 R + 0.587 G + 0.114 B`` in all three channels, shaped like ``x``: a
+        broadcast view of one luma plane (do not write into it).
+
+    References
+    ----------
+    ITU-R BT.601 luma weights, as rounded by torchvision
+    (``torchvision.transforms.functional.rgb_to_grayscale``) and used by Disco Diffusion
+    v5.x ``disco.py`` (``T.Grayscale(3)`` in ``MakeCutoutsDango``).
+    """
     r, g, b = x.unbind(dim=-3)
     luma = (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(-3)
     return luma.expand(x.shape)
 
 
 def pad_to_square(x: torch.Tensor) -> torch.Tensor:
-    """Zero-pad the short side by ``(long - short) // 2`` on each side, as DD does (an odd
-    difference leaves the result one pixel short of square)."""
+    """Zero-pad the short side of images towards a square, as Disco Diffusion does.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images ``(..., H, W)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The images with ``(long - short) // 2`` zero pixels added on each side of the
+        short dimension; an odd difference leaves the result one pixel short of square.
+        ``x`` itself when the padding is zero.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``MakeCutoutsDango.forward`` (``pad_input``).
+    """
     h, w = x.shape[-2:]
     short = min(h, w)
     pad_w, pad_h = (h - short) // 2, (w - short) // 2
@@ -178,7 +261,27 @@ def pad_to_square(x: torch.Tensor) -> torch.Tensor:
 
 
 def inner_grey_count(innercut: int, ic_grey_p: float) -> int:
-    """How many of ``innercut`` inner cuts DD makes grey: ``int(p * n) + 1``, at most n."""
+    """How many of the inner cuts Disco Diffusion makes grey.
+
+    DD greys inner cut ``i`` (0-based) when ``i <= int(ic_grey_p * innercut)``, so at
+    least one is grey whenever there is one, even with ``ic_grey_p = 0``.
+
+    Parameters
+    ----------
+    innercut : int
+        The number of inner cuts.
+    ic_grey_p : float
+        The grey fraction (``cut_icgray_p`` at this timestep), nominally in [0, 1].
+
+    Returns
+    -------
+    int
+        ``min(innercut, int(ic_grey_p * innercut) + 1)``, or 0 when ``innercut <= 0``.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``MakeCutoutsDango.forward``.
+    """
     if innercut <= 0:
         return 0
     return min(innercut, int(ic_grey_p * innercut) + 1)
@@ -193,19 +296,47 @@ def make_cutouts(
     ic_grey_p: float = 0.2,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Disco Diffusion's cutouts of images ``x`` (N, 3, H, W) in [0, 1], unaugmented.
+    """Disco Diffusion's cutouts (overview and inner cuts) of a batch, unaugmented.
 
-    Args:
-        x: the images (a batch shares each cutout's geometry, as in DD).
-        cut_size: the CLIP input size (pixels).
-        overview, innercut: numbers of overview and inner cutouts.
-        ic_size_pow: inner-cut size power (larger: smaller crops).
-        ic_grey_p: grey fraction of inner cuts (DD greys ``int(p * n) + 1``).
-        generator: CPU generator for the crops' sizes and offsets (None: global RNG).
+    The overview cutouts come first, then the inner cuts, as described in the module
+    docstring; every image of the batch is cut with the same geometry, as in DD.
 
-    Returns:
-        ((overview + innercut) * N, 3, cut_size, cut_size), cutout-major: rows
-        ``k*N .. k*N+N-1`` are cutout ``k`` of every image.
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images ``(N, 3, H, W)`` in [0, 1].
+    cut_size : int
+        The side of every cutout in pixels: the CLIP model's input size (224 for
+        ViT-B/32).
+    overview : int
+        Number of overview cutouts (whole image padded to a square); 1 to 4 give
+        plain, grey, mirrored, grey mirrored in that order, more give copies of the
+        plain one, 0 or less none.
+    innercut : int
+        Number of random square inner cuts; 0 or less none.
+    ic_size_pow : float, optional
+        Inner-cut size power: a cut's side is ``int(u ** ic_size_pow * (max_size -
+        min_size) + min_size)`` pixels for ``u`` uniform in [0, 1), so larger values give
+        smaller cuts. Default 0.5.
+    ic_grey_p : float, optional
+        Grey fraction of the inner cuts; :func:`inner_grey_count` of them, the first
+        ones drawn, are grey. Default 0.2.
+    generator : torch.Generator or None, optional
+        CPU generator for the cuts' sizes and offsets, drawn per cut as size, x offset,
+        y offset. Default None: torch's global RNG.
+
+    Returns
+    -------
+    torch.Tensor
+        ``((overview + innercut) * N, 3, cut_size, cut_size)`` in the dtype
+        :func:`resize` returns, cutout-major: rows ``k * N`` to ``k * N + N - 1`` are
+        cutout ``k`` of every image; ``(0, 3, cut_size, cut_size)`` when there are none.
+        Differentiable in ``x``.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``MakeCutoutsDango.forward`` (with
+    ``skip_augs``).
     """
     n, _, h, w = x.shape
     size = (cut_size, cut_size)
@@ -238,17 +369,40 @@ def make_cutouts(
 # -- augmentations --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AugmentSpec:
-    """Parameters of DD's augmentation chain (torchvision's names and meanings).
+    """Parameters of Disco Diffusion's cutout augmentation chain.
 
-    Attributes:
-        flip_p: probability of a horizontal flip (``RandomHorizontalFlip``).
-        degrees: rotation drawn uniformly in [-degrees, degrees] (``RandomAffine``).
-        translate: shift drawn uniformly in +-translate x the side, rounded to pixels.
-        grey_p: probability of greyscale (``RandomGrayscale``).
-        brightness, contrast, saturation: factor drawn uniformly in [1 - v, 1 + v].
-        hue: hue shift drawn uniformly in [-hue, hue] (fraction of a turn).
-        noise: standard deviation of the Gaussian noise added after the flip, the affine
-            warp and the grey step (three times).
+    The names and meanings are torchvision's; the defaults are DD v5's chain for stills.
+
+    Attributes
+    ----------
+    flip_p : float
+        Probability of a horizontal flip (``RandomHorizontalFlip``). Default 0.5.
+    degrees : float
+        Rotation drawn uniformly in [-degrees, degrees], in degrees (``RandomAffine``).
+        Default 10.
+    translate : float
+        Shift drawn uniformly in ``[-translate, translate]`` times the width (x) and the
+        height (y), rounded to whole pixels (``RandomAffine``). Default 0.05.
+    grey_p : float
+        Probability of greyscale (``RandomGrayscale``). Default 0.1.
+    brightness : float
+        Brightness factor drawn uniformly in ``[max(0, 1 - v), 1 + v]``
+        (``ColorJitter``). Default 0.1.
+    contrast : float
+        Contrast factor, drawn as ``brightness``. Default 0.1.
+    saturation : float
+        Saturation factor, drawn as ``brightness``. Default 0.1.
+    hue : float
+        Hue shift drawn uniformly in [-hue, hue], in turns (fractions of the colour
+        wheel; torchvision allows at most 0.5). Default 0.1.
+    noise : float
+        Standard deviation of the Gaussian noise added per pixel after the flip, after
+        the affine warp and after the grey step (three times), in [0, 1] image units.
+        Default 0.01.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``MakeCutoutsDango.__init__`` (``self.augs``).
     """
 
     flip_p: float = 0.5
@@ -273,8 +427,27 @@ AUGMENTS: dict[str, AugmentSpec] = {
 class AugmentDraw:
     """One draw of the augmentation parameters, shared by a whole stack of cutouts.
 
-    ``order`` is ColorJitter's random order of (0 brightness, 1 contrast, 2 saturation,
-    3 hue); ``translate`` is ``(tx, ty)`` in pixels; ``angle`` in degrees.
+    Attributes
+    ----------
+    flip : bool
+        The stack was flipped horizontally.
+    angle : float
+        Rotation in degrees, clockwise (torchvision's ``affine`` convention).
+    translate : tuple of int
+        ``(tx, ty)`` shift in pixels.
+    grey : bool
+        The stack was made grey.
+    order : tuple of int
+        ColorJitter's random order of its four operations: 0 brightness, 1 contrast,
+        2 saturation, 3 hue.
+    brightness : float
+        Brightness factor (1: unchanged).
+    contrast : float
+        Contrast factor (1: unchanged).
+    saturation : float
+        Saturation factor (1: unchanged).
+    hue : float
+        Hue shift in turns (0: unchanged).
     """
 
     flip: bool
@@ -293,14 +466,33 @@ _HSV_SECTORS = torch.tensor([[0, 1, 2, 2, 3, 0], [3, 0, 0, 1, 2, 2], [2, 2, 3, 0
 
 
 def adjust_hue(x: torch.Tensor, hue_factor: float) -> torch.Tensor:
-    """torchvision's ``adjust_hue`` for float images (N, 3, H, W), the same function and
-    gradient, with one gather where torchvision multiplies a six-sector mask into a
-    stack of candidates (``einsum``): forward and backward on 16 cutouts of 224x224 took
-    0.4-0.5 s there and 0.2 s here (one CPU thread), the most expensive step of DD's chain.
+    """Shift the hue of float RGB images, as torchvision's ``adjust_hue``.
 
-    RGB -> HSV as Pillow (and torchvision): ``v = max``, ``s = (max - min) / max``, hue by
-    the channel holding the maximum; the hue shifted by ``hue_factor`` turns (mod 1);
-    back with ``p, q, t`` clamped to [0, 1] (``v`` is not).
+    The same function and gradient as torchvision's, with one gather where torchvision
+    multiplies a six-sector mask into a stack of candidates (``einsum``): forward and
+    backward on 16 cutouts of 224x224 took 0.4-0.5 s there and 0.2 s here (one CPU
+    thread), the most expensive step of DD's chain. RGB -> HSV as Pillow (and
+    torchvision): ``v = max``, ``s = (max - min) / max``, the hue from the channel holding
+    the maximum; the hue is shifted by ``hue_factor`` (mod 1) and converted back with
+    ``p, q, t`` clamped to [0, 1] (``v`` is not).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Float RGB images ``(..., 3, H, W)`` in [0, 1].
+    hue_factor : float
+        The shift in turns (fractions of the colour wheel); torchvision refuses values
+        outside [-0.5, 0.5], this function does not check.
+
+    Returns
+    -------
+    torch.Tensor
+        The shifted images, shaped like ``x``, differentiable in ``x``.
+
+    References
+    ----------
+    torchvision ``transforms.functional.adjust_hue`` (``_rgb2hsv``, ``_hsv2rgb`` in
+    ``_functional_tensor.py``).
     """
     r, g, b = x.unbind(dim=-3)
     maxc = torch.max(x, dim=-3).values  # (not amax: its gradient splits between ties)
@@ -341,21 +533,45 @@ def augment(
     x: torch.Tensor,
     spec: AugmentSpec = AUGMENTS["still"],
     generator: torch.Generator | None = None,
-    noise_generator: torch.Generator | Any | None = None,
+    noise_generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, AugmentDraw]:
-    """DD's augmentation chain on a stack of cutouts (K, 3, S, S) in [0, 1]; one draw for all.
+    """Disco Diffusion's augmentation chain on a stack of cutouts, one draw for all.
 
-    Args:
-        x: the cutouts.
-        spec: the chain's parameters (:data:`AUGMENTS`).
-        generator: CPU generator for the parameters (None: global RNG), drawn in
-            torchvision's order: flip, angle, tx, ty, grey, jitter order, b, c, s, h.
-        noise_generator: generator on ``x``'s device for the three noise additions
-            (None: global RNG). Passing the same CPU generator as ``generator``
-            interleaves the draws exactly as DD's ``T.Compose`` does on the global RNG.
+    In order: horizontal flip, noise, affine warp (rotation and integer shift, bilinear,
+    zero fill, torchvision's ``RandomAffine``), noise, greyscale, noise, then
+    ColorJitter's brightness, contrast, saturation and hue in a random order. Applied
+    with torchvision's functional ops (hue with :func:`adjust_hue`).
 
-    Returns:
-        The augmented cutouts (differentiable in ``x``) and the parameters drawn.
+    Parameters
+    ----------
+    x : torch.Tensor
+        The cutouts ``(K, 3, S, S)`` in [0, 1].
+    spec : AugmentSpec, optional
+        The chain's parameters. Default ``AUGMENTS["still"]`` (DD's chain for stills).
+    generator : torch.Generator or None, optional
+        CPU generator for the parameters, drawn in torchvision's order: flip, angle,
+        tx, ty, grey, jitter order, brightness, contrast, saturation, hue. Default None:
+        torch's global RNG.
+    noise_generator : torch.Generator or None, optional
+        Generator on ``x``'s device for the three noise additions. Default None:
+        torch's global RNG. Passing the same CPU generator as ``generator`` interleaves
+        the draws exactly as DD's ``T.Compose`` does on the global RNG.
+
+    Returns
+    -------
+    augmented : torch.Tensor
+        The augmented cutouts, shaped like ``x`` (values may leave [0, 1] through the
+        noise), differentiable in ``x``.
+    draw : AugmentDraw
+        The parameters drawn.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``MakeCutoutsDango`` (``self.augs``).
+
+    torchvision ``transforms.RandomHorizontalFlip``, ``RandomAffine``,
+    ``RandomGrayscale``, ``ColorJitter`` (``get_params``) and
+    ``transforms.functional.adjust_hue``.
     """
     import torchvision.transforms.functional as TF
     from torchvision.transforms import InterpolationMode

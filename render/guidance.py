@@ -85,7 +85,21 @@ INIT_LOSSES = ("lpips", "mse")
 def spherical_dist_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Squared great-circle distance between directions: ``2 arcsin(|x^ - y^| / 2)^2``.
 
-    ``x`` and ``y`` broadcast against each other; the last dimension is the embedding.
+    Parameters
+    ----------
+    x, y : torch.Tensor
+        Embeddings, broadcast against each other; the last dimension is the embedding
+        (not necessarily unit length: both are normalised first).
+
+    Returns
+    -------
+    torch.Tensor
+        The distances, the broadcast shape without the last dimension: twice the squared
+        half-angle in radians (0 for equal directions, pi^2 / 2 for opposite ones).
+
+    References
+    ----------
+    Crowson, K. (2021). CLIP guided diffusion; Disco Diffusion v5 ``spherical_dist_loss``.
     """
     x = F.normalize(x, dim=-1)
     y = F.normalize(y, dim=-1)
@@ -93,8 +107,23 @@ def spherical_dist_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def tv_loss(x: torch.Tensor) -> torch.Tensor:
-    """Total variation per image: mean of squared right and down neighbour differences
-    (edges replicated), (N,)."""
+    """Total variation per image: the mean of squared right and down neighbour differences.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images (N, C, H, W); the last row and column are replicated, so edges add nothing.
+
+    Returns
+    -------
+    torch.Tensor
+        (N,), in squared image units.
+
+    References
+    ----------
+    Mahendran, A. & Vedaldi, A. (2015). Understanding Deep Image Representations by
+    Inverting Them. CVPR.
+    """
     x = F.pad(x, (0, 1, 0, 1), mode="replicate")
     dx = x[..., :-1, 1:] - x[..., :-1, :-1]
     dy = x[..., 1:, :-1] - x[..., :-1, :-1]
@@ -102,20 +131,54 @@ def tv_loss(x: torch.Tensor) -> torch.Tensor:
 
 
 def range_loss(x: torch.Tensor) -> torch.Tensor:
-    """Mean squared distance of ``x`` outside [-1, 1], per image (N,)."""
+    """Mean squared distance of ``x`` outside [-1, 1], per image.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images (N, C, H, W) in model space.
+
+    Returns
+    -------
+    torch.Tensor
+        (N,); zero for images within [-1, 1].
+    """
     return (x - x.clamp(-1, 1)).pow(2).mean(dim=(1, 2, 3))
 
 
 def sat_loss(x: torch.Tensor) -> torch.Tensor:
-    """Mean absolute distance of ``x`` outside [-1, 1], per image (N,).
+    """Mean absolute distance of ``x`` outside [-1, 1], per image.
 
     Disco Diffusion takes the mean over the whole batch instead (``sat_loss(x).mean()``).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images (N, C, H, W) in model space.
+
+    Returns
+    -------
+    torch.Tensor
+        (N,); zero for images within [-1, 1].
     """
     return (x - x.clamp(-1, 1)).abs().mean(dim=(1, 2, 3))
 
 
 def init_loss(x: torch.Tensor, init: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference from the init image, per image (N,) (``init_loss = "mse"``)."""
+    """Mean squared difference from the init image, per image (``init_loss = "mse"``).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images (N, C, H, W) in model space.
+    init : torch.Tensor
+        The init image, broadcast against ``x``.
+
+    Returns
+    -------
+    torch.Tensor
+        (N,), in squared model-space units.
+    """
     return (x - init).pow(2).mean(dim=(1, 2, 3))
 
 
@@ -180,22 +243,42 @@ class GuideRecord:
 class Guide:
     """The conditioning function ``cond_fn(x_t, t_index) -> grad`` for the sampler.
 
-    Args:
-        diffusion: the (respaced) diffusion process.
-        unet: the diffusion model (used for the x0 estimate when ``secondary`` is None).
-        secondary: Disco Diffusion's secondary model, or None.
-        targets: CLIP models with prompt embeddings.
-        config: guidance settings.
-        init: the init image in [-1, 1] for the init loss, or None.
-        generator: RNG for cutouts and augmentation parameters (on the CPU).
-        device_generator: RNG on the device for augmentation noise (None: global RNG).
-        autocast_dtype: run CLIP and the secondary model under autocast in this dtype
-            (None: full precision).
-        lpips: the LPIPS module for ``init_loss = "lpips"`` (None: loaded from the model
-            cache when first needed, render.perceptual.load_lpips).
-        clip_batch: at most this many cutouts per CLIP call, rounded down to whole cutn
-            batches (None: on a GPU all ``cutn_batches`` of a model in one call, on the
-            CPU one batch per call, the faster there).
+    Parameters
+    ----------
+    diffusion : GaussianDiffusion
+        The (respaced) diffusion process.
+    unet : callable or None
+        The diffusion model ``(x, t) -> output``, used for the x0 estimate when
+        ``secondary`` is None.
+    secondary : torch.nn.Module or None
+        Disco Diffusion's secondary model, or None.
+    targets : sequence of ClipTarget
+        CLIP models with their prompt embeddings.
+    config : GuidanceConfig
+        The guidance settings.
+    init : torch.Tensor, optional
+        The init image in [-1, 1] for the init loss.
+    generator : torch.Generator, optional
+        RNG for cutouts and augmentation parameters (on the CPU); None: the global RNG.
+    device_generator : torch.Generator, optional
+        RNG on the device for the augmentation noise; None: the global RNG.
+    autocast_dtype : torch.dtype, optional
+        Run CLIP and the secondary model under autocast in this dtype; None: full
+        precision.
+    lpips : callable, optional
+        The LPIPS module for ``init_loss = "lpips"``; None: loaded from the model cache
+        when first needed (render.perceptual.load_lpips).
+    clip_batch : int, optional
+        At most this many cutouts per CLIP call, rounded down to whole cutn batches;
+        None: on a GPU all ``cutn_batches`` of a model in one call, on the CPU one batch
+        per call (the faster there).
+
+    Raises
+    ------
+    ValueError
+        Neither the secondary model nor the UNet is given.
+    render.errors.ModelNotFoundError
+        LPIPS is needed and its weights are not in the model cache.
     """
 
     def __init__(
@@ -237,7 +320,21 @@ class Guide:
         return torch.autocast(device_type=device.type, dtype=self.autocast_dtype)
 
     def x0_estimate(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """The denoised estimate used for guidance (differentiable in ``x``)."""
+        """The denoised estimate used for guidance (differentiable in ``x``).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The noisy sample x_t (N, 3, H, W), model space.
+        t : torch.Tensor
+            Respaced timestep indices (N,).
+
+        Returns
+        -------
+        torch.Tensor
+            The x0 estimate in model space, float32: the secondary model's ``pred`` at DD's cosine time
+            ``atan2(sigma, alpha) * 2 / pi``, or the UNet's ``pred_xstart``.
+        """
         d = self.diffusion
         if self.secondary is not None:
             alpha = d.coef("sqrt_alphas_cumprod", t, 1)
@@ -269,13 +366,25 @@ class Guide:
         return batches if device.type == "cuda" else 1
 
     def clip_grad(self, x_in: torch.Tensor, timestep: int) -> tuple[torch.Tensor, float]:
-        """d(CLIP loss x clip_guidance_scale)/d x_in, averaged over cutn batches, and the
-        logged loss.
+        """The CLIP loss's gradient at ``x_in``, averaged over the cutn batches.
 
         Each call of CLIP is differentiated at once, so only its activations are held.
-        The logged value is DD's: per model and cutn batch, the weighted spherical
-        distance summed over prompts and images, averaged over cutouts, not scaled; here
-        averaged over the batches and summed over models.
+
+        Parameters
+        ----------
+        x_in : torch.Tensor
+            The blended estimate (N, 3, H, W), model space (detached).
+        timestep : int
+            The original timestep (0..999), which indexes the cut schedules.
+
+        Returns
+        -------
+        grad : torch.Tensor
+            ``d(CLIP loss x clip_guidance_scale) / d x_in``.
+        logged : float
+            Disco Diffusion's logged value: per model and cutn batch, the weighted
+            spherical distance summed over prompts and images and averaged over cutouts,
+            unscaled; here averaged over the batches and summed over the models.
         """
         cfg = self.config
         n = x_in.shape[0]
@@ -303,11 +412,88 @@ class Guide:
                 done += m
         return grad, logged
 
+    def other_losses(self, x_in: torch.Tensor) -> tuple[torch.Tensor | None, float]:
+        """The gradient of the total-variation, saturation and init losses at ``x_in``.
+
+        Parameters
+        ----------
+        x_in : torch.Tensor
+            The blended estimate (N, 3, H, W) in model space [-1, 1] (detached).
+
+        Returns
+        -------
+        grad : torch.Tensor or None
+            ``d(tv + sat + init losses, each times its scale) / d x_in``; None when every
+            scale is zero (or there is no init image).
+        value : float
+            The scaled losses summed, for the log.
+        """
+        cfg = self.config
+        xi = x_in.detach().requires_grad_()
+        other = xi.new_zeros(())
+        if cfg.tv_scale:
+            other = other + tv_loss(xi).sum() * cfg.tv_scale
+        if cfg.sat_scale:
+            sat = sat_loss(xi)
+            # DD takes the mean over the whole batch; "chroma" mode per image
+            other = other + (sat.mean() if cfg.guidance_mode == "dd" else sat.sum()) * cfg.sat_scale
+        if self.init is not None and cfg.init_scale:
+            other = other + self._init_distance(xi).sum() * cfg.init_scale
+        if not other.requires_grad:
+            return None, float(other)
+        (grad,) = torch.autograd.grad(other, xi)
+        return grad, float(other.detach())
+
+    def _init_distance(self, xi: torch.Tensor) -> torch.Tensor:
+        """Per-image distance of ``xi`` from the init image (LPIPS or MSE, ``init_loss``)."""
+        assert self.init is not None
+        init = self.init.to(xi)
+        if self.config.init_loss == "mse":
+            return init_loss(xi, init)
+        from render.perceptual import lpips_distance
+
+        assert self.lpips is not None
+        return lpips_distance(self.lpips, xi, init)
+
+    def clamp(self, grad: torch.Tensor) -> torch.Tensor:
+        """Scale ``grad`` so that its RMS over the batch is at most ``clamp_max`` (``clamp_grad``).
+
+        Parameters
+        ----------
+        grad : torch.Tensor
+            The guidance gradient, finite.
+
+        Returns
+        -------
+        torch.Tensor
+            ``grad`` unchanged when ``clamp_grad`` is off or its RMS is within bounds, else
+            rescaled to RMS ``clamp_max`` (Disco Diffusion v5's ``clamp_grad``).
+        """
+        if not self.config.clamp_grad:
+            return grad
+        magnitude = grad.square().mean().sqrt()
+        if float(magnitude) <= 0:
+            return grad
+        return grad * magnitude.clamp(max=self.config.clamp_max) / magnitude
+
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """``-d loss / d x`` at respaced index ``t``; non-finite if the loss blew up."""
+        """The guidance gradient ``-d loss / d x_t`` at respaced index ``t``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The noisy sample x_t (N, 3, H, W), model space.
+        t : torch.Tensor
+            Respaced timestep indices (N,).
+
+        Returns
+        -------
+        torch.Tensor
+            The gradient (clamped per ``clamp_grad``), or NaN everywhere when the loss
+            was not finite (the step is then logged and recorded as skipped).
+        """
         cfg = self.config
         d = self.diffusion
-        dd = cfg.guidance_mode == "dd"
         timestep = int(d.model_time(t[:1])[0])  # 0..999 scale, what schedules index
         with torch.enable_grad():
             x = x.detach().requires_grad_()
@@ -317,46 +503,26 @@ class Guide:
             # the losses on x_in are differentiated to a detached copy first (DD's x_in_grad),
             # then carried to x_t by one vector-Jacobian product through the x0 estimator
             x_in_grad, clip_logged = self.clip_grad(x_in.detach(), timestep)
-            xi = x_in.detach().requires_grad_()
-            other = xi.new_zeros(())
-            if cfg.tv_scale:
-                other = other + tv_loss(xi).sum() * cfg.tv_scale
-            if cfg.sat_scale:
-                sat = sat_loss(xi)
-                other = other + (sat.mean() if dd else sat.sum()) * cfg.sat_scale
-            if self.init is not None and cfg.init_scale:
-                init = self.init.to(xi)
-                if cfg.init_loss == "lpips":
-                    from render.perceptual import lpips_distance
-
-                    assert self.lpips is not None
-                    dist = lpips_distance(self.lpips, xi, init)
-                else:
-                    dist = init_loss(xi, init)
-                other = other + dist.sum() * cfg.init_scale
-            if other.requires_grad:
-                (g,) = torch.autograd.grad(other, xi)
-                x_in_grad = x_in_grad + g
+            other_grad, other_value = self.other_losses(x_in)
+            if other_grad is not None:
+                x_in_grad = x_in_grad + other_grad
             outputs, grad_outputs = [x_in], [x_in_grad]
             range_value = 0.0
             if cfg.range_scale:
                 range_term = range_loss(pred).sum() * cfg.range_scale
                 range_value = float(range_term.detach())
-                if not dd:  # through the x0 estimate; in DD its gradient is zero
+                if cfg.guidance_mode != "dd":  # through the x0 estimate; in DD its gradient is zero
                     outputs.append(range_term)
                     grad_outputs.append(torch.ones_like(range_term))
+            grad = torch.full_like(x, float("nan"))
             finite = bool(torch.isfinite(x_in_grad).all())
             if finite:
-                (grad,) = torch.autograd.grad(outputs, x, grad_outputs)
-                grad = -grad
+                (vjp,) = torch.autograd.grad(outputs, x, grad_outputs)
+                grad = -vjp
                 finite = bool(torch.isfinite(grad).all())
-            else:
-                grad = torch.full_like(x, float("nan"))
-        if not finite:
+        if finite:
+            grad = self.clamp(grad)
+        else:
             log.warning("guidance gradient is not finite at timestep %d; skipping guidance for this step", timestep)
-        elif cfg.clamp_grad:
-            magnitude = grad.square().mean().sqrt()
-            if float(magnitude) > 0:
-                grad = grad * magnitude.clamp(max=cfg.clamp_max) / magnitude
-        self.history.append(GuideRecord(timestep, clip_logged, float(other.detach()) + range_value, not finite))
+        self.history.append(GuideRecord(timestep, clip_logged, other_value + range_value, not finite))
         return grad

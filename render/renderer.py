@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ from render.diffusion import GaussianDiffusion
 from render.errors import SettingsError
 from render.guidance import ClipTarget, GuidanceConfig, Guide
 from render.prompts import Prompt, normalize_weights, parse_prompt
-from render.schedules import parse_schedule
+from render.schedules import ScheduleLike, parse_schedule
 
 __all__ = ["RenderSettings", "RenderStep", "Renderer", "round_size"]
 
@@ -33,39 +33,181 @@ SIZE_MULTIPLE = 64
 
 
 def round_size(width: int, height: int, multiple: int = SIZE_MULTIPLE) -> tuple[int, int]:
-    """Round width and height to the nearest multiple of ``multiple`` (at least one)."""
-    return tuple(max(multiple, int(round(v / multiple)) * multiple) for v in (width, height))  # type: ignore[return-value]
+    """Round an image size to the nearest multiples of ``multiple``, at least one each.
+
+    The UNet halves the image several times, so Disco Diffusion renders at multiples of
+    64 pixels.
+
+    Parameters
+    ----------
+    width : int
+        Width in pixels.
+    height : int
+        Height in pixels.
+    multiple : int, optional
+        The step in pixels. Default 64 (:data:`SIZE_MULTIPLE`).
+
+    Returns
+    -------
+    tuple of int
+        ``(width, height)`` in pixels, each ``max(multiple, round(v / multiple) *
+        multiple)`` (Python's ``round``: halves to even).
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``: ``side_x = (width_height[0] // 64) * 64``, which
+    rounds down; this rounds to the nearest.
+    """
+    w, h = (max(multiple, int(round(v / multiple)) * multiple) for v in (width, height))
+    return w, h
 
 
 @dataclass
 class RenderSettings:
     """Render settings with Disco Diffusion v5's names and defaults.
 
-    Sampling: ``width_height`` (rounded to multiples of 64, with a warning), ``steps``
-    (respaced as ``ddim<steps>`` over ``diffusion_steps``, by default
-    ``(1000 // steps) * steps`` as in Disco Diffusion; or any ``timestep_respacing``
-    such as ``"250"`` or ``"10,10,5"`` over 1000 steps, which then sets the step count),
-    ``skip_steps``,
-    ``diffusion_sampling_mode`` (``"ddim"`` or ``"plms"``), ``eta`` (DDIM noise),
-    ``noise_schedule``, ``clip_denoised``, ``batch_size``.
+    The fields fall in four groups: sampling (``width_height`` to ``batch_size``), models
+    (``diffusion_model`` to ``clip_models``), guidance (``clip_guidance_scale`` to
+    ``augmentations``, passed on as :class:`render.guidance.GuidanceConfig`) and speed on
+    a GPU (``device`` to ``compile``). The settings are validated when they are built
+    (and again by :meth:`replace`).
 
-    Models: ``diffusion_model`` (a registry name, see render.models),
-    ``use_secondary_model`` / ``secondary_model``, ``clip_models`` (``name::pretrained``).
+    Attributes
+    ----------
+    width_height : tuple of int
+        Output ``(width, height)`` in pixels, rounded to the nearest multiples of 64 by
+        :func:`round_size` (with a ``UserWarning`` when that changes it). Default
+        ``(1280, 768)``.
+    steps : int
+        Number of sampling steps: the process is respaced as ``"ddim<steps>"`` over
+        ``diffusion_steps`` timesteps. Ignored when ``timestep_respacing`` is given.
+        Default 250.
+    skip_steps : int
+        How many of the highest-noise respaced steps to leave out, in ``[0, number of
+        steps)``. With an init image, sampling starts from it noised to the first step
+        taken; without one, from pure noise when 0, else from zeros noised to that
+        step. Default 10.
+    diffusion_sampling_mode : str
+        ``"ddim"`` (Song et al. 2021) or ``"plms"`` (Liu et al. 2022). Default ``"ddim"``.
+    eta : float
+        DDIM stochasticity: 0 deterministic, 1 the DDPM posterior's variance (DDIM
+        only). Default 0.8.
+    plms_order : int
+        Order of the PLMS multistep, 1 to 4. Default 2.
+    noise_schedule : str
+        The beta schedule, ``"linear"`` (Ho et al. 2020) or ``"cosine"`` (Nichol &
+        Dhariwal 2021). Default ``"linear"``.
+    diffusion_steps : int or None
+        Length of the original process in timesteps. Default None: ``(1000 // steps) *
+        steps`` for ``steps < 1000``, else ``steps``, as Disco Diffusion; 1000 with
+        ``timestep_respacing``.
+    timestep_respacing : str or None
+        Any respacing spec of :func:`render.diffusion.space_timesteps` (``"250"``,
+        ``"ddim50"``, ``"10,10,5"``), which then sets the step count. Default None: from
+        ``steps``.
+    clip_denoised : bool
+        Clamp each x0 estimate to [-1, 1] while sampling. Default False.
+    batch_size : int
+        Images rendered together, at least 1. Default 1.
+    diffusion_model : str
+        Registry name of the UNet checkpoint (render.models). Default
+        ``"512x512_diffusion_uncond_finetune_008100"``.
+    use_secondary_model : bool
+        Estimate x0 for guidance with Disco Diffusion's small secondary model instead
+        of the UNet (cheaper: no backward pass through the UNet). Default True.
+    secondary_model : str
+        Registry name of the secondary model. Default ``"secondary_model_imagenet_2"``.
+    clip_models : tuple of str
+        CLIP models as ``"name::pretrained"`` open_clip specs (render.clip). Default
+        ``("ViT-B-32::openai", "ViT-B-16::openai", "RN50::openai")``.
+    clip_guidance_scale : float
+        Weight of the CLIP loss; 0 turns CLIP guidance off and loads no CLIP model.
+        Default 5000.
+    tv_scale : float
+        Weight of the total-variation loss. Default 0.
+    range_scale : float
+        Weight of the loss on the x0 estimate outside [-1, 1]; has no effect in
+        ``guidance_mode = "dd"`` (see render.guidance). Default 150.
+    sat_scale : float
+        Weight of the saturation loss (the blended image outside [-1, 1]). Default 0.
+    init_scale : float
+        Weight of the distance from the init image (``init_loss``); used only with an
+        init image. Default 1000.
+    cutn_batches : int
+        Batches of cutouts per CLIP model and step, each with its own cutouts and
+        augmentation draw, at least 1. Default 4.
+    cut_overview : ScheduleLike
+        Overview cutouts per batch, one value per original timestep from the
+        high-noise end (render.schedules; a string, number or sequence). Default
+        ``"[12]*400+[4]*600"``.
+    cut_innercut : ScheduleLike
+        Inner cutouts per batch, as ``cut_overview``. Default ``"[4]*400+[12]*600"``.
+    cut_ic_pow : ScheduleLike
+        Inner-cut size power (larger: smaller cuts), see
+        :func:`render.cutouts.make_cutouts`. Default ``"[1]*1000"``.
+    cut_icgray_p : ScheduleLike
+        Grey fraction of the inner cuts, see :func:`render.cutouts.inner_grey_count`.
+        Default ``"[0.2]*400+[0]*600"``.
+    skip_augs : bool
+        Show CLIP the cutouts without the augmentation chain. Default False.
+    clamp_grad : bool
+        Scale the guidance gradient down to an RMS of at most ``clamp_max``. Default
+        True.
+    clamp_max : float
+        That bound on the RMS of the gradient over the whole batch, positive. Default
+        0.05.
+    guidance_mode : str
+        ``"dd"``, Disco Diffusion's gradient (its ``range_scale`` has no effect), or
+        ``"chroma"``, in which the range loss acts through the x0 estimate (see
+        render.guidance). Default ``"dd"``.
+    init_loss : str
+        Distance from the init image: ``"lpips"`` (as DD; needs the LPIPS weights in
+        the model cache) or ``"mse"``. Default ``"lpips"``.
+    augmentations : str
+        The cutout augmentation chain, a key of :data:`render.cutouts.AUGMENTS`:
+        ``"still"`` or ``"animation"`` (flip probability 0.4 and hue 0.3, as DD's 2D/3D
+        modes; shot files pick it for 2D/3D). Default ``"still"``.
+    device : str or None
+        Torch device name. Default None: ``"cuda"`` when available, else ``"cpu"``.
+    precision : str
+        Autocast dtype of the UNet, CLIP and the secondary model: ``"auto"`` (bf16
+        where supported, else fp16, on CUDA; fp32 elsewhere), ``"fp32"``, ``"fp16"``
+        or ``"bf16"``. Default ``"auto"``.
+    channels_last : bool
+        Keep the UNet and the secondary model in channels-last memory format (faster
+        convolutions on CUDA and on the CPU). Default True.
+    gradient_checkpointing : bool
+        Recompute UNet activations in the backward pass: less memory, more time, when
+        guidance differentiates through the UNet. Default False.
+    compile : bool
+        Run the UNet through ``torch.compile``. Default False.
 
-    Guidance: ``clip_guidance_scale``, ``tv_scale``, ``range_scale``, ``sat_scale``,
-    ``init_scale`` (distance by ``init_loss``: ``"lpips"`` as DD, or ``"mse"``),
-    ``cutn_batches``, ``cut_overview``, ``cut_innercut``, ``cut_ic_pow``,
-    ``cut_icgray_p`` (schedule strings or numbers), ``skip_augs``, ``clamp_grad``,
-    ``clamp_max``; ``guidance_mode``: ``"dd"`` (Disco Diffusion's gradient, whose
-    ``range_scale`` has no effect) or ``"chroma"`` (the range loss acts through the x0
-    estimate), see render.guidance; ``augmentations``: DD's cutout augmentation chain,
-    ``"still"`` or ``"animation"`` (flip 0.4, hue 0.3, as DD's 2D/3D modes; shot files
-    pick it for 2D/3D).
+    Raises
+    ------
+    render.errors.SettingsError
+        A field outside its domain: ``width_height`` not two positive integers,
+        ``steps < 1``, ``skip_steps`` out of range, an unknown sampling mode, noise
+        schedule, respacing, precision, guidance mode, init loss or augmentation chain,
+        ``batch_size`` or ``cutn_batches`` below 1, ``clamp_max <= 0``, or no CLIP model
+        while ``clip_guidance_scale`` is not 0.
+    render.errors.ScheduleError
+        A cut schedule that cannot be parsed.
 
-    Speed (GPU): ``device`` (None: CUDA if available), ``precision`` (``"auto"``: bf16
-    where supported else fp16 on CUDA, fp32 on CPU; or ``"fp32"``, ``"fp16"``,
-    ``"bf16"``), ``channels_last``, ``gradient_checkpointing`` (memory for speed when
-    guidance differentiates through the UNet), ``compile`` (``torch.compile`` the UNet).
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py`` (settings cells and ``do_run``).
+
+    Ho, J., Jain, A. & Abbeel, P. (2020). Denoising Diffusion Probabilistic Models.
+    NeurIPS (arXiv:2006.11239).
+
+    Song, J., Meng, C. & Ermon, S. (2021). Denoising Diffusion Implicit Models. ICLR
+    (arXiv:2010.02502).
+
+    Liu, L. et al. (2022). Pseudo Numerical Methods for Diffusion Models on Manifolds.
+    ICLR (arXiv:2202.09778).
+
+    Nichol, A. & Dhariwal, P. (2021). Improved Denoising Diffusion Probabilistic Models.
+    ICML (arXiv:2102.09672).
     """
 
     width_height: tuple[int, int] = (1280, 768)
@@ -91,10 +233,10 @@ class RenderSettings:
     sat_scale: float = 0.0
     init_scale: float = 1000.0
     cutn_batches: int = 4
-    cut_overview: Any = "[12]*400+[4]*600"
-    cut_innercut: Any = "[4]*400+[12]*600"
-    cut_ic_pow: Any = "[1]*1000"
-    cut_icgray_p: Any = "[0.2]*400+[0]*600"
+    cut_overview: ScheduleLike = "[12]*400+[4]*600"
+    cut_innercut: ScheduleLike = "[4]*400+[12]*600"
+    cut_ic_pow: ScheduleLike = "[1]*1000"
+    cut_icgray_p: ScheduleLike = "[0.2]*400+[0]*600"
     skip_augs: bool = False
     clamp_grad: bool = True
     clamp_max: float = 0.05
@@ -145,20 +287,63 @@ class RenderSettings:
 
     @property
     def width(self) -> int:
-        """Output width in pixels (a multiple of 64)."""
+        """Output width in pixels.
+
+        Returns
+        -------
+        int
+            ``width_height[0]``, a multiple of 64.
+        """
         return self.width_height[0]
 
     @property
     def height(self) -> int:
-        """Output height in pixels (a multiple of 64)."""
+        """Output height in pixels.
+
+        Returns
+        -------
+        int
+            ``width_height[1]``, a multiple of 64.
+        """
         return self.width_height[1]
 
     def replace(self, **changes: Any) -> "RenderSettings":
-        """A copy with ``changes`` applied (validated again)."""
+        """A copy with some fields changed, validated again.
+
+        Parameters
+        ----------
+        **changes : Any
+            New values of fields, by name.
+
+        Returns
+        -------
+        RenderSettings
+            The new settings; ``self`` is unchanged.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            A new value outside its domain (see :class:`RenderSettings`).
+        TypeError
+            A name that is not a field.
+        """
         return dataclasses.replace(self, **changes)
 
     def diffusion(self) -> GaussianDiffusion:
-        """The respaced diffusion process these settings sample with."""
+        """The respaced diffusion process these settings sample with.
+
+        Returns
+        -------
+        GaussianDiffusion
+            ``noise_schedule`` over ``diffusion_steps`` timesteps, respaced by
+            ``timestep_respacing`` or else ``"ddim<steps>"`` (Disco Diffusion's choice);
+            a new object on each call.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            An unknown noise schedule, or a respacing that the process cannot give.
+        """
         if self.timestep_respacing:
             return GaussianDiffusion.from_spec(self.timestep_respacing, self.noise_schedule, self.diffusion_steps or 1000)
         steps = self.steps
@@ -166,7 +351,21 @@ class RenderSettings:
         return GaussianDiffusion.from_spec(f"ddim{steps}", self.noise_schedule, diffusion_steps)
 
     def guidance_config(self) -> GuidanceConfig:
-        """The guidance part, with schedules parsed."""
+        """The guidance fields, with the cut schedules parsed.
+
+        Returns
+        -------
+        GuidanceConfig
+            The guidance settings for :class:`render.guidance.Guide`; the schedules
+            hold one value per original timestep (1000).
+
+        Raises
+        ------
+        render.errors.ScheduleError
+            A cut schedule that cannot be parsed.
+        render.errors.SettingsError
+            An unknown ``guidance_mode``, ``init_loss`` or ``augmentations``.
+        """
         return GuidanceConfig(
             clip_guidance_scale=self.clip_guidance_scale,
             tv_scale=self.tv_scale,
@@ -189,16 +388,30 @@ class RenderSettings:
 
 @dataclass
 class RenderStep:
-    """One yielded step.
+    """One step of :meth:`Renderer.sample`.
 
-    Attributes:
-        step: 1-based count of steps taken; ``total`` steps in all.
-        timestep: the original diffusion timestep of this step.
-        image: (N, 3, H, W) in [-1, 1], detached: the current x0 estimate (preview) or,
-            when ``final``, the finished frame.
-        final: this is the finished frame.
-        clip_loss: the CLIP loss measured at this step (None without guidance).
-        guidance_skipped: the guidance gradient was not finite and was skipped.
+    Attributes
+    ----------
+    step : int
+        1-based count of the steps taken; the final frame repeats ``total``.
+    total : int
+        Steps in all: the respaced steps less ``skip_steps``.
+    timestep : int
+        The original diffusion timestep of this step, in ``[0, diffusion_steps)``.
+    image : torch.Tensor
+        ``(N, 3, H, W)`` in [-1, 1] model space (clamped), detached, on the renderer's
+        device: the UNet's x0 estimate at this step before guidance (a preview) or,
+        when ``final``, the finished frame.
+    final : bool
+        This is the finished frame. Default False.
+    clip_loss : float or None
+        The CLIP loss the guide measured at this step, as Disco Diffusion logs it: the
+        weighted spherical distance, unscaled, summed over prompts and images, averaged
+        over cutouts and cutn batches, summed over the CLIP models (0 when
+        ``clip_guidance_scale`` is 0); None when the renderer has no CLIP model, and for
+        the final frame. Default None.
+    guidance_skipped : bool
+        The guidance gradient was not finite and this step ran unguided. Default False.
     """
 
     step: int
@@ -228,17 +441,76 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
+@runtime_checkable
+class _Checkpointed(Protocol):
+    """A model with a gradient checkpointing flag (render.unet.UNetModel's ``use_checkpoint``).
+
+    ``isinstance(m, _Checkpointed)`` holds when ``m`` has a ``use_checkpoint`` attribute;
+    it tells the type checker the flag is a plain attribute (torch types
+    ``Module.__setattr__`` for tensors and modules only).
+    """
+
+    use_checkpoint: bool
+
+
 class Renderer:
     """CLIP-guided diffusion renderer (Disco Diffusion v5 style).
 
-    Checkpoints are looked up in the model cache (render.models) when the renderer is
-    built: a missing one raises :class:`render.errors.ModelNotFoundError` saying which
-    file, where, and how to get it -- before anything heavy is loaded.
+    The models are loaded (or taken as given), moved to the device and frozen once, when
+    the renderer is built; :meth:`sample` then renders any number of frames with them.
+    Checkpoints are looked up in the model cache (render.models) first: a missing one
+    raises :class:`render.errors.ModelNotFoundError` saying which file, where, and how
+    to get it, before anything heavy is loaded.
 
-    Args:
-        settings: the settings (default: :class:`RenderSettings`()).
-        unet, secondary, clip_models: already built models to use instead of loading
-            them from the cache (tests, notebooks that keep models warm).
+    Parameters
+    ----------
+    settings : RenderSettings or None, optional
+        The settings. Default None: ``RenderSettings()``, Disco Diffusion's defaults.
+    unet : torch.nn.Module or None, optional
+        An already built diffusion UNet, ``unet(x, t) -> output`` (e.g.
+        :class:`render.unet.UNetModel`), used instead of loading ``diffusion_model``;
+        with ``gradient_checkpointing`` its ``use_checkpoint`` flag, if it has one, is
+        set. Default None: loaded from the model cache.
+    secondary : torch.nn.Module or None, optional
+        An already built secondary model, used instead of loading ``secondary_model``;
+        dropped when ``use_secondary_model`` is False. Default None: loaded from the
+        model cache when ``use_secondary_model``.
+    clip_models : Sequence[ClipModel] or None, optional
+        Already built CLIP models, used instead of loading ``clip_models`` (even when
+        ``clip_guidance_scale`` is 0). Default None: loaded through open_clip, or none
+        when ``clip_guidance_scale`` is 0.
+
+    Attributes
+    ----------
+    settings : RenderSettings
+        The settings the renderer was built with (the default for :meth:`sample`).
+    device : torch.device
+        Where the models run and the frames are made.
+    autocast_dtype : torch.dtype or None
+        The autocast dtype chosen by ``precision`` (None: full float32).
+    unet : torch.nn.Module
+        The UNet, on ``device``, in eval mode, gradients off, in the memory format
+        ``channels_last`` chooses. Given modules are moved and frozen in place.
+    secondary : torch.nn.Module or None
+        The secondary model, as ``unet``; None when not used.
+    clip_models : list of ClipModel
+        The CLIP models on ``device``.
+    diffusion : GaussianDiffusion
+        The respaced process of ``settings``.
+    MODEL_FIELDS : tuple of str
+        The settings that decide which models are loaded and how; they cannot change
+        between :meth:`sample` calls (:meth:`check_settings`).
+
+    Raises
+    ------
+    render.errors.ModelNotFoundError
+        A checkpoint the settings need is not in the model cache.
+    render.errors.ModelError
+        An unknown model name, a checkpoint that fails its checksum
+        (:class:`render.errors.ChecksumError`) or does not fit its architecture, or CLIP
+        weights that open_clip cannot load.
+    render.errors.SettingsError
+        A malformed CLIP spec.
     """
 
     def __init__(
@@ -260,7 +532,7 @@ class Renderer:
             _models.model_path(s.secondary_model)
         if unet is None:
             unet = _models.load_unet(s.diffusion_model, use_checkpoint=s.gradient_checkpointing)
-        elif s.gradient_checkpointing and hasattr(unet, "use_checkpoint"):
+        elif s.gradient_checkpointing and isinstance(unet, _Checkpointed):
             unet.use_checkpoint = True
         if s.use_secondary_model and secondary is None:
             secondary = _models.load_secondary(s.secondary_model)
@@ -268,10 +540,16 @@ class Renderer:
             secondary = None
         if clip_models is None:
             clip_models = [load_clip(spec, self.device) for spec in s.clip_models] if s.clip_guidance_scale else []
-        memory = torch.channels_last if (s.channels_last and self.device.type == "cuda") else torch.contiguous_format
-        self.unet = unet.to(self.device, memory_format=memory).eval().requires_grad_(False)
+        # channels-last: on CUDA for the tensor cores; on the CPU oneDNN's convolutions are
+        # faster in it too (UNet forward 730 -> 584 ms, secondary forward + backward 427 -> 343 ms
+        # at 128x128, one thread; tests/benchmarks/test_guidance_bench.py)
+        memory = torch.channels_last if s.channels_last else torch.contiguous_format
+        # (two .to calls: torch's stubs type Module.to with a device or a memory format, not both)
+        self.unet = unet.to(self.device).to(memory_format=memory).eval().requires_grad_(False)
         self.secondary = (
-            secondary.to(self.device, memory_format=memory).eval().requires_grad_(False) if secondary is not None else None
+            secondary.to(self.device).to(memory_format=memory).eval().requires_grad_(False)
+            if secondary is not None
+            else None
         )
         self.clip_models = [c.to(self.device) for c in clip_models]
         self._memory = memory
@@ -280,14 +558,28 @@ class Renderer:
         self._text_cache: dict[tuple[int, tuple[str, ...]], torch.Tensor] = {}
 
     # Settings that decide which models are loaded and how: one value for the renderer's life.
-    MODEL_FIELDS = ("diffusion_model", "use_secondary_model", "secondary_model", "clip_models", "device", "precision",
-                    "channels_last", "gradient_checkpointing", "compile", "width_height", "batch_size")
+    MODEL_FIELDS: tuple[str, ...] = (
+        "diffusion_model", "use_secondary_model", "secondary_model", "clip_models", "device", "precision",
+        "channels_last", "gradient_checkpointing", "compile", "width_height", "batch_size",
+    )
 
     def check_settings(self, settings: RenderSettings) -> None:
-        """Refuse per-call settings that would need other models (see :attr:`MODEL_FIELDS`).
+        """Refuse per-call settings that would need other models.
 
-        Everything else (guidance scales, cut schedules, skip steps, step counts, eta) may
-        change from one :meth:`sample` call to the next without reloading anything.
+        The fields in :attr:`MODEL_FIELDS` must equal the renderer's own settings;
+        everything else (guidance scales, cut schedules, skip steps, step counts, eta)
+        may change from one :meth:`sample` call to the next without reloading anything.
+
+        Parameters
+        ----------
+        settings : RenderSettings
+            The settings proposed for one call.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            A field of :attr:`MODEL_FIELDS` differs (the message names it and both
+            values).
         """
         for name in self.MODEL_FIELDS:
             if getattr(settings, name) != getattr(self.settings, name):
@@ -319,7 +611,10 @@ class Renderer:
 
     # -- prompts ---------------------------------------------------------------------
     def _targets(
-        self, prompts: Sequence[str | Prompt], image_prompts: Sequence[Any], generator: torch.Generator
+        self,
+        prompts: Sequence[str | Prompt],
+        image_prompts: Sequence[torch.Tensor | tuple[torch.Tensor, float]],
+        generator: torch.Generator,
     ) -> list[ClipTarget]:
         parsed = [p if isinstance(p, Prompt) else parse_prompt(p) for p in prompts]
         images: list[tuple[torch.Tensor, float]] = []
@@ -372,28 +667,74 @@ class Renderer:
         prompts: str | Sequence[str | Prompt],
         seed: int = 0,
         init: torch.Tensor | None = None,
-        image_prompts: Sequence[Any] = (),
+        image_prompts: Sequence[torch.Tensor | tuple[torch.Tensor, float]] = (),
         settings: RenderSettings | None = None,
         transform: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> Iterator[RenderStep]:
         """Render, yielding a preview per step and then the final frame.
 
-        Args:
-            prompts: ``"text:weight"`` strings (DD notation; negative weights allowed,
-                weights normalised by |sum|, a zero sum is refused).
-            seed: RNG seed; the same seed gives the same frame on the same device.
-            init: an init image, (3, H, W) or (N, 3, H, W) in [-1, 1]; resized to the
-                output size. Sampling starts from it noised to the first step taken
-                (after ``skip_steps``), and ``init_scale`` pulls towards it.
-            image_prompts: images, (3, H, W) in [-1, 1], or ``(image, weight)`` pairs.
-            settings: settings for this call only (an animation's per-frame values);
-                the models stay loaded, so fields that choose models may not change
-                (:meth:`check_settings`).
-            transform: ``transform(k, x) -> x`` on the sample before step ``k`` (symmetry).
+        DDIM (or PLMS) sampling of the respaced process from Gaussian noise, or from the
+        noised init image, with the CLIP guidance gradient of render.guidance added to
+        the score at every step (classifier guidance, Dhariwal & Nichol 2021, as Disco
+        Diffusion v5 does it). The generator does its work lazily: nothing is computed
+        until the first step is asked for, and errors in the arguments are raised then.
 
-        Yields:
-            :class:`RenderStep` per step (``image`` = current x0 estimate), then one
-            with ``final=True`` (``image`` = the frame), all on the renderer's device.
+        Parameters
+        ----------
+        prompts : str or Sequence[str or Prompt]
+            Text prompts, ``"text:weight"`` strings in Disco Diffusion's notation or
+            parsed :class:`render.prompts.Prompt` objects; one string is one prompt.
+            Negative weights are allowed; the weights of text and image prompts together
+            are divided by ``|sum|``, and a sum of (almost) zero is refused.
+        seed : int, optional
+            RNG seed of the noise, the cutouts and the augmentations; the same seed gives
+            the same frame on the same device and settings. Default 0.
+        init : torch.Tensor or None, optional
+            An init image, ``(3, H, W)`` or ``(N, 3, H, W)`` with N 1 or ``batch_size``,
+            in [-1, 1] model space; resized (bilinear, antialiased) to the output size.
+            Sampling starts from it noised to the first step taken (after
+            ``skip_steps``), and ``init_scale`` pulls towards it. Default None.
+        image_prompts : Sequence[torch.Tensor or tuple of (torch.Tensor, float)], optional
+            Image prompts, ``(3, H, W)`` (or ``(1, 3, H, W)``) in [-1, 1], each alone
+            (weight 1) or as an ``(image, weight)`` pair; each is embedded as the whole
+            image plus 16 random crops (:meth:`render.clip.ClipModel.embed_image_prompt`)
+            sharing its weight. Default none.
+        settings : RenderSettings or None, optional
+            Settings for this call only (an animation's per-frame values); the models
+            stay loaded, so the fields that choose them may not change
+            (:meth:`check_settings`). Default None: the renderer's settings.
+        transform : Callable[[int, torch.Tensor], torch.Tensor] or None, optional
+            ``transform(k, x) -> x`` applied to the sample before step ``k`` (0-based
+            count of the steps taken), e.g. Disco Diffusion's symmetry. Default None.
+
+        Yields
+        ------
+        RenderStep
+            One per step taken, ``image`` the UNet's x0 estimate at that step (a
+            preview), then one with ``final=True`` whose ``image`` is the frame, all
+            ``(batch_size, 3, height, width)`` in [-1, 1] on the renderer's device.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            ``settings`` change a model field, an init image or image prompt of the
+            wrong shape, an init batch that is neither 1 nor ``batch_size``, or no
+            prompt at all while the renderer has CLIP models.
+        render.errors.PromptError
+            A malformed prompt, or weights that sum to (almost) zero.
+        render.errors.ModelNotFoundError
+            ``init_scale`` with ``init_loss = "lpips"`` and the LPIPS weights are not in
+            the model cache.
+
+        References
+        ----------
+        Disco Diffusion v5.x ``disco.py``, ``do_run`` and ``cond_fn``.
+
+        Song, J., Meng, C. & Ermon, S. (2021). Denoising Diffusion Implicit Models. ICLR
+        (arXiv:2010.02502).
+
+        Dhariwal, P. & Nichol, A. (2021). Diffusion Models Beat GANs on Image Synthesis.
+        NeurIPS (arXiv:2105.05233), algorithm 2.
         """
         s = self.settings if settings is None else settings
         if settings is not None:
@@ -449,8 +790,34 @@ class Renderer:
         assert last is not None
         yield RenderStep(total, total, last.timestep, last.sample.detach().clamp(-1, 1), True, None, False)
 
-    def render(self, prompts: str | Sequence[str | Prompt], seed: int = 0, init: torch.Tensor | None = None, **kw: Any) -> torch.Tensor:
-        """Run :meth:`sample` to the end and return the final frame (N, 3, H, W) in [-1, 1]."""
+    def render(
+        self, prompts: str | Sequence[str | Prompt], seed: int = 0, init: torch.Tensor | None = None, **kw: Any
+    ) -> torch.Tensor:
+        """Run :meth:`sample` to the end and return the final frame.
+
+        Parameters
+        ----------
+        prompts : str or Sequence[str or Prompt]
+            Text prompts, see :meth:`sample`.
+        seed : int, optional
+            RNG seed, see :meth:`sample`. Default 0.
+        init : torch.Tensor or None, optional
+            An init image in [-1, 1], see :meth:`sample`. Default None.
+        **kw : Any
+            Further arguments of :meth:`sample` (``image_prompts``, ``settings``,
+            ``transform``).
+
+        Returns
+        -------
+        torch.Tensor
+            The frame, ``(batch_size, 3, height, width)`` in [-1, 1] model space, on the
+            renderer's device.
+
+        Raises
+        ------
+        render.errors.RenderError
+            As :meth:`sample`.
+        """
         frame = None
         for step in self.sample(prompts, seed, init, **kw):
             if step.final:

@@ -40,6 +40,9 @@ INDEX = 20  # respaced index of ddim25: original timestep 800 (12 overview + 4 i
 ETA = 0.8
 PROMPTS = ["a lighthouse in a storm, matte painting:1", "blurry:-0.2"]
 ROUNDS = int(os.environ.get("CHROMA_BENCH_ROUNDS", "3"))
+# our step's precision: "auto" is fp32 on the CPU, like DD's; "bf16" autocasts CLIP, the secondary
+# model and the UNet (fast on CPUs with AMX; DD's step stays fp32)
+PRECISION = os.environ.get("CHROMA_BENCH_PRECISION", "auto")
 
 DD_SETTINGS = dict(
     clip_guidance_scale=5000.0, tv_scale=0.0, range_scale=150.0, sat_scale=0.0,
@@ -63,8 +66,13 @@ UNET_CONFIG = {  # DD's 256x256_diffusion_uncond config, at 64 base channels
 
 
 @pytest.fixture(scope="module")
-def models():
+def models() -> SimpleNamespace:
     """The same weights for both: our UNet, secondary model and RN50."""
+    return build_models()
+
+
+def build_models() -> SimpleNamespace:
+    """Our UNet, secondary model and RN50 (random, seeded) and the step's input."""
     from render.clip import load_clip
     from render.models import REGISTRY
     from render.secondary import SecondaryDiffusionImageNet2
@@ -101,7 +109,7 @@ def test_guided_step_ours(benchmark, models) -> None:
     from render.renderer import Renderer, RenderSettings
 
     settings = RenderSettings(width_height=(SIZE, SIZE), steps=25, clip_models=("RN50::random",), device="cpu",
-                              eta=ETA, **DD_SETTINGS)
+                              eta=ETA, precision=PRECISION, **DD_SETTINGS)
     renderer = Renderer(settings, unet=models.unet, secondary=models.secondary, clip_models=[models.clip])
     gen = torch.Generator().manual_seed(0)
     targets = renderer._targets(PROMPTS, [], gen)

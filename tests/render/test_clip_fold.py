@@ -45,3 +45,35 @@ def test_folding_keeps_the_function_and_its_gradient(tmp_path) -> None:
     (ga,) = torch.autograd.grad((ya * w).sum(), xa)
     (gb,) = torch.autograd.grad((yb * w).sum(), xb)
     torch.testing.assert_close(gb, ga, rtol=1e-4, atol=1e-6 * ga.abs().max().item())
+
+
+def test_one_query_attention_pool_keeps_the_function_and_its_gradient(tmp_path) -> None:
+    """The pool's other queries are discarded by CLIP itself; dropping them changes nothing."""
+    import open_clip
+
+    from render.clip import pool_one_query
+
+    path = tmp_path / "chroma-test-tiny-resnet-pool.json"
+    cfg = json.loads(json.dumps(TINY_RESNET))
+    cfg["vision_cfg"]["width"] = 16  # 2 heads of 8 in the pool (width 16 x 32 / 64)
+    path.write_text(json.dumps(cfg))
+    open_clip.add_model_config(path)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        model = open_clip.create_model("chroma-test-tiny-resnet-pool", pretrained=None).visual
+        pool = model.attnpool
+        for p in (pool.positional_embedding, pool.q_proj.bias, pool.k_proj.bias, pool.v_proj.bias, pool.c_proj.bias):
+            p.data.normal_(0, 0.5)  # open_clip starts biases at zero; make every term count
+        x = torch.rand(3, 3, 64, 64)
+    model.eval().requires_grad_(False)
+    assert pool.num_heads > 1
+    fast = copy.deepcopy(model)
+    assert pool_one_query(fast) == 1
+    assert pool_one_query(open_clip.create_model("ViT-B-32", pretrained=None).visual) == 0  # ViTs: untouched
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = model(xa), fast(xb)
+    torch.testing.assert_close(yb, ya, rtol=1e-5, atol=1e-6)
+    w = torch.randn_like(ya)
+    (ga,) = torch.autograd.grad((ya * w).sum(), xa)
+    (gb,) = torch.autograd.grad((yb * w).sum(), xb)
+    torch.testing.assert_close(gb, ga, rtol=1e-5, atol=1e-6 * ga.abs().max().item())
