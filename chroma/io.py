@@ -191,24 +191,72 @@ def write(
     on_invalid: OnInvalid = "warn",
     config: str | os.PathLike | None = None,
 ) -> Path:
-    """Write ``image`` to ``path`` atomically; returns the path.
+    """Write an image to a file atomically (temporary file, then rename).
 
-    EXR: ``dtype`` half (default) or float; ``compression`` one of :data:`COMPRESSIONS`
-    (``dwa_level`` sets the DWA quality, 45 by default in OpenEXR). Other formats take the
-    pixels as they are (convert to a display colour space first, see :func:`write_display`).
+    EXR files are scene-linear with honest headers: the colour space in ``oiio:ColorSpace``
+    and the matching ``chromaticities``. Other formats take the pixels as they are (convert
+    to a display colour space first, see :func:`write_display`). ``image.metadata`` keys are
+    written too, except those describing the file's structure. NaN, Inf and half overflow
+    (beyond +/-65504) are counted in EXR output and handled as ``on_invalid`` says.
 
-    ``metadata`` adds keys under the ``chroma/`` prefix. ``image.metadata`` keys are written
-    too, except those describing file structure. NaN, Inf and half overflow (>65504) are
-    counted: ``on_invalid`` "warn" (default) writes them with a :class:`ChromaWarning`,
-    "error" refuses, "clamp" writes 0 for NaN and clamps to +/-65504 for half (+/-FLT_MAX
-    for float). The file ``image`` was read from is never replaced unless
-    ``replace_input=True``; an existing file is replaced only if ``overwrite``.
+    Parameters
+    ----------
+    image : Image
+        The pixels, channel names, colour space and metadata to write.
+    path : str or os.PathLike
+        The file to write; its extension picks the format (``.exr``, ``.png``, ``.tif``...).
+    dtype : {"half", "float"}, optional
+        EXR sample type: 16-bit half (default) or 32-bit float.
+    compression : str, optional
+        EXR compression, one of :data:`COMPRESSIONS` (default ``"zip"``).
+    dwa_level : float or None, optional
+        DWAA/DWAB quality level (OpenEXR's default, 45, when None).
+    metadata : Mapping[str, Any] or None, optional
+        Extra header attributes, written under the ``chroma/`` prefix.
+    overwrite : bool, optional
+        Replace an existing file (default True).
+    replace_input : bool, optional
+        Allow replacing the file ``image`` was read from (default False).
+    on_invalid : {"warn", "error", "clamp"}, optional
+        NaN/Inf/half overflow in EXR output: "warn" (default) writes them with a
+        :class:`ChromaWarning`, "error" refuses, "clamp" writes 0 for NaN and clamps to
+        +/-65504 for half (+/-FLT_MAX for float).
+    config : str or os.PathLike or None, optional
+        OCIO config resolving the colour space (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    Path
+        ``path``, written.
+
+    Raises
+    ------
+    ChromaIOError
+        The folder is missing, the path is a folder or an existing file that may not be
+        replaced, there is no writer for the extension, or OIIO failed to write.
+    ChromaValueError
+        A bad ``dtype``, ``on_invalid`` or ``compression``, or invalid values with
+        ``on_invalid="error"``.
     """
     path = os.fspath(path)
     target = Path(path)
-    parent = target.parent
-    if not parent.is_dir():
-        raise ChromaIOError(f"cannot write {path!r}: folder {str(parent)!r} does not exist")
+    _check_target(image, path, overwrite, replace_input)
+    comp = _check_write_options(dtype, compression, on_invalid)
+    exr = _is_exr(path)
+    half = exr and dtype == "half"
+    pixels = _invalid_values_policy(image.pixels, path, half, on_invalid) if exr else image.pixels
+    spec = _output_spec(image, path, half, comp, dwa_level, metadata, config)
+    writer_for(path)
+    _write_pixels(path, spec, pixels)
+    return target
+
+
+def _check_target(image: Image, path: str, overwrite: bool, replace_input: bool) -> None:
+    """Refuse a target in a missing folder, a folder, the image's own input or, without
+    ``overwrite``, an existing file (:func:`write`'s first step)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ChromaIOError(f"cannot write {path!r}: folder {str(target.parent)!r} does not exist")
     if target.is_dir():
         raise ChromaIOError(f"cannot write {path!r}: it is a folder")
     if target.exists():
@@ -218,6 +266,10 @@ def write(
             )
         if not overwrite:
             raise ChromaIOError(f"{path!r} exists; pass overwrite=True to replace it")
+
+
+def _check_write_options(dtype: str, compression: str, on_invalid: str) -> str:
+    """Validate :func:`write`'s options; returns the compression in lower case."""
     if dtype not in ("half", "float"):
         raise ChromaValueError(f"EXR data type must be 'half' or 'float', not {dtype!r}")
     if on_invalid not in ("warn", "error", "clamp"):
@@ -227,26 +279,34 @@ def write(
         raise ChromaValueError(
             f"unknown EXR compression {compression!r}; choose one of {', '.join(COMPRESSIONS)}"
         )
+    return comp
 
+
+def _invalid_values_policy(pixels: np.ndarray, path: str, half: bool, on_invalid: str) -> np.ndarray:
+    """EXR pixels after the NaN/Inf/half-overflow policy: unchanged (a warning for "warn"),
+    refused ("error") or with 0 for NaN and the container's limits for the rest ("clamp")."""
+    counts = check_values(pixels, half)
+    bad = {k: v for k, v in counts.items() if v}
+    if not bad:
+        return pixels
+    what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
+    if on_invalid == "error":
+        raise ChromaValueError(f"not writing {path!r}: {what} values (use on_invalid='clamp' to fix them)")
+    if on_invalid == "clamp":
+        limit = HALF_MAX if half else float(np.finfo(np.float32).max)
+        return np.clip(np.nan_to_num(pixels, nan=0.0, posinf=limit, neginf=-limit), -limit, limit)
+    warnings.warn(f"{path}: writing {what} values", ChromaWarning, stacklevel=3)  # at write()'s caller
+    return pixels
+
+
+def _output_spec(image: Image, path: str, half: bool, comp: str, dwa_level: float | None,
+                 metadata: Mapping[str, Any] | None, config: str | os.PathLike | None) -> Any:
+    """The OIIO ``ImageSpec`` (the header) :func:`write` writes: size, sample type, channel
+    roles, the image's and ``metadata``'s attributes, and for EXR the compression, colour
+    space and chromaticities."""
     exr = _is_exr(path)
-    pixels = image.pixels
-    half = exr and dtype == "half"
-    if exr:
-        counts = check_values(pixels, half)
-        bad = {k: v for k, v in counts.items() if v}
-        if bad:
-            what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
-            if on_invalid == "error":
-                raise ChromaValueError(
-                    f"not writing {path!r}: {what} values (use on_invalid='clamp' to fix them)"
-                )
-            if on_invalid == "clamp":
-                limit = HALF_MAX if half else float(np.finfo(np.float32).max)
-                pixels = np.clip(np.nan_to_num(pixels, nan=0.0, posinf=limit, neginf=-limit), -limit, limit)
-            else:
-                warnings.warn(f"{path}: writing {what} values", ChromaWarning, stacklevel=2)
-
-    spec = oiio.ImageSpec(image.width, image.height, image.nchannels, "half" if half else "float" if exr else _display_format(path))
+    spec = oiio.ImageSpec(image.width, image.height, image.nchannels,
+                          "half" if half else "float" if exr else _display_format(path))
     spec.channelnames = tuple(image.channels)
     if "A" in image.channels:
         spec.alpha_channel = image.channels.index("A")
@@ -271,9 +331,12 @@ def write(
             spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), chroma_attr)
     elif image.colorspace:
         spec.attribute("oiio:ColorSpace", image.colorspace)
+    return spec
 
-    writer_for(path)
-    with atomic_path(target) as tmp:
+
+def _write_pixels(path: str, spec: Any, pixels: np.ndarray) -> None:
+    """Write ``pixels`` with header ``spec`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
         out = oiio.ImageOutput.create(str(tmp))
         if out is None:
             raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
@@ -291,7 +354,6 @@ def write(
             except Exception:
                 pass
             raise
-    return target
 
 
 @contextlib.contextmanager
@@ -387,7 +449,7 @@ def check_outputs(
     images: bool = False,
     overwrite_hint: str = "pass overwrite=True to replace it",
 ) -> OutputCheck:
-    """The one check every output goes through before anything is written.
+    """Check every output before anything is written: the one check all writers go through.
 
     Refuses, before any work: an output that is one of ``inputs`` by any spelling
     (:func:`same_file`; an input is never overwritten, even with ``overwrite``); two
@@ -399,56 +461,43 @@ def check_outputs(
 
     Parameters
     ----------
-    targets : paths to write (concrete files, one per frame).
-    inputs : paths read by the same job (files that may not exist are ignored).
-    overwrite : replace outputs that exist (never an input).
-    skip_existing : leave out outputs that exist (finish an interrupted run).
-    create_folders : create missing output folders (after every check passed).
-    dry_run : create nothing; list existing outputs in ``refused`` instead of raising.
-    images : the targets are images: each file type must have an OIIO writer.
-    overwrite_hint : how to allow replacing, in the caller's words (API or CLI).
+    targets : Iterable[str or os.PathLike]
+        Paths to write (concrete files, one per frame).
+    inputs : Iterable[str or os.PathLike], optional
+        Paths read by the same job (files that may not exist are ignored).
+    overwrite : bool, optional
+        Replace outputs that exist (never an input). Default False.
+    skip_existing : bool, optional
+        Leave out outputs that exist (finish an interrupted run). Default False.
+    create_folders : bool, optional
+        Create missing output folders, after every check passed. Default False.
+    dry_run : bool, optional
+        Create nothing; list existing outputs in ``refused`` instead of raising.
+    images : bool, optional
+        The targets are images: each file type must have an OIIO writer. Default False.
+    overwrite_hint : str, optional
+        How to allow replacing, in the caller's words (API or CLI).
 
     Returns
     -------
     OutputCheck
+        The targets to write and what was replaced, skipped, refused or created.
 
     Raises
     ------
     ChromaIOError
         For any of the refusals above.
     """
-    targets = [os.fspath(t) for t in targets]
-    ins: dict[tuple, str] = {}
-    for p in inputs:
-        p = os.fspath(p)
-        ins.setdefault(_identity(p), p)
-        ins.setdefault(("path", os.path.normcase(os.path.realpath(p))), p)
-    seen: dict[tuple, str] = {}
     result = OutputCheck([])
     existing: list[str] = []
     folders: dict[str, None] = {}
-    for t in targets:
-        keys = {_identity(t), ("path", os.path.normcase(os.path.realpath(t)))}
-        hit = next((ins[k] for k in keys if k in ins), None)
-        if hit is not None:
-            same = "" if hit == t else f" (the same file as the input {hit!r})"
-            raise ChromaIOError(f"the output {t!r} would replace an input{same}; write elsewhere")
-        twin = next((seen[k] for k in keys if k in seen), None)
-        if twin is not None:
-            raise ChromaIOError(f"{twin!r} and {t!r} are the same file: give each output its own path")
-        for k in keys:
-            seen[k] = t
-        if os.path.isdir(t):
-            raise ChromaIOError(f"cannot write {t!r}: it is a folder")
-        if images:
-            writer_for(t)
-        parent = os.path.dirname(t) or "."
-        if not os.path.isdir(parent):
-            if os.path.exists(parent):
-                raise ChromaIOError(f"cannot write {t!r}: {parent!r} is a file, not a folder")
-            if not create_folders:
-                raise ChromaIOError(f"output folder {parent!r} does not exist; create it first")
-            folders[parent] = None
+    ins = _identities(inputs)
+    seen: dict[tuple, str] = {}
+    for t in (os.fspath(t) for t in targets):
+        _check_output(t, ins, seen, images)
+        folder = _missing_folder(t, create_folders)
+        if folder is not None:
+            folders[folder] = None
         if os.path.exists(t):
             if skip_existing:
                 result.skipped.append(t)
@@ -456,21 +505,72 @@ def check_outputs(
             existing.append(t)
         result.targets.append(t)
     if existing and not overwrite:
-        if dry_run:
-            result.refused = existing
-        else:
+        if not dry_run:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise ChromaIOError(f"{existing[0]!r}{more} exists; {overwrite_hint}")
+        result.refused = existing
     else:
         result.replaced = existing
     result.folders = list(folders)
     if not dry_run:
-        for folder in result.folders:
-            try:
-                os.makedirs(folder, exist_ok=True)
-            except OSError as exc:
-                raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
+        _make_folders(result.folders)
     return result
+
+
+def _keys(path: str) -> set[tuple]:
+    """Both identities of ``path``: (device, inode) or its resolved path, and its resolved path."""
+    return {_identity(path), ("path", os.path.normcase(os.path.realpath(path)))}
+
+
+def _identities(inputs: Iterable[str | os.PathLike]) -> dict[tuple, str]:
+    """Every identity of every input (:func:`_keys`) -> the input as it was spelled."""
+    ins: dict[tuple, str] = {}
+    for p in inputs:
+        p = os.fspath(p)
+        for k in _keys(p):
+            ins.setdefault(k, p)
+    return ins
+
+
+def _check_output(t: str, ins: dict[tuple, str], seen: dict[tuple, str], images: bool) -> None:
+    """Refuse an output that is an input, repeats another output, is a folder or (``images``)
+    has no image writer; records ``t`` in ``seen``."""
+    keys = _keys(t)
+    hit = next((ins[k] for k in keys if k in ins), None)
+    if hit is not None:
+        same = "" if hit == t else f" (the same file as the input {hit!r})"
+        raise ChromaIOError(f"the output {t!r} would replace an input{same}; write elsewhere")
+    twin = next((seen[k] for k in keys if k in seen), None)
+    if twin is not None:
+        raise ChromaIOError(f"{twin!r} and {t!r} are the same file: give each output its own path")
+    for k in keys:
+        seen[k] = t
+    if os.path.isdir(t):
+        raise ChromaIOError(f"cannot write {t!r}: it is a folder")
+    if images:
+        writer_for(t)
+
+
+def _missing_folder(t: str, create_folders: bool) -> str | None:
+    """The folder of ``t`` when it must be created (None when it exists); refused when it is
+    a file, or missing without ``create_folders``."""
+    parent = os.path.dirname(t) or "."
+    if os.path.isdir(parent):
+        return None
+    if os.path.exists(parent):
+        raise ChromaIOError(f"cannot write {t!r}: {parent!r} is a file, not a folder")
+    if not create_folders:
+        raise ChromaIOError(f"output folder {parent!r} does not exist; create it first")
+    return parent
+
+
+def _make_folders(folders: Iterable[str]) -> None:
+    """Create the output folders :func:`check_outputs` listed."""
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
 
 
 def writer_for(path: str | os.PathLike) -> str:

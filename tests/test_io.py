@@ -105,6 +105,14 @@ def test_nan_inf_and_half_overflow_are_reported(tmp_path):
         back = read(write(img, tmp_path / "c.exr", on_invalid="clamp"))
     assert np.isfinite(back.pixels).all()
     assert back.pixels.max() == 65504.0
+    # the clamp policy, read back with the OpenEXR library (not chroma's reader): NaN -> 0,
+    # +Inf and 1e5 -> the half maximum 65504, -Inf -> -65504; the clean values untouched
+    px[1, 0, 0] = -np.inf
+    write(Image(px), tmp_path / "c2.exr", on_invalid="clamp")
+    with OpenEXR.File(str(tmp_path / "c2.exr")) as f:
+        rgb = f.channels()["RGB"].pixels.astype(np.float32)
+    assert (rgb[0, 0, 0], rgb[0, 1, 1], rgb[0, 2, 2], rgb[1, 0, 0]) == (0.0, 65504.0, 65504.0, -65504.0)
+    assert (rgb[2:] == 1.0).all()
     # float output has no overflow at 1e5
     with pytest.warns(ChromaWarning) as rec:
         write(img, tmp_path / "f.exr", dtype="float")
