@@ -16,7 +16,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -625,8 +625,116 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
+
+# ------------------------------------------------------------------------------ convert
+
+
+def convert_file(
+    path: str | os.PathLike,
+    target: str | os.PathLike,
+    colorspace: str = DEFAULT_COLORSPACE,
+    *,
+    source: str | None = None,
+    display: str | None = None,
+    view: str | None = None,
+    config: str | os.PathLike | None = None,
+    **write_options: Any,
+) -> Path:
+    """Convert an image file to another OCIO colour space and write it.
+
+    The file is read (:func:`read`), its colour channels converted from its colour space to
+    ``colorspace`` (:func:`chroma.ocio.convert`; a file already in ``colorspace`` passes
+    through untouched) and written with :func:`write`. Channels other than R, G, B (alpha,
+    depth, layers) pass through. With ``display`` or ``view`` the converted image is written
+    through that OCIO display/view instead (:func:`write_display`, a preview).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image to read.
+    target : str or os.PathLike
+        The file to write.
+    colorspace : str, optional
+        The colour space to convert to (default ACEScg); any name or alias of the config.
+    source : str or None, optional
+        The input's colour space; None (default) takes the file's own (see :func:`read`).
+    display : str or None, optional
+        Write a display-referred preview through this display (None: a scene-linear file).
+    view : str or None, optional
+        View of ``display`` (default: the display's default view); given alone, the
+        config's default display.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    **write_options : Any
+        Keyword arguments of :func:`write` (``dtype``, ``compression``, ``overwrite``,
+        ``on_invalid``...); with a display only ``overwrite`` applies.
+
+    Returns
+    -------
+    Path
+        ``target``, written.
+
+    Raises
+    ------
+    ChromaIOError
+        The input cannot be read or the output cannot be written.
+    ColorSpaceError
+        A colour space, display or view the config does not know.
+    """
+    img = read(path, colorspace=source, config=config)
+    cs = _ocio.resolve_colorspace(colorspace, config)
+    if img.colorspace != cs:  # same space: the pixels pass through untouched
+        img = img.with_rgb(_ocio.convert(img.rgb, img.colorspace, cs, config), cs)
+    if display or view:
+        return write_display(img, target, display, view, config, overwrite=write_options.get("overwrite", True))
+    return write(img, target, config=config, **write_options)
+
+
+def convert_files(
+    pairs: Iterable[tuple[str | os.PathLike, str | os.PathLike]],
+    colorspace: str = DEFAULT_COLORSPACE,
+    *,
+    on_frame: Callable[[str, str | None], None] | None = None,
+    **options: Any,
+) -> list[tuple[str, str]]:
+    """Convert many files (the frames of a sequence) with :func:`convert_file`, each in turn.
+
+    A file that fails with a :class:`ChromaError` is recorded and the others still
+    convert; any other exception (Ctrl-C included) stops the loop.
+
+    Parameters
+    ----------
+    pairs : Iterable[tuple[str or os.PathLike, str or os.PathLike]]
+        (input, output) paths, one pair per file.
+    colorspace : str, optional
+        The colour space to convert to (default ACEScg).
+    on_frame : Callable[[str, str or None], None] or None, optional
+        Called after each file with the input path and None, or the error message.
+    **options : Any
+        Keyword arguments of :func:`convert_file` (``source``, ``display``, ``view``,
+        ``config``) and of :func:`write`.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        (input path, error message) for every file that failed; empty when all converted.
+    """
+    failures: list[tuple[str, str]] = []
+    for path, target in pairs:
+        path = os.fspath(path)
+        try:
+            convert_file(path, target, colorspace, **options)
+        except ChromaError as exc:
+            failures.append((path, str(exc)))
+            if on_frame is not None:
+                on_frame(path, str(exc))
+            continue
+        if on_frame is not None:
+            on_frame(path, None)
+    return failures
+
 __all__ = [
     "read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata",
     "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
-    "HALF_MAX", "ChromaError",
+    "HALF_MAX", "ChromaError", "convert_file", "convert_files",
 ]
