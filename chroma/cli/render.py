@@ -8,7 +8,7 @@ import difflib
 import json
 import os
 import sys
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -19,6 +19,9 @@ from chroma.cli._core import (
     check_outputs,
     command,
 )
+
+if TYPE_CHECKING:
+    from render.settings_file import SettingsFile
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
@@ -111,21 +114,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
         raise ChromaError("give -o OUT.exr for a still, or a shot file: chroma render shot.toml")
-    out_kwargs = write_kwargs(args)
+    out_kwargs = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
     if os.path.exists(args.output) and not args.overwrite:  # said before any file is read
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
     overrides = _parse_set(args.set)
-    try:
-        import render  # noqa: F401  (torch and open_clip load only here)
-        from render.renderer import Renderer, RenderSettings
-        from render.settings_file import SettingsFile, settings_record
-    except ImportError as exc:
-        raise ChromaError(
-            f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
-        ) from None
+    from chroma import pipeline
 
-    from chroma import io, pipeline
-    from chroma.progress import Progress
+    pipeline.require_renderer()
+    from render.renderer import RenderSettings
+    from render.settings_file import SettingsFile
 
     known = [f.name for f in dataclasses.fields(RenderSettings)]
     for name in overrides:
@@ -133,60 +130,44 @@ def cmd_render(args: argparse.Namespace) -> int:
             hint = difflib.get_close_matches(name, known, n=1)
             raise ChromaError(f"--set {name}: no such render setting" + (f"; did you mean {hint[0]}?" if hint else "")
                               + " (the settings are listed in docs/render.md)")
-    loaded, base_dir = _load_settings(args) if args.settings else (SettingsFile(), None)
-    for note in loaded.notes:
-        print(f"chroma render: note: {note}", file=sys.stderr)
-    if loaded.ignored:
-        print(f"chroma render: note: {len(loaded.ignored)} setting(s) in {args.settings!r} do not apply to a "
-              f"still and are ignored: {', '.join(loaded.ignored)}", file=sys.stderr)
-    if loaded.unknown:
-        print(f"chroma render: warning: unknown setting(s) in {args.settings!r}, ignored: "
-              f"{', '.join(loaded.unknown)}", file=sys.stderr)
-
+    loaded, base_dir = (pipeline.load_render_settings(args.settings, args.config) if args.settings
+                        else (SettingsFile(), None))
+    _settings_notes(loaded, args.settings)
     values = _merged_settings(args, loaded.settings, overrides, RenderSettings.width_height)
     prompts = args.prompt or loaded.text_prompts
     if not prompts and not (args.image_prompt or loaded.image_prompts):
         raise ChromaError("no prompt: give --prompt 'text:weight' (repeatable) or a --settings file with text_prompts")
     seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
-    init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
-    image_prompt_files = _image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
-    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompt_files)],
-                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made
-    init = _display_tensor(init_path, args) if init_path else None
-    image_prompts = [(_display_tensor(ip.value, args), ip.weight) for ip in image_prompt_files]
-    settings = RenderSettings(**values)
-    if settings.batch_size != 1:
-        raise ChromaError("chroma render writes one frame; use batch_size 1 (the Python API renders batches)")
-
-    renderer = Renderer(settings)
-    frame = None
-    skipped = 0
-    total = renderer.diffusion.num_timesteps - settings.skip_steps
-    with Progress(total, "rendering") as bar:
-        for step in renderer.sample(prompts, seed=seed, init=init, image_prompts=image_prompts):
-            if step.final:
-                frame = step.image
-            else:
-                skipped += step.guidance_skipped
-                bar.update()
-    if skipped:
-        print(f"chroma render: warning: guidance was skipped on {skipped} step(s) (non-finite gradient)", file=sys.stderr)
-    record = settings_record(
-        settings, list(prompts), [f"{ip.value}:{ip.weight:g}" for ip in image_prompt_files], seed,
-        os.path.abspath(init_path) if init_path else None, rendered_on=_device_name(renderer.device),
+    init_path = args.init or (pipeline.find_settings_path(loaded.init_image, base_dir, "init_image")
+                              if loaded.init_image else None)
+    image_prompts = pipeline.image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
+    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompts)],
+                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made (and said)
+    result = pipeline.render_still(
+        args.output, prompts, values, seed=seed, init=init_path, image_prompts=image_prompts, colorspace=args.dst,
+        display=args.display, view=args.view, config=args.config, overwrite=args.overwrite,
+        inputs=[args.settings] if args.settings else [], **out_kwargs,
     )
-    meta = {
-        "prompts": " | ".join(prompts), "seed": seed, "steps": settings.steps, "model": settings.diffusion_model,
-        "clip_models": " ".join(settings.clip_models), RENDER_SETTINGS_KEY: json.dumps(record),
-    }
-    image = pipeline.frame_to_scene_linear(frame, args.dst, args.display, args.view, args.config, metadata=meta)
-    path = io.write(image, args.output, **out_kwargs)
-    print(f"rendered {settings.width}x{settings.height} -> {path} ({image.colorspace})")
+    if result.guidance_skipped:
+        print(f"chroma render: warning: guidance was skipped on {result.guidance_skipped} step(s) "
+              "(non-finite gradient)", file=sys.stderr)
+    print(f"rendered {result.settings.width}x{result.settings.height} -> {result.path} ({result.image.colorspace})")
     return EXIT_OK
 
 
-RENDER_SETTINGS_KEY = "chroma/render_settings"
 EXIT_GUARD_STOP = 3  # the collapse guard stopped a shot ([guard] action = "stop"); --resume continues
+
+
+def _settings_notes(loaded: SettingsFile, path: str | None) -> None:
+    """What the settings file held that a still does not use, on stderr."""
+    for note in loaded.notes:
+        print(f"chroma render: note: {note}", file=sys.stderr)
+    if loaded.ignored:
+        print(f"chroma render: note: {len(loaded.ignored)} setting(s) in {path!r} do not apply to a "
+              f"still and are ignored: {', '.join(loaded.ignored)}", file=sys.stderr)
+    if loaded.unknown:
+        print(f"chroma render: warning: unknown setting(s) in {path!r}, ignored: "
+              f"{', '.join(loaded.unknown)}", file=sys.stderr)
 
 
 def _merged_settings(args: argparse.Namespace, from_file: dict, overrides: dict, default_size: tuple) -> dict:
@@ -228,66 +209,12 @@ def _parse_set(items: list[str]) -> dict:
     return out
 
 
-def _load_settings(args: argparse.Namespace):
-    """(SettingsFile, folder relative paths in it are resolved against) for --settings."""
-    from chroma.errors import ChromaError
-    from render.settings_file import load_settings_file, read_settings
-
-    path = args.settings
-    if not os.path.isfile(path):
-        raise ChromaError(f"settings file {path!r} does not exist")
-    if path.lower().endswith(".exr"):
-        from chroma import io
-
-        raw = io.read(path, config=args.config).metadata.get(RENDER_SETTINGS_KEY)
-        if not raw:
-            raise ChromaError(f"{path!r} holds no render settings (only frames written by 'chroma render' do)")
-        return read_settings(json.loads(raw)), os.path.dirname(os.path.abspath(path))
-    return load_settings_file(path), os.path.dirname(os.path.abspath(path))
-
-
-def _find(path: str, base_dir: str | None, what: str) -> str:
-    """A path from a settings file: as written (absolute or from here), else beside the file."""
-    from chroma.errors import ChromaIOError
-
-    if os.path.isfile(path):
-        return path
-    if base_dir and not os.path.isabs(path) and os.path.isfile(os.path.join(base_dir, path)):
-        return os.path.join(base_dir, path)
-    raise ChromaIOError(f"{what} {path!r} named in the settings file was not found (looked here and beside the "
-                        "settings file); copy it over or give its path on the command line")
-
-
-def _image_prompt_files(from_args: list[str] | None, from_file: list[str], base_dir: str | None) -> list:
-    """Image prompts as :class:`render.prompts.Prompt` with absolute, existing paths:
-    the command line's if given, else the settings file's (found as for ``_find``)."""
-    from chroma.errors import ChromaIOError
-    from render.prompts import parse_prompt
-
-    if from_args:
-        prompts = [parse_prompt(spec, "image") for spec in from_args]
-        for ip in prompts:
-            if not os.path.isfile(ip.value):
-                raise ChromaIOError(f"image prompt {ip.value!r} does not exist")
-    else:
-        prompts = [parse_prompt(spec, "image") for spec in from_file]
-        prompts = [replace(ip, value=_find(ip.value, base_dir, "image prompt")) for ip in prompts]
-    return [replace(ip, value=os.path.abspath(ip.value)) for ip in prompts]
-
-
-def _display_tensor(path: str, args: argparse.Namespace):
-    """An image file as the models see it (:func:`chroma.pipeline.display_tensor`)."""
-    from chroma import pipeline
-
-    return pipeline.display_tensor(path, args.display, None, args.config)
-
-
 def _render_shot(args: argparse.Namespace) -> int:
     """``chroma render SHOT.toml``: validate, plan, then render frame by frame."""
     import time
 
     from chroma.errors import ChromaError
-    from chroma.shot import load_shot
+    from chroma.pipeline import ShotRunner
 
     still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
                                     "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
@@ -297,18 +224,9 @@ def _render_shot(args: argparse.Namespace) -> int:
             ["--no-secondary"] if args.no_secondary else [])
         raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
                           "(or render a still without the shot file)")
-    shot = load_shot(args.shot, config=args.config)  # everything validated before anything loads
-    try:
-        import render  # noqa: F401  (torch and open_clip load only here)
-    except ImportError as exc:
-        raise ChromaError(
-            f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
-        ) from None
-    from chroma.pipeline import ShotRunner
-
     overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
-    shot.render.update(overrides)
-    runner = ShotRunner(shot, config=args.config)
+    runner = ShotRunner.from_file(args.shot, config=args.config, render_overrides=overrides)
+    shot = runner.shot
     plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
     first = shot.output.first_frame
     for note in plan.notes:
@@ -375,12 +293,3 @@ def _render_shot(args: argparse.Namespace) -> int:
     nk = runner.nuke_script_path()
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")
     return EXIT_OK
-
-
-
-def _device_name(device) -> str:
-    if device.type == "cuda":
-        import torch
-
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
