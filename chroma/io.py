@@ -51,8 +51,18 @@ def _oiio_error(obj: Any = None) -> str:
 
 
 def attribute_value(attr: Any) -> Any:
-    """The Python value of an OIIO ``ParamValue`` (an image header attribute); arrays become
-    tuples, so headers compare and serialise plainly."""
+    """Return the Python value of an OIIO ``ParamValue`` (an image header attribute).
+
+    Parameters
+    ----------
+    attr : OpenImageIO.ParamValue
+        One attribute of an ``ImageSpec``'s ``extra_attribs``.
+
+    Returns
+    -------
+    Any
+        Its value; arrays become tuples, so headers compare and serialise plainly.
+    """
     value = attr.value
     if isinstance(value, np.ndarray):
         value = tuple(value.tolist())
@@ -70,6 +80,30 @@ def read(
     ``oiio:ColorSpace`` / ``colorInteropID`` attribute; its ``chromaticities`` when they are
     AP0, AP1 or Rec.709; the config's file rules (a colour-space name in the path; EXR
     defaults to ACEScg in chroma's bundled config).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+    colorspace : str or None, optional
+        The file's colour space, overriding what its header says (any config name or alias).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    Image
+        Height x width x channels float32 pixels as stored (no conversion), the channel
+        names, the colour space, the header attributes (plus ``oiio:format`` and
+        ``oiio:datatype``) and ``source``, the absolute path.
+
+    Raises
+    ------
+    ChromaIOError
+        The file does not exist, is a folder, or cannot be opened or read (corrupt,
+        truncated).
+    ColorSpaceError
+        ``colorspace`` is not in the config.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -102,8 +136,26 @@ def read(
 
 
 def header(path: str | os.PathLike, config: str | os.PathLike | None = None) -> dict[str, Any]:
-    """An image file's header without its pixels: format, width, height, channels, data
-    type and colour space (found as :func:`read` finds it)."""
+    """Read an image file's header without its pixels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    dict
+        ``format``, ``width`` and ``height`` (pixels), ``channels``, ``datatype`` and
+        ``colorspace`` (found as :func:`read` finds it; None when none is known).
+
+    Raises
+    ------
+    ChromaIOError
+        The file cannot be opened.
+    """
     path = os.fspath(path)
     inp = oiio.ImageInput.open(path)
     if inp is None:
@@ -127,6 +179,18 @@ def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathL
 
     Tried in order: ``oiio:ColorSpace``, ``colorInteropID`` (names the config knows), then
     the EXR ``chromaticities`` attribute matched to a known space's primaries and white.
+
+    Parameters
+    ----------
+    metadata : Mapping[str, Any]
+        Header attributes (``Image.metadata``).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    str or None
+        The config's name for the colour space, or None when the header names none.
     """
     for key in ("oiio:ColorSpace", "colorInteropID"):
         name = metadata.get(key)
@@ -142,7 +206,20 @@ def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathL
 
 
 def check_values(pixels: np.ndarray, half: bool) -> dict[str, int]:
-    """Counts of NaN, +/-Inf and (for half output) finite values beyond +/-65504."""
+    """Count the values an EXR cannot hold as they are: NaN, +/-Inf and half overflow.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        The pixel values (any shape).
+    half : bool
+        The output is half float: finite values beyond +/-65504 overflow.
+
+    Returns
+    -------
+    dict of str to int
+        ``nan``, ``inf`` and ``half_overflow`` counts (values, not pixels).
+    """
     px = np.asarray(pixels)
     lo, hi = float(px.min()), float(px.max())  # NaN propagates: one cheap pass for clean frames
     if np.isfinite(lo) and np.isfinite(hi) and (not half or max(-lo, hi) <= HALF_MAX):
@@ -367,7 +444,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
     Parameters
     ----------
-    target
+    target : str or os.PathLike
         The file to write.
 
     Yields
@@ -387,7 +464,19 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_path`); returns the path.
+    """Write text (UTF-8) to a file atomically (see :func:`atomic_path`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        Its contents.
+
+    Returns
+    -------
+    Path
+        ``path``, written.
 
     Raises
     ------
@@ -417,8 +506,21 @@ def _identity(path: str | os.PathLike) -> tuple:
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """True when ``a`` and ``b`` name the same file by any spelling: ``./x`` and ``x``,
-    a symlink and its target, two hard links, a path through a symlinked folder."""
+    """Tell whether two paths name the same file by any spelling.
+
+    ``./x`` and ``x``, a symlink and its target, two hard links, a path through a
+    symlinked folder all count; files that do not exist compare by resolved path.
+
+    Parameters
+    ----------
+    a, b : str or os.PathLike
+        The paths.
+
+    Returns
+    -------
+    bool
+        True when they are the same file.
+    """
     if os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b)):
         return True
     ia, ib = _identity(a), _identity(b)
@@ -427,9 +529,21 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 @dataclass
 class OutputCheck:
-    """What :func:`check_outputs` found: ``targets`` to write (in order), the subset of
-    them that exist and will be replaced, those left out by ``skip_existing``, those a
-    real run would refuse (``dry_run`` only) and the folders created (or to create)."""
+    """What :func:`check_outputs` found.
+
+    Attributes
+    ----------
+    targets : list of str
+        The outputs to write, in order.
+    replaced : list of str
+        Those of them that exist and will be replaced.
+    skipped : list of str
+        Outputs left out by ``skip_existing``.
+    refused : list of str
+        Outputs a real run would refuse (``dry_run`` only).
+    folders : list of str
+        The folders created (or, with ``dry_run``, to create).
+    """
 
     targets: list[str]
     replaced: list[str] = field(default_factory=list)
@@ -574,8 +688,23 @@ def _make_folders(folders: Iterable[str]) -> None:
 
 
 def writer_for(path: str | os.PathLike) -> str:
-    """The OIIO format name that writes ``path`` (from its extension), or a
-    :class:`ChromaIOError` naming the extension when there is none."""
+    """Find the OIIO format that writes a path, from its extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Returns
+    -------
+    str
+        OIIO's format name (``openexr``, ``png``...).
+
+    Raises
+    ------
+    ChromaIOError
+        No image format writes this extension (or there is none).
+    """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1]
     out = oiio.ImageOutput.create(f"probe{ext}") if ext else None
@@ -610,7 +739,35 @@ def write_display(
     """Write a display-referred preview (PNG/JPEG/TIFF) through an OCIO display/view.
 
     The default is the config's default display and view (sRGB, ACES 2.0 SDR in chroma's
-    bundled config). Alpha, if present, is kept; other channels are dropped.
+    bundled config). Code values are clipped to [0, 1] and stored as 8 or 16 bits by the
+    format (:func:`write`). Alpha, if present, is kept; other channels are dropped.
+
+    Parameters
+    ----------
+    image : Image
+        A scene-linear (or any config colour space) image.
+    path : str or os.PathLike
+        The preview to write (``.png``, ``.jpg``, ``.tif``...).
+    display : str or None, optional
+        OCIO display (default: the config's default display).
+    view : str or None, optional
+        View of ``display`` (default: the display's default view for the image's space).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    overwrite : bool, optional
+        Replace an existing file (default True).
+
+    Returns
+    -------
+    Path
+        ``path``, written.
+
+    Raises
+    ------
+    ColorSpaceError
+        A display or view the config does not have.
+    ChromaIOError
+        The file cannot be written.
     """
     rgb = _ocio.display_view(image.rgb, image.colorspace, display, view, config=config)
     rgb = np.clip(rgb, 0.0, 1.0)
