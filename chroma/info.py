@@ -177,7 +177,13 @@ class ImageInfo:
 
     @property
     def requested(self) -> int:
-        """Images asked for that are on disk: those read plus those that failed."""
+        """Images asked for that are on disk: those read plus those that failed.
+
+        Returns
+        -------
+        int
+            ``len(stats) + len(errors)``.
+        """
         return len(self.stats) + len(self.errors)
 
     def to_dict(self) -> dict[str, Any]:

@@ -47,11 +47,42 @@ def frame_to_scene_linear(
     config: str | os.PathLike | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> Image:
-    """A rendered frame in [-1, 1] as a scene-linear :class:`Image` in ``colorspace``.
+    """Turn a rendered frame in [-1, 1] into a scene-linear :class:`Image`.
 
-    ``display``/``view`` default to the config's default (sRGB, ACES 2.0 SDR 100 nits in
-    the bundled config); the inverse of that view is applied. Values outside [-1, 1] are
-    clipped first (the display encoding has no meaning beyond it).
+    The frame is taken as display code values ``(x + 1) / 2`` in [0, 1] (values outside
+    [-1, 1] are clipped first: the display encoding has no meaning beyond it) and goes
+    through the *inverse* of the OCIO display/view, so that viewing the result through that
+    same view shows the frame as the model drew it. :func:`display_tensor` is the inverse.
+
+    Parameters
+    ----------
+    frame : torch.Tensor or numpy.ndarray
+        (3, H, W), (1, 3, H, W) or (H, W, 3) values in [-1, 1] (the models' sRGB-like
+        encoding).
+    colorspace : str, optional
+        Scene-linear colour space of the result (default ACEScg).
+    display : str or None, optional
+        The display the frame is encoded for (default: the config's default, sRGB).
+    view : str or None, optional
+        View of ``display`` whose inverse is applied (default: its default view, ACES 2.0
+        SDR 100 nits in the bundled config).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    metadata : Mapping[str, Any] or None, optional
+        Extra metadata, stored under ``chroma/``.
+
+    Returns
+    -------
+    Image
+        H x W x RGB float32 in ``colorspace``, with ``chroma/source_display`` and
+        ``chroma/source_view`` recorded.
+
+    Raises
+    ------
+    ChromaValueError
+        A frame that is not one 3-channel image.
+    ColorSpaceError
+        A colour space, display or view the config does not have.
     """
     hwc = _to_hwc(frame)
     code = np.clip((hwc + 1.0) * 0.5, 0.0, 1.0)
@@ -66,13 +97,38 @@ def frame_to_scene_linear(
 
 def display_tensor(source: Any, display: str | None = None, view: str | None = None,
                    config: str | os.PathLike | None = None, size: tuple[int, int] | None = None) -> Any:
-    """An image (a path or an :class:`Image`) as the models see it: a (3, H, W) torch
-    tensor in [-1, 1] of display code values, the inverse of :func:`frame_to_scene_linear`.
+    """Read an image as the models see it: display code values in [-1, 1], a torch tensor.
+
+    The inverse of :func:`frame_to_scene_linear`.
 
     Scene-linear images go through the display view (tone-mapped, as a compositor sees
     them); display-referred files (sRGB PNG/JPEG) reach the display colorimetrically, so
-    their code values are used as they are. ``size`` = (width, height) resizes (bilinear,
-    antialiased) to the render size.
+    their code values are used as they are.
+
+    Parameters
+    ----------
+    source : str or os.PathLike or Image
+        An image file (any format :func:`chroma.io.read` reads) or an image.
+    display : str or None, optional
+        OCIO display (default: the config's default, sRGB).
+    view : str or None, optional
+        View of ``display`` (default: its default view for the image's colour space).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    size : tuple of (int, int) or None, optional
+        (width, height) in pixels to resize to (bilinear, antialiased); None keeps the size.
+
+    Returns
+    -------
+    torch.Tensor
+        (3, H, W) float32, display code values ``2 * c - 1`` for ``c`` clipped to [0, 1].
+
+    Raises
+    ------
+    ChromaIOError
+        The file cannot be read.
+    ColorSpaceError
+        A display or view the config does not have.
     """
     import torch
 
@@ -429,20 +485,35 @@ class RunPlan:
 
     @property
     def render(self) -> range:
+        """Shot indices rendered: after ``start`` up to ``last``.
+
+        Returns
+        -------
+        range
+            ``start + 1 .. last`` (shot indices, 0 = the first frame).
+        """
         return range(self.start + 1, self.last + 1)
 
 
 class ShotRunner:
-    """Renders a :class:`chroma.shot.Shot` to a scene-linear EXR sequence, resumably.
+    """Render a :class:`chroma.shot.Shot` to a scene-linear EXR sequence, resumably.
 
-    Args:
-        shot: the validated shot.
-        config: OCIO config (default: $OCIO, else chroma's bundled one).
-        renderer: an already built :class:`render.Renderer` (tests, notebooks); by default
-            one is built from the shot's render settings (models loaded once per shot).
-        depth_estimator: ``estimator(image (N,3,H,W) in [-1,1]) -> (N,H,W)`` depth in
-            Disco Diffusion's units, for 3D shots whose depth is estimated.
-        on_frame: called with each :class:`FrameReport`; on_step: with each sampling step.
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        The validated shot (:func:`chroma.shot.load_shot`, or :meth:`from_file`).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    renderer : render.Renderer or None, optional
+        An already built renderer (tests, notebooks); by default one is built from the
+        shot's render settings (models loaded once per shot).
+    depth_estimator : callable or None, optional
+        ``estimator(image (N, 3, H, W) in [-1, 1]) -> (N, H, W)`` depth in Disco
+        Diffusion's units, for 3D shots whose depth is estimated.
+    on_frame : callable or None, optional
+        Called with each :class:`FrameReport`.
+    on_step : callable or None, optional
+        Called with each sampling step.
     """
 
     def __init__(self, shot: Any, *, config: str | os.PathLike | None = None, renderer: Any = None,
@@ -503,17 +574,59 @@ class ShotRunner:
 
     # -- files -------------------------------------------------------------------------
     def path(self, index: int) -> Path:
+        """Return the EXR of a shot frame.
+
+        Parameters
+        ----------
+        index : int
+            Shot index (0 = the first frame, file number ``first_frame``).
+
+        Returns
+        -------
+        Path
+            The output pattern filled with the file frame number.
+        """
         return Path(self.shot.output.path(index))
 
     def preview_path(self, index: int) -> Path:
+        """Return the display-referred preview of a shot frame.
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        Path
+            ``preview/<name>.png`` (or ``.jpg``) beside the sequence.
+        """
         ext = "jpg" if self.shot.output.preview == "jpg" else "png"
         return self.out_dir / PREVIEW / f"{self.path(index).stem}.{ext}"
 
     def state_path(self, index: int) -> Path:
+        """Return the file the loop state after a frame is saved to.
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        Path
+            ``<stem>.state/state.NNNNNN.npz``.
+        """
         return self.state_dir / f"state.{index:06d}.npz"
 
     def saved_states(self) -> list[int]:
-        """Frames whose loop state is saved, ascending."""
+        """List the frames whose loop state is saved.
+
+        Returns
+        -------
+        list of int
+            Shot indices, ascending.
+        """
         if not self.state_dir.is_dir():
             return []
         out = []
@@ -525,6 +638,13 @@ class ShotRunner:
         return sorted(i for i in out if i < self.shot.max_frames)
 
     def nuke_script_path(self) -> Path:
+        """Return the Nuke script written beside the sequence.
+
+        Returns
+        -------
+        Path
+            ``<stem>.nk`` in the output folder.
+        """
         return self.out_dir / f"{self.stem}.nk"
 
     # -- planning ----------------------------------------------------------------------
@@ -537,6 +657,27 @@ class ShotRunner:
           saved state before it (frames between are rendered again, not written).
         - ``overwrite``: existing outputs in the range are moved to ``retained/`` and
           rendered again.
+
+        Parameters
+        ----------
+        frames : str or None, optional
+            Frame set in file numbers (``1010-1020``); None for every frame.
+        resume : bool, optional
+            Continue after the last saved state. Default False.
+        overwrite : bool, optional
+            Render existing outputs again, keeping the old files in ``retained/``.
+
+        Returns
+        -------
+        RunPlan
+            The frames to render and write, and notes for the user.
+
+        Raises
+        ------
+        chroma.shot.ShotError
+            ``frames`` malformed or outside the shot.
+        ChromaIOError
+            Outputs exist (without ``resume`` or ``overwrite``) or would replace an input.
         """
         from chroma import sequence
         from chroma.errors import ChromaIOError, SequenceError
@@ -685,6 +826,13 @@ class ShotRunner:
                 models.model_path(LPIPS_BACKBONE)
 
     def renderer(self) -> Any:
+        """Return the renderer, built from the shot's first frame settings on first use.
+
+        Returns
+        -------
+        render.Renderer
+            The renderer given to the runner, or one built (models loaded once per shot).
+        """
         if self._renderer is None:
             from render.renderer import Renderer, RenderSettings
 
@@ -714,6 +862,18 @@ class ShotRunner:
         )
 
     def load_state(self, index: int) -> Any:
+        """Load the loop state saved after a frame (and the watch's saved state with it).
+
+        Parameters
+        ----------
+        index : int
+            Shot index; -1 for the state before the first frame.
+
+        Returns
+        -------
+        render.animation.LoopState
+            The state to continue from (empty for -1).
+        """
         import json
 
         from render.animation import LoopState
@@ -728,15 +888,28 @@ class ShotRunner:
         return LoopState.from_arrays(arrays)
 
     def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
-        """Write the loop state after frame ``state.index`` atomically, then prune: keep
-        every ``state_every``-th state and the latest."""
+        """Write the loop state after a frame atomically, then prune the older ones.
+
+        Every ``state_every``-th state and the latest are kept.
+
+        Parameters
+        ----------
+        state : render.animation.LoopState
+            The state after frame ``state.index``.
+        meta : Mapping[str, Any]
+            JSON-ready facts saved beside it (file frame, settings hash, the watch's state).
+        extra : Mapping[str, numpy.ndarray] or None, optional
+            More arrays to save (the watch's).
+        """
         import json
 
         from chroma.io import atomic_path
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays(), **(extra or {}))
+            arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(dict(meta), default=str)),
+                                             **state.to_arrays(), **(extra or {})}
+            np.savez(fh, allow_pickle=False, **arrays)  # numbers and one string: nothing to pickle
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]
@@ -761,6 +934,16 @@ class ShotRunner:
 
         Interrupting (Ctrl-C, a kill) loses at most the frame in progress: ``self.written``
         and ``self.last_done`` say how far it got, and ``--resume`` continues from there.
+
+        Parameters
+        ----------
+        plan : RunPlan
+            What to render (:meth:`plan`).
+
+        Returns
+        -------
+        list of FrameReport
+            One per frame rendered (the collapse guard may stop the run early: ``stopped``).
         """
         import json
         import time
@@ -891,9 +1074,15 @@ class ShotRunner:
         return graded
 
     def write_nuke_script(self) -> Path | None:
-        """``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
+        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
 
-        A script chroma did not write is never replaced."""
+        A script chroma did not write is never replaced (a warning says so).
+
+        Returns
+        -------
+        Path or None
+            The script, or None when no frame is on disk or a foreign script is in the way.
+        """
         from chroma import nuke
 
         present = [i for i in range(self.shot.max_frames) if self.path(i).exists()]
@@ -925,9 +1114,18 @@ class ShotRunner:
         return path, float(a["offset"]), audio_duration(path)
 
     def renderer_size(self) -> tuple[int, int]:
+        """Return the frame size the shot renders at.
+
+        Returns
+        -------
+        tuple of (int, int)
+            (width, height) in pixels.
+        """
         if self._renderer is not None:
-            return tuple(self._renderer.settings.width_height)  # type: ignore[return-value]
-        return tuple(self.shot.render.get("width_height", (1280, 768)))  # type: ignore[return-value]
+            w, h = self._renderer.settings.width_height
+        else:
+            w, h = self.shot.render.get("width_height", (1280, 768))
+        return int(w), int(h)
 
 
 def _model_record(settings: Any) -> dict[str, str]:

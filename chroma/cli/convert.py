@@ -33,15 +33,37 @@ def _convert_args(p: argparse.ArgumentParser) -> None:
     add_farm_option(p)
 
 
-@command("convert", "convert images or sequences between OCIO colour spaces")
-@arguments(_convert_args)
-def cmd_convert(args: argparse.Namespace) -> int:
-    """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
+_CONVERT_HELP = """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
     format OIIO writes). Channels other than R, G, B (alpha, depth, layers) pass through.
 
     examples:
       chroma convert plate.####.exr -o aces/plate.####.exr --from ACEScg --to ACES2065-1
       chroma convert bg.exr -o bg_preview.png --display 'sRGB - Display'
+    """
+
+
+@command("convert", "convert images or sequences between OCIO colour spaces", description=_CONVERT_HELP)
+@arguments(_convert_args)
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Run ``chroma convert``: convert images or sequences between OCIO colour spaces.
+
+    The --help text is ``_CONVERT_HELP``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 when frames failed or were missing (the others are converted).
+
+    Raises
+    ------
+    ChromaError
+        A user mistake (an unknown colour space, an output that exists or is an input, a
+        single file that fails); :func:`main` prints it on one line and exits 2.
     """
     from chroma import io, ocio
 

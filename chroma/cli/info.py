@@ -25,10 +25,7 @@ def _info_args(p: argparse.ArgumentParser) -> None:
     add_config_option(p)
 
 
-@command("info", "describe images and sequences: format, channels, colour space, exposure stats")
-@arguments(_info_args)
-def cmd_info(args: argparse.Namespace) -> int:
-    """Describe an image or a sequence: format, size, channels, colour space,
+_INFO_HELP = """Describe an image or a sequence: format, size, channels, colour space,
     chromaticities, frame range and missing frames, and for every image its exposure
     statistics in stops (luminance relative to 0.18 mid-grey) and NaN/Inf counts.
 
@@ -37,6 +34,31 @@ def cmd_info(args: argparse.Namespace) -> int:
       chroma info 'plate.####.exr' --frames 1001-1010 --json
       chroma info --colorspaces
       chroma info shots/sh010/        # the sequences in a folder: range, holes, channels, colour space
+    """
+
+
+@command("info", "describe images and sequences: format, channels, colour space, exposure stats", description=_INFO_HELP)
+@arguments(_info_args)
+def cmd_info(args: argparse.Namespace) -> int:
+    """Run ``chroma info``: describe images, sequences, a folder or the OCIO config.
+
+    The --help text is ``_INFO_HELP``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 when frames of a sequence could not be read (the others are described).
+
+    Raises
+    ------
+    ChromaError
+        A user mistake (no path, a missing file, ``--frames`` without a pattern); :func:`main`
+        prints it on one line and exits 2.
     """
     from chroma import info, ocio
     from chroma.errors import ChromaError, SequenceError

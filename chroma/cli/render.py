@@ -76,10 +76,7 @@ def _render_args(p: argparse.ArgumentParser) -> None:
     add_farm_option(p)
 
 
-@command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR")
-@arguments(_render_args)
-def cmd_render(args: argparse.Namespace) -> int:
-    """Render an image from text prompts with CLIP-guided diffusion and write it as a
+_RENDER_HELP = """Render an image from text prompts with CLIP-guided diffusion and write it as a
     scene-linear EXR: the frame (display-referred, sRGB-like) goes through the inverse of
     the OCIO display view into ACEScg (or --to). The EXR header records every setting,
     so 'chroma render --settings frame.exr' renders the same frame again. Needs the
@@ -103,6 +100,32 @@ def cmd_render(args: argparse.Namespace) -> int:
       chroma render sh010.toml --resume              # after a crash, a kill or Ctrl-C
       chroma render sh010.toml --frames 1010-1020 --overwrite   # again; old frames -> retained/
       chroma shot check sh010.toml                   # validate and print the schedules first
+    """
+
+
+@command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR", description=_RENDER_HELP)
+@arguments(_render_args)
+def cmd_render(args: argparse.Namespace) -> int:
+    """Run ``chroma render``: a still (``-o OUT.exr``) or a shot file, rendered to scene-linear EXR.
+
+    The --help text is ``_RENDER_HELP``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status: 0; 1 when frames of a farmed shot failed; 3 when the collapse guard stopped a shot; 130
+        on Ctrl-C during a shot.
+
+    Raises
+    ------
+    ChromaError
+        A user mistake (no prompt, an unknown ``--set`` name, an output that exists, the
+        render extra missing); :func:`main` prints it on one line and exits 2.
     """
     from chroma.cli._core import write_kwargs
     from chroma.errors import ChromaError, ChromaIOError
