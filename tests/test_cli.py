@@ -203,3 +203,11 @@ def test_render_errors_are_caught_by_class_not_name(capsys, monkeypatch):
     monkeypatch.setitem(_core.COMMANDS, "info", (help_text, add, impostor))
     with pytest.raises(RenderError):
         main(["info", "x.exr"])
+
+
+def test_render_settings_key_moved_to_the_pipeline_with_a_warning():
+    import chroma.cli.render as cli_render
+    from chroma.pipeline import RENDER_SETTINGS_KEY
+
+    with pytest.warns(DeprecationWarning, match="chroma.pipeline.RENDER_SETTINGS_KEY"):
+        assert cli_render.RENDER_SETTINGS_KEY == RENDER_SETTINGS_KEY == "chroma/render_settings"

@@ -8,7 +8,7 @@ import difflib
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -21,6 +21,7 @@ from chroma.cli._core import (
 )
 
 if TYPE_CHECKING:
+    from chroma.pipeline import FrameReport, RunPlan, ShotRunner
     from render.settings_file import SettingsFile
 
 
@@ -234,19 +235,9 @@ def _parse_set(items: list[str]) -> dict:
 
 def _render_shot(args: argparse.Namespace) -> int:
     """``chroma render SHOT.toml``: validate, plan, then render frame by frame."""
-    import time
-
-    from chroma.errors import ChromaError
     from chroma.pipeline import ShotRunner
 
-    still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
-                                    "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
-                                    "sampler") if getattr(args, name)]
-    if still_only or args.set or args.no_secondary:
-        names = [f"--{n.replace('_', '-')}" for n in still_only] + (["--set"] if args.set else []) + (
-            ["--no-secondary"] if args.no_secondary else [])
-        raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
-                          "(or render a still without the shot file)")
+    _refuse_still_options(args)
     overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
     runner = ShotRunner.from_file(args.shot, config=args.config, render_overrides=overrides)
     shot = runner.shot
@@ -272,27 +263,43 @@ def _render_shot(args: argparse.Namespace) -> int:
         failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
                                     overrides, args.chunk, args.quiet, notes=False)
         return report_failures(failures, len(plan.write), "render")
+    return _run_shot(args, runner, plan, what)
+
+
+def _refuse_still_options(args: argparse.Namespace) -> None:
+    """A shot takes its settings from the shot file: the still's options are refused."""
+    from chroma.errors import ChromaError
+
+    still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
+                                    "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
+                                    "sampler") if getattr(args, name)]
+    if still_only or args.set or args.no_secondary:
+        names = [f"--{n.replace('_', '-')}" for n in still_only] + (["--set"] if args.set else []) + (
+            ["--no-secondary"] if args.no_secondary else [])
+        raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
+                          "(or render a still without the shot file)")
+
+
+def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what: str) -> int:
+    """Run ``plan`` with a frames bar, a steps bar and a line per frame; say how it ended."""
+    import time
 
     from tqdm.auto import tqdm
 
+    first = runner.shot.output.first_frame
     quiet = args.quiet or not sys.stderr.isatty()
     frames_bar = tqdm(total=len(plan.render), desc="frames", unit="frame", disable=quiet, position=0)
     steps_bar = tqdm(total=0, desc="steps", unit="step", disable=quiet, position=1, leave=False)
 
-    def on_step(step) -> None:
+    def on_step(step: Any) -> None:
         if steps_bar.total != step.total:
             steps_bar.reset(total=step.total)
         if not step.final:
             steps_bar.update()
 
-    def on_frame(report) -> None:
+    def on_frame(report: FrameReport) -> None:
         frames_bar.update()
-        loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
-        where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
-        watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
-        line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
-        if report.retained:
-            line += f" (old frame kept in {report.retained})"
+        line = _frame_line(report, first)
         tqdm.write(line, file=sys.stdout) if not quiet else print(line)
 
     runner.on_step, runner.on_frame = on_step, on_frame
@@ -316,3 +323,25 @@ def _render_shot(args: argparse.Namespace) -> int:
     nk = runner.nuke_script_path()
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")
     return EXIT_OK
+
+
+def _frame_line(report: FrameReport, first: int) -> str:
+    """One line per frame: file frame, the prompt key, loss, the watch's words, time, where."""
+    loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
+    where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
+    watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
+    line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
+    if report.retained:
+        line += f" (old frame kept in {report.retained})"
+    return line
+
+
+def __getattr__(name: str) -> Any:
+    """``RENDER_SETTINGS_KEY`` moved to :mod:`chroma.pipeline`; the old name warns for one release."""
+    if name == "RENDER_SETTINGS_KEY":
+        from chroma.deprecation import warn_deprecated
+        from chroma.pipeline import RENDER_SETTINGS_KEY
+
+        warn_deprecated("chroma.cli.render.RENDER_SETTINGS_KEY", "chroma.pipeline.RENDER_SETTINGS_KEY")
+        return RENDER_SETTINGS_KEY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
