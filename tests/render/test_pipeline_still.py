@@ -10,6 +10,7 @@ import numpy as np
 import OpenEXR
 import PyOpenColorIO as OCIO
 import pytest
+import torch  # the renderer's frames; without the render extra this module is left out (conftest)
 
 from chroma import ocio, pipeline
 
@@ -32,6 +33,7 @@ def test_render_still_is_the_renderers_frame_through_the_inverse_view(tiny_unet_
     frame = None
     for step in Renderer(settings).sample(prompts, seed=4):
         frame = step.image if step.final else frame
+    assert isinstance(frame, torch.Tensor)
     code = np.clip((frame[0].permute(1, 2, 0).numpy().astype(np.float32) + 1.0) * 0.5, 0.0, 1.0)
     cfg = OCIO.Config.CreateFromFile(ocio.config_path(None))
     dvt = OCIO.DisplayViewTransform(src="ACEScg", display=cfg.getDefaultDisplay(), view="Un-tone-mapped",
