@@ -482,9 +482,10 @@ class ShotRunner:
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
-            arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(dict(meta), default=str)),
-                                             **state.to_arrays(), **(extra or {})}
-            np.savez(fh, allow_pickle=False, **arrays)  # numbers and one string: nothing to pickle
+            # typed Any: numpy's savez stub would also match these keywords to its allow_pickle: bool
+            arrays: dict[str, Any] = {"meta": np.array(json.dumps(dict(meta), default=str)),
+                                      **state.to_arrays(), **(extra or {})}
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]
