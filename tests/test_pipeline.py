@@ -27,3 +27,22 @@ def test_bad_shapes():
         frame_to_scene_linear(np.zeros((2, 3, 4, 4)))
     with pytest.raises(ChromaValueError):
         frame_to_scene_linear(np.zeros((4, 4, 2)))
+
+
+def test_shot_runner_from_file_validates_and_applies_render_overrides(tmp_path):
+    """ShotRunner.from_file: the shot file parsed (a malformed one refused with its line), the
+    overrides replacing the file's own render settings, nothing rendered or created."""
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import ShotError
+
+    shot = tmp_path / "sh010.toml"
+    shot.write_text('max_frames = 3\n\n[output]\npattern = "out/sh010.####.exr"\n\n'
+                    '[render]\nsteps = 10\nskip_steps = 0\ndevice = "cuda"\nwidth_height = [64, 64]\n\n[prompts]\n0 = ["a city:1"]\n')
+    runner = ShotRunner.from_file(shot, render_overrides={"device": "cpu", "precision": "fp32"})
+    assert (runner.shot.render["device"], runner.shot.render["precision"], runner.shot.render["steps"]) == (
+        "cpu", "fp32", 10)
+    assert runner.path(2).name == "sh010.1003.exr" and runner.renderer_size() == (64, 64)
+    assert not (tmp_path / "out").exists()
+    shot.write_text(shot.read_text().replace("max_frames = 3", "max_frames = -3"))
+    with pytest.raises(ShotError, match="max_frames"):
+        ShotRunner.from_file(shot)
