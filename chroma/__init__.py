@@ -27,6 +27,7 @@ _LAZY = {
     "ChromaWarning": "chroma.io",
     "ocio": "chroma.ocio",
     "sequence": "chroma.sequence",
+    "info": "chroma.info",
     "stops": "chroma.stops",
     "whitebalance": "chroma.whitebalance",
     "grade": "chroma.grade",

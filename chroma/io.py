@@ -16,7 +16,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -51,8 +51,18 @@ def _oiio_error(obj: Any = None) -> str:
 
 
 def attribute_value(attr: Any) -> Any:
-    """The Python value of an OIIO ``ParamValue`` (an image header attribute); arrays become
-    tuples, so headers compare and serialise plainly."""
+    """Return the Python value of an OIIO ``ParamValue`` (an image header attribute).
+
+    Parameters
+    ----------
+    attr : OpenImageIO.ParamValue
+        One attribute of an ``ImageSpec``'s ``extra_attribs``.
+
+    Returns
+    -------
+    Any
+        Its value; arrays become tuples, so headers compare and serialise plainly.
+    """
     value = attr.value
     if isinstance(value, np.ndarray):
         value = tuple(value.tolist())
@@ -70,6 +80,30 @@ def read(
     ``oiio:ColorSpace`` / ``colorInteropID`` attribute; its ``chromaticities`` when they are
     AP0, AP1 or Rec.709; the config's file rules (a colour-space name in the path; EXR
     defaults to ACEScg in chroma's bundled config).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+    colorspace : str or None, optional
+        The file's colour space, overriding what its header says (any config name or alias).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    Image
+        Height x width x channels float32 pixels as stored (no conversion), the channel
+        names, the colour space, the header attributes (plus ``oiio:format`` and
+        ``oiio:datatype``) and ``source``, the absolute path.
+
+    Raises
+    ------
+    ChromaIOError
+        The file does not exist, is a folder, or cannot be opened or read (corrupt,
+        truncated).
+    ColorSpaceError
+        ``colorspace`` is not in the config.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -102,8 +136,26 @@ def read(
 
 
 def header(path: str | os.PathLike, config: str | os.PathLike | None = None) -> dict[str, Any]:
-    """An image file's header without its pixels: format, width, height, channels, data
-    type and colour space (found as :func:`read` finds it)."""
+    """Read an image file's header without its pixels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    dict
+        ``format``, ``width`` and ``height`` (pixels), ``channels``, ``datatype`` and
+        ``colorspace`` (found as :func:`read` finds it; None when none is known).
+
+    Raises
+    ------
+    ChromaIOError
+        The file cannot be opened.
+    """
     path = os.fspath(path)
     inp = oiio.ImageInput.open(path)
     if inp is None:
@@ -127,6 +179,18 @@ def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathL
 
     Tried in order: ``oiio:ColorSpace``, ``colorInteropID`` (names the config knows), then
     the EXR ``chromaticities`` attribute matched to a known space's primaries and white.
+
+    Parameters
+    ----------
+    metadata : Mapping[str, Any]
+        Header attributes (``Image.metadata``).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    str or None
+        The config's name for the colour space, or None when the header names none.
     """
     for key in ("oiio:ColorSpace", "colorInteropID"):
         name = metadata.get(key)
@@ -142,7 +206,20 @@ def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathL
 
 
 def check_values(pixels: np.ndarray, half: bool) -> dict[str, int]:
-    """Counts of NaN, +/-Inf and (for half output) finite values beyond +/-65504."""
+    """Count the values an EXR cannot hold as they are: NaN, +/-Inf and half overflow.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        The pixel values (any shape).
+    half : bool
+        The output is half float: finite values beyond +/-65504 overflow.
+
+    Returns
+    -------
+    dict of str to int
+        ``nan``, ``inf`` and ``half_overflow`` counts (values, not pixels).
+    """
     px = np.asarray(pixels)
     lo, hi = float(px.min()), float(px.max())  # NaN propagates: one cheap pass for clean frames
     if np.isfinite(lo) and np.isfinite(hi) and (not half or max(-lo, hi) <= HALF_MAX):
@@ -191,24 +268,72 @@ def write(
     on_invalid: OnInvalid = "warn",
     config: str | os.PathLike | None = None,
 ) -> Path:
-    """Write ``image`` to ``path`` atomically; returns the path.
+    """Write an image to a file atomically (temporary file, then rename).
 
-    EXR: ``dtype`` half (default) or float; ``compression`` one of :data:`COMPRESSIONS`
-    (``dwa_level`` sets the DWA quality, 45 by default in OpenEXR). Other formats take the
-    pixels as they are (convert to a display colour space first, see :func:`write_display`).
+    EXR files are scene-linear with honest headers: the colour space in ``oiio:ColorSpace``
+    and the matching ``chromaticities``. Other formats take the pixels as they are (convert
+    to a display colour space first, see :func:`write_display`). ``image.metadata`` keys are
+    written too, except those describing the file's structure. NaN, Inf and half overflow
+    (beyond +/-65504) are counted in EXR output and handled as ``on_invalid`` says.
 
-    ``metadata`` adds keys under the ``chroma/`` prefix. ``image.metadata`` keys are written
-    too, except those describing file structure. NaN, Inf and half overflow (>65504) are
-    counted: ``on_invalid`` "warn" (default) writes them with a :class:`ChromaWarning`,
-    "error" refuses, "clamp" writes 0 for NaN and clamps to +/-65504 for half (+/-FLT_MAX
-    for float). The file ``image`` was read from is never replaced unless
-    ``replace_input=True``; an existing file is replaced only if ``overwrite``.
+    Parameters
+    ----------
+    image : Image
+        The pixels, channel names, colour space and metadata to write.
+    path : str or os.PathLike
+        The file to write; its extension picks the format (``.exr``, ``.png``, ``.tif``...).
+    dtype : {"half", "float"}, optional
+        EXR sample type: 16-bit half (default) or 32-bit float.
+    compression : str, optional
+        EXR compression, one of :data:`COMPRESSIONS` (default ``"zip"``).
+    dwa_level : float or None, optional
+        DWAA/DWAB quality level (OpenEXR's default, 45, when None).
+    metadata : Mapping[str, Any] or None, optional
+        Extra header attributes, written under the ``chroma/`` prefix.
+    overwrite : bool, optional
+        Replace an existing file (default True).
+    replace_input : bool, optional
+        Allow replacing the file ``image`` was read from (default False).
+    on_invalid : {"warn", "error", "clamp"}, optional
+        NaN/Inf/half overflow in EXR output: "warn" (default) writes them with a
+        :class:`ChromaWarning`, "error" refuses, "clamp" writes 0 for NaN and clamps to
+        +/-65504 for half (+/-FLT_MAX for float).
+    config : str or os.PathLike or None, optional
+        OCIO config resolving the colour space (default: $OCIO, else chroma's bundled one).
+
+    Returns
+    -------
+    Path
+        ``path``, written.
+
+    Raises
+    ------
+    ChromaIOError
+        The folder is missing, the path is a folder or an existing file that may not be
+        replaced, there is no writer for the extension, or OIIO failed to write.
+    ChromaValueError
+        A bad ``dtype``, ``on_invalid`` or ``compression``, or invalid values with
+        ``on_invalid="error"``.
     """
     path = os.fspath(path)
     target = Path(path)
-    parent = target.parent
-    if not parent.is_dir():
-        raise ChromaIOError(f"cannot write {path!r}: folder {str(parent)!r} does not exist")
+    _check_target(image, path, overwrite, replace_input)
+    comp = _check_write_options(dtype, compression, on_invalid)
+    exr = _is_exr(path)
+    half = exr and dtype == "half"
+    pixels = _invalid_values_policy(image.pixels, path, half, on_invalid) if exr else image.pixels
+    spec = _output_spec(image, path, half, comp, dwa_level, metadata, config)
+    writer_for(path)
+    _write_pixels(path, spec, pixels)
+    return target
+
+
+def _check_target(image: Image, path: str, overwrite: bool, replace_input: bool) -> None:
+    """Refuse a target in a missing folder, a folder, the image's own input or, without
+    ``overwrite``, an existing file (:func:`write`'s first step)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ChromaIOError(f"cannot write {path!r}: folder {str(target.parent)!r} does not exist")
     if target.is_dir():
         raise ChromaIOError(f"cannot write {path!r}: it is a folder")
     if target.exists():
@@ -218,6 +343,10 @@ def write(
             )
         if not overwrite:
             raise ChromaIOError(f"{path!r} exists; pass overwrite=True to replace it")
+
+
+def _check_write_options(dtype: str, compression: str, on_invalid: str) -> str:
+    """Validate :func:`write`'s options; returns the compression in lower case."""
     if dtype not in ("half", "float"):
         raise ChromaValueError(f"EXR data type must be 'half' or 'float', not {dtype!r}")
     if on_invalid not in ("warn", "error", "clamp"):
@@ -227,26 +356,34 @@ def write(
         raise ChromaValueError(
             f"unknown EXR compression {compression!r}; choose one of {', '.join(COMPRESSIONS)}"
         )
+    return comp
 
+
+def _invalid_values_policy(pixels: np.ndarray, path: str, half: bool, on_invalid: str) -> np.ndarray:
+    """EXR pixels after the NaN/Inf/half-overflow policy: unchanged (a warning for "warn"),
+    refused ("error") or with 0 for NaN and the container's limits for the rest ("clamp")."""
+    counts = check_values(pixels, half)
+    bad = {k: v for k, v in counts.items() if v}
+    if not bad:
+        return pixels
+    what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
+    if on_invalid == "error":
+        raise ChromaValueError(f"not writing {path!r}: {what} values (use on_invalid='clamp' to fix them)")
+    if on_invalid == "clamp":
+        limit = HALF_MAX if half else float(np.finfo(np.float32).max)
+        return np.clip(np.nan_to_num(pixels, nan=0.0, posinf=limit, neginf=-limit), -limit, limit)
+    warnings.warn(f"{path}: writing {what} values", ChromaWarning, stacklevel=3)  # at write()'s caller
+    return pixels
+
+
+def _output_spec(image: Image, path: str, half: bool, comp: str, dwa_level: float | None,
+                 metadata: Mapping[str, Any] | None, config: str | os.PathLike | None) -> Any:
+    """The OIIO ``ImageSpec`` (the header) :func:`write` writes: size, sample type, channel
+    roles, the image's and ``metadata``'s attributes, and for EXR the compression, colour
+    space and chromaticities."""
     exr = _is_exr(path)
-    pixels = image.pixels
-    half = exr and dtype == "half"
-    if exr:
-        counts = check_values(pixels, half)
-        bad = {k: v for k, v in counts.items() if v}
-        if bad:
-            what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in bad.items())
-            if on_invalid == "error":
-                raise ChromaValueError(
-                    f"not writing {path!r}: {what} values (use on_invalid='clamp' to fix them)"
-                )
-            if on_invalid == "clamp":
-                limit = HALF_MAX if half else float(np.finfo(np.float32).max)
-                pixels = np.clip(np.nan_to_num(pixels, nan=0.0, posinf=limit, neginf=-limit), -limit, limit)
-            else:
-                warnings.warn(f"{path}: writing {what} values", ChromaWarning, stacklevel=2)
-
-    spec = oiio.ImageSpec(image.width, image.height, image.nchannels, "half" if half else "float" if exr else _display_format(path))
+    spec = oiio.ImageSpec(image.width, image.height, image.nchannels,
+                          "half" if half else "float" if exr else _display_format(path))
     spec.channelnames = tuple(image.channels)
     if "A" in image.channels:
         spec.alpha_channel = image.channels.index("A")
@@ -271,9 +408,12 @@ def write(
             spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), chroma_attr)
     elif image.colorspace:
         spec.attribute("oiio:ColorSpace", image.colorspace)
+    return spec
 
-    writer_for(path)
-    with atomic_path(target) as tmp:
+
+def _write_pixels(path: str, spec: Any, pixels: np.ndarray) -> None:
+    """Write ``pixels`` with header ``spec`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
         out = oiio.ImageOutput.create(str(tmp))
         if out is None:
             raise ChromaIOError(f"cannot write {path!r}: no writer for this file type ({_oiio_error()})")
@@ -291,7 +431,6 @@ def write(
             except Exception:
                 pass
             raise
-    return target
 
 
 @contextlib.contextmanager
@@ -305,7 +444,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
     Parameters
     ----------
-    target
+    target : str or os.PathLike
         The file to write.
 
     Yields
@@ -325,7 +464,19 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_path`); returns the path.
+    """Write text (UTF-8) to a file atomically (see :func:`atomic_path`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        Its contents.
+
+    Returns
+    -------
+    Path
+        ``path``, written.
 
     Raises
     ------
@@ -355,8 +506,21 @@ def _identity(path: str | os.PathLike) -> tuple:
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """True when ``a`` and ``b`` name the same file by any spelling: ``./x`` and ``x``,
-    a symlink and its target, two hard links, a path through a symlinked folder."""
+    """Tell whether two paths name the same file by any spelling.
+
+    ``./x`` and ``x``, a symlink and its target, two hard links, a path through a
+    symlinked folder all count; files that do not exist compare by resolved path.
+
+    Parameters
+    ----------
+    a, b : str or os.PathLike
+        The paths.
+
+    Returns
+    -------
+    bool
+        True when they are the same file.
+    """
     if os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b)):
         return True
     ia, ib = _identity(a), _identity(b)
@@ -365,9 +529,21 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 @dataclass
 class OutputCheck:
-    """What :func:`check_outputs` found: ``targets`` to write (in order), the subset of
-    them that exist and will be replaced, those left out by ``skip_existing``, those a
-    real run would refuse (``dry_run`` only) and the folders created (or to create)."""
+    """What :func:`check_outputs` found.
+
+    Attributes
+    ----------
+    targets : list of str
+        The outputs to write, in order.
+    replaced : list of str
+        Those of them that exist and will be replaced.
+    skipped : list of str
+        Outputs left out by ``skip_existing``.
+    refused : list of str
+        Outputs a real run would refuse (``dry_run`` only).
+    folders : list of str
+        The folders created (or, with ``dry_run``, to create).
+    """
 
     targets: list[str]
     replaced: list[str] = field(default_factory=list)
@@ -387,7 +563,7 @@ def check_outputs(
     images: bool = False,
     overwrite_hint: str = "pass overwrite=True to replace it",
 ) -> OutputCheck:
-    """The one check every output goes through before anything is written.
+    """Check every output before anything is written: the one check all writers go through.
 
     Refuses, before any work: an output that is one of ``inputs`` by any spelling
     (:func:`same_file`; an input is never overwritten, even with ``overwrite``); two
@@ -399,56 +575,43 @@ def check_outputs(
 
     Parameters
     ----------
-    targets : paths to write (concrete files, one per frame).
-    inputs : paths read by the same job (files that may not exist are ignored).
-    overwrite : replace outputs that exist (never an input).
-    skip_existing : leave out outputs that exist (finish an interrupted run).
-    create_folders : create missing output folders (after every check passed).
-    dry_run : create nothing; list existing outputs in ``refused`` instead of raising.
-    images : the targets are images: each file type must have an OIIO writer.
-    overwrite_hint : how to allow replacing, in the caller's words (API or CLI).
+    targets : Iterable[str or os.PathLike]
+        Paths to write (concrete files, one per frame).
+    inputs : Iterable[str or os.PathLike], optional
+        Paths read by the same job (files that may not exist are ignored).
+    overwrite : bool, optional
+        Replace outputs that exist (never an input). Default False.
+    skip_existing : bool, optional
+        Leave out outputs that exist (finish an interrupted run). Default False.
+    create_folders : bool, optional
+        Create missing output folders, after every check passed. Default False.
+    dry_run : bool, optional
+        Create nothing; list existing outputs in ``refused`` instead of raising.
+    images : bool, optional
+        The targets are images: each file type must have an OIIO writer. Default False.
+    overwrite_hint : str, optional
+        How to allow replacing, in the caller's words (API or CLI).
 
     Returns
     -------
     OutputCheck
+        The targets to write and what was replaced, skipped, refused or created.
 
     Raises
     ------
     ChromaIOError
         For any of the refusals above.
     """
-    targets = [os.fspath(t) for t in targets]
-    ins: dict[tuple, str] = {}
-    for p in inputs:
-        p = os.fspath(p)
-        ins.setdefault(_identity(p), p)
-        ins.setdefault(("path", os.path.normcase(os.path.realpath(p))), p)
-    seen: dict[tuple, str] = {}
     result = OutputCheck([])
     existing: list[str] = []
     folders: dict[str, None] = {}
-    for t in targets:
-        keys = {_identity(t), ("path", os.path.normcase(os.path.realpath(t)))}
-        hit = next((ins[k] for k in keys if k in ins), None)
-        if hit is not None:
-            same = "" if hit == t else f" (the same file as the input {hit!r})"
-            raise ChromaIOError(f"the output {t!r} would replace an input{same}; write elsewhere")
-        twin = next((seen[k] for k in keys if k in seen), None)
-        if twin is not None:
-            raise ChromaIOError(f"{twin!r} and {t!r} are the same file: give each output its own path")
-        for k in keys:
-            seen[k] = t
-        if os.path.isdir(t):
-            raise ChromaIOError(f"cannot write {t!r}: it is a folder")
-        if images:
-            writer_for(t)
-        parent = os.path.dirname(t) or "."
-        if not os.path.isdir(parent):
-            if os.path.exists(parent):
-                raise ChromaIOError(f"cannot write {t!r}: {parent!r} is a file, not a folder")
-            if not create_folders:
-                raise ChromaIOError(f"output folder {parent!r} does not exist; create it first")
-            folders[parent] = None
+    ins = _identities(inputs)
+    seen: dict[tuple, str] = {}
+    for t in (os.fspath(t) for t in targets):
+        _check_output(t, ins, seen, images)
+        folder = _missing_folder(t, create_folders)
+        if folder is not None:
+            folders[folder] = None
         if os.path.exists(t):
             if skip_existing:
                 result.skipped.append(t)
@@ -456,26 +619,92 @@ def check_outputs(
             existing.append(t)
         result.targets.append(t)
     if existing and not overwrite:
-        if dry_run:
-            result.refused = existing
-        else:
+        if not dry_run:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
             raise ChromaIOError(f"{existing[0]!r}{more} exists; {overwrite_hint}")
+        result.refused = existing
     else:
         result.replaced = existing
     result.folders = list(folders)
     if not dry_run:
-        for folder in result.folders:
-            try:
-                os.makedirs(folder, exist_ok=True)
-            except OSError as exc:
-                raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
+        _make_folders(result.folders)
     return result
 
 
+def _keys(path: str) -> set[tuple]:
+    """Both identities of ``path``: (device, inode) or its resolved path, and its resolved path."""
+    return {_identity(path), ("path", os.path.normcase(os.path.realpath(path)))}
+
+
+def _identities(inputs: Iterable[str | os.PathLike]) -> dict[tuple, str]:
+    """Every identity of every input (:func:`_keys`) -> the input as it was spelled."""
+    ins: dict[tuple, str] = {}
+    for p in inputs:
+        p = os.fspath(p)
+        for k in _keys(p):
+            ins.setdefault(k, p)
+    return ins
+
+
+def _check_output(t: str, ins: dict[tuple, str], seen: dict[tuple, str], images: bool) -> None:
+    """Refuse an output that is an input, repeats another output, is a folder or (``images``)
+    has no image writer; records ``t`` in ``seen``."""
+    keys = _keys(t)
+    hit = next((ins[k] for k in keys if k in ins), None)
+    if hit is not None:
+        same = "" if hit == t else f" (the same file as the input {hit!r})"
+        raise ChromaIOError(f"the output {t!r} would replace an input{same}; write elsewhere")
+    twin = next((seen[k] for k in keys if k in seen), None)
+    if twin is not None:
+        raise ChromaIOError(f"{twin!r} and {t!r} are the same file: give each output its own path")
+    for k in keys:
+        seen[k] = t
+    if os.path.isdir(t):
+        raise ChromaIOError(f"cannot write {t!r}: it is a folder")
+    if images:
+        writer_for(t)
+
+
+def _missing_folder(t: str, create_folders: bool) -> str | None:
+    """The folder of ``t`` when it must be created (None when it exists); refused when it is
+    a file, or missing without ``create_folders``."""
+    parent = os.path.dirname(t) or "."
+    if os.path.isdir(parent):
+        return None
+    if os.path.exists(parent):
+        raise ChromaIOError(f"cannot write {t!r}: {parent!r} is a file, not a folder")
+    if not create_folders:
+        raise ChromaIOError(f"output folder {parent!r} does not exist; create it first")
+    return parent
+
+
+def _make_folders(folders: Iterable[str]) -> None:
+    """Create the output folders :func:`check_outputs` listed."""
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise ChromaIOError(f"cannot create the output folder {folder!r}: {exc.strerror}") from None
+
+
 def writer_for(path: str | os.PathLike) -> str:
-    """The OIIO format name that writes ``path`` (from its extension), or a
-    :class:`ChromaIOError` naming the extension when there is none."""
+    """Find the OIIO format that writes a path, from its extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Returns
+    -------
+    str
+        OIIO's format name (``openexr``, ``png``...).
+
+    Raises
+    ------
+    ChromaIOError
+        No image format writes this extension (or there is none).
+    """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1]
     out = oiio.ImageOutput.create(f"probe{ext}") if ext else None
@@ -510,7 +739,35 @@ def write_display(
     """Write a display-referred preview (PNG/JPEG/TIFF) through an OCIO display/view.
 
     The default is the config's default display and view (sRGB, ACES 2.0 SDR in chroma's
-    bundled config). Alpha, if present, is kept; other channels are dropped.
+    bundled config). Code values are clipped to [0, 1] and stored as 8 or 16 bits by the
+    format (:func:`write`). Alpha, if present, is kept; other channels are dropped.
+
+    Parameters
+    ----------
+    image : Image
+        A scene-linear (or any config colour space) image.
+    path : str or os.PathLike
+        The preview to write (``.png``, ``.jpg``, ``.tif``...).
+    display : str or None, optional
+        OCIO display (default: the config's default display).
+    view : str or None, optional
+        View of ``display`` (default: the display's default view for the image's space).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    overwrite : bool, optional
+        Replace an existing file (default True).
+
+    Returns
+    -------
+    Path
+        ``path``, written.
+
+    Raises
+    ------
+    ColorSpaceError
+        A display or view the config does not have.
+    ChromaIOError
+        The file cannot be written.
     """
     rgb = _ocio.display_view(image.rgb, image.colorspace, display, view, config=config)
     rgb = np.clip(rgb, 0.0, 1.0)
@@ -525,8 +782,116 @@ def write_display(
     return write(preview, path, overwrite=overwrite)
 
 
+
+# ------------------------------------------------------------------------------ convert
+
+
+def convert_file(
+    path: str | os.PathLike,
+    target: str | os.PathLike,
+    colorspace: str = DEFAULT_COLORSPACE,
+    *,
+    source: str | None = None,
+    display: str | None = None,
+    view: str | None = None,
+    config: str | os.PathLike | None = None,
+    **write_options: Any,
+) -> Path:
+    """Convert an image file to another OCIO colour space and write it.
+
+    The file is read (:func:`read`), its colour channels converted from its colour space to
+    ``colorspace`` (:func:`chroma.ocio.convert`; a file already in ``colorspace`` passes
+    through untouched) and written with :func:`write`. Channels other than R, G, B (alpha,
+    depth, layers) pass through. With ``display`` or ``view`` the converted image is written
+    through that OCIO display/view instead (:func:`write_display`, a preview).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image to read.
+    target : str or os.PathLike
+        The file to write.
+    colorspace : str, optional
+        The colour space to convert to (default ACEScg); any name or alias of the config.
+    source : str or None, optional
+        The input's colour space; None (default) takes the file's own (see :func:`read`).
+    display : str or None, optional
+        Write a display-referred preview through this display (None: a scene-linear file).
+    view : str or None, optional
+        View of ``display`` (default: the display's default view); given alone, the
+        config's default display.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    **write_options : Any
+        Keyword arguments of :func:`write` (``dtype``, ``compression``, ``overwrite``,
+        ``on_invalid``...); with a display only ``overwrite`` applies.
+
+    Returns
+    -------
+    Path
+        ``target``, written.
+
+    Raises
+    ------
+    ChromaIOError
+        The input cannot be read or the output cannot be written.
+    ColorSpaceError
+        A colour space, display or view the config does not know.
+    """
+    img = read(path, colorspace=source, config=config)
+    cs = _ocio.resolve_colorspace(colorspace, config)
+    if img.colorspace != cs:  # same space: the pixels pass through untouched
+        img = img.with_rgb(_ocio.convert(img.rgb, img.colorspace, cs, config), cs)
+    if display or view:
+        return write_display(img, target, display, view, config, overwrite=write_options.get("overwrite", True))
+    return write(img, target, config=config, **write_options)
+
+
+def convert_files(
+    pairs: Iterable[tuple[str | os.PathLike, str | os.PathLike]],
+    colorspace: str = DEFAULT_COLORSPACE,
+    *,
+    on_frame: Callable[[str, str | None], None] | None = None,
+    **options: Any,
+) -> list[tuple[str, str]]:
+    """Convert many files (the frames of a sequence) with :func:`convert_file`, each in turn.
+
+    A file that fails with a :class:`ChromaError` is recorded and the others still
+    convert; any other exception (Ctrl-C included) stops the loop.
+
+    Parameters
+    ----------
+    pairs : Iterable[tuple[str or os.PathLike, str or os.PathLike]]
+        (input, output) paths, one pair per file.
+    colorspace : str, optional
+        The colour space to convert to (default ACEScg).
+    on_frame : Callable[[str, str or None], None] or None, optional
+        Called after each file with the input path and None, or the error message.
+    **options : Any
+        Keyword arguments of :func:`convert_file` (``source``, ``display``, ``view``,
+        ``config``) and of :func:`write`.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        (input path, error message) for every file that failed; empty when all converted.
+    """
+    failures: list[tuple[str, str]] = []
+    for path, target in pairs:
+        path = os.fspath(path)
+        try:
+            convert_file(path, target, colorspace, **options)
+        except ChromaError as exc:
+            failures.append((path, str(exc)))
+            if on_frame is not None:
+                on_frame(path, str(exc))
+            continue
+        if on_frame is not None:
+            on_frame(path, None)
+    return failures
+
 __all__ = [
     "read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata",
     "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
-    "HALF_MAX", "ChromaError",
+    "HALF_MAX", "ChromaError", "convert_file", "convert_files",
 ]

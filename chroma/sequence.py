@@ -44,6 +44,11 @@ class FrameSet:
 
     ``1001-100000000`` costs a few bytes: membership is O(number of ranges), iteration is
     lazy (sorted, unique) and ``len`` is exact without listing the frames.
+
+    Parameters
+    ----------
+    ranges : Iterable[range], optional
+        The frames, as ranges (empty ones are dropped); they may overlap.
     """
 
     def __init__(self, ranges: Iterable[range] = ()):
@@ -53,10 +58,24 @@ class FrameSet:
 
     @property
     def first(self) -> int | None:
+        """The lowest frame (None for an empty set).
+
+        Returns
+        -------
+        int or None
+            The lowest frame (None for an empty set).
+        """
         return min((r.start for r in self.ranges), default=None)
 
     @property
     def last(self) -> int | None:
+        """The highest frame (None for an empty set).
+
+        Returns
+        -------
+        int or None
+            The highest frame (None for an empty set).
+        """
         return max((r[-1] for r in self.ranges), default=None)
 
     def __contains__(self, frame: object) -> bool:
@@ -84,7 +103,7 @@ class FrameSet:
                     total += r.stop - lo
                 end = r.stop if end is None else max(end, r.stop)
             return total
-        first, last = self.first, self.last
+        first, last = min(r.start for r in rs), max(r[-1] for r in rs)  # rs is not empty here
         total, chunk = 0, 1 << 22
         for lo in range(first, last + 1, chunk):  # overlapping steps: count in bounded chunks
             hi = min(lo + chunk, last + 1)
@@ -105,7 +124,18 @@ class FrameSet:
         return NotImplemented
 
     def without(self, frames: Iterable[int]) -> "FrameSet":
-        """This set less ``frames`` (few: e.g. the frames on disk), still as ranges."""
+        """Return this set less some frames, still as ranges.
+
+        Parameters
+        ----------
+        frames : Iterable[int]
+            The frames to remove (few: e.g. the frames on disk).
+
+        Returns
+        -------
+        FrameSet
+            The frames of this set that are not in ``frames``.
+        """
         holes = sorted(set(frames))
         out: list[range] = []
         for r in self.ranges:
@@ -134,11 +164,26 @@ def _format_range(r: range) -> str:
 
 
 def frame_set(text: str | int | Iterable[int] | FrameSet) -> FrameSet:
-    """Parse a frame set (``1001-1100``, ``1001-1100x2``, ``1,5,7-9``) into a :class:`FrameSet`
-    of ranges: a typo like ``1001-100000000`` costs nothing.
+    """Parse a frame set into a :class:`FrameSet` of ranges.
 
-    Raises :class:`SequenceError` for an empty or malformed set, or one that spans more
-    than :data:`MAX_SPAN` frames.
+    ``1001-1100`` is inclusive, ``1001-1100x2`` takes every 2nd frame, ``1,5,7-9`` mixes
+    them; kept as ranges, so a typo like ``1001-100000000`` costs nothing.
+
+    Parameters
+    ----------
+    text : str or int or Iterable[int] or FrameSet
+        The frame set as text, one frame, frame numbers, or a :class:`FrameSet` (returned
+        as it is).
+
+    Returns
+    -------
+    FrameSet
+        The frames.
+
+    Raises
+    ------
+    SequenceError
+        An empty or malformed set, or one that spans more than :data:`MAX_SPAN` frames.
     """
     if isinstance(text, FrameSet):
         return text
@@ -171,24 +216,49 @@ def frame_set(text: str | int | Iterable[int] | FrameSet) -> FrameSet:
                 f"frame range {part.strip()!r} runs backwards: write it as {last}-{first}"
             )
         ranges.append(range(first, last + 1, step))
-    fs = FrameSet(ranges)
-    if fs.last - fs.first >= MAX_SPAN:
-        raise SequenceError(f"frame set {text!r} spans {fs.last - fs.first + 1:,} frames; check the range")
-    return fs
+    lo, hi = min(r.start for r in ranges), max(r[-1] for r in ranges)  # every range holds a frame
+    if hi - lo >= MAX_SPAN:
+        raise SequenceError(f"frame set {text!r} spans {hi - lo + 1:,} frames; check the range")
+    return FrameSet(ranges)
 
 
 def parse_frames(text: str | int | Iterable[int]) -> list[int]:
     """Parse a frame set (``1001-1100``, ``1001-1100x2``, ``1,5,7-9``) into sorted frames.
 
     A list: for small sets only. Work on sequences uses :func:`frame_set` (ranges) and
-    :func:`select` (what is on disk). Raises :class:`SequenceError` for an empty or
-    malformed set.
+    :func:`select` (what is on disk).
+
+    Parameters
+    ----------
+    text : str or int or Iterable[int]
+        The frame set (see :func:`frame_set`).
+
+    Returns
+    -------
+    list of int
+        The frames, sorted and unique.
+
+    Raises
+    ------
+    SequenceError
+        An empty or malformed set.
     """
     return list(frame_set(text))
 
 
 def format_frames(frames: Iterable[int]) -> str:
-    """Compact text for a set of frames: ``1001-1005,1007,1010-1020x2``."""
+    """Write frames as compact text: ``1001-1005,1007,1010-1020x2``.
+
+    Parameters
+    ----------
+    frames : Iterable[int]
+        Frame numbers, in any order (repeats count once).
+
+    Returns
+    -------
+    str
+        Comma-separated frames and ranges (``A-B``, ``A-BxSTEP``); empty for no frames.
+    """
     fs = sorted(set(frames))
     if not fs:
         return ""
@@ -226,10 +296,33 @@ class Pattern:
 
     @property
     def is_sequence(self) -> bool:
+        """Whether the pattern has a frame token (False for a plain file).
+
+        Returns
+        -------
+        bool
+            Whether the pattern has a frame token (False for a plain file).
+        """
         return self.padding >= 0
 
     def path(self, frame: int | None = None) -> str:
-        """The file path of ``frame`` (a plain file's path when not a sequence)."""
+        """Return the file path of a frame.
+
+        Parameters
+        ----------
+        frame : int or None, optional
+            The frame number (needed for a sequence; ignored for a plain file).
+
+        Returns
+        -------
+        str
+            The path, the frame zero-padded to ``padding`` digits (a plain file's own path).
+
+        Raises
+        ------
+        SequenceError
+            No frame given for a sequence pattern.
+        """
         if not self.is_sequence:
             return self.text
         if frame is None:
@@ -238,7 +331,13 @@ class Pattern:
         return f"{self.prefix}{sign}{abs(frame):0{self.padding}d}{self.suffix}"
 
     def hashes(self) -> str:
-        """The pattern written with ``#`` padding (Nuke/oiiotool style)."""
+        """Return the pattern written with ``#`` padding (Nuke/oiiotool style).
+
+        Returns
+        -------
+        str
+            ``plate.####.exr`` for any spelling of a 4-digit pattern; a plain file's path.
+        """
         if not self.is_sequence:
             return self.text
         return f"{self.prefix}{'#' * max(self.padding, 1)}{self.suffix}"
@@ -258,7 +357,23 @@ class Pattern:
 
 
 def parse_pattern(text: str | os.PathLike) -> Pattern:
-    """Parse a path pattern (``####``, ``@``, ``%04d``); a path without a token is a plain file."""
+    """Parse a path pattern (``####``, ``@``, ``%04d``); a path without a token is a plain file.
+
+    Parameters
+    ----------
+    text : str or os.PathLike
+        The path, with at most one frame token in its file name.
+
+    Returns
+    -------
+    Pattern
+        The pattern (``padding`` -1 for a plain file).
+
+    Raises
+    ------
+    SequenceError
+        More than one frame token.
+    """
     text = os.fspath(text)
     name = os.path.basename(text)
     matches = list(_TOKEN.finditer(name))
@@ -285,7 +400,19 @@ _FRAME_IN_NAME = re.compile(r"^(.*?[._-])(-?\d+)(\.[^.]+)$")
 
 
 def pattern_from_frame_path(path: str | os.PathLike) -> tuple[Pattern, int] | None:
-    """For a literal frame path like ``plate.1001.exr``: its sequence pattern and frame."""
+    """Find the sequence pattern and frame number of a literal frame path like ``plate.1001.exr``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file path whose name ends in ``<sep><digits>.<ext>`` (sep one of ``._-``).
+
+    Returns
+    -------
+    tuple of (Pattern, int) or None
+        The pattern (padding from the digits) and the frame; None when the name holds no
+        frame number.
+    """
     text = os.fspath(path)
     directory, name = os.path.split(text)
     m = _FRAME_IN_NAME.match(name)
@@ -310,21 +437,48 @@ class Sequence:
 
     @property
     def first(self) -> int | None:
+        """The first frame on disk (None when there is none).
+
+        Returns
+        -------
+        int or None
+            The first frame on disk (None when there is none).
+        """
         return self.frames[0] if self.frames else None
 
     @property
     def last(self) -> int | None:
+        """The last frame on disk (None when there is none).
+
+        Returns
+        -------
+        int or None
+            The last frame on disk (None when there is none).
+        """
         return self.frames[-1] if self.frames else None
 
     @property
     def missing(self) -> list[int]:
-        """Frames inside first..last that are not on disk."""
+        """Frames inside first..last that are not on disk.
+
+        Returns
+        -------
+        list of int
+            Frames inside first..last that are not on disk.
+        """
         if not self.frames:
             return []
         have = set(self.frames)
         return [f for f in range(self.frames[0], self.frames[-1] + 1) if f not in have]
 
     def paths(self) -> list[str]:
+        """Return the paths of the frames on disk, in frame order.
+
+        Returns
+        -------
+        list of str
+            One path per frame.
+        """
         return [self.pattern.path(f) for f in self.frames]
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
@@ -335,6 +489,13 @@ class Sequence:
         return len(self.frames)
 
     def describe(self) -> str:
+        """Describe the sequence in one line: pattern, frame count, range and holes.
+
+        Returns
+        -------
+        str
+            E.g. ``plate.####.exr: 4 frames 1001-1005, missing 1003``.
+        """
         if not self.frames:
             return f"{self.pattern.hashes()}: no frames"
         text = f"{self.pattern.hashes()}: {len(self.frames)} frames {self.first}-{self.last}"
@@ -344,7 +505,24 @@ class Sequence:
 
 
 def discover(pattern: str | os.PathLike | Pattern) -> Sequence:
-    """Find the frames of ``pattern`` on disk (sorted), with the range and missing frames."""
+    """Find the frames of a pattern on disk.
+
+    Parameters
+    ----------
+    pattern : str or os.PathLike or Pattern
+        A pattern, or a frame path (``plate.1001.exr``: its sequence is searched).
+
+    Returns
+    -------
+    Sequence
+        The pattern and its frames on disk, sorted (none for a plain file that is not a
+        frame).
+
+    Raises
+    ------
+    SequenceError
+        The pattern's folder does not exist or is not a folder.
+    """
     pat = pattern if isinstance(pattern, Pattern) else parse_pattern(pattern)
     if not pat.is_sequence:
         found = pattern_from_frame_path(pat.text)
@@ -371,9 +549,26 @@ IMAGE_EXTENSIONS = {".exr", ".dpx", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".
 
 
 def scan(folder: str | os.PathLike) -> list[Sequence]:
-    """The image sequences and single images in ``folder`` (not recursive), as ``lsseq``
-    lists them: files named ``name.1001.exr`` grouped by pattern (a frame number alone
-    stays a single image); sorted by pattern. A single image has an empty ``frames``."""
+    """List the image sequences and single images in a folder (not recursive), as ``lsseq`` does.
+
+    Files named ``name.1001.exr`` are grouped by pattern (a frame number alone stays a single
+    image); hidden files and non-image extensions are left out.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The folder.
+
+    Returns
+    -------
+    list of Sequence
+        Sorted by pattern; a single image has an empty ``frames``.
+
+    Raises
+    ------
+    SequenceError
+        The folder does not exist.
+    """
     folder = os.fspath(folder)
     groups: dict[Pattern, list[int]] = {}
     singles: list[str] = []
@@ -409,11 +604,18 @@ class Selection:
 
     @property
     def requested(self) -> int:
+        """Frames asked for: those on disk plus those missing.
+
+        Returns
+        -------
+        int
+            Frames asked for: those on disk plus those missing.
+        """
         return len(self.items) + len(self.missing)
 
 
 def select(pattern: str | os.PathLike, frames: str | Iterable[int] | FrameSet | None = None) -> Selection:
-    """The (frame, path) pairs a command should process, and the requested frames absent.
+    """Select the (frame, path) pairs a command should process, and the requested frames absent.
 
     * A plain file: it must exist; ``frames`` is not allowed.
     * A pattern without ``frames``: the frames found on disk; none found is an error.
@@ -421,6 +623,23 @@ def select(pattern: str | os.PathLike, frames: str | Iterable[int] | FrameSet | 
       as ranges: a typo'd ``1001-100000000`` costs nothing). A request that is mostly
       missing frames (more absent than present) is refused at once, naming the frames
       that exist.
+
+    Parameters
+    ----------
+    pattern : str or os.PathLike
+        A pattern (``plate.####.exr``) or a plain file.
+    frames : str or Iterable[int] or FrameSet or None, optional
+        The frames asked for (see :func:`frame_set`); None for all on disk.
+
+    Returns
+    -------
+    Selection
+        The pairs on disk (frame None for a file without a number) and the missing frames.
+
+    Raises
+    ------
+    SequenceError
+        A missing file, ``frames`` with a plain file, no match, or a mostly-missing request.
     """
     pat = parse_pattern(pattern)
     if not pat.is_sequence:
@@ -455,6 +674,26 @@ def select(pattern: str | os.PathLike, frames: str | Iterable[int] | FrameSet | 
 
 
 def expand(pattern: str | os.PathLike, frames: str | Iterable[int] | None = None) -> list[tuple[int | None, str]]:
-    """The (frame, path) pairs on disk that a command should process: :func:`select`'s
-    ``items`` (use :func:`select` to learn which requested frames are missing)."""
+    """Return the (frame, path) pairs on disk that a command should process.
+
+    :func:`select`'s ``items``; use :func:`select` to learn which requested frames are
+    missing.
+
+    Parameters
+    ----------
+    pattern : str or os.PathLike
+        A pattern or a plain file.
+    frames : str or Iterable[int] or None, optional
+        The frames asked for; None for all on disk.
+
+    Returns
+    -------
+    list of tuple of (int or None, str)
+        Frame and path pairs, in frame order.
+
+    Raises
+    ------
+    SequenceError
+        As :func:`select`.
+    """
     return select(pattern, frames).items

@@ -167,6 +167,18 @@ def test_python_m_chroma_and_import_does_not_load_torch():
     assert res.stdout.strip() == "False"
 
 
+def test_help_imports_no_heavy_library():
+    """``chroma --help`` parses arguments only: torch, colour-science, OpenImageIO and OCIO stay
+    unloaded (what keeps it under 0.2 s, tests/benchmarks/test_cli_bench.py)."""
+    code = ("import sys, runpy; sys.argv = ['chroma', '--help']\n"
+            "try:\n    runpy.run_module('chroma', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "heavy = ('torch', 'colour', 'OpenImageIO', 'PyOpenColorIO')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.startswith("usage: chroma")
+    assert res.stderr.strip() == "[]"
+
+
 def test_render_errors_are_caught_by_class_not_name(capsys, monkeypatch):
     """A render.errors.RenderError subclass is a user error (exit 2, one line); an unrelated
     exception that merely shares the name is a bug and propagates."""
@@ -191,3 +203,11 @@ def test_render_errors_are_caught_by_class_not_name(capsys, monkeypatch):
     monkeypatch.setitem(_core.COMMANDS, "info", (help_text, add, impostor))
     with pytest.raises(RenderError):
         main(["info", "x.exr"])
+
+
+def test_render_settings_key_moved_to_the_pipeline_with_a_warning():
+    import chroma.cli.render as cli_render
+    from chroma.pipeline import RENDER_SETTINGS_KEY
+
+    with pytest.warns(DeprecationWarning, match="chroma.pipeline.RENDER_SETTINGS_KEY"):
+        assert cli_render.RENDER_SETTINGS_KEY == RENDER_SETTINGS_KEY == "chroma/render_settings"

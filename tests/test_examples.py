@@ -20,6 +20,7 @@ import pytest
 
 from chroma import Image, write
 from chroma.cli import COMMANDS, build_parser, main
+from chroma.cli._core import description
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -43,8 +44,8 @@ def readme_examples() -> list[str]:
 
 def help_examples() -> list[str]:
     lines = []
-    for _help, _add, run in COMMANDS.values():
-        doc = run.__doc__ or ""
+    for name in COMMANDS:
+        doc = description(name)  # what 'chroma NAME --help' shows
         if "example" not in doc:
             continue
         tail = doc.split("example", 1)[1].split("\n", 1)[1].replace("\\\n", " ")

@@ -105,6 +105,14 @@ def test_nan_inf_and_half_overflow_are_reported(tmp_path):
         back = read(write(img, tmp_path / "c.exr", on_invalid="clamp"))
     assert np.isfinite(back.pixels).all()
     assert back.pixels.max() == 65504.0
+    # the clamp policy, read back with the OpenEXR library (not chroma's reader): NaN -> 0,
+    # +Inf and 1e5 -> the half maximum 65504, -Inf -> -65504; the clean values untouched
+    px[1, 0, 0] = -np.inf
+    write(Image(px), tmp_path / "c2.exr", on_invalid="clamp")
+    with OpenEXR.File(str(tmp_path / "c2.exr")) as f:
+        rgb = f.channels()["RGB"].pixels.astype(np.float32)
+    assert (rgb[0, 0, 0], rgb[0, 1, 1], rgb[0, 2, 2], rgb[1, 0, 0]) == (0.0, 65504.0, 65504.0, -65504.0)
+    assert (rgb[2:] == 1.0).all()
     # float output has no overflow at 1e5
     with pytest.warns(ChromaWarning) as rec:
         write(img, tmp_path / "f.exr", dtype="float")
@@ -157,3 +165,62 @@ def test_write_display_preview(make_image, tmp_path):
     back = read(write_display(img, tmp_path / "p.png"))
     assert back.channels == ["R", "G", "B", "A"]
     assert 0.0 <= back.rgb.min() and back.rgb.max() <= 1.0
+
+
+def test_convert_file_matches_colour_science_and_keeps_alpha(tmp_path):
+    """ACEScg -> ACES2065-1 (AP1 -> AP0, the same ACES white: no adaptation) checked against
+    colour-science's RGB_to_RGB, read back with the OpenEXR library; alpha passes through."""
+    import colour
+
+    from chroma.io import convert_file
+
+    rng = np.random.default_rng(3)
+    px = rng.uniform(0.0, 2.0, (4, 5, 4)).astype(np.float32)
+    write(Image(px, ["R", "G", "B", "A"], "ACEScg"), tmp_path / "in.exr", dtype="float")
+    out = convert_file(tmp_path / "in.exr", tmp_path / "out.exr", "ACES2065-1", dtype="float")
+    with OpenEXR.File(str(out)) as f:
+        rgba = f.channels()["RGBA"].pixels.astype(np.float64)
+        interop = f.header()["colorInteropID"]
+    ref = colour.RGB_to_RGB(px[..., :3].astype(np.float64), "ACEScg", "ACES2065-1")
+    np.testing.assert_allclose(rgba[..., :3], ref, rtol=1e-5, atol=1e-6)
+    assert (rgba[..., 3] == px[..., 3]).all() and interop == "lin_ap0_scene"
+    # the same space: the pixels pass through bit for bit; --from overrides the file's space
+    same = convert_file(tmp_path / "in.exr", tmp_path / "same.exr", "ACEScg", dtype="float")
+    with OpenEXR.File(str(same)) as f:
+        assert (f.channels()["RGBA"].pixels == px).all()
+    srgb = convert_file(tmp_path / "in.exr", tmp_path / "709.exr", "ACEScg", source="Linear Rec.709 (sRGB)",
+                        dtype="float")
+    with OpenEXR.File(str(srgb)) as f:
+        got = f.channels()["RGBA"].pixels[..., :3].astype(np.float64)
+    ref709 = colour.RGB_to_RGB(px[..., :3].astype(np.float64), "sRGB", "ACEScg",
+                               chromatic_adaptation_transform="Bradford")
+    np.testing.assert_allclose(got, ref709, rtol=2e-3, atol=2e-4)
+
+
+def test_convert_file_display_and_convert_files_failures(tmp_path):
+    """A display preview equals OCIO's own DisplayViewTransform (PyOpenColorIO, the bundled
+    config) in 16-bit code values; convert_files records a bad frame and goes on."""
+    import PyOpenColorIO as OCIO
+
+    from chroma import ocio
+    from chroma.io import convert_file, convert_files
+
+    px = np.linspace(0.0, 1.5, 4 * 6 * 3, dtype=np.float32).reshape(4, 6, 3)
+    write(Image(px, ["R", "G", "B"], "ACEScg"), tmp_path / "in.exr", dtype="float")
+    view = "Un-tone-mapped"  # not the default view, so a view that is dropped shows
+    convert_file(tmp_path / "in.exr", tmp_path / "p.png", display="sRGB - Display", view=view)
+    cfg = OCIO.Config.CreateFromFile(ocio.config_path(None))
+    dvt = OCIO.DisplayViewTransform(src="ACEScg", display="sRGB - Display", view=view)
+    ref = px.copy()
+    cfg.getProcessor(dvt).getDefaultCPUProcessor().applyRGB(ref)
+    import OpenImageIO as oiio
+
+    png = oiio.ImageBuf(str(tmp_path / "p.png")).get_pixels(oiio.FLOAT)
+    np.testing.assert_allclose(png, np.clip(ref, 0, 1), atol=1 / 65535 + 1e-6)
+    (tmp_path / "bad.exr").write_bytes(b"not an exr")
+    seen = []
+    failures = convert_files([(tmp_path / "bad.exr", tmp_path / "o1.exr"), (tmp_path / "in.exr", tmp_path / "o2.exr")],
+                             "ACES2065-1", on_frame=lambda p, e: seen.append((os.path.basename(p), e is None)))
+    assert [os.path.basename(p) for p, _ in failures] == ["bad.exr"] and "cannot open" in failures[0][1]
+    assert seen == [("bad.exr", False), ("in.exr", True)]
+    assert (tmp_path / "o2.exr").exists() and not (tmp_path / "o1.exr").exists()

@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -27,3 +29,48 @@ def test_bad_shapes():
         frame_to_scene_linear(np.zeros((2, 3, 4, 4)))
     with pytest.raises(ChromaValueError):
         frame_to_scene_linear(np.zeros((4, 4, 2)))
+
+
+def test_shot_runner_from_file_validates_and_applies_render_overrides(tmp_path):
+    """ShotRunner.from_file: the shot file parsed (a malformed one refused with its line), the
+    overrides replacing the file's own render settings, nothing rendered or created."""
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import ShotError
+
+    shot = tmp_path / "sh010.toml"
+    shot.write_text('max_frames = 3\n\n[output]\npattern = "out/sh010.####.exr"\n\n'
+                    '[render]\nsteps = 10\nskip_steps = 0\ndevice = "cuda"\nwidth_height = [64, 64]\n\n[prompts]\n0 = ["a city:1"]\n')
+    runner = ShotRunner.from_file(shot, render_overrides={"device": "cpu", "precision": "fp32"})
+    assert (runner.shot.render["device"], runner.shot.render["precision"], runner.shot.render["steps"]) == (
+        "cpu", "fp32", 10)
+    assert runner.path(2).name == "sh010.1003.exr" and runner.renderer_size() == (64, 64)
+    assert not (tmp_path / "out").exists()
+    shot.write_text(shot.read_text().replace("max_frames = 3", "max_frames = -3"))
+    with pytest.raises(ShotError, match="max_frames"):
+        ShotRunner.from_file(shot)
+
+
+def test_settings_paths_image_prompts_and_a_missing_renderer(tmp_path, monkeypatch):
+    """find_settings_path looks where the path points, then beside the settings file;
+    image_prompt_files gives absolute paths and keeps the weights; require_renderer says
+    how to install the render extra."""
+    from chroma.errors import ChromaError, ChromaIOError
+    from chroma.pipeline import find_settings_path, image_prompt_files, require_renderer
+
+    settings_dir = tmp_path / "job"
+    settings_dir.mkdir()
+    (settings_dir / "ref.png").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    assert find_settings_path("ref.png", str(settings_dir), "init_image") == str(settings_dir / "ref.png")
+    assert find_settings_path("job/ref.png", None, "init_image") == "job/ref.png"  # as written, from here
+    with pytest.raises(ChromaIOError, match="init_image 'gone.png' named in the settings file was not found"):
+        find_settings_path("gone.png", str(settings_dir), "init_image")
+    from_file = image_prompt_files(None, ["ref.png:0.5"], str(settings_dir))
+    assert [(p.value, p.weight) for p in from_file] == [(str(settings_dir / "ref.png"), 0.5)]
+    given = image_prompt_files(["job/ref.png:-1"], ["ignored.png"], str(settings_dir))
+    assert [(p.value, p.weight) for p in given] == [(str(tmp_path / "job" / "ref.png"), -1.0)]
+    with pytest.raises(ChromaIOError, match="image prompt 'nope.png' does not exist"):
+        image_prompt_files(["nope.png"], [], None)
+    monkeypatch.setitem(sys.modules, "render", None)  # import render -> ImportError
+    with pytest.raises(ChromaError, match=r'pip install "chroma-vfx\[render\]"'):
+        require_renderer()

@@ -18,7 +18,7 @@ import re
 import sys
 import textwrap
 import warnings
-from typing import Callable
+from typing import Callable, NoReturn, TextIO
 
 from chroma import __version__
 from chroma.errors import ChromaError, closest
@@ -31,15 +31,29 @@ _STATE: dict = {}  # the running command's name and --quiet, for notes
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
 
-def command(name: str, help: str):
+# name -> the command's --help text, where it is not its function's docstring
+DESCRIPTIONS: dict[str, str] = {}
+
+
+def command(name: str, help: str, description: str | None = None):
     """Register ``run(args) -> exit code`` as subcommand ``name``; the decorated function's
-    ``arguments`` attribute (set with :func:`arguments`) adds its options."""
+    ``arguments`` attribute (set with :func:`arguments`) adds its options. ``description``
+    is the --help text (default: the function's docstring)."""
 
     def deco(run):
         COMMANDS[name] = (help, getattr(run, "_add_arguments", lambda p: None), run)
+        if description is not None:
+            DESCRIPTIONS[name] = description
         return run
 
     return deco
+
+
+def description(name: str) -> str:
+    """The --help text of command ``name``: its registered description, else its function's
+    docstring, else its one-line help."""
+    help_text, _add, run = COMMANDS[name]
+    return inspect.cleandoc(DESCRIPTIONS.get(name) or run.__doc__ or help_text)
 
 
 def arguments(add: Callable[[argparse.ArgumentParser], None]):
@@ -51,7 +65,7 @@ def arguments(add: Callable[[argparse.ArgumentParser], None]):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
+    def error(self, message: str) -> NoReturn:  # argparse errors are user errors: one line, exit 2
         m = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
         if m:
             choices = [c.strip(" '") for c in m.group(3).split(",")]
@@ -78,12 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"chroma {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add, _run) in COMMANDS.items():
+    for name, (help_text, add, _) in COMMANDS.items():
         p = sub.add_parser(
-            name, help=help_text, description=inspect.cleandoc(_run.__doc__ or help_text),
+            name, help=help_text, description=description(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.error = _Parser.error.__get__(p)  # type: ignore[method-assign]
         add(p)
         flags = [f for f in ("-q", "--quiet") if f not in p._option_string_actions]  # a command may have its own
         if "--quiet" in flags:
@@ -103,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     _STATE.update(prog=f"chroma {args.command}", quiet=bool(getattr(args, "quiet", False)))
     with warnings.catch_warnings():
         warnings.simplefilter("default")
-        warnings.showwarning = _show_warning  # type: ignore[assignment]
+        warnings.showwarning = _show_warning
         try:
             return int(run(args) or 0)
         except ChromaError as exc:
@@ -150,7 +163,8 @@ def cli_wording(message: str) -> str:
     return message
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     print(f"{_STATE.get('prog', 'chroma')}: warning: {cli_wording(str(message))}", file=sys.stderr)
 
 

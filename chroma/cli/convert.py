@@ -33,22 +33,42 @@ def _convert_args(p: argparse.ArgumentParser) -> None:
     add_farm_option(p)
 
 
-@command("convert", "convert images or sequences between OCIO colour spaces")
-@arguments(_convert_args)
-def cmd_convert(args: argparse.Namespace) -> int:
-    """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
+_CONVERT_HELP = """Convert an image or a sequence between OCIO colour spaces, writing EXR (or any
     format OIIO writes). Channels other than R, G, B (alpha, depth, layers) pass through.
 
     examples:
       chroma convert plate.####.exr -o aces/plate.####.exr --from ACEScg --to ACES2065-1
       chroma convert bg.exr -o bg_preview.png --display 'sRGB - Display'
     """
+
+
+@command("convert", "convert images or sequences between OCIO colour spaces", description=_CONVERT_HELP)
+@arguments(_convert_args)
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Run ``chroma convert``: convert images or sequences between OCIO colour spaces.
+
+    The --help text is ``_CONVERT_HELP``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 when frames failed or were missing (the others are converted).
+
+    Raises
+    ------
+    ChromaError
+        A user mistake (an unknown colour space, an output that exists or is an input, a
+        single file that fails); :func:`main` prints it on one line and exits 2.
+    """
     from chroma import io, ocio
-    from chroma.errors import ChromaError as _E
 
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
-    display = args.display or args.view
     out_kwargs = write_kwargs(args)
     plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
     if args.farm:  # frame by frame on Dask workers, the command itself (chroma.farm, docs/farm.md)
@@ -58,18 +78,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
         return report_failures(failures, len(plan), "convert")
     with FrameJob(args, plan, "converting") as job:
-        for _frame, path, target in plan:
-            try:
-                img = io.read(path, colorspace=src, config=args.config)
-                if img.colorspace != dst:  # same space: the pixels pass through untouched
-                    img = img.with_rgb(ocio.convert(img.rgb, img.colorspace, dst, args.config), dst)
-                if display:
-                    io.write_display(img, target, args.display, args.view, args.config, overwrite=True)
-                else:
-                    io.write(img, target, **out_kwargs)
-            except _E as exc:
-                job.failed(path, str(exc))
-                continue
-            job.ok(target)
+        def on_frame(path: str, error: str | None) -> None:
+            if error is None:
+                job.ok(path)
+            else:
+                job.failed(path, error)
+
+        io.convert_files([(path, target) for _frame, path, target in plan], dst, source=src or None,
+                         display=args.display, view=args.view, on_frame=on_frame, **out_kwargs)
+    display = args.display or args.view
     shown = f"for the display {args.display or 'default'}" + (f", view {args.view}" if args.view else "")
     return job.finish("converted", f" {shown}" if display else f" to {dst}")

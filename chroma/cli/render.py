@@ -8,7 +8,7 @@ import difflib
 import json
 import os
 import sys
-from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from chroma.cli._core import (
     EXIT_OK,
@@ -19,6 +19,10 @@ from chroma.cli._core import (
     check_outputs,
     command,
 )
+
+if TYPE_CHECKING:
+    from chroma.pipeline import FrameReport, RunPlan, ShotRunner
+    from render.settings_file import SettingsFile
 
 
 def _render_args(p: argparse.ArgumentParser) -> None:
@@ -73,10 +77,7 @@ def _render_args(p: argparse.ArgumentParser) -> None:
     add_farm_option(p)
 
 
-@command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR")
-@arguments(_render_args)
-def cmd_render(args: argparse.Namespace) -> int:
-    """Render an image from text prompts with CLIP-guided diffusion and write it as a
+_RENDER_HELP = """Render an image from text prompts with CLIP-guided diffusion and write it as a
     scene-linear EXR: the frame (display-referred, sRGB-like) goes through the inverse of
     the OCIO display view into ACEScg (or --to). The EXR header records every setting,
     so 'chroma render --settings frame.exr' renders the same frame again. Needs the
@@ -101,6 +102,32 @@ def cmd_render(args: argparse.Namespace) -> int:
       chroma render sh010.toml --frames 1010-1020 --overwrite   # again; old frames -> retained/
       chroma shot check sh010.toml                   # validate and print the schedules first
     """
+
+
+@command("render", "CLIP-guided diffusion render (Disco Diffusion style) to a scene-linear EXR", description=_RENDER_HELP)
+@arguments(_render_args)
+def cmd_render(args: argparse.Namespace) -> int:
+    """Run ``chroma render``: a still (``-o OUT.exr``) or a shot file, rendered to scene-linear EXR.
+
+    The --help text is ``_RENDER_HELP``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        Exit status: 0; 1 when frames of a farmed shot failed; 3 when the collapse guard stopped a shot; 130
+        on Ctrl-C during a shot.
+
+    Raises
+    ------
+    ChromaError
+        A user mistake (no prompt, an unknown ``--set`` name, an output that exists, the
+        render extra missing); :func:`main` prints it on one line and exits 2.
+    """
     from chroma.cli._core import write_kwargs
     from chroma.errors import ChromaError, ChromaIOError
 
@@ -111,21 +138,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
         raise ChromaError("give -o OUT.exr for a still, or a shot file: chroma render shot.toml")
-    out_kwargs = write_kwargs(args)
+    out_kwargs = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
     if os.path.exists(args.output) and not args.overwrite:  # said before any file is read
         raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
     overrides = _parse_set(args.set)
-    try:
-        import render  # noqa: F401  (torch and open_clip load only here)
-        from render.renderer import Renderer, RenderSettings
-        from render.settings_file import SettingsFile, settings_record
-    except ImportError as exc:
-        raise ChromaError(
-            f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
-        ) from None
+    from chroma import pipeline
 
-    from chroma import io, pipeline
-    from chroma.progress import Progress
+    pipeline.require_renderer()
+    from render.renderer import RenderSettings
+    from render.settings_file import SettingsFile
 
     known = [f.name for f in dataclasses.fields(RenderSettings)]
     for name in overrides:
@@ -133,60 +154,44 @@ def cmd_render(args: argparse.Namespace) -> int:
             hint = difflib.get_close_matches(name, known, n=1)
             raise ChromaError(f"--set {name}: no such render setting" + (f"; did you mean {hint[0]}?" if hint else "")
                               + " (the settings are listed in docs/render.md)")
-    loaded, base_dir = _load_settings(args) if args.settings else (SettingsFile(), None)
-    for note in loaded.notes:
-        print(f"chroma render: note: {note}", file=sys.stderr)
-    if loaded.ignored:
-        print(f"chroma render: note: {len(loaded.ignored)} setting(s) in {args.settings!r} do not apply to a "
-              f"still and are ignored: {', '.join(loaded.ignored)}", file=sys.stderr)
-    if loaded.unknown:
-        print(f"chroma render: warning: unknown setting(s) in {args.settings!r}, ignored: "
-              f"{', '.join(loaded.unknown)}", file=sys.stderr)
-
+    loaded, base_dir = (pipeline.load_render_settings(args.settings, args.config) if args.settings
+                        else (SettingsFile(), None))
+    _settings_notes(loaded, args.settings)
     values = _merged_settings(args, loaded.settings, overrides, RenderSettings.width_height)
     prompts = args.prompt or loaded.text_prompts
     if not prompts and not (args.image_prompt or loaded.image_prompts):
         raise ChromaError("no prompt: give --prompt 'text:weight' (repeatable) or a --settings file with text_prompts")
     seed = args.seed if args.seed is not None else (loaded.seed if loaded.seed is not None else 0)
-    init_path = args.init or (_find(loaded.init_image, base_dir, "init_image") if loaded.init_image else None)
-    image_prompt_files = _image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
-    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompt_files)],
-                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made
-    init = _display_tensor(init_path, args) if init_path else None
-    image_prompts = [(_display_tensor(ip.value, args), ip.weight) for ip in image_prompt_files]
-    settings = RenderSettings(**values)
-    if settings.batch_size != 1:
-        raise ChromaError("chroma render writes one frame; use batch_size 1 (the Python API renders batches)")
-
-    renderer = Renderer(settings)
-    frame = None
-    skipped = 0
-    total = renderer.diffusion.num_timesteps - settings.skip_steps
-    with Progress(total, "rendering") as bar:
-        for step in renderer.sample(prompts, seed=seed, init=init, image_prompts=image_prompts):
-            if step.final:
-                frame = step.image
-            else:
-                skipped += step.guidance_skipped
-                bar.update()
-    if skipped:
-        print(f"chroma render: warning: guidance was skipped on {skipped} step(s) (non-finite gradient)", file=sys.stderr)
-    record = settings_record(
-        settings, list(prompts), [f"{ip.value}:{ip.weight:g}" for ip in image_prompt_files], seed,
-        os.path.abspath(init_path) if init_path else None, rendered_on=_device_name(renderer.device),
+    init_path = args.init or (pipeline.find_settings_path(loaded.init_image, base_dir, "init_image")
+                              if loaded.init_image else None)
+    image_prompts = pipeline.image_prompt_files(args.image_prompt, loaded.image_prompts, base_dir)
+    check_outputs([args.output], [init_path, args.settings, *(ip.value for ip in image_prompts)],
+                  overwrite=args.overwrite)  # an input is never replaced; a missing folder is made (and said)
+    result = pipeline.render_still(
+        args.output, prompts, values, seed=seed, init=init_path, image_prompts=image_prompts, colorspace=args.dst,
+        display=args.display, view=args.view, config=args.config, overwrite=args.overwrite,
+        inputs=[args.settings] if args.settings else [], **out_kwargs,
     )
-    meta = {
-        "prompts": " | ".join(prompts), "seed": seed, "steps": settings.steps, "model": settings.diffusion_model,
-        "clip_models": " ".join(settings.clip_models), RENDER_SETTINGS_KEY: json.dumps(record),
-    }
-    image = pipeline.frame_to_scene_linear(frame, args.dst, args.display, args.view, args.config, metadata=meta)
-    path = io.write(image, args.output, **out_kwargs)
-    print(f"rendered {settings.width}x{settings.height} -> {path} ({image.colorspace})")
+    if result.guidance_skipped:
+        print(f"chroma render: warning: guidance was skipped on {result.guidance_skipped} step(s) "
+              "(non-finite gradient)", file=sys.stderr)
+    print(f"rendered {result.settings.width}x{result.settings.height} -> {result.path} ({result.image.colorspace})")
     return EXIT_OK
 
 
-RENDER_SETTINGS_KEY = "chroma/render_settings"
 EXIT_GUARD_STOP = 3  # the collapse guard stopped a shot ([guard] action = "stop"); --resume continues
+
+
+def _settings_notes(loaded: SettingsFile, path: str | None) -> None:
+    """What the settings file held that a still does not use, on stderr."""
+    for note in loaded.notes:
+        print(f"chroma render: note: {note}", file=sys.stderr)
+    if loaded.ignored:
+        print(f"chroma render: note: {len(loaded.ignored)} setting(s) in {path!r} do not apply to a "
+              f"still and are ignored: {', '.join(loaded.ignored)}", file=sys.stderr)
+    if loaded.unknown:
+        print(f"chroma render: warning: unknown setting(s) in {path!r}, ignored: "
+              f"{', '.join(loaded.unknown)}", file=sys.stderr)
 
 
 def _merged_settings(args: argparse.Namespace, from_file: dict, overrides: dict, default_size: tuple) -> dict:
@@ -228,87 +233,14 @@ def _parse_set(items: list[str]) -> dict:
     return out
 
 
-def _load_settings(args: argparse.Namespace):
-    """(SettingsFile, folder relative paths in it are resolved against) for --settings."""
-    from chroma.errors import ChromaError
-    from render.settings_file import load_settings_file, read_settings
-
-    path = args.settings
-    if not os.path.isfile(path):
-        raise ChromaError(f"settings file {path!r} does not exist")
-    if path.lower().endswith(".exr"):
-        from chroma import io
-
-        raw = io.read(path, config=args.config).metadata.get(RENDER_SETTINGS_KEY)
-        if not raw:
-            raise ChromaError(f"{path!r} holds no render settings (only frames written by 'chroma render' do)")
-        return read_settings(json.loads(raw)), os.path.dirname(os.path.abspath(path))
-    return load_settings_file(path), os.path.dirname(os.path.abspath(path))
-
-
-def _find(path: str, base_dir: str | None, what: str) -> str:
-    """A path from a settings file: as written (absolute or from here), else beside the file."""
-    from chroma.errors import ChromaIOError
-
-    if os.path.isfile(path):
-        return path
-    if base_dir and not os.path.isabs(path) and os.path.isfile(os.path.join(base_dir, path)):
-        return os.path.join(base_dir, path)
-    raise ChromaIOError(f"{what} {path!r} named in the settings file was not found (looked here and beside the "
-                        "settings file); copy it over or give its path on the command line")
-
-
-def _image_prompt_files(from_args: list[str] | None, from_file: list[str], base_dir: str | None) -> list:
-    """Image prompts as :class:`render.prompts.Prompt` with absolute, existing paths:
-    the command line's if given, else the settings file's (found as for ``_find``)."""
-    from chroma.errors import ChromaIOError
-    from render.prompts import parse_prompt
-
-    if from_args:
-        prompts = [parse_prompt(spec, "image") for spec in from_args]
-        for ip in prompts:
-            if not os.path.isfile(ip.value):
-                raise ChromaIOError(f"image prompt {ip.value!r} does not exist")
-    else:
-        prompts = [parse_prompt(spec, "image") for spec in from_file]
-        prompts = [replace(ip, value=_find(ip.value, base_dir, "image prompt")) for ip in prompts]
-    return [replace(ip, value=os.path.abspath(ip.value)) for ip in prompts]
-
-
-def _display_tensor(path: str, args: argparse.Namespace):
-    """An image file as the models see it (:func:`chroma.pipeline.display_tensor`)."""
-    from chroma import pipeline
-
-    return pipeline.display_tensor(path, args.display, None, args.config)
-
-
 def _render_shot(args: argparse.Namespace) -> int:
     """``chroma render SHOT.toml``: validate, plan, then render frame by frame."""
-    import time
-
-    from chroma.errors import ChromaError
-    from chroma.shot import load_shot
-
-    still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
-                                    "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
-                                    "sampler") if getattr(args, name)]
-    if still_only or args.set or args.no_secondary:
-        names = [f"--{n.replace('_', '-')}" for n in still_only] + (["--set"] if args.set else []) + (
-            ["--no-secondary"] if args.no_secondary else [])
-        raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
-                          "(or render a still without the shot file)")
-    shot = load_shot(args.shot, config=args.config)  # everything validated before anything loads
-    try:
-        import render  # noqa: F401  (torch and open_clip load only here)
-    except ImportError as exc:
-        raise ChromaError(
-            f"the renderer is not installed ({exc.name or exc}); install it with: pip install \"chroma-vfx[render]\""
-        ) from None
     from chroma.pipeline import ShotRunner
 
+    _refuse_still_options(args)
     overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
-    shot.render.update(overrides)
-    runner = ShotRunner(shot, config=args.config)
+    runner = ShotRunner.from_file(args.shot, config=args.config, render_overrides=overrides)
+    shot = runner.shot
     plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
     first = shot.output.first_frame
     for note in plan.notes:
@@ -331,27 +263,43 @@ def _render_shot(args: argparse.Namespace) -> int:
         failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
                                     overrides, args.chunk, args.quiet, notes=False)
         return report_failures(failures, len(plan.write), "render")
+    return _run_shot(args, runner, plan, what)
+
+
+def _refuse_still_options(args: argparse.Namespace) -> None:
+    """A shot takes its settings from the shot file: the still's options are refused."""
+    from chroma.errors import ChromaError
+
+    still_only = [name for name in ("prompt", "image_prompt", "output", "settings", "steps", "width", "height", "seed",
+                                    "model", "clip_models", "init", "init_scale", "clip_guidance_scale", "skip_steps",
+                                    "sampler") if getattr(args, name)]
+    if still_only or args.set or args.no_secondary:
+        names = [f"--{n.replace('_', '-')}" for n in still_only] + (["--set"] if args.set else []) + (
+            ["--no-secondary"] if args.no_secondary else [])
+        raise ChromaError(f"{', '.join(names)}: a shot takes its settings from the shot file; edit it "
+                          "(or render a still without the shot file)")
+
+
+def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what: str) -> int:
+    """Run ``plan`` with a frames bar, a steps bar and a line per frame; say how it ended."""
+    import time
 
     from tqdm.auto import tqdm
 
+    first = runner.shot.output.first_frame
     quiet = args.quiet or not sys.stderr.isatty()
     frames_bar = tqdm(total=len(plan.render), desc="frames", unit="frame", disable=quiet, position=0)
     steps_bar = tqdm(total=0, desc="steps", unit="step", disable=quiet, position=1, leave=False)
 
-    def on_step(step) -> None:
+    def on_step(step: Any) -> None:
         if steps_bar.total != step.total:
             steps_bar.reset(total=step.total)
         if not step.final:
             steps_bar.update()
 
-    def on_frame(report) -> None:
+    def on_frame(report: FrameReport) -> None:
         frames_bar.update()
-        loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
-        where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
-        watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
-        line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
-        if report.retained:
-            line += f" (old frame kept in {report.retained})"
+        line = _frame_line(report, first)
         tqdm.write(line, file=sys.stdout) if not quiet else print(line)
 
     runner.on_step, runner.on_frame = on_step, on_frame
@@ -377,10 +325,23 @@ def _render_shot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _frame_line(report: FrameReport, first: int) -> str:
+    """One line per frame: file frame, the prompt key, loss, the watch's words, time, where."""
+    loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
+    where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
+    watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
+    line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
+    if report.retained:
+        line += f" (old frame kept in {report.retained})"
+    return line
 
-def _device_name(device) -> str:
-    if device.type == "cuda":
-        import torch
 
-        return f"cuda ({torch.cuda.get_device_name(device)})"
-    return device.type
+def __getattr__(name: str) -> Any:
+    """``RENDER_SETTINGS_KEY`` moved to :mod:`chroma.pipeline`; the old name warns for one release."""
+    if name == "RENDER_SETTINGS_KEY":
+        from chroma.deprecation import warn_deprecated
+        from chroma.pipeline import RENDER_SETTINGS_KEY
+
+        warn_deprecated("chroma.cli.render.RENDER_SETTINGS_KEY", "chroma.pipeline.RENDER_SETTINGS_KEY")
+        return RENDER_SETTINGS_KEY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

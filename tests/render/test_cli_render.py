@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -132,7 +131,7 @@ def test_image_prompt_and_display_referred_init(capsys, tiny_unet_model, tmp_pat
     import OpenImageIO as oiio
 
     from chroma import read
-    from chroma.cli.render import _display_tensor
+    from chroma.pipeline import display_tensor
 
     rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3)).astype(np.uint8)
     ref = tmp_path / "ref.png"
@@ -140,8 +139,7 @@ def test_image_prompt_and_display_referred_init(capsys, tiny_unet_model, tmp_pat
     buf.set_pixels(oiio.ROI(), rgb)
     assert buf.write(str(ref))
     # an sRGB PNG is display code values already: used as it is (x/255 * 2 - 1)
-    args = argparse.Namespace(config=None, display=None)
-    t = _display_tensor(str(ref), args)
+    t = display_tensor(str(ref))
     np.testing.assert_allclose(t.permute(1, 2, 0).numpy(), rgb / 255.0 * 2 - 1, atol=2e-4)
 
     out = tmp_path / "out.exr"

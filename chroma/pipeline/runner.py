@@ -1,9 +1,9 @@
-"""Rendered frames -> scene-linear -> EXR (DESIGN.md: "The data that flows").
+"""The shot runner: a validated shot rendered to a scene-linear EXR sequence, resumably.
 
-The renderer yields display-referred frames (values in [-1, 1], the models' own sRGB-like
-encoding). :func:`frame_to_scene_linear` maps them to [0, 1] display code values and
-through the *inverse* of an OCIO display/view into the working space, so a frame that is
-viewed through that same view in Nuke looks as the model drew it.
+chroma.shot (validated shot, values per frame) -> render.animation.FrameLoop (warps, turbo,
+the renderer) -> here: inverse view to the working space, optional match to the plate,
+EXR + metadata + preview, the loop's state saved atomically after every frame, the
+Nuke script. See docs/shots.md.
 """
 
 from __future__ import annotations
@@ -16,83 +16,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from chroma import ocio as _ocio
-from chroma.errors import ChromaValueError
-from chroma.image import DEFAULT_COLORSPACE, Image
-
-
-def _to_hwc(frame: Any) -> np.ndarray:
-    """(3, H, W) or (1, 3, H, W) torch tensor / numpy array, or (H, W, 3) -> float32 HxWx3."""
-    if hasattr(frame, "detach"):  # a torch tensor, without importing torch here
-        frame = frame.detach().float().cpu().numpy()
-    arr = np.asarray(frame, dtype=np.float32)
-    if arr.ndim == 4:
-        if arr.shape[0] != 1:
-            raise ChromaValueError(f"expected one frame, got a batch of {arr.shape[0]}; pass them one at a time")
-        arr = arr[0]
-    if arr.ndim != 3:
-        raise ChromaValueError(f"a frame must be 3 x H x W or H x W x 3, got shape {arr.shape}")
-    if arr.shape[0] == 3 and arr.shape[2] != 3:
-        arr = np.transpose(arr, (1, 2, 0))
-    if arr.shape[2] != 3:
-        raise ChromaValueError(f"a frame must have 3 colour channels, got shape {arr.shape}")
-    return np.ascontiguousarray(arr)
-
-
-def frame_to_scene_linear(
-    frame: Any,
-    colorspace: str = DEFAULT_COLORSPACE,
-    display: str | None = None,
-    view: str | None = None,
-    config: str | os.PathLike | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> Image:
-    """A rendered frame in [-1, 1] as a scene-linear :class:`Image` in ``colorspace``.
-
-    ``display``/``view`` default to the config's default (sRGB, ACES 2.0 SDR 100 nits in
-    the bundled config); the inverse of that view is applied. Values outside [-1, 1] are
-    clipped first (the display encoding has no meaning beyond it).
-    """
-    hwc = _to_hwc(frame)
-    code = np.clip((hwc + 1.0) * 0.5, 0.0, 1.0)
-    cfg = _ocio.get_config(config)
-    display = display or cfg.getDefaultDisplay()
-    view = view or _ocio.default_view(display, colorspace, config)
-    linear = _ocio.display_view(code, colorspace, display, view, inverse=True, config=config)
-    meta = {"chroma/source_display": display, "chroma/source_view": view}
-    meta.update({k if k.startswith("chroma/") else f"chroma/{k}": v for k, v in (metadata or {}).items()})
-    return Image(linear, ["R", "G", "B"], _ocio.resolve_colorspace(colorspace, config), meta)
-
-
-def display_tensor(source: Any, display: str | None = None, view: str | None = None,
-                   config: str | os.PathLike | None = None, size: tuple[int, int] | None = None) -> Any:
-    """An image (a path or an :class:`Image`) as the models see it: a (3, H, W) torch
-    tensor in [-1, 1] of display code values, the inverse of :func:`frame_to_scene_linear`.
-
-    Scene-linear images go through the display view (tone-mapped, as a compositor sees
-    them); display-referred files (sRGB PNG/JPEG) reach the display colorimetrically, so
-    their code values are used as they are. ``size`` = (width, height) resizes (bilinear,
-    antialiased) to the render size.
-    """
-    import torch
-
-    from chroma import io
-
-    img = source if isinstance(source, Image) else io.read(source, config=config)
-    code = _ocio.display_view(img.rgb, img.colorspace, display, view, config=config)
-    t = torch.from_numpy(np.ascontiguousarray(np.clip(code, 0.0, 1.0) * 2.0 - 1.0)).permute(2, 0, 1).float()
-    if size is not None and tuple(t.shape[-2:]) != (size[1], size[0]):
-        t = torch.nn.functional.interpolate(t[None], size=(size[1], size[0]), mode="bilinear",
-                                            align_corners=False, antialias=True)[0]
-    return t
-
-
-# =============================================================================== shot runner
-#
-# chroma.shot (validated shot, values per frame) -> render.animation.FrameLoop (warps, turbo,
-# the renderer) -> here: inverse view to the working space, optional match to the plate,
-# EXR + metadata + preview, the loop's state saved atomically after every frame, the
-# Nuke script. See docs/shots.md.
+from chroma.image import Image
+from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
+from chroma.pipeline.still import require_renderer
 
 STATE_SUFFIX = ".state"
 RETAINED = "retained"
@@ -134,20 +60,35 @@ class RunPlan:
 
     @property
     def render(self) -> range:
+        """Shot indices rendered: after ``start`` up to ``last``.
+
+        Returns
+        -------
+        range
+            ``start + 1 .. last`` (shot indices, 0 = the first frame).
+        """
         return range(self.start + 1, self.last + 1)
 
 
 class ShotRunner:
-    """Renders a :class:`chroma.shot.Shot` to a scene-linear EXR sequence, resumably.
+    """Render a :class:`chroma.shot.Shot` to a scene-linear EXR sequence, resumably.
 
-    Args:
-        shot: the validated shot.
-        config: OCIO config (default: $OCIO, else chroma's bundled one).
-        renderer: an already built :class:`render.Renderer` (tests, notebooks); by default
-            one is built from the shot's render settings (models loaded once per shot).
-        depth_estimator: ``estimator(image (N,3,H,W) in [-1,1]) -> (N,H,W)`` depth in
-            Disco Diffusion's units, for 3D shots whose depth is estimated.
-        on_frame: called with each :class:`FrameReport`; on_step: with each sampling step.
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        The validated shot (:func:`chroma.shot.load_shot`, or :meth:`from_file`).
+    config : str or os.PathLike or None, optional
+        OCIO config (default: $OCIO, else chroma's bundled one).
+    renderer : render.Renderer or None, optional
+        An already built renderer (tests, notebooks); by default one is built from the
+        shot's render settings (models loaded once per shot).
+    depth_estimator : callable or None, optional
+        ``estimator(image (N, 3, H, W) in [-1, 1]) -> (N, H, W)`` depth in Disco
+        Diffusion's units, for 3D shots whose depth is estimated.
+    on_frame : callable or None, optional
+        Called with each :class:`FrameReport`.
+    on_step : callable or None, optional
+        Called with each sampling step.
     """
 
     def __init__(self, shot: Any, *, config: str | os.PathLike | None = None, renderer: Any = None,
@@ -171,19 +112,96 @@ class ShotRunner:
         self._cache: dict[str, Any] = {}
         self._saved: tuple[dict, dict] = ({}, {})  # the watch's meta and arrays from the loaded state
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, *, config: str | os.PathLike | None = None,
+                  render_overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> ShotRunner:
+        """Load and validate a shot file, then check that the renderer is installed.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The shot file (TOML, docs/shots.md).
+        config : str or os.PathLike or None, optional
+            OCIO config (default: $OCIO, else chroma's bundled one).
+        render_overrides : Mapping[str, Any] or None, optional
+            Render settings that replace the shot's own (``device``, ``precision``).
+        **kwargs : Any
+            Other keyword arguments of :class:`ShotRunner`.
+
+        Returns
+        -------
+        ShotRunner
+            A runner for the shot; nothing is loaded or rendered yet.
+
+        Raises
+        ------
+        chroma.shot.ShotError
+            The shot file is malformed (``file:line: section.key: what``).
+        ChromaError
+            The render extra is not installed.
+        """
+        from chroma.shot import load_shot
+
+        shot = load_shot(path, config=config)  # everything validated before anything loads
+        require_renderer()
+        shot.render.update(render_overrides or {})
+        return cls(shot, config=config, **kwargs)
+
     # -- files -------------------------------------------------------------------------
     def path(self, index: int) -> Path:
+        """Return the EXR of a shot frame.
+
+        Parameters
+        ----------
+        index : int
+            Shot index (0 = the first frame, file number ``first_frame``).
+
+        Returns
+        -------
+        Path
+            The output pattern filled with the file frame number.
+        """
         return Path(self.shot.output.path(index))
 
     def preview_path(self, index: int) -> Path:
+        """Return the display-referred preview of a shot frame.
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        Path
+            ``preview/<name>.png`` (or ``.jpg``) beside the sequence.
+        """
         ext = "jpg" if self.shot.output.preview == "jpg" else "png"
         return self.out_dir / PREVIEW / f"{self.path(index).stem}.{ext}"
 
     def state_path(self, index: int) -> Path:
+        """Return the file the loop state after a frame is saved to.
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        Path
+            ``<stem>.state/state.NNNNNN.npz``.
+        """
         return self.state_dir / f"state.{index:06d}.npz"
 
     def saved_states(self) -> list[int]:
-        """Frames whose loop state is saved, ascending."""
+        """List the frames whose loop state is saved.
+
+        Returns
+        -------
+        list of int
+            Shot indices, ascending.
+        """
         if not self.state_dir.is_dir():
             return []
         out = []
@@ -195,6 +213,13 @@ class ShotRunner:
         return sorted(i for i in out if i < self.shot.max_frames)
 
     def nuke_script_path(self) -> Path:
+        """Return the Nuke script written beside the sequence.
+
+        Returns
+        -------
+        Path
+            ``<stem>.nk`` in the output folder.
+        """
         return self.out_dir / f"{self.stem}.nk"
 
     # -- planning ----------------------------------------------------------------------
@@ -207,6 +232,27 @@ class ShotRunner:
           saved state before it (frames between are rendered again, not written).
         - ``overwrite``: existing outputs in the range are moved to ``retained/`` and
           rendered again.
+
+        Parameters
+        ----------
+        frames : str or None, optional
+            Frame set in file numbers (``1010-1020``); None for every frame.
+        resume : bool, optional
+            Continue after the last saved state. Default False.
+        overwrite : bool, optional
+            Render existing outputs again, keeping the old files in ``retained/``.
+
+        Returns
+        -------
+        RunPlan
+            The frames to render and write, and notes for the user.
+
+        Raises
+        ------
+        chroma.shot.ShotError
+            ``frames`` malformed or outside the shot.
+        ChromaIOError
+            Outputs exist (without ``resume`` or ``overwrite``) or would replace an input.
         """
         from chroma import sequence
         from chroma.errors import ChromaIOError, SequenceError
@@ -355,6 +401,13 @@ class ShotRunner:
                 models.model_path(LPIPS_BACKBONE)
 
     def renderer(self) -> Any:
+        """Return the renderer, built from the shot's first frame settings on first use.
+
+        Returns
+        -------
+        render.Renderer
+            The renderer given to the runner, or one built (models loaded once per shot).
+        """
         if self._renderer is None:
             from render.renderer import Renderer, RenderSettings
 
@@ -384,6 +437,18 @@ class ShotRunner:
         )
 
     def load_state(self, index: int) -> Any:
+        """Load the loop state saved after a frame (and the watch's saved state with it).
+
+        Parameters
+        ----------
+        index : int
+            Shot index; -1 for the state before the first frame.
+
+        Returns
+        -------
+        render.animation.LoopState
+            The state to continue from (empty for -1).
+        """
         import json
 
         from render.animation import LoopState
@@ -398,15 +463,29 @@ class ShotRunner:
         return LoopState.from_arrays(arrays)
 
     def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
-        """Write the loop state after frame ``state.index`` atomically, then prune: keep
-        every ``state_every``-th state and the latest."""
+        """Write the loop state after a frame atomically, then prune the older ones.
+
+        Every ``state_every``-th state and the latest are kept.
+
+        Parameters
+        ----------
+        state : render.animation.LoopState
+            The state after frame ``state.index``.
+        meta : Mapping[str, Any]
+            JSON-ready facts saved beside it (file frame, settings hash, the watch's state).
+        extra : Mapping[str, numpy.ndarray] or None, optional
+            More arrays to save (the watch's).
+        """
         import json
 
         from chroma.io import atomic_path
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(dict(meta), default=str)), **state.to_arrays(), **(extra or {}))
+            # typed Any: numpy's savez stub would also match these keywords to its allow_pickle: bool
+            arrays: dict[str, Any] = {"meta": np.array(json.dumps(dict(meta), default=str)),
+                                      **state.to_arrays(), **(extra or {})}
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]
@@ -431,6 +510,16 @@ class ShotRunner:
 
         Interrupting (Ctrl-C, a kill) loses at most the frame in progress: ``self.written``
         and ``self.last_done`` say how far it got, and ``--resume`` continues from there.
+
+        Parameters
+        ----------
+        plan : RunPlan
+            What to render (:meth:`plan`).
+
+        Returns
+        -------
+        list of FrameReport
+            One per frame rendered (the collapse guard may stop the run early: ``stopped``).
         """
         import json
         import time
@@ -561,9 +650,15 @@ class ShotRunner:
         return graded
 
     def write_nuke_script(self) -> Path | None:
-        """``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
+        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
 
-        A script chroma did not write is never replaced."""
+        A script chroma did not write is never replaced (a warning says so).
+
+        Returns
+        -------
+        Path or None
+            The script, or None when no frame is on disk or a foreign script is in the way.
+        """
         from chroma import nuke
 
         present = [i for i in range(self.shot.max_frames) if self.path(i).exists()]
@@ -595,9 +690,18 @@ class ShotRunner:
         return path, float(a["offset"]), audio_duration(path)
 
     def renderer_size(self) -> tuple[int, int]:
+        """Return the frame size the shot renders at.
+
+        Returns
+        -------
+        tuple of (int, int)
+            (width, height) in pixels.
+        """
         if self._renderer is not None:
-            return tuple(self._renderer.settings.width_height)  # type: ignore[return-value]
-        return tuple(self.shot.render.get("width_height", (1280, 768)))  # type: ignore[return-value]
+            w, h = self._renderer.settings.width_height
+        else:
+            w, h = self.shot.render.get("width_height", (1280, 768))
+        return int(w), int(h)
 
 
 def _model_record(settings: Any) -> dict[str, str]:
