@@ -41,21 +41,36 @@ def _ambient_args(p: argparse.ArgumentParser) -> None:
     add_config_option(p)
 
 
-# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
-@command("ambient", "spherical-harmonic ambient light of an HDRI: coefficients, dominant light, Kelvin, balls")
+_AMBIENT_HELP = """\
+Capture an HDRI's ambient light in spherical harmonics and report its light.
+
+9 coefficients x RGB, the irradiance representation renderers use (Ramamoorthi &
+Hanrahan 2001); reports the dominant light direction and colour and the ambient colour
+as Kelvin/Duv. The lat-long convention is OIIO's (+Y up, image centre +Z, u=0.25 is
++X); see docs/ambient.md.
+
+examples:
+  chroma ambient sky.exr
+  chroma ambient sky.exr --rotate 90,0,0 --json > sky_sh.json
+  chroma ambient sky.exr --ball balls.exr     # grey + chrome reference balls
+"""
+
+
+@command("ambient", "spherical-harmonic ambient light of an HDRI: coefficients, dominant light, Kelvin, balls",
+         description=_AMBIENT_HELP)
 @arguments(_ambient_args)
-def cmd_ambient(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
-    """Capture an HDRI's ambient light in spherical harmonics and report its light.
+def cmd_ambient(args: argparse.Namespace) -> int:
+    """Run ``chroma ambient``: capture an HDRI's ambient light in spherical harmonics and report its light.
 
-    9 coefficients x RGB, the irradiance representation renderers use (Ramamoorthi &
-    Hanrahan 2001); reports the dominant light direction and colour and the ambient colour
-    as Kelvin/Duv. The lat-long convention is OIIO's (+Y up, image centre +Z, u=0.25 is
-    +X); see docs/ambient.md.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``chroma ambient --help`` lists the options).
 
-    examples:
-      chroma ambient sky.exr
-      chroma ambient sky.exr --rotate 90,0,0 --json > sky_sh.json
-      chroma ambient sky.exr --ball balls.exr     # grey + chrome reference balls
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 a user error (reported on one line), as the README's table.
     """
     from chroma import ambient, io
 

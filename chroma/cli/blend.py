@@ -70,22 +70,37 @@ def _parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
 
 
 # the docstring is the command's --help text (build_parser), not numpydoc
-@command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB")
-@arguments(_blend_args)
-def cmd_blend(args: argparse.Namespace) -> int:  # numpydoc ignore=SS06,PR01,RT01
-    """Blend two colours (a gradient), two images (a mix) or two sequences (a crossfade) in
-    OKLab (perceptually even), OKLCh (hue around the wheel), linear light (physical) or
-    sRGB-encoded values (what most 2D software does). Out-of-gamut results are brought in
-    by reducing OKLCh chroma at constant lightness and hue (CSS Color 4), never clipped.
-    Colours: hex (sRGB display values), r,g,b (linear, working space) or Kelvin (3200K).
+_BLEND_HELP = """\
+Blend two colours (a gradient), two images (a mix) or two sequences (a crossfade) in
+OKLab (perceptually even), OKLCh (hue around the wheel), linear light (physical) or
+sRGB-encoded values (what most 2D software does). Out-of-gamut results are brought in
+by reducing OKLCh chroma at constant lightness and hue (CSS Color 4), never clipped.
+Colours: hex (sRGB display values), r,g,b (linear, working space) or Kelvin (3200K).
 
-    examples:
-      chroma blend '#00ff00' '#ff00ff' --steps 5
-      chroma blend 3200K 6500K --space oklch -o ramp.exr --size 1024x64
-      chroma blend '#00ff00' '#ff00ff' --compare -o blend_compare.png
-      chroma blend a.exr b.exr --t 0.25 -o mix.exr
-      chroma blend 'a.####.exr' 'b.####.exr' --frames 1001-1024 --curve smooth -o 'fade.####.exr'
-      chroma blend 'plate.####.exr' '0,0,0' --frames 1001-1012 -o 'fade.####.exr' --preserve-luminance
+examples:
+  chroma blend '#00ff00' '#ff00ff' --steps 5
+  chroma blend 3200K 6500K --space oklch -o ramp.exr --size 1024x64
+  chroma blend '#00ff00' '#ff00ff' --compare -o blend_compare.png
+  chroma blend a.exr b.exr --t 0.25 -o mix.exr
+  chroma blend 'a.####.exr' 'b.####.exr' --frames 1001-1024 --curve smooth -o 'fade.####.exr'
+  chroma blend 'plate.####.exr' '0,0,0' --frames 1001-1012 -o 'fade.####.exr' --preserve-luminance
+"""
+
+
+@command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB", description=_BLEND_HELP)
+@arguments(_blend_args)
+def cmd_blend(args: argparse.Namespace) -> int:
+
+    """Run ``chroma blend``: two colours (a gradient), two images (a mix) or two sequences (a crossfade).
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``chroma blend --help`` lists the options).
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 a user error (reported on one line), as the README's table.
     """
     from chroma import oklab
 

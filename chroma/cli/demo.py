@@ -19,18 +19,32 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace files of an earlier demo in OUTDIR")
 
 
-# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
-@command("demo", "write chroma's offline demo: a scene-linear EXR sequence and previews")
+_DEMO_HELP = """\
+Write chroma's embedded, offline demo into OUTDIR.
+
+A procedural scene-linear ACEScg EXR sequence with honest metadata and preview PNGs
+through the sRGB display view, plus one part per feature (see docs/demo.md). Needs no
+network and no GPU.
+
+example:
+  chroma demo demo_out
+"""
+
+
+@command("demo", "write chroma's offline demo: a scene-linear EXR sequence and previews", description=_DEMO_HELP)
 @arguments(_demo_args)
-def cmd_demo(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
-    """Write chroma's embedded, offline demo into OUTDIR.
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run ``chroma demo``: write chroma's embedded, offline demo into OUTDIR.
 
-    A procedural scene-linear ACEScg EXR sequence with honest metadata and preview PNGs
-    through the sRGB display view, plus one part per feature (see docs/demo.md). Needs no
-    network and no GPU.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``chroma demo --help`` lists the options).
 
-    example:
-      chroma demo demo_out
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 a user error (reported on one line), as the README's table.
     """
     from chroma import demo
 

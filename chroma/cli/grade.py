@@ -109,29 +109,44 @@ def _build_grade(args: argparse.Namespace) -> Grade:
     return base.then(*ops)
 
 
-# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
-@command("grade", "grade images or sequences: exposure in stops, white balance in Kelvin, CDL, contrast, looks, LUTs")
+_GRADE_HELP = """\
+Grade an image or a whole sequence in the scene-linear working space.
+
+Exposure in stops, white balance in Kelvin (and tint), ASC CDL, contrast around
+mid-grey, saturation, OCIO looks and LUTs, applied in that order. Exposure, white
+balance and the colour-space change are composed into one matrix. Alpha, depth and
+other layers pass through; the input's metadata is kept and the grade is added under
+chroma/grade.
+Frames are graded in parallel processes (--jobs, default all cores); a missing or
+corrupt frame is reported at the end (exit 1) while the others finish; re-run with
+--skip-existing to finish an interrupted run.
+
+examples:
+  chroma grade plate.####.exr -o graded/plate.####.exr --exposure 1.5
+  chroma grade plate.1001.exr -o out.exr --white-balance 3200:6504 --tint 0.002
+  chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
+  chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
+  chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
+  chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
+  chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
+"""
+
+
+@command("grade", "grade images or sequences: exposure in stops, white balance in Kelvin, CDL, contrast, looks, LUTs",
+         description=_GRADE_HELP)
 @arguments(_grade_args)
-def cmd_grade(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
-    """Grade an image or a whole sequence in the scene-linear working space.
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Run ``chroma grade``: grade an image or a whole sequence in the scene-linear working space.
 
-    Exposure in stops, white balance in Kelvin (and tint), ASC CDL, contrast around
-    mid-grey, saturation, OCIO looks and LUTs, applied in that order. Exposure, white
-    balance and the colour-space change are composed into one matrix. Alpha, depth and
-    other layers pass through; the input's metadata is kept and the grade is added under
-    chroma/grade.
-    Frames are graded in parallel processes (--jobs, default all cores); a missing or
-    corrupt frame is reported at the end (exit 1) while the others finish; re-run with
-    --skip-existing to finish an interrupted run.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``chroma grade --help`` lists the options).
 
-    examples:
-      chroma grade plate.####.exr -o graded/plate.####.exr --exposure 1.5
-      chroma grade plate.1001.exr -o out.exr --white-balance 3200:6504 --tint 0.002
-      chroma grade 'plate.####.exr' -o 'g/plate.####.exr' --slope 1.1,1,0.9 --power 1,1,1.05 --saturation 0.9
-      chroma grade plate.####.exr -o g/plate.####.exr --match-exposure hero.exr --jobs 2
-      chroma grade --exposure 0.5 --white-balance 5600 --save-grade shot.toml --bake-lut luts/shot.cube
-      chroma grade --grade shot.toml --export-ctf shot.ctf     # exact; a .cube only approximates
-      chroma grade plate.####.exr -o g/plate.####.exr --grade shot.toml --colorspace ACES2065-1 --dry-run
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 a user error (reported on one line), as the README's table.
     """
     from chroma import grade as G
     from chroma import ocio

@@ -106,29 +106,44 @@ def _print_compare(rows: list[dict[str, Any]]) -> None:
         print(f"CRI not meaningful for {bad}: |Duv| > 0.0054 (CIE 13.3 5.3)")
 
 
-# The docstring is the command's --help page (chroma.cli._core): no Parameters/Returns sections.
-@command("light", "spectral lights: CCT, Duv, CRI (Ra, R9), TM-30, efficacy, RGB and a ColorChecker chart")
+_LIGHT_HELP = """\
+Describe a light from its spectrum: CCT, Duv, CRI, TM-30, efficacy and RGB.
+
+CCT and Duv (Ohno 2013), CIE 13.3 CRI (Ra and R1-R14, R9 is saturated red), ANSI/IES
+TM-30-18 Rf and Rg, luminous efficacy of radiation, and its colour as RGB in the
+working space (ACEScg, luminance 1). Optionally render the 24 ColorChecker patches
+under it (--chart EXR, --preview PNG), white-balanced with CAT16 unless
+--no-white-balance; each patch's CIEDE2000 against the CIE reference illuminant of the
+same CCT goes into the EXR metadata and the JSON.
+
+--led SPEC: comma-separated emitters PEAK:FWHM[:POWER] in nm (Ohno 2005 LED shape),
+e.g. 450:20,530:30:0.8,630:20; or pc:CCT[:FWHM] for a phosphor-converted white on the
+Planckian locus (450 nm blue die + a phosphor band, default 110 nm wide).
+
+examples:
+  chroma light --kelvin 3200
+  chroma light --illuminant FL2 --json
+  chroma light --led pc:5600 --chart led.exr --preview led.png
+  chroma light --spd fixture.csv --lux 2000
+  chroma light --compare 3200K FL2 FL8 pc:5600 LED-B4
+"""
+
+
+@command("light", "spectral lights: CCT, Duv, CRI (Ra, R9), TM-30, efficacy, RGB and a ColorChecker chart",
+         description=_LIGHT_HELP)
 @arguments(_light_args)
-def cmd_light(args: argparse.Namespace) -> int:  # numpydoc ignore=PR01,RT01
-    """Describe a light from its spectrum: CCT, Duv, CRI, TM-30, efficacy and RGB.
+def cmd_light(args: argparse.Namespace) -> int:
+    """Run ``chroma light``: describe a light from its spectrum: CCT, Duv, CRI, TM-30, efficacy and RGB.
 
-    CCT and Duv (Ohno 2013), CIE 13.3 CRI (Ra and R1-R14, R9 is saturated red), ANSI/IES
-    TM-30-18 Rf and Rg, luminous efficacy of radiation, and its colour as RGB in the
-    working space (ACEScg, luminance 1). Optionally render the 24 ColorChecker patches
-    under it (--chart EXR, --preview PNG), white-balanced with CAT16 unless
-    --no-white-balance; each patch's CIEDE2000 against the CIE reference illuminant of the
-    same CCT goes into the EXR metadata and the JSON.
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``chroma light --help`` lists the options).
 
-    --led SPEC: comma-separated emitters PEAK:FWHM[:POWER] in nm (Ohno 2005 LED shape),
-    e.g. 450:20,530:30:0.8,630:20; or pc:CCT[:FWHM] for a phosphor-converted white on the
-    Planckian locus (450 nm blue die + a phosphor band, default 110 nm wide).
-
-    examples:
-      chroma light --kelvin 3200
-      chroma light --illuminant FL2 --json
-      chroma light --led pc:5600 --chart led.exr --preview led.png
-      chroma light --spd fixture.csv --lux 2000
-      chroma light --compare 3200K FL2 FL8 pc:5600 LED-B4
+    Returns
+    -------
+    int
+        The exit status: 0 done, 2 a user error (reported on one line), as the README's table.
     """
     from chroma import charts, ocio
     from chroma.lights import Light
