@@ -90,8 +90,8 @@ examples:
 @command("blend", "blend colours, images or sequences in OKLab, OKLCh, linear light or sRGB", description=_BLEND_HELP)
 @arguments(_blend_args)
 def cmd_blend(args: argparse.Namespace) -> int:
-
     """Run ``chroma blend``: two colours (a gradient), two images (a mix) or two sequences (a crossfade).
+
     Parameters
     ----------
     args : argparse.Namespace
