@@ -11,7 +11,7 @@ def colour():
     """The ``colour`` module, imported once with its optional-dependency warnings hidden."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import colour as _colour  # noqa: PLC0415
+        import colour as _colour
 
         _colour.utilities.filter_warnings(colour_usage_warnings=True, python_warnings=False)
     return _colour

@@ -282,7 +282,7 @@ def intensity_to_exposure(
 
 
 def _warn(message: str) -> None:
-    from chroma.io import ChromaWarning  # noqa: PLC0415  (io imports OIIO; only when needed)
+    from chroma.io import ChromaWarning
 
     warnings.warn(message, ChromaWarning, stacklevel=3)
 

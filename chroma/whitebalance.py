@@ -317,7 +317,7 @@ def cat_name(method: str) -> str:
     """
     key = str(method).lower().replace(" ", "").replace("_", "").replace("-", "")
     if key not in _CAT_NAMES:
-        from chroma.errors import closest  # noqa: PLC0415
+        from chroma.errors import closest
 
         hint = closest(str(method), ["CAT16", "Bradford", "CAT02", "von Kries", "XYZ Scaling", "Sharp", "CMCCAT2000"])
         raise ChromaValueError(
@@ -513,7 +513,7 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
     ----------
     K. M. Lam, 1985 (Bradford); CIE 015:2018.
     """
-    from chroma.oklab.convert import XYZ, rgb_to_rgb  # noqa: PLC0415 - oklab imports this module
+    from chroma.oklab.convert import XYZ, rgb_to_rgb
 
     x, y = kelvin_to_xy(kelvin)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
@@ -596,7 +596,7 @@ def estimate_white(
     G. Buchsbaum, "A spatial processor model for object colour perception", J. Franklin
     Inst. 310(1), 1980; E. H. Land, "The Retinex Theory of Color Vision", Sci. Am. 237(6), 1977.
     """
-    from chroma.stops import luminance, scene_linear_rgb  # noqa: PLC0415
+    from chroma.stops import luminance, scene_linear_rgb
 
     if method not in ("grey_world", "brightest"):
         raise ChromaValueError(f"white estimation method must be 'grey_world' or 'brightest', not {method!r}")

@@ -115,7 +115,7 @@ def test_docs_io_python_example_runs(tmp_path, monkeypatch):
     for f in (1001, 1002, 1004):
         write(Image(np.full((4, 4, 3), 0.18 * 2 ** (f - 1001), np.float32)), f"plate.{f}.exr")
     namespace: dict = {}
-    exec(compile(block, "docs/io.md", "exec"), namespace)  # noqa: S102 - our own docs
+    exec(compile(block, "docs/io.md", "exec"), namespace)
     found = namespace["found"]
     assert [s.frame for s in found.stats] == [1001, 1002, 1004] and found.sequence.missing == "1003"
     assert [round(s.exposure.median_stops, 3) for s in found.stats] == [0.0, 1.0, 3.0]

@@ -19,7 +19,7 @@ def test_readme_python_tour_runs(tmp_path, monkeypatch):
     assert blocks, "the README has no Python example"
     namespace: dict = {}
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+        exec(compile(block, "README.md", "exec"), namespace)
     assert (tmp_path / "plate_ap0.1001.exr").exists()
     assert namespace["graded"].channels == ["R", "G", "B", "A"]
     assert 60 < namespace["m"].cri_ra < 70  # FL2: CIE 15 Table T.8.1 gives Ra 64

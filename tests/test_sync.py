@@ -560,7 +560,7 @@ def test_docs_worked_example_runs_as_written(tmp_path, capsys, monkeypatch):
     pending = None
     for lang, body in blocks:
         if lang == "python":
-            exec(compile(body, "docs/sync.md", "exec"), {})  # noqa: S102 - our own docs
+            exec(compile(body, "docs/sync.md", "exec"), {})
         elif lang == "toml" and body.startswith("# sh020"):
             Path("sh020.toml").write_text(body)
         elif lang == "bash" and body.startswith("chroma sync"):

@@ -51,8 +51,8 @@ __all__ = [
     "POINT_SOURCE_MAX_ERROR", "WINDOWS",
 ]
 
-from chroma.deprecation import deprecated_alias as _deprecated_alias  # noqa: E402
-from chroma.whitebalance import kelvin_to_light_rgb as _kelvin_to_light_rgb  # noqa: E402
+from chroma.deprecation import deprecated_alias as _deprecated_alias
+from chroma.whitebalance import kelvin_to_light_rgb as _kelvin_to_light_rgb
 
 kelvin_rgb = _deprecated_alias(_kelvin_to_light_rgb, "chroma.ambient.kelvin_rgb",
                                "chroma.whitebalance.kelvin_to_light_rgb")

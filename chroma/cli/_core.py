@@ -141,7 +141,7 @@ def _is_render_error(exc: BaseException) -> bool:
     and imported only here, when an error is already on its way, so ``import chroma`` stays light;
     without the render package installed nothing is a RenderError."""
     try:
-        from render.errors import RenderError  # noqa: PLC0415
+        from render.errors import RenderError
     except ImportError:
         return False
     return isinstance(exc, RenderError)

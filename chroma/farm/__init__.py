@@ -43,8 +43,8 @@ from chroma.farm.cluster import (  # noqa: F401
     strip_options,
     using,
 )
-from chroma.farm.frames import cli_frames, grade  # noqa: F401
-from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue  # noqa: F401
+from chroma.farm.frames import cli_frames, grade
+from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue
 from chroma.farm.shots import (  # noqa: F401
     FEED_FORWARD_MODES,
     Edit,

@@ -29,7 +29,7 @@ class FarmError(ChromaError):
 
 def _distributed() -> Any:
     try:
-        import distributed  # noqa: PLC0415
+        import distributed
     except ImportError:
         raise FarmError(f"--farm needs Dask's distributed scheduler, which is not installed; install it with: {INSTALL}") from None
     return distributed
@@ -104,7 +104,7 @@ class Farm:
         """
         try:
             services = self.client.scheduler_info().get("services", {})
-        except Exception:  # noqa: BLE001 - a nicety
+        except Exception:
             return None
         return self.client.dashboard_link if "dashboard" in services else None
 
@@ -237,7 +237,7 @@ def report(job: Job, item: str) -> None:
         The output path just written (or found written).
     """
     try:
-        from distributed import get_worker  # noqa: PLC0415
+        from distributed import get_worker
 
         get_worker().log_event(f"chroma-{job.id}", item)
     except (ImportError, ValueError):  # not on a Dask worker (a local run)
@@ -349,7 +349,7 @@ def run_tasks(farm: "Farm | str", tasks: Sequence[Task], label: str = "frames", 
                 except ChromaError as exc:
                     failures.append((key, str(exc)))
                     continue
-                except Exception as exc:  # noqa: BLE001 - a task that crashed: report it, keep going
+                except Exception as exc:
                     failures.append((key, f"{type(exc).__name__}: {exc}"))
                     continue
                 if isinstance(result, list):

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 def _grade_chunk(items: list[tuple[str, str]], compiled: Any, colorspace: str | None, write_options: dict,
                  job: Job, threads: int) -> list[tuple[str, str]]:
-    from chroma.grade.frames import grade_file, worker_init  # noqa: PLC0415
+    from chroma.grade.frames import grade_file, worker_init
 
     if threads:
         worker_init(threads)
@@ -80,7 +80,7 @@ def grade(farm: "Farm | str", plan: Sequence[tuple[Any, str, str]], grade: Grade
     list[tuple[str, str]]
         (input path, reason) of every frame that failed.
     """
-    from chroma.grade.frames import file_colorspace  # noqa: PLC0415
+    from chroma.grade.frames import file_colorspace
 
     if not plan:
         return []
@@ -99,10 +99,10 @@ def grade(farm: "Farm | str", plan: Sequence[tuple[Any, str, str]], grade: Grade
 
 def _cli_chunk(argv: list[str], items: list[tuple[int, str]], job: Job) -> list[tuple[str, str]]:
     """Run a chroma command on one frame at a time (``--frames F --overwrite``)."""
-    import contextlib  # noqa: PLC0415
-    import io as _io  # noqa: PLC0415
+    import contextlib
+    import io as _io
 
-    from chroma.cli import main  # noqa: PLC0415
+    from chroma.cli import main
 
     failures = []
     for frame, target in items:

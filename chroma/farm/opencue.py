@@ -50,7 +50,7 @@ class CueLayer:
 
 
 def _cmd(args: Sequence[str]) -> str:
-    import shlex  # noqa: PLC0415
+    import shlex
 
     return " ".join(a if a.startswith("#") and a.endswith("#") else shlex.quote(a) for a in args)
 
@@ -79,7 +79,7 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
     list[CueLayer]
         The layers, dependencies before the layers that wait for them.
     """
-    from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
+    from chroma.shot import load_shot, tomlreader
 
     path = Path(path).resolve()
     data = tomlreader.loads(path.read_text(encoding="utf-8"))
@@ -140,7 +140,7 @@ def command_layer(argv: Sequence[str], frames: Sequence[int], chunk: int, name: 
     CueLayer
         The layer.
     """
-    from chroma import sequence  # noqa: PLC0415
+    from chroma import sequence
 
     argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
     jobs = ["--jobs", "1"] if argv and argv[0] == "grade" else []  # a node's cores go to one frame at a time
@@ -195,17 +195,17 @@ def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str
         text = _serialise_pyoutline(layers, job, show, shot, user, facility)
     except ImportError:
         text = _serialise_cjsl(layers, job, show, shot, user, facility)
-    from chroma.io import write_text  # noqa: PLC0415
+    from chroma.io import write_text
 
     return write_text(path, text)
 
 
 def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
-    import outline  # noqa: PLC0415
-    import outline.cuerun  # noqa: PLC0415
-    import outline.depend  # noqa: PLC0415
-    from outline.backend import cue  # noqa: PLC0415
-    from outline.modules.shell import Shell  # noqa: PLC0415
+    import outline
+    import outline.cuerun
+    import outline.depend
+    from outline.backend import cue
+    from outline.modules.shell import Shell
 
     ol = outline.Outline(job, shot=shot, show=show, user=user)
     made: dict[str, Any] = {}
@@ -227,7 +227,7 @@ CJSL_VERSION = "1.15"
 
 
 def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
-    import xml.etree.ElementTree as Et  # noqa: PLC0415
+    import xml.etree.ElementTree as Et
 
     def sub(parent: Any, tag: str, text: str | None, **attrs: str) -> Any:
         e = Et.SubElement(parent, tag, attrs)

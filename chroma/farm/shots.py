@@ -68,8 +68,8 @@ def frames_feed_forward(shot: Shot) -> bool:
 
 
 def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: Job, independent: bool) -> Any:
-    from chroma.pipeline import ShotRunner  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import load_shot
 
     shot = load_shot(shot_path, config=config)
     shot.render.update(overrides)
@@ -77,7 +77,7 @@ def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: J
     class FarmRunner(ShotRunner):
         def load_state(self, index: int) -> Any:
             if independent:  # nothing flows from frame to frame: an empty state is exact
-                from render.animation import LoopState  # noqa: PLC0415
+                from render.animation import LoopState
 
                 return LoopState(index=index)
             return super().load_state(index)
@@ -94,7 +94,7 @@ def _shot_serial(shot_path: str, config: Config, overrides: Mapping[str, Any], s
                  replace: list[int], job: Job) -> list:
     """A frame-to-frame shot: one task, in order; run again (a lost worker), it resumes
     after the last state this job saved."""
-    from chroma.pipeline import RunPlan  # noqa: PLC0415
+    from chroma.pipeline import RunPlan
 
     runner = _runner(shot_path, config, overrides, job, False)
     ours = [s for s in runner.saved_states() if start < s <= last and done_by(job, runner.state_path(s))]
@@ -140,7 +140,7 @@ def render_frames(shot_path: str, config: Config, overrides: Mapping[str, Any], 
     list
         Always empty: failures are raised, as :func:`run_tasks` expects.
     """
-    from chroma.pipeline import RunPlan  # noqa: PLC0415
+    from chroma.pipeline import RunPlan
 
     runner = _runner(shot_path, config, overrides, job, True)
     for i in indices:
@@ -201,7 +201,7 @@ def shot_tasks(shot: Shot, shot_path: str, plan: RunPlan, job: Job, config: Conf
 
 def _check_render() -> None:
     try:
-        import render  # noqa: F401,PLC0415
+        import render  # noqa: F401
     except ImportError as exc:
         raise ChromaError(f"the renderer is not installed ({exc.name or exc}); install it with: "
                           'pip install "chroma-vfx[render]"') from None
@@ -250,8 +250,8 @@ def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Config
         The shot is invalid, the renderer is not installed, the plan is refused, or a
         model is missing.
     """
-    from chroma.pipeline import ShotRunner  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import load_shot
 
     shot_path = os.path.abspath(shot_path)
     shot = load_shot(shot_path, config=config)
@@ -411,8 +411,8 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
     chroma.errors.ChromaError
         A shot file is invalid, or the curve is unknown.
     """
-    from chroma import sequence  # noqa: PLC0415
-    from chroma.shot import load_shot, tomlreader  # noqa: PLC0415
+    from chroma import sequence
+    from chroma.shot import load_shot, tomlreader
 
     path = Path(path).resolve()
     try:
@@ -451,8 +451,8 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
         if shots[i].crossfade + tail > n:
             raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
                             f"({shots[i].crossfade} + {tail}); shorten them")
-    from chroma.oklab.convert import SPACES  # noqa: PLC0415
-    from chroma.oklab.frames import crossfade_weights  # noqa: PLC0415
+    from chroma.oklab.convert import SPACES
+    from chroma.oklab.frames import crossfade_weights
 
     curve = str(data.get("curve", "smooth"))
     crossfade_weights(2, curve)  # an unknown curve fails here
@@ -481,7 +481,7 @@ def is_edit(data: Mapping[str, Any]) -> bool:
 
 
 def _atomic_copy(src: str, dst: str) -> None:
-    from chroma.io import atomic_path  # noqa: PLC0415
+    from chroma.io import atomic_path
 
     with atomic_path(dst) as tmp:
         shutil.copyfile(src, tmp)
@@ -509,8 +509,8 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Config = Non
     list
         Always empty: failures are raised.
     """
-    from chroma import sequence  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma import sequence
+    from chroma.shot import load_shot
 
     edit = load_edit(edit_path, config)
     shot = load_shot(edit.shots[i].path, config=config)
@@ -551,8 +551,8 @@ def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) 
     list
         Always empty: failures are raised.
     """
-    from chroma import oklab, sequence  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma import oklab, sequence
+    from chroma.shot import load_shot
 
     edit = load_edit(edit_path, config)
     a, b = (load_shot(edit.shots[j].path, config=config) for j in (i - 1, i))
@@ -610,8 +610,8 @@ def edit_tasks(edit: Edit, job: Job, config: Config = None, resume: bool = False
     list[Task]
         The tasks, with their dependencies.
     """
-    from chroma.pipeline import ShotRunner  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import load_shot
 
     tasks: list[Task] = []
     renders: list[list[str]] = []
@@ -669,8 +669,8 @@ def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Config
     chroma.errors.ChromaError
         The renderer is not installed or a model is missing.
     """
-    from chroma.pipeline import ShotRunner  # noqa: PLC0415
-    from chroma.shot import load_shot  # noqa: PLC0415
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import load_shot
 
     edit = load_edit(edit_path, config)
     _check_render()
@@ -747,7 +747,7 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     Disco Diffusion v5.x ``disco.py``: frame ``i`` of an animation uses ``seed + i``
     unless the seed is fixed.
     """
-    from chroma.shot import dump_shot, load_shot, tomlreader  # noqa: PLC0415
+    from chroma.shot import dump_shot, load_shot, tomlreader
 
     shot_path = Path(shot_path).resolve()
     shot = load_shot(shot_path, config=config)
@@ -811,7 +811,7 @@ def _part_settings(raw: dict[str, Any], shot: Shot, p: int, s: int, e: int) -> d
 def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]],
                      crossfade: int) -> Path:
     """Write ``<stem>.edit.toml`` listing the parts."""
-    import tomlkit  # noqa: PLC0415
+    import tomlkit
 
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"{shot_path.name} in {len(edit_shots)} parts (chroma.farm.split_shot)"))

@@ -55,7 +55,7 @@ def grade_file(src_path: str, dst_path: str, grade: Grade | CompiledGrade, color
         When the input cannot be read, the colour space is unknown or the output cannot
         be written.
     """
-    from chroma import io  # noqa: PLC0415
+    from chroma import io
 
     opts = dict(write_options or {})
     cfg = opts.get("config")
@@ -90,9 +90,9 @@ def file_colorspace(path: str, config: str | os.PathLike[str] | None = None) -> 
         The config's name of the file's colour space; None when the file cannot be opened
         or names no colour space chroma knows.
     """
-    import OpenImageIO as oiio  # noqa: PLC0415
+    import OpenImageIO as oiio
 
-    from chroma import io  # noqa: PLC0415
+    from chroma import io
 
     inp = oiio.ImageInput.open(path)
     if inp is None:
@@ -122,9 +122,9 @@ def worker_init(threads: int) -> tuple[int, int, int | None]:
         The previous OIIO ``threads``, OIIO ``exr_threads`` and OCIO thread settings, for
         :func:`_restore_threads`.
     """
-    import OpenImageIO as oiio  # noqa: PLC0415
+    import OpenImageIO as oiio
 
-    from chroma import ocio as _ocio  # noqa: PLC0415
+    from chroma import ocio as _ocio
 
     old = (oiio.get_int_attribute("threads"), oiio.get_int_attribute("exr_threads"))
     oiio.attribute("threads", max(1, threads))
@@ -133,9 +133,9 @@ def worker_init(threads: int) -> tuple[int, int, int | None]:
 
 
 def _restore_threads(old: tuple[int, int, int | None]) -> None:
-    import OpenImageIO as oiio  # noqa: PLC0415
+    import OpenImageIO as oiio
 
-    from chroma import ocio as _ocio  # noqa: PLC0415
+    from chroma import ocio as _ocio
 
     oiio.attribute("threads", old[0])
     oiio.attribute("exr_threads", old[1])
@@ -231,8 +231,8 @@ def _grade_here(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace
 def _grade_in_processes(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace: str | None,
                         write_options: dict[str, Any] | None, jobs: int, report: _Report) -> None:
     """A frame per spawned process, ``jobs`` processes sharing the cores."""
-    import multiprocessing as mp  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
@@ -319,7 +319,7 @@ class SequenceGrade:
             The grade, the output colour space, the frames written and the failures.
         """
         if farm is not None:
-            from chroma import farm as _farm  # noqa: PLC0415
+            from chroma import farm as _farm
 
             failures = _farm.grade(farm, self.plan, self.grade, self.colorspace, write_options, chunk)
         else:
@@ -399,8 +399,8 @@ def matched_exposure(grade: Grade, paths: Iterable[str], reference: str,
     chroma.errors.ChromaIOError
         When the reference or the frame cannot be read.
     """
-    from chroma import io, stops  # noqa: PLC0415
-    from chroma.grade.operations import Exposure  # noqa: PLC0415
+    from chroma import io, stops
+    from chroma.grade.operations import Exposure
 
     ref = io.read(reference, config=config)
     first = next((p for p in paths if os.path.exists(p)), None)

@@ -127,7 +127,7 @@ def _is_number(s: str) -> bool:
 
 
 def _kelvin_color(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    from chroma.whitebalance import kelvin_to_balanced_rgb  # noqa: PLC0415
+    from chroma.whitebalance import kelvin_to_balanced_rgb
 
     return kelvin_to_balanced_rgb(kelvin, colorspace, config)
 

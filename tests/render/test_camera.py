@@ -335,7 +335,7 @@ def test_docs_example_runs():
     assert blocks
     ns: dict = {}
     for block in blocks:
-        exec(compile(block, str(doc), "exec"), ns)  # noqa: S102 - our own documentation
+        exec(compile(block, str(doc), "exec"), ns)
     assert ns["moved"].shape == ns["moved3d"].shape == (1, 3, 96, 160)
     assert ns["zooms"].shape == (3, 3, 96, 160) and torch.equal(ns["zooms"][0], ns["frame"][0])
     assert ns["steps"] == {227}

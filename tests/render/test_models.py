@@ -108,7 +108,7 @@ class _RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = b""
     ranges: list = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         rng = self.headers.get("Range")
         type(self).ranges.append(rng)
         start = int(rng.split("=")[1].split("-")[0]) if rng else 0
