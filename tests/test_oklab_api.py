@@ -1,12 +1,12 @@
 """The API behind ``chroma blend`` (oklab.make_blend, plan_blend) and the one frame planner
-(oklab.plan_frames), checked against analytic cases, not against their own output."""
+(chroma.frameplan.plan_frames), checked against analytic cases, not against their own output."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from chroma import Image, io, oklab
+from chroma import Image, frameplan, io, oklab
 from chroma.errors import ChromaIOError, ChromaValueError, SequenceError
 
 
@@ -78,22 +78,22 @@ def plate(tmp_path, monkeypatch):
 
 def test_plan_frames_per_frame_job_keeps_missing_frames_aside(plate):
     _img(plate / "o.1002.exr", [0, 0, 0])
-    plan = oklab.plan_frames("p.####.exr", "o.####.exr", "1001-1004", skip_existing=True)
+    plan = frameplan.plan_frames("p.####.exr", "o.####.exr", "1001-1004", skip_existing=True)
     assert plan.frames == [1001, 1004] and list(plan.missing) == [1003]
     assert plan.skipped == ["o.1002.exr"]
     assert plan.items() == [(1001, "p.1001.exr", "o.1001.exr"), (1004, "p.1004.exr", "o.1004.exr")]
     with pytest.raises(ChromaIOError, match="exists"):
-        oklab.plan_frames("p.####.exr", "o.####.exr")
+        frameplan.plan_frames("p.####.exr", "o.####.exr")
     with pytest.raises(ChromaIOError, match="would replace an input"):
-        oklab.plan_frames("p.####.exr", "./p.%04d.exr", overwrite=True)
+        frameplan.plan_frames("p.####.exr", "./p.%04d.exr", overwrite=True)
     with pytest.raises(SequenceError, match="single file"):
-        oklab.plan_frames("p.####.exr", "one.exr")
+        frameplan.plan_frames("p.####.exr", "one.exr")
 
 
 def test_plan_frames_crossfade_needs_every_frame_in_every_sequence(plate):
-    plan = oklab.plan_frames(["p.####.exr", "q.####.exr"], "f/f.####.exr", every_frame=True, create_folders=True)
+    plan = frameplan.plan_frames(["p.####.exr", "q.####.exr"], "f/f.####.exr", every_frame=True, create_folders=True)
     assert plan.frames == [1002, 1004] and plan.targets == ["f/f.1002.exr", "f/f.1004.exr"]
     assert plan.folders == ["f"] and not plan.missing
     with pytest.raises(SequenceError, match="lacks frames 1003"):
-        oklab.plan_frames(["p.####.exr", "q.####.exr"], "g.####.exr", "1002-1004", every_frame=True)
-    assert oklab.common_frames([]) == []
+        frameplan.plan_frames(["p.####.exr", "q.####.exr"], "g.####.exr", "1002-1004", every_frame=True)
+    assert frameplan.common_frames([]) == []

@@ -24,7 +24,7 @@ from chroma.cli._core import (  # noqa: F401
     command,
     main,
     note,
-    plan_frames,
+    plan_frame_job,
     report_failures,
     write_kwargs,
 )

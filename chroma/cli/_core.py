@@ -249,11 +249,11 @@ class FramePlan(list):
         self.pattern = pattern
 
 
-def plan_frames(inp: str, out: str, frames: str | None, overwrite: bool,
+def plan_frame_job(inp: str, out: str, frames: str | None, overwrite: bool,
                 skip_existing: bool = False, dry_run: bool = False, inputs: tuple = ()) -> FramePlan:
-    """Pair input and output paths frame by frame: :func:`chroma.oklab.plan_frames` (a per-frame
+    """Pair input and output paths frame by frame: :func:`chroma.frameplan.plan_frames` (a per-frame
     job), in the CLI's words, noting the output folders it creates, as a :class:`FramePlan`."""
-    from chroma.oklab.plan import plan_frames as plan
+    from chroma.frameplan import plan_frames as plan
 
     planned = plan(inp, out, frames, overwrite=overwrite, skip_existing=skip_existing, dry_run=dry_run,
                    create_folders=True, reads=[i for i in inputs if i], overwrite_hint=OVERWRITE_HINT)

@@ -180,7 +180,7 @@ def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
 def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
     """``chroma blend A B -o OUT --farm ...``: the crossfade's frames in chunks on Dask, each
     task running this command for its frames with ``--fade-frames`` set to the whole fade."""
-    from chroma import farm, oklab, sequence
+    from chroma import farm, frameplan, oklab, sequence
     from chroma.errors import ChromaValueError
 
     if args.frames:
@@ -190,7 +190,7 @@ def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
         seqs = [p for p in patterns if p.is_sequence]
         if not seqs:
             raise ChromaValueError("--farm crossfades sequences: give --frames or a sequence input (plate.####.exr)")
-        whole = oklab.common_frames(seqs)
+        whole = frameplan.common_frames(seqs)
     span = args.fade_frames or sequence.format_frames(whole)
     out = sequence.parse_pattern(args.output)
     if not out.is_sequence:

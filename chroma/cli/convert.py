@@ -11,7 +11,7 @@ from chroma.cli._core import (
     add_output_options,
     arguments,
     command,
-    plan_frames,
+    plan_frame_job,
     report_failures,
     write_kwargs,
 )
@@ -70,7 +70,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
     out_kwargs = write_kwargs(args)
-    plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
+    plan = plan_frame_job(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
     if args.farm:  # frame by frame on Dask workers, the command itself (chroma.farm, docs/farm.md)
         from chroma import farm
 

@@ -147,7 +147,7 @@ def _split_shot(args: argparse.Namespace) -> int:
 def _command_layer(command: list[str], args: argparse.Namespace) -> CueLayer:
     from chroma import farm, sequence
     from chroma.cli import build_parser
-    from chroma.cli._core import plan_frames
+    from chroma.cli._core import plan_frame_job
     from chroma.errors import ChromaError
 
     if command[0] not in ("grade", "convert"):
@@ -159,7 +159,7 @@ def _command_layer(command: list[str], args: argparse.Namespace) -> CueLayer:
                           "(--save-grade shot.toml) and export with --grade shot.toml")
     if not parsed.input or not sequence.parse_pattern(parsed.input).is_sequence:
         raise ChromaError("export a command over a sequence (IN like plate.####.exr)")
-    plan = plan_frames(parsed.input, parsed.output, parsed.frames, True)
+    plan = plan_frame_job(parsed.input, parsed.output, parsed.frames, True)
     return farm.command_layer(command, [f for f, _, _ in plan], args.chunk or 10, chroma=args.chroma)
 
 

@@ -16,7 +16,7 @@ from chroma.cli._core import (
     arguments,
     check_outputs,
     command,
-    plan_frames,
+    plan_frame_job,
     report_failures,
     write_kwargs,
 )
@@ -168,7 +168,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     read_too = [p for p in (args.grade, args.cdl, args.lut, args.match_exposure) if p]
     plan = None
     if args.input:
-        plan = plan_frames(args.input, args.output, args.frames, args.overwrite, args.skip_existing,
+        plan = plan_frame_job(args.input, args.output, args.frames, args.overwrite, args.skip_existing,
                            dry_run=args.dry_run, inputs=tuple(read_too + exports))
         inputs = [p for _, p, _ in plan] + read_too
     elif args.match_exposure:

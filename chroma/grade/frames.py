@@ -442,7 +442,7 @@ def prepare_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str 
     Parameters
     ----------
     plan : sequence of (frame, str, str)
-        (frame, input path, output path) triples, e.g. ``chroma.oklab.plan_frames(...).items()``.
+        (frame, input path, output path) triples, e.g. ``chroma.frameplan.plan_frames(...).items()``.
     grade : Grade
         The grade to apply.
     colorspace : str or None, optional
@@ -489,7 +489,7 @@ def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | 
     Parameters
     ----------
     plan : sequence of (frame, str, str)
-        (frame, input path, output path) triples, e.g. ``chroma.oklab.plan_frames(IN, OUT).items()``
+        (frame, input path, output path) triples, e.g. ``chroma.frameplan.plan_frames(IN, OUT).items()``
         (which also refuses outputs that would replace an input or an existing file).
     grade : Grade
         The grade to apply.

@@ -24,8 +24,7 @@ Which of Ottosson's matrices is used where (both are his, published in [1]):
 An image conversion is one 3x3 matmul + cube root + one 3x3 matmul in float32.
 
 What ``chroma blend`` does is :func:`make_blend` (its first step, :func:`plan_blend`);
-:func:`plan_frames` is the frame planner of every frame job (the CLI's per-frame commands
-and :func:`crossfade`).
+its frames are planned by :func:`chroma.frameplan.plan_frames`, as every frame job's.
 
 References:
     [1] B. Ottosson, "A perceptual color space for image processing", 2020,
@@ -84,7 +83,6 @@ from chroma.oklab.frames import (
 )
 from chroma.oklab.gamut import gamut_map, to_display
 from chroma.oklab.job import BlendPlan, BlendResult, make_blend, plan_blend
-from chroma.oklab.plan import PlannedFrames, common_frames, plan_frames
 
 __all__ = [
     "ACHROMATIC", "BLACK_STOPS", "CURVES", "GAMUT_EPSILON", "HUE_METHODS", "JND", "LINEAR_SRGB",
@@ -94,6 +92,6 @@ __all__ = [
     "srgb_encode", "srgb_decode", "delta_e_ok", "gamut_map", "to_display",
     "parse_color", "looks_like_color", "kelvin_color", "luminance_weights", "mix", "gradient",
     "crossfade_weights", "mix_images", "crossfade", "compare_strips", "write_compare", "BlendWarning",
-    "BlendOptions", "PlannedFrames", "common_frames", "plan_frames",
+    "BlendOptions",
     "BlendPlan", "BlendResult", "plan_blend", "make_blend",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 import numpy as np
 
 from chroma.errors import ChromaError, ChromaValueError, SequenceError, closest
+from chroma.frameplan import MAX_CROSSFADE_FRAMES, PlannedFrames, plan_frames
 from chroma.image import Image
 from chroma.oklab.blend import (
     BlendOptions,
@@ -25,7 +26,6 @@ from chroma.oklab.blend import (
 )
 from chroma.oklab.convert import HueMethod, Space
 from chroma.oklab.gamut import to_display
-from chroma.oklab.plan import MAX_CROSSFADE_FRAMES, PlannedFrames, plan_frames
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

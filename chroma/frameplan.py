@@ -1,8 +1,8 @@
 """Frame planning: which frames a job reads and writes, checked before any work.
 
 :func:`plan_frames` is the one planner of the frame jobs: the CLI's per-frame commands
-(convert, grade, farm tasks) and :func:`chroma.oklab.crossfade`. It lives here until
-:mod:`chroma.sequence`, its natural home, takes it.
+(convert, grade, farm tasks, through ``chroma.cli``'s ``plan_frame_job``), the API's
+:func:`chroma.grade.grade_sequence` plans and :func:`chroma.oklab.crossfade`.
 """
 
 from __future__ import annotations
