@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.image import Image
 from chroma.lights import WAVELENGTHS, Light, cmfs, reference_light, scene_linear_matrices

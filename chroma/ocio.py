@@ -814,7 +814,7 @@ def _xyz_d65(path: str, name: str) -> np.ndarray:
     d65 = np.array([0.3127, 0.3290])
     if entry is None or np.allclose(entry[1][6:], d65, atol=1e-6):
         return npm
-    from chroma._colour import colour
+    from chroma.colour_science import colour
 
     c = colour()
     cat = c.adaptation.matrix_chromatic_adaptation_VonKries(

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from chroma import ocio as _ocio
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image

@@ -141,7 +141,7 @@ def test_oiiotool_reads_the_bundled_config():
 
 
 def test_chromaticity_table_agrees_with_colour_science():
-    from chroma._colour import colour
+    from chroma.colour_science import colour
 
     for ocio_name, (cs_name, values) in ocio.CHROMATICITIES.items():
         space = colour().RGB_COLOURSPACES[cs_name]

@@ -456,7 +456,7 @@ class Grade:
         if after:
             raise ChromaValueError("an exposure after the CDL cannot fold into it; put exposure first")
         if before:
-            if cdl._space(self.colorspace, self.config) != self.colorspace:
+            if cdl.applied_in(self.colorspace, self.config) != self.colorspace:
                 raise ChromaValueError(
                     f"exposure before a CDL applied in {cdl.colorspace!r} does not fold into it; "
                     "apply the CDL in the working space (colorspace='') or drop the exposure"
@@ -500,7 +500,7 @@ class Grade:
         path = Path(path)
         cdl = self.to_cdl()
         cc_id = cc_id or path.stem
-        space = cdl._space(self.colorspace, self.config)
+        space = cdl.applied_in(self.colorspace, self.config)
         desc = f"chroma grade; apply in {space}; style {cdl.style}"
         if cdl.style == "asc":
             desc += ("; ASC v1.2 clamps to [0, 1]: OCIO reads a .cc/.cdl unclamped (CDL_NO_CLAMP) "

@@ -576,7 +576,22 @@ class CDL(Operation):
         object.__setattr__(self, "saturation", sat)
         object.__setattr__(self, "colorspace", self.colorspace or "")
 
-    def _space(self, ws: str, config: str | os.PathLike | None = None) -> str:
+    def applied_in(self, ws: str, config: str | os.PathLike | None = None) -> str:
+        """The colour space the CDL's maths runs in.
+
+        Parameters
+        ----------
+        ws : str
+            The grade's working colour space (scene-linear, canonical name).
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+        Returns
+        -------
+        str
+            The CDL's own ``colorspace`` (resolved to its canonical name) when it names
+            one, else ``ws``.
+        """
         return _ocio.resolve_colorspace(self.colorspace, config) if self.colorspace else ws
 
     def affine(self, ws: str, config: str | os.PathLike | None = None) -> Affine | None:
@@ -597,7 +612,7 @@ class CDL(Operation):
         tuple of numpy.ndarray or None
             ``(M, b)``, float64; None for any other CDL.
         """
-        if self.style != "no_clamp" or self.power != (1.0, 1.0, 1.0) or self._space(ws, config) != ws:
+        if self.style != "no_clamp" or self.power != (1.0, 1.0, 1.0) or self.applied_in(ws, config) != ws:
             return None
         s = self.saturation
         sat = (1.0 - s) * np.outer(np.ones(3), REC709_LUMA) + s * np.eye(3)
@@ -647,7 +662,7 @@ class CDL(Operation):
         numpy.ndarray
             New float32 pixels (..., 3) in ``ws``.
         """
-        cs = self._space(ws, config)
+        cs = self.applied_in(ws, config)
         x = convert_exact(rgb, ws, cs, config) if cs != ws else rgb
         x = self.cdl_rgb(x)
         return convert_exact(x, cs, ws, config) if cs != ws else x
@@ -683,7 +698,7 @@ class CDL(Operation):
         list of PyOpenColorIO.Transform
             Transforms from ``ws`` to ``ws``, in order.
         """
-        cs = self._space(ws, config)
+        cs = self.applied_in(ws, config)
         if cs == ws:
             return [self.ocio_cdl()]
         return [colorspace_transform(ws, cs), self.ocio_cdl(), colorspace_transform(cs, ws)]
@@ -782,7 +797,7 @@ class _InverseCDL(Operation):
 
     def apply_rgb(self, rgb: np.ndarray, ws: str, config: str | os.PathLike | None = None) -> np.ndarray:
         c = self.cdl
-        cs = c._space(ws, config)
+        cs = c.applied_in(ws, config)
         x = convert_exact(rgb, ws, cs, config) if cs != ws else np.asarray(rgb, dtype=np.float32)
         if c.saturation != 1.0:
             luma = x @ np.asarray(REC709_LUMA, np.float32)

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.lights.metrics import LightMetrics, cache_key, cached, cached_metrics, cct_duv
 from chroma.lights.spectra import (

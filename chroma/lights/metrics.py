@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz
 
 #: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within

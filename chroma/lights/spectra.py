@@ -12,7 +12,7 @@ illuminant names, and LED / phosphor-white models:
   white LED color rendering", Opt. Eng. 44(11), eq. 1; phosphor whites solved onto the
   Planckian locus.
 
-colour-science is imported on first use (``chroma._colour``), never by ``import chroma``.
+colour-science is imported on first use (``chroma.colour_science``), never by ``import chroma``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.errors import ChromaValueError, closest
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 

@@ -35,7 +35,7 @@ def test_metrics_cached(benchmark, fl2):
 
 def test_peer_colour_cri_alone(benchmark, fl2):
     """Peer: colour-science's CIE 13.3 CRI alone on the same spectrum."""
-    from chroma._colour import colour
+    from chroma.colour_science import colour
 
     c = colour()
     sd = c.SpectralDistribution(fl2.values, lights.WAVELENGTHS)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chroma import oklab
-from chroma._colour import colour
+from chroma.colour_science import colour
 
 W, H = 3840, 2160
 

@@ -162,7 +162,7 @@ def test_ambient_kelvin_of_a_uniform_environment():
     """A uniform environment of the colour-science chromaticity of 3200 K (Planckian) has
     ambient CCT 3200 K and Duv 0."""
     from chroma import ocio
-    from chroma._colour import colour
+    from chroma.colour_science import colour
 
     c = colour()
     xy = np.asarray(c.UCS_uv_to_xy(c.temperature.CCT_to_uv_Ohno2013(np.array([3200.0, 0.0]))))

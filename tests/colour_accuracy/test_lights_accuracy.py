@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chroma._colour import colour
+from chroma.colour_science import colour
 from chroma.lights import WAVELENGTHS, Light, spectra
 
 CIE_15_FL_RA = {

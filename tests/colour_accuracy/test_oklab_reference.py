@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from chroma import ocio, oklab
-from chroma._colour import colour
+from chroma.colour_science import colour
 
 # Ottosson (2020), table of XYZ (D65) -> Oklab test values, published to 3 decimals.
 OTTOSSON_TABLE = [
