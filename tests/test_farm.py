@@ -353,3 +353,15 @@ def test_opencue_blend_layer_weighs_each_chunk_over_the_whole_fade() -> None:
     cmd = list(layer.command)
     assert cmd[cmd.index("--fade-frames") + 1] == "1001-1024" and "--farm" not in cmd
     assert cmd[cmd.index("--frames") + 1] == "#FRAME_START#-#FRAME_END#"
+
+
+def test_job_start_is_a_new_run_started_now():
+    import re
+
+    from chroma.farm.cluster import Job
+
+    before = time.time()
+    a, b = Job.start(), Job.start()
+    after = time.time()
+    assert re.fullmatch(r"[0-9a-f]{12}", a.id) and a.id != b.id
+    assert before <= a.started <= b.started <= after

@@ -218,6 +218,17 @@ class Job:
     id: str
     started: float
 
+    @classmethod
+    def start(cls) -> "Job":
+        """Start a new run: a random id of 12 hex digits, started now.
+
+        Returns
+        -------
+        Job
+            The run, ``started`` the current time in seconds since the epoch.
+        """
+        return cls(uuid.uuid4().hex[:12], time.time())
+
 
 def _call(fn: Callable[..., Any], args: tuple, *_after: Any) -> Any:
     return fn(*args)
@@ -318,7 +329,7 @@ def run_tasks(farm: "Farm | str", tasks: Sequence[Task], label: str = "frames", 
         with using(farm) as f:
             return run_tasks(f, tasks, label, job, quiet)
     distributed = _distributed()
-    job = job or Job(uuid.uuid4().hex[:12], time.time())
+    job = job or Job.start()
     total = sum(t.frames for t in tasks)
     seen: set[str] = set()
     failures: list[tuple[str, str]] = []

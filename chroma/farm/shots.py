@@ -11,8 +11,6 @@ import os
 import re
 import shutil
 import sys
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union, cast
@@ -264,7 +262,7 @@ def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Config
     if not plan.write:
         return []
     runner.check_models()
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     runner.out_dir.mkdir(parents=True, exist_ok=True)
     with using(farm) as farm:
         tasks = shot_tasks(shot, shot_path, plan, job, config, overrides, chunk, farm.workers)
@@ -676,7 +674,7 @@ def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Config
     _check_render()
     for es in edit.shots:
         ShotRunner(load_shot(es.path, config=config), config=config).check_models()
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     with using(farm) as farm:
         tasks = edit_tasks(edit, job, config, resume, overwrite, chunk, farm.workers)
         failures = run_tasks(farm, tasks, "frames", job, quiet)
