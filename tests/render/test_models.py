@@ -263,3 +263,19 @@ def test_weights_of_another_architecture_are_refused_in_one_line(tiny_checkpoint
     message = str(caught.value)
     assert "\n" not in message and "size mismatch" in message and " ...); " in message
     assert message.endswith("for a custom model, re-import it with the right --config")
+
+
+def test_atomic_path_replaces_on_success_and_leaves_nothing_on_failure(tmp_path) -> None:
+    from render.models.registry import atomic_path, atomic_write_text
+
+    target = tmp_path / "custom.json"
+    atomic_write_text(target, "old")
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise OSError("disk full")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["custom.json"]
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_text("new")
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["custom.json"]
