@@ -14,10 +14,8 @@ from chroma.farm.cluster import (
     Farm,
     FarmError,
     Job,
-    Task,
-    chunks,
+    chunk_tasks,
     clear_partial,
-    default_chunk,
     done_by,
     report,
     run_tasks,
@@ -88,10 +86,8 @@ def grade(farm: "Farm | str", plan: Sequence[tuple[Any, str, str]], grade: Grade
     job = Job.start()
     items = [(p, t) for _, p, t in plan]
     with using(farm) as farm:
-        size = chunk or default_chunk(len(items), farm.workers)
-        tasks = [Task(f"grade-{i}", _grade_chunk, (c, compiled, colorspace, dict(write_options or {}), job,
-                                                  farm.threads_per_worker()), len(c))
-                 for i, c in enumerate(chunks(items, size))]
+        tasks = chunk_tasks("grade", _grade_chunk, items, lambda c: (c, compiled, colorspace, dict(write_options or {}),
+                                                                   job, farm.threads_per_worker()), chunk, farm.workers)
         return run_tasks(farm, tasks, "grading", job, quiet)
 
 
@@ -155,8 +151,7 @@ def cli_frames(farm: "Farm | str", argv: Sequence[str], plan: Sequence[tuple[Any
     job = Job.start()
     items = [(f, t) for f, _p, t in plan]
     with using(farm) as farm:
-        size = chunk or default_chunk(len(items), farm.workers)
-        tasks = [Task(f"{argv[0]}-{i}", _cli_chunk, (list(argv), c, job), len(c)) for i, c in enumerate(chunks(items, size))]
+        tasks = chunk_tasks(argv[0], _cli_chunk, items, lambda c: (list(argv), c, job), chunk, farm.workers)
         return run_tasks(farm, tasks, label, job, quiet)
 
 

@@ -21,9 +21,8 @@ from chroma.farm.cluster import (
     FarmError,
     Job,
     Task,
-    chunks,
+    chunk_tasks,
     clear_partial,
-    default_chunk,
     done_by,
     report,
     run_tasks,
@@ -192,9 +191,8 @@ def shot_tasks(shot: Shot, shot_path: str, plan: RunPlan, job: Job, config: Conf
     if frames_feed_forward(shot):
         return [Task(prefix, _shot_serial, (shot_path, config, overrides, plan.start, plan.last, list(plan.write),
                                             list(plan.replace), job), len(plan.write), gpu=gpu)]
-    size = chunk or default_chunk(len(plan.write), workers)
-    return [Task(f"{prefix}-{i}", render_frames, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
-            for i, c in enumerate(chunks(list(plan.write), size))]
+    return chunk_tasks(prefix, render_frames, list(plan.write),
+                       lambda c: (shot_path, config, overrides, c, list(plan.replace), job), chunk, workers, gpu=gpu)
 
 
 def _check_render() -> None:
