@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chroma.colour_science import colour
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.image import Image
 from chroma.lights import WAVELENGTHS, Light, cmfs, reference_light, scene_linear_matrices
@@ -169,20 +170,6 @@ class ChartResult:
     reference: str
     chart: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """
-        Return the result as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
-
-        Returns
-        -------
-        dict
-            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
-        """
-        from chroma.deprecation import warn_deprecated
-
-        warn_deprecated("ChartResult.as_dict", "ChartResult.to_dict")
-        return self.to_dict()
-
     def to_dict(self) -> dict[str, Any]:
         """
         Return the result as a JSON-ready dict.
@@ -203,6 +190,8 @@ class ChartResult:
                 for n, rgb, xyz, de in zip(self.names, self.rgb, self.xyz, self.delta_e)
             ],
         }
+
+    as_dict = deprecated_alias(to_dict, "ChartResult.as_dict", "ChartResult.to_dict")
 
     def image(self, patch: int = 64, border: int = 4) -> Image:
         """

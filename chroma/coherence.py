@@ -41,7 +41,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from chroma.errors import ChromaValueError
-from chroma.guard import display_to_oklab
+from chroma.guard import display_to_oklab, schedule_at
 from chroma.oklab import oklab_to_linear_srgb, srgb_encode
 
 __all__ = ["MODES", "oklab_to_display", "oklab_stats", "match_stats", "match_histogram", "palette_drift",
@@ -254,10 +254,7 @@ class CoherenceSettings:
         float
             The strength as the shot gives it (nominally [0, 1]).
         """
-        s = self.strength
-        if isinstance(s, (int, float)):
-            return float(s)
-        return float(s[min(max(index, 0), len(s) - 1)])
+        return schedule_at(self.strength, index)
 
 
 class Coherence:

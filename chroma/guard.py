@@ -54,7 +54,7 @@ from chroma.oklab import linear_srgb_to_oklab, srgb_decode
 
 __all__ = [
     "MEASURES", "ACTIONS", "L_FLOOR", "MIN_REFERENCE", "display_to_oklab", "frame_measures", "normalised",
-    "GuardSettings", "GuardEvent", "Renoise", "CollapseGuard", "renoise_skip_steps", "blend_noise",
+    "GuardSettings", "GuardEvent", "Renoise", "CollapseGuard", "renoise_skip_steps", "blend_noise", "schedule_at",
 ]
 
 MEASURES = ("lightness", "chroma", "detail")
@@ -147,6 +147,30 @@ def normalised(m: Mapping[str, float]) -> dict[str, float]:
             "detail": m["detail"] / level}
 
 
+def schedule_at(schedule: float | Sequence[float], index: int) -> float:
+    """Give a shot setting's value at a frame: a constant, or one value per shot frame.
+
+    The guard's and the coherence's ``strength`` take either form (a float, or a shot
+    schedule evaluated frame by frame).
+
+    Parameters
+    ----------
+    schedule : float or Sequence[float]
+        A constant, or the values of the shot's frames in order, in the setting's units.
+    index : int
+        The shot's 0-based frame index; clamped to the schedule's length (a frame before
+        the first takes the first value, one past the last the last value).
+
+    Returns
+    -------
+    float
+        The value at ``index``, as the shot gives it.
+    """
+    if isinstance(schedule, (int, float)):
+        return float(schedule)
+    return float(schedule[min(max(index, 0), len(schedule) - 1)])
+
+
 @dataclass(frozen=True)
 class GuardSettings:
     """A shot's ``[guard]`` (docs/shots.md, "Collapse and coherence").
@@ -217,10 +241,7 @@ class GuardSettings:
         float
             The strength, as the shot gives it (nominally [0, 1]).
         """
-        s = self.strength
-        if isinstance(s, (int, float)):
-            return float(s)
-        return float(s[min(max(index, 0), len(s) - 1)])
+        return schedule_at(self.strength, index)
 
 
 @dataclass

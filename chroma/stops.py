@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from chroma import ocio as _ocio
+from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
 from chroma.image import Image
 
@@ -52,19 +53,6 @@ class ExposureStats:
     nan_values: int
     inf_values: int
 
-    def as_dict(self) -> dict[str, object]:
-        """Deprecated alias of :meth:`to_dict` (kept for one release).
-
-        Returns
-        -------
-        dict
-            The fields, as :meth:`to_dict` gives them; a DeprecationWarning is issued.
-        """
-        from chroma.deprecation import warn_deprecated
-
-        warn_deprecated("ExposureStats.as_dict", "ExposureStats.to_dict")
-        return self.to_dict()
-
     def to_dict(self) -> dict[str, object]:
         """The fields as a JSON-ready dict.
 
@@ -74,6 +62,8 @@ class ExposureStats:
             Field name -> value.
         """
         return asdict(self)
+
+    as_dict = deprecated_alias(to_dict, "ExposureStats.as_dict", "ExposureStats.to_dict")
 
 
 def scene_linear_rgb(image: Image, config: str | os.PathLike | None = None) -> tuple[np.ndarray, str]:

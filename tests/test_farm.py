@@ -353,3 +353,31 @@ def test_opencue_blend_layer_weighs_each_chunk_over_the_whole_fade() -> None:
     cmd = list(layer.command)
     assert cmd[cmd.index("--fade-frames") + 1] == "1001-1024" and "--farm" not in cmd
     assert cmd[cmd.index("--frames") + 1] == "#FRAME_START#-#FRAME_END#"
+
+
+def test_job_start_is_a_new_run_started_now():
+    import re
+
+    from chroma.farm.cluster import Job
+
+    before = time.time()
+    a, b = Job.start(), Job.start()
+    after = time.time()
+    assert re.fullmatch(r"[0-9a-f]{12}", a.id) and a.id != b.id
+    assert before <= a.started <= b.started <= after
+
+
+def test_chunk_tasks_one_task_per_chunk_keyed_in_order():
+    from chroma.farm.cluster import chunk_tasks
+
+    def fn(*args):
+        return args
+
+    items = list(range(10))
+    tasks = chunk_tasks("grade", fn, items, lambda c: ("x", c), 4, workers=8, gpu=True)
+    assert [t.key for t in tasks] == ["grade-0", "grade-1", "grade-2"]
+    assert [t.args for t in tasks] == [("x", [0, 1, 2, 3]), ("x", [4, 5, 6, 7]), ("x", [8, 9])]
+    assert [t.frames for t in tasks] == [4, 4, 2] and all(t.gpu and t.fn is fn and not t.after for t in tasks)
+    # no chunk: about four per worker, ceil(10 / (4 * 2)) = 2 items each
+    default = chunk_tasks("f", fn, items, lambda c: (c,), None, workers=2)
+    assert [t.args[0] for t in default] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]] and not default[0].gpu

@@ -182,3 +182,15 @@ def test_cli_guard_json(capsys, tmp_path) -> None:
     assert main(["shot", "guard", str(tmp_path / "dd.####.png")]) == 0
     assert "would have fired at frame 10" in capsys.readouterr().out
     assert main(["shot", "guard", str(tmp_path / "nothing.####.png")]) == 2
+
+
+def test_schedule_at_is_a_constant_or_the_frame_value_clamped():
+    from chroma.coherence import CoherenceSettings
+    from chroma.guard import schedule_at
+
+    assert schedule_at(0.25, -3) == 0.25 and schedule_at(1, 99) == 1.0
+    values = [0.0, 0.5, 0.75]
+    assert [schedule_at(values, i) for i in (-1, 0, 1, 2, 3, 40)] == [0.0, 0.0, 0.5, 0.75, 0.75, 0.75]
+    assert schedule_at(np.array([0.1, 0.2]), 1) == pytest.approx(0.2)
+    assert GuardSettings(strength=values).strength_at(5) == 0.75
+    assert CoherenceSettings(strength=values).strength_at(1) == 0.5

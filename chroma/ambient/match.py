@@ -45,20 +45,6 @@ class AmbientMatch:
     stops: float
     colorspace: str = "ACEScg"
 
-    def as_dict(self) -> dict[str, Any]:
-        """
-        Return the fields as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
-
-        Returns
-        -------
-        dict
-            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
-        """
-        from chroma.deprecation import warn_deprecated
-
-        warn_deprecated("AmbientMatch.as_dict", "AmbientMatch.to_dict")
-        return self.to_dict()
-
     def to_dict(self) -> dict[str, Any]:
         """
         Return the fields as a JSON-ready dict.
@@ -69,6 +55,8 @@ class AmbientMatch:
             Field name to value.
         """
         return dict(self.__dict__)
+
+    as_dict = deprecated_alias(to_dict, "AmbientMatch.as_dict", "AmbientMatch.to_dict")
 
 
 def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "CAT16",

@@ -33,6 +33,7 @@ from chroma.farm.cluster import (  # noqa: F401
     FarmError,
     Job,
     Task,
+    chunk_tasks,
     chunks,
     clear_partial,
     connect,

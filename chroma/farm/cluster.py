@@ -218,6 +218,17 @@ class Job:
     id: str
     started: float
 
+    @classmethod
+    def start(cls) -> "Job":
+        """Start a new run: a random id of 12 hex digits, started now.
+
+        Returns
+        -------
+        Job
+            The run, ``started`` the current time in seconds since the epoch.
+        """
+        return cls(uuid.uuid4().hex[:12], time.time())
+
 
 def _call(fn: Callable[..., Any], args: tuple, *_after: Any) -> Any:
     return fn(*args)
@@ -318,7 +329,7 @@ def run_tasks(farm: "Farm | str", tasks: Sequence[Task], label: str = "frames", 
         with using(farm) as f:
             return run_tasks(f, tasks, label, job, quiet)
     distributed = _distributed()
-    job = job or Job(uuid.uuid4().hex[:12], time.time())
+    job = job or Job.start()
     total = sum(t.frames for t in tasks)
     seen: set[str] = set()
     failures: list[tuple[str, str]] = []
@@ -423,6 +434,36 @@ def default_chunk(n: int, workers: int) -> int:
         Frames per chunk, ``ceil(n / (4 * workers))``, at least 1.
     """
     return max(1, -(-n // max(1, 4 * workers)))
+
+
+def chunk_tasks(prefix: str, fn: Callable[..., Any], items: Sequence[Any], args: Callable[[list[Any]], tuple],
+                chunk: int | None, workers: int, gpu: bool = False) -> list[Task]:
+    """Cut ``items`` into chunks and make one task per chunk, keyed ``PREFIX-I``.
+
+    Parameters
+    ----------
+    prefix : str
+        The tasks' key prefix; chunk ``i`` (0-based) is ``f"{prefix}-{i}"``.
+    fn : Callable[..., Any]
+        What each task runs.
+    items : Sequence[Any]
+        What to share out (frames, paths), in order.
+    args : Callable[[list], tuple]
+        Builds a task's positional arguments from its chunk (called once per chunk).
+    chunk : int or None
+        Items per task; None for :func:`default_chunk` of ``workers``.
+    workers : int
+        Workers of the farm, for the default chunk.
+    gpu : bool, optional
+        Ask each task for the worker resource ``GPU=1`` (default False).
+
+    Returns
+    -------
+    list[Task]
+        One task per chunk, in order; ``frames`` is the chunk's length.
+    """
+    size = chunk or default_chunk(len(items), workers)
+    return [Task(f"{prefix}-{i}", fn, args(c), len(c), gpu=gpu) for i, c in enumerate(chunks(items, size))]
 
 
 def strip_options(argv: Sequence[str], drop_value: Iterable[str], drop_flag: Iterable[str]) -> list[str]:

@@ -7,8 +7,6 @@ are independent (``chroma convert``) runs frame by frame.
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from typing import TYPE_CHECKING, Any, Sequence
 
 from chroma.errors import ChromaError
@@ -16,10 +14,8 @@ from chroma.farm.cluster import (
     Farm,
     FarmError,
     Job,
-    Task,
-    chunks,
+    chunk_tasks,
     clear_partial,
-    default_chunk,
     done_by,
     report,
     run_tasks,
@@ -87,13 +83,11 @@ def grade(farm: "Farm | str", plan: Sequence[tuple[Any, str, str]], grade: Grade
     first = next((p for _, p, _ in plan if os.path.exists(p)), None)
     src = first and file_colorspace(first, (write_options or {}).get("config"))
     compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     items = [(p, t) for _, p, t in plan]
     with using(farm) as farm:
-        size = chunk or default_chunk(len(items), farm.workers)
-        tasks = [Task(f"grade-{i}", _grade_chunk, (c, compiled, colorspace, dict(write_options or {}), job,
-                                                  farm.threads_per_worker()), len(c))
-                 for i, c in enumerate(chunks(items, size))]
+        tasks = chunk_tasks("grade", _grade_chunk, items, lambda c: (c, compiled, colorspace, dict(write_options or {}),
+                                                                   job, farm.threads_per_worker()), chunk, farm.workers)
         return run_tasks(farm, tasks, "grading", job, quiet)
 
 
@@ -154,11 +148,10 @@ def cli_frames(farm: "Farm | str", argv: Sequence[str], plan: Sequence[tuple[Any
     if any(f is None for f, _p, _t in plan):
         raise FarmError("--farm runs the frames of a sequence (IN like plate.####.exr); run a single image without it")
     argv = strip_options(argv, ("--farm", "--chunk", "--frames", "--jobs"), ("--overwrite", "--skip-existing"))
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     items = [(f, t) for f, _p, t in plan]
     with using(farm) as farm:
-        size = chunk or default_chunk(len(items), farm.workers)
-        tasks = [Task(f"{argv[0]}-{i}", _cli_chunk, (list(argv), c, job), len(c)) for i, c in enumerate(chunks(items, size))]
+        tasks = chunk_tasks(argv[0], _cli_chunk, items, lambda c: (list(argv), c, job), chunk, farm.workers)
         return run_tasks(farm, tasks, label, job, quiet)
 
 

@@ -11,8 +11,6 @@ import os
 import re
 import shutil
 import sys
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union, cast
@@ -23,9 +21,8 @@ from chroma.farm.cluster import (
     FarmError,
     Job,
     Task,
-    chunks,
+    chunk_tasks,
     clear_partial,
-    default_chunk,
     done_by,
     report,
     run_tasks,
@@ -194,9 +191,8 @@ def shot_tasks(shot: Shot, shot_path: str, plan: RunPlan, job: Job, config: Conf
     if frames_feed_forward(shot):
         return [Task(prefix, _shot_serial, (shot_path, config, overrides, plan.start, plan.last, list(plan.write),
                                             list(plan.replace), job), len(plan.write), gpu=gpu)]
-    size = chunk or default_chunk(len(plan.write), workers)
-    return [Task(f"{prefix}-{i}", render_frames, (shot_path, config, overrides, c, list(plan.replace), job), len(c), gpu=gpu)
-            for i, c in enumerate(chunks(list(plan.write), size))]
+    return chunk_tasks(prefix, render_frames, list(plan.write),
+                       lambda c: (shot_path, config, overrides, c, list(plan.replace), job), chunk, workers, gpu=gpu)
 
 
 def _check_render() -> None:
@@ -264,7 +260,7 @@ def render_shot(farm: "Farm | str", shot_path: str | os.PathLike, config: Config
     if not plan.write:
         return []
     runner.check_models()
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     runner.out_dir.mkdir(parents=True, exist_ok=True)
     with using(farm) as farm:
         tasks = shot_tasks(shot, shot_path, plan, job, config, overrides, chunk, farm.workers)
@@ -676,7 +672,7 @@ def render_edit(farm: "Farm | str", edit_path: str | os.PathLike, config: Config
     _check_render()
     for es in edit.shots:
         ShotRunner(load_shot(es.path, config=config), config=config).check_models()
-    job = Job(uuid.uuid4().hex[:12], time.time())
+    job = Job.start()
     with using(farm) as farm:
         tasks = edit_tasks(edit, job, config, resume, overwrite, chunk, farm.workers)
         failures = run_tasks(farm, tasks, "frames", job, quiet)

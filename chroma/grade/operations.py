@@ -821,8 +821,31 @@ class _InverseCDL(Operation):
         return {"type": self.kind, **{k: v for k, v in self.cdl.to_dict().items() if k != "type"}}
 
 
+class _ThroughOCIO(Operation):
+    """Base of the operations that only OCIO applies (looks, LUTs): :meth:`apply_rgb` runs :meth:`transforms`."""
+
+    def apply_rgb(self, rgb: np.ndarray, ws: str, config: str | os.PathLike | None = None) -> np.ndarray:
+        """Apply the operation's OCIO transforms (exact processor, cached).
+
+        Parameters
+        ----------
+        rgb : numpy.ndarray
+            Pixels (..., 3) in ``ws``, float32.
+        ws : str
+            The grade's working colour space (scene-linear, canonical name).
+        config : str or os.PathLike or None, optional
+            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
+
+        Returns
+        -------
+        numpy.ndarray
+            New float32 pixels (..., 3) in ``ws``.
+        """
+        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
+
+
 @dataclass(frozen=True)
-class Look(Operation):
+class Look(_ThroughOCIO):
     """An OCIO look of the config (e.g. ``chroma_warm``), applied in the working space.
 
     Attributes
@@ -854,25 +877,6 @@ class Look(Operation):
 
                 hint = closest(token, cfg.getLookNames())
                 raise ColorSpaceError(f"unknown look {token!r}" + (f"; {hint}" if hint else ""))
-
-    def apply_rgb(self, rgb: np.ndarray, ws: str, config: str | os.PathLike | None = None) -> np.ndarray:
-        """Apply the look through OCIO (exact processor, cached).
-
-        Parameters
-        ----------
-        rgb : numpy.ndarray
-            Pixels (..., 3) in ``ws``, float32.
-        ws : str
-            The grade's working colour space (scene-linear, canonical name).
-        config : str or os.PathLike or None, optional
-            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
-
-        Returns
-        -------
-        numpy.ndarray
-            New float32 pixels (..., 3) in ``ws``.
-        """
-        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
 
     def transforms(self, ws: str, config: str | os.PathLike | None = None) -> list[ocio.Transform]:
         """The look as an OCIO LookTransform from ``ws`` to ``ws``.
@@ -918,7 +922,7 @@ _INTERP = {
 
 
 @dataclass(frozen=True)
-class LUT(Operation):
+class LUT(_ThroughOCIO):
     """A LUT file OCIO reads (.cube, .spi1d, .spi3d, .clf, .csp...), applied in ``colorspace``.
 
     Attributes
@@ -975,25 +979,6 @@ class LUT(Operation):
             t.setDirection(ocio.TRANSFORM_DIR_INVERSE)
         cs = _ocio.resolve_colorspace(self.colorspace, config) if self.colorspace else ws
         return [t] if cs == ws else [colorspace_transform(ws, cs), t, colorspace_transform(cs, ws)]
-
-    def apply_rgb(self, rgb: np.ndarray, ws: str, config: str | os.PathLike | None = None) -> np.ndarray:
-        """Apply the LUT through OCIO (exact processor, cached).
-
-        Parameters
-        ----------
-        rgb : numpy.ndarray
-            Pixels (..., 3) in ``ws``, float32.
-        ws : str
-            The grade's working colour space (scene-linear, canonical name).
-        config : str or os.PathLike or None, optional
-            OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
-
-        Returns
-        -------
-        numpy.ndarray
-            New float32 pixels (..., 3) in ``ws``.
-        """
-        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
 
     def inverse(self) -> "LUT":
         """The LUT in the other direction.

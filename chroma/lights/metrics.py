@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from chroma.colour_science import colour
+from chroma.deprecation import deprecated_alias
 from chroma.lights.spectra import K_M, WAVELENGTHS, photopic, spectrum_xyz
 
 #: CIE 13.3-1995 §5.3: CRI is meaningful only when the test source's chromaticity is within
@@ -72,20 +73,6 @@ class LightMetrics:
     efficacy_lm_per_w: float
     xy: tuple[float, float]
 
-    def as_dict(self) -> dict[str, Any]:
-        """
-        Return the fields as a JSON-ready dict (deprecated alias of :meth:`to_dict`).
-
-        Returns
-        -------
-        dict
-            As :meth:`to_dict`; a deprecation warning is issued (kept for one release).
-        """
-        from chroma.deprecation import warn_deprecated
-
-        warn_deprecated("LightMetrics.as_dict", "LightMetrics.to_dict")
-        return self.to_dict()
-
     def to_dict(self) -> dict[str, Any]:
         """
         Return the fields as a JSON-ready dict.
@@ -99,6 +86,8 @@ class LightMetrics:
         d["cri_ri"] = list(self.cri_ri)
         d["xy"] = list(self.xy)
         return d
+
+    as_dict = deprecated_alias(to_dict, "LightMetrics.as_dict", "LightMetrics.to_dict")
 
 
 #: Computed metrics by :func:`cache_key` (oldest dropped past :data:`CACHE_SIZE`).

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from render.errors import ModelError, UnsafeCheckpointError
-from render.models.loading import load_state_dict
+from render.models.loading import error_detail, load_state_dict
 from render.models.registry import cached_sha256, check_sha256, get_info
 from render.models.store import model_path
 
@@ -113,10 +113,8 @@ def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
     try:
         result = model.load_state_dict(sd, strict=False)
     except RuntimeError as e:  # shape mismatches
-        detail = " ".join(str(e).split())
-        detail = detail if len(detail) < 300 else detail[:300] + " ..."
         raise ModelError(
-            f"the weights of {info.name!r} do not fit its configuration ({detail}); "
+            f"the weights of {info.name!r} do not fit its configuration ({error_detail(e)}); "
             "for a custom model, re-import it with its own config.json (--config)"
         ) from None
     if result.missing_keys:

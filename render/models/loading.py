@@ -160,14 +160,34 @@ def load_secondary(name: str = "secondary_model_imagenet_2") -> SecondaryDiffusi
     return model.eval().requires_grad_(False)
 
 
+def error_detail(error: BaseException, limit: int = 300) -> str:
+    """Shorten an error's text for a one-line message: white space folded, at most ``limit`` characters.
+
+    PyTorch's ``load_state_dict`` lists every mismatched tensor over many lines; a
+    :class:`~render.errors.ModelError` quotes the start of that list.
+
+    Parameters
+    ----------
+    error : BaseException
+        The error whose text is quoted.
+    limit : int, optional
+        Characters kept (default 300); a longer text is cut there and ends in ``" ..."``.
+
+    Returns
+    -------
+    str
+        The text on one line.
+    """
+    detail = " ".join(str(error).split())
+    return detail if len(detail) < limit else detail[:limit] + " ..."
+
+
 def _load_into(model: Any, sd: Mapping[str, Any], info: ModelInfo) -> None:
     try:
         model.load_state_dict(sd, strict=True)
     except RuntimeError as e:
-        detail = " ".join(str(e).split())
-        detail = detail if len(detail) < 300 else detail[:300] + " ..."
         raise ModelError(
-            f"the weights of {info.name!r} do not fit its configured architecture ({detail}); "
+            f"the weights of {info.name!r} do not fit its configured architecture ({error_detail(e)}); "
             "for a custom model, re-import it with the right --config"
         ) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -9,7 +10,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from render.errors import ChecksumError, ModelError
 
@@ -265,11 +266,40 @@ def save_custom(info: ModelInfo) -> None:
     atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file whole or not at all: a temporary file beside it, then a rename.
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary file beside ``target`` that replaces it when the block succeeds.
 
-    render keeps this helper of its own because it must not import chroma (chroma has
-    ``chroma.io``'s).
+    render's one atomic write (it keeps its own because it must not import chroma, which
+    has ``chroma.io.atomic_path``): write the file at the yielded path; on leaving the
+    block without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
+    filesystem), so a reader never sees a half-written file. On any error the temporary
+    file is removed and ``target`` is left as it was.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The file to write; its folder must exist.
+
+    Yields
+    ------
+    pathlib.Path
+        A new empty file ``<name>XXXXXXXX.tmp`` in ``target``'s folder
+        (:func:`tempfile.mkstemp`: readable and writable by the owner only).
+    """
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file whole or not at all, through :func:`atomic_path`.
 
     Parameters
     ----------
@@ -278,10 +308,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     text : str
         The content, written in the platform's default encoding.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         f.write(text)
-    os.replace(tmp, path)
 
 
 def all_models() -> dict[str, ModelInfo]:

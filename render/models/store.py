@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +21,7 @@ from render.models.registry import (
     ModelInfo,
     ProgressFn,
     all_models,
+    atomic_path,
     cache_dir,
     cached_sha256,
     check_sha256,
@@ -400,14 +400,8 @@ def import_(
             "it is corrupt or a different model, so it was not imported"
         )
     if src.resolve() != dest.resolve():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=dest.name, suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(dest) as tmp:
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     remember_sha256(dest, digest)
     if info.custom:
         from dataclasses import replace

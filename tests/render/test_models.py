@@ -243,3 +243,39 @@ def test_unknown_model_name(model_cache) -> None:
 def test_fetch_failure_explains_the_air_gapped_route(registered, tmp_path) -> None:
     with pytest.raises(RenderError, match="chroma models import PATH"):
         models.fetch("tiny-test", url=(tmp_path / "absent.pt").as_uri(), progress=False)
+
+
+def test_error_detail_is_one_line_of_at_most_300_characters() -> None:
+    from render.models.loading import error_detail
+
+    assert error_detail(RuntimeError("size mismatch for\n\tinput_blocks.0.0.weight:  copying")) == (
+        "size mismatch for input_blocks.0.0.weight: copying")
+    assert error_detail(RuntimeError("x" * 299)) == "x" * 299
+    assert error_detail(RuntimeError("x" * 300)) == "x" * 300 + " ..."
+    assert error_detail(RuntimeError("ab " * 200), limit=5) == "ab ab ..."
+
+
+def test_weights_of_another_architecture_are_refused_in_one_line(tiny_checkpoint, model_cache) -> None:
+    src, _ = tiny_checkpoint
+    models.import_(src, name="wider", config=TINY_CFG | {"num_channels": 64})
+    with pytest.raises(RenderError, match="do not fit its configured architecture") as caught:
+        models.load_unet("wider")
+    message = str(caught.value)
+    assert "\n" not in message and "size mismatch" in message and " ...); " in message
+    assert message.endswith("for a custom model, re-import it with the right --config")
+
+
+def test_atomic_path_replaces_on_success_and_leaves_nothing_on_failure(tmp_path) -> None:
+    from render.models.registry import atomic_path, atomic_write_text
+
+    target = tmp_path / "custom.json"
+    atomic_write_text(target, "old")
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise OSError("disk full")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["custom.json"]
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_text("new")
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["custom.json"]
