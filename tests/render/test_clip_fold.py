@@ -16,6 +16,17 @@ TINY_RESNET = {
 }
 
 
+def assert_same_function(model, changed, x: torch.Tensor, rtol: float, atol: float) -> None:
+    """``changed`` gives ``model``'s outputs, and the same input gradient of a random projection."""
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = model(xa), changed(xb)
+    torch.testing.assert_close(yb, ya, rtol=rtol, atol=atol)
+    w = torch.randn_like(ya)
+    (ga,) = torch.autograd.grad((ya * w).sum(), xa)
+    (gb,) = torch.autograd.grad((yb * w).sum(), xb)
+    torch.testing.assert_close(gb, ga, rtol=rtol, atol=1e-6 * ga.abs().max().item())
+
+
 def test_folding_keeps_the_function_and_its_gradient(tmp_path) -> None:
     import open_clip
 
@@ -38,13 +49,7 @@ def test_folding_keeps_the_function_and_its_gradient(tmp_path) -> None:
     n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
     assert fold_batch_norms(folded) == n_bn  # every norm of the tower has its convolution
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
-    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
-    ya, yb = model(xa), folded(xb)
-    torch.testing.assert_close(yb, ya, rtol=1e-4, atol=1e-5)
-    w = torch.randn_like(ya)
-    (ga,) = torch.autograd.grad((ya * w).sum(), xa)
-    (gb,) = torch.autograd.grad((yb * w).sum(), xb)
-    torch.testing.assert_close(gb, ga, rtol=1e-4, atol=1e-6 * ga.abs().max().item())
+    assert_same_function(model, folded, x, rtol=1e-4, atol=1e-5)
 
 
 def test_one_query_attention_pool_keeps_the_function_and_its_gradient(tmp_path) -> None:
@@ -70,10 +75,4 @@ def test_one_query_attention_pool_keeps_the_function_and_its_gradient(tmp_path) 
     fast = copy.deepcopy(model)
     assert pool_one_query(fast) == 1
     assert pool_one_query(open_clip.create_model("ViT-B-32", pretrained=None).visual) == 0  # ViTs: untouched
-    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
-    ya, yb = model(xa), fast(xb)
-    torch.testing.assert_close(yb, ya, rtol=1e-5, atol=1e-6)
-    w = torch.randn_like(ya)
-    (ga,) = torch.autograd.grad((ya * w).sum(), xa)
-    (gb,) = torch.autograd.grad((yb * w).sum(), xb)
-    torch.testing.assert_close(gb, ga, rtol=1e-5, atol=1e-6 * ga.abs().max().item())
+    assert_same_function(model, fast, x, rtol=1e-5, atol=1e-6)
