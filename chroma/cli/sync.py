@@ -6,13 +6,14 @@ import argparse
 import functools
 import math
 import os
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from chroma.cli._core import EXIT_OK, arguments, command
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     import numpy as np
 
     from chroma.sync import AudioAnalysis, Lyrics, PromptPlan
@@ -162,6 +163,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     n_frames = _frame_count(args.frames, shot_frames, audio, lyrics, offset, fps)
     plan = None
     if lyrics is not None:
+        from fractions import Fraction  # here, not at import: `chroma --help` stays light
+
         song_end = Fraction(audio.duration) if audio is not None else None
         plan = sync.lyrics_to_prompts(
             lyrics, fps, args.template, sections=sections, gap_prompt=args.gap_prompt,
@@ -304,6 +307,8 @@ def _frame_count(frames: int | None, shot_frames: int | None, audio: AudioAnalys
     if end is None:
         last = lyrics.lines[-1]
         end = max(last.start, last.end or last.start) + 4
+    from fractions import Fraction
+
     return max(math.ceil((end - Fraction(offset)) * fps), 1)
 
 
