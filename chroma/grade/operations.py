@@ -841,7 +841,7 @@ class _ThroughOCIO(Operation):
         numpy.ndarray
             New float32 pixels (..., 3) in ``ws``.
         """
-        return _ocio.apply_cpu(group_processor(_ocio.config_path(config), self, ws), rgb)
+        return _ocio.apply_cpu(_ocio.operation_processor(self, ws, config), rgb)
 
 
 @dataclass(frozen=True)
@@ -989,33 +989,6 @@ class LUT(_ThroughOCIO):
             The same file, ``inverse_direction`` flipped.
         """
         return LUT(self.path, self.colorspace, self.interpolation, not self.inverse_direction)
-
-
-def group_processor(config_path: str, op: Operation, ws: str) -> ocio.CPUProcessor:
-    """The exact (lossless) CPU processor of one operation's OCIO transforms.
-
-    Held in chroma.ocio's one processor cache (:func:`chroma.ocio.operation_processor`).
-
-    Parameters
-    ----------
-    config_path : str
-        OCIO config path.
-    op : Operation
-        The operation (hashable: a frozen dataclass).
-    ws : str
-        The working colour space.
-
-    Returns
-    -------
-    PyOpenColorIO.CPUProcessor
-        The processor, working space in and out.
-
-    Raises
-    ------
-    chroma.errors.ChromaError
-        When OCIO cannot build the operation (e.g. a LUT it cannot read).
-    """
-    return _ocio.operation_processor(op, ws, config_path)
 
 
 def convert_exact(rgb: np.ndarray, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
