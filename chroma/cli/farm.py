@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 
 def _farm_args(p: argparse.ArgumentParser) -> None:
-    p.description = _DESCRIPTION  # the command's help; cmd_farm's docstring documents the function
     sub = p.add_subparsers(dest="farm_command", metavar="ACTION")
     r = sub.add_parser("render", help="render an edit (or a shot) on Dask: shots in parallel, crossfades at the seams")
     r.add_argument("job", metavar="EDIT.toml", help="an edit file ([[shots]], docs/farm.md) or a shot file")
@@ -63,7 +62,7 @@ examples:
 """
 
 
-@command("farm", "scale out: render edits on Dask, export OpenCue jobs (docs/farm.md)")
+@command("farm", "scale out: render edits on Dask, export OpenCue jobs (docs/farm.md)", description=_DESCRIPTION)
 @arguments(_farm_args)
 def cmd_farm(args: argparse.Namespace) -> int:
     """Run ``chroma farm``: render an edit or shot on Dask, export OpenCue, run a task, split a shot.

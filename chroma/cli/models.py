@@ -22,7 +22,6 @@ examples:
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
-    p.description = _DESCRIPTION  # the command's help; cmd_models' docstring documents the function
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = sub.add_parser("list", help="known checkpoints: family, size, cached, verified")
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -56,7 +55,7 @@ def _verified(v: bool | None) -> str:
     return {True: "yes", False: "NO", None: "-"}[v]
 
 
-@command("models", "diffusion checkpoints for 'chroma render': list, fetch, import, verify")
+@command("models", "diffusion checkpoints for 'chroma render': list, fetch, import, verify", description=_DESCRIPTION)
 @arguments(_models_args)
 def cmd_models(args: argparse.Namespace) -> int:
     """Run ``chroma models``: list, fetch, import or verify checkpoints (``chroma models --help``).

@@ -34,7 +34,6 @@ examples:
 
 
 def _shot_args(p: argparse.ArgumentParser) -> None:
-    p.description = _DESCRIPTION  # the command's help; cmd_shot's docstring documents the function
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("check", help="validate a shot file and print its schedules frame by frame",
                        description="Validate SHOT.toml (every key, schedule and prompt table, with the line of any "
@@ -101,7 +100,7 @@ def _guard_report_args(sub: Any) -> None:
     add_config_option(r)
 
 
-@command("shot", "check shot files (schedules per frame) and import Disco Diffusion / Deforum settings")
+@command("shot", "check shot files (schedules per frame) and import Disco Diffusion / Deforum settings", description=_DESCRIPTION)
 @arguments(_shot_args)
 def cmd_shot(args: argparse.Namespace) -> int:
     """Run ``chroma shot``: check, import, guard or report (``chroma shot --help``).

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 
 def _sync_args(p: argparse.ArgumentParser) -> None:
-    p.description = _DESCRIPTION  # the command's help; cmd_sync's docstring documents the function
     g = p.add_argument_group("inputs")
     g.add_argument("--lyrics", metavar="FILE", help="synced lyrics: .lrc or .srt")
     g.add_argument("--audio", metavar="FILE", help="the song: WAV, FLAC, OGG or MP3")
@@ -113,7 +112,8 @@ _Pulse = tuple[str, float, int, int]  # setting, amount, attack frames, decay fr
 _Loud = tuple[str, float, float]  # setting, low, high
 
 
-@command("sync", "lyrics and beats to keyframes: synced lyrics (LRC/SRT) and a song -> a shot's prompts and schedules")
+@command("sync", "lyrics and beats to keyframes: synced lyrics (LRC/SRT) and a song -> a shot's prompts and schedules",
+         description=_DESCRIPTION)
 @arguments(_sync_args)
 def cmd_sync(args: argparse.Namespace) -> int:
     """Run ``chroma sync``: lyrics to keyed prompts, beats and loudness to schedules, in a shot.
