@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from chroma.errors import ChromaError
+from chroma.errors import ChromaError, ChromaValueError
 
 if sys.version_info >= (3, 11):  # the TOML reader shot files (and edits, chroma.farm) are read with
     import tomllib as tomlreader
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
-    "CAMERA_KEYS", "ANIMATION_MODES",
+    "CAMERA_KEYS", "ANIMATION_MODES", "MODE_CAMERA_KEYS", "inactive_keys",
 ]
 
 
@@ -63,6 +63,35 @@ SEED_RULES = ("dd", "fixed")
 # The camera moves, Disco Diffusion's names and units (docs/shots.md).
 CAMERA_KEYS = ("angle", "zoom", "translation_x", "translation_y", "translation_z",
                "rotation_3d_x", "rotation_3d_y", "rotation_3d_z")
+# The camera keys each animation mode acts on, as Disco Diffusion: 2D warps the previous frame by
+# angle, zoom and translation_x/y; 3D moves a camera by translation_x/y/z and rotation_3d_*, with
+# fov, near_plane and far_plane; Video and None move no camera.
+MODE_CAMERA_KEYS: dict[str, tuple[str, ...]] = {
+    "None": (),
+    "2D": ("angle", "zoom", "translation_x", "translation_y"),
+    "3D": ("translation_x", "translation_y", "translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z",
+           "fov", "near_plane", "far_plane"),
+    "Video": (),
+}
+
+
+def inactive_keys(mode: str) -> tuple[str, ...]:
+    """Return the camera keys that do nothing in an animation mode.
+
+    Parameters
+    ----------
+    mode : str
+        One of :data:`ANIMATION_MODES`.
+
+    Returns
+    -------
+    tuple of str
+        The keys of :data:`CAMERA_KEYS` (and fov, near_plane, far_plane) that ``mode`` ignores:
+        zoom and angle in 3D, translation_z and rotation_3d_* in 2D, every one in Video and None.
+    """
+    acting = MODE_CAMERA_KEYS[mode]
+    return tuple(k for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane") if k not in acting)
+
 # [animation] settings that take a value per frame, with their defaults (a camera that
 # does not move; DD's frames_scale).
 ANIMATION_SCHEDULES: dict[str, float] = {
@@ -630,22 +659,12 @@ def _choice(chk: _Checker, sec: str | None, key: str, value: Any, choices: tuple
 
 
 def _fps(chk: _Checker, value: Any) -> Fraction:
+    from chroma.fps import parse_fps
+
     try:
-        if isinstance(value, str) and "/" in value:
-            num, den = value.split("/", 1)
-            fps = Fraction(int(num), int(den))
-        elif isinstance(value, bool):
-            raise ValueError
-        elif isinstance(value, float):
-            fps = Fraction(30000, 1001) if abs(value - 29.97) < 1e-9 else (
-                Fraction(24000, 1001) if abs(value - 23.976) < 1e-9 else Fraction(value).limit_denominator(1001))
-        else:
-            fps = Fraction(value)
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise chk.fail("output", "fps", f"must be a number such as 24, 29.97 or \"30000/1001\", got {value!r}") from None
-    if fps <= 0:
-        raise chk.fail("output", "fps", f"must be positive, got {value!r}")
-    return fps
+        return parse_fps(value)
+    except ChromaValueError as e:
+        raise chk.fail("output", "fps", f"{e} (got {value!r})") from None
 
 
 def _output(chk: _Checker, sec: dict, base: Path, config: str | os.PathLike | None) -> OutputSpec:

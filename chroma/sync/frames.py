@@ -6,50 +6,10 @@ import math
 import re
 from fractions import Fraction
 
-from chroma.errors import ChromaValueError
+from chroma.fps import parse_fps
 from chroma.sync.errors import SyncError
 
-_NTSC = {"23.976": 24, "23.98": 24, "29.97": 30, "47.952": 48, "59.94": 60, "119.88": 120}
-
-
-def parse_fps(value: str | float | int | Fraction) -> Fraction:
-    """Frames per second as an exact fraction.
-
-    ``"24"`` -> 24; ``"29.97"`` or ``29.97`` -> 30000/1001 (likewise 23.976, 47.952, 59.94,
-    119.88: the NTSC rates N*1000/1001); ``"30000/1001"`` as written; other decimals as
-    written (``"12.5"`` -> 25/2).
-
-    Parameters
-    ----------
-    value : str, float, int or fractions.Fraction
-        Frames per second as the user wrote it; a Fraction is taken as it is.
-
-    Returns
-    -------
-    fractions.Fraction
-        Frames per second, exact.
-
-    Raises
-    ------
-    ChromaValueError
-        Not a positive number.
-    """
-    if isinstance(value, Fraction):
-        fps = value
-    else:
-        text = str(value).strip()
-        if isinstance(value, float) and not value.is_integer():
-            text = f"{value:.6g}"
-        try:
-            if text in _NTSC:
-                fps = Fraction(_NTSC[text] * 1000, 1001)
-            else:
-                fps = Fraction(text)
-        except (ValueError, ZeroDivisionError):
-            raise ChromaValueError(f"fps {value!r} is not a number; give e.g. 24, 25, 29.97 or 30000/1001") from None
-    if fps <= 0:
-        raise ChromaValueError(f"fps must be positive, got {value!r}")
-    return fps
+__all__ = ["format_clock", "frame_at", "parse_fps", "parse_time"]  # parse_fps: chroma.fps
 
 
 def frame_at(seconds: Fraction | float | str, fps: Fraction, offset: Fraction | float | str = 0) -> int:
