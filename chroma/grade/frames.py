@@ -163,11 +163,12 @@ def end_with_parent(parent: int | None = None, interval: float = 1.0) -> str:
     A worker of a process pool otherwise outlives a parent killed by SIGKILL (or the OOM
     killer): it waits for work forever. On Linux the kernel sends this process SIGTERM when
     the parent dies (``prctl(PR_SET_PDEATHSIG)``, prctl(2)); elsewhere a daemon thread polls
-    :func:`os.getppid` every ``interval`` seconds and sends the SIGTERM itself. The SIGTERM
-    handler ends the process at once when it is idle; a frame being graded is unwound first
-    (so :func:`chroma.io.atomic_path` removes its temporary file), then
-    :func:`_grade_in_worker` ends the process. Call it first thing in the worker, from the
-    main thread.
+    :func:`os.getppid` every ``interval`` seconds and sends the SIGTERM itself (on POSIX
+    systems an orphan is re-parented, so its parent pid changes; Windows keeps the old pid,
+    and there the thread never fires). The SIGTERM handler ends the process at once when it
+    is idle; a frame being graded is unwound first (so :func:`chroma.io.atomic_path`
+    removes its temporary file), then the pool's task wrapper ends the process. Call it
+    first thing in the worker, from the main thread.
 
     Parameters
     ----------
