@@ -141,8 +141,16 @@ _busy = False
 
 
 def _on_parent_death(signum: int, frame: Any) -> None:
-    """Signal handler of a pool worker whose parent died: end now, or unwind the frame in hand first."""
+    """Signal handler of a pool worker whose parent died: end now, or unwind the frame in hand first.
+
+    While a frame is graded, the exception unwinds it (removing its temporary file) and
+    :func:`_grade_in_worker` ends the process; a timer ends it anyway 5 s later, should the
+    exception land where the pool catches it (then the worker would wait for work forever).
+    """
     if _busy:
+        import threading
+
+        threading.Timer(5.0, os._exit, (128 + signum,)).start()
         raise _ParentDied
     os._exit(128 + signum)
 
