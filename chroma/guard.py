@@ -7,28 +7,37 @@ things on every display-referred frame, in OKLab [1] (perceptually even lightnes
 chroma), and compares them with the shot's own early frames:
 
 - **lightness spread**: the standard deviation of OKLab L over the frame's pixels;
-- **chroma spread**: the RMS distance of the pixels from the frame's mean in the a-b
-  plane, ``sqrt(var(a) + var(b))`` (hue changes at equal chroma count, a uniformly
-  saturated frame has none);
-- **detail**: the mean magnitude of the lightness gradient, ``mean(hypot(dL/dx, dL/dy))``
-  (forward differences, per pixel).
+- **chroma spread** (hue variety): the spread of the pixels' chromaticity, OKLab a and b
+  divided by the pixel's own L (at least :data:`L_FLOOR`),
+  ``sqrt(var(a / L) + var(b / L))``. Shading one colour (a lightness gradient, a
+  vignette: linear light times a factor per pixel) scales L, a and b of a pixel alike, so
+  a frame of one hue, however lit, has none; a frame of red and green has plenty;
+- **detail**: the mean magnitude of the gradient of the lightness's fine structure,
+  ``mean(hypot(dH/dx, dH/dy))`` with ``H = L - box(L)``, L less its mean over a square
+  window of :data:`DETAIL_WINDOW` of the frame's shorter side
+  (:func:`scipy.ndimage.uniform_filter`; forward differences, per pixel). A linear
+  lightness ramp is its own local mean and a vignette nearly so: smooth shading is not
+  detail.
 
-Each is divided by the frame's mean lightness (at least :data:`L_FLOOR`) before it is
-compared. OKLab's cube root makes L, a and b homogeneous of degree 1/3 in linear light,
-so a frame k times darker in light has every spread and gradient scaled by exactly the
-factor its mean L is scaled by: divided by the mean, the measures do not change with
-exposure, and a sequence that gets darker while staying detailed is not a collapse. (A
-fade to black is reported once the mean lightness is under :data:`L_FLOOR`, i.e. near
-black.)
+The lightness spread and the detail are divided by the frame's mean lightness (at least
+:data:`L_FLOOR`) before they are compared; the chroma spread is a ratio already. OKLab's
+cube root makes L, a and b homogeneous of degree 1/3 in linear light, so a frame k times
+darker in light has its spreads and gradients scaled by exactly the factor its mean L is
+scaled by: divided by the mean, the measures do not change with exposure, and a
+sequence that gets darker while staying detailed is not a collapse. (A fade to black is
+reported once the lightness is under :data:`L_FLOOR`, i.e. near black.)
 
 The reference is the median of each normalised measure over the first ``warmup`` frames
-the guard sees. A frame is *low* when every measure in use is below its ratio of the
-reference (all of them: a zoom that enlarges the texture lowers the detail alone, a
-prompt towards black-and-white the chroma alone; a collapse lowers everything). A
-measure whose ratio is 0, or whose reference is below :data:`MIN_REFERENCE` (the chroma
-of a monochrome shot), is not used. After ``frames`` low frames in a row the guard
-*fires* with the shot's action: ``warn``, ``renoise`` (see :meth:`CollapseGuard.renoise`)
-or ``stop``.
+the guard sees. Collapse is the loss of hue variety and detail, whatever the lightness
+does: a frame is *low* when its chroma and its detail are both below their ratios of
+the reference (a zoom that enlarges the texture lowers the detail alone, a prompt
+towards black-and-white the chroma alone; a collapse into one flat colour, or into one
+hue with a lightness gradient or a vignette, lowers both). The lightness spread, which
+such a gradient keeps high, counts only in place of one of those two that is left out:
+a measure whose ratio is 0, or whose reference is below :data:`MIN_REFERENCE` (the
+chroma of a monochrome shot). After ``frames`` low frames in a row the guard *fires*
+with the shot's action: ``warn``, ``renoise`` (see :meth:`CollapseGuard.renoise`) or
+``stop``.
 
 Everything here is numpy on (..., 3) display code values in [0, 1] (the sRGB-encoded
 frames the renderer draws, or PNG/JPEG frames as they are); the state of a guard is a
@@ -53,12 +62,15 @@ from chroma.errors import ChromaValueError
 from chroma.oklab import linear_srgb_to_oklab, srgb_decode
 
 __all__ = [
-    "MEASURES", "ACTIONS", "L_FLOOR", "MIN_REFERENCE", "display_to_oklab", "frame_measures", "normalised",
+    "MEASURES", "COLLAPSE", "ACTIONS", "L_FLOOR", "MIN_REFERENCE", "DETAIL_WINDOW", "display_to_oklab",
+    "frame_measures", "detail_window", "normalised", "decisive",
     "GuardSettings", "GuardEvent", "Renoise", "CollapseGuard", "renoise_skip_steps", "blend_noise", "schedule_at",
 ]
 
 MEASURES = ("lightness", "chroma", "detail")
 """The measures compared with the early frames (keys of :func:`normalised`)."""
+COLLAPSE = ("chroma", "detail")
+"""The measures whose loss is a collapse (:func:`decisive`); lightness stands in for one left out."""
 ACTIONS = ("warn", "renoise", "stop")
 L_FLOOR = 0.1
 """OKLab L below which the measures are no longer divided by the mean lightness (about
@@ -66,7 +78,11 @@ linear Y 0.001, an sRGB code value of 3/255): darker frames count as losing deta
 MIN_REFERENCE = {"lightness": 0.02, "chroma": 0.02, "detail": 0.001}
 """A normalised reference below this (e.g. the chroma spread of a monochrome shot) is too
 small to compare with; that measure is left out. The detail's floor is lower: a gradient
-per pixel shrinks with the resolution (smooth 1280 x 768 frames have ~0.005)."""
+per pixel shrinks with the resolution (1280 x 768 frames of smooth noise, Gaussian scales of
+8, 20 and 50 pixels, have 0.012)."""
+DETAIL_WINDOW = 1 / 8
+"""The detail's local mean is over a square window of this fraction of the frame's shorter
+side (odd, at least 3 pixels): shading smoother than that is not detail."""
 
 
 def display_to_oklab(code: Any) -> np.ndarray:
@@ -102,25 +118,31 @@ def frame_measures(code: Any) -> dict[str, float]:
     Returns
     -------
     dict[str, float]
-        ``lightness_spread`` (std of OKLab L), ``chroma_spread`` (``sqrt(var a + var b)``),
-        ``detail`` (mean ``|grad L|`` per pixel, forward differences), and ``mean_L``,
-        ``mean_a``, ``mean_b`` (the frame's OKLab mean, for drift), all in OKLab units.
+        ``lightness_spread`` (std of OKLab L), ``chroma_spread`` (``sqrt(var(a / L) +
+        var(b / L))``, L at least :data:`L_FLOOR` per pixel), ``detail`` (mean ``|grad
+        H|`` per pixel, forward differences, ``H`` = L less its mean over a window of
+        :data:`DETAIL_WINDOW` of the shorter side), and ``mean_L``, ``mean_a``, ``mean_b``
+        (the frame's OKLab mean, for drift); OKLab units, the chroma spread a ratio.
 
     Raises
     ------
     chroma.errors.ChromaValueError
         Not an H x W x 3 array of at least 2 x 2 pixels.
     """
+    from scipy import ndimage
+
     arr = np.asarray(code)
     if arr.ndim != 3 or arr.shape[2] != 3 or min(arr.shape[:2]) < 2:
         raise ChromaValueError(f"a frame must be H x W x 3 with H, W >= 2, got shape {arr.shape}")
     lab = display_to_oklab(arr).astype(np.float64)
     L, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
-    dx = np.diff(L, axis=1)[:-1, :]
-    dy = np.diff(L, axis=0)[:, :-1]
+    lit = np.maximum(L, L_FLOOR)
+    fine = L - ndimage.uniform_filter(L, detail_window(L.shape), mode="nearest")
+    dx = np.diff(fine, axis=1)[:-1, :]
+    dy = np.diff(fine, axis=0)[:, :-1]
     return {
         "lightness_spread": float(L.std()),
-        "chroma_spread": float(math.sqrt(a.var() + b.var())),
+        "chroma_spread": float(math.sqrt((a / lit).var() + (b / lit).var())),
         "detail": float(np.hypot(dx, dy).mean()),
         "mean_L": float(L.mean()),
         "mean_a": float(a.mean()),
@@ -128,8 +150,28 @@ def frame_measures(code: Any) -> dict[str, float]:
     }
 
 
+def detail_window(shape: Sequence[int]) -> int:
+    """Give the side of the detail's local-mean window for a frame of ``shape``.
+
+    Parameters
+    ----------
+    shape : Sequence[int]
+        The frame's (height, width, ...), in pixels.
+
+    Returns
+    -------
+    int
+        :data:`DETAIL_WINDOW` of the shorter side, rounded to an odd number of pixels,
+        at least 3.
+    """
+    return max(3, int(round(min(shape[0], shape[1]) * DETAIL_WINDOW)) | 1)
+
+
 def normalised(m: Mapping[str, float]) -> dict[str, float]:
-    """Give the measures the guard compares: each spread divided by ``max(mean_L, L_FLOOR)``.
+    """Give the measures the guard compares, exposure-invariant.
+
+    The lightness spread and the detail are divided by ``max(mean_L, L_FLOOR)``; the
+    chroma spread, a spread of ratios a / L and b / L, is taken as it is.
 
     Parameters
     ----------
@@ -143,8 +185,32 @@ def normalised(m: Mapping[str, float]) -> dict[str, float]:
         (dimensionless ratios of OKLab units).
     """
     level = max(m["mean_L"], L_FLOOR)
-    return {"lightness": m["lightness_spread"] / level, "chroma": m["chroma_spread"] / level,
+    return {"lightness": m["lightness_spread"] / level, "chroma": m["chroma_spread"],
             "detail": m["detail"] / level}
+
+
+def decisive(used: Sequence[str]) -> list[str]:
+    """Give the measures whose being low together makes a frame low.
+
+    Collapse is the loss of hue variety and detail: ``chroma`` and ``detail``
+    (:data:`COLLAPSE`). ``lightness``, which a smooth one-hue gradient or vignette keeps
+    high, stands in for one of them that is not in use (ratio 0, or a reference below
+    :data:`MIN_REFERENCE`, such as the chroma of a monochrome shot).
+
+    Parameters
+    ----------
+    used : Sequence[str]
+        The measures in use (names from :data:`MEASURES`).
+
+    Returns
+    -------
+    list[str]
+        The decisive measures, in :data:`MEASURES` order; empty when none is in use.
+    """
+    picked = [k for k in COLLAPSE if k in used]
+    if len(picked) < len(COLLAPSE) and "lightness" in used:
+        picked.append("lightness")
+    return [k for k in MEASURES if k in picked]
 
 
 def schedule_at(schedule: float | Sequence[float], index: int) -> float:
@@ -475,7 +541,8 @@ class CollapseGuard:
                 if st.ratios.get(k, 0.0) > 0 and self.reference[k] >= MIN_REFERENCE[k]}
         ratios: dict[str, float | None] = {k: used.get(k) for k in MEASURES}
         below = [k for k, r in used.items() if r < st.ratios[k]]
-        low = bool(used) and len(below) == len(used)
+        needed = decisive(list(used))
+        low = bool(needed) and all(k in below for k in needed)
         self.run = self.run + 1 if low else 0
         fired = False
         if low and self.run >= st.frames and active is None:

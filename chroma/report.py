@@ -24,11 +24,11 @@ import itertools
 import json
 import math
 import os
-import textwrap
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from chroma.errors import ChromaError, ChromaIOError
 if TYPE_CHECKING:
     from chroma.shot import Shot
 
-__all__ = ["ShotOutput", "find_outputs", "read_log", "frame_table", "contact_sheet", "plot_frames", "write_mp4",
+__all__ = ["ShotOutput", "find_outputs", "read_log", "frame_table", "fit_label", "contact_sheet", "plot_frames", "write_mp4",
            "build_report", "ReportFiles"]
 
 MEASURES = ("lightness", "chroma", "detail")
@@ -307,14 +307,94 @@ def _finish(plt: Any, fig: Any, path: str | os.PathLike, title: str) -> Path:
     return out
 
 
+LABEL_POINTS = 7
+"""Font size of the contact sheet's labels, in points."""
+LABEL_LINES = 3
+"""Lines a contact-sheet label may take; a longer one ends in an ellipsis."""
+ELLIPSIS = "\u2026"
+
+
+def fit_label(text: str, width: float, measure: Callable[[str], float], max_lines: int = LABEL_LINES) -> str:
+    """Wrap a label into lines no wider than ``width``, ellipsising what does not fit.
+
+    Words are kept whole where they fit on a line (runs of spaces inside a line are kept,
+    so ``"1001  a prompt"`` keeps its two spaces); a word wider than a line is broken where
+    it must. A text that needs more than ``max_lines`` lines is cut after the last
+    character that fits on the last line, followed by an ellipsis.
+
+    Parameters
+    ----------
+    text : str
+        The label (newlines are line breaks).
+    width : float
+        The widest a line may be, in ``measure``'s units.
+    measure : Callable[[str], float]
+        The drawn width of one line of text (e.g. pixels, from the renderer).
+    max_lines : int, optional
+        The most lines (default :data:`LABEL_LINES`).
+
+    Returns
+    -------
+    str
+        The lines joined by newlines; every line measures at most ``width`` (a single
+        character wider than ``width`` stays on a line of its own).
+    """
+    lines: list[str] = []
+    for para in text.split("\n"):
+        cur = ""
+        for token in re.findall(r"\s+|\S+", para):
+            if not cur and token.isspace():
+                continue  # no line starts with spaces
+            if measure(cur + token) <= width:
+                cur += token
+                continue
+            if token.isspace():  # the break goes here
+                lines.append(cur)
+                cur = ""
+                continue
+            if cur:
+                lines.append(cur.rstrip())
+                cur = ""
+            while measure(token) > width:  # a word wider than a line: break it
+                cut = max(1, _longest_fit(token, width, measure))
+                lines.append(token[:cut])
+                token = token[cut:]
+            cur = token
+        lines.append(cur.rstrip())
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and measure(last.rstrip() + ELLIPSIS) > width:
+            last = last[:-1]
+        lines = lines[:max_lines - 1] + [last.rstrip() + ELLIPSIS]
+    return "\n".join(lines)
+
+
+def _longest_fit(text: str, width: float, measure: Callable[[str], float]) -> int:
+    """The length of the longest prefix of ``text`` that measures at most ``width`` (bisection)."""
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(text[:mid]) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, columns: int = 6,
                   title: str = "") -> Path:
     """Draw a grid of labelled frames as a PNG.
 
+    Each tile is a frame with its label above it, wrapped to the frame's width (at most
+    :data:`LABEL_LINES` lines, then an ellipsis; :func:`fit_label` with the widths the
+    renderer draws), so a label never runs into its neighbour's. Labels are drawn as they
+    are (a ``$`` in a prompt is not TeX).
+
     Parameters
     ----------
     tiles : Sequence[tuple[str, numpy.ndarray]]
-        (label, H x W x 3 display code values in [0, 1]) per tile.
+        (label, H x W x 3 display code values in [0, 1]) per tile; the first tile's
+        shape sets every tile's aspect.
     path : str or os.PathLike
         The PNG to write (atomically).
     columns : int, optional
@@ -332,20 +412,41 @@ def contact_sheet(tiles: Sequence[tuple[str, np.ndarray]], path: str | os.PathLi
     chroma.errors.ChromaError
         matplotlib is not installed.
     """
+    from matplotlib.font_manager import FontProperties
+
     plt = _pyplot()
     n = max(1, len(tiles))
     cols = min(columns, n)
     rows = math.ceil(n / cols)
     h, w = tiles[0][1].shape[:2] if tiles else (1, 1)
-    tile_w = 2.4
-    fig, axes = plt.subplots(rows, cols, figsize=(tile_w * cols, tile_w * h / w * rows + 0.55 * rows + 0.4),
-                             squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, (label, img) in zip(axes.ravel(), tiles):
-        ax.imshow(np.clip(img, 0, 1), interpolation="lanczos" if min(img.shape[:2]) > 128 else "nearest")
-        ax.set_title(label, fontsize=7, loc="left")
-    return _finish(plt, fig, path, title)
+    gap, tile_w, dpi = 0.15, 2.4, 100                     # inches; the PNG's dots per inch
+    img_w = tile_w - gap
+    img_h = img_w * h / w
+    label_h = LABEL_LINES * LABEL_POINTS * 1.45 / 72 + 0.06  # room for the lines above each frame
+    head = 0.45 if title else gap
+    fig_w, fig_h = cols * tile_w + gap, head + rows * (label_h + img_h + gap)
+    fig = plt.figure(figsize=(fig_w, fig_h), dpi=dpi)
+    renderer = fig.canvas.get_renderer()
+    prop = FontProperties(size=LABEL_POINTS)
+
+    def _measure(line: str) -> float:
+        return float(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]) if line else 0.0
+
+    for k, (label, img) in enumerate(tiles):
+        r, c = divmod(k, cols)
+        top = fig_h - head - r * (label_h + img_h + gap) - label_h  # the frame's top edge, inches
+        ax = fig.add_axes(((gap + c * tile_w) / fig_w, (top - img_h) / fig_h, img_w / fig_w, img_h / fig_h))
+        ax.set_axis_off()
+        ax.imshow(np.clip(img, 0, 1), aspect="auto",
+                  interpolation="lanczos" if min(img.shape[:2]) > 128 else "nearest")
+        ax.annotate(fit_label(label, img_w * dpi, _measure), (0, 1), xycoords="axes fraction",
+                    xytext=(0, 2), textcoords="offset points", ha="left", va="bottom",
+                    fontproperties=prop, linespacing=1.2, annotation_clip=False, parse_math=False)
+    if title:
+        fig.suptitle(title, fontsize=9, y=1 - 0.12 / fig_h, va="top")
+    out = _save(fig, Path(path))
+    plt.close(fig)
+    return out
 
 
 def plot_frames(table: dict[int, dict[str, Any]], path: str | os.PathLike, ratios: dict[str, float] | None = None,
@@ -589,8 +690,7 @@ def build_report(folder: str | os.PathLike, out_dir: str | os.PathLike | None = 
         picked = o.frames[::step]
         if o.frames[-1] not in picked:
             picked.append(o.frames[-1])
-        tiles = [(f"{f}  " + textwrap.shorten(table[f]["prompts"], 60, placeholder="..."), _display(o, f, config))
-                 for f in picked]
+        tiles = [(f"{f}  " + " ".join(table[f]["prompts"].split()), _display(o, f, config)) for f in picked]
         title = f"{o.stem}: {n} frames {o.frames[0]}-{o.frames[-1]}" + (f", one frame in {step}" if step > 1 else "")
         files.contact = contact_sheet(tiles, names["contact"], title=title)
         ratios = dict(shot.guard.ratios) if shot is not None and shot.guard is not None else None

@@ -53,3 +53,37 @@ def darken(n: int = 40, size: int = 48, to: float = 0.2) -> list:
     """A detailed frame whose code values go down to ``to`` times (about 5 stops darker)."""
     tex = texture(3, size)
     return [(tex * (1 - (1 - to) * i / (n - 1))).astype(np.float32) for i in range(n)]
+
+
+def shading(kind: str, size: int = 48) -> np.ndarray:
+    """A smooth lightness field in linear light, H x W in (0, 1]: ``"ramp"`` or ``"vignette"``.
+
+    ``ramp`` goes linearly from 0.1 at the left edge to 1 at the right (about 3.3 stops);
+    ``vignette`` is ``1 - 1.8 r**2`` with r the distance from the centre in frame widths
+    (0.1 in the corners).
+    """
+    x = (np.arange(size) + 0.5) / size
+    if kind == "ramp":
+        return np.broadcast_to(0.1 + 0.9 * x, (size, size)).copy()
+    yy, xx = np.meshgrid(x - 0.5, x - 0.5, indexing="ij")
+    return 1.0 - 1.8 * (xx ** 2 + yy ** 2)
+
+
+def shaded_fade(kind: str, n: int = 40, start: int = 12, end: int = 30, colour=(0.85, 0.45, 0.15),
+                size: int = 48) -> list:
+    """Like :func:`fade`, but to one hue lit by :func:`shading` (a gradient or a vignette).
+
+    The end frame is ``colour`` (display code values) decoded to linear light, multiplied
+    per pixel by the shading and encoded again (sRGB, IEC 61966-2-1, by colour-science):
+    one chromaticity everywhere, the lightness spread of the shading.
+    """
+    import colour as cs
+
+    lit = cs.cctf_decoding(np.asarray(colour, np.float64), "sRGB") * shading(kind, size)[..., None]
+    target = np.clip(cs.cctf_encoding(lit, "sRGB"), 0, 1)
+    tex = texture(1, size)
+    out = []
+    for i in range(n):
+        t = float(np.clip((i - start) / (end - start), 0, 1))
+        out.append(((1 - t) * np.roll(tex, i, axis=1) + t * target).astype(np.float32))
+    return out

@@ -95,3 +95,93 @@ def test_identity_warning_only_without_operation_or_colour_space_change():
         warnings.simplefilter("error")
         assert G.warn_if_identity(G.Grade(), "ACES2065-1") is False
         assert G.warn_if_identity(G.Grade([G.Exposure(0.5)])) is False
+
+
+def _spawned_children(proc) -> list:
+    """The multiprocessing workers (and helpers) ``proc`` has spawned so far."""
+    return [c for c in proc.children(recursive=True)
+            if any("multiprocessing" in part for part in c.cmdline())]
+
+
+def test_workers_end_when_the_parent_is_killed(tmp_path):
+    """#21 item 6: SIGKILL of a ``chroma grade --jobs 2`` parent must not leave its workers running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("SIGKILL and /proc semantics checked on Linux")
+    px = np.random.default_rng(1).uniform(0.0, 1.0, (256, 256, 3)).astype(np.float32)
+    write(Image(px, colorspace="ACEScg"), tmp_path / "p.0001.exr", dtype="float")
+    for f in range(2, 1001):  # a sequence far longer than the test waits: links of one frame
+        os.link(tmp_path / "p.0001.exr", tmp_path / f"p.{f:04d}.exr")
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "chroma", "grade", str(tmp_path / "p.####.exr"), "-o", str(out / "g.####.exr"),
+           "--exposure", "0.5", "--jobs", "2", "-q"]
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = psutil.Process(parent.pid)
+    workers: list = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and parent.poll() is None:
+            workers = _spawned_children(proc)
+            if len(workers) >= 2 and len(os.listdir(out)) >= 2:  # both workers are grading
+                break
+            time.sleep(0.05)
+        assert parent.poll() is None and len(workers) >= 2, "the grade ended before it could be killed"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert alive == [], f"workers still running 5 s after their parent was killed: {alive}"
+        assert not [n for n in os.listdir(out) if "chroma-tmp" in n], "a killed worker left its temporary file"
+    finally:
+        for w in workers:  # the processes this test started, by id
+            try:
+                w.kill()
+            except psutil.NoSuchProcess:
+                pass
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def test_end_with_parent_fallback_thread_without_prctl(tmp_path):
+    """Where prctl is unavailable (not Linux), a thread watching os.getppid() ends the worker."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("needs POSIX signals")
+    child = ("import sys, time; sys.platform = 'darwin'; from chroma.grade.frames import end_with_parent; "
+             "print(end_with_parent(interval=0.1), flush=True); time.sleep(120)")
+    parent_code = ("import subprocess, sys, time; "
+                   f"c = subprocess.Popen([sys.executable, '-c', {child!r}], stdout=open({str(tmp_path / 'how')!r}, 'w')); "
+                   "print(c.pid, flush=True); time.sleep(120)")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True)
+    worker = None
+    try:
+        assert parent.stdout is not None
+        worker = psutil.Process(int(parent.stdout.readline()))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (tmp_path / "how").read_text():
+            time.sleep(0.05)
+        assert (tmp_path / "how").read_text().strip() == "thread"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        gone, alive = psutil.wait_procs([worker], timeout=5)
+        assert alive == [], "the worker outlived its parent"
+    finally:
+        if parent.stdout is not None:
+            parent.stdout.close()
+        if worker is not None and worker.is_running():
+            worker.kill()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -25,14 +25,23 @@ def _oklab_colour(code: np.ndarray) -> np.ndarray:
     return colour.XYZ_to_Oklab(colour.sRGB_to_XYZ(code))  # independent: colour-science's sRGB -> XYZ -> Oklab
 
 
+def _box_mean(x: np.ndarray, w: int) -> np.ndarray:
+    """The mean over a w x w window, edges repeated: numpy's sliding windows (independent of scipy)."""
+    r = w // 2
+    return np.lib.stride_tricks.sliding_window_view(np.pad(x, r, mode="edge"), (w, w)).mean((-2, -1))
+
+
 def test_measures_equal_colour_sciences_oklab() -> None:
     frame = seqs.texture(5, 32)
     m = frame_measures(frame)
     lab = _oklab_colour(frame.astype(np.float64))
-    assert m["lightness_spread"] == pytest.approx(lab[..., 0].std(), abs=1e-3)
-    assert m["chroma_spread"] == pytest.approx(np.sqrt(lab[..., 1].var() + lab[..., 2].var()), abs=1e-3)
-    assert m["mean_L"] == pytest.approx(lab[..., 0].mean(), abs=1e-3)
-    grad = np.hypot(np.diff(lab[..., 0], axis=1)[:-1], np.diff(lab[..., 0], axis=0)[:, :-1]).mean()
+    L = lab[..., 0]
+    assert m["lightness_spread"] == pytest.approx(L.std(), abs=1e-3)
+    lit = np.maximum(L, 0.1)
+    assert m["chroma_spread"] == pytest.approx(np.sqrt((lab[..., 1] / lit).var() + (lab[..., 2] / lit).var()), rel=2e-3)
+    assert m["mean_L"] == pytest.approx(L.mean(), abs=1e-3)
+    fine = L - _box_mean(L, 5)  # 32 / 8 = 4 -> the odd window 5
+    grad = np.hypot(np.diff(fine, axis=1)[:-1], np.diff(fine, axis=0)[:, :-1]).mean()
     assert m["detail"] == pytest.approx(grad, rel=2e-3)
 
 
@@ -40,13 +49,34 @@ def test_measures_of_analytic_frames() -> None:
     flat = np.full((8, 8, 3), (0.8, 0.3, 0.1), np.float32)
     m = frame_measures(flat)
     assert m["lightness_spread"] == m["chroma_spread"] == m["detail"] == 0.0
-    # black | white halves: L is 0 and 1 -> spread 0.5; one edge of height 1 across 7 rows of 7
+    # black | white halves: L is 0 and 1 -> spread 0.5. Detail (3 x 3 window, edges repeated): a row's
+    # L 0 0 0 0 1 1 1 1 has local means 0 0 0 1/3 2/3 1 1 1, fine structure 0 0 0 -1/3 1/3 0 0 0,
+    # steps 1/3, 2/3, 1/3 among 7: 4/21
     half = np.zeros((8, 8, 3), np.float32)
     half[:, 4:] = 1.0
     m = frame_measures(half)
     assert m["lightness_spread"] == pytest.approx(0.5, abs=1e-4)
     assert m["chroma_spread"] == pytest.approx(0.0, abs=1e-4)
-    assert m["detail"] == pytest.approx(1.0 / 7.0, abs=1e-4)
+    assert m["detail"] == pytest.approx(4.0 / 21.0, abs=1e-4)
+    # red | green halves: two chromaticities (a/L, b/L), half the pixels each -> half their distance
+    rg = np.zeros((8, 8, 3), np.float32)
+    rg[:, :4] = (1.0, 0.0, 0.0)
+    rg[:, 4:] = (0.0, 1.0, 0.0)
+    red, green = _oklab_colour(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    expected = np.hypot(*(red[1:] / red[0] - green[1:] / green[0])) / 2
+    assert frame_measures(rg)["chroma_spread"] == pytest.approx(expected, rel=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["ramp", "vignette"])
+def test_one_hue_shaded_has_no_chroma_spread_and_little_detail(kind) -> None:
+    # OKLab L, a, b are homogeneous of degree 1/3 in linear light: shading one colour per pixel
+    # leaves a/L and b/L unchanged, so the chromaticity spread is 0 while the lightness spreads
+    frame = seqs.shaded_fade(kind, n=1, start=-1, end=0)[0]
+    m, textured = frame_measures(frame), frame_measures(seqs.texture(1, 48))
+    assert m["chroma_spread"] == pytest.approx(0.0, abs=2e-3)
+    # a gradient, not a flat frame: as much lightness spread as the texture, for much less detail
+    assert m["lightness_spread"] / m["mean_L"] > 0.5 * textured["lightness_spread"] / textured["mean_L"]
+    assert m["detail"] / m["mean_L"] < 0.1 * textured["detail"] / textured["mean_L"]
 
 
 def test_fires_on_a_fade_to_one_colour_within_three_frames_of_the_collapse() -> None:
@@ -60,9 +90,39 @@ def test_fires_on_a_fade_to_one_colour_within_three_frames_of_the_collapse() -> 
     assert all(not e.fired for e in events[:first])
 
 
+@pytest.mark.parametrize("kind, colour", [
+    ("ramp", (0.85, 0.45, 0.15)), ("vignette", (0.85, 0.45, 0.15)),
+    ("ramp", (0.2, 0.5, 0.9)), ("vignette", (0.9, 0.9, 0.2)), ("ramp", (0.5, 0.5, 0.5)),
+])
+def test_fires_on_a_fade_to_one_hue_with_a_gradient_or_vignette(kind, colour) -> None:
+    # #21 item 13: the end frame keeps its lightness spread (a gradient), yet has one hue and no detail
+    g = CollapseGuard()
+    events = [g.observe(i, f) for i, f in enumerate(seqs.shaded_fade(kind, n=40, start=12, end=30, colour=colour))]
+    assert g.fired_at, [e.ratios for e in events[-3:]]
+    first = g.fired_at[0]
+    assert 20 <= first <= 30 + 3, g.fired_at
+    assert {"chroma", "detail"} <= set(events[first].below)
+    assert events[-1].ratios["lightness"] > 0.5  # the lightness did not collapse
+    assert all(not e.fired for e in events[:first])
+
+
+def test_decisive_measures() -> None:
+    from chroma.guard import decisive
+
+    assert decisive(["lightness", "chroma", "detail"]) == ["chroma", "detail"]
+    assert decisive(["lightness", "detail"]) == ["lightness", "detail"]  # a monochrome shot
+    assert decisive(["lightness", "chroma"]) == ["lightness", "chroma"]  # detail_ratio = 0
+    assert decisive(["chroma"]) == ["chroma"] and decisive([]) == []
+
+
+def _monochrome(frames: list) -> list:
+    return [np.repeat(f.mean(-1, keepdims=True), 3, -1) for f in frames]
+
+
 @pytest.mark.parametrize("name, frames", [
     ("varied", lambda: seqs.varied(40)),
     ("slow zoom", lambda: seqs.zoom(60)),
+    ("monochrome slow zoom", lambda: _monochrome(seqs.zoom(60))),
     ("dark from the start", lambda: seqs.varied(40, gain=0.25)),
     ("getting darker, still detailed", lambda: seqs.darken(40, to=0.2)),
 ])

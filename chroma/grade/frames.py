@@ -132,6 +132,109 @@ def worker_init(threads: int) -> tuple[int, int, int | None]:
     return (*old, _ocio.set_threads(threads))
 
 
+class _ParentDied(BaseException):
+    """Raised in a pool worker by the signal that says its parent process has ended."""
+
+
+_busy = False
+"""True while this pool worker grades a frame (the signal then unwinds it, removing its temp file)."""
+
+
+def _on_parent_death(signum: int, frame: Any) -> None:
+    """Signal handler of a pool worker whose parent died: end now, or unwind the frame in hand first.
+
+    While a frame is graded, the exception unwinds it (removing its temporary file) and
+    :func:`_grade_in_worker` ends the process; a timer ends it anyway 5 s later, should the
+    exception land where the pool catches it (then the worker would wait for work forever).
+    """
+    if _busy:
+        import threading
+
+        threading.Timer(5.0, os._exit, (128 + signum,)).start()
+        raise _ParentDied
+    os._exit(128 + signum)
+
+
+def _watch_parent(parent: int, interval: float) -> None:
+    """Poll the parent's pid; when this process is re-parented, send ourselves the end signal."""
+    import signal
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def end_with_parent(parent: int | None = None, interval: float = 1.0) -> str:
+    """Make this (worker) process end when its parent process ends, however the parent died.
+
+    A worker of a process pool otherwise outlives a parent killed by SIGKILL (or the OOM
+    killer): it waits for work forever. On Linux the kernel sends this process SIGTERM when
+    the parent dies (``prctl(PR_SET_PDEATHSIG)``, prctl(2)); elsewhere a daemon thread polls
+    :func:`os.getppid` every ``interval`` seconds and sends the SIGTERM itself (on POSIX
+    systems an orphan is re-parented, so its parent pid changes; Windows keeps the old pid,
+    and there the thread never fires). The SIGTERM handler ends the process at once when it
+    is idle; a frame being graded is unwound first (so :func:`chroma.io.atomic_path`
+    removes its temporary file), then the pool's task wrapper ends the process. Call it
+    first thing in the worker, from the main thread.
+
+    Parameters
+    ----------
+    parent : int or None, optional
+        The pid the parent had when it started this worker; default None: the current
+        parent. If the parent has already gone, the process ends at once.
+    interval : float, optional
+        Seconds between checks of the fallback thread; default 1.0.
+
+    Returns
+    -------
+    str
+        How the death is noticed: ``"prctl"`` or ``"thread"``.
+    """
+    import signal
+    import sys
+    import threading
+
+    parent = os.getppid() if parent is None else parent
+    signal.signal(signal.SIGTERM, _on_parent_death)
+    how = "thread"
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0) == 0:
+                how = "prctl"
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # died before the signal was armed
+        os._exit(128 + signal.SIGTERM)
+    if how == "thread":
+        threading.Thread(target=_watch_parent, args=(parent, interval), daemon=True,
+                         name="chroma-end-with-parent").start()
+    return how
+
+
+def _pool_worker_init(threads: int, parent: int) -> None:
+    """Initializer of :func:`_grade_in_processes`' workers: end with the parent, set threads."""
+    end_with_parent(parent)
+    worker_init(threads)
+
+
+def _grade_in_worker(src_path: str, dst_path: str, grade: CompiledGrade, colorspace: str | None,
+                     write_options: dict[str, Any] | None) -> str:
+    """:func:`grade_file` in a pool worker; ends the process once a parent's death unwinds it."""
+    global _busy
+    _busy = True
+    try:
+        return grade_file(src_path, dst_path, grade, colorspace, write_options)
+    except _ParentDied:
+        os._exit(143)
+    finally:
+        _busy = False
+
+
 def _restore_threads(old: tuple[int, int, int | None]) -> None:
     import OpenImageIO as oiio
 
@@ -236,8 +339,8 @@ def _grade_in_processes(plan: Sequence[FrameTriple], compiled: CompiledGrade, co
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                             initializer=worker_init, initargs=(threads,)) as pool:
-        futures = {pool.submit(grade_file, path, target, compiled, colorspace, write_options): path
+                             initializer=_pool_worker_init, initargs=(threads, os.getpid())) as pool:
+        futures = {pool.submit(_grade_in_worker, path, target, compiled, colorspace, write_options): path
                    for _frame, path, target in plan}
         try:
             for fut in as_completed(futures):

@@ -5,6 +5,7 @@ frames asked, with the shot's song from its offset."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from pathlib import Path
@@ -130,3 +131,68 @@ def test_offset_zero_starts_with_the_songs_silence(capsys, tmp_path) -> None:
 def test_report_of_a_folder_without_a_shot(tmp_path) -> None:
     tmp_path.joinpath("empty").mkdir()
     assert main(["shot", "report", str(tmp_path / "empty")]) == 2
+
+
+DD_PROMPTS = [
+    "A beautiful painting of a singular lighthouse, shining its light across a tumultuous sea of blood by greg "
+    "rutkowski and thomas kinkade, Trending on artstation.:1 | yellow color scheme:0.5",
+    "A cosmic cathedral of stained glass nebulae, volumetric light, intricate, hyperdetailed, by James Gurney and "
+    "Beeple, unreal engine, trending on ArtStation:2 | blurry, lowres:-1",
+    "Supercalifragilisticexpialidociousandsomemorewordsgluedtogetherwithoutspaces_by_someone:1",
+    "a coin worth $5 and a note worth $10:1",
+    "a lighthouse:1",
+]
+
+
+def test_fit_label_wraps_and_ellipsises_to_the_width() -> None:
+    from chroma.report import fit_label
+
+    # measured in characters: words stay whole, the frame number keeps its two spaces
+    assert fit_label("1001  a bb ccc dddd", 8, len) == "1001  a\nbb ccc\ndddd"
+    assert fit_label("1001  a bb ccc dddd", 8, len, max_lines=2) == "1001  a\nbb ccc\u2026"
+    assert fit_label("abcdefghijkl", 5, len) == "abcde\nfghij\nkl"  # a word wider than a line is broken
+    assert fit_label("abcdefghijklmnopq", 5, len) == "abcde\nfghij\nklmn\u2026"
+    assert fit_label("short", 8, len) == "short"
+
+
+def test_contact_sheet_labels_of_dd_prompts_stay_in_their_cells(monkeypatch, tmp_path) -> None:
+    """#21 item 22: DD-length prompts ran into the next tile's label."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.text import Text
+
+    from chroma import report
+
+    seen = {}
+
+    def capture(fig, path):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        images = [ax for ax in fig.axes if ax.images]
+        labels = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t.axes in images]
+        seen["cells"] = [ax.get_window_extent(r) for ax in images]
+        seen["labels"] = [(t.get_text(), t.get_window_extent(r), images.index(t.axes)) for t in labels]
+        seen["math"] = [t.get_parse_math() for t in labels]
+        return Path(path)
+
+    monkeypatch.setattr(report, "_save", capture)
+    tiles = [(f"{1001 + i}  {DD_PROMPTS[i % len(DD_PROMPTS)]}", f) for i, f in enumerate(seqs.fade(n=12, size=64))]
+    report.contact_sheet(tiles, tmp_path / "c.png", title="sh010: 12 frames")
+    cells, labels = seen["cells"], seen["labels"]
+    assert len(cells) == 12 and sorted(i for *_, i in labels) == list(range(12))
+    for text, box, i in labels:
+        cell = cells[i]
+        assert cell.x0 - 1 <= box.x0 and box.x1 <= cell.x1 + 1, (text, box, cell)  # within its frame's width
+        assert box.y0 >= cell.y1 - 1  # above its frame
+        for j, other in enumerate(cells):
+            assert not box.overlaps(other) or (j == i and box.y0 >= other.y1 - 1), (text, j)
+    for (t1, b1, _), (t2, b2, _) in itertools.combinations(labels, 2):
+        assert not b1.overlaps(b2), (t1, t2)
+    by_cell = {i: text for text, _, i in labels}
+    for i, (label, _) in enumerate(tiles):
+        drawn = by_cell[i]
+        assert len(drawn.split("\n")) <= 3
+        flat = "".join(drawn.split()).rstrip("\u2026")
+        assert "".join(label.split()).startswith(flat)  # the label's own words, in order
+        assert drawn.endswith("\u2026") == (len(flat) < len("".join(label.split())))
+    assert by_cell[4] == "1005  a lighthouse:1" and by_cell[0].endswith("\u2026")
+    assert "$5 and a note worth $10" in by_cell[3].replace("\n", " ") and not any(seen["math"])
