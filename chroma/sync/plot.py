@@ -89,10 +89,10 @@ def plot(
 
 # Where things go in the first row (data units; the waveform envelope spans -1..1): beat
 # ticks in a band of their own below it, so thousands of beats never cover the waveform,
-# section bars below those, lyric labels above.
+# section bars (labelled underneath) below those, lyric labels above.
 _BEAT_BAND = (-1.32, -1.1)
-_SECTION_Y = -1.5
-_YLIM = (-1.62, 1.9)
+_SECTION_Y = -1.45
+_YLIM = (-1.9, 1.9)
 
 
 def figure(
@@ -188,7 +188,7 @@ def _draw_plan(ax: Axes, plan: PromptPlan, n_frames: int, to_s: float) -> None:
         end = (fb if fb is not None else n_frames) * to_s
         c = colours[i % len(colours)]
         ax.fill_between([fa * to_s, end], _SECTION_Y - 0.06, _SECTION_Y + 0.06, color=c, alpha=0.7, lw=0)
-        ax.text(fa * to_s, _SECTION_Y + 0.09, f"section: {prompt[:40]}", fontsize=7, color=c, va="bottom")
+        ax.text(fa * to_s, _SECTION_Y - 0.09, f"section: {prompt[:40]}", fontsize=7, color=c, va="top")
     placed = {f for _, f in plan.placed}
     for k, ps in plan.prompts.items():
         if k not in placed and k > 0:
