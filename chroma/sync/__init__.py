@@ -62,7 +62,7 @@ from chroma.sync.lyrics import (
     read_lyrics,
 )
 from chroma.sync.plot import plot
-from chroma.sync.shotfile import shot_text
+from chroma.sync.shotfile import backup_path, check_mode, keep_backup, shot_mode, shot_text
 
 __all__ = [
     "SyncError", "LyricsError", "AudioError", "SyncDependencyError", "SYNC_EXTRA", "require_module",
@@ -70,5 +70,6 @@ __all__ = [
     "parse_fps", "parse_time", "frame_at", "format_clock", "fit_tempo", "parse_lrc", "parse_srt", "read_lyrics",
     "parse_section", "lyrics_to_prompts", "load_audio", "analyze_audio",
     "beat_pulses", "loudness_curve", "fold", "to_keyframes", "rest_value", "setting_path",
-    "ANIMATION_KEYS", "KEYS_2D_ONLY", "KEYS_3D_ONLY", "shot_text", "plot",
+    "ANIMATION_KEYS", "KEYS_2D_ONLY", "KEYS_3D_ONLY", "shot_text", "shot_mode", "check_mode",
+    "backup_path", "keep_backup", "plot",
 ]
