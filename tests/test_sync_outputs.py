@@ -103,12 +103,13 @@ def test_plot_that_is_the_shot_or_exists_is_refused(song, capsys, monkeypatch):
     assert code == 2 and "sync.png" in err  # a type matplotlib cannot write: before any work, no traceback
 
 
-def test_split_edit_file_is_checked_before_any_work(song, capsys, monkeypatch):
-    (song / "sh020.edit.toml").write_text("# an edit by hand\n")
+@pytest.mark.parametrize("name", ["sh020.edit.toml", "sh020_p02.toml"])
+def test_split_files_are_checked_before_any_work(song, capsys, monkeypatch, name):
+    (song / name).write_text("# by hand\n")
     _no_work(monkeypatch)
     code, _, err = run(capsys, "sync", "--lyrics", "song.lrc", "--fps", "24", "-o", "sh020.toml", "--split", "48")
-    assert code == 2 and "sh020.edit.toml" in err
-    assert not (song / "sh020.toml").exists()
+    assert code == 2 and name in err
+    assert not (song / "sh020.toml").exists() and (song / name).read_text() == "# by hand\n"
 
 
 # --------------------------------------------------------- item 5: backups and --dry-run

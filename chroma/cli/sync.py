@@ -245,10 +245,11 @@ def _check_outputs(args: argparse.Namespace, target: str | None) -> tuple[str | 
         # replaced in place on purpose (a backup is kept), but never the song or the lyrics
         check_outputs([args.merge_into], inputs, overwrite=True, dry_run=args.dry_run, images=False)
         existing = Path(args.merge_into).read_text(encoding="utf-8")
-    edit = None
-    if args.split and target:
-        edit = str(Path(target).with_name(f"{Path(target).stem}.edit.toml"))  # what farm.split_shot writes
-    result = check_outputs([args.output, args.plot, edit], [*inputs, args.merge_into], overwrite=args.overwrite,
+    split: list[str] = []
+    if args.split and target:  # what farm.split_shot writes: the edit, and parts (those there now are replaced)
+        t = Path(target)
+        split = [str(t.with_name(f"{t.stem}.edit.toml")), *map(str, sorted(t.parent.glob(f"{t.stem}_p[0-9][0-9].toml")))]
+    result = check_outputs([args.output, args.plot, *split], [*inputs, args.merge_into], overwrite=args.overwrite,
                            dry_run=args.dry_run, images=False, hint="pass --overwrite to replace it, or --merge-into to update a shot")
     return existing, list(result.refused)
 
