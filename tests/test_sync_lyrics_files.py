@@ -73,6 +73,9 @@ BAD_SRT = {
               "malformed time line"),
     # no end time
     "no_end": ("1\n00:00:01,000 --> \none\n", 2, "malformed time line"),
+    # a subtitle number without its time line (its words went into the subtitle before)
+    "no_time": ("1\n00:00:01,000 --> 00:00:02,000\none\n\n2\nno time here\n\n3\n00:00:03,000 --> 00:00:04,000\n"
+                "three\n", 6, "has no time line"),
     # a well-formed time line without the blank line and number before it
     "no_blank": ("1\n00:00:01,000 --> 00:00:02,000\none\n00:00:03,000 --> 00:00:05,000\ntwo\n", 4,
                  "inside the words"),

@@ -177,9 +177,16 @@ _SRT_ARROW = re.compile(r"\s*-[ -]\s*>\s*")
 
 def _srt_time_lines(text: str, where: str, srt: ModuleType) -> list[tuple[int, str]]:
     """Check every line that means to be a time line: both times readable (by the ``srt``
-    package's own reader), the end not before the start. Returns (line number, line)."""
+    package's own reader), the end not before the start, and one after every subtitle
+    number. Returns (line number, line)."""
     found = []
-    for n, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    lines = text.lstrip("\ufeff").splitlines()
+    for n, line in enumerate(lines, start=1):
+        after_blank = n == 1 or not lines[n - 2].strip()
+        if after_blank and re.fullmatch(r"\s*\d+\s*", line) and n < len(lines) and \
+                not _SRT_TIME_LIKE.match(lines[n]):
+            raise LyricsError(f"{where}: line {n + 1}: subtitle {line.strip()} has no time line "
+                              f"(found {lines[n].strip()!r}); {_SRT_CUE}")
         if not _SRT_TIME_LIKE.match(line):
             continue
         parts = _SRT_ARROW.split(line.strip(), maxsplit=1)
