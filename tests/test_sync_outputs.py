@@ -133,6 +133,10 @@ def test_merge_keeps_numbered_backups_and_never_replaces_one(song, capsys):
     code, out, _ = run(capsys, "sync", "--lyrics", "song.lrc", "--fps", "24", "--template", "{line}, by {artist}",
                        "--merge-into", "sh010.toml")
     assert code == 0 and "unchanged" in out and not (song / "sh010.toml.bak.2").exists()
+    code, out, _ = run(capsys, "sync", "--lyrics", "song.lrc", "--fps", "24", "--template", "{line}, by {artist}",
+                       "--merge-into", "sh010.toml", "--dry-run")
+    assert code == 0 and "sh010.toml would not change" in out and "---" not in out
+    assert out.rstrip().endswith("dry run: nothing written")
 
 
 def test_keep_backup_takes_the_next_free_number(tmp_path):

@@ -204,7 +204,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     _summary(args, fps, offset, n_frames, audio, lyrics, plan, described, schedules, notes)
     if args.dry_run:
         print(done, end="")  # the change, as a unified diff
-        _dry_run_tail(args, target, existing, refused)
+        _dry_run_tail(args, target if done else None, existing, refused)
         return EXIT_OK
     if done:
         print(done)
@@ -427,7 +427,8 @@ def _write_shot(args: argparse.Namespace, target: str, existing: str | None, fps
 
 
 def _dry_run_tail(args: argparse.Namespace, target: str | None, existing: str | None, refused: list[str]) -> None:
-    """What a real run would write (and refuse); a dry run writes nothing."""
+    """What a real run would write (and refuse); a dry run writes nothing. ``target`` is
+    None when the shot would not change."""
     from chroma import sync
 
     would = []
