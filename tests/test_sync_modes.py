@@ -139,6 +139,10 @@ def test_every_schedulable_key_is_one_the_shot_file_takes():
 
 def test_one_fps_parser():
     assert sync.parse_fps is chroma.fps.parse_fps
+    # 11.67 s at 60000/1001 fps is frame 699.5005 -> 700; read as 2997/50 (or the float) it was 699.4998 -> 699
+    assert sync.frame_at("11.67", 59.94) == sync.frame_at("11.67", "59.94") == 700
+    lyr = sync.parse_lrc("[00:00.00]one\n[00:11.67]two\n")
+    assert list(sync.lyrics_to_prompts(lyr, 59.94).prompts) == [0, 700]
 
 
 @pytest.mark.parametrize("fps, exact", [("59.94", Fraction(60000, 1001)), ("23.98", Fraction(24000, 1001)),

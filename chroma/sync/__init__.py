@@ -14,7 +14,8 @@ frame, as in the shot's ``[prompts]`` table)::
 
 with ``offset`` the seconds of audio at frame 0 (the shot's ``[audio] offset``). The
 arithmetic is exact (``fractions.Fraction``): LRC and SRT times are decimal, and fps is a
-fraction, so 29.97 means 30000/1001 (also 23.976, 47.952, 59.94, 119.88 -> N*1000/1001).
+fraction read by :func:`chroma.fps.parse_fps` (the parser shot files use), so 29.97 means
+30000/1001 (also 23.976 and 23.98, 47.952 and 47.95, 59.94, 119.88 -> N*1000/1001).
 
 LRC
 ---

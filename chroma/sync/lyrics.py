@@ -14,7 +14,7 @@ from typing import Sequence
 
 from chroma.errors import ChromaIOError
 from chroma.sync.errors import LyricsError, SyncError, require_module
-from chroma.sync.frames import frame_at, parse_time
+from chroma.sync.frames import frame_at, parse_fps, parse_time
 
 
 @dataclass(frozen=True)
@@ -469,7 +469,7 @@ def _as_prompt(text: str, template: str = "{line}") -> str:
 
 def lyrics_to_prompts(
     lyrics: Lyrics,
-    fps: Fraction,
+    fps: Fraction | str | float,
     template: str = "{line}",
     *,
     sections: Sequence[Section] = (),
@@ -496,8 +496,8 @@ def lyrics_to_prompts(
     ----------
     lyrics : Lyrics
         From :func:`parse_lrc`, :func:`parse_srt` or :func:`read_lyrics`.
-    fps : fractions.Fraction
-        Frames per second (:func:`parse_fps`).
+    fps : fractions.Fraction, str or float
+        Frames per second, read by :func:`chroma.fps.parse_fps` (29.97 is 30000/1001).
     template : str, optional
         A Python format string (default ``"{line}"``); ``{line}``, ``{number}`` and the
         file's tags (``{artist}``/``{ar}``, ``{title}``/``{ti}``, ``{album}``/``{al}``,
@@ -533,7 +533,7 @@ def lyrics_to_prompts(
     LRC format (https://en.wikipedia.org/wiki/LRC_(file_format)); Disco Diffusion v5.x
     ``disco.py`` prompts keyed by frame (``text_prompts = {0: [...], 100: [...]}``).
     """
-    fps = Fraction(fps)
+    fps = parse_fps(fps)
     if lead_in < 0:
         raise SyncError(f"lead-in must be 0 or more frames, got {lead_in}")
     notes: list[str] = []
