@@ -143,6 +143,8 @@ def test_one_fps_parser():
     assert sync.frame_at("11.67", 59.94) == sync.frame_at("11.67", "59.94") == 700
     lyr = sync.parse_lrc("[00:00.00]one\n[00:11.67]two\n")
     assert list(sync.lyrics_to_prompts(lyr, 59.94).prompts) == [0, 700]
+    text, _ = sync.shot_text(None, fps=59.94, n_frames=10, prompts={0: ["x"]})
+    assert parse_shot(text).output.fps == Fraction(60000, 1001)
 
 
 @pytest.mark.parametrize("fps, exact", [("59.94", Fraction(60000, 1001)), ("23.98", Fraction(24000, 1001)),

@@ -211,7 +211,7 @@ def _replace_table_keys(table: Any, items: dict[str, Any]) -> None:
 def shot_text(
     existing: str | None,
     *,
-    fps: Fraction,
+    fps: Fraction | str | float,
     n_frames: int,
     prompts: dict[int, list[str]] | None = None,
     schedules: dict[str, str] | None = None,
@@ -238,8 +238,8 @@ def shot_text(
     ----------
     existing : str or None
         The text of the shot to merge into; None for a new shot.
-    fps : fractions.Fraction
-        The shot's frames per second.
+    fps : fractions.Fraction, str or float
+        The shot's frames per second, read by :func:`chroma.fps.parse_fps`.
     n_frames : int
         Frames the song covers (``max_frames`` of a new shot); schedule keys at or past
         the shot's ``max_frames`` are dropped.
@@ -275,6 +275,7 @@ def shot_text(
         tomlkit is not installed.
     """
     tomlkit = require_module("tomlkit")
+    fps = parse_fps(fps)
     notes: list[str] = []
     schedules = dict(schedules or {})
     paths = {p: setting_path(p) for p in schedules}
