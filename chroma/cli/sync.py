@@ -48,7 +48,7 @@ def _sync_args(p: argparse.ArgumentParser) -> None:
                    help="loudness range mapped onto LOW..HIGH, dB below the loudest frame (default 40)")
     g.add_argument("--rest", action="append", default=[], metavar="PARAM=VALUE",
                    help="the value between beats (default: the shot's number for it, else 1 for zoom, DD's default "
-                        "for fov/near_plane/far_plane/frames_scale/midas_weight, 0 for the other camera keys)")
+                        "for fov/near_plane/far_plane/frames_scale, 0 for the other camera keys)")
     g.add_argument("--fold", choices=("add", "multiply"), default="add",
                    help="how several sources on one setting combine (default add: their deviations from rest add up)")
     g.add_argument("--tolerance", type=float, default=0.01, metavar="FRAC",
@@ -57,8 +57,15 @@ def _sync_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     out = g.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="SHOT", help="write a new shot file")
-    out.add_argument("--merge-into", metavar="SHOT", help="set these keys in an existing shot; everything else and its comments stay")
-    g.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    out.add_argument("--merge-into", metavar="SHOT",
+                     help="set these keys in an existing shot; everything else and its comments stay, and the shot "
+                          "as it was is kept beside it as SHOT.bak (.bak.1, .bak.2 ... when one exists)")
+    g.add_argument("--overwrite", action="store_true", help="replace an existing -o file or --plot picture")
+    g.add_argument("--dry-run", action="store_true",
+                   help="print what would change in the shot (a unified diff) and write nothing")
+    g.add_argument("--force", action="store_true",
+                   help="write schedules even for camera keys that do nothing in the shot's animation_mode "
+                        "(zoom and angle in 3D, translation_z and rotation_3d_* in 2D)")
     g.add_argument("--plot", metavar="PNG", help="draw the waveform, beats, lyric lines and curves on one time axis")
     g.add_argument("--split", type=int, metavar="N",
                    help="also cut the shot into parts of at most N frames at lyric-line (or section) boundaries "
@@ -102,9 +109,17 @@ A time t lands on frame round((t - offset) * fps), halves up, computed exactly
 (29.97 means 30000/1001). Schedules are Disco Diffusion keyframe strings with keys only
 where the curve bends. Without -o or --merge-into, only the summary is printed.
 
+--merge-into keeps the shot as it was beside it (sh010.toml.bak, then .bak.1, .bak.2 ...);
+--dry-run prints the change as a unified diff and writes nothing. A schedule for a camera
+key that does nothing in the shot's animation_mode (zoom and angle in 3D; translation_z,
+rotation_3d_* in 2D; every camera key in None and Video) is refused, naming what acts
+instead, unless --force. Every output is checked first: none may be an input (-o song.lrc
+is refused even with --overwrite), and an existing -o or --plot file needs --overwrite.
+
 examples:
   chroma sync --lyrics song.lrc --audio song.wav --fps 24 --template '{line}, by {artist}' \\
-      --beats-to zoom:0.04:1:6 --loudness-to translation_z:0:6 -o shot.toml --plot sync.png
+      --beats-to zoom:0.04:1:6 --loudness-to angle:0:0.5 -o shot.toml --plot sync.png
+  chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml --dry-run
   chroma sync --lyrics song.srt --fps 24 --lead-in 12 --merge-into sh010.toml
 """
 
@@ -139,7 +154,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     chroma.sync.SyncError
         Inconsistent options, a shot whose fps differs, lyrics or audio that cannot be read.
     chroma.errors.ChromaIOError
-        A missing input or output folder, or an existing ``-o`` without ``--overwrite``.
+        A missing input, an output that is an input (by any spelling), an existing ``-o``
+        or ``--plot`` without ``--overwrite``, or a backup that cannot be written.
     """
     from chroma import sync
 
@@ -147,11 +163,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise sync.SyncError("give --lyrics FILE, --audio FILE or both")
     fps = sync.parse_fps(args.fps)
     target = args.output or args.merge_into
-    existing = _check_outputs(args, target)
+    existing, refused = _check_outputs(args, target)
     have, shot_frames, offset = _merge_settings(args, existing, fps)
     # parse the options before the slow work
     pulses, louds, rests = _schedule_options(args)
-    shot_values = _shot_values(have, {p[0] for p in pulses} | {p[0] for p in louds})
+    scheduled = {p[0] for p in pulses} | {p[0] for p in louds}
+    if target and not args.force:  # before the slow work; shot_text checks again (and notes what --force writes)
+        sync.check_mode(scheduled, None if have is None else str(have.get("animation_mode", "")))
+    shot_values = _shot_values(have, scheduled)
 
     rest = functools.partial(_rest_value, rests, shot_values)
     rest_of = {name: rest(name) for name in {p[0] for p in pulses}}  # checked before the slow work
@@ -177,13 +196,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if audio is not None and (pulses or louds):
         curves, schedules, described = _schedules(args, audio, n_frames, pulses, louds, rest_of, rest)
     notes: list[str] = []
+    done = ""
     if target:
-        notes = _write_shot(args, target, existing, fps, n_frames, plan, schedules, offset)
-    if args.plot:
+        notes, done = _write_shot(args, target, existing, fps, n_frames, plan, schedules, offset)
+    if args.plot and not args.dry_run:
         sync.plot(args.plot, fps=fps, n_frames=n_frames, audio=audio, plan=plan, curves=curves, offset=offset)
     _summary(args, fps, offset, n_frames, audio, lyrics, plan, described, schedules, notes)
-    if target:
-        print(f"{'merged into' if existing is not None else 'wrote'} {target}")
+    if args.dry_run:
+        print(done, end="")  # the change, as a unified diff
+        _dry_run_tail(args, target if done else None, existing, refused)
+        return EXIT_OK
+    if done:
+        print(done)
     if args.split and target:
         from chroma import farm
 
@@ -196,24 +220,38 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_outputs(args: argparse.Namespace, target: str | None) -> str | None:
-    """Refuse outputs that cannot be written; the text of the shot to merge into, if any."""
+def _check_outputs(args: argparse.Namespace, target: str | None) -> tuple[str | None, list[str]]:
+    """Check every file sync writes against its inputs, before any work (the one output check).
+
+    Returns the text of the shot to merge into (None for ``-o``) and, with ``--dry-run``,
+    the outputs a real run would refuse.
+    """
+    from chroma.cli._core import check_outputs
     from chroma.errors import ChromaIOError
 
     if args.split is not None and not (args.output or args.merge_into):
         raise ChromaIOError("--split cuts the shot it writes: give -o SHOT or --merge-into SHOT")
     if args.split is not None and args.split <= max(args.crossfade, 0):
         raise ChromaIOError(f"--split {args.split}: parts must be longer than the --crossfade ({args.crossfade})")
-    if args.output and os.path.exists(args.output) and not args.overwrite:
-        raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it, or --merge-into to update it")
+    if args.plot:
+        from chroma.sync.plot import check_plot_path
+
+        check_plot_path(args.plot)
+    inputs = [args.lyrics, args.audio]
     existing = None
     if args.merge_into:
         if not os.path.isfile(args.merge_into):
             raise ChromaIOError(f"the shot {args.merge_into!r} does not exist; write a new one with -o")
+        # replaced in place on purpose (a backup is kept), but never the song or the lyrics
+        check_outputs([args.merge_into], inputs, overwrite=True, dry_run=args.dry_run, images=False)
         existing = Path(args.merge_into).read_text(encoding="utf-8")
-    if target and not Path(target).resolve().parent.is_dir():
-        raise ChromaIOError(f"folder of {target!r} does not exist; create it first")
-    return existing
+    split: list[str] = []
+    if args.split and target:  # what farm.split_shot writes: the edit, and parts (those there now are replaced)
+        t = Path(target)
+        split = [str(t.with_name(f"{t.stem}.edit.toml")), *map(str, sorted(t.parent.glob(f"{t.stem}_p[0-9][0-9].toml")))]
+    result = check_outputs([args.output, args.plot, *split], [*inputs, args.merge_into], overwrite=args.overwrite,
+                           dry_run=args.dry_run, images=False, hint="pass --overwrite to replace it, or --merge-into to update a shot")
+    return existing, list(result.refused)
 
 
 def _merge_settings(args: argparse.Namespace, existing: str | None, fps: Fraction) -> tuple[Any, int | None, float]:
@@ -347,8 +385,12 @@ def _schedules(args: argparse.Namespace, audio: AudioAnalysis, n_frames: int, pu
 
 
 def _write_shot(args: argparse.Namespace, target: str, existing: str | None, fps: Fraction, n_frames: int,
-                plan: PromptPlan | None, schedules: dict[str, str], offset: float) -> list[str]:
-    """Write (or merge into) the shot file; the notes :func:`chroma.sync.shot_text` gives."""
+                plan: PromptPlan | None, schedules: dict[str, str], offset: float) -> tuple[list[str], str]:
+    """Write (or merge into, keeping a backup) the shot file; with ``--dry-run`` write
+    nothing. The notes :func:`chroma.sync.shot_text` gives, and the line that says what
+    was written (with ``--dry-run``: the change as a unified diff)."""
+    import difflib
+
     from chroma import sync
     from chroma.io import write_text
 
@@ -361,10 +403,46 @@ def _write_shot(args: argparse.Namespace, target: str, existing: str | None, fps
         existing, fps=fps, n_frames=n_frames, prompts=plan.prompts if plan else None,
         schedules=schedules, audio_file=audio_rel, audio_offset=offset,
         header=f"written by chroma sync from {inputs} at {float(fps):g} fps",
-        pattern=f"out/{Path(target).stem}.####.exr",
+        pattern=f"out/{Path(target).stem}.####.exr", force=args.force,
     )
+    if args.dry_run:
+        before = existing if existing is not None else (
+            Path(target).read_text(encoding="utf-8", errors="replace") if os.path.isfile(target) else "")
+        diff = difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
+                                    fromfile=target if before else "/dev/null", tofile=target)
+        lines = [d if d.endswith("\n") else d + "\n\\ No newline at end of file\n" for d in diff]
+        if not lines:
+            notes.append(f"{target} would not change")
+        return notes, "".join(lines)
+    if existing is None:
+        write_text(target, text)
+        return notes, f"wrote {target}"
+    if text == existing:
+        notes.append(f"{target} is unchanged")
+        return notes, f"merged into {target}"
+    bak = sync.keep_backup(target)  # before the change, atomically; never over an older backup
+    notes.append(f"kept the shot as it was in {bak}")
     write_text(target, text)
-    return notes
+    return notes, f"merged into {target}"
+
+
+def _dry_run_tail(args: argparse.Namespace, target: str | None, existing: str | None, refused: list[str]) -> None:
+    """What a real run would write (and refuse); a dry run writes nothing. ``target`` is
+    None when the shot would not change."""
+    from chroma import sync
+
+    would = []
+    if target:
+        would.append(f"{'merge into' if existing is not None else 'write'} {target}")
+        if existing is not None:
+            would.append(f"keep the shot as it is in {sync.backup_path(target)}")
+    if args.plot:
+        would.append(f"draw {args.plot}")
+    if args.split and target:
+        would.append(f"split it into parts of at most {args.split} frames")
+    for r in refused:
+        print(f"the real run would refuse: {r} exists (pass --overwrite to replace it)")
+    print(f"dry run: nothing written{'; a real run would ' + ', '.join(would) if would else ''}")
 
 
 def _summary(args: argparse.Namespace, fps: Fraction, offset: float, n_frames: int, audio: AudioAnalysis | None,

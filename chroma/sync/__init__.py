@@ -14,7 +14,8 @@ frame, as in the shot's ``[prompts]`` table)::
 
 with ``offset`` the seconds of audio at frame 0 (the shot's ``[audio] offset``). The
 arithmetic is exact (``fractions.Fraction``): LRC and SRT times are decimal, and fps is a
-fraction, so 29.97 means 30000/1001 (also 23.976, 47.952, 59.94, 119.88 -> N*1000/1001).
+fraction read by :func:`chroma.fps.parse_fps` (the parser shot files use), so 29.97 means
+30000/1001 (also 23.976 and 23.98, 47.952 and 47.95, 59.94, 119.88 -> N*1000/1001).
 
 LRC
 ---
@@ -62,7 +63,7 @@ from chroma.sync.lyrics import (
     read_lyrics,
 )
 from chroma.sync.plot import plot
-from chroma.sync.shotfile import shot_text
+from chroma.sync.shotfile import backup_path, check_mode, keep_backup, shot_mode, shot_text
 
 __all__ = [
     "SyncError", "LyricsError", "AudioError", "SyncDependencyError", "SYNC_EXTRA", "require_module",
@@ -70,5 +71,6 @@ __all__ = [
     "parse_fps", "parse_time", "frame_at", "format_clock", "fit_tempo", "parse_lrc", "parse_srt", "read_lyrics",
     "parse_section", "lyrics_to_prompts", "load_audio", "analyze_audio",
     "beat_pulses", "loudness_curve", "fold", "to_keyframes", "rest_value", "setting_path",
-    "ANIMATION_KEYS", "KEYS_2D_ONLY", "KEYS_3D_ONLY", "shot_text", "plot",
+    "ANIMATION_KEYS", "KEYS_2D_ONLY", "KEYS_3D_ONLY", "shot_text", "shot_mode", "check_mode",
+    "backup_path", "keep_backup", "plot",
 ]

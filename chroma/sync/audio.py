@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from chroma.errors import ChromaIOError
+from chroma.fps import parse_fps
 from chroma.sync.errors import AudioError, require_module
 from chroma.sync.frames import frame_at
 
@@ -133,7 +134,7 @@ def fit_tempo(beat_times: np.ndarray) -> float:
 
 def analyze_audio(
     path: str | Path,
-    fps: Fraction,
+    fps: Fraction | str | float,
     offset: float = 0.0,
     *,
     silence_db: float = -80.0,
@@ -155,8 +156,8 @@ def analyze_audio(
     ----------
     path : str or pathlib.Path
         The audio file (WAV, FLAC, OGG, MP3).
-    fps : fractions.Fraction
-        The shot's frames per second (:func:`chroma.sync.parse_fps`).
+    fps : fractions.Fraction, str or float
+        The shot's frames per second, read by :func:`chroma.fps.parse_fps` (29.97 is 30000/1001).
     offset : float, optional
         Seconds of audio at frame 0 (default 0).
     silence_db : float, optional
@@ -182,7 +183,7 @@ def analyze_audio(
     ``feature.rms`` (https://librosa.org/doc/latest/).
     """
     librosa = require_module("librosa")
-    fps = Fraction(fps)
+    fps = parse_fps(fps)  # the one parser: a float 59.94 is 60000/1001, as --fps reads it
     y, sr = load_audio(path)
     duration = Fraction(y.size, sr)
     n_frames = max(math.ceil((duration - Fraction(offset)) * fps), 0)

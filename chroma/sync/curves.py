@@ -11,13 +11,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from chroma.shot import ANIMATION_SCHEDULES, inactive_keys
 from chroma.sync.errors import SyncError
 
-#: camera settings that act only in DD's 3D mode (KEYS_3D_ONLY) / only in 2D mode (KEYS_2D_ONLY)
-KEYS_3D_ONLY = {"translation_z", "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane", "far_plane", "midas_weight"}
-KEYS_2D_ONLY = {"angle", "zoom"}
-#: schedulable keys of the shot's [animation] table (schema of issue 11)
-ANIMATION_KEYS = KEYS_3D_ONLY | KEYS_2D_ONLY | {"translation_x", "translation_y", "frames_scale", "frames_skip_steps"}
+#: camera settings that act only in 3D mode (those 2D ignores), as :func:`chroma.shot.inactive_keys` says
+KEYS_3D_ONLY = frozenset(inactive_keys("2D"))
+#: camera settings that act only in 2D mode (those 3D ignores: zoom, angle)
+KEYS_2D_ONLY = frozenset(inactive_keys("3D"))
+#: schedulable keys of the shot's [animation] table (chroma.shot's schedules, and frames_skip_steps)
+ANIMATION_KEYS = frozenset(ANIMATION_SCHEDULES) | {"frames_skip_steps"}
 
 
 def setting_path(param: str) -> tuple[str, str]:
@@ -60,18 +62,13 @@ def setting_path(param: str) -> tuple[str, str]:
     return table, key
 
 
-#: the value of an [animation] setting between beats when the shot does not give one:
-#: the no-op for the camera (DD's zoom is a scale factor), DD's defaults for the others
-_REST = {"zoom": 1.0, "fov": 40.0, "near_plane": 200.0, "far_plane": 10000.0, "frames_scale": 1500.0, "midas_weight": 0.3}
-
-
 def rest_value(param: str, shot_value: object = None) -> float:
     """The value of a setting between beats (what a pulse rises from).
 
     A plain number the shot gives for it (``shot_value``, or a single key ``"0: (1.02)"``)
     wins; else, for an [animation]
     key, 1 for ``zoom``, Disco Diffusion's defaults for ``fov`` (40), ``near_plane`` (200),
-    ``far_plane`` (10000), ``frames_scale`` (1500), ``midas_weight`` (0.3) and 0 for the
+    ``far_plane`` (10000), ``frames_scale`` (1500) and 0 for the
     other camera keys.
 
     Parameters
@@ -106,7 +103,7 @@ def rest_value(param: str, shot_value: object = None) -> float:
             f"{param} has no number in the shot to pulse from; give one with --rest {param}=VALUE "
             f"or set [render] {key} in the shot and use --merge-into"
         )
-    return _REST.get(key, 0.0)
+    return float(ANIMATION_SCHEDULES.get(key, 0.0))  # the shot's default: the camera at rest
 
 
 def beat_pulses(

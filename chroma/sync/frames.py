@@ -12,7 +12,7 @@ from chroma.sync.errors import SyncError
 __all__ = ["format_clock", "frame_at", "parse_fps", "parse_time"]  # parse_fps: chroma.fps
 
 
-def frame_at(seconds: Fraction | float | str, fps: Fraction, offset: Fraction | float | str = 0) -> int:
+def frame_at(seconds: Fraction | float | str, fps: Fraction | float | str, offset: Fraction | float | str = 0) -> int:
     """Frame index of a time: ``floor((seconds - offset) * fps + 1/2)`` (halves round up).
 
     Parameters
@@ -20,8 +20,8 @@ def frame_at(seconds: Fraction | float | str, fps: Fraction, offset: Fraction | 
     seconds : fractions.Fraction, float or str
         Time in the song, seconds (a float is taken at its exact binary value; a str as
         :class:`fractions.Fraction` reads it).
-    fps : fractions.Fraction
-        Frames per second (see :func:`parse_fps`).
+    fps : fractions.Fraction, float or str
+        Frames per second, read by :func:`chroma.fps.parse_fps` (29.97 is 30000/1001).
     offset : fractions.Fraction, float or str, optional
         Seconds of audio at frame 0 (default 0).
 
@@ -30,7 +30,7 @@ def frame_at(seconds: Fraction | float | str, fps: Fraction, offset: Fraction | 
     int
         The 0-based frame index; negative before frame 0.
     """
-    x = (Fraction(seconds) - Fraction(offset)) * Fraction(fps)
+    x = (Fraction(seconds) - Fraction(offset)) * parse_fps(fps)
     return math.floor(x + Fraction(1, 2))
 
 

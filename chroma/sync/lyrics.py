@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import string
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 from chroma.errors import ChromaIOError
 from chroma.sync.errors import LyricsError, SyncError, require_module
-from chroma.sync.frames import frame_at, parse_time
+from chroma.sync.frames import frame_at, parse_fps, parse_time
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,42 @@ def _seconds(td: timedelta) -> Fraction:
     return Fraction(td.days * 86400 + td.seconds) + Fraction(td.microseconds, 10**6)
 
 
+_SRT_CUE = "a subtitle is a number, a time line like '00:01:02,500 --> 00:01:04,000' and its words, then a blank line"
+# a line that means to be an SRT time line: starts with h:m:s, or with digits and an arrow
+_SRT_TIME_LIKE = re.compile(r"^\s*\d+\s*[:.,]\s*\d+\s*[:.,]\s*\d+|^\s*[\d:.,]+\s*-[ -]*>")
+_SRT_ARROW = re.compile(r"\s*-[ -]\s*>\s*")
+
+
+def _srt_time_lines(text: str, where: str, srt: ModuleType) -> list[tuple[int, str]]:
+    """Check every line that means to be a time line: both times readable (by the ``srt``
+    package's own reader), the end not before the start, and one after every subtitle
+    number. Returns (line number, line)."""
+    found = []
+    lines = text.lstrip("\ufeff").splitlines()
+    for n, line in enumerate(lines, start=1):
+        after_blank = n == 1 or not lines[n - 2].strip()
+        if after_blank and re.fullmatch(r"\s*\d+\s*", line) and n < len(lines) and \
+                not _SRT_TIME_LIKE.match(lines[n]):
+            raise LyricsError(f"{where}: line {n + 1}: subtitle {line.strip()} has no time line "
+                              f"(found {lines[n].strip()!r}); {_SRT_CUE}")
+        if not _SRT_TIME_LIKE.match(line):
+            continue
+        parts = _SRT_ARROW.split(line.strip(), maxsplit=1)
+        try:
+            if len(parts) != 2 or not parts[1].split():
+                raise ValueError
+            start = srt.srt_timestamp_to_timedelta(parts[0])
+            end = srt.srt_timestamp_to_timedelta(parts[1].split()[0])
+        except (ValueError, srt.TimestampParseError):
+            raise LyricsError(f"{where}: line {n}: malformed time line {line.strip()!r}; write "
+                              "'00:01:02,500 --> 00:01:04,000' (hours:minutes:seconds,milliseconds)") from None
+        if end < start:
+            raise LyricsError(f"{where}: line {n}: the subtitle ends ({parts[1].split()[0]}) before it starts "
+                              f"({parts[0]}); fix its time line")
+        found.append((n, line.strip()))
+    return found
+
+
 def parse_srt(text: str, source: str = "") -> Lyrics:
     """Parse SRT subtitles with the ``srt`` package.
 
@@ -188,7 +226,9 @@ def parse_srt(text: str, source: str = "") -> Lyrics:
     Raises
     ------
     LyricsError
-        The ``srt`` parser rejects the file.
+        A malformed time line, a subtitle that ends before it starts, a time line inside
+        a subtitle's words (a missing blank line), or anything the ``srt`` parser rejects;
+        the message names the line.
     SyncDependencyError
         The ``srt`` package is not installed.
 
@@ -197,10 +237,23 @@ def parse_srt(text: str, source: str = "") -> Lyrics:
     SubRip (.srt) format, as the ``srt`` package reads it (https://srt.readthedocs.io).
     """
     srt = require_module("srt")
+    where = source or "SRT"
+    times = _srt_time_lines(text, where, srt)
     try:
         subs = list(srt.parse(text))
-    except Exception as exc:  # srt.SRTParseError and friends
-        raise LyricsError(f"{source or 'SRT'}: cannot parse the subtitles ({exc})") from None
+    except srt.SRTParseError as exc:
+        n = text.count("\n", 0, exc.expected_start) + 1 + (exc.unmatched_content[:1] == "\n")
+        bad = next((x for x in exc.unmatched_content.splitlines() if x.strip()), "")
+        raise LyricsError(f"{where}: line {n}: cannot read the subtitle at {bad!r}; {_SRT_CUE}") from None
+    except Exception as exc:  # anything else the srt package rejects
+        raise LyricsError(f"{where}: cannot parse the subtitles ({exc}); {_SRT_CUE}") from None
+    # a time line that srt took as words of the cue before it (no blank line, no number)
+    for s in subs:
+        for line in s.content.splitlines():
+            if _SRT_TIME_LIKE.match(line):
+                n = next((k for k, t in times if t == line.strip()), 0)
+                raise LyricsError(f"{where}: line {n}: the time line {line.strip()!r} is inside the words of "
+                                  f"subtitle {s.index}; {_SRT_CUE}")
     events: list[tuple[Fraction, str, int]] = []
 
     subs.sort(key=lambda s: s.start)
@@ -214,8 +267,34 @@ def parse_srt(text: str, source: str = "") -> Lyrics:
     return _finish(events, {}, 0, source)
 
 
+# byte-order marks, longest first (UTF-32's starts with UTF-16's)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decode(data: bytes, where: str) -> str:
+    """Text of a lyrics file: by its byte-order mark (UTF-8, UTF-16, UTF-32), else UTF-8, else Latin-1."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise LyricsError(f"{where}: starts with a {codec.upper()} byte-order mark but is not {codec.upper()} "
+                                  f"(byte {exc.start}); save it as UTF-8") from None
+    if b"\x00" in data:
+        raise LyricsError(f"{where}: has NUL bytes, like UTF-16 without a byte-order mark; save it as UTF-8 "
+                          "(or UTF-16 with a BOM)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def read_lyrics(path: str | Path) -> Lyrics:
-    """Read an ``.lrc`` or ``.srt`` file (UTF-8, with or without BOM; Latin-1 as a fallback).
+    """Read an ``.lrc`` or ``.srt`` file, in any encoding its byte-order mark names.
+
+    UTF-8, UTF-16 or UTF-32 by the byte-order mark at its start (as Windows editors save
+    them), else UTF-8, with Latin-1 as a fallback.
 
     The suffix decides; a file with another suffix is read as SRT when it starts like a
     subtitle (an index line, then ``hh:mm:ss,``), else as LRC.
@@ -235,16 +314,12 @@ def read_lyrics(path: str | Path) -> Lyrics:
     chroma.errors.ChromaIOError
         The file does not exist.
     LyricsError
-        The file cannot be parsed.
+        The file cannot be parsed (or decoded: NUL bytes without a byte-order mark).
     """
     p = Path(path)
     if not p.is_file():
         raise ChromaIOError(f"lyrics file {str(p)!r} does not exist")
-    data = p.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+    text = _decode(p.read_bytes(), str(p))
     if p.suffix.lower() == ".srt" or (p.suffix.lower() != ".lrc" and re.match(r"\s*\d+\s*\n\s*\d+:\d+:\d+,", text)):
         return parse_srt(text, str(p))
     return parse_lrc(text, str(p))
@@ -394,7 +469,7 @@ def _as_prompt(text: str, template: str = "{line}") -> str:
 
 def lyrics_to_prompts(
     lyrics: Lyrics,
-    fps: Fraction,
+    fps: Fraction | str | float,
     template: str = "{line}",
     *,
     sections: Sequence[Section] = (),
@@ -421,8 +496,8 @@ def lyrics_to_prompts(
     ----------
     lyrics : Lyrics
         From :func:`parse_lrc`, :func:`parse_srt` or :func:`read_lyrics`.
-    fps : fractions.Fraction
-        Frames per second (:func:`parse_fps`).
+    fps : fractions.Fraction, str or float
+        Frames per second, read by :func:`chroma.fps.parse_fps` (29.97 is 30000/1001).
     template : str, optional
         A Python format string (default ``"{line}"``); ``{line}``, ``{number}`` and the
         file's tags (``{artist}``/``{ar}``, ``{title}``/``{ti}``, ``{album}``/``{al}``,
@@ -458,7 +533,7 @@ def lyrics_to_prompts(
     LRC format (https://en.wikipedia.org/wiki/LRC_(file_format)); Disco Diffusion v5.x
     ``disco.py`` prompts keyed by frame (``text_prompts = {0: [...], 100: [...]}``).
     """
-    fps = Fraction(fps)
+    fps = parse_fps(fps)
     if lead_in < 0:
         raise SyncError(f"lead-in must be 0 or more frames, got {lead_in}")
     notes: list[str] = []
