@@ -170,3 +170,18 @@ def test_a_session_with_colour_science_and_torch_ends_quietly():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert res.returncode == 0 and res.stdout == "done\n"
     assert res.stderr == ""
+
+
+def test_models_import_without_torch_refuses_and_caches_nothing(capsys, monkeypatch, tmp_path):
+    import importlib.util
+    import json
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setenv("CHROMA_MODELS", str(tmp_path / "cache"))
+    (tmp_path / "w.pt").write_bytes(b"PK not checked without torch")
+    (tmp_path / "cfg.json").write_text(json.dumps({"image_size": 64}))
+    assert main(["models", "import", str(tmp_path / "w.pt"), "--name", "w", "--config", str(tmp_path / "cfg.json")]) == 2
+    err = capsys.readouterr().err
+    assert "chroma models: error: checking a checkpoint needs the renderer's extra" in err
+    assert not (tmp_path / "cache").exists()
