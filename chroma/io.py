@@ -10,9 +10,12 @@ replace the file an image was read from unless asked.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +42,29 @@ _STRUCTURAL = {
 }
 
 
+# OpenImageIO is a nanobind extension: every object of it still alive when its module is torn
+# down at interpreter exit is reported on stderr ("nanobind: leaked 2 instances!", "leaked
+# type ...", about 21 lines after every render, after the command's last line). The holders
+# are modules that keep OIIO objects at module level: colour-science's colour.io keeps OIIO's
+# ImageSpec type and its TypeDesc constants (MAPPING_BIT_DEPTH), and with torch loaded they
+# outlive OIIO's module. They are released at exit, before the interpreter tears modules down.
+_OIIO_HOLDERS = {
+    "colour.io.image": ("MAPPING_BIT_DEPTH", "ImageSpec", "DOUBLE", "FLOAT", "HALF", "UINT8", "UINT16"),
+    "colour.io.fichet2021": ("MAPPING_BIT_DEPTH",),
+}
+
+
+def _release_oiio_objects() -> None:
+    """Drop the module-level references to OIIO objects of :data:`_OIIO_HOLDERS` (at exit)."""
+    for name, attributes in _OIIO_HOLDERS.items():
+        module = sys.modules.get(name)
+        for attribute in attributes if module is not None else ():
+            vars(module).pop(attribute, None)
+
+
+atexit.register(_release_oiio_objects)
+
+
 class ChromaWarning(UserWarning):
     """A problem chroma reports without stopping (e.g. NaN written to an EXR)."""
 
@@ -50,8 +76,28 @@ def _oiio_error(obj: Any = None) -> str:
     return (msg or oiio.geterror() or "unknown error").strip().replace("\n", " ")
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+"""The range of an EXR ``int`` attribute (OpenEXR has no 64-bit integer attribute type)."""
+
+_WIDE_INT = re.compile(r"-?[1-9][0-9]{9,}")
+
+
+def _wide_int(text: str) -> int | None:
+    """The integer a string attribute holds when it is one :func:`write` stored as text: the
+    canonical decimal spelling (no sign but ``-``, no leading zero) of a value outside int32."""
+    if _WIDE_INT.fullmatch(text):
+        number = int(text)
+        if not INT32_MIN <= number <= INT32_MAX:
+            return number
+    return None
+
+
 def attribute_value(attr: Any) -> Any:
     """Return the Python value of an OIIO ``ParamValue`` (an image header attribute).
+
+    Integers outside int32 are written by :func:`write` as decimal strings (OpenEXR has no
+    64-bit integer attribute); such a string (canonical spelling, beyond int32) is read back
+    as the ``int`` it holds, so any integer round-trips exactly.
 
     Parameters
     ----------
@@ -66,6 +112,10 @@ def attribute_value(attr: Any) -> Any:
     value = attr.value
     if isinstance(value, np.ndarray):
         value = tuple(value.tolist())
+    elif isinstance(value, str):
+        number = _wide_int(value)
+        if number is not None:
+            return number
     return value
 
 
@@ -234,16 +284,27 @@ def check_values(pixels: np.ndarray, half: bool) -> dict[str, int]:
 
 
 def _set_attribute(spec: oiio.ImageSpec, key: str, value: Any) -> None:
-    if isinstance(value, bool):
+    """Set one header attribute from a Python value.
+
+    An integer is an EXR ``int`` when it fits int32 and otherwise its decimal string
+    (OpenEXR has no 64-bit integer type; OIIO raised ``std::bad_cast``): DD seeds reach
+    2**32, and a viewer shows a string exactly where a ``double`` may show ``4.29497e+09``.
+    :func:`attribute_value` reads such a string back as the int. A list of ints that does
+    not fit int32 is written as JSON text, like other values without an EXR type.
+    """
+    if isinstance(value, (bool, np.bool_)):
         spec.attribute(key, int(value))
     elif isinstance(value, (int, np.integer)):
-        spec.attribute(key, int(value))
+        number = int(value)
+        spec.attribute(key, number if INT32_MIN <= number <= INT32_MAX else str(number))
     elif isinstance(value, (float, np.floating)):
         spec.attribute(key, float(value))
     elif isinstance(value, str):
         spec.attribute(key, value)
     elif isinstance(value, (tuple, list)) and value and all(isinstance(v, (int, float)) for v in value):
-        if all(isinstance(v, int) for v in value):
+        if all(isinstance(v, int) for v in value) and not all(INT32_MIN <= v <= INT32_MAX for v in value):
+            spec.attribute(key, json.dumps(list(value)))
+        elif all(isinstance(v, int) for v in value):
             spec.attribute(key, oiio.TypeDesc(f"int[{len(value)}]"), tuple(value))
         else:
             spec.attribute(key, oiio.TypeDesc(f"float[{len(value)}]"), tuple(float(v) for v in value))

@@ -8,6 +8,10 @@ Patterns, as oiiotool and Nuke write them:
 * ``plate.%04d.exr``: printf style; ``%d`` is unpadded.
 * ``plate.1001.exr``: a literal frame; :func:`pattern_from_frame_path` finds its sequence.
 
+A path that exists as a file is that file, whatever characters its name holds: an input
+named ``hash#1.exr`` or ``take_@2.exr`` is read as it is. The tokens above mean frames
+only in a path that is not an existing file (a pattern, or an output to create).
+
 Frames wider than the padding are written in full (frame 12345 in ``####`` is ``12345``),
 as every tool does. Negative frames are written with a leading minus.
 
@@ -359,6 +363,9 @@ class Pattern:
 def parse_pattern(text: str | os.PathLike) -> Pattern:
     """Parse a path pattern (``####``, ``@``, ``%04d``); a path without a token is a plain file.
 
+    A path that exists as a file is a plain file too, whatever its name holds
+    (``hash#1.exr``): tokens are read only in a path that is not an existing file.
+
     Parameters
     ----------
     text : str or os.PathLike
@@ -372,9 +379,11 @@ def parse_pattern(text: str | os.PathLike) -> Pattern:
     Raises
     ------
     SequenceError
-        More than one frame token.
+        More than one frame token (in a path that is not an existing file).
     """
     text = os.fspath(text)
+    if os.path.isfile(text):
+        return Pattern(text, text, "", -1)
     name = os.path.basename(text)
     matches = list(_TOKEN.finditer(name))
     if not matches:

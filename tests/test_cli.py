@@ -211,3 +211,20 @@ def test_render_settings_key_moved_to_the_pipeline_with_a_warning():
 
     with pytest.warns(DeprecationWarning, match="chroma.pipeline.RENDER_SETTINGS_KEY"):
         assert cli_render.RENDER_SETTINGS_KEY == RENDER_SETTINGS_KEY == "chroma/render_settings"
+
+
+@pytest.mark.parametrize("name", ["hash#1.exr", "take_@2.exr", "shot%d.exr"])
+def test_a_file_whose_name_holds_a_frame_token_is_read_as_it_is(capsys, tmp_path, make_image, name):
+    src = tmp_path / name
+    img = make_image()
+    write(img, src, dtype="float")
+    np.testing.assert_array_equal(read(src).pixels, img.pixels)
+    code, out, err = run(capsys, "info", str(src), "--json")
+    assert code == 0, err
+    assert [s["path"] for s in json.loads(out)["stats"]] == [str(src)]
+    code, _, err = run(capsys, "convert", str(src), "-o", str(tmp_path / "copy.exr"), "--dtype", "float")
+    assert code == 0, err
+    np.testing.assert_array_equal(read(tmp_path / "copy.exr").pixels, img.pixels)
+    code, _, err = run(capsys, "grade", str(src), "-o", str(tmp_path / "up.exr"), "--exposure", "1")
+    assert code == 0, err
+    np.testing.assert_allclose(read(tmp_path / "up.exr").rgb, 2 * img.rgb, rtol=2**-10)

@@ -135,3 +135,53 @@ def test_info_folder_lists_sequences_like_lsseq(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     plate = next(s for s in data["sequences"] if s["pattern"].endswith("plate.####.exr"))
     assert plate["missing"] == "1004-1005" and plate["frames"] == 5 and plate["channels"] == ["R", "G", "B", "A"]
+
+
+def _chroma_merged(*argv, cwd):
+    """Run a command with stdout and stderr in one stream, in the order they were written."""
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "chroma", *argv], cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, env=env)
+
+
+@pytest.mark.parametrize("argv, last", [
+    (["info", "a.exr"], "  a.exr  "),  # the exposure row of the one frame
+    (["convert", "a.exr", "-o", "b.exr"], "converted 1 frame(s) to ACEScg"),
+    (["grade", "a.exr", "-o", "c.exr", "--exposure", "1"], "graded 1 frame(s)"),
+])
+def test_nothing_is_printed_after_a_command_ends(tmp_path, argv, last):
+    write(Image(np.full((4, 4, 3), 0.18, np.float32)), tmp_path / "a.exr")
+    res = _chroma_merged(*argv, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout
+    assert "nanobind" not in res.stdout and "leaked" not in res.stdout
+    assert res.stdout.splitlines()[-1].startswith(last), res.stdout
+
+
+def test_a_session_with_colour_science_and_torch_ends_quietly():
+    """OpenImageIO (a nanobind extension) reported every object of it alive at exit
+    ("nanobind: leaked 2 instances!" and 20 more lines) when colour-science, which keeps OIIO
+    objects at module level, and torch were loaded beside chroma, as in every render."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO)}
+    code = "import chroma.io, colour, torch; print('done')"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.returncode == 0 and res.stdout == "done\n"
+    assert res.stderr == ""
+
+
+def test_models_import_without_torch_refuses_and_caches_nothing(capsys, monkeypatch, tmp_path):
+    import importlib.util
+    import json
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setenv("CHROMA_MODELS", str(tmp_path / "cache"))
+    (tmp_path / "w.pt").write_bytes(b"PK not checked without torch")
+    (tmp_path / "cfg.json").write_text(json.dumps({"image_size": 64}))
+    assert main(["models", "import", str(tmp_path / "w.pt"), "--name", "w", "--config", str(tmp_path / "cfg.json")]) == 2
+    err = capsys.readouterr().err
+    assert "chroma models: error: checking a checkpoint needs the renderer's extra" in err
+    assert not (tmp_path / "cache").exists()

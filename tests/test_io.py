@@ -1,3 +1,4 @@
+import json
 import os
 import warnings
 
@@ -40,6 +41,33 @@ def test_extra_metadata_goes_under_chroma_prefix(make_image, tmp_path):
     back = read(write(make_image(), tmp_path / "m.exr", metadata={"shot": "sh020", "chroma/frame": 1001}))
     assert back.metadata["chroma/shot"] == "sh020"
     assert back.metadata["chroma/frame"] == 1001
+
+
+# DD draws seeds with random.randint(0, 2**32) and frame i uses seed + i; EXR's int is int32.
+SEEDS = [2934575631, 2**32 + 4529, 2**31 - 1, -(2**31), 2**31, -(2**31) - 1, 0, -1, 2**62 + 7]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_any_integer_metadata_round_trips_exactly(make_image, tmp_path, seed):
+    path = write(make_image(), tmp_path / "s.exr", metadata={"seed": seed, "frames": np.int64(seed)})
+    back = read(path)
+    assert back.metadata["chroma/seed"] == seed and type(back.metadata["chroma/seed"]) is int
+    assert back.metadata["chroma/frames"] == seed
+    # What Nuke and exrheader see (OpenEXR's own reader): an int where it fits, else the exact digits
+    raw = OpenEXR.File(str(path)).header()["chroma/seed"]
+    assert raw == (seed if -(2**31) <= seed < 2**31 else str(seed))
+
+
+def test_strings_that_only_look_like_integers_stay_strings(make_image, tmp_path):
+    values = {"a": "2934575631x", "b": "02934575631", "c": "+2934575631", "d": "123", "e": "1e10"}
+    back = read(write(make_image(), tmp_path / "t.exr", metadata=values))
+    assert {k: back.metadata[f"chroma/{k}"] for k in values} == values
+
+
+def test_integer_lists_beyond_int32_are_kept_as_text(make_image, tmp_path):
+    back = read(write(make_image(), tmp_path / "l.exr", metadata={"seeds": [2**32, 1], "small": (1, 2)}))
+    assert json.loads(back.metadata["chroma/seeds"]) == [2**32, 1]
+    assert back.metadata["chroma/small"] == (1, 2)
 
 
 @pytest.mark.parametrize(

@@ -82,3 +82,18 @@ def test_expand_errors(tmp_path):
         sq.expand(str(tmp_path / "x.####.exr"), "")
     with pytest.raises(SequenceError, match="folder"):
         sq.discover(str(tmp_path / "nope" / "x.####.exr"))
+
+
+@pytest.mark.parametrize("name", ["hash#1.exr", "take_@2.exr", "shot%d.exr", "a.####.####.exr"])
+def test_an_existing_file_is_that_file_whatever_its_name(tmp_path, name):
+    path = tmp_path / name
+    if name.count("#") > 4:
+        with pytest.raises(SequenceError, match="2 frame tokens"):
+            sq.parse_pattern(path)  # while absent, a (bad) pattern
+    else:
+        assert sq.parse_pattern(path).is_sequence  # while absent, a pattern
+    path.write_bytes(b"")
+    pat = sq.parse_pattern(path)
+    assert not pat.is_sequence and pat.path() == str(path)
+    assert sq.expand(str(path)) == [(None, str(path))]
+    assert sq.discover(str(path)).frames == []

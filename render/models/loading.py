@@ -75,8 +75,11 @@ def load_state_dict(path: str | os.PathLike[str], expected_sha256: str | None = 
             f"{p} is not a plain-weights checkpoint and was refused (weights_only loading: {first}). "
             "Only state_dicts saved with torch.save(model.state_dict()) are accepted"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise UnsafeCheckpointError(f"{p} cannot be read as a torch checkpoint ({e}); re-fetch or re-import it") from None
+    except Exception as e:  # the pickle reader fails on text or damage with any error type (KeyError...)
+        raise UnsafeCheckpointError(
+            f"{p} cannot be read as a torch checkpoint ({type(e).__name__}: {error_detail(e, 200)}); "
+            "it is not a file saved with torch.save, or it is truncated or damaged"
+        ) from None
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):

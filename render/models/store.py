@@ -331,6 +331,12 @@ def import_(
     architecture, or a JSON file holding the dict. Custom models are remembered in
     ``custom.json`` in the cache with the digest taken now, so later loads verify it.
 
+    Every file that is not the published one (by digest) is checked first, as the loader
+    would check it (:func:`render.models.checks.check_checkpoint`): read as plain weights
+    only (``torch.load(weights_only=True)``), the config built into the family's network
+    and the file's parameter names and shapes matched to it. A file that fails is refused
+    and nothing is written into the cache. This needs torch (the renderer's extra).
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -358,10 +364,14 @@ def import_(
         ``path`` is not a file.
     render.errors.ModelError
         A custom model without ``config``, a custom name that is a published one, an
-        unknown ``family`` or an unusable ``config``.
+        unknown ``family``, a ``config`` that does not build the family's network,
+        parameters that do not fit it, or torch is not installed.
     render.errors.ChecksumError
         The file's digest differs from the published or expected one (nothing is
         imported).
+    render.errors.UnsafeCheckpointError
+        The file is not plain weights (a pickle that could run code) or not a readable
+        checkpoint (text, truncated); nothing is imported.
     """
     src = Path(path).expanduser()
     if not src.is_file():
@@ -390,8 +400,6 @@ def import_(
             raise ModelError(f"family must be 'unet', 'secondary' or 'depth', got {family!r}")
         info = ModelInfo(new_name, family, f"{new_name}{src.suffix or '.pt'}", (), None, cfg, None,
                          f"custom checkpoint imported from {src}", True)
-    folder = cache_dir(create=True)
-    dest = folder / info.filename
     digest = sha256_file(src)
     expected = info.sha256 or sha256
     if expected and digest != expected:
@@ -399,6 +407,15 @@ def import_(
             f"{src} does not match the sha256 of {info.name!r} (expected {expected}, got {digest}); "
             "it is corrupt or a different model, so it was not imported"
         )
+    if not (info.sha256 and digest == info.sha256):
+        # The published digest names the exact published bytes (plain weights, whose layout
+        # tests/render/test_unet.py checks against the reference layouts); any other file is
+        # read as weights only and matched to its family's layout before it enters the cache.
+        from render.models.checks import check_checkpoint
+
+        check_checkpoint(src, info)
+    folder = cache_dir(create=True)
+    dest = folder / info.filename
     if src.resolve() != dest.resolve():
         with atomic_path(dest) as tmp:
             shutil.copyfile(src, tmp)
