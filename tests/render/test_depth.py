@@ -102,8 +102,9 @@ def test_weights_with_missing_parameters(tiny_saved, model_cache, tmp_path):
     partial = {k: v.contiguous() for k, v in model.state_dict().items() if not k.startswith("head.")}
     save_file(partial, str(tmp_path / "partial.safetensors"))
     config = json.loads((folder / "config.json").read_text())
-    models.import_(tmp_path / "partial.safetensors", name="partial", config=config, family="depth")
-    with pytest.raises(ModelError, match="missing"):
+    with pytest.raises(ModelError, match="missing"):  # refused at import, nothing cached (#21 item 10)
+        models.import_(tmp_path / "partial.safetensors", name="partial", config=config, family="depth")
+    with pytest.raises(ModelError, match="unknown model 'partial'"):
         load_depth_estimator("partial")
 
 
@@ -176,8 +177,9 @@ def test_tampered_weights_are_refused(tiny_cached):
 def test_weights_of_another_architecture(tiny_saved, model_cache):
     folder, _ = tiny_saved
     config = json.loads((folder / "config.json").read_text()) | {"hidden_size": 48, "intermediate_size": 40}
-    models.import_(folder / "model.safetensors", name="wrong", config=config, family="depth")
-    with pytest.raises(ModelError, match="do not fit"):
+    with pytest.raises(ModelError, match="does not fit the depth layout"):  # refused at import (#21 item 10)
+        models.import_(folder / "model.safetensors", name="wrong", config=config, family="depth")
+    with pytest.raises(ModelError, match="unknown model 'wrong'"):
         load_depth_estimator("wrong")
 
 
@@ -185,8 +187,9 @@ def test_garbage_file_is_not_loaded(model_cache, tmp_path, tiny_saved):
     folder, _ = tiny_saved
     bad = tmp_path / "junk.safetensors"
     bad.write_bytes(b"this is not a checkpoint at all" * 4)
-    models.import_(bad, name="junk", config=json.loads((folder / "config.json").read_text()), family="depth")
-    with pytest.raises(UnsafeCheckpointError):
+    with pytest.raises(UnsafeCheckpointError):  # refused at import, never loaded (#21 item 10)
+        models.import_(bad, name="junk", config=json.loads((folder / "config.json").read_text()), family="depth")
+    with pytest.raises(ModelError, match="unknown model 'junk'"):
         load_depth_estimator("junk")
 
 
