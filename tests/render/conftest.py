@@ -1,7 +1,8 @@
 """Shared fixtures for the renderer tests.
 
 Reference data (goldens computed with the published implementations) lives in
-``<repo root>/../shared/reference``; CI clones the repository with ``shared/`` beside it.
+``tests/data/reference`` (copied from the project's shared reference folder, README included); a
+plain clone runs every golden, and a golden whose data is missing fails rather than skips.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = (REPO_ROOT / ".." / "shared" / "reference").resolve()
+REFERENCE = (REPO_ROOT / "tests" / "data" / "reference").resolve()
 
 # ----------------------------------------------------------- without the render extra
 # With only the "test" extra (no torch/open_clip), the test modules that import them --
@@ -139,9 +140,9 @@ def _one_torch_thread():
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    """The reference folder; tests that need it skip (with the reason) where it is absent."""
+    """The reference folder (tests/data/reference). A golden never skips: without its data it fails."""
     if not REFERENCE.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE} (clone the repo with shared/ beside it)")
+        pytest.fail(f"reference data not found at {REFERENCE}; it is part of the repository (git checkout tests/data)")
     return REFERENCE
 
 

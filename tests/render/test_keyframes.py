@@ -17,6 +17,7 @@ import pytest
 
 from render.errors import RenderError, ScheduleError
 from render.keyframes import KeyframeError, evaluate, frame_number, is_schedule_string, parse_keyframes
+from tests.golden import golden_path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,10 +32,7 @@ def golden(reference: Path) -> dict:
 
 
 def _cases(kind: str) -> list:
-    path = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "schedules_golden.json"
-    if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{path} not found"))]
-    entries = json.loads(path.read_text())[kind]
+    entries = json.loads(golden_path("schedules_golden.json").read_text())[kind]
     return [pytest.param(i, id=f"{e['schedule']}|{e.get('interp_spline', 'Linear')}|{e['max_frames']}") for i, e in enumerate(entries)]
 
 
