@@ -548,14 +548,16 @@ class Shot:
         Returns
         -------
         str
-            The first 16 hex digits of a SHA-256 of those settings as sorted JSON.
+            The SHA-256 (64 hex digits) of those settings as sorted JSON; written as the
+            frame's ``chroma/settings_hash`` and in its saved state, where nothing compares
+            it (a state saved with the 16 digits of earlier versions resumes the same).
         """
         f = self.frame(index)
         blob = json.dumps({"render": f.render, "values": f.values, "seed": f.seed, "prompts": f.prompts,
                            "image_prompts": f.image_prompts, "mode": self.animation_mode,
                            "animation": self.animation, "guard": self.raw.get("guard"),
                            "coherence": self.raw.get("coherence")}, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def check_inputs(self, indices: Iterable[int] | None = None) -> None:
         """Check that the per-frame inputs the frames read exist: the plate and the depth sequence.

@@ -296,3 +296,17 @@ def test_the_schedule_plot_counts_shot_frames_with_file_frames_on_top(tmp_path: 
     assert ax.get_ylabel() == "zoom"
     assert {t.get_text() for t in ax.texts} >= {"0", "12", "prompts 0"}
     plt.close(fig)
+
+
+# -- item 15: settings_hash is a sha256, as docs/shots.md says ----------------------------
+
+
+def test_settings_hash_is_a_full_sha256_that_follows_the_settings(tmp_path: Path) -> None:
+    import re
+
+    shot = parse_shot(shot_text(animation='zoom = "0: (1), 2: (1.05)"'), tmp_path / "s.toml", renderer_check=False)
+    hashes = [shot.settings_hash(i) for i in range(4)]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
+    assert len(set(hashes)) == 4  # seed and zoom change every frame
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "shots.md").read_text()
+    assert "`settings_hash` (the sha256, 64 hex digits," in docs
