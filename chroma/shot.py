@@ -126,7 +126,7 @@ def frame_memory(width: int, height: int, diffusion_model: str = "512x512_diffus
     scores of its finest attention level, ``(width * height / ds**2) ** 2`` values for one
     head, both in half precision (2 bytes), times ``batch_size``. The weights, CLIP, the
     cutouts and the gradients come on top (a 1280x768 frame of the 512x512 model needs
-    about 1 GB by this bound and 10-16 GB in practice). It is meant to refuse what can
+    0.78 GB by this bound, besides 2.2 GB of weights). It is meant to refuse what can
     never fit (docs/shots.md, "Limits"), not to predict a render's use.
 
     Parameters

@@ -310,3 +310,30 @@ def test_settings_hash_is_a_full_sha256_that_follows_the_settings(tmp_path: Path
     assert len(set(hashes)) == 4  # seed and zoom change every frame
     docs = (Path(__file__).resolve().parents[1] / "docs" / "shots.md").read_text()
     assert "`settings_hash` (the sha256, 64 hex digits," in docs
+
+
+# -- item 23: the display -> ACEScg table in docs/shots.md -----------------------------------
+
+
+def test_the_docs_display_to_acescg_table_is_what_ocio_computes() -> None:
+    """Each row of the table, recomputed with OCIO: grey through the inverse of the bundled config's
+    default display and view (and Un-tone-mapped) into ACEScg, to the digits the table gives."""
+    ocio = pytest.importorskip("PyOpenColorIO")
+    root = Path(__file__).resolve().parents[1]
+    cfg = ocio.Config.CreateFromFile(str(root / "ocio_configs" / "chroma" / "config.ocio"))
+    display = cfg.getDefaultDisplay()
+    docs = (root / "docs" / "shots.md").read_text()
+    default = cfg.getDefaultView(display)
+    assert f"ACEScg, default view `{default}`" in docs
+    rows = [line.strip("| ").split(" | ") for line in docs.split("### Display values")[1].split("### Limits")[0].splitlines()
+            if line.startswith("| 0") or line.startswith("| 1")]
+    assert len(rows) == 8
+    for view, column in ((default, 1), ("Un-tone-mapped", 2)):
+        cpu = cfg.getProcessor(ocio.DisplayViewTransform(src="ACEScg", display=display, view=view,
+                                                         direction=ocio.TRANSFORM_DIR_INVERSE)).getDefaultCPUProcessor()
+        grey = np.array([[float(r[0])] * 3 + [1.0] for r in rows], np.float32)
+        cpu.applyRGBA(grey)
+        for row, value in zip(rows, grey[:, 0]):
+            written = row[column].strip()
+            digits = len(written.replace(".", "").lstrip("0")) or 1
+            assert float(f"{value:.{digits}g}") == pytest.approx(float(written), abs=1e-12), (view, row, value)
