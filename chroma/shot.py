@@ -1248,6 +1248,18 @@ def _check_prompt_strings(chk: _Checker, prompts: dict[int, list[str]]) -> None:
 # ----------------------------------------------------------------------------- writing
 
 
+def _no_null(value: Any, where: str) -> None:
+    """Refuse a None anywhere in ``value`` (TOML has no null), naming its key."""
+    if value is None:
+        raise ChromaValueError(f"{where} is null, which a shot file cannot hold; leave the key out for its default")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _no_null(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _no_null(v, where)
+
+
 def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
     """Write a shot dict (the schema of docs/shots.md) as TOML text.
 
@@ -1265,8 +1277,15 @@ def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
     -------
     str
         The TOML text.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        A value TOML cannot hold (None: TOML has no null), naming its key.
     """
     import tomlkit
+
+    _no_null(dict(data), "")
 
     doc = tomlkit.document()
     if header:

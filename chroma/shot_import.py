@@ -179,7 +179,8 @@ def _typed_render(render: dict[str, Any], notes: list[str]) -> None:
         value = render[key]
         if value is None or (isinstance(value, (list, tuple)) and any(v is None for v in value)):
             del render[key]
-            notes.append(f"{key} is null in the settings; the shot uses chroma's default")
+            notes.append(f"{'width or height' if key == 'width_height' else key} is null in the settings; the shot "
+                         "uses chroma's default")
             continue
         problem = type_error(value, types[key]) if key in types else None
         if problem:
@@ -361,7 +362,11 @@ def _dd_top(data: Mapping[str, Any], still: Any, mode: str, notes: list[str]) ->
     if mode == "None" and max_frames != 1:
         notes.append(f"animation mode None renders one frame (DD's rule); max_frames {max_frames} -> 1")
         max_frames = 1
-    spline = data.get("interp_spline", "Linear")
+    spline = data.get("interp_spline")
+    if spline is None:
+        spline = "Linear"
+        if "interp_spline" in data:
+            notes.append("interp_spline is null in the settings; the shot uses Linear (Disco Diffusion's default)")
     seed = still.seed
     shot: dict[str, Any] = {"max_frames": max_frames}
     if seed is None:

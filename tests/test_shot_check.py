@@ -184,6 +184,25 @@ def test_dd_settings_of_the_wrong_type_are_one_line(tmp_path: Path, capsys) -> N
     assert "width and height: wants two integers [width, height], got ['abc', 64]" in err
 
 
+@pytest.mark.parametrize("null", ["interp_spline", "steps", "height", "zoom", "clip_models"])
+def test_dd_nulls_become_defaults_with_a_note_never_a_traceback(null: str, tmp_path: Path, capsys) -> None:
+    settings = tmp_path / "dd.txt"
+    data = {"text_prompts": {"0": ["a city:1"]}, "max_frames": 3, "width": 64, "height": 64}
+    data[null] = None
+    settings.write_text(json.dumps(data))
+    assert main(["shot", "import", str(settings), "-o", str(tmp_path / "dd.toml")]) == 0
+    err = capsys.readouterr().err
+    assert f"{'width or height' if null == 'height' else null} is null in the settings" in err
+
+
+def test_dump_shot_names_a_null_instead_of_a_toml_traceback() -> None:
+    from chroma.errors import ChromaValueError
+    from chroma.shot import dump_shot
+
+    with pytest.raises(ChromaValueError, match=r"render\.steps is null"):
+        dump_shot({"max_frames": 3, "render": {"steps": None}})
+
+
 def test_a_dd_batch_name_never_leaves_the_output_folder_and_the_notes_say_so(tmp_path: Path, capsys) -> None:
     settings = tmp_path / "dd.txt"
     settings.write_text(json.dumps({"text_prompts": {"0": ["a city:1"]}, "batch_name": "../../x", "steps": None,

@@ -393,7 +393,7 @@ def _import(args: argparse.Namespace) -> int:
     try:  # validated as the file it becomes (relative paths from its folder) before anything is written
         loaded = parse_shot(text, Path(args.output).resolve(), config=args.config, renderer_check=False)
     except ChromaError as e:
-        raise ChromaError(f"the imported shot does not validate: {e}") from None
+        raise ChromaError(f"the imported shot does not validate (nothing written): {e}") from None
     from chroma.io import atomic_path
 
     with atomic_path(args.output) as tmp:
