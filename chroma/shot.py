@@ -19,7 +19,6 @@ file of frame ``i`` is numbered ``first_frame + i`` (1001 by default, as VFX seq
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 import json
@@ -30,7 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 
@@ -47,7 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
-    "CAMERA_KEYS", "ANIMATION_MODES", "MODE_CAMERA_KEYS", "inactive_keys",
+    "CAMERA_KEYS", "ANIMATION_MODES", "MODE_CAMERA_KEYS", "inactive_keys", "MAX_FRAMES", "SEED_MIN", "SEED_MAX",
+    "frame_memory", "render_setting_types", "rendered_size", "type_error",
 ]
 
 
@@ -92,6 +92,123 @@ def inactive_keys(mode: str) -> tuple[str, ...]:
     acting = MODE_CAMERA_KEYS[mode]
     return tuple(k for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane") if k not in acting)
 
+
+def rendered_size(width: int, height: int) -> tuple[int, int]:
+    """Give the size the renderer renders a ``width_height`` at.
+
+    The renderer rounds each side to the nearest multiple of 64, at least 64
+    (``render.renderer.round_size``; the same numbers, tested, without importing torch).
+    Disco Diffusion rounds down instead (``side_x = (width_height[0] // 64) * 64``).
+
+    Parameters
+    ----------
+    width : int
+        Width in pixels.
+    height : int
+        Height in pixels.
+
+    Returns
+    -------
+    tuple of int
+        ``(width, height)`` in pixels, multiples of 64.
+    """
+    w, h = (max(SIZE_MULTIPLE, int(round(v / SIZE_MULTIPLE)) * SIZE_MULTIPLE) for v in (width, height))
+    return w, h
+
+
+def frame_memory(width: int, height: int, diffusion_model: str = "512x512_diffusion_uncond_finetune_008100",
+                 batch_size: int = 1) -> int:
+    """Give a lower bound of the device memory one frame needs, in bytes.
+
+    Counted from the UNet's published hyper-parameters (``render.models.registry``):
+    the feature maps its finest level keeps for the decoder's skip connections,
+    ``(num_res_blocks + 1) * channels * width * height`` values, and the attention
+    scores of its finest attention level, ``(width * height / ds**2) ** 2`` values for one
+    head, both in half precision (2 bytes), times ``batch_size``. The weights, CLIP, the
+    cutouts and the gradients come on top (a 1280x768 frame of the 512x512 model needs
+    0.78 GB by this bound, besides 2.2 GB of weights). It is meant to refuse what can
+    never fit (docs/shots.md, "Limits"), not to predict a render's use.
+
+    Parameters
+    ----------
+    width : int
+        Rendered width in pixels.
+    height : int
+        Rendered height in pixels.
+    diffusion_model : str, optional
+        The diffusion model's name (an unknown name counts as the 512x512 model).
+    batch_size : int, optional
+        Images per frame. Default 1.
+
+    Returns
+    -------
+    int
+        Bytes, at least.
+
+    References
+    ----------
+    Dhariwal, P. & Nichol, A. (2021). Diffusion Models Beat GANs on Image Synthesis,
+    guided-diffusion ``unet.py`` (skip connections ``hs``, ``QKVAttention``) and
+    ``script_util.py`` (``channel_mult`` 0.5 at the finest level of the 512 model).
+    """
+    config: Mapping[str, Any] = {"image_size": 512, "num_channels": 256, "num_res_blocks": 2,
+                                 "attention_resolutions": "32, 16, 8", "channel_mult": ""}
+    try:
+        from render.models.registry import get_info
+
+        config = get_info(diffusion_model).config or config
+    except Exception:  # an unknown or custom model without a published config
+        pass
+    image_size = int(config.get("image_size", 512))
+    mult = config.get("channel_mult", "")
+    first = float(str(mult).split(",")[0]) if str(mult).strip(" ()[]") else (0.5 if image_size == 512 else 1.0)
+    channels = int(config.get("num_channels", config.get("model_channels", 128))) * first
+    att = config.get("attention_resolutions", "16, 8")
+    sizes = [int(x) for x in str(att).strip("()[]").split(",") if x.strip()]
+    ds = min((image_size // r for r in sizes), default=image_size)
+    pixels = width * height
+    skips = (int(config.get("num_res_blocks", 2)) + 1) * channels * pixels
+    tokens = pixels / ds**2
+    return int(2 * batch_size * (skips + tokens**2))
+
+
+_FIELD_TYPES: dict[str, str] | None = None
+
+
+def render_setting_types() -> dict[str, str]:
+    """Give the render settings' names and declared types, without importing torch.
+
+    Read from the source of ``render.renderer.RenderSettings`` (its annotated fields), so
+    that ``chroma shot check`` and ``shot import`` validate ``[render]`` in a fraction of
+    a second instead of the 2-6 s that importing torch takes; a test checks that the
+    names and types equal ``dataclasses.fields(RenderSettings)``.
+
+    Returns
+    -------
+    dict[str, str]
+        Field name -> its annotation as written (``"int"``, ``"tuple[int, int]"``...);
+        empty when the render package is not installed.
+    """
+    global _FIELD_TYPES
+    if _FIELD_TYPES is None:
+        import ast
+        import importlib.util
+
+        try:
+            spec = importlib.util.find_spec("render.renderer")
+        except ImportError:
+            spec = None
+        types: dict[str, str] = {}
+        if spec is not None and spec.origin:
+            tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef) and node.name == "RenderSettings":
+                    types = {n.target.id: ast.unparse(n.annotation) for n in node.body
+                             if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+        _FIELD_TYPES = types
+    return dict(_FIELD_TYPES)
+
+
 # [animation] settings that take a value per frame, with their defaults (a camera that
 # does not move; DD's frames_scale).
 ANIMATION_SCHEDULES: dict[str, float] = {
@@ -132,6 +249,21 @@ OUTPUT_DEFAULTS: dict[str, Any] = {
     "pattern": None, "first_frame": 1001, "fps": 24, "colorspace": "ACEScg", "compression": "zip",
     "dtype": "half", "display": "", "view": "", "preview": "png", "match_plate": False,
 }
+# The most frames a shot may have. Schedules are evaluated for every frame up front (a
+# float64 array per schedulable setting), so an absurd max_frames would exhaust memory in
+# validation; 1,000,000 frames is 11.6 hours at 24 fps, far beyond any shot, and
+# validates in about 1 s and 0.3 GB (docs/shots.md, "Limits").
+MAX_FRAMES = 1_000_000
+# The seeds a frame may render with: the range of torch.Generator.manual_seed, which the
+# renderer seeds with every frame's seed (render.renderer.Renderer.sample). Disco
+# Diffusion draws random.randint(0, 2**32); a negative seed is taken modulo 2**64 by torch.
+SEED_MIN = -(2**63)
+SEED_MAX = 2**64 - 1
+# Width and height are rounded to multiples of this by the renderer (render.renderer.round_size).
+SIZE_MULTIPLE = 64
+# The most device memory a frame may need (a lower bound, :func:`frame_memory`): the largest
+# single accelerator sold when this was written, NVIDIA B200 (192 GB).
+MAX_FRAME_BYTES = 192 * 10**9
 _TOP = ("max_frames", "seed", "seed_rule", "animation_mode", "interp_spline", "init_image")
 _SECTIONS = ("output", "render", "animation", "prompts", "image_prompts", "audio", "guard", "coherence")
 _AUDIO_KEYS = ("file", "offset")
@@ -273,6 +405,8 @@ class Shot:
         The collapse guard (None: off).
     coherence : chroma.coherence.CoherenceSettings or None
         Colour coherence (None: off).
+    notes : list of str
+        What validation wants the user to hear (a size the renderer rounds...).
     """
 
     path: Path | None
@@ -293,6 +427,8 @@ class Shot:
     raw: dict[str, Any] = field(default_factory=dict)
     guard: GuardSettings | None = None
     coherence: CoherenceSettings | None = None
+    notes: list[str] = field(default_factory=list)
+    _checker: Any = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
@@ -412,14 +548,54 @@ class Shot:
         Returns
         -------
         str
-            The first 16 hex digits of a SHA-256 of those settings as sorted JSON.
+            The SHA-256 (64 hex digits) of those settings as sorted JSON; written as the
+            frame's ``chroma/settings_hash`` and in its saved state, where nothing compares
+            it (a state saved with the 16 digits of earlier versions resumes the same).
         """
         f = self.frame(index)
         blob = json.dumps({"render": f.render, "values": f.values, "seed": f.seed, "prompts": f.prompts,
                            "image_prompts": f.image_prompts, "mode": self.animation_mode,
                            "animation": self.animation, "guard": self.raw.get("guard"),
                            "coherence": self.raw.get("coherence")}, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def check_inputs(self, indices: Iterable[int] | None = None) -> None:
+        """Check that the per-frame inputs the frames read exist: the plate and the depth sequence.
+
+        A Video shot reads ``video_init_path`` at every frame, a 3D shot with a depth
+        sequence reads ``depth``; both are numbered like the output (frame ``i`` reads
+        ``first_frame + i``).
+
+        Parameters
+        ----------
+        indices : Iterable[int] or None, optional
+            The frames to render (0-based); None for every frame of the shot.
+
+        Raises
+        ------
+        ShotError
+            Naming the key, the first missing frame and its path, and how many are missing.
+        """
+        from chroma import sequence
+
+        frames = range(self.max_frames) if indices is None else sorted(set(indices))
+        keys = (["video_init_path"] if self.animation_mode == "Video" else []) + (
+            ["depth"] if self.animation_mode == "3D" and self.animation["depth"] != "estimate" else [])
+        chk = self._checker or _Checker(self.path, "")
+        for key in keys:
+            pattern = sequence.parse_pattern(self.animation[key])
+            folder = os.path.dirname(pattern.path(self.output.first_frame))
+            try:
+                present = set(sequence.discover(pattern).frames)
+            except ChromaError:
+                raise chk.fail("animation", key, f"the folder {folder!r} of {self.animation[key]!r} does not "
+                               "exist") from None
+            missing = [i for i in frames if self.output.first_frame + i not in present]
+            if missing:
+                i = missing[0]
+                raise chk.fail("animation", key, f"frame {self.output.first_frame + i} (shot frame {i}) is missing: "
+                               f"{pattern.path(self.output.first_frame + i)} ({len(missing)} of {len(frames)} "
+                               "frames missing; the sequence is numbered like the output)")
 
     def to_json(self) -> dict[str, Any]:
         """Give the shot's schedules and prompts as JSON (``chroma shot check --json``).
@@ -498,7 +674,8 @@ class _Checker:
                                                           f"; see docs/shots.md for the keys of [{section or 'top level'}]"))
 
 
-def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) -> Shot:
+def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None, *,
+              renderer_check: bool = True) -> Shot:
     """Read and validate a shot file.
 
     Everything is checked before anything heavy loads: unknown keys (with a "did you
@@ -512,6 +689,11 @@ def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) 
     config : str, os.PathLike or None, optional
         The OCIO config the output colour space is checked against; None for chroma's
         default.
+    renderer_check : bool, optional
+        Also build the first frame's ``render.renderer.RenderSettings`` (imports torch;
+        default True). False keeps to the torch-free checks, which are the same but for
+        the choices only the renderer knows (``guidance_mode``, ``init_loss``...) and
+        ``timestep_respacing``.
 
     Returns
     -------
@@ -530,10 +712,11 @@ def load_shot(path: str | os.PathLike, config: str | os.PathLike | None = None) 
         raise ShotError(f"shot file {str(p)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ShotError(f"cannot read shot file {str(p)!r}: {e}") from None
-    return parse_shot(text, p.resolve(), config=config)
+    return parse_shot(text, p.resolve(), config=config, renderer_check=renderer_check)
 
 
-def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | None = None) -> Shot:
+def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | None = None, *,
+               renderer_check: bool = True) -> Shot:
     """Validate a shot given as TOML text, as :func:`load_shot` does.
 
     Parameters
@@ -544,6 +727,9 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         The file it came from, for messages and relative paths (default: the current folder).
     config : str, os.PathLike or None, optional
         The OCIO config; None for chroma's default.
+    renderer_check : bool, optional
+        Also build the render settings with the renderer (imports torch); see
+        :func:`load_shot`. Default True.
 
     Returns
     -------
@@ -568,8 +754,16 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
                            + ("; key prompts by frame: [prompts] then 0 = [\"a city at dusk:2\"]" if "prompts" in sec else ""))
 
     max_frames = _int(chk, None, "max_frames", data.get("max_frames"), minimum=1, required=True)
+    if max_frames > MAX_FRAMES:
+        raise chk.fail(None, "max_frames", f"{max_frames} frames is more than a shot may have ({MAX_FRAMES:,}, "
+                       f"{MAX_FRAMES / 24 / 3600:.1f} hours at 24 fps); split it into shots (docs/shots.md, 'Limits')")
     seed = _int(chk, None, "seed", data.get("seed", 0))
     seed_rule = _choice(chk, None, "seed_rule", data.get("seed_rule", "dd"), SEED_RULES)
+    last_seed = seed + (max_frames - 1 if seed_rule == "dd" else 0)
+    if seed < SEED_MIN or last_seed > SEED_MAX:
+        where = f"frame {max_frames - 1} would render with seed {last_seed}" if last_seed != seed else f"seed {seed} is"
+        raise chk.fail(None, "seed", f"{where}, outside the renderer's seeds {SEED_MIN}..{SEED_MAX} (2**64 - 1, "
+                       f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - max_frames + 1}")
     mode_raw = data.get("animation_mode", "None")
     mode = _MODE_ALIASES.get(str(mode_raw).strip().lower()) if isinstance(mode_raw, str) else None
     if mode is None:
@@ -582,7 +776,13 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
     render_sec = dict(data.get("render", {}))
     if mode in ("2D", "3D") and "augmentations" not in render_sec:
         render_sec["augmentations"] = "animation"  # DD's cutout augmentations for 2D/3D animations
-    render, keyed = _render(chk, render_sec, max_frames, spline, seed, schedules)
+    notes: list[str] = []
+    render, keyed = _render(chk, render_sec, max_frames, spline, seed, schedules, notes, renderer_check)
+    idle = [k for k in inactive_keys(mode) if k in data.get("animation", {}) and np.any(schedules[k] != ANIMATION_SCHEDULES[k])]
+    if idle:
+        acting = [k for k in MODE_CAMERA_KEYS[mode] if k in CAMERA_KEYS]
+        notes.append(f"{', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing in a {mode} shot, which moves by "
+                     + (", ".join(acting) if acting else "no camera") + " (docs/shots.md, 'Camera keys and modes')")
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:
@@ -603,6 +803,7 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         path=path, max_frames=max_frames, seed=seed, seed_rule=seed_rule, animation_mode=mode, interp_spline=spline,
         output=output, render=render, schedules=schedules, keyed=keyed, prompts=prompts, image_prompts=image_prompts,
         animation=animation, init_image=init_image, audio=audio, raw=data, guard=guard, coherence=coherence,
+        notes=notes, _checker=chk,
     )
 
 
@@ -867,19 +1068,60 @@ def _check_sequence(chk: _Checker, key: str, pattern: str, base: Path) -> None:
                        "(its frames are numbered like the output's)")
 
 
-def _render_fields() -> dict[str, Any] | None:
-    try:
-        from render.renderer import RenderSettings
-    except ImportError:  # the render extra is absent: names are checked when rendering
-        return None
-    return {f.name: f for f in dataclasses.fields(RenderSettings)}
+_TYPE_WORDS = {"int": "an integer (a whole number)", "float": "a number", "bool": "true or false", "str": "a string",
+               "tuple[int, int]": "two integers [width, height]", "tuple[str, ...]": "a list of strings"}
 
 
-def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int,
-            schedules: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, dict[int, Any]]]:
-    fields = _render_fields()
-    if fields is not None:
-        chk.unknown("render", sec, list(fields))
+def type_error(value: Any, annotation: str) -> str | None:
+    """Say what a render setting wants when ``value`` is not of its declared type.
+
+    Parameters
+    ----------
+    value : Any
+        The value as TOML or JSON gives it.
+    annotation : str
+        The setting's type as :func:`render_setting_types` gives it (``"int"``,
+        ``"float"``, ``"bool"``, ``"str"``, ``"tuple[int, int]"``, ``"tuple[str, ...]"``;
+        others are not checked here).
+
+    Returns
+    -------
+    str or None
+        ``"wants an integer (a whole number), got 'ten'"``; None when the value fits.
+    """
+    kind = annotation.replace(" | None", "").strip()
+    ok = True
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "str":
+        ok = isinstance(value, str)
+    elif kind == "tuple[int, int]":
+        ok = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+    elif kind == "tuple[str, ...]":
+        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
+    return None if ok else f"wants {_TYPE_WORDS[kind]}, got {value!r}"
+
+
+def _typed(chk: _Checker, key: str, value: Any, annotation: str) -> Any:
+    """A [render] value of the declared type (``int``, ``float``...), else which type the key wants."""
+    problem = type_error(value, annotation)
+    if problem:
+        raise chk.fail("render", key, problem)
+    if isinstance(value, str) and annotation.startswith("tuple[str"):
+        return (value,)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int, schedules: dict[str, np.ndarray],
+            notes: list[str], renderer_check: bool) -> tuple[dict[str, Any], dict[str, dict[int, Any]]]:
+    types = render_setting_types()
+    if types:
+        chk.unknown("render", sec, list(types))
     fixed: dict[str, Any] = {}
     keyed: dict[str, dict[int, Any]] = {}
     for key, value in sec.items():
@@ -890,9 +1132,13 @@ def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int,
             if 0 not in table:
                 raise chk.fail("render", key, "a table keyed by frame must have a key 0")
             keyed[key] = table
+        elif key in types:
+            fixed[key] = _typed(chk, key, value, types[key])
         else:
             fixed[key] = tuple(value) if isinstance(value, list) else value
-    if fields is not None:  # validate the settings as RenderSettings would, before any model loads
+    if types:
+        _render_ranges(chk, sec, fixed, keyed, schedules, notes)
+    if types and renderer_check:  # validate the settings as RenderSettings would, before any model loads
         from render.errors import RenderError
         from render.renderer import RenderSettings
 
@@ -911,15 +1157,58 @@ def _render(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int,
                 (k for k in sec if re.search(rf"\b{k}\b", msg)), None)
             raise chk.fail("render", bad, str(e)) from None
         fixed["width_height"] = tuple(settings.width_height)
-        for name, table in keyed.items():
-            from render.schedules import parse_schedule
-
-            for k, v in table.items():
-                try:
-                    parse_schedule(v, name=name)
-                except RenderError as e:
-                    raise chk.fail("render", name, f"frame {k}: {e}") from None
     return fixed, keyed
+
+
+def _render_ranges(chk: _Checker, sec: dict, fixed: dict[str, Any], keyed: dict[str, dict[int, Any]],
+                   schedules: dict[str, np.ndarray], notes: list[str]) -> None:
+    """The checks of ``RenderSettings`` that need no torch, for every frame; the frame size and its memory."""
+    from render.errors import RenderError
+    from render.schedules import parse_schedule
+
+    steps = fixed.get("steps", 250)
+    if steps < 1:
+        raise chk.fail("render", "steps", f"must be at least 1, got {steps}")
+    if not fixed.get("timestep_respacing") and "skip_steps" in schedules:
+        skip = schedules["skip_steps"]
+        bad = np.flatnonzero((np.round(skip) < 0) | (np.round(skip) >= steps))
+        if bad.size:
+            raise chk.fail("render", "skip_steps", f"must be in [0, {steps}) for {steps} steps, got "
+                           f"{skip[bad[0]]:g} at frame {int(bad[0])}")
+    for key, low in (("batch_size", 1), ("plms_order", 1)):
+        if key in fixed and fixed[key] < low:
+            raise chk.fail("render", key, f"must be at least {low}, got {fixed[key]}")
+    if "cutn_batches" in schedules and np.any(np.round(schedules["cutn_batches"]) < 1):
+        raise chk.fail("render", "cutn_batches", "must be at least 1 at every frame")
+    if "clamp_max" in schedules and np.any(schedules["clamp_max"] <= 0):
+        raise chk.fail("render", "clamp_max", "must be positive at every frame")
+    for key, choices in (("diffusion_sampling_mode", ("ddim", "plms")), ("precision", ("auto", "fp32", "fp16", "bf16"))):
+        if key in fixed and fixed[key] not in choices:
+            raise chk.fail("render", key, f"must be one of {', '.join(choices)}, got {fixed[key]!r}")
+    if fixed.get("clip_models") == () and ("clip_guidance_scale" not in schedules or np.any(schedules["clip_guidance_scale"])):
+        raise chk.fail("render", "clip_models", "is empty; name at least one, e.g. 'ViT-B-32::openai', or set "
+                       "clip_guidance_scale = 0")
+    for name in RENDER_KEYED:
+        for k, v in (keyed[name].items() if name in keyed else ((0, sec[name]),) if name in sec else ()):
+            try:
+                parse_schedule(v, name=name)
+            except (RenderError, TypeError, ValueError) as e:
+                raise chk.fail("render", name, f"frame {k}: {e}" if name in keyed else str(e)) from None
+    w, h = fixed.get("width_height", (1280, 768))
+    if w < 1 or h < 1:
+        raise chk.fail("render", "width_height", f"must be positive, got {[w, h]}")
+    size = rendered_size(w, h)
+    if size != (w, h):
+        notes.append(f"width_height {w}x{h} is not a multiple of {SIZE_MULTIPLE}: renders at {size[0]}x{size[1]} "
+                     f"(the nearest multiples; Disco Diffusion rounds down, to {max(64, w // 64 * 64)}x"
+                     f"{max(64, h // 64 * 64)})")
+    need = frame_memory(*size, str(fixed.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100")),
+                        int(fixed.get("batch_size", 1)))
+    if need > MAX_FRAME_BYTES:
+        raise chk.fail("render", "width_height", f"{size[0]}x{size[1]} needs at least {need / 1e9:,.0f} GB of device "
+                       f"memory per frame, more than any single GPU holds ({MAX_FRAME_BYTES / 1e9:.0f} GB); render "
+                       "smaller and upscale (docs/shots.md, 'Limits')")
+    fixed["width_height"] = size
 
 
 def _frame_keys(chk: _Checker, sec: str, key: str | None, table: Mapping[str, Any], max_frames: int) -> dict[int, Any]:
@@ -959,6 +1248,18 @@ def _check_prompt_strings(chk: _Checker, prompts: dict[int, list[str]]) -> None:
 # ----------------------------------------------------------------------------- writing
 
 
+def _no_null(value: Any, where: str) -> None:
+    """Refuse a None anywhere in ``value`` (TOML has no null), naming its key."""
+    if value is None:
+        raise ChromaValueError(f"{where} is null, which a shot file cannot hold; leave the key out for its default")
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _no_null(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _no_null(v, where)
+
+
 def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
     """Write a shot dict (the schema of docs/shots.md) as TOML text.
 
@@ -976,8 +1277,15 @@ def dump_shot(data: Mapping[str, Any], header: str = "") -> str:
     -------
     str
         The TOML text.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        A value TOML cannot hold (None: TOML has no null), naming its key.
     """
     import tomlkit
+
+    _no_null(dict(data), "")
 
     doc = tomlkit.document()
     if header:

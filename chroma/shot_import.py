@@ -66,7 +66,7 @@ from typing import Any
 
 from chroma.errors import ChromaValueError
 
-__all__ = ["is_deforum", "shot_from_dd_settings", "shot_from_deforum"]
+__all__ = ["is_deforum", "shot_from_dd_settings", "shot_from_deforum", "output_pattern", "safe_name"]
 
 # Camera schedules, DD's names (the same in Deforum).
 CAMERA_KEYS = ("angle", "zoom", "translation_x", "translation_y", "translation_z",
@@ -91,7 +91,7 @@ _DD_VIDEO_OVERRIDES = {
 _DD_FLOW = ("video_init_flow_warp", "video_init_flow_blend", "video_init_check_consistency", "video_init_blend_mode")
 _DD_HANDLED = frozenset((*CAMERA_KEYS, *_DD_NUMBERS, *_DD_FIXED, *_DD_VIDEO_OVERRIDES, *_DD_FLOW,
                          "key_frames", "max_frames", "interp_spline", "turbo_steps", "video_init_path",
-                         "extract_nth_frame", "midas_depth_model", "midas_weight", "animation_mode"))
+                         "extract_nth_frame", "midas_depth_model", "midas_weight", "animation_mode", "batch_name"))
 _MODES = {"none": "None", "2d": "2D", "3d": "3D", "video": "Video", "video input": "Video"}
 _SEQUENCE_TOKEN = re.compile(r"#|@|%0?\d*d")
 
@@ -103,7 +103,7 @@ def _mode(value: Any, what: str) -> str:
     return mode
 
 
-def _whole(value: Any, what: str, minimum: int = 0) -> int:
+def _whole(value: Any, what: str, minimum: int = 0, maximum: int | None = None) -> int:
     """An integer from a JSON number or numeric string (DD records turbo_steps as "3")."""
     try:
         number = float(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else math.nan
@@ -111,7 +111,93 @@ def _whole(value: Any, what: str, minimum: int = 0) -> int:
         number = math.nan
     if not math.isfinite(number) or number != int(number) or number < minimum:
         raise ChromaValueError(f"{what} must be a whole number of at least {minimum}, got {value!r}")
-    return int(number)
+    if maximum is not None and number > maximum:
+        raise ChromaValueError(f"{what} {value!r} is more than a shot may have ({maximum:,} frames); split it into "
+                               "shots (docs/shots.md, 'Limits')")
+    return int(value) if isinstance(value, int) else int(number)
+
+
+def _max_frames(value: Any) -> int:
+    from chroma.shot import MAX_FRAMES
+
+    return _whole(value, "max_frames", minimum=1, maximum=MAX_FRAMES)
+
+
+def safe_name(name: Any) -> str | None:
+    """Make a batch name safe as a file name: its last part, letters, digits, ``.``, ``_``, ``-``.
+
+    Parameters
+    ----------
+    name : Any
+        Disco Diffusion's (or Deforum's) ``batch_name`` as the settings give it.
+
+    Returns
+    -------
+    str or None
+        ``"../../x"`` -> ``"x"``, ``"my shot"`` -> ``"my_shot"``; None when nothing usable
+        is left (not a string, empty, only dots or separators).
+    """
+    if not isinstance(name, str):
+        return None
+    last = re.split(r"[\\/]", name.strip())[-1]
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", last).strip("._")
+    return clean or None
+
+
+def output_pattern(data: Mapping[str, Any], notes: list[str]) -> str:
+    """The shot's output pattern from the settings' ``batch_name``: ``out/<batch_name>.####.exr``.
+
+    The name is made safe with :func:`safe_name` (a ``batch_name`` of ``../../x`` must not
+    write outside ``out/``); a note says when it changed or was not usable.
+
+    Parameters
+    ----------
+    data : Mapping[str, Any]
+        The settings object.
+    notes : list of str
+        Notes for the user; one is added when the name is changed or left out.
+
+    Returns
+    -------
+    str
+        The pattern, relative to the shot file's folder.
+    """
+    raw = data.get("batch_name")
+    name = safe_name(raw)
+    if raw not in (None, "") and name != raw:
+        notes.append(f"batch_name {raw!r} is not a plain file name; the output is named "
+                     f"{name!r}" if name else f"batch_name {raw!r} is not a usable file name; the output is named 'shot'")
+    return f"out/{name or 'shot'}.####.exr"
+
+
+def _typed_render(render: dict[str, Any], notes: list[str]) -> None:
+    """Refuse render settings of the wrong type with one line; leave out nulls (the shot's defaults), with a note."""
+    from chroma.shot import render_setting_types, type_error
+
+    types = render_setting_types()
+    for key in list(render):
+        value = render[key]
+        if value is None or (isinstance(value, (list, tuple)) and any(v is None for v in value)):
+            del render[key]
+            notes.append(f"{'width or height' if key == 'width_height' else key} is null in the settings; the shot "
+                         "uses chroma's default")
+            continue
+        problem = type_error(value, types[key]) if key in types else None
+        if problem:
+            raise ChromaValueError(f"settings: {'width and height' if key == 'width_height' else key}: {problem}")
+
+
+def _dd_size(render: dict[str, Any], notes: list[str]) -> None:
+    """Disco Diffusion renders each side rounded down to a multiple of 64; so does the imported shot."""
+    size = render.get("width_height")
+    if not size:
+        return
+    w, h = size
+    dd = (max(64, w // 64 * 64), max(64, h // 64 * 64))
+    if dd != (w, h):
+        notes.append(f"width_height {w}x{h}: Disco Diffusion rendered {dd[0]}x{dd[1]} (it rounds each side down to a "
+                     "multiple of 64); the shot renders that size")
+        render["width_height"] = list(dd)
 
 
 def _check_schedule(value: Any, name: str, max_frames: int, spline: str, seed: int) -> list[float]:
@@ -253,6 +339,8 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     shot = _dd_top(data, still, mode, notes)
     max_frames, seed = shot["max_frames"], shot["seed"]
     render = {k: _plain(v) for k, v in still.settings.items()}
+    _typed_render(render, notes)
+    _dd_size(render, notes)
     animation = _dd_animation(data, mode, max_frames, shot["interp_spline"], seed, notes)
     if mode == "Video":
         _dd_video(data, render, animation, notes)
@@ -270,11 +358,15 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
 
 def _dd_top(data: Mapping[str, Any], still: Any, mode: str, notes: list[str]) -> dict[str, Any]:
     """The shot's top-level keys from DD's settings: frames, seed, mode, spline, init image."""
-    max_frames = _whole(data.get("max_frames", 1), "max_frames", minimum=1)
+    max_frames = _max_frames(data.get("max_frames", 1))
     if mode == "None" and max_frames != 1:
         notes.append(f"animation mode None renders one frame (DD's rule); max_frames {max_frames} -> 1")
         max_frames = 1
-    spline = data.get("interp_spline", "Linear")
+    spline = data.get("interp_spline")
+    if spline is None:
+        spline = "Linear"
+        if "interp_spline" in data:
+            notes.append("interp_spline is null in the settings; the shot uses Linear (Disco Diffusion's default)")
     seed = still.seed
     shot: dict[str, Any] = {"max_frames": max_frames}
     if seed is None:
@@ -456,7 +548,7 @@ def _deforum_top(data: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
         notes.append("Deforum's Interpolation mode (prompt morphing) has no counterpart; imported as mode None")
         raw_mode = "None"
     mode = _mode(raw_mode, "animation_mode")
-    max_frames = _whole(data.get("max_frames", 1), "max_frames", minimum=1)
+    max_frames = _max_frames(data.get("max_frames", 1))
     seed_raw = data.get("seed", 0)
     if seed_raw in (-1, "-1", None):
         notes.append("seed -1 (random in Deforum): the shot uses seed 0; set seed to taste")

@@ -249,6 +249,12 @@ def _check_seed(seed: Any, name: str) -> int:
     return int(seed)
 
 
+def _seed_variable(seed: int) -> np.int64 | np.float64:
+    """``s`` for numexpr: an int64, or a float64 for a seed beyond int64 (up to 2**64 - 1, the
+    renderer's seeds), which numexpr would otherwise wrap silently."""
+    return np.int64(seed) if -(2**63) <= seed < 2**63 else np.float64(seed)
+
+
 def frame_number(text: str, max_frames: int | None = None, *, seed: int = 0, name: str = "schedule") -> int:
     """The frame a key names: a whole number, or (Deforum) an expression in ``max_f`` and ``s``.
 
@@ -293,7 +299,8 @@ def frame_number(text: str, max_frames: int | None = None, *, seed: int = 0, nam
     if max_frames is None:
         raise KeyframeError(f"{name}: the frame {_quote(key)} is an expression; it needs max_frames to be known")
     n = _check_max_frames(max_frames, name)
-    value = float(_run(code, key, name, {"max_f": np.int64(n - 1), "s": np.int64(_check_seed(seed, name)), "pi": math.pi, "e": math.e}))
+    variables = {"max_f": np.int64(n - 1), "s": _seed_variable(_check_seed(seed, name)), "pi": math.pi, "e": math.e}
+    value = float(_run(code, key, name, variables))
     if not math.isfinite(value):
         raise KeyframeError(f"{name}: the frame {_quote(key)} is not a finite number")
     frame = int(value)
@@ -491,7 +498,7 @@ def evaluate(
     method = _spline_method(interp_spline, len(keys), name)
     values = np.full(n, np.nan, dtype=np.float64)
     frames = list(keys)
-    variables: dict[str, Any] = {"max_f": np.int64(n - 1), "s": np.int64(seed), "pi": math.pi, "e": math.e}
+    variables: dict[str, Any] = {"max_f": np.int64(n - 1), "s": _seed_variable(seed), "pi": math.pi, "e": math.e}
     for i, frame in enumerate(frames):
         key = keys[frame]
         if key.number is not None:

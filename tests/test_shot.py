@@ -151,7 +151,7 @@ def test_shot_check_table_and_plot(tmp_path: Path, capsys) -> None:
     path = tmp_path / "shot.toml"
     path.write_text(BASE.format(max_frames=4, spline="Linear", schedule="0: (1), 3: (1.3)").replace("translation_x =", "zoom ="))
     png = tmp_path / "schedules.png"
-    assert main(["shot", "check", str(path), "--plot", str(png)]) == 0
+    assert main(["shot", "check", str(path), "--table", "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if re.match(r"^\s+100[1-4]\s", line)]
     assert [float(r[-1]) for r in rows] == [1.0, 1.1, 1.2, 1.3]

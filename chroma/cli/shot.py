@@ -35,14 +35,18 @@ examples:
 
 def _shot_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    c = sub.add_parser("check", help="validate a shot file and print its schedules frame by frame",
+    c = sub.add_parser("check", help="validate a shot file and summarise its schedules",
                        description="Validate SHOT.toml (every key, schedule and prompt table, with the line of any "
-                                   "mistake) and print each schedulable setting frame by frame.",
+                                   "mistake; the plate and depth frames it reads) and summarise it: prompt keys, "
+                                   "each schedule's range and the frames where it changes, which camera keys act in "
+                                   "the shot's mode. --table prints every schedule frame by frame.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  chroma shot check sh010.toml\n"
+                              "  chroma shot check sh010.toml --table\n"
                               "  chroma shot check sh010.toml --plot sh010_schedules.png\n"
                               "  chroma shot check sh010.toml --json > sh010_schedules.json")
     c.add_argument("shot", metavar="SHOT.toml")
+    c.add_argument("--table", action="store_true", help="print the schedules frame by frame (one line a frame)")
     c.add_argument("--json", action="store_true",
                    help='print {"max_frames", "schedules": {name: [value per frame]}, "prompts": {key: [...]}}')
     c.add_argument("--plot", metavar="PNG", help="draw every schedule that changes over the shot")
@@ -129,25 +133,41 @@ def cmd_shot(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from chroma.errors import ChromaIOError
+    from chroma.cli._core import check_outputs
     from chroma.shot import load_shot
 
-    shot = load_shot(args.shot, config=args.config)
-    if args.plot and os.path.exists(args.plot) and not args.overwrite:
-        raise ChromaIOError(f"{args.plot!r} exists; pass --overwrite to replace it")
+    shot = load_shot(args.shot, config=args.config, renderer_check=False)
+    shot.check_inputs()
+    if args.plot:
+        check_outputs([args.plot], [args.shot], overwrite=args.overwrite, images=False)
+    for note in shot.notes:
+        print(f"chroma shot: note: {note}", file=sys.stderr)
     if args.json:
         json.dump(shot.to_json(), sys.stdout)
         print()
     else:
-        print(table(shot))
+        print(table(shot) if args.table else summary(shot))
     if args.plot:
         path = plot_schedules(shot, args.plot)
         print(f"schedules drawn in {path}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 
-def table(shot: Shot) -> str:
-    """Format the shot's summary and its schedules frame by frame (constant ones on one line).
+def _head(shot: Shot) -> str:
+    first, n = shot.output.first_frame, shot.max_frames
+    seeds = f"seed {shot.seed}" + (f" ({shot.seed_rule}: {shot.frame_seed(0)}-{shot.frame_seed(n - 1)})"
+                                   if shot.frame_seed(n - 1) != shot.seed else f" ({shot.seed_rule})")
+    return (f"{shot.path}: {n} frames ({first}-{first + n - 1}) at {float(shot.output.fps):g} fps, "
+            f"{shot.animation_mode}, {seeds}, interp {shot.interp_spline} -> {shot.output.pattern} "
+            f"({shot.output.colorspace})")
+
+
+def _clip(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def summary(shot: Shot) -> str:
+    """Summarise a shot: what ``chroma shot check`` prints (``--table`` for every frame).
 
     Parameters
     ----------
@@ -157,16 +177,57 @@ def table(shot: Shot) -> str:
     Returns
     -------
     str
-        The text ``chroma shot check`` prints: one line of summary, the prompt keys,
-        the constant settings, then a row per frame (file frame, index, each varying
-        schedule's value in its own units).
+        One line on frames, seeds and output; the size; a line per prompt key; a line per
+        schedule that changes (its range, the frames over which it changes and whether
+        it acts in the shot's mode); the constant settings on one line.
+    """
+    import numpy as np
+
+    from chroma.shot import CAMERA_KEYS, MODE_CAMERA_KEYS
+
+    first = shot.output.first_frame
+    w, h = shot.render.get("width_height", (0, 0))
+    lines = [_head(shot), f"  size {w}x{h}, {shot.render.get('steps', 250)} steps"]
+    lines.append(f"  prompts: {len(shot.prompts)} key{'s' if len(shot.prompts) != 1 else ''}")
+    for key, prompts in sorted(shot.prompts.items()):
+        lines.append(_clip(f"    from {key} ({first + key}): {' | '.join(prompts)}"))
+    acting = MODE_CAMERA_KEYS[shot.animation_mode]
+    idle = [k for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane") if k not in acting]
+
+    varying = {k: v for k, v in shot.schedules.items() if not np.all(v == v[0])}
+    if varying:
+        lines.append("  schedules that change (min .. max, the frames over which they change):")
+        width = max(len(k) for k in varying)
+        for name, v in varying.items():
+            moves = np.flatnonzero(np.diff(v))
+            lines.append(f"    {name:<{width}}  {v.min():.6g} .. {v.max():.6g}, frames {int(moves[0])}-"
+                         f"{int(moves[-1]) + 1}" + (f"  (does nothing in {shot.animation_mode})" if name in idle else ""))
+    constant = {k: v[0] for k, v in shot.schedules.items() if k not in varying}
+    if constant:
+        lines.append(_clip("  constant: " + ", ".join(f"{k} {v:.6g}" for k, v in constant.items()), 400))
+    lines.append(f"  camera keys that act in {shot.animation_mode}: {', '.join(k for k in acting if k in CAMERA_KEYS) or 'none'}")
+    lines.append(f"  frame by frame: chroma shot check {shot.path} --table")
+    return "\n".join(lines)
+
+
+def table(shot: Shot) -> str:
+    """Format the shot's schedules frame by frame (``chroma shot check --table``).
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        A loaded shot.
+
+    Returns
+    -------
+    str
+        One line of summary, the prompt keys, the constant settings, then a row per
+        frame (file frame, index, each varying schedule's value in its own units).
     """
     import numpy as np
 
     first = shot.output.first_frame
-    lines = [f"{shot.path}: {shot.max_frames} frames ({first}-{first + shot.max_frames - 1}) at "
-             f"{float(shot.output.fps):g} fps, {shot.animation_mode}, seed {shot.seed} ({shot.seed_rule}), "
-             f"interp {shot.interp_spline} -> {shot.output.pattern} ({shot.output.colorspace})"]
+    lines = [_head(shot)]
     for key, prompts in sorted(shot.prompts.items()):
         lines.append(f"  prompts from frame {key} ({first + key}): {' | '.join(prompts)}")
     constant = {k: v[0] for k, v in shot.schedules.items() if np.all(v == v[0])}
@@ -201,7 +262,6 @@ def plot_schedules(shot: Shot, path: str) -> str:
     chroma.errors.ChromaError
         matplotlib is not installed.
     """
-    import numpy as np
 
     try:
         import matplotlib
@@ -213,26 +273,7 @@ def plot_schedules(shot: Shot, path: str) -> str:
 
         raise ChromaError("--plot needs matplotlib: pip install matplotlib") from None
 
-    varying = [k for k, v in shot.schedules.items() if not np.all(v == v[0])]
-    constant = [f"{k}={v[0]:.4g}" for k, v in shot.schedules.items() if np.all(v == v[0])]
-    n = max(1, len(varying))
-    fig, axes = plt.subplots(n, 1, figsize=(9, 1.9 * n + 0.8), sharex=True, squeeze=False)
-    frames = shot.output.first_frame + np.arange(shot.max_frames)
-    keys = sorted(shot.prompts)
-    panels: list[str | None] = list(varying) or [None]  # None: one panel saying every schedule is constant
-    for ax, name in zip(axes[:, 0], panels):
-        if name is None:
-            ax.text(0.5, 0.5, "every schedule is constant", ha="center", va="center", transform=ax.transAxes)
-        else:
-            ax.plot(frames, shot.schedules[name], lw=1.6, color="#1f6fb4")
-            ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-        for k in keys:
-            ax.axvline(shot.output.first_frame + k, color="#c0392b", lw=0.8, ls=":", alpha=0.8)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("frame (dotted: prompt keys)")
-    fig.suptitle(f"{os.path.basename(str(shot.path))}: {shot.animation_mode}, {shot.max_frames} frames"
-                 + ("\n" + textwrap.fill(f"constant: {', '.join(constant)}", 120) if constant else ""), fontsize=9)
-    fig.tight_layout()
+    fig = schedule_figure(shot, plt)
     from chroma.io import atomic_path
 
     with atomic_path(path) as tmp:
@@ -241,15 +282,86 @@ def plot_schedules(shot: Shot, path: str) -> str:
     return path
 
 
-def _import(args: argparse.Namespace) -> int:
-    from chroma.errors import ChromaError, ChromaIOError
-    from chroma.shot import dump_shot, load_shot
+def _schedule_keys(shot: Shot, name: str) -> list[int]:
+    """The frames where a schedule's keys are, as the shot file writes them (none for a number)."""
+    from render.errors import ScheduleError
+    from render.keyframes import is_schedule_string, parse_keyframes
 
-    if os.path.exists(args.output) and not args.overwrite:
-        raise ChromaIOError(f"{args.output!r} exists; pass --overwrite to replace it")
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise ChromaIOError(f"output folder {out_dir!r} does not exist; create it first")
+    raw = next((sec[name] for sec in (shot.raw.get("animation", {}), shot.raw.get("render", {})) if name in sec), None)
+    if not isinstance(raw, str) or not is_schedule_string(raw):
+        return []
+    try:
+        return sorted(parse_keyframes(raw, name, max_frames=shot.max_frames, seed=shot.seed))
+    except ScheduleError:
+        return []
+
+
+def schedule_figure(shot: Shot, plt: Any) -> Any:
+    """Draw one panel per schedule that changes, x in shot frame indices (file frames on top).
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        A loaded shot.
+    plt : module
+        ``matplotlib.pyplot`` (with a non-interactive backend).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Panels labelled with the setting's name (and whether it acts in the shot's mode),
+        its keyframes marked and labelled, prompt keys as labelled dotted lines; constant
+        settings in the title.
+    """
+    import numpy as np
+
+    from chroma.shot import inactive_keys
+
+    idle = inactive_keys(shot.animation_mode)
+    varying = [k for k, v in shot.schedules.items() if not np.all(v == v[0])]
+    constant = [f"{k}={v[0]:.4g}" for k, v in shot.schedules.items() if np.all(v == v[0])]
+    n = max(1, len(varying))
+    fig, axes = plt.subplots(n, 1, figsize=(9, 1.9 * n + 1.2), sharex=True, squeeze=False)
+    first = shot.output.first_frame
+    frames = np.arange(shot.max_frames)
+    panels: list[str | None] = list(varying) or [None]  # None: one panel saying every schedule is constant
+    for row, (ax, name) in enumerate(zip(axes[:, 0], panels)):
+        if name is None:
+            ax.text(0.5, 0.5, "every schedule is constant", ha="center", va="center", transform=ax.transAxes)
+        else:
+            values = shot.schedules[name]
+            ax.plot(frames, values, lw=1.6, color="#1f6fb4", label=name)
+            keys = _schedule_keys(shot, name)
+            if keys:
+                ax.plot(keys, values[keys], "o", ms=4, color="#1f6fb4", label="keyframes")
+                for k in keys:
+                    ax.annotate(f"{k}", (k, values[k]), textcoords="offset points", xytext=(0, 5), ha="center",
+                                fontsize=7)
+            label = name + (f"\n(does nothing in {shot.animation_mode})" if name in idle else "")
+            ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+        for k in sorted(shot.prompts):
+            ax.axvline(k, color="#c0392b", lw=0.8, ls=":", alpha=0.8)
+            if row == 0:
+                ax.annotate(f"prompts {k}", (k, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                            textcoords="offset points", fontsize=7, color="#c0392b")
+        ax.grid(alpha=0.3)
+    top = axes[0, 0].secondary_xaxis("top", functions=(lambda x: x + first, lambda x: x - first))
+    top.set_xlabel(f"file frame (shot frame + {first})", fontsize=8)
+    axes[-1, 0].set_xlabel("shot frame index (0 = the first frame; dots: keyframes, dotted lines: prompt keys)")
+    fig.suptitle(f"{os.path.basename(str(shot.path))}: {shot.animation_mode}, {shot.max_frames} frames"
+                 + ("\n" + textwrap.fill(f"constant: {', '.join(constant)}", 120) if constant else ""), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from chroma.cli._core import check_outputs
+    from chroma.errors import ChromaError, ChromaIOError
+    from chroma.shot import dump_shot, parse_shot
+
+    check_outputs([args.output], [args.settings], overwrite=args.overwrite, images=False)  # never the settings file itself
     try:
         with open(args.settings, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -274,21 +386,19 @@ def _import(args: argparse.Namespace) -> int:
         if not args.mode:
             notes.insert(0, "Disco Diffusion's settings.txt does not record animation_mode; using 2D (give --mode)")
     output = dict(shot.get("output", {}))
-    if args.pattern:
-        output["pattern"] = args.pattern
-    output.setdefault("pattern", f"out/{data.get('batch_name') or 'shot'}.####.exr")
+    output["pattern"] = args.pattern or shot_import.output_pattern(data, notes)
     shot["output"] = output
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
     text = dump_shot(shot, header)
+    try:  # validated as the file it becomes (relative paths from its folder) before anything is written
+        loaded = parse_shot(text, Path(args.output).resolve(), config=args.config, renderer_check=False)
+    except ChromaError as e:
+        raise ChromaError(f"the imported shot does not validate (nothing written): {e}") from None
     from chroma.io import atomic_path
 
-    try:
-        with atomic_path(args.output) as tmp:  # replaced only once what we wrote loads
-            tmp.write_text(text, encoding="utf-8")
-            load_shot(tmp, config=args.config)
-    except ChromaError as e:
-        raise ChromaError(f"the imported shot does not validate: {e}") from None
-    for note in notes:
+    with atomic_path(args.output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    for note in [*notes, *loaded.notes]:
         print(f"chroma shot: note: {note}", file=sys.stderr)
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
           f"{shot.get('animation_mode')})")
