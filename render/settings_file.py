@@ -125,7 +125,7 @@ class SettingsFile:
 
 
 def _setting_fields() -> dict[str, dataclasses.Field]:
-    from render.renderer import RenderSettings
+    from render.settings import RenderSettings  # torch-free: chroma shot import stays fast
 
     return {f.name: f for f in dataclasses.fields(RenderSettings)}
 

@@ -281,7 +281,11 @@ def test_shot_check_summarises_a_long_shot_and_tables_on_request(tmp_path: Path,
 def test_shot_check_never_imports_torch(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_text(shot_text(animation='zoom = "0: (1), 2: (1.05)"'))
-    for args in (["shot", "check", str(path)], ["shot", "check", str(path), "--table"]):
+    dd = tmp_path / "TimeToDisco(0)_settings.txt"
+    dd.write_text(json.dumps({"text_prompts": {"0": ["a lighthouse"]}, "steps": 50, "width_height": [256, 256],
+                              "animation_mode": "2D", "max_frames": 20, "zoom": "0: (1.02)", "seed": 2934575631}))
+    for args in (["shot", "check", str(path)], ["shot", "check", str(path), "--table"],
+                 ["shot", "import", str(dd), "-o", str(tmp_path / "dd.toml")]):
         code = (f"import sys; from chroma.cli import main; rc = main({args!r}); "
                 "print('TORCH' if 'torch' in sys.modules else 'NOTORCH'); sys.exit(rc)")
         start = time.perf_counter()

@@ -295,14 +295,16 @@ def test_imported_shots_load(source: str, tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.schedules["zoom"], _shot_values(shot, "zoom"), atol=0)
 
 
-def test_dd_import_without_the_renderer_says_what_to_install() -> None:
-    """read_settings checks names against RenderSettings, which needs torch: a clear message, not a traceback."""
+def test_dd_import_needs_no_torch() -> None:
+    """read_settings checks names against render.settings.RenderSettings, which imports no torch: a DD import
+    works with torch unavailable (so ``chroma shot import`` stays under a second, #21 item 18)."""
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "from chroma.shot_import import shot_from_dd_settings, shot_from_deforum\n"
         "shot_from_deforum({'max_frames': 3, 'zoom': '0: (1.02)', 'prompts': {'0': 'a'}})\n"
-        "try:\n    shot_from_dd_settings({'max_frames': 3, 'steps': 10})\n"
-        "except Exception as e:\n    print(type(e).__name__, e)\n"
+        "shot, notes = shot_from_dd_settings({'max_frames': 3, 'steps': 10})\n"
+        "print('steps', shot['render']['steps'])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.startswith("ChromaValueError reading Disco Diffusion settings needs the renderer"), out.stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "steps 10"
