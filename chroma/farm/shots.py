@@ -32,7 +32,7 @@ from chroma.farm.cluster import (
 if TYPE_CHECKING:
     from chroma.oklab.convert import Space
     from chroma.pipeline import RunPlan
-    from chroma.shot import Shot
+    from chroma.shot import OutputSpec, Shot
 
 #: an OCIO config as chroma takes it: a path, a name, or None for chroma's default
 Config = Union[str, "os.PathLike[str]", None]
@@ -431,6 +431,7 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
     default_fade = int(data.get("crossfade", 0))
     shots: list[EditShot] = []
     lengths: list[int] = []
+    outputs: list[OutputSpec] = []
     for i, entry in enumerate(data["shots"]):
         if "file" not in entry:
             raise FarmError(f"{path}: shot {i + 1} has no file = \"...\"")
@@ -442,11 +443,14 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
                             f"shots of {lengths[-1] if i else 0} and {shot.max_frames} frames")
         shots.append(EditShot(file, fade))
         lengths.append(shot.max_frames)
+        outputs.append(shot.output)
     for i, n in enumerate(lengths):
         tail = shots[i + 1].crossfade if i + 1 < len(shots) else 0
         if shots[i].crossfade + tail > n:
             raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
                             f"({shots[i].crossfade} + {tail}); shorten them")
+    first_frame = int(data.get("first_frame", 1001))
+    _check_edit_output(path, str(data["output"]), out, first_frame, shots, lengths, outputs)
     from chroma.oklab.convert import SPACES
     from chroma.oklab.frames import crossfade_weights
 
@@ -455,8 +459,43 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
     space = str(data.get("space", "oklab"))
     if space not in SPACES:  # and an unknown space here, before any render
         raise FarmError(f"{path}: space {space!r} is not one of {', '.join(SPACES)}")
-    return Edit(path, out, int(data.get("first_frame", 1001)), shots, lengths, curve, cast("Space", space),
+    return Edit(path, out, first_frame, shots, lengths, curve, cast("Space", space),
                 str(data.get("dtype", "half")), str(data.get("compression", "zip")))
+
+
+def _check_edit_output(path: Path, spelled: str, out: str, first_frame: int, shots: list[EditShot], lengths: list[int],
+                       outputs: list[OutputSpec]) -> None:
+    """Refuse an edit whose frames would replace its shots' frames, shot files or itself.
+
+    The edit's frames go through the one output check (:func:`chroma.io.check_outputs`,
+    same file by any spelling) with every shot's frames as inputs, before any work: a
+    conform would copy a frame onto itself and a crossfade would find its input replaced.
+    """
+    from chroma import sequence
+    from chroma.errors import ChromaIOError
+    from chroma.io import check_outputs
+
+    starts = [0]
+    for i in range(1, len(shots)):
+        starts.append(starts[-1] + lengths[i - 1] - shots[i].crossfade)
+    pattern = sequence.parse_pattern(out)
+    targets = [pattern.path(first_frame + k) for k in range(starts[-1] + lengths[-1])]
+
+    def check(inputs: list[str]) -> None:
+        check_outputs(targets, inputs, overwrite=True, create_folders=True, dry_run=True)
+
+    try:
+        check([str(path), *(es.path for es in shots),
+               *(o.path(k) for o, n in zip(outputs, lengths) for k in range(n))])
+    except ChromaIOError as exc:
+        for i, (es, o, n) in enumerate(zip(shots, outputs, lengths)):
+            try:
+                check([es.path, *(o.path(k) for k in range(n))])
+            except ChromaIOError:
+                raise FarmError(f"{path}: the edit's output {spelled!r} writes over shot {i + 1} "
+                                f"({Path(es.path).name}, output {o.pattern!r}): {exc}; give the edit an "
+                                "output of its own, e.g. \"edit/edit.####.exr\"") from None
+        raise FarmError(f"{path}: {exc}") from None
 
 
 def is_edit(data: Mapping[str, Any]) -> bool:
