@@ -85,3 +85,42 @@ def test_an_edit_with_its_own_output_loads(tmp_path) -> None:
 
     edit = load_edit(_edit(tmp_path, output="out/cut.####.exr"))  # the shots' folder, its own names
     assert edit.output == str(tmp_path / "out" / "cut.####.exr") and edit.length == 6
+
+
+# ------------------------------------------------------------------------- seam headers
+
+
+def test_a_seam_frame_names_both_shots_their_frames_and_the_weight(tmp_path, capsys) -> None:
+    from chroma.oklab import mix_images
+
+    edit = _edit(tmp_path, fade=3, curve="linear")
+    assert main(["farm", "task", str(edit), "--seam", "1"]) == 0
+    # shot A (5 frames) ends with 1003-1005, shot B starts with 1001-1003; the edit's seam is 1003-1005
+    weights = [0.0, 0.5, 1.0]  # linear over three frames: (k / 2)
+    for k, f in enumerate((1003, 1004, 1005)):
+        img = read(tmp_path / "cut" / f"cut.{f}.exr")
+        m = img.metadata
+        a, b = tmp_path / "out" / f"sh010.{1003 + k}.exr", tmp_path / "out" / f"sh020.{1001 + k}.exr"
+        assert m["chroma/seam/a/shot"] == str(tmp_path / "sh010.toml") and m["chroma/seam/b/shot"] == str(tmp_path / "sh020.toml")
+        assert int(m["chroma/seam/a/frame"]) == 1003 + k and int(m["chroma/seam/b/frame"]) == 1001 + k
+        assert m["chroma/seam/a/file"] == str(a) and m["chroma/seam/b/file"] == str(b)
+        assert float(m["chroma/seam/weight"]) == weights[k] and float(m["chroma/blend/t"]) == weights[k]
+        assert m["chroma/seam/a/prompts"] == "a lighthouse:1" and m["chroma/seam/b/prompts"] == "a red barn:1"
+        assert int(m["chroma/seam/a/seed"]) == 11 + 2 + k and int(m["chroma/seam/b/seed"]) == 21 + k
+        assert int(m["chroma/frame"]) == f
+        assert "sh010.toml" in m["chroma/seam"] and "sh020.toml" in m["chroma/seam"]
+        # no top-level attribute says the frame is shot A's alone
+        for key in ("chroma/shot", "chroma/prompts", "chroma/seed", "chroma/shot_frame"):
+            assert key not in m, key
+        want = mix_images(read(a), read(b), weights[k], "oklab", colorspace="ACEScg").pixels
+        assert np.array_equal(img.pixels, want.astype(np.float16).astype(np.float32))
+    assert not [p for p in tmp_path.rglob("*") if "seams" in p.name]  # no staging folder left
+
+
+def test_a_seam_that_is_not_in_the_edit_is_a_user_error(tmp_path, capsys) -> None:
+    edit = _edit(tmp_path)
+    for flag, value in (("--seam", "0"), ("--seam", "2"), ("--seam", "-1"), ("--conform", "2"), ("--conform", "-1")):
+        assert main(["farm", "task", str(edit), flag, value]) == 2, (flag, value)
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "cut").exists()
