@@ -408,15 +408,10 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
         A shot file is invalid, or the curve is unknown.
     """
     from chroma import sequence
-    from chroma.shot import load_shot, tomlreader
+    from chroma.shot import load_shot
 
     path = Path(path).resolve()
-    try:
-        data = tomlreader.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FarmError(f"edit file {str(path)!r}: {exc.strerror or exc}") from None
-    except tomlreader.TOMLDecodeError as exc:
-        raise FarmError(f"{path}: not valid TOML: {exc}") from None
+    data = read_job(path)
     if not is_edit(data):
         raise FarmError(f"{path}: an edit lists its shots as [[shots]] tables with file = \"sh010.toml\"")
     known = {"output", "first_frame", "crossfade", "curve", "space", "dtype", "compression", "shots"}
@@ -496,6 +491,37 @@ def _check_edit_output(path: Path, spelled: str, out: str, first_frame: int, sho
                                 f"({Path(es.path).name}, output {o.pattern!r}): {exc}; give the edit an "
                                 "output of its own, e.g. \"edit/edit.####.exr\"") from None
         raise FarmError(f"{path}: {exc}") from None
+
+
+def read_job(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a job file (an edit or a shot) as TOML.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    dict[str, Any]
+        The parsed file (:func:`is_edit` tells an edit from a shot).
+
+    Raises
+    ------
+    FarmError
+        The file cannot be read or is not valid TOML.
+    """
+    from chroma.shot import tomlreader
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FarmError(f"cannot read the job file {os.fspath(path)!r}: {why}") from None
+    try:
+        return tomlreader.loads(text)
+    except tomlreader.TOMLDecodeError as exc:
+        raise FarmError(f"{os.fspath(path)}: not valid TOML: {exc}") from None
 
 
 def is_edit(data: Mapping[str, Any]) -> bool:
@@ -804,7 +830,8 @@ def _shift_keys(table: Mapping[str, Any], s: int, e: int) -> dict[str, Any]:
 
 
 def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] = (), crossfade: int = 0,
-               config: Config = None) -> Path:
+               config: Config = None, overwrite: bool = False,
+               overwrite_hint: str = "pass overwrite=True to replace it") -> Path:
     """Split a long shot into shots of at most ``max_frames`` frames and write an edit of them.
 
     Cuts fall on the frame indices in ``at`` where they can (section or line boundaries
@@ -827,6 +854,11 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
         Frames of overlap at each seam, below ``max_frames`` (default 0: cuts).
     config : str, os.PathLike or None, optional
         The OCIO config the shot is checked with; None for chroma's default.
+    overwrite : bool, optional
+        Replace part and edit files that exist (default False); the shot file itself is
+        never replaced.
+    overwrite_hint : str, optional
+        How to allow replacing, in the caller's words (``--overwrite`` for the CLI).
 
     Returns
     -------
@@ -837,7 +869,10 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     Raises
     ------
     FarmError
-        ``crossfade`` negative or not below ``max_frames``.
+        ``crossfade`` negative or not below ``max_frames``, or ``max_frames`` below 1.
+    chroma.errors.ChromaIOError
+        A file to write is the shot file (by any spelling), or exists without
+        ``overwrite`` (:func:`chroma.io.check_outputs`); nothing is written then.
     chroma.errors.ChromaError
         The shot file is invalid.
 
@@ -846,23 +881,31 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     Disco Diffusion v5.x ``disco.py``: frame ``i`` of an animation uses ``seed + i``
     unless the seed is fixed.
     """
-    from chroma.shot import dump_shot, load_shot, tomlreader
+    from chroma.io import check_outputs, write_text
+    from chroma.shot import dump_shot, load_shot
 
     shot_path = Path(shot_path).resolve()
     shot = load_shot(shot_path, config=config)
+    if max_frames < 1:
+        raise FarmError(f"split: the longest part must be at least 1 frame, not {max_frames}")
     if crossfade < 0 or max_frames <= crossfade:
         raise FarmError(f"split: max_frames ({max_frames}) must exceed the crossfade ({crossfade})")
     parts = _part_bounds(shot.max_frames, max_frames, at, crossfade)
-    raw = tomlreader.loads(shot_path.read_text(encoding="utf-8"))
+    raw = read_job(shot_path)
     stem = shot_path.stem
+    files: dict[Path, str] = {}
     edit_shots = []
     for p, (s, e) in enumerate(parts, 1):
         d = _part_settings(raw, shot, p, s, e)
         part = shot_path.with_name(f"{stem}_p{p:02d}.toml")
-        part.write_text(dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)"),
-                        encoding="utf-8")
+        files[part] = dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)")
         edit_shots.append({"file": part.name, "crossfade": crossfade if p > 1 else 0})
-    return _write_edit_file(shot_path, shot, raw["output"]["pattern"], edit_shots, crossfade)
+    edit_path = shot_path.with_name(f"{stem}.edit.toml")
+    files[edit_path] = _edit_text(shot_path, shot, raw["output"]["pattern"], edit_shots, crossfade)
+    check_outputs(list(files), [shot_path], overwrite=overwrite, images=False, overwrite_hint=overwrite_hint)
+    for file, text in files.items():
+        write_text(file, text)
+    return edit_path
 
 
 def _part_bounds(n: int, max_frames: int, at: Iterable[int], crossfade: int) -> list[tuple[int, int]]:
@@ -907,9 +950,8 @@ def _part_settings(raw: dict[str, Any], shot: Shot, p: int, s: int, e: int) -> d
     return d
 
 
-def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]],
-                     crossfade: int) -> Path:
-    """Write ``<stem>.edit.toml`` listing the parts."""
+def _edit_text(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]], crossfade: int) -> str:
+    """The text of ``<stem>.edit.toml`` listing the parts."""
     import tomlkit
 
     doc = tomlkit.document()
@@ -921,6 +963,4 @@ def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list
     for es in edit_shots:
         aot.append(tomlkit.item(es))
     doc.add("shots", aot)
-    edit_path = shot_path.with_name(f"{shot_path.stem}.edit.toml")
-    edit_path.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    return edit_path
+    return tomlkit.dumps(doc)
