@@ -165,6 +165,10 @@ def test_the_estimate_grows_with_the_frame_and_the_cutouts() -> None:
     # Disco Diffusion rounds sizes down to multiples of 64: 700x400 renders 640x384
     assert estimate_gpu_memory({"width_height": [700, 400]}).bytes == base.bytes
     assert estimate_gpu_memory({"clip_models": ["ViT-X-99::nowhere"]}).notes  # a stand-in is said
+    one = estimate_gpu_memory({"clip_models": ["ViT-B-32::openai"]})
+    assert estimate_gpu_memory({"clip_models": "ViT-B-32::openai"}).bytes == one.bytes  # one model, not its letters
+    # a 3D shot also loads its depth model: dpt_large's 343,030,465 parameters (registry), 4 bytes each
+    assert estimate_gpu_memory({}, "3D").parts["weights"] - estimate_gpu_memory({}).parts["weights"] == 4 * 343_030_465
 
 
 def test_layer_names_are_names_cuebot_takes(tmp_path, capsys) -> None:

@@ -224,7 +224,8 @@ def estimate_gpu_memory(render: Mapping[str, Any], animation_mode: str = "None",
         notes.append(f"{unet}: not measured; the figures of {UNET_FALLBACK}")
     params = _params(unet, UNET_FALLBACK)
     clip_cut = 0.0
-    for spec in s["clip_models"]:
+    models = s["clip_models"]
+    for spec in [models] if isinstance(models, str) else models:
         arch = str(spec).split("::", 1)[0].removesuffix("-quickgelu")
         if arch not in CLIP:
             notes.append(f"{arch}: not measured; the figures of {CLIP_FALLBACK}")
