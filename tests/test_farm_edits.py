@@ -124,3 +124,16 @@ def test_a_seam_that_is_not_in_the_edit_is_a_user_error(tmp_path, capsys) -> Non
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert not (tmp_path / "cut").exists()
+
+
+@pytest.mark.parametrize("case", ["same pattern", "same shot twice"])
+def test_an_edit_whose_shots_write_the_same_frames_is_refused(tmp_path, capsys, case) -> None:
+    edit = _edit(tmp_path)
+    if case == "same pattern":  # sh020 writes into sh010's frames, spelled another way
+        (tmp_path / "sh020.toml").write_text((tmp_path / "sh020.toml").read_text()
+                                             .replace("out/sh020.####.exr", "./out/sh010.%04d.exr"))
+    else:
+        edit.write_text(edit.read_text().replace('file = "sh020.toml"', 'file = "sh010.toml"'))
+    assert main(["farm", "render", str(edit), "--farm", "local:1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "shots 1 (sh010.toml) and 2" in err and "same frames" in err, err

@@ -460,15 +460,32 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
 
 def _check_edit_output(path: Path, spelled: str, out: str, first_frame: int, shots: list[EditShot], lengths: list[int],
                        outputs: list[OutputSpec]) -> None:
-    """Refuse an edit whose frames would replace its shots' frames, shot files or itself.
+    """Refuse an edit whose frames would replace its shots' frames, shot files or itself,
+    or two of whose shots write the same frames.
 
     The edit's frames go through the one output check (:func:`chroma.io.check_outputs`,
     same file by any spelling) with every shot's frames as inputs, before any work: a
     conform would copy a frame onto itself and a crossfade would find its input replaced.
+    The shots' frames go through it together: two renders would write the same files.
     """
     from chroma import sequence
     from chroma.errors import ChromaIOError
     from chroma.io import check_outputs
+
+    frames = [[o.path(k) for k in range(n)] for o, n in zip(outputs, lengths)]
+    files = [str(path), *(es.path for es in shots)]
+    try:
+        check_outputs([f for fs in frames for f in fs], files, overwrite=True, create_folders=True, dry_run=True)
+    except ChromaIOError as exc:
+        for j in range(1, len(shots)):
+            for i in range(j):
+                try:
+                    check_outputs(frames[i] + frames[j], files, overwrite=True, create_folders=True, dry_run=True)
+                except ChromaIOError:
+                    raise FarmError(f"{path}: shots {i + 1} ({Path(shots[i].path).name}) and {j + 1} "
+                                    f"({Path(shots[j].path).name}) write the same frames ({exc}); give each shot "
+                                    "its own output pattern") from None
+        raise FarmError(f"{path}: {exc}") from None
 
     starts = [0]
     for i in range(1, len(shots)):
@@ -480,12 +497,11 @@ def _check_edit_output(path: Path, spelled: str, out: str, first_frame: int, sho
         check_outputs(targets, inputs, overwrite=True, create_folders=True, dry_run=True)
 
     try:
-        check([str(path), *(es.path for es in shots),
-               *(o.path(k) for o, n in zip(outputs, lengths) for k in range(n))])
+        check([*files, *(f for fs in frames for f in fs)])
     except ChromaIOError as exc:
-        for i, (es, o, n) in enumerate(zip(shots, outputs, lengths)):
+        for i, (es, o, fs) in enumerate(zip(shots, outputs, frames)):
             try:
-                check([es.path, *(o.path(k) for k in range(n))])
+                check([es.path, *fs])
             except ChromaIOError:
                 raise FarmError(f"{path}: the edit's output {spelled!r} writes over shot {i + 1} "
                                 f"({Path(es.path).name}, output {o.pattern!r}): {exc}; give the edit an "
