@@ -12,13 +12,64 @@ if TYPE_CHECKING:
     from chroma.farm import CueLayer
 
 
+def _count(text: str) -> int:
+    """A count of at least 1 (``--chunk``, ``--max-frames``)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return n
+
+
+def _frames_count(text: str) -> int:
+    """A number of frames, 0 or more (``--crossfade``)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of frames (0 or more), got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of frames (0 or more), got {text!r}")
+    return n
+
+
+def _indices(text: str) -> list[int]:
+    """Frame indices separated by commas (``--at 96,180``)."""
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [x for x in items if not x.isdigit()]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"expected 0-based frame indices separated by commas like 96,180, got {text!r}"
+                                         + (f" ({bad[0]!r} is not a frame index)" if bad else ""))
+    return [int(x) for x in items]
+
+
+def _opencue_name(text: str) -> str:
+    """A name cuebot takes for a job, show or shot: 3 or more letters, digits, '_', '.' or '-'."""
+    import re
+
+    if not re.fullmatch(r"[\w.-]{3,}", text, flags=re.ASCII):
+        raise argparse.ArgumentTypeError(f"{text!r}: OpenCue names are 3 or more letters, digits, '_', '.' or '-'")
+    return text
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` for ``--env``."""
+    import re
+
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (an environment variable), got {text!r}")
+    return name, value
+
+
 def _farm_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="farm_command", metavar="ACTION")
     r = sub.add_parser("render", help="render an edit (or a shot) on Dask: shots in parallel, crossfades at the seams")
     r.add_argument("job", metavar="EDIT.toml", help="an edit file ([[shots]], docs/farm.md) or a shot file")
     r.add_argument("--farm", default="local:2", metavar="local:N|tcp://HOST:8786",
                    help="N local worker processes, or a running Dask scheduler (default local:2)")
-    r.add_argument("--chunk", type=int, metavar="N", help="frames per task for shots whose frames are independent")
+    r.add_argument("--chunk", type=_count, metavar="N", help="frames per task for shots whose frames are independent")
     r.add_argument("--resume", action="store_true", help="continue the shots after their last saved state")
     r.add_argument("--overwrite", action="store_true", help="render again (old frames move to retained/)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -26,10 +77,15 @@ def _farm_args(p: argparse.ArgumentParser) -> None:
     e = sub.add_parser("export", help="write an OpenCue job (CJSL XML) for an edit, a shot or a chroma command")
     e.add_argument("job", metavar="JOB", nargs="?", help="an edit or shot file; or give a command after --")
     e.add_argument("--opencue", required=True, metavar="FILE", help="the job specification to write (e.g. job.outline)")
-    e.add_argument("--chunk", type=int, metavar="N", help="frames per OpenCue task for chunked layers (default 10)")
-    e.add_argument("--name", default="chroma", help="the OpenCue job name (default chroma)")
-    e.add_argument("--show", default="chroma", help="OpenCue show")
-    e.add_argument("--shot", default="shot", help="OpenCue shot")
+    e.add_argument("--chunk", type=_count, metavar="N", help="frames per OpenCue task for chunked layers (default 10)")
+    e.add_argument("--name", default="chroma", type=_opencue_name, help="the OpenCue job name (default chroma)")
+    e.add_argument("--show", default="chroma", type=_opencue_name, help="OpenCue show")
+    e.add_argument("--shot", default="shot", type=_opencue_name, help="OpenCue shot")
+    e.add_argument("--user", metavar="NAME", help="the job's owner (default: the current user)")
+    e.add_argument("--env", type=_env_pair, action="append", default=[], metavar="NAME=VALUE",
+                   help="more environment for the render nodes (repeatable); CHROMA_MODELS and OCIO, "
+                        "when set here, are carried anyway")
+    e.add_argument("--overwrite", action="store_true", help="replace the job file if it exists")
     e.add_argument("--chroma", default="chroma", metavar="EXE", help="the chroma executable on the render nodes")
     e.add_argument("cmd", nargs="*", metavar="COMMAND", help="after --: grade IN -o OUT ... (a frame-independent command)")
     add_config_option(e)
@@ -41,9 +97,11 @@ def _farm_args(p: argparse.ArgumentParser) -> None:
     add_config_option(t)
     s = sub.add_parser("split", help="split a long shot into parts of at most N frames and write an edit of them")
     s.add_argument("shot", metavar="SHOT.toml")
-    s.add_argument("--max-frames", type=int, required=True, metavar="N", help="the longest part")
-    s.add_argument("--at", metavar="F,F,...", help="preferred cut frames (0-based indices: sections, lines)")
-    s.add_argument("--crossfade", type=int, default=0, metavar="N", help="frames of overlap crossfaded at each seam")
+    s.add_argument("--max-frames", type=_count, required=True, metavar="N", help="the longest part")
+    s.add_argument("--at", type=_indices, default=[], metavar="F,F,...",
+                   help="preferred cut frames (0-based indices: sections, lines)")
+    s.add_argument("--crossfade", type=_frames_count, default=0, metavar="N", help="frames of overlap crossfaded at each seam")
+    s.add_argument("--overwrite", action="store_true", help="replace part and edit files written before")
     add_config_option(s)
 
 
@@ -102,11 +160,8 @@ def cmd_farm(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from chroma import farm
-    from chroma.shot import tomlreader
 
-    with open(args.job, "rb") as fh:
-        data = tomlreader.load(fh)
-    if farm.is_edit(data):
+    if farm.is_edit(farm.read_job(args.job)):
         failures = farm.render_edit(args.farm, args.job, args.config, args.resume, args.overwrite, args.chunk, args.quiet)
         edit = farm.load_edit(args.job, args.config)
         print(f"rendered the edit {args.job}: {len(edit.shots)} shot(s), {edit.length} frame(s) -> {edit.output}")
@@ -128,7 +183,10 @@ def _export(args: argparse.Namespace) -> int:
         layers = farm.edit_layers(args.job, args.config, args.chunk, args.chroma)
     else:
         raise ChromaError("give an edit or shot file, or a chroma command after --")
-    path = farm.export_opencue(layers, args.opencue, job=args.name, show=args.show, shot=args.shot)
+    path = farm.export_opencue(layers, args.opencue, job=args.name, show=args.show, shot=args.shot, user=args.user,
+                               env=farm.node_environment(dict(args.env)), overwrite=args.overwrite,
+                               inputs=[args.job] if args.job and not command else [],
+                               overwrite_hint="pass --overwrite to replace it")
     print(f"wrote OpenCue job {path}: {len(layers)} layer(s): "
           + ", ".join(f"{lay.name} {lay.range} x{lay.chunk}" for lay in layers))
     return EXIT_OK
@@ -137,8 +195,8 @@ def _export(args: argparse.Namespace) -> int:
 def _split_shot(args: argparse.Namespace) -> int:
     from chroma import farm
 
-    at = [int(x) for x in args.at.split(",") if x.strip()] if args.at else []
-    edit = farm.split_shot(args.shot, args.max_frames, at, args.crossfade, args.config)
+    edit = farm.split_shot(args.shot, args.max_frames, args.at, args.crossfade, args.config, args.overwrite,
+                           "pass --overwrite to replace it")
     print(f"wrote {edit} ({len(farm.load_edit(edit, args.config).shots)} parts)")
     return EXIT_OK
 

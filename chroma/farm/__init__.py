@@ -45,7 +45,8 @@ from chroma.farm.cluster import (  # noqa: F401
     using,
 )
 from chroma.farm.frames import cli_frames, grade
-from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue
+from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue, node_environment
+from chroma.farm.resources import GpuEstimate, estimate_gpu_memory
 from chroma.farm.shots import (  # noqa: F401
     FEED_FORWARD_MODES,
     Edit,
@@ -55,10 +56,12 @@ from chroma.farm.shots import (  # noqa: F401
     frames_feed_forward,
     is_edit,
     load_edit,
+    read_job,
     render_edit,
     render_frames,
     render_shot,
     seam,
+    seam_metadata,
     shot_tasks,
     split_shot,
 )
@@ -66,5 +69,6 @@ from chroma.farm.shots import (  # noqa: F401
 __all__ = [
     "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "grade", "cli_frames", "render_shot", "render_frames",
     "frames_feed_forward", "Edit", "load_edit", "render_edit", "split_shot", "export_opencue", "edit_layers",
-    "command_layer", "CueLayer", "INSTALL",
+    "command_layer", "CueLayer", "INSTALL", "node_environment", "estimate_gpu_memory", "GpuEstimate", "read_job",
+    "seam_metadata",
 ]

@@ -2,14 +2,18 @@
 
 Layers per shot, chunked command layers, and crossfade layers that depend on their
 shots; serialised with OpenCue's pyoutline when it is installed, else written directly.
+A render layer asks for the GPU memory its shot's settings need
+(:func:`chroma.farm.resources.estimate_gpu_memory`); the job carries the environment a
+render node needs (:func:`node_environment`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from chroma.farm.cluster import strip_options
 from chroma.farm.shots import frames_feed_forward, is_edit, load_edit
@@ -38,6 +42,9 @@ class CueLayer:
         GPUs a task needs (0: a CPU layer).
     cores : float
         CPU cores a task reserves.
+    gpu_memory : str or None
+        GPU memory a task needs, as cuebot reads it (``"16g"``); None leaves the
+        service's default. Only for a GPU layer.
     """
 
     name: str
@@ -47,6 +54,7 @@ class CueLayer:
     after: list[str] = field(default_factory=list)
     gpus: int = 0
     cores: float = 1.0
+    gpu_memory: str | None = None
 
 
 def _cmd(args: Sequence[str]) -> str:
@@ -59,8 +67,10 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
     """Build the OpenCue layers for a shot file or an edit file.
 
     A layer per shot (one task running ``chroma render SHOT --resume`` for a
-    frame-to-frame shot, ``chroma farm task SHOT --frames`` chunks otherwise); for an
-    edit, a conform layer per shot and a crossfade layer per seam depending on both
+    frame-to-frame shot, ``chroma farm task SHOT --frames`` chunks otherwise), asking for
+    a GPU with the memory the shot's render settings need
+    (:func:`chroma.farm.resources.estimate_gpu_memory`) unless it renders on the CPU; for
+    an edit, a conform layer per shot and a crossfade layer per seam depending on both
     shots' layers.
 
     Parameters
@@ -78,11 +88,18 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
     -------
     list[CueLayer]
         The layers, dependencies before the layers that wait for them.
+
+    Raises
+    ------
+    chroma.errors.ChromaError
+        The file cannot be read, or an invalid edit or shot.
     """
-    from chroma.shot import load_shot, tomlreader
+    from chroma.farm.resources import estimate_gpu_memory
+    from chroma.farm.shots import read_job
+    from chroma.shot import load_shot
 
     path = Path(path).resolve()
-    data = tomlreader.loads(path.read_text(encoding="utf-8"))
+    data = read_job(path)
     cfg = ["--config", str(config)] if config else []
     if is_edit(data):
         edit = load_edit(path, config)
@@ -95,13 +112,15 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
         first = shot.output.first_frame
         rng = f"{first}-{first + shot.max_frames - 1}"
         gpus = 0 if str(shot.render.get("device") or "").lower() == "cpu" else 1
-        name = f"shot{i + 1:02d}_{Path(file).stem}"
+        memory = estimate_gpu_memory(shot.render, shot.animation_mode, shot.animation).opencue if gpus else None
+        name = f"shot{i + 1:02d}_{re.sub(r'[^A-Za-z0-9_.]', '_', Path(file).stem)}"  # cuebot's layer names
         if frames_feed_forward(shot):  # one task renders every frame in order; a retry resumes
-            layers.append(CueLayer(name, [chroma, "render", file, "--resume", *cfg], rng, shot.max_frames, gpus=gpus))
+            layers.append(CueLayer(name, [chroma, "render", file, "--resume", *cfg], rng, shot.max_frames, gpus=gpus,
+                                   gpu_memory=memory))
         else:
             size = chunk or max(1, min(10, shot.max_frames))
             layers.append(CueLayer(name, [chroma, "farm", "task", file, "--frames", "#FRAME_START#-#FRAME_END#", *cfg],
-                                   rng, size, gpus=gpus))
+                                   rng, size, gpus=gpus, gpu_memory=memory))
     if edit is not None:
         for i in range(len(files)):
             layers.append(CueLayer(f"conform{i + 1:02d}", [chroma, "farm", "task", str(edit.path), "--conform", str(i), *cfg],
@@ -150,17 +169,58 @@ def command_layer(argv: Sequence[str], frames: Sequence[int], chunk: int, name: 
     return CueLayer(name or argv[0], cmd, sequence.format_frames(list(frames)).replace(" ", ""), max(1, chunk))
 
 
+#: Environment variables a render node reads that chroma's settings live in: the model
+#: cache (render.models.registry.cache_dir) and the OCIO config (chroma.ocio).
+NODE_ENVIRONMENT = ("CHROMA_MODELS", "OCIO")
+
+
+def node_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Give the environment a render node needs: the chroma settings set here, and ``extra``.
+
+    ``CHROMA_MODELS`` (the model cache) and ``OCIO`` (the colour config) are carried
+    when they are set in this environment, local paths made absolute (a node does not
+    start in this folder); variables that are not set are left out, so a node keeps its
+    own. The OCIO config of ``--config`` travels on each command line instead.
+
+    Parameters
+    ----------
+    extra : Mapping[str, str] or None, optional
+        More variables (``--env NAME=VALUE``); they win over the carried ones.
+
+    Returns
+    -------
+    dict[str, str]
+        Name -> value, in a stable order.
+    """
+    env: dict[str, str] = {}
+    for name in NODE_ENVIRONMENT:
+        value = os.environ.get(name)
+        if not value:
+            continue
+        local = os.path.expanduser(value)
+        if "://" not in value and os.path.exists(local):
+            value = os.path.abspath(local)
+        env[name] = value
+    env.update(extra or {})
+    return env
+
+
 def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str = "chroma", show: str = "chroma",
-                   shot: str = "shot", user: str | None = None, facility: str = "local") -> Path:
+                   shot: str = "shot", user: str | None = None, facility: str = "local",
+                   env: Mapping[str, str] | None = None, overwrite: bool = False,
+                   inputs: Sequence[str | os.PathLike] = (),
+                   overwrite_hint: str = "pass overwrite=True to replace it") -> Path:
     """Write an OpenCue job specification (the XML cuebot takes, CJSL) for ``layers``.
 
     With OpenCue's pyoutline installed (``opencue-pyoutline``, in the farm extra) the
     outline is built with it (``outline.Outline`` + ``outline.modules.shell.Shell``
-    layers, ``depend_on``) and serialised with ``outline.backend.cue.serialize_simple``;
-    otherwise the same document is written directly, following the CJSL DTD that
-    pyoutline writes (spec, job, layers of ``cmd``/``range``/``chunk``, ``depends`` of
-    type ``LAYER_ON_LAYER``; each layer in OpenCue's ``shell`` service). Submit it with
-    pycue (``opencue.api.launchSpec``) or ``cuerun``.
+    layers, ``depend_on``, ``set_env``) and serialised with
+    ``outline.backend.cue.serialize_simple``; otherwise the same document is written
+    directly, following the CJSL DTD (spec, job with its ``env`` keys, layers of
+    ``cmd``/``range``/``chunk``/``cores`` and, for GPU layers, ``gpus``/``gpu_memory``,
+    ``depends`` of type ``LAYER_ON_LAYER``; each layer in OpenCue's ``shell`` service).
+    Submit it with pycue (``opencue.api.launchSpec``) or ``cuerun``. The file goes
+    through the one output check (:func:`chroma.io.check_outputs`) first.
 
     Parameters
     ----------
@@ -175,32 +235,104 @@ def export_opencue(layers: Sequence[CueLayer], path: str | os.PathLike, job: str
     shot : str, optional
         The OpenCue shot (default ``"shot"``).
     user : str or None, optional
-        The job's user; default ``$USER``, else ``"chroma"``.
+        The job's owner; default the current user (:func:`getpass.getuser`). The spec's
+        ``uid`` is that user's on this machine, left out when it has none.
     facility : str, optional
         The OpenCue facility (default ``"local"``).
+    env : Mapping[str, str] or None, optional
+        The job's environment, set on every task (:func:`node_environment`).
+    overwrite : bool, optional
+        Replace ``path`` if it exists (default False).
+    inputs : Sequence[str or os.PathLike], optional
+        Files the job reads (the edit or shot file): ``path`` may not be one of them.
+    overwrite_hint : str, optional
+        How to allow replacing, in the caller's words.
 
     Returns
     -------
     pathlib.Path
         The file written.
 
+    Raises
+    ------
+    chroma.errors.ChromaIOError
+        ``path`` is one of ``inputs``, exists without ``overwrite``, or cannot be written.
+
+    Warns
+    -----
+    chroma.io.ChromaWarning
+        The job's user is ``root`` (or uid 0): cuebot refuses to launch such a job.
+
     References
     ----------
     OpenCue, pyoutline and the CJSL job specification DTD (https://www.opencue.io/docs/,
-    github.com/AcademySoftwareFoundation/OpenCue, ``pyoutline/outline/backend/cue.py``).
+    github.com/AcademySoftwareFoundation/OpenCue: ``pyoutline/outline/backend/cue.py``,
+    ``cuebot/src/main/resources/public/dtd/cjsl-1.15.dtd``,
+    ``cuebot/.../service/JobSpec.java``).
     """
+    from chroma.io import check_outputs, write_text
+
     path = Path(path)
-    user = user or os.environ.get("USER", "chroma")
+    check_outputs([path], inputs, overwrite=overwrite, images=False, overwrite_hint=overwrite_hint)
+    user = user or _current_user()
+    uid = _uid(user)
+    if user == "root" or uid == 0:
+        import warnings
+
+        from chroma.io import ChromaWarning
+
+        warnings.warn(ChromaWarning(f"cuebot refuses jobs launched as root (user {user!r}, uid {uid}); "
+                                    "give the job's owner with --user NAME"), stacklevel=2)
+    variables = dict(env or {})
     try:
-        text = _serialise_pyoutline(layers, job, show, shot, user, facility)
+        text = _serialise_pyoutline(layers, job, show, shot, user, facility, variables)
     except ImportError:
-        text = _serialise_cjsl(layers, job, show, shot, user, facility)
-    from chroma.io import write_text
-
-    return write_text(path, text)
+        text = _serialise_cjsl(layers, job, show, shot, user, facility, variables)
+    return write_text(path, _with_uid(text, uid))
 
 
-def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
+def _current_user() -> str:
+    """The current user's name (``getpass.getuser``: LOGNAME, USER, ... then the password database)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "chroma"
+
+
+def _uid(user: str) -> int | None:
+    """``user``'s uid on this machine, None where it has none (or no password database)."""
+    try:
+        import pwd
+    except ImportError:
+        return None
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+
+
+def _with_uid(text: str, uid: int | None) -> str:
+    """The spec with ``uid`` as its ``<uid>`` (pyoutline writes the current process's),
+    or without one (it is optional in the DTD) when the user has none here."""
+    import xml.etree.ElementTree as Et
+
+    head, sep, body = text.partition(".dtd\">")
+    root = Et.fromstring(body)
+    node = root.find("uid")
+    if uid is None and node is not None:
+        root.remove(node)
+    elif uid is not None:
+        if node is None:
+            node = Et.Element("uid")
+            root.insert(list(root).index(root.find("user")) + 1, node)  # type: ignore[arg-type]
+        node.text = str(uid)
+    return head + sep + Et.tostring(root).decode()
+
+
+def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str,
+                         env: Mapping[str, str]) -> str:
     import outline
     import outline.cuerun
     import outline.depend
@@ -208,11 +340,15 @@ def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: 
     from outline.modules.shell import Shell
 
     ol = outline.Outline(job, shot=shot, show=show, user=user)
+    for name, value in env.items():
+        ol.set_env(name, value, pre=True)  # pyoutline writes only "pre-setshot" variables into the job's <env>
     made: dict[str, Any] = {}
     for lay in layers:
         kw: dict[str, Any] = {"command": _cmd(lay.command), "range": lay.range, "chunk": lay.chunk, "cores": lay.cores}
         if lay.gpus:
             kw["gpus"] = lay.gpus
+            if lay.gpu_memory:
+                kw["gpu_memory"] = lay.gpu_memory
         sh = Shell(lay.name, **kw)
         ol.add_layer(sh)
         made[lay.name] = sh
@@ -226,7 +362,8 @@ def _serialise_pyoutline(layers: Sequence[CueLayer], job: str, show: str, shot: 
 CJSL_VERSION = "1.15"
 
 
-def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str) -> str:
+def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, user: str, facility: str,
+                    env: Mapping[str, str]) -> str:
     import xml.etree.ElementTree as Et
 
     def sub(parent: Any, tag: str, text: str | None, **attrs: str) -> Any:
@@ -245,7 +382,9 @@ def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, 
     sub(j, "priority", "1")
     sub(j, "maxretries", "2")
     sub(j, "autoeat", "False")
-    Et.SubElement(j, "env")
+    job_env = Et.SubElement(j, "env")
+    for name, value in env.items():
+        sub(job_env, "key", value, name=name)
     ls = Et.SubElement(j, "layers")
     for lay in layers:
         le = sub(ls, "layer", None, name=lay.name, type="Render")
@@ -255,7 +394,7 @@ def _serialise_cjsl(layers: Sequence[CueLayer], job: str, show: str, shot: str, 
         sub(le, "cores", f"{float(lay.cores):0.1f}")
         if lay.gpus:
             sub(le, "gpus", str(lay.gpus))
-            sub(le, "gpu_memory", "1g")
+            sub(le, "gpu_memory", lay.gpu_memory or "1g")  # cuebot wants both once gpus is given
         Et.SubElement(le, "env")
         services = Et.SubElement(le, "services")
         sub(services, "service", "shell")

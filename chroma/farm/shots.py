@@ -32,7 +32,7 @@ from chroma.farm.cluster import (
 if TYPE_CHECKING:
     from chroma.oklab.convert import Space
     from chroma.pipeline import RunPlan
-    from chroma.shot import Shot
+    from chroma.shot import OutputSpec, Shot
 
 #: an OCIO config as chroma takes it: a path, a name, or None for chroma's default
 Config = Union[str, "os.PathLike[str]", None]
@@ -408,15 +408,10 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
         A shot file is invalid, or the curve is unknown.
     """
     from chroma import sequence
-    from chroma.shot import load_shot, tomlreader
+    from chroma.shot import load_shot
 
     path = Path(path).resolve()
-    try:
-        data = tomlreader.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FarmError(f"edit file {str(path)!r}: {exc.strerror or exc}") from None
-    except tomlreader.TOMLDecodeError as exc:
-        raise FarmError(f"{path}: not valid TOML: {exc}") from None
+    data = read_job(path)
     if not is_edit(data):
         raise FarmError(f"{path}: an edit lists its shots as [[shots]] tables with file = \"sh010.toml\"")
     known = {"output", "first_frame", "crossfade", "curve", "space", "dtype", "compression", "shots"}
@@ -431,6 +426,7 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
     default_fade = int(data.get("crossfade", 0))
     shots: list[EditShot] = []
     lengths: list[int] = []
+    outputs: list[OutputSpec] = []
     for i, entry in enumerate(data["shots"]):
         if "file" not in entry:
             raise FarmError(f"{path}: shot {i + 1} has no file = \"...\"")
@@ -442,11 +438,14 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
                             f"shots of {lengths[-1] if i else 0} and {shot.max_frames} frames")
         shots.append(EditShot(file, fade))
         lengths.append(shot.max_frames)
+        outputs.append(shot.output)
     for i, n in enumerate(lengths):
         tail = shots[i + 1].crossfade if i + 1 < len(shots) else 0
         if shots[i].crossfade + tail > n:
             raise FarmError(f"{path}: shot {i + 1} has {n} frames, fewer than its two crossfades "
                             f"({shots[i].crossfade} + {tail}); shorten them")
+    first_frame = int(data.get("first_frame", 1001))
+    _check_edit_output(path, str(data["output"]), out, first_frame, shots, lengths, outputs)
     from chroma.oklab.convert import SPACES
     from chroma.oklab.frames import crossfade_weights
 
@@ -455,8 +454,90 @@ def load_edit(path: str | os.PathLike, config: Config = None) -> Edit:
     space = str(data.get("space", "oklab"))
     if space not in SPACES:  # and an unknown space here, before any render
         raise FarmError(f"{path}: space {space!r} is not one of {', '.join(SPACES)}")
-    return Edit(path, out, int(data.get("first_frame", 1001)), shots, lengths, curve, cast("Space", space),
+    return Edit(path, out, first_frame, shots, lengths, curve, cast("Space", space),
                 str(data.get("dtype", "half")), str(data.get("compression", "zip")))
+
+
+def _check_edit_output(path: Path, spelled: str, out: str, first_frame: int, shots: list[EditShot], lengths: list[int],
+                       outputs: list[OutputSpec]) -> None:
+    """Refuse an edit whose frames would replace its shots' frames, shot files or itself,
+    or two of whose shots write the same frames.
+
+    The edit's frames go through the one output check (:func:`chroma.io.check_outputs`,
+    same file by any spelling) with every shot's frames as inputs, before any work: a
+    conform would copy a frame onto itself and a crossfade would find its input replaced.
+    The shots' frames go through it together: two renders would write the same files.
+    """
+    from chroma import sequence
+    from chroma.errors import ChromaIOError
+    from chroma.io import check_outputs
+
+    frames = [[o.path(k) for k in range(n)] for o, n in zip(outputs, lengths)]
+    files = [str(path), *(es.path for es in shots)]
+    try:
+        check_outputs([f for fs in frames for f in fs], files, overwrite=True, create_folders=True, dry_run=True)
+    except ChromaIOError as exc:
+        for j in range(1, len(shots)):
+            for i in range(j):
+                try:
+                    check_outputs(frames[i] + frames[j], files, overwrite=True, create_folders=True, dry_run=True)
+                except ChromaIOError:
+                    raise FarmError(f"{path}: shots {i + 1} ({Path(shots[i].path).name}) and {j + 1} "
+                                    f"({Path(shots[j].path).name}) write the same frames ({exc}); give each shot "
+                                    "its own output pattern") from None
+        raise FarmError(f"{path}: {exc}") from None
+
+    starts = [0]
+    for i in range(1, len(shots)):
+        starts.append(starts[-1] + lengths[i - 1] - shots[i].crossfade)
+    pattern = sequence.parse_pattern(out)
+    targets = [pattern.path(first_frame + k) for k in range(starts[-1] + lengths[-1])]
+
+    def check(inputs: list[str]) -> None:
+        check_outputs(targets, inputs, overwrite=True, create_folders=True, dry_run=True)
+
+    try:
+        check([*files, *(f for fs in frames for f in fs)])
+    except ChromaIOError as exc:
+        for i, (es, o, fs) in enumerate(zip(shots, outputs, frames)):
+            try:
+                check([es.path, *fs])
+            except ChromaIOError:
+                raise FarmError(f"{path}: the edit's output {spelled!r} writes over shot {i + 1} "
+                                f"({Path(es.path).name}, output {o.pattern!r}): {exc}; give the edit an "
+                                "output of its own, e.g. \"edit/edit.####.exr\"") from None
+        raise FarmError(f"{path}: {exc}") from None
+
+
+def read_job(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a job file (an edit or a shot) as TOML.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    dict[str, Any]
+        The parsed file (:func:`is_edit` tells an edit from a shot).
+
+    Raises
+    ------
+    FarmError
+        The file cannot be read or is not valid TOML.
+    """
+    from chroma.shot import tomlreader
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FarmError(f"cannot read the job file {os.fspath(path)!r}: {why}") from None
+    try:
+        return tomlreader.loads(text)
+    except tomlreader.TOMLDecodeError as exc:
+        raise FarmError(f"{os.fspath(path)}: not valid TOML: {exc}") from None
 
 
 def is_edit(data: Mapping[str, Any]) -> bool:
@@ -504,11 +585,20 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Config = Non
     -------
     list
         Always empty: failures are raised.
+
+    Raises
+    ------
+    FarmError
+        ``i`` is not a shot of the edit.
+    chroma.errors.ChromaError
+        The edit or a shot is invalid.
     """
     from chroma import sequence
     from chroma.shot import load_shot
 
     edit = load_edit(edit_path, config)
+    if not 0 <= i < len(edit.shots):
+        raise FarmError(f"{edit.path}: no shot {i}; its shots are 0 to {len(edit.shots) - 1} (0-based)")
     shot = load_shot(edit.shots[i].path, config=config)
     out = sequence.parse_pattern(edit.output)
     head = edit.shots[i].crossfade
@@ -526,10 +616,11 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Config = Non
 def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list:
     """Write the crossfade into shot ``i`` of an edit.
 
-    :func:`chroma.oklab.crossfade` of the previous shot's last frames into this shot's
-    first, renumbered to the edit's frames through links (copies where links cannot be
-    made) in a hidden folder beside the edit's sequence. The farm task of a crossfade
-    layer (``chroma farm task EDIT --seam I``).
+    The previous shot's last frames blend into this shot's first
+    (:func:`chroma.oklab.mix_images` at :func:`chroma.oklab.crossfade_weights` over the
+    seam), written to the edit's frames. The farm task of a crossfade layer
+    (``chroma farm task EDIT --seam I``). Each frame's header names both shots and the
+    blend weight (:func:`seam_metadata`).
 
     Parameters
     ----------
@@ -546,35 +637,89 @@ def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) 
     -------
     list
         Always empty: failures are raised.
+
+    Raises
+    ------
+    FarmError
+        ``i`` is not a seam of the edit.
+    chroma.errors.ChromaError
+        The edit or a shot is invalid, a frame cannot be read, or an output is refused
+        (:func:`chroma.io.check_outputs`).
     """
-    from chroma import oklab, sequence
+    from chroma import io, ocio, oklab, sequence
     from chroma.shot import load_shot
 
     edit = load_edit(edit_path, config)
+    if not 1 <= i < len(edit.shots):
+        raise FarmError(f"{edit.path}: no seam {i}; the seams are 1 to {len(edit.shots) - 1} "
+                        f"(into shots 2 to {len(edit.shots)})" if len(edit.shots) > 1 else
+                        f"{edit.path}: one shot, no seam")
     a, b = (load_shot(edit.shots[j].path, config=config) for j in (i - 1, i))
     frames = edit.seam_frames(i)
     if not frames:
         return []
     out = sequence.parse_pattern(edit.output)
-    stage = Path(out.path(edit.first_frame)).parent / f".{Path(out.prefix).name.rstrip('._-') or 'edit'}.seams" / f"seam{i:02d}"
-    stage.mkdir(parents=True, exist_ok=True)
     n = len(frames)
-    for tag, shot, first in (("a", a, a.max_frames - n), ("b", b, 0)):
-        for k, f in enumerate(frames):
-            link = stage / f"{tag}.{f:04d}.exr"
-            link.unlink(missing_ok=True)
-            src = os.path.abspath(shot.output.path(first + k))
-            try:
-                os.symlink(src, link)
-            except OSError:  # no symlinks here: a copy
-                shutil.copyfile(src, link)
-    oklab.crossfade(str(stage / "a.####.exr"), str(stage / "b.####.exr"), edit.output, frames, edit.space, edit.curve,
-                    overwrite=True, write_options={"dtype": edit.dtype, "compression": edit.compression},
-                    progress=False, config=config)
-    if job is not None:
-        for f in frames:
-            report(job, out.path(f))
+    pairs = [(a.output.path(a.max_frames - n + k), b.output.path(k)) for k in range(n)]
+    targets = [out.path(f) for f in frames]
+    io.check_outputs(targets, [p for pair in pairs for p in pair], overwrite=True, create_folders=True)
+    weights = oklab.crossfade_weights(n, edit.curve)
+    cs = ocio.resolve_colorspace("ACEScg", config)
+    for k, (f, (pa, pb), target) in enumerate(zip(frames, pairs, targets)):
+        ia, ib = io.read(pa, config=config), io.read(pb, config=config)
+        img = oklab.mix_images(ia, ib, float(weights[k]), edit.space, colorspace=cs, config=config)
+        sides = ((edit.shots[i - 1].path, pa, a.output.first_frame + a.max_frames - n + k, ia.metadata),
+                 (edit.shots[i].path, pb, b.output.first_frame + k, ib.metadata))
+        img.metadata = seam_metadata(img.metadata, sides, f, float(weights[k]), edit.curve)
+        io.write(img, target, dtype=cast(Any, edit.dtype), compression=edit.compression, config=config)
+        if job is not None:
+            report(job, target)
     return []
+
+
+SeamSide = tuple[str, str, int, Mapping[str, Any]]
+
+
+def seam_metadata(blended: Mapping[str, Any], sides: tuple[SeamSide, SeamSide], frame: int, weight: float,
+                  curve: str) -> dict[str, Any]:
+    """The header of a seam frame: both shots, their frames and the blend weight.
+
+    Each side's ``chroma/`` attributes (shot, frame, prompts, seed, settings...) move
+    under ``chroma/seam/a/`` and ``chroma/seam/b/``, so no top-level attribute claims
+    the frame is one shot's; ``chroma/seam`` says it in one line.
+
+    Parameters
+    ----------
+    blended : Mapping[str, Any]
+        The blended image's metadata (:func:`chroma.oklab.mix_images`: shot A's plus
+        ``chroma/blend/*``).
+    sides : tuple of two (str, str, int, Mapping[str, Any])
+        Shot A and shot B, each as (shot file, frame file, frame number in the shot's
+        sequence, the frame's header).
+    frame : int
+        The edit's frame number.
+    weight : float
+        The blend weight: 0 is all of shot A, 1 all of shot B.
+    curve : str
+        The crossfade curve (:func:`chroma.oklab.crossfade_weights`).
+
+    Returns
+    -------
+    dict[str, Any]
+        The header attributes.
+    """
+    meta = {k: v for k, v in blended.items() if not k.startswith("chroma/") or k.startswith("chroma/blend/")}
+    for tag, (shot, file, number, header) in zip("ab", sides):
+        meta.update({f"chroma/seam/{tag}/{k[7:]}": v for k, v in header.items()
+                     if k.startswith("chroma/") and not k.startswith(("chroma/blend/", "chroma/seam"))})
+        meta.update({f"chroma/seam/{tag}/shot": shot, f"chroma/seam/{tag}/frame": number,
+                     f"chroma/seam/{tag}/file": file, f"chroma/blend/{tag}": file})
+    (sa, _, fa, _), (sb, _, fb, _) = sides
+    meta.update({
+        "chroma/frame": frame, "chroma/blend/t": weight, "chroma/blend/curve": curve, "chroma/seam/weight": weight,
+        "chroma/seam": f"{Path(sa).name} frame {fa} x {1 - weight:.6g} + {Path(sb).name} frame {fb} x {weight:.6g}",
+    })
+    return meta
 
 
 def edit_tasks(edit: Edit, job: Job, config: Config = None, resume: bool = False, overwrite: bool = False,
@@ -701,7 +846,8 @@ def _shift_keys(table: Mapping[str, Any], s: int, e: int) -> dict[str, Any]:
 
 
 def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] = (), crossfade: int = 0,
-               config: Config = None) -> Path:
+               config: Config = None, overwrite: bool = False,
+               overwrite_hint: str = "pass overwrite=True to replace it") -> Path:
     """Split a long shot into shots of at most ``max_frames`` frames and write an edit of them.
 
     Cuts fall on the frame indices in ``at`` where they can (section or line boundaries
@@ -724,6 +870,11 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
         Frames of overlap at each seam, below ``max_frames`` (default 0: cuts).
     config : str, os.PathLike or None, optional
         The OCIO config the shot is checked with; None for chroma's default.
+    overwrite : bool, optional
+        Replace part and edit files that exist (default False); the shot file itself is
+        never replaced.
+    overwrite_hint : str, optional
+        How to allow replacing, in the caller's words (``--overwrite`` for the CLI).
 
     Returns
     -------
@@ -734,7 +885,10 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     Raises
     ------
     FarmError
-        ``crossfade`` negative or not below ``max_frames``.
+        ``crossfade`` negative or not below ``max_frames``, or ``max_frames`` below 1.
+    chroma.errors.ChromaIOError
+        A file to write is the shot file (by any spelling), or exists without
+        ``overwrite`` (:func:`chroma.io.check_outputs`); nothing is written then.
     chroma.errors.ChromaError
         The shot file is invalid.
 
@@ -743,23 +897,31 @@ def split_shot(shot_path: str | os.PathLike, max_frames: int, at: Iterable[int] 
     Disco Diffusion v5.x ``disco.py``: frame ``i`` of an animation uses ``seed + i``
     unless the seed is fixed.
     """
-    from chroma.shot import dump_shot, load_shot, tomlreader
+    from chroma.io import check_outputs, write_text
+    from chroma.shot import dump_shot, load_shot
 
     shot_path = Path(shot_path).resolve()
     shot = load_shot(shot_path, config=config)
+    if max_frames < 1:
+        raise FarmError(f"split: the longest part must be at least 1 frame, not {max_frames}")
     if crossfade < 0 or max_frames <= crossfade:
         raise FarmError(f"split: max_frames ({max_frames}) must exceed the crossfade ({crossfade})")
     parts = _part_bounds(shot.max_frames, max_frames, at, crossfade)
-    raw = tomlreader.loads(shot_path.read_text(encoding="utf-8"))
+    raw = read_job(shot_path)
     stem = shot_path.stem
+    files: dict[Path, str] = {}
     edit_shots = []
     for p, (s, e) in enumerate(parts, 1):
         d = _part_settings(raw, shot, p, s, e)
         part = shot_path.with_name(f"{stem}_p{p:02d}.toml")
-        part.write_text(dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)"),
-                        encoding="utf-8")
+        files[part] = dump_shot(d, f"part {p} of {shot_path.name}: frames {s}-{e - 1} (chroma.farm.split_shot)")
         edit_shots.append({"file": part.name, "crossfade": crossfade if p > 1 else 0})
-    return _write_edit_file(shot_path, shot, raw["output"]["pattern"], edit_shots, crossfade)
+    edit_path = shot_path.with_name(f"{stem}.edit.toml")
+    files[edit_path] = _edit_text(shot_path, shot, raw["output"]["pattern"], edit_shots, crossfade)
+    check_outputs(list(files), [shot_path], overwrite=overwrite, images=False, overwrite_hint=overwrite_hint)
+    for file, text in files.items():
+        write_text(file, text)
+    return edit_path
 
 
 def _part_bounds(n: int, max_frames: int, at: Iterable[int], crossfade: int) -> list[tuple[int, int]]:
@@ -804,9 +966,8 @@ def _part_settings(raw: dict[str, Any], shot: Shot, p: int, s: int, e: int) -> d
     return d
 
 
-def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]],
-                     crossfade: int) -> Path:
-    """Write ``<stem>.edit.toml`` listing the parts."""
+def _edit_text(shot_path: Path, shot: Shot, pattern: str, edit_shots: list[dict[str, Any]], crossfade: int) -> str:
+    """The text of ``<stem>.edit.toml`` listing the parts."""
     import tomlkit
 
     doc = tomlkit.document()
@@ -818,6 +979,4 @@ def _write_edit_file(shot_path: Path, shot: Shot, pattern: str, edit_shots: list
     for es in edit_shots:
         aot.append(tomlkit.item(es))
     doc.add("shots", aot)
-    edit_path = shot_path.with_name(f"{shot_path.stem}.edit.toml")
-    edit_path.write_text(tomlkit.dumps(doc), encoding="utf-8")
-    return edit_path
+    return tomlkit.dumps(doc)
