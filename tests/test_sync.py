@@ -601,3 +601,9 @@ def test_split_cuts_a_long_song_at_line_boundaries(tmp_path, capsys) -> None:
         starts.append(s)
     assert set(starts) <= {48, 108, 168, 216}
     assert main(["sync", "--lyrics", str(lrc), "--fps", "24", "--split", "120"]) == 2  # nothing to split
+    # the same split again, with --overwrite: the shot, the edit and the parts are replaced (farm.split_shot
+    # is told --overwrite too, so it does not refuse the part files the first run wrote)
+    first = {p.name: p.read_text() for p in tmp_path.glob("song*.toml")}
+    assert main(["sync", "--lyrics", str(lrc), "--fps", "24", "--frames", "264", "-o", str(shot),
+                 "--split", "120", "--crossfade", "6", "--overwrite"]) == 0
+    assert {p.name: p.read_text() for p in tmp_path.glob("song*.toml")} == first

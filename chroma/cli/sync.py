@@ -212,7 +212,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         from chroma import farm
 
         cuts = list(plan.prompts) if plan is not None else []  # lines and sections start at these frames
-        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade)
+        edit = farm.split_shot(target, args.split, at=cuts, crossfade=args.crossfade, overwrite=args.overwrite,
+                               overwrite_hint="pass --overwrite to replace it")
         print(f"split into parts of at most {args.split} frames at line boundaries: edit {edit} "
               f"(render it with: chroma farm render {edit} --farm local:N)")
     if args.plot:
