@@ -12,8 +12,7 @@ import pytest
 
 from chroma.cli import main
 from chroma.shot import ShotError, load_shot, parse_shot
-
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+from tests.golden import golden_path
 
 BASE = """\
 max_frames = {max_frames}
@@ -38,15 +37,11 @@ translation_x = "{schedule}"
 
 
 def golden() -> dict:
-    path = REFERENCE / "schedules_golden.json"
-    if not path.is_file():
-        pytest.skip(f"reference data not found at {REFERENCE}")
-    return json.loads(path.read_text())
+    return json.loads(golden_path("schedules_golden.json").read_text())
 
 
 def _cases(kind: str) -> list:
-    path = REFERENCE / "schedules_golden.json"
-    return list(range(len(json.loads(path.read_text())[kind]))) if path.is_file() else [0]
+    return list(range(len(golden()[kind])))
 
 
 @pytest.mark.parametrize("kind", ["dd", "deforum"])

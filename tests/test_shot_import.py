@@ -14,8 +14,9 @@ import pytest
 from chroma.errors import ChromaError
 from chroma.shot_import import is_deforum, shot_from_dd_settings, shot_from_deforum
 from render.keyframes import evaluate
+from tests.golden import golden_path
 
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "schedules_golden.json"
+GOLDEN = golden_path("schedules_golden.json")
 
 # A settings.txt as Disco Diffusion v5.6's save_settings() writes it: the field names and
 # value shapes of the published file (alembics/disco-diffusion,
@@ -70,8 +71,6 @@ DEFORUM_SETTINGS = {
 
 
 def _golden(kind: str) -> list:
-    if not GOLDEN.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{GOLDEN} not found"))]
     return [pytest.param(c, id=f"{c['schedule']}|{c.get('interp_spline', 'Linear')}")
             for c in json.loads(GOLDEN.read_text())[kind]]
 
