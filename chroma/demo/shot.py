@@ -64,8 +64,8 @@ _SHOT_TOML = """\
 #   {real}
 #   chroma models fetch secondary_model_imagenet_2
 #   chroma models fetch vgg16_imagenet
-# delete the [render] lines marked "tiny" and render it: chroma render {name}
-# (docs/shots.md; a GPU helps).
+# delete the [render] lines marked "tiny" and render it: chroma render {name} --overwrite
+# (the demo's frames move to frames/retained/; docs/shots.md; a GPU helps).
 max_frames = {frames}
 seed = 1
 animation_mode = "2D"
