@@ -1,115 +1,16 @@
-"""``chroma demo OUTDIR``: the embedded, offline default job.
+"""The colour parts of ``chroma demo``: a procedural scene, lights, ambient, blends.
 
-Each feature adds a part: a function ``part(outdir, overwrite) -> list[Path]`` registered
-with :func:`part`. Parts run in registration order, each in its own sub-folder.
+Each writes into its own sub-folder of OUTDIR (docs/demo.md) from data it makes itself.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from chroma.errors import ChromaIOError
+from chroma.demo.parts import guard, part
 from chroma.image import Image
-
-#: A demo part: ``part(folder, overwrite) -> files written``.
-Part = Callable[[Path, bool], list[Path]]
-#: The registered parts by name, in registration order.
-PARTS: dict[str, Part] = {}
-
-
-def part(name: str) -> Callable[[Part], Part]:
-    """
-    Return a decorator that registers a demo part writing into ``OUTDIR/name``.
-
-    Parameters
-    ----------
-    name : str
-        The part's sub-folder of OUTDIR.
-
-    Returns
-    -------
-    callable
-        Registers ``fn(folder, overwrite) -> list of paths`` in :data:`PARTS` and returns it.
-    """
-
-    def _register(fn: Part) -> Part:
-        PARTS[name] = fn
-        return fn
-
-    return _register
-
-
-def run(outdir: str | os.PathLike[str], overwrite: bool = False,
-        report: Callable[[str], None] = print) -> list[Path]:
-    """
-    Run every demo part into a folder, each in its own sub-folder.
-
-    Parameters
-    ----------
-    outdir : str or os.PathLike
-        The folder, created if missing (its parent must exist).
-    overwrite : bool, default False
-        Replace files of an earlier demo (else they are refused).
-    report : callable, default print
-        Called with each written path, indented, as it is written.
-
-    Returns
-    -------
-    list of pathlib.Path
-        Every file written.
-
-    Raises
-    ------
-    chroma.errors.ChromaIOError
-        For an ``outdir`` that is a file or whose parent does not exist, or a file of an
-        earlier demo without ``overwrite``.
-    """
-    outdir = Path(outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise ChromaIOError(f"{str(outdir)!r} exists and is not a folder")
-    if not outdir.parent.exists():
-        raise ChromaIOError(f"folder {str(outdir.parent)!r} does not exist; create it first")
-    outdir.mkdir(exist_ok=True)
-    written: list[Path] = []
-    for name, fn in PARTS.items():
-        sub = outdir / name
-        sub.mkdir(exist_ok=True)
-        files = fn(sub, overwrite)
-        for f in files:
-            report(f"  {f}")
-        written.extend(files)
-    return written
-
-
-def guard(path: Path, overwrite: bool) -> Path:
-    """
-    Return a demo file's path, refusing to replace an existing file unless asked.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The file a part is about to write.
-    overwrite : bool
-        Whether an existing file may be replaced.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    chroma.errors.ChromaIOError
-        For an existing file without ``overwrite``.
-    """
-    if path.exists() and not overwrite:
-        raise ChromaIOError(f"{str(path)!r} exists from an earlier demo; pass --overwrite or use another OUTDIR")
-    return path
-
 
 # ------------------------------------------------------------------------- the scene part
 
