@@ -146,7 +146,7 @@ def test_argparse_errors_exit_2(capsys):
 
 def test_demo_writes_scene_and_refuses_to_clobber(capsys, tmp_path):
     out = tmp_path / "demo"
-    code, text, _ = run(capsys, "demo", str(out))
+    code, text, _ = run(capsys, "demo", str(out), "--no-shot")
     assert code == 0
     frames = sorted((out / "scene").glob("scene.*.exr"))
     assert len(frames) == 5
@@ -154,9 +154,9 @@ def test_demo_writes_scene_and_refuses_to_clobber(capsys, tmp_path):
     assert img.colorspace == "ACEScg" and img.channels == ["R", "G", "B", "A", "Z"]
     assert img.metadata["chroma/frame"] == 1001
     assert (out / "scene" / "scene_preview.png").exists()
-    code, _, err = run(capsys, "demo", str(out))
+    code, _, err = run(capsys, "demo", str(out), "--no-shot")
     assert code == 2 and "--overwrite" in err
-    assert run(capsys, "demo", str(out), "--overwrite")[0] == 0
+    assert run(capsys, "demo", str(out), "--overwrite", "--no-shot")[0] == 0
 
 
 def test_python_m_chroma_and_import_does_not_load_torch():

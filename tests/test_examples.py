@@ -136,7 +136,11 @@ def inputs(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("example", RUNNABLE)
+# the README's demo renders a 24-frame shot (about 30 s here): it runs with the slow tests
+SLOW = ("chroma demo demo_out",)
+
+
+@pytest.mark.parametrize("example", [pytest.param(e, marks=pytest.mark.slow) if e in SLOW else e for e in RUNNABLE])
 def test_example_runs(example, inputs, tmp_path, monkeypatch, capsys):
     work = tmp_path / "w"
     shutil.copytree(inputs, work)
