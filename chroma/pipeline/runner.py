@@ -272,7 +272,9 @@ class ShotRunner:
             targets = [f - first for f in wanted]
         else:
             targets = list(range(shot.max_frames))
-        states = [] if overwrite and not resume else self.saved_states()
+        # Every saved state stays valid with --overwrite: frames before the range do not change,
+        # and the states at or after its first frame are replaced as those frames render again.
+        states = self.saved_states()
         notes: list[str] = []
         if resume:
             done = max(states) if states else -1
