@@ -257,14 +257,21 @@ def _render_shot(args: argparse.Namespace) -> int:
                                         if plan.replace else ""))
         return EXIT_OK
     runner.check_models()  # a missing checkpoint is reported before anything renders
-    if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
-        from chroma import farm
-        from chroma.cli._core import report_failures
+    with runner.lock() as lock:  # one render of a shot at a time; released however the run ends
+        if lock.note:
+            print(f"chroma render: note: {lock.note}", file=sys.stderr)
+        # planned again under the lock: a run that ended meanwhile may have written frames
+        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+        if not plan.write:
+            return EXIT_OK
+        if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
+            from chroma import farm
+            from chroma.cli._core import report_failures
 
-        failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
-                                    overrides, args.chunk, args.quiet, notes=False)
-        return report_failures(failures, len(plan.write), "render")
-    return _run_shot(args, runner, plan, what)
+            failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
+                                        overrides, args.chunk, args.quiet, notes=False)
+            return report_failures(failures, len(plan.write), "render")
+        return _run_shot(args, runner, plan, what)
 
 
 def _refuse_still_options(args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ encoding); this package turns them into scene-linear images and files:
 """
 
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
+from chroma.pipeline.lock import ShotLock, ShotLockedError
 from chroma.pipeline.runner import PREVIEW, RETAINED, STATE_SUFFIX, FrameReport, RunPlan, ShotRunner
 from chroma.pipeline.still import (
     RENDER_SETTINGS_KEY,
@@ -25,7 +26,8 @@ from chroma.pipeline.still import (
 )
 
 __all__ = [
-    "PREVIEW", "RENDER_SETTINGS_KEY", "RETAINED", "STATE_SUFFIX", "FrameReport", "RunPlan", "ShotRunner",
+    "PREVIEW", "RENDER_SETTINGS_KEY", "RETAINED", "STATE_SUFFIX", "FrameReport", "RunPlan", "ShotLock",
+    "ShotLockedError", "ShotRunner",
     "StillResult", "device_name", "display_tensor", "find_settings_path", "frame_to_scene_linear",
     "image_prompt_files", "load_render_settings", "render_still", "require_renderer",
 ]

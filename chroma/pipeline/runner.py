@@ -18,6 +18,7 @@ import numpy as np
 
 from chroma.image import Image
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
+from chroma.pipeline.lock import ShotLock
 from chroma.pipeline.still import require_renderer
 
 STATE_SUFFIX = ".state"
@@ -211,6 +212,20 @@ class ShotRunner:
             except (IndexError, ValueError):
                 continue
         return sorted(i for i in out if i < self.shot.max_frames)
+
+    def lock(self) -> ShotLock:
+        """Return the lock on the state folder (not yet taken): one render of the shot at a time.
+
+        ``with runner.lock() as lock: ...`` holds it while rendering (``chroma render`` does,
+        around the plan and the run); :attr:`ShotLock.note` says when a stale lock of a dead
+        process was taken over. Farm tasks of one run render under the client's lock.
+
+        Returns
+        -------
+        ShotLock
+            The lock on ``<stem>.state/lock``.
+        """
+        return ShotLock(self.state_dir)
 
     def nuke_script_path(self) -> Path:
         """Return the Nuke script written beside the sequence.

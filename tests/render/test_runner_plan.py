@@ -4,10 +4,12 @@ and the lock that keeps two renders of one shot apart."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from chroma.cli import main
 from tests.render.test_shot_runner import SHOT_2D, _pixels, _shot
@@ -42,3 +44,73 @@ def test_frames_overwrite_starts_from_the_nearest_saved_state(capsys, tiny_unet_
     for n in (1009, 1010):
         assert np.array_equal(_pixels(out / f"sh010.{n}.exr"), fresh[n]), f"frame {n} differs from a fresh render"
         assert np.array_equal(_pixels(out / "retained" / f"sh010.{n}.exr"), fresh[n])
+
+
+def test_a_second_render_of_a_running_shot_exits_2_naming_the_first(tiny_unet_model, tiny_clip_in_cache,
+                                                                      model_cache, tmp_path) -> None:
+    """One process holds the shot's lock (as a render in progress does); ``chroma render`` of
+    the same shot in a second process exits 2 with one line naming pid, host and start,
+    before writing anything."""
+    import socket
+    import subprocess
+    import sys
+
+    from chroma.pipeline import ShotRunner
+    from tests.render.test_shot_runner import _env
+
+    shot = _shot(tmp_path, tiny_clip_in_cache, frames=3, steps=2)
+    runner = ShotRunner.from_file(shot)
+    with runner.lock() as lock:
+        held = lock.holder()
+        assert held is not None and held["pid"] == os.getpid() and held["host"] == socket.gethostname()
+        second = subprocess.run([sys.executable, "-m", "chroma", "render", str(shot)], env=_env(model_cache),
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 2, second.stderr
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"pid {os.getpid()} on {socket.gethostname()} since {held['since']}" in lines[0]
+        assert not list((tmp_path / "out").glob("sh010.*.exr"))
+    assert not lock.path.exists()  # released
+
+
+def test_a_stale_lock_is_taken_over_and_every_lock_is_released(capsys, monkeypatch, tiny_unet_model,
+                                                               tiny_clip_in_cache, tmp_path) -> None:
+    """A lock of a process that died (same host, pid gone) is taken over with a note; the
+    lock is released after a normal end, Ctrl-C and an error."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from chroma.pipeline import ShotRunner
+    from chroma.shot import ShotError
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    shot = _shot(tmp_path, tiny_clip_in_cache, frames=3, steps=2)
+    lock = ShotRunner.from_file(shot).lock().path
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": "2026-01-01T00:00:00+00:00",
+                                "started": 0.0}))
+    assert main(["render", str(shot)]) == 0
+    err = capsys.readouterr().err
+    assert f"took over the lock of a render that is no longer running (pid {dead.pid} on" in err
+    assert not lock.exists()
+
+    def interrupted(self, plan):
+        assert self.lock().holder()["pid"] == os.getpid()  # held while rendering
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ShotRunner, "run", interrupted)
+    assert main(["render", str(shot), "--overwrite"]) == 130
+    assert not lock.exists()
+
+    def failing(self, plan):
+        raise ShotError("frame 1001: broken")
+
+    monkeypatch.setattr(ShotRunner, "run", failing)
+    assert main(["render", str(shot), "--overwrite"]) == 2
+    assert not lock.exists()
+    with pytest.raises(RuntimeError):
+        with ShotRunner.from_file(shot).lock():
+            raise RuntimeError("boom")
+    assert not lock.exists()
