@@ -291,8 +291,9 @@ class ShotRunner:
         # and the states at or after its first frame are replaced as those frames render again.
         states = self.saved_states()
         notes: list[str] = []
+        self._check_writable()
         if resume:
-            done = max(states) if states else -1
+            done = self._usable_state(states, notes)
             if done < 0:
                 notes.append("no saved state: starting from the first frame")
             targets = [i for i in targets if i > done]
@@ -300,8 +301,7 @@ class ShotRunner:
             if not targets:
                 return RunPlan(done, done, [], [], [f"all {shot.max_frames} frames are done"])
         else:
-            before = [s for s in states if s < targets[0]]
-            start = max(before) if before else -1
+            start = self._usable_state([s for s in states if s < targets[0]], notes)
             if start < targets[0] - 1:
                 notes.append(f"rendering frames {first + start + 1}-{first + targets[0] - 1} again (not written) "
                              f"to reach frame {first + targets[0]}" + (f" from the state saved after frame {first + start}"
@@ -318,6 +318,77 @@ class ShotRunner:
             notes.append(f"{len(existing)} frame(s) after the last saved state exist but were not finished; "
                          f"rendering them again (the old files move to {RETAINED}/)")
         return RunPlan(start, targets[-1], targets, existing, notes)
+
+    def _check_writable(self) -> None:
+        """Refuse, before any model loads, an output folder that cannot be made or written
+        (read-only, on a read-only file system, or under a file); the same for the state,
+        preview and retained folders where they exist."""
+        from chroma.errors import ChromaIOError
+
+        for folder in (self.out_dir, self.state_dir, self.out_dir / PREVIEW, self.out_dir / RETAINED):
+            if folder != self.out_dir and not folder.exists():
+                continue  # made inside out_dir, checked first
+            here = folder.absolute()
+            while not here.exists() and here != here.parent:
+                here = here.parent
+            if not here.is_dir():
+                raise ChromaIOError(f"the output folder {str(folder)!r} cannot be made: {str(here)!r} is a file; "
+                                    "change [output] pattern")
+            if not os.access(here, os.W_OK | os.X_OK):
+                what = "the output folder" if here == folder.absolute() else f"the folder {str(folder)!r} would go in"
+                raise ChromaIOError(f"{what} {str(here)!r} is not writable; make it writable or change [output] "
+                                    "pattern")
+
+    def state_problem(self, index: int) -> str | None:
+        """Check a saved state file in full (every array read, zip checksums verified).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the state.
+
+        Returns
+        -------
+        str or None
+            What is wrong with it (truncated, not a state, another frame's), or None when it
+            can be resumed from.
+        """
+        import json
+        import zipfile
+        import zlib
+
+        try:
+            with np.load(self.state_path(index), allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            return f"{type(e).__name__}: {e}"
+        missing = [k for k in ("index", "meta") if k not in arrays]
+        if missing:
+            return f"no {', '.join(missing)} in it"
+        try:
+            json.loads(str(arrays["meta"]))
+            saved = int(arrays["index"])
+        except (TypeError, ValueError) as e:
+            return f"unreadable: {e}"
+        if saved != index:
+            return f"it holds the state after shot frame {saved}"
+        for name in ("prev", "old"):
+            if name in arrays and (arrays[name].ndim != 4 or arrays[name].shape[:2] != (1, 3)):
+                return f"{name} has the shape {arrays[name].shape}, not (1, 3, H, W)"
+        return None
+
+    def _usable_state(self, candidates: list[int], notes: list[str]) -> int:
+        """The newest of ``candidates`` whose state file is whole (-1: none); each damaged one
+        is named in ``notes`` with what to do."""
+        first = self.shot.output.first_frame
+        for index in sorted(candidates, reverse=True):
+            problem = self.state_problem(index)
+            if problem is None:
+                return index
+            notes.append(f"the saved state {str(self.state_path(index))!r} (after frame {first + index}) is damaged "
+                         f"({problem}); starting from an earlier state instead. It is replaced when that frame renders "
+                         "again; delete it if it stays in the way")
+        return -1
 
     def _check_not_inputs(self, targets: list[int]) -> None:
         """Refuse a shot whose output would replace one of its inputs (the plate, the depth
@@ -465,14 +536,24 @@ class ShotRunner:
         -------
         render.animation.LoopState
             The state to continue from (empty for -1).
+
+        Raises
+        ------
+        ChromaIOError
+            The state file is damaged (:meth:`state_problem`).
         """
         import json
 
+        from chroma.errors import ChromaIOError
         from render.animation import LoopState
 
         self._saved = ({}, {})
         if index < 0:
             return LoopState()
+        problem = self.state_problem(index)  # checked in plan(); again here, after the models loaded
+        if problem is not None:
+            raise ChromaIOError(f"the saved state {str(self.state_path(index))!r} is damaged ({problem}); delete it "
+                                "and run again (the plan then starts from an earlier state)")
         with np.load(self.state_path(index), allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files if k != "meta"}
             meta = json.loads(str(data["meta"])) if "meta" in data.files else {}

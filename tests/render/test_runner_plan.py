@@ -114,3 +114,70 @@ def test_a_stale_lock_is_taken_over_and_every_lock_is_released(capsys, monkeypat
         with ShotRunner.from_file(shot).lock():
             raise RuntimeError("boom")
     assert not lock.exists()
+
+
+def test_a_damaged_state_is_found_in_the_plan_and_resume_falls_back(capsys, tiny_unet_model, tiny_clip_in_cache,
+                                                                     tmp_path) -> None:
+    """A truncated state file (BadZipFile) and one without its keys are found by the plan,
+    before any model loads: --resume starts from the last whole state with a one-line note
+    naming the file, and gives the frames of the uninterrupted run."""
+    from chroma.pipeline import ShotRunner
+
+    shot = _shot_every(tmp_path, tiny_clip_in_cache, frames=5, every=1)
+    assert main(["render", str(shot)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out"
+    fresh = {n: _pixels(out / f"sh010.{n}.exr") for n in range(1001, 1006)}
+    runner = ShotRunner.from_file(shot)
+    truncated = runner.state_path(4)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    np.savez(runner.state_path(3), prev=np.zeros((1, 3, 64, 64), np.float32))  # a state without index and meta
+
+    def no_models(self):
+        raise AssertionError("a model was loaded while planning")
+
+    runner.renderer = no_models.__get__(runner)
+    plan = runner.plan(resume=True)
+    assert (plan.start, plan.write, plan.replace) == (2, [3, 4], [3, 4])
+    assert len(plan.notes) == 3 and all("\n" not in n for n in plan.notes)  # and the frames done again
+    assert str(truncated) in plan.notes[0] and "BadZipFile" in plan.notes[0]
+    assert str(runner.state_path(3)) in plan.notes[1] and "no index, meta" in plan.notes[1]
+
+    assert main(["render", str(shot), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: the saved state {str(truncated)!r} (after frame 1005) is damaged" in err
+    for n in (1004, 1005):
+        assert np.array_equal(_pixels(out / f"sh010.{n}.exr"), fresh[n])
+    assert runner.state_problem(4) is None  # replaced by a whole one as the frame rendered again
+
+
+def test_an_unwritable_output_folder_is_refused_by_the_plan(tiny_clip_in_cache, tmp_path) -> None:
+    """An output folder under a file, or read-only, is refused when planning (exit 2 before
+    any model loads), not after the first frame has rendered."""
+    import subprocess
+
+    from chroma.errors import ChromaIOError
+    from chroma.pipeline import ShotRunner
+
+    shot = _shot(tmp_path, tiny_clip_in_cache, frames=3, steps=2)
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    shot.write_text(shot.read_text().replace('pattern = "out/sh010.####.exr"', 'pattern = "blocker/out/sh010.####.exr"'))
+    with pytest.raises(ChromaIOError, match="blocker/out' cannot be made: .*blocker' is a file"):
+        ShotRunner.from_file(shot).plan()
+
+    shot.write_text(shot.read_text().replace("blocker/out/", "ro/out/"))
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:  # root writes through permission bits: a read-only file system instead
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(ro)]).returncode != 0:
+            pytest.skip("running as root and cannot mount a read-only file system")
+    else:
+        ro.chmod(0o555)
+    try:
+        with pytest.raises(ChromaIOError, match="ro' is not writable"):
+            ShotRunner.from_file(shot).plan()
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(ro)], check=True)
+        else:
+            ro.chmod(0o755)
