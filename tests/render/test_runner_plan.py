@@ -136,8 +136,9 @@ def test_a_damaged_state_is_found_in_the_plan_and_resume_falls_back(capsys, tiny
     def no_models(self):
         raise AssertionError("a model was loaded while planning")
 
-    runner.renderer = no_models.__get__(runner)
-    plan = runner.plan(resume=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ShotRunner, "renderer", no_models)
+        plan = runner.plan(resume=True)
     assert (plan.start, plan.write, plan.replace) == (2, [3, 4], [3, 4])
     assert len(plan.notes) == 3 and all("\n" not in n for n in plan.notes)  # and the frames done again
     assert str(truncated) in plan.notes[0] and "BadZipFile" in plan.notes[0]
