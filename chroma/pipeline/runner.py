@@ -19,6 +19,7 @@ import numpy as np
 from chroma.image import Image
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
 from chroma.pipeline.lock import ShotLock
+from chroma.pipeline.statefile import read_state_file, write_state_file
 from chroma.pipeline.still import require_renderer
 
 STATE_SUFFIX = ".state"
@@ -353,20 +354,17 @@ class ShotRunner:
             What is wrong with it (truncated, not a state, another frame's), or None when it
             can be resumed from.
         """
-        import json
         import zipfile
         import zlib
 
         try:
-            with np.load(self.state_path(index), allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            meta, arrays = read_state_file(self.state_path(index))
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
             return f"{type(e).__name__}: {e}"
-        missing = [k for k in ("index", "meta") if k not in arrays]
+        missing = [k for k in ("index",) if k not in arrays] + ([] if meta else ["meta"])
         if missing:
             return f"no {', '.join(missing)} in it"
         try:
-            json.loads(str(arrays["meta"]))
             saved = int(arrays["index"])
         except (TypeError, ValueError) as e:
             return f"unreadable: {e}"
@@ -542,8 +540,6 @@ class ShotRunner:
         ChromaIOError
             The state file is damaged (:meth:`state_problem`).
         """
-        import json
-
         from chroma.errors import ChromaIOError
         from render.animation import LoopState
 
@@ -554,16 +550,15 @@ class ShotRunner:
         if problem is not None:
             raise ChromaIOError(f"the saved state {str(self.state_path(index))!r} is damaged ({problem}); delete it "
                                 "and run again (the plan then starts from an earlier state)")
-        with np.load(self.state_path(index), allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+        meta, arrays = read_state_file(self.state_path(index))
         self._saved = (meta.get("watch") or {}, arrays)
         return LoopState.from_arrays(arrays)
 
     def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Write the loop state after a frame atomically, then prune the older ones.
 
-        Every ``state_every``-th state and the latest are kept.
+        Compressed losslessly (:mod:`chroma.pipeline.statefile`). Every ``state_every``-th
+        state and the latest are kept.
 
         Parameters
         ----------
@@ -574,16 +569,11 @@ class ShotRunner:
         extra : Mapping[str, numpy.ndarray] or None, optional
             More arrays to save (the watch's).
         """
-        import json
-
         from chroma.io import atomic_path
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
-            # typed Any: numpy's savez stub would also match these keywords to its allow_pickle: bool
-            arrays: dict[str, Any] = {"meta": np.array(json.dumps(dict(meta), default=str)),
-                                      **state.to_arrays(), **(extra or {})}
-            np.savez(fh, **arrays)
+            write_state_file(fh, meta, {**state.to_arrays(), **(extra or {})})  # lossless, ~25% smaller
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]

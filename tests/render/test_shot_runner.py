@@ -156,9 +156,12 @@ def test_sigkill_then_resume_gives_the_uninterrupted_frames(tiny_unet_model, tin
     for n in range(1001, 1001 + frames):
         pa, pb = _pixels(a / "out" / f"sh010.{n}.exr"), _pixels(b / "out" / f"sh010.{n}.exr")
         assert np.array_equal(pa, pb), f"frame {n} differs after the resume"
-    sa = np.load(a / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
-    sb = np.load(b / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
-    assert np.array_equal(sa["prev"], sb["prev"])  # the loop's float32 frame, bit for bit
+    from chroma.pipeline.statefile import read_state_file
+
+    _, sa = read_state_file(a / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
+    _, sb = read_state_file(b / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
+    assert sa["prev"].dtype == np.float32 and sa["prev"].shape == (1, 3, 64, 64)
+    assert np.array_equal(sa["prev"].view(np.uint32), sb["prev"].view(np.uint32))  # the loop's frame, bit for bit
     done = _render(shot_b, env, "--resume")
     assert done.returncode == 0 and "all 7 frames are done" in done.stderr
 
@@ -315,13 +318,14 @@ def test_3d_shot_with_estimated_depth(capsys, tiny_unet_model, tiny_clip_in_cach
     code = main(["render", str(shot)])
     _, err = capsys.readouterr()
     assert code == 0, err
+    from chroma.pipeline.statefile import read_state_file
     from render.depth import load_depth_estimator
 
     estimator = load_depth_estimator("tiny-dpt")
     for i in range(3):
         img = read(tmp_path / "out" / f"sh020.{1001 + i}.exr")
         assert img.channels == ["R", "G", "B", "Z"]
-        held = np.load(tmp_path / "out" / "sh020.state" / f"state.{i:06d}.npz")["prev"]
+        held = read_state_file(tmp_path / "out" / "sh020.state" / f"state.{i:06d}.npz")[1]["prev"]
         raw = estimator.predict(torch.from_numpy(held))[0].numpy()
         # the written Z is the DD mapping of the model's prediction on the frame itself (half)
         np.testing.assert_allclose(img.pixels[:, :, 3], (50.0 - raw) / 19.0, rtol=1e-3, atol=1e-3)
