@@ -12,7 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -609,6 +609,17 @@ class ShotRunner:
         list of FrameReport
             One per frame rendered (the collapse guard may stop the run early: ``stopped``).
         """
+        if not plan.write:
+            return []
+        self.check_models()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.write_nuke_script(plan.write)  # before the models load: a crash at any point leaves a script
+        try:
+            return self._run(plan)
+        finally:
+            self.write_nuke_script()  # the frames on disk, however the run ended
+
+    def _run(self, plan: RunPlan) -> list[FrameReport]:
         import json
         import time
 
@@ -618,10 +629,6 @@ class ShotRunner:
         from render.renderer import RenderSettings
 
         shot = self.shot
-        if not plan.write:
-            return []
-        self.check_models()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         renderer = self.renderer()
         loop = self._loop()
         state = self.load_state(plan.start)
@@ -679,7 +686,6 @@ class ShotRunner:
                 self.stopped = (f"the collapse guard stopped the shot after frame {spec.file_frame}: "
                                 f"{watch.stop_event.reason()}")
                 break
-        self.write_nuke_script()
         return reports
 
     # -- output ------------------------------------------------------------------------
@@ -737,19 +743,27 @@ class ShotRunner:
                                                       f"{k_pl:.0f}K/{t_pl:+.4f}"})
         return graded
 
-    def write_nuke_script(self) -> Path | None:
-        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
+    def write_nuke_script(self, coming: Iterable[int] = ()) -> Path | None:
+        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames and a Viewer.
 
-        A script chroma did not write is never replaced (a warning says so).
+        The Read covers the frames on disk and ``coming`` (the frames a run is about to
+        write: a run writes the script when it starts, so a crash hours later still leaves
+        one, and again when it ends). The Root pins the OCIO config the frames are written
+        with. A script chroma did not write is never replaced (a warning says so).
+
+        Parameters
+        ----------
+        coming : Iterable[int], optional
+            Shot indices about to be written (default none).
 
         Returns
         -------
         Path or None
-            The script, or None when no frame is on disk or a foreign script is in the way.
+            The script, or None when there are no frames or a foreign script is in the way.
         """
-        from chroma import nuke
+        from chroma import nuke, ocio
 
-        present = [i for i in range(self.shot.max_frames) if self.path(i).exists()]
+        present = sorted({i for i in range(self.shot.max_frames) if self.path(i).exists()} | set(coming))
         if not present:
             return None
         path = self.nuke_script_path()
@@ -762,7 +776,7 @@ class ShotRunner:
         w, h = self.renderer_size()
         text = nuke.read_script(
             self.pattern.hashes(), first + present[0], first + present[-1], self.shot.output.colorspace,
-            (w, h), float(self.shot.output.fps), audio=self._audio(),
+            (w, h), float(self.shot.output.fps), audio=self._audio(), ocio_config=ocio.config_path(self.config),
         )
         from chroma.io import write_text
 

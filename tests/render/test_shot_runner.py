@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from chroma.cli import main
-from tests.nuke_syntax import check_nuke_script
+from tests.test_nuke import check_pinned_script
 
 REPO = Path(__file__).resolve().parents[2]
 AP1 = (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)  # S-2014-004, ACEScg primaries + white
@@ -107,7 +107,14 @@ def test_2d_shot_writes_a_sequence_nuke_reads(capsys, tiny_unet_model, tiny_clip
     # the hashes differ where the schedules do
     assert len({_hash(f) for f in frames}) == 6
     nk = (tmp_path / "out" / "sh010.nk").read_text()
-    check_nuke_script(nk, str(tmp_path / "out" / "sh010.####.exr"), 1001, 1006)
+    check_pinned_script(nk, str(tmp_path / "out" / "sh010.####.exr"), 1001, 1006, _config())
+
+
+def _config() -> str:
+    """The OCIO config the frames were written with, as the Nuke script's Root names it."""
+    from chroma import ocio
+
+    return os.path.abspath(ocio.config_path()).replace(os.sep, "/")
 
 
 def _hash(path: Path) -> str:
@@ -228,7 +235,8 @@ def test_3d_shot_on_a_plate_with_depth(capsys, tiny_unet_model, tiny_clip_in_cac
         z = img.pixels[:, :, 3]
         np.testing.assert_allclose(z, 150.0 + xx + 10 * i, rtol=1e-3)  # the plate's own Z, through half
         assert np.isfinite(img.pixels).all()
-    check_nuke_script((tmp_path / "out" / "sh020.nk").read_text(), str(tmp_path / "out" / "sh020.####.exr"), 1001, 1004)
+    check_pinned_script((tmp_path / "out" / "sh020.nk").read_text(), str(tmp_path / "out" / "sh020.####.exr"),
+                        1001, 1004, _config())
 
 
 SHOT_VIDEO = """\
