@@ -466,25 +466,58 @@ class ShotRunner:
         return d[0] if d.ndim == 3 else d
 
     # -- the run -----------------------------------------------------------------------
-    def check_models(self) -> None:
-        """Raise before any work if a checkpoint the shot needs is not in the cache."""
-        if self._renderer is not None:
-            return
-        from render import models
-
+    def _checkpoints(self) -> list[str]:
+        """Registry names of the checkpoints the shot loads (the CLIP models aside)."""
         shot, r = self.shot, self.shot.render
-        models.model_path(r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100"))
+        names = [r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100")]
         if r.get("use_secondary_model", True):
-            models.model_path(r.get("secondary_model", "secondary_model_imagenet_2"))
+            names.append(r.get("secondary_model", "secondary_model_imagenet_2"))
         if shot.animation_mode == "3D" and shot.animation["depth"] == "estimate":
-            models.model_path(shot.animation["depth_model"])
+            names.append(shot.animation["depth_model"])
         if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
             frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
             init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
             if frames_pull or init_pull:
                 from render.perceptual import LPIPS_BACKBONE
 
-                models.model_path(LPIPS_BACKBONE)
+                names.append(LPIPS_BACKBONE)
+        return names
+
+    def check_models(self) -> None:
+        """Raise before any work if a checkpoint the shot needs is not in the cache."""
+        if self._renderer is not None:
+            return
+        from render import models
+
+        for name in self._checkpoints():
+            models.model_path(name)
+
+    def model_files(self) -> list[tuple[str, str]]:
+        """List the models a run loads, with their sizes on disk (for a "loading models" line).
+
+        Returns
+        -------
+        list of (str, str)
+            (name, size): ``"2.2 GB"`` (decimal units) for checkpoints in chroma's cache and
+            CLIP weights given as a file, ``"random weights"``, or ``"open_clip's cache"`` for
+            CLIP weights open_clip fetches itself. Empty when the runner was given a renderer.
+        """
+        if self._renderer is not None:
+            return []
+        from render import models
+        from render.clip import parse_clip_spec
+        from render.renderer import RenderSettings
+
+        out = [(name, _size_text(models.model_path(name).stat().st_size)) for name in self._checkpoints()]
+        for spec in self.shot.render.get("clip_models", RenderSettings.clip_models):
+            _, pretrained = parse_clip_spec(spec)
+            if pretrained is None:
+                out.append((spec, "random weights"))
+            elif os.path.isfile(pretrained):
+                out.append((spec, _size_text(os.path.getsize(pretrained))))
+            else:
+                out.append((spec, "open_clip's cache"))
+        return out
 
     def renderer(self) -> Any:
         """Return the renderer, built from the shot's first frame settings on first use.
@@ -804,6 +837,14 @@ class ShotRunner:
         else:
             w, h = self.shot.render.get("width_height", (1280, 768))
         return int(w), int(h)
+
+
+def _size_text(size: int) -> str:
+    """Bytes in decimal units (as ``ls -lh --si``): ``2.2 GB``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def _model_record(settings: Any) -> dict[str, str]:
