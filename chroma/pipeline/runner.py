@@ -615,15 +615,24 @@ class ShotRunner:
                 self.state_path(old).unlink(missing_ok=True)
 
     def _retain(self, index: int) -> str:
+        """Move a frame about to be replaced to ``retained/`` and its preview to
+        ``retained/preview/``, under the same name (``.1``, ``.2``... before the extension
+        when an earlier one is there: the preview takes the number its frame took)."""
         src = self.path(index)
+        preview = self.preview_path(index)
         dest_dir = self.out_dir / RETAINED
         dest_dir.mkdir(exist_ok=True)
-        dest = dest_dir / src.name
+        suffix = ""
         n = 1
-        while dest.exists():
-            dest = dest_dir / f"{src.stem}.{n}{src.suffix}"
+        while (dest_dir / f"{src.stem}{suffix}{src.suffix}").exists() or (
+                dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}").exists():
+            suffix = f".{n}"
             n += 1
+        dest = dest_dir / f"{src.stem}{suffix}{src.suffix}"
         os.replace(src, dest)
+        if preview.exists():
+            (dest_dir / PREVIEW).mkdir(exist_ok=True)
+            os.replace(preview, dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}")
         return str(dest)
 
     def run(self, plan: RunPlan) -> list[FrameReport]:

@@ -179,6 +179,7 @@ def test_frames_rerenders_exactly_the_range(capsys, tiny_unet_model, tiny_clip_i
     capsys.readouterr()
     out = tmp_path / "out"
     before = {p.name: (p.stat().st_mtime_ns, _pixels(p)) for p in out.glob("sh010.*.exr")}
+    previews = {p.name: p.read_bytes() for p in (out / "preview").glob("sh010.*.png")}
     assert main(["render", str(shot), "--frames", "1003-1004"]) == 2  # exists: refused without --overwrite
     assert "--overwrite" in capsys.readouterr().err
     assert main(["render", str(shot), "--frames", "1003-1004", "--overwrite"]) == 0
@@ -187,10 +188,17 @@ def test_frames_rerenders_exactly_the_range(capsys, tiny_unet_model, tiny_clip_i
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("sh010.*.exr")}
     changed = sorted(n for n in after if after[n] != before[n][0])
     assert changed == ["sh010.1003.exr", "sh010.1004.exr"]
-    assert sorted(p.name for p in (out / "retained").iterdir()) == ["sh010.1003.exr", "sh010.1004.exr"]
+    assert sorted(p.name for p in (out / "retained").glob("*.exr")) == ["sh010.1003.exr", "sh010.1004.exr"]
     for name in changed:  # the same frames again (deterministic on the CPU); the old ones kept
         assert np.array_equal(_pixels(out / name), before[name][1])
         assert np.array_equal(_pixels(out / "retained" / name), before[name][1])
+    # the old previews went with their frames, the new ones took their place
+    assert sorted(p.name for p in (out / "retained" / "preview").iterdir()) == ["sh010.1003.png", "sh010.1004.png"]
+    for name in ("sh010.1003.png", "sh010.1004.png"):
+        assert (out / "retained" / "preview" / name).read_bytes() == previews[name]
+        assert (out / "preview" / name).is_file()
+    assert main(["render", str(shot), "--frames", "1003", "--overwrite"]) == 0  # again: numbered alike
+    assert (out / "retained" / "sh010.1003.1.exr").is_file() and (out / "retained" / "preview" / "sh010.1003.1.png").is_file()
 
 
 SHOT_3D = """\
