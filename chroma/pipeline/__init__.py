@@ -8,7 +8,9 @@ encoding); this package turns them into scene-linear images and files:
 - :mod:`chroma.pipeline.still`: :func:`render_still`, one frame to an EXR whose header
   renders it again (``chroma render -o``);
 - :mod:`chroma.pipeline.runner`: :class:`ShotRunner`, a shot to an EXR sequence,
-  resumably (``chroma render SHOT.toml``).
+  resumably (``chroma render SHOT.toml``);
+- :mod:`chroma.pipeline.statefile`: the loop's state files, compressed losslessly;
+- :mod:`chroma.pipeline.lock`: :class:`ShotLock`, one render of a shot at a time.
 """
 
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
