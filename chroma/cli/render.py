@@ -301,8 +301,7 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
     quiet = args.quiet or not sys.stderr.isatty()
     files = runner.model_files()
     if files and not args.quiet:  # the load takes a while (about a minute for Disco Diffusion's models)
-        print("chroma render: loading models: " + ", ".join(f"{name} ({size})" for name, size in files),
-              file=sys.stderr)
+        print("loading models: " + ", ".join(f"{name} ({size})" for name, size in files), flush=True)
     frames_bar = Progress(len(plan.render), "frames", enabled=not quiet, unit="frame")
     steps_bar = Progress(0, "steps", enabled=not quiet, position=1, leave=False, unit="step")
     new_frame = [True]

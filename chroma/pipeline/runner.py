@@ -113,6 +113,7 @@ class ShotRunner:
         self.stopped: str | None = None   # why the collapse guard stopped the run (None: it did not)
         self._cache: dict[str, Any] = {}
         self._saved: tuple[dict, dict] = ({}, {})  # the watch's meta and arrays from the loaded state
+        self._coming: list[int] = []  # frames the run in progress is to write (the Nuke script reads them too)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, config: str | os.PathLike | None = None,
@@ -655,10 +656,12 @@ class ShotRunner:
             return []
         self.check_models()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.write_nuke_script(plan.write)  # before the models load: a crash at any point leaves a script
+        self._coming = list(plan.write)
         try:
+            self.write_nuke_script()  # before the models load: a crash at any point leaves a script
             return self._run(plan)
         finally:
+            self._coming = []
             self.write_nuke_script()  # the frames on disk, however the run ended
 
     def _run(self, plan: RunPlan) -> list[FrameReport]:
@@ -788,9 +791,9 @@ class ShotRunner:
     def write_nuke_script(self, coming: Iterable[int] = ()) -> Path | None:
         """Write ``<stem>.nk`` beside the sequence: a Read node on the frames and a Viewer.
 
-        The Read covers the frames on disk and ``coming`` (the frames a run is about to
-        write: a run writes the script when it starts, so a crash hours later still leaves
-        one, and again when it ends). The Root pins the OCIO config the frames are written
+        The Read covers the frames on disk, ``coming`` and the frames the run in progress
+        is to write (:meth:`run` writes the script when it starts, so a crash hours later
+        still leaves one, and again when it ends). The Root pins the OCIO config the frames are written
         with. A script chroma did not write is never replaced (a warning says so).
 
         Parameters
@@ -805,7 +808,8 @@ class ShotRunner:
         """
         from chroma import nuke, ocio
 
-        present = sorted({i for i in range(self.shot.max_frames) if self.path(i).exists()} | set(coming))
+        present = sorted({i for i in range(self.shot.max_frames) if self.path(i).exists()} | set(coming)
+                         | set(self._coming))
         if not present:
             return None
         path = self.nuke_script_path()

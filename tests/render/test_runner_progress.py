@@ -36,9 +36,10 @@ def test_bars_count_each_frame_s_steps_with_totals_and_eta(capsys, monkeypatch, 
     from render import models
 
     size = models.model_path("tiny-unet").stat().st_size
-    m = re.search(r"^chroma render: loading models: tiny-unet \((\d+\.\d) (kB|MB)\), "
-                  + re.escape(f"{tiny_clip_in_cache} (random weights)") + "$", err, re.M)
-    assert m, err
+    out = capsys.readouterr().out  # the progress lines: stdout, with the line of each frame
+    m = re.search(r"^loading models: tiny-unet \((\d+\.\d) (kB|MB)\), "
+                  + re.escape(f"{tiny_clip_in_cache} (random weights)") + "$", out, re.M)
+    assert m, out
     assert float(m.group(1)) == round(size / {"kB": 1e3, "MB": 1e6}[m.group(2)], 1)
     steps = [(n, total) for label, n, total in counts if label == "steps"]
     # 4 steps for the first frame, 2 for each warped one (frames_skip_steps 50%): counted from 1
@@ -47,5 +48,4 @@ def test_bars_count_each_frame_s_steps_with_totals_and_eta(capsys, monkeypatch, 
     assert [(n, total) for label, n, total in counts if label == "frames"] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     frames = re.findall(r"frames: *\d+%\|[^|]*\| *(\d+)/(\d+) \[\d\d:\d\d<\d\d:\d\d", err)  # done/total [elapsed<ETA
     assert frames and frames[-1] == ("4", "4") and all(total == "4" for _, total in frames)
-    out = capsys.readouterr().out
     assert len(re.findall(r"^frame 100\d ", out, re.M)) == 4
