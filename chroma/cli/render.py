@@ -266,11 +266,10 @@ def _render_shot(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
             from chroma import farm
+            from chroma.cli._core import report_failures
 
             runner.out_dir.mkdir(parents=True, exist_ok=True)
             runner.write_nuke_script(plan.write)  # at the start, as a local run does
-            from chroma.cli._core import report_failures
-
             failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
                                         overrides, args.chunk, args.quiet, notes=False)
             return report_failures(failures, len(plan.write), "render")
