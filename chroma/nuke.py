@@ -9,7 +9,12 @@ written here are the documented ones of Nuke's Root, Read, AudioRead and Viewer 
   ``first``/``last`` (the frames read), ``origfirst``/``origlast`` (the sequence's own
   range), ``origset true``, ``colorspace`` (the OCIO colour space the frames were written
   in, so Nuke does not guess one), ``raw false`` (colour management on), ``on_error``.
-- Root: ``first_frame``, ``last_frame``, ``fps``, ``format``, ``colorManagement OCIO``.
+- Root: ``first_frame``, ``last_frame``, ``fps``, ``format``, ``colorManagement OCIO``,
+  and, to pin the OCIO config the frames were written with (so the ``colorspace`` names
+  of the Read mean what chroma meant whatever config the artist's Nuke defaults to),
+  ``OCIO_config custom`` with ``customOCIOConfigPath`` (the Root's "Color" tab:
+  "OpenColorIO config" set to "custom", then the config's path). ``$OCIO``, when set
+  where Nuke starts, still overrides them, as Nuke documents.
 - AudioRead: ``file``, ``filebegintime`` (the part of the file used, seconds: from the
   shot's audio offset to the end) and ``begintime`` (where that part sits in Nuke's time,
   seconds: from the first frame), so the song plays in sync; the song of a music video,
@@ -44,6 +49,7 @@ def read_script(
     size: tuple[int, int],
     fps: float,
     audio: tuple[str, float, float | None] | None = None,
+    ocio_config: str | os.PathLike | None = None,
 ) -> str:
     """Write the text of a Nuke script reading ``pattern`` frames ``first``-``last``.
 
@@ -69,6 +75,10 @@ def read_script(
     audio : tuple[str, float, float or None] or None, optional
         (path, offset in seconds of audio at the first frame, the file's duration in
         seconds or None), for an AudioRead node (without a duration only ``file`` is set).
+    ocio_config : str or os.PathLike or None, optional
+        The OCIO config the frames were written with, pinned in the Root
+        (``OCIO_config custom``, ``customOCIOConfigPath``): a file (made absolute) or an
+        ``ocio://`` built-in config name. None leaves Nuke's own choice.
 
     Returns
     -------
@@ -77,7 +87,8 @@ def read_script(
 
     References
     ----------
-    Foundry, Nuke Reference Guide: Read node knobs (``file``, ``first``, ``last``,
+    Foundry, Nuke Reference Guide: Root node knobs (``colorManagement``, ``OCIO_config``,
+    ``customOCIOConfigPath``); Read node knobs (``file``, ``first``, ``last``,
     ``origfirst``, ``origlast``, ``colorspace``, ``raw``, ``on_error``) and AudioRead
     (``filebegintime``, ``begintime``); the ``.nk`` script syntax.
     """
@@ -93,6 +104,13 @@ def read_script(
         f" fps {fps:g}",
         f" format {fmt}",
         " colorManagement OCIO",
+    ]
+    if ocio_config is not None:
+        where = str(ocio_config)
+        if not where.startswith("ocio://"):
+            where = os.path.abspath(where)
+        lines += [" OCIO_config custom", f" customOCIOConfigPath {_quote(where.replace(os.sep, '/'))}"]
+    lines += [
         "}",
         "Read {",
         " inputs 0",

@@ -82,6 +82,18 @@ class Progress:
         self.done = min(self.done + n, self.total)
         self._bar.update(n)
 
+    def reset(self, total: int) -> None:
+        """Start counting again from 0 towards a new ``total`` (the steps bar, each frame).
+
+        Parameters
+        ----------
+        total : int
+            Units of the new round; negative counts as 0.
+        """
+        self.total = max(int(total), 0)
+        self.done = 0
+        self._bar.reset(total=self.total)
+
     def write(self, message: str, file: TextIO | None = None) -> None:
         """Print ``message`` on its own line above the bar, without breaking the bar.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import wave
 
 import numpy as np
@@ -40,3 +41,29 @@ def test_only_scripts_chroma_wrote_are_ours(tmp_path) -> None:
     ours.write_text(nuke.read_script("/o/a.####.exr", 1, 2, "ACEScg", (8, 8), 24.0))
     theirs.write_text("Root {\n}\n")
     assert nuke.is_ours(ours) and not nuke.is_ours(theirs) and not nuke.is_ours(tmp_path / "none.nk")
+
+
+# The Root's colour-management knobs (Foundry, Nuke Reference Guide, "Root" node, Color tab:
+# "color management" colorManagement, "OpenColorIO config" OCIO_config, whose "custom" choice
+# reads the config from customOCIOConfigPath). tests/nuke_syntax.py does not list the last
+# two yet, so they are checked here and left out before its check.
+ROOT_OCIO_KNOBS = ("OCIO_config", "customOCIOConfigPath")
+
+
+def check_pinned_script(text: str, pattern: str, first: int, last: int, config: str) -> None:
+    """check_nuke_script, and the Root pins ``config`` with Nuke's documented knobs."""
+    root = dict(parse_nk(text))["Root"]
+    assert (root["colorManagement"], root["OCIO_config"], root["customOCIOConfigPath"]) == ("OCIO", "custom", config)
+    rest = "\n".join(line for line in text.splitlines() if line.split(" ")[1:2] not in ([k] for k in ROOT_OCIO_KNOBS))
+    check_nuke_script(rest + "\n", pattern, first, last)
+
+
+def test_root_pins_the_ocio_config(tmp_path) -> None:
+    config = tmp_path / "my configs" / "studio.ocio"  # a space: the value goes in braces
+    text = nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0, ocio_config=config)
+    check_pinned_script(text, "/o/a.####.exr", 1, 24, str(config).replace(os.sep, "/"))
+    assert "customOCIOConfigPath {" in text
+    text = nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0,
+                            ocio_config="ocio://studio-config-latest")
+    check_pinned_script(text, "/o/a.####.exr", 1, 24, "ocio://studio-config-latest")
+    assert "OCIO_config" not in nuke.read_script("/o/a.####.exr", 1, 2, "ACEScg", (8, 8), 24.0)

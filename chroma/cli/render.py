@@ -257,14 +257,23 @@ def _render_shot(args: argparse.Namespace) -> int:
                                         if plan.replace else ""))
         return EXIT_OK
     runner.check_models()  # a missing checkpoint is reported before anything renders
-    if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
-        from chroma import farm
-        from chroma.cli._core import report_failures
+    with runner.lock() as lock:  # one render of a shot at a time; released however the run ends
+        if lock.note:
+            print(f"chroma render: note: {lock.note}", file=sys.stderr)
+        # planned again under the lock: a run that ended meanwhile may have written frames
+        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+        if not plan.write:
+            return EXIT_OK
+        if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
+            from chroma import farm
+            from chroma.cli._core import report_failures
 
-        failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
-                                    overrides, args.chunk, args.quiet, notes=False)
-        return report_failures(failures, len(plan.write), "render")
-    return _run_shot(args, runner, plan, what)
+            runner.out_dir.mkdir(parents=True, exist_ok=True)
+            runner.write_nuke_script(plan.write)  # at the start, as a local run does
+            failures = farm.render_shot(args.farm, args.shot, args.config, args.frames, args.resume, args.overwrite,
+                                        overrides, args.chunk, args.quiet, notes=False)
+            return report_failures(failures, len(plan.write), "render")
+        return _run_shot(args, runner, plan, what)
 
 
 def _refuse_still_options(args: argparse.Namespace) -> None:
@@ -285,23 +294,28 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
     """Run ``plan`` with a frames bar, a steps bar and a line per frame; say how it ended."""
     import time
 
-    from tqdm.auto import tqdm
+    from chroma.progress import Progress
 
     first = runner.shot.output.first_frame
     quiet = args.quiet or not sys.stderr.isatty()
-    frames_bar = tqdm(total=len(plan.render), desc="frames", unit="frame", disable=quiet, position=0)
-    steps_bar = tqdm(total=0, desc="steps", unit="step", disable=quiet, position=1, leave=False)
+    files = runner.model_files()
+    if files and not args.quiet:  # the load takes a while (about a minute for Disco Diffusion's models)
+        print("loading models: " + ", ".join(f"{name} ({size})" for name, size in files), flush=True)
+    frames_bar = Progress(len(plan.render), "frames", enabled=not quiet, unit="frame")
+    steps_bar = Progress(0, "steps", enabled=not quiet, position=1, leave=False, unit="step")
+    new_frame = [True]
 
     def on_step(step: Any) -> None:
-        if steps_bar.total != step.total:
-            steps_bar.reset(total=step.total)
+        if new_frame[0]:  # one frame's steps: counted from 0 towards that frame's total
+            steps_bar.reset(step.total)
+            new_frame[0] = False
         if not step.final:
             steps_bar.update()
 
     def on_frame(report: FrameReport) -> None:
+        new_frame[0] = True
         frames_bar.update()
-        line = _frame_line(report, first)
-        tqdm.write(line, file=sys.stdout) if not quiet else print(line)
+        frames_bar.write(_frame_line(report, first))
 
     runner.on_step, runner.on_frame = on_step, on_frame
     t0 = time.perf_counter()
@@ -315,8 +329,8 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
               f"chroma render {args.shot} --resume", file=sys.stderr)
         return 130
     finally:
-        frames_bar.close()
         steps_bar.close()
+        frames_bar.close()
     if runner.stopped:
         print(f"chroma render: {runner.stopped}; {len(runner.written)} frame(s) written, the state saved. Change the "
               f"settings (or [guard]) and continue with: chroma render {args.shot} --resume", file=sys.stderr)

@@ -8,10 +8,13 @@ encoding); this package turns them into scene-linear images and files:
 - :mod:`chroma.pipeline.still`: :func:`render_still`, one frame to an EXR whose header
   renders it again (``chroma render -o``);
 - :mod:`chroma.pipeline.runner`: :class:`ShotRunner`, a shot to an EXR sequence,
-  resumably (``chroma render SHOT.toml``).
+  resumably (``chroma render SHOT.toml``);
+- :mod:`chroma.pipeline.statefile`: the loop's state files, compressed losslessly;
+- :mod:`chroma.pipeline.lock`: :class:`ShotLock`, one render of a shot at a time.
 """
 
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
+from chroma.pipeline.lock import ShotLock, ShotLockedError
 from chroma.pipeline.runner import PREVIEW, RETAINED, STATE_SUFFIX, FrameReport, RunPlan, ShotRunner
 from chroma.pipeline.still import (
     RENDER_SETTINGS_KEY,
@@ -25,7 +28,8 @@ from chroma.pipeline.still import (
 )
 
 __all__ = [
-    "PREVIEW", "RENDER_SETTINGS_KEY", "RETAINED", "STATE_SUFFIX", "FrameReport", "RunPlan", "ShotRunner",
+    "PREVIEW", "RENDER_SETTINGS_KEY", "RETAINED", "STATE_SUFFIX", "FrameReport", "RunPlan", "ShotLock",
+    "ShotLockedError", "ShotRunner",
     "StillResult", "device_name", "display_tensor", "find_settings_path", "frame_to_scene_linear",
     "image_prompt_files", "load_render_settings", "render_still", "require_renderer",
 ]

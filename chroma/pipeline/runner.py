@@ -12,12 +12,14 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from chroma.image import Image
 from chroma.pipeline.frames import display_tensor, frame_to_scene_linear
+from chroma.pipeline.lock import ShotLock
+from chroma.pipeline.statefile import read_state_file, write_state_file
 from chroma.pipeline.still import require_renderer
 
 STATE_SUFFIX = ".state"
@@ -111,6 +113,7 @@ class ShotRunner:
         self.stopped: str | None = None   # why the collapse guard stopped the run (None: it did not)
         self._cache: dict[str, Any] = {}
         self._saved: tuple[dict, dict] = ({}, {})  # the watch's meta and arrays from the loaded state
+        self._coming: list[int] = []  # frames the run in progress is to write (the Nuke script reads them too)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, *, config: str | os.PathLike | None = None,
@@ -212,6 +215,20 @@ class ShotRunner:
                 continue
         return sorted(i for i in out if i < self.shot.max_frames)
 
+    def lock(self) -> ShotLock:
+        """Return the lock on the state folder (not yet taken): one render of the shot at a time.
+
+        ``with runner.lock() as lock: ...`` holds it while rendering (``chroma render`` does,
+        around the plan and the run); :attr:`ShotLock.note` says when a stale lock of a dead
+        process was taken over. Farm tasks of one run render under the client's lock.
+
+        Returns
+        -------
+        ShotLock
+            The lock on ``<stem>.state/lock``.
+        """
+        return ShotLock(self.state_dir)
+
     def nuke_script_path(self) -> Path:
         """Return the Nuke script written beside the sequence.
 
@@ -272,10 +289,13 @@ class ShotRunner:
             targets = [f - first for f in wanted]
         else:
             targets = list(range(shot.max_frames))
-        states = [] if overwrite and not resume else self.saved_states()
+        # Every saved state stays valid with --overwrite: frames before the range do not change,
+        # and the states at or after its first frame are replaced as those frames render again.
+        states = self.saved_states()
         notes: list[str] = []
+        self._check_writable()
         if resume:
-            done = max(states) if states else -1
+            done = self._usable_state(states, notes)
             if done < 0:
                 notes.append("no saved state: starting from the first frame")
             targets = [i for i in targets if i > done]
@@ -283,8 +303,7 @@ class ShotRunner:
             if not targets:
                 return RunPlan(done, done, [], [], [f"all {shot.max_frames} frames are done"])
         else:
-            before = [s for s in states if s < targets[0]]
-            start = max(before) if before else -1
+            start = self._usable_state([s for s in states if s < targets[0]], notes)
             if start < targets[0] - 1:
                 notes.append(f"rendering frames {first + start + 1}-{first + targets[0] - 1} again (not written) "
                              f"to reach frame {first + targets[0]}" + (f" from the state saved after frame {first + start}"
@@ -301,6 +320,74 @@ class ShotRunner:
             notes.append(f"{len(existing)} frame(s) after the last saved state exist but were not finished; "
                          f"rendering them again (the old files move to {RETAINED}/)")
         return RunPlan(start, targets[-1], targets, existing, notes)
+
+    def _check_writable(self) -> None:
+        """Refuse, before any model loads, an output folder that cannot be made or written
+        (read-only, on a read-only file system, or under a file); the same for the state,
+        preview and retained folders where they exist."""
+        from chroma.errors import ChromaIOError
+
+        for folder in (self.out_dir, self.state_dir, self.out_dir / PREVIEW, self.out_dir / RETAINED):
+            if folder != self.out_dir and not folder.exists():
+                continue  # made inside out_dir, checked first
+            here = folder.absolute()
+            while not here.exists() and here != here.parent:
+                here = here.parent
+            if not here.is_dir():
+                raise ChromaIOError(f"the output folder {str(folder)!r} cannot be made: {str(here)!r} is a file; "
+                                    "change [output] pattern")
+            if not os.access(here, os.W_OK | os.X_OK):
+                what = "the output folder" if here == folder.absolute() else f"the folder {str(folder)!r} would go in"
+                raise ChromaIOError(f"{what} {str(here)!r} is not writable; make it writable or change [output] "
+                                    "pattern")
+
+    def state_problem(self, index: int) -> str | None:
+        """Check a saved state file in full (every array read, zip checksums verified).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the state.
+
+        Returns
+        -------
+        str or None
+            What is wrong with it (truncated, not a state, another frame's), or None when it
+            can be resumed from.
+        """
+        import zipfile
+        import zlib
+
+        try:
+            meta, arrays = read_state_file(self.state_path(index))
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+            return f"{type(e).__name__}: {e}"
+        missing = [k for k in ("index",) if k not in arrays] + ([] if meta else ["meta"])
+        if missing:
+            return f"no {', '.join(missing)} in it"
+        try:
+            saved = int(arrays["index"])
+        except (TypeError, ValueError) as e:
+            return f"unreadable: {e}"
+        if saved != index:
+            return f"it holds the state after shot frame {saved}"
+        for name in ("prev", "old"):
+            if name in arrays and (arrays[name].ndim != 4 or arrays[name].shape[:2] != (1, 3)):
+                return f"{name} has the shape {arrays[name].shape}, not (1, 3, H, W)"
+        return None
+
+    def _usable_state(self, candidates: list[int], notes: list[str]) -> int:
+        """The newest of ``candidates`` whose state file is whole (-1: none); each damaged one
+        is named in ``notes`` with what to do."""
+        first = self.shot.output.first_frame
+        for index in sorted(candidates, reverse=True):
+            problem = self.state_problem(index)
+            if problem is None:
+                return index
+            notes.append(f"the saved state {str(self.state_path(index))!r} (after frame {first + index}) is damaged "
+                         f"({problem}); starting from an earlier state instead. It is replaced when that frame renders "
+                         "again; delete it if it stays in the way")
+        return -1
 
     def _check_not_inputs(self, targets: list[int]) -> None:
         """Refuse a shot whose output would replace one of its inputs (the plate, the depth
@@ -380,25 +467,58 @@ class ShotRunner:
         return d[0] if d.ndim == 3 else d
 
     # -- the run -----------------------------------------------------------------------
-    def check_models(self) -> None:
-        """Raise before any work if a checkpoint the shot needs is not in the cache."""
-        if self._renderer is not None:
-            return
-        from render import models
-
+    def _checkpoints(self) -> list[str]:
+        """Registry names of the checkpoints the shot loads (the CLIP models aside)."""
         shot, r = self.shot, self.shot.render
-        models.model_path(r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100"))
+        names = [r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100")]
         if r.get("use_secondary_model", True):
-            models.model_path(r.get("secondary_model", "secondary_model_imagenet_2"))
+            names.append(r.get("secondary_model", "secondary_model_imagenet_2"))
         if shot.animation_mode == "3D" and shot.animation["depth"] == "estimate":
-            models.model_path(shot.animation["depth_model"])
+            names.append(shot.animation["depth_model"])
         if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
             frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
             init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
             if frames_pull or init_pull:
                 from render.perceptual import LPIPS_BACKBONE
 
-                models.model_path(LPIPS_BACKBONE)
+                names.append(LPIPS_BACKBONE)
+        return names
+
+    def check_models(self) -> None:
+        """Raise before any work if a checkpoint the shot needs is not in the cache."""
+        if self._renderer is not None:
+            return
+        from render import models
+
+        for name in self._checkpoints():
+            models.model_path(name)
+
+    def model_files(self) -> list[tuple[str, str]]:
+        """List the models a run loads, with their sizes on disk (for a "loading models" line).
+
+        Returns
+        -------
+        list of (str, str)
+            (name, size): ``"2.2 GB"`` (decimal units) for checkpoints in chroma's cache and
+            CLIP weights given as a file, ``"random weights"``, or ``"open_clip's cache"`` for
+            CLIP weights open_clip fetches itself. Empty when the runner was given a renderer.
+        """
+        if self._renderer is not None:
+            return []
+        from render import models
+        from render.clip import parse_clip_spec
+        from render.renderer import RenderSettings
+
+        out = [(name, _size_text(models.model_path(name).stat().st_size)) for name in self._checkpoints()]
+        for spec in self.shot.render.get("clip_models", RenderSettings.clip_models):
+            _, pretrained = parse_clip_spec(spec)
+            if pretrained is None:
+                out.append((spec, "random weights"))
+            elif os.path.isfile(pretrained):
+                out.append((spec, _size_text(os.path.getsize(pretrained))))
+            else:
+                out.append((spec, "open_clip's cache"))
+        return out
 
     def renderer(self) -> Any:
         """Return the renderer, built from the shot's first frame settings on first use.
@@ -448,24 +568,31 @@ class ShotRunner:
         -------
         render.animation.LoopState
             The state to continue from (empty for -1).
-        """
-        import json
 
+        Raises
+        ------
+        ChromaIOError
+            The state file is damaged (:meth:`state_problem`).
+        """
+        from chroma.errors import ChromaIOError
         from render.animation import LoopState
 
         self._saved = ({}, {})
         if index < 0:
             return LoopState()
-        with np.load(self.state_path(index), allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-            meta = json.loads(str(data["meta"])) if "meta" in data.files else {}
+        problem = self.state_problem(index)  # checked in plan(); again here, after the models loaded
+        if problem is not None:
+            raise ChromaIOError(f"the saved state {str(self.state_path(index))!r} is damaged ({problem}); delete it "
+                                "and run again (the plan then starts from an earlier state)")
+        meta, arrays = read_state_file(self.state_path(index))
         self._saved = (meta.get("watch") or {}, arrays)
         return LoopState.from_arrays(arrays)
 
     def save_state(self, state: Any, meta: Mapping[str, Any], extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Write the loop state after a frame atomically, then prune the older ones.
 
-        Every ``state_every``-th state and the latest are kept.
+        Compressed losslessly (:mod:`chroma.pipeline.statefile`). Every ``state_every``-th
+        state and the latest are kept.
 
         Parameters
         ----------
@@ -476,16 +603,11 @@ class ShotRunner:
         extra : Mapping[str, numpy.ndarray] or None, optional
             More arrays to save (the watch's).
         """
-        import json
-
         from chroma.io import atomic_path
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.state_path(state.index)) as tmp, open(tmp, "wb") as fh:
-            # typed Any: numpy's savez stub would also match these keywords to its allow_pickle: bool
-            arrays: dict[str, Any] = {"meta": np.array(json.dumps(dict(meta), default=str)),
-                                      **state.to_arrays(), **(extra or {})}
-            np.savez(fh, **arrays)
+            write_state_file(fh, meta, {**state.to_arrays(), **(extra or {})})  # lossless, ~25% smaller
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         every = self.shot.animation["state_every"]
@@ -494,15 +616,24 @@ class ShotRunner:
                 self.state_path(old).unlink(missing_ok=True)
 
     def _retain(self, index: int) -> str:
+        """Move a frame about to be replaced to ``retained/`` and its preview to
+        ``retained/preview/``, under the same name (``.1``, ``.2``... before the extension
+        when an earlier one is there: the preview takes the number its frame took)."""
         src = self.path(index)
+        preview = self.preview_path(index)
         dest_dir = self.out_dir / RETAINED
         dest_dir.mkdir(exist_ok=True)
-        dest = dest_dir / src.name
+        suffix = ""
         n = 1
-        while dest.exists():
-            dest = dest_dir / f"{src.stem}.{n}{src.suffix}"
+        while (dest_dir / f"{src.stem}{suffix}{src.suffix}").exists() or (
+                dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}").exists():
+            suffix = f".{n}"
             n += 1
+        dest = dest_dir / f"{src.stem}{suffix}{src.suffix}"
         os.replace(src, dest)
+        if preview.exists():
+            (dest_dir / PREVIEW).mkdir(exist_ok=True)
+            os.replace(preview, dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}")
         return str(dest)
 
     def run(self, plan: RunPlan) -> list[FrameReport]:
@@ -521,6 +652,19 @@ class ShotRunner:
         list of FrameReport
             One per frame rendered (the collapse guard may stop the run early: ``stopped``).
         """
+        if not plan.write:
+            return []
+        self.check_models()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._coming = list(plan.write)
+        try:
+            self.write_nuke_script()  # before the models load: a crash at any point leaves a script
+            return self._run(plan)
+        finally:
+            self._coming = []
+            self.write_nuke_script()  # the frames on disk, however the run ended
+
+    def _run(self, plan: RunPlan) -> list[FrameReport]:
         import json
         import time
 
@@ -530,10 +674,6 @@ class ShotRunner:
         from render.renderer import RenderSettings
 
         shot = self.shot
-        if not plan.write:
-            return []
-        self.check_models()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         renderer = self.renderer()
         loop = self._loop()
         state = self.load_state(plan.start)
@@ -591,7 +731,6 @@ class ShotRunner:
                 self.stopped = (f"the collapse guard stopped the shot after frame {spec.file_frame}: "
                                 f"{watch.stop_event.reason()}")
                 break
-        self.write_nuke_script()
         return reports
 
     # -- output ------------------------------------------------------------------------
@@ -649,19 +788,28 @@ class ShotRunner:
                                                       f"{k_pl:.0f}K/{t_pl:+.4f}"})
         return graded
 
-    def write_nuke_script(self) -> Path | None:
-        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames on disk and a Viewer.
+    def write_nuke_script(self, coming: Iterable[int] = ()) -> Path | None:
+        """Write ``<stem>.nk`` beside the sequence: a Read node on the frames and a Viewer.
 
-        A script chroma did not write is never replaced (a warning says so).
+        The Read covers the frames on disk, ``coming`` and the frames the run in progress
+        is to write (:meth:`run` writes the script when it starts, so a crash hours later
+        still leaves one, and again when it ends). The Root pins the OCIO config the frames are written
+        with. A script chroma did not write is never replaced (a warning says so).
+
+        Parameters
+        ----------
+        coming : Iterable[int], optional
+            Shot indices about to be written (default none).
 
         Returns
         -------
         Path or None
-            The script, or None when no frame is on disk or a foreign script is in the way.
+            The script, or None when there are no frames or a foreign script is in the way.
         """
-        from chroma import nuke
+        from chroma import nuke, ocio
 
-        present = [i for i in range(self.shot.max_frames) if self.path(i).exists()]
+        present = sorted({i for i in range(self.shot.max_frames) if self.path(i).exists()} | set(coming)
+                         | set(self._coming))
         if not present:
             return None
         path = self.nuke_script_path()
@@ -674,7 +822,7 @@ class ShotRunner:
         w, h = self.renderer_size()
         text = nuke.read_script(
             self.pattern.hashes(), first + present[0], first + present[-1], self.shot.output.colorspace,
-            (w, h), float(self.shot.output.fps), audio=self._audio(),
+            (w, h), float(self.shot.output.fps), audio=self._audio(), ocio_config=ocio.config_path(self.config),
         )
         from chroma.io import write_text
 
@@ -702,6 +850,14 @@ class ShotRunner:
         else:
             w, h = self.shot.render.get("width_height", (1280, 768))
         return int(w), int(h)
+
+
+def _size_text(size: int) -> str:
+    """Bytes in decimal units (as ``ls -lh --si``): ``2.2 GB``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def _model_record(settings: Any) -> dict[str, str]:

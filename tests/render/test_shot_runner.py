@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from chroma.cli import main
-from tests.nuke_syntax import check_nuke_script
+from tests.test_nuke import check_pinned_script
 
 REPO = Path(__file__).resolve().parents[2]
 AP1 = (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767)  # S-2014-004, ACEScg primaries + white
@@ -107,7 +107,14 @@ def test_2d_shot_writes_a_sequence_nuke_reads(capsys, tiny_unet_model, tiny_clip
     # the hashes differ where the schedules do
     assert len({_hash(f) for f in frames}) == 6
     nk = (tmp_path / "out" / "sh010.nk").read_text()
-    check_nuke_script(nk, str(tmp_path / "out" / "sh010.####.exr"), 1001, 1006)
+    check_pinned_script(nk, str(tmp_path / "out" / "sh010.####.exr"), 1001, 1006, _config())
+
+
+def _config() -> str:
+    """The OCIO config the frames were written with, as the Nuke script's Root names it."""
+    from chroma import ocio
+
+    return os.path.abspath(ocio.config_path()).replace(os.sep, "/")
 
 
 def _hash(path: Path) -> str:
@@ -156,9 +163,12 @@ def test_sigkill_then_resume_gives_the_uninterrupted_frames(tiny_unet_model, tin
     for n in range(1001, 1001 + frames):
         pa, pb = _pixels(a / "out" / f"sh010.{n}.exr"), _pixels(b / "out" / f"sh010.{n}.exr")
         assert np.array_equal(pa, pb), f"frame {n} differs after the resume"
-    sa = np.load(a / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
-    sb = np.load(b / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
-    assert np.array_equal(sa["prev"], sb["prev"])  # the loop's float32 frame, bit for bit
+    from chroma.pipeline.statefile import read_state_file
+
+    _, sa = read_state_file(a / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
+    _, sb = read_state_file(b / "out" / "sh010.state" / f"state.{frames - 1:06d}.npz")
+    assert sa["prev"].dtype == np.float32 and sa["prev"].shape == (1, 3, 64, 64)
+    assert np.array_equal(sa["prev"].view(np.uint32), sb["prev"].view(np.uint32))  # the loop's frame, bit for bit
     done = _render(shot_b, env, "--resume")
     assert done.returncode == 0 and "all 7 frames are done" in done.stderr
 
@@ -169,6 +179,7 @@ def test_frames_rerenders_exactly_the_range(capsys, tiny_unet_model, tiny_clip_i
     capsys.readouterr()
     out = tmp_path / "out"
     before = {p.name: (p.stat().st_mtime_ns, _pixels(p)) for p in out.glob("sh010.*.exr")}
+    previews = {p.name: p.read_bytes() for p in (out / "preview").glob("sh010.*.png")}
     assert main(["render", str(shot), "--frames", "1003-1004"]) == 2  # exists: refused without --overwrite
     assert "--overwrite" in capsys.readouterr().err
     assert main(["render", str(shot), "--frames", "1003-1004", "--overwrite"]) == 0
@@ -177,10 +188,17 @@ def test_frames_rerenders_exactly_the_range(capsys, tiny_unet_model, tiny_clip_i
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("sh010.*.exr")}
     changed = sorted(n for n in after if after[n] != before[n][0])
     assert changed == ["sh010.1003.exr", "sh010.1004.exr"]
-    assert sorted(p.name for p in (out / "retained").iterdir()) == ["sh010.1003.exr", "sh010.1004.exr"]
+    assert sorted(p.name for p in (out / "retained").glob("*.exr")) == ["sh010.1003.exr", "sh010.1004.exr"]
     for name in changed:  # the same frames again (deterministic on the CPU); the old ones kept
         assert np.array_equal(_pixels(out / name), before[name][1])
         assert np.array_equal(_pixels(out / "retained" / name), before[name][1])
+    # the old previews went with their frames, the new ones took their place
+    assert sorted(p.name for p in (out / "retained" / "preview").iterdir()) == ["sh010.1003.png", "sh010.1004.png"]
+    for name in ("sh010.1003.png", "sh010.1004.png"):
+        assert (out / "retained" / "preview" / name).read_bytes() == previews[name]
+        assert (out / "preview" / name).is_file()
+    assert main(["render", str(shot), "--frames", "1003", "--overwrite"]) == 0  # again: numbered alike
+    assert (out / "retained" / "sh010.1003.1.exr").is_file() and (out / "retained" / "preview" / "sh010.1003.1.png").is_file()
 
 
 SHOT_3D = """\
@@ -225,7 +243,8 @@ def test_3d_shot_on_a_plate_with_depth(capsys, tiny_unet_model, tiny_clip_in_cac
         z = img.pixels[:, :, 3]
         np.testing.assert_allclose(z, 150.0 + xx + 10 * i, rtol=1e-3)  # the plate's own Z, through half
         assert np.isfinite(img.pixels).all()
-    check_nuke_script((tmp_path / "out" / "sh020.nk").read_text(), str(tmp_path / "out" / "sh020.####.exr"), 1001, 1004)
+    check_pinned_script((tmp_path / "out" / "sh020.nk").read_text(), str(tmp_path / "out" / "sh020.####.exr"),
+                        1001, 1004, _config())
 
 
 SHOT_VIDEO = """\
@@ -315,13 +334,14 @@ def test_3d_shot_with_estimated_depth(capsys, tiny_unet_model, tiny_clip_in_cach
     code = main(["render", str(shot)])
     _, err = capsys.readouterr()
     assert code == 0, err
+    from chroma.pipeline.statefile import read_state_file
     from render.depth import load_depth_estimator
 
     estimator = load_depth_estimator("tiny-dpt")
     for i in range(3):
         img = read(tmp_path / "out" / f"sh020.{1001 + i}.exr")
         assert img.channels == ["R", "G", "B", "Z"]
-        held = np.load(tmp_path / "out" / "sh020.state" / f"state.{i:06d}.npz")["prev"]
+        held = read_state_file(tmp_path / "out" / "sh020.state" / f"state.{i:06d}.npz")[1]["prev"]
         raw = estimator.predict(torch.from_numpy(held))[0].numpy()
         # the written Z is the DD mapping of the model's prediction on the frame itself (half)
         np.testing.assert_allclose(img.pixels[:, :, 3], (50.0 - raw) / 19.0, rtol=1e-3, atol=1e-3)
