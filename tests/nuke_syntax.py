@@ -11,7 +11,7 @@ import re
 # "format", "colorManagement"; Viewer: "frame_range", "fps"; AudioRead: "file",
 # "begintime" (time range), "filebegintime" (file time range)).
 NUKE_KNOBS = {
-    "Root": {"inputs", "first_frame", "last_frame", "fps", "format", "colorManagement"},
+    "Root": {"inputs", "first_frame", "last_frame", "fps", "format", "colorManagement", "OCIO_config", "customOCIOConfigPath"},
     "Read": {"inputs", "file", "format", "first", "last", "origfirst", "origlast", "origset", "colorspace", "raw",
              "on_error", "name", "xpos", "ypos"},
     "Viewer": {"inputs", "frame_range", "fps", "name", "xpos", "ypos"},

@@ -157,6 +157,22 @@ def test_a_missing_plate_or_depth_frame_is_named_by_shot_check(mode: str, key: s
         shot.check_inputs([2])
 
 
+def test_render_dry_run_names_a_missing_plate_frame_before_models_load(tmp_path: Path, capsys) -> None:
+    """``chroma render --dry-run`` checks the plates of the frames it would render (a partial range only those)."""
+    pytest.importorskip("torch")
+    from chroma.cli import main
+
+    (tmp_path / "plate").mkdir()
+    for f in (1001, 1002, 1004):
+        (tmp_path / "plate" / f"plate.{f}.exr").write_bytes(b"")
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"'))
+    assert main(["render", str(path), "--dry-run"]) == 2
+    assert "frame 1003 (shot frame 2) is missing" in capsys.readouterr().err
+    assert main(["render", str(path), "--frames", "1001-1002", "--dry-run"]) == 0
+    assert "would render frames 1001-1002" in capsys.readouterr().out
+
+
 # -- item 11: types -------------------------------------------------------------------------
 
 

@@ -309,6 +309,7 @@ class ShotRunner:
                              f"to reach frame {first + targets[0]}" + (f" from the state saved after frame {first + start}"
                                                                       if start >= 0 else ""))
         self._check_not_inputs(targets)
+        shot.check_inputs(range(start + 1, targets[-1] + 1))  # plates and depth of every frame rendered, before models load
         existing = [i for i in targets if self.path(i).exists()]
         if existing and not overwrite and not resume:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""

@@ -99,7 +99,7 @@ def test_2d_shot_writes_a_sequence_nuke_reads(capsys, tiny_unet_model, tiny_clip
         assert schedule["translation_x"] == pytest.approx(4 * i / 5)
         assert schedule["angle"] == pytest.approx(2 * np.sin(i / 3))
         assert schedule["clip_guidance_scale"] == pytest.approx(5000 - 600 * i)
-        assert re.fullmatch(r"[0-9a-f]{16}", meta["chroma/settings_hash"])
+        assert re.fullmatch(r"[0-9a-f]{64}", meta["chroma/settings_hash"])
         assert json.loads(meta["chroma/models"]) == {"tiny-unet": json.loads(meta["chroma/models"])["tiny-unet"],
                                                      tiny_clip_in_cache: "open_clip"}
         assert meta["chroma/version"]
