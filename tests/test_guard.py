@@ -172,6 +172,19 @@ def test_renoise_eases_back_to_the_shots_values() -> None:
     assert np.abs(blend_noise(x, 0.3, 7)).max() <= 1.0 and blend_noise(x, 0.3, 7).std() == pytest.approx(0.3, rel=0.1)
 
 
+
+def test_blend_noise_is_the_stated_blend_clipped_to_the_models_range() -> None:
+    """(1 - a) * init + a * n, clipped to [-1, 1]: with init 0.9 and a = 0.5 about 14% of the pixels would pass 1
+    (n > 1.1) and must be clipped there; the others are the blend itself."""
+    init = np.full((1, 3, 64, 64), 0.9, np.float32)
+    out = blend_noise(init, 0.5, 11)
+    n = np.random.default_rng(np.random.SeedSequence([11, 0x6775617264])).standard_normal(init.shape, dtype=np.float32)
+    expected = 0.5 * init + np.float32(0.5) * n
+    assert (expected > 1).mean() > 0.1  # the case the clip is for
+    np.testing.assert_allclose(out, np.clip(expected, -1, 1), rtol=0, atol=1e-6)
+    assert out.max() == 1.0 and out.dtype == np.float32
+
+
 def test_scan_sequence_reads_png_frames(tmp_path) -> None:
     from chroma import Image, io
 

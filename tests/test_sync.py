@@ -275,6 +275,12 @@ def test_keyframes_within_tolerance_of_a_smooth_curve():
     assert len(re.findall(r"\d+:", spec)) < 80
 
 
+def test_keyframes_keep_the_peak_of_a_three_frame_segment():
+    """Ramer-Douglas-Peucker keeps the middle of [0, 1, 0]: the line from frame 0 to 2 misses frame 1 by 1 > 0.1."""
+    assert sync.to_keyframes(np.array([0.0, 1.0, 0.0]), tolerance=0.1) == "0: (0), 1: (1), 2: (0)"
+    assert sync.to_keyframes(np.array([0.0, 0.05, 0.0]), tolerance=0.1) == "0: (0), 2: (0)"  # within tolerance
+
+
 def test_fold_add_and_multiply():
     a, b = np.array([1.0, 1.05]), np.array([1.02, 1.02])
     assert sync.fold([a, b], "add", rest=1.0) == pytest.approx([1.02, 1.07])
