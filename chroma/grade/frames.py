@@ -294,7 +294,12 @@ class SequenceGrade:
 
 def _executor_of(farm: object) -> FrameExecutor | None:
     """The old ``farm=`` argument as an executor: None, or an object with ``run``."""
-    if farm is None or callable(getattr(farm, "run", None)):
+    if farm is None:
+        return None
+    if callable(getattr(farm, "run", None)):
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("chroma.grade.SequenceGrade.run(farm=...)", "executor=...", stacklevel=4)
         return farm  # type: ignore[return-value]
     raise ChromaError("grade on a farm with executor=chroma.farm.FarmFrames(FARM): chroma.grade "
                       "does not import chroma.farm (docs/farm.md)")
