@@ -96,6 +96,32 @@ def test_convert_on_the_farm_runs_the_command_per_frame(tmp_path, cluster, capsy
         assert b.colorspace == "ACES2065-1" and np.array_equal(a.pixels, b.pixels)
 
 
+def test_a_failed_frame_comes_back_as_its_exception_as_in_a_local_run(tmp_path, cluster, capsys) -> None:
+    """#22 item 3: the farm runs the library function; a frame's failure is the exception it
+    raised (not the last line a command printed), reported as a local run reports it."""
+    import shutil
+
+    from chroma import framerun
+    from chroma.farm import FarmFrames
+
+    src = _plates(tmp_path / "src", 4)
+    (tmp_path / "src" / "p.1002.exr").write_bytes(b"not an exr")
+    lines = {}
+    for where, extra in (("local", []), ("farm", ["--farm", cluster.client.scheduler.address])):
+        (tmp_path / where).mkdir()
+        assert main(["convert", src, "-o", str(tmp_path / where / "c.####.exr"), "--to", "ACES2065-1", *extra]) == 1
+        err = capsys.readouterr().err
+        lines[where] = [line for line in err.splitlines() if line.startswith("  ")]
+    assert len(lines["local"]) == 1 and "p.1002.exr: " in lines["local"][0]
+    assert lines["farm"] == lines["local"]  # the same one line for the frame, the chroma error's own message
+    assert sorted(p.name for p in (tmp_path / "farm").iterdir()) == ["c.1001.exr", "c.1003.exr", "c.1004.exr"]
+
+    plan = [(1001, str(tmp_path / "none.1001.exr"), str(tmp_path / "copy.1001.exr"))]
+    failures = framerun.run_frames(framerun.FileCall(shutil.copyfile), plan, FarmFrames(cluster, quiet=True))
+    assert [key for key, _ in failures] == [plan[0][1]]
+    assert failures[0][1].startswith("FileNotFoundError: ") and "none.1001.exr" in failures[0][1]
+
+
 def test_a_killed_worker_still_gives_every_frame_once_and_identical(tmp_path, capsys) -> None:
     pytest.importorskip("distributed")
     from chroma.farm import Farm

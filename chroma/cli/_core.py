@@ -108,7 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # --farm runs the command again on workers
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
@@ -268,9 +267,10 @@ class Interrupted(KeyboardInterrupt):
 
 
 class FrameJob:
-    """Runs a command's frames: a progress bar (quiet when piped or with --quiet), the count
-    of frames written and failed, and on Ctrl-C a message saying how many frames were
-    written and how to continue (--skip-existing)."""
+    """What the user sees of a command's frames while :mod:`chroma.framerun` runs them here:
+    a progress bar (quiet when piped or with --quiet) fed by the run's ``on_done`` and
+    ``on_fail``, the count of frames written and failed, and on Ctrl-C a message saying how
+    many frames were written and how to continue (--skip-existing)."""
 
     def __init__(self, args: argparse.Namespace, plan: FramePlan, label: str):
         from chroma.progress import Progress

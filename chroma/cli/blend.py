@@ -114,7 +114,7 @@ def cmd_blend(args: argparse.Namespace) -> int:
     if plan.kind in ("gradient", "crossfade", "mix") and exr:  # scene-linear images: the output options apply
         options = {k: v for k, v in write_kwargs(args).items() if k not in ("overwrite", "config")}
     if plan.kind == "crossfade" and args.farm:  # chunks of the fade on Dask workers (docs/farm.md)
-        return _blend_on_farm(args, [args.a, args.b])
+        return _blend_on_farm(args, [args.a, args.b], options)
     result = _in_cli_words(
         oklab.make_blend, args.a, args.b, args.output, args.space, hue=args.hue, colorspace=args.colorspace,
         preserve_luminance=args.preserve_luminance, steps=args.steps, size=size, compare=args.compare, t=args.t,
@@ -177,11 +177,14 @@ def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
         print(f"{r['t']:5.3f}  {rgb:<30} {r['hex']:<8} {L:.4f} {C:.4f} {H:6.1f}")
 
 
-def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
+def _blend_on_farm(args: argparse.Namespace, sources: list[str], options: dict[str, Any] | None) -> int:
     """``chroma blend A B -o OUT --farm ...``: the crossfade's frames in chunks on Dask, each
-    task running this command for its frames with ``--fade-frames`` set to the whole fade."""
-    from chroma import farm, frameplan, oklab, sequence
+    frame weighed over the whole fade (:class:`chroma.oklab.job.FadeFrame`)."""
+    from chroma import frameplan, oklab, sequence
     from chroma.errors import ChromaValueError
+    from chroma.farm import FarmFrames
+    from chroma.framerun import run_frames
+    from chroma.oklab.job import FadeFrame
 
     if args.frames:
         whole = list(sequence.frame_set(args.frames))
@@ -196,7 +199,8 @@ def _blend_on_farm(args: argparse.Namespace, sources: list[str]) -> int:
     if not out.is_sequence:
         raise ChromaValueError("--farm writes a sequence: give -o like fade.####.exr")
     plan = [(f, "", out.path(f)) for f in whole if args.overwrite or not os.path.exists(out.path(f))]
-    argv = [*args.argv, "--fade-frames", span] if not args.fade_frames else list(args.argv)
-    failures = farm.cli_frames(args.farm, argv, plan, "crossfade", args.chunk)
+    work = FadeFrame(args.a, args.b, args.output, span, args.space, args.curve, args.hue, args.colorspace,
+                     args.preserve_luminance, options, args.config)
+    failures = run_frames(work, plan, FarmFrames(args.farm, args.chunk, "crossfade", "blend"))
     print(f"wrote {len(plan) - len(failures)} frame(s) of a {args.space} crossfade ({args.curve}) on the farm")
     return report_failures(failures, len(plan), "blend")

@@ -66,26 +66,26 @@ def cmd_convert(args: argparse.Namespace) -> int:
         single file that fails); :func:`main` prints it on one line and exits 2.
     """
     from chroma import io, ocio
+    from chroma.framerun import FileCall, LocalFrames, run_frames
 
     dst = ocio.resolve_colorspace(args.dst or "ACEScg", args.config)
     src = args.src and ocio.resolve_colorspace(args.src, args.config)
-    out_kwargs = write_kwargs(args)
     plan = plan_frame_job(args.input, args.output, args.frames, args.overwrite, args.skip_existing)
-    if args.farm:  # frame by frame on Dask workers, the command itself (chroma.farm, docs/farm.md)
-        from chroma import farm
+    work = FileCall(io.convert_file, dict(colorspace=dst, source=src or None, display=args.display, view=args.view,
+                                          **write_kwargs(args)))
+    if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
+        from chroma.farm import FarmFrames
 
-        failures = farm.cli_frames(args.farm, args.argv, plan, "converting", args.chunk)
+        if any(f is None for f, _p, _t in plan):
+            from chroma.farm import FarmError
+
+            raise FarmError("--farm runs the frames of a sequence (IN like plate.####.exr); "
+                            "run a single image without it")
+        failures = run_frames(work, plan, FarmFrames(args.farm, args.chunk, "converting", "convert"))
         print(f"converted {len(plan) - len(failures)} image(s) to {dst}")
         return report_failures(failures, len(plan), "convert")
-    with FrameJob(args, plan, "converting") as job:
-        def on_frame(path: str, error: str | None) -> None:
-            if error is None:
-                job.ok(path)
-            else:
-                job.failed(path, error)
-
-        io.convert_files([(path, target) for _frame, path, target in plan], dst, source=src or None,
-                         display=args.display, view=args.view, on_frame=on_frame, **out_kwargs)
+    with FrameJob(args, plan, "converting") as job:  # one frame after another, in this process
+        run_frames(work, plan, LocalFrames(jobs=1, threads=False), on_done=job.ok, on_fail=job.failed)
     display = args.display or args.view
     shown = f"for the display {args.display or 'default'}" + (f", view {args.view}" if args.view else "")
     return job.finish("converted", f" {shown}" if display else f" to {dst}")

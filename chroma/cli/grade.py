@@ -186,7 +186,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if plan is None:
         return EXIT_OK
     if args.farm:  # chunks of frames on Dask workers (chroma.farm, docs/farm.md)
-        result = job.run(write_kwargs(args), farm=args.farm, chunk=args.chunk)
+        from chroma.farm import FarmFrames
+
+        result = job.run(write_kwargs(args), executor=FarmFrames(args.farm, args.chunk, "grading", "grade"))
         if plan:
             print(f"graded {result.written} of {result.total} image(s)")
         return report_failures(result.failures, result.total, "grade")

@@ -5,7 +5,9 @@
 ``dask worker``, https://distributed.dask.org). Work is cut into tasks by what depends on
 what (docs/farm.md):
 
-- frame-independent work (``chroma grade``, ``convert``) runs in chunks of frames;
+- frame-independent work (``chroma grade``, ``convert``, a ``blend`` crossfade) runs in
+  chunks of frames: :class:`FarmFrames` runs the command's library function (never the
+  CLI) and a frame's exception comes back as its failure (:mod:`chroma.framerun`);
 - a shot whose frames feed each other (animation modes 2D and 3D: every frame starts
   from the previous one warped) is **one** task that renders in order; a lost worker's
   task is run again and resumes from the loop state saved after each frame
@@ -44,7 +46,7 @@ from chroma.farm.cluster import (  # noqa: F401
     strip_options,
     using,
 )
-from chroma.farm.frames import cli_frames, grade
+from chroma.farm.frames import FarmFrames, cli_frames, grade
 from chroma.farm.opencue import CueLayer, command_layer, edit_layers, export_opencue, node_environment
 from chroma.farm.resources import GpuEstimate, estimate_gpu_memory
 from chroma.farm.shots import (  # noqa: F401
@@ -67,7 +69,8 @@ from chroma.farm.shots import (  # noqa: F401
 )
 
 __all__ = [
-    "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "grade", "cli_frames", "render_shot", "render_frames",
+    "FarmError", "Farm", "connect", "using", "Task", "Job", "run_tasks", "FarmFrames", "grade", "cli_frames", "render_shot",
+    "render_frames",
     "frames_feed_forward", "Edit", "load_edit", "render_edit", "split_shot", "export_opencue", "edit_layers",
     "command_layer", "CueLayer", "INSTALL", "node_environment", "estimate_gpu_memory", "GpuEstimate", "read_job",
     "seam_metadata",

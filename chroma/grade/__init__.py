@@ -31,9 +31,11 @@ from chroma.grade.core import Grade, GradeWarning, LutError
 from chroma.grade.frames import (
     SequenceGrade,
     SequenceResult,
+    compile_for,
     grade_file,
     grade_frames,
     grade_sequence,
+    grade_work,
     matched_exposure,
     prepare_sequence,
     warn_if_identity,
@@ -60,5 +62,5 @@ __all__ = [
     "Grade", "CompiledGrade", "Operation", "Exposure", "WhiteBalance", "CDL", "Contrast", "Saturation",
     "Look", "LUT", "OPERATIONS", "operation_from_dict", "REC709_LUMA", "grade_file", "grade_frames",
     "GradeWarning", "LutError", "grade_sequence", "prepare_sequence", "matched_exposure", "warn_if_identity",
-    "SequenceGrade", "SequenceResult",
+    "SequenceGrade", "SequenceResult", "grade_work", "compile_for",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import PyOpenColorIO as ocio
@@ -17,8 +17,38 @@ import PyOpenColorIO as ocio
 from chroma import ocio as _ocio
 from chroma.grade.operations import Affine, Operation, apply_affine, convert_exact
 
-if TYPE_CHECKING:
-    from chroma.grade.core import Grade
+
+class SourceGrade(Protocol):
+    """What a compiled grade keeps of the grade it was compiled from (a :class:`chroma.grade.Grade`).
+
+    Declared here, not imported, so that :mod:`chroma.grade.core` (which compiles) and this
+    module (the compiled form) import in one direction only.
+    """
+
+    def compile(self, src: str | None = None, dst: str | None = None) -> CompiledGrade:
+        """Compile the grade again, for other colour spaces.
+
+        Parameters
+        ----------
+        src : str or None, optional
+            Colour space of the pixels given to the compiled grade.
+        dst : str or None, optional
+            Colour space of the result.
+
+        Returns
+        -------
+        CompiledGrade
+            The grade bound to ``src`` and ``dst``.
+        """
+
+    def to_json(self) -> str:
+        """The grade as compact JSON, as stored in image metadata.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
 
 
 @dataclass
@@ -42,7 +72,7 @@ class CompiledGrade:
     ws: str
     config: str | None
     stages: list[Stage] = field(default_factory=list)
-    grade: "Grade | None" = None
+    grade: SourceGrade | None = None
 
     def apply_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """Apply the compiled grade to RGB pixels.

@@ -1,8 +1,10 @@
 """Grading files and frame sequences.
 
-One frame (read, grade, write atomically), many frames across worker processes (spawned;
-the workers get a pre-compiled grade and need no colour-science), and
-:func:`grade_sequence`, the API behind ``chroma grade IN -o OUT``.
+One frame (read, grade, write atomically), many frames through :mod:`chroma.framerun`
+(worker processes here, or a farm's executor; the workers get a pre-compiled grade and
+need no colour-science), and :func:`grade_sequence`, the API behind
+``chroma grade IN -o OUT``. This module never imports the farm: the caller (the CLI)
+chooses where frames run and passes the executor.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from typing import Any, Callable, Iterable, Sequence
 
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError
+from chroma.framerun import (  # noqa: F401  (end_with_parent: its home was here)
+    FileCall,
+    FrameExecutor,
+    FrameTriple,
+    LocalFrames,
+    end_with_parent,
+    run_frames,
+    set_threads,
+)
 from chroma.grade.compiled import CompiledGrade
 from chroma.grade.core import Grade
-
-FrameTriple = tuple[Any, str, str]
-"""One frame of a plan: (frame number or None, input path, output path)."""
 
 
 def grade_file(src_path: str, dst_path: str, grade: Grade | CompiledGrade, colorspace: str | None = None,
@@ -108,153 +116,71 @@ def file_colorspace(path: str, config: str | os.PathLike[str] | None = None) -> 
         return None
 
 
-def worker_init(threads: int) -> tuple[int, int, int | None]:
-    """Give this process ``threads`` threads for OIIO (decode/encode), OpenEXR and OCIO.
+worker_init = set_threads
+"""Give this process ``threads`` threads for OIIO, OpenEXR and OCIO (:func:`chroma.framerun.set_threads`)."""
+
+
+def grade_work(compiled: CompiledGrade, colorspace: str | None = None,
+               write_options: dict[str, Any] | None = None) -> FileCall:
+    """The per-frame work of grading: :func:`grade_file` with the compiled grade bound.
 
     Parameters
     ----------
-    threads : int
-        Threads per library; values below 1 count as 1.
+    compiled : CompiledGrade
+        The grade, compiled once (:meth:`Grade.compile`); it is pickled to the workers.
+    colorspace : str or None, optional
+        Output colour space; default None: each input's.
+    write_options : dict or None, optional
+        Keyword arguments for :func:`chroma.io.write`; default None.
 
     Returns
     -------
-    tuple of (int, int, int or None)
-        The previous OIIO ``threads``, OIIO ``exr_threads`` and OCIO thread settings, for
-        :func:`_restore_threads`.
+    FileCall
+        ``grade_file(input, output, compiled, colorspace, write_options)`` per frame, for
+        :func:`chroma.framerun.run_frames`.
     """
-    import OpenImageIO as oiio
-
-    from chroma import ocio as _ocio
-
-    old = (oiio.get_int_attribute("threads"), oiio.get_int_attribute("exr_threads"))
-    oiio.attribute("threads", max(1, threads))
-    oiio.attribute("exr_threads", max(1, threads))
-    return (*old, _ocio.set_threads(threads))
+    return FileCall(grade_file, {"grade": compiled, "colorspace": colorspace,
+                                 "write_options": dict(write_options or {})})
 
 
-class _ParentDied(BaseException):
-    """Raised in a pool worker by the signal that says its parent process has ended."""
-
-
-_busy = False
-"""True while this pool worker grades a frame (the signal then unwinds it, removing its temp file)."""
-
-
-def _on_parent_death(signum: int, frame: Any) -> None:
-    """Signal handler of a pool worker whose parent died: end now, or unwind the frame in hand first.
-
-    While a frame is graded, the exception unwinds it (removing its temporary file) and
-    :func:`_grade_in_worker` ends the process; a timer ends it anyway 5 s later, should the
-    exception land where the pool catches it (then the worker would wait for work forever).
-    """
-    if _busy:
-        import threading
-
-        threading.Timer(5.0, os._exit, (128 + signum,)).start()
-        raise _ParentDied
-    os._exit(128 + signum)
-
-
-def _watch_parent(parent: int, interval: float) -> None:
-    """Poll the parent's pid; when this process is re-parented, send ourselves the end signal."""
-    import signal
-    import time
-
-    while os.getppid() == parent:
-        time.sleep(interval)
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-def end_with_parent(parent: int | None = None, interval: float = 1.0) -> str:
-    """Make this (worker) process end when its parent process ends, however the parent died.
-
-    A worker of a process pool otherwise outlives a parent killed by SIGKILL (or the OOM
-    killer): it waits for work forever. On Linux the kernel sends this process SIGTERM when
-    the parent dies (``prctl(PR_SET_PDEATHSIG)``, prctl(2)); elsewhere a daemon thread polls
-    :func:`os.getppid` every ``interval`` seconds and sends the SIGTERM itself (on POSIX
-    systems an orphan is re-parented, so its parent pid changes; Windows keeps the old pid,
-    and there the thread never fires). The SIGTERM handler ends the process at once when it
-    is idle; a frame being graded is unwound first (so :func:`chroma.io.atomic_path`
-    removes its temporary file), then the pool's task wrapper ends the process. Call it
-    first thing in the worker, from the main thread.
+def compile_for(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | None = None,
+                config: str | os.PathLike[str] | None = None) -> CompiledGrade:
+    """Compile ``grade`` once for a plan: from the first input on disk's colour space to ``colorspace``.
 
     Parameters
     ----------
-    parent : int or None, optional
-        The pid the parent had when it started this worker; default None: the current
-        parent. If the parent has already gone, the process ends at once.
-    interval : float, optional
-        Seconds between checks of the fallback thread; default 1.0.
+    plan : sequence of (frame, str, str)
+        (frame, input path, output path) triples.
+    grade : Grade
+        The grade to compile.
+    colorspace : str or None, optional
+        Output colour space; default None: the first input's (or the grade's).
+    config : str or os.PathLike or None, optional
+        OCIO config path; default None: chroma's bundled config (or ``$OCIO``).
 
     Returns
     -------
-    str
-        How the death is noticed: ``"prctl"`` or ``"thread"``.
+    CompiledGrade
+        The grade compiled once; :func:`grade_file` compiles again for a frame in another
+        colour space.
     """
-    import signal
-    import sys
-    import threading
-
-    parent = os.getppid() if parent is None else parent
-    signal.signal(signal.SIGTERM, _on_parent_death)
-    how = "thread"
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1  # <linux/prctl.h>
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0) == 0:
-                how = "prctl"
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # died before the signal was armed
-        os._exit(128 + signal.SIGTERM)
-    if how == "thread":
-        threading.Thread(target=_watch_parent, args=(parent, interval), daemon=True,
-                         name="chroma-end-with-parent").start()
-    return how
-
-
-def _pool_worker_init(threads: int, parent: int) -> None:
-    """Initializer of :func:`_grade_in_processes`' workers: end with the parent, set threads."""
-    end_with_parent(parent)
-    worker_init(threads)
-
-
-def _grade_in_worker(src_path: str, dst_path: str, grade: CompiledGrade, colorspace: str | None,
-                     write_options: dict[str, Any] | None) -> str:
-    """:func:`grade_file` in a pool worker; ends the process once a parent's death unwinds it."""
-    global _busy
-    _busy = True
-    try:
-        return grade_file(src_path, dst_path, grade, colorspace, write_options)
-    except _ParentDied:
-        os._exit(143)
-    finally:
-        _busy = False
-
-
-def _restore_threads(old: tuple[int, int, int | None]) -> None:
-    import OpenImageIO as oiio
-
-    from chroma import ocio as _ocio
-
-    oiio.attribute("threads", old[0])
-    oiio.attribute("exr_threads", old[1])
-    _ocio.set_threads(old[2])
+    first = next((p for _, p, _ in plan if os.path.exists(p)), None)
+    src = first and file_colorspace(first, config)
+    return grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
 
 
 def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: Grade, colorspace: str | None = None,
                  write_options: dict[str, Any] | None = None, jobs: int | None = None,
                  on_done: Callable[[str], None] | None = None,
-                 on_fail: Callable[[str, str], None] | None = None) -> list[tuple[str, str]]:
-    """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores.
+                 on_fail: Callable[[str, str], None] | None = None, *,
+                 executor: FrameExecutor | None = None) -> list[tuple[str, str]]:
+    """Grade every (frame, input, output) of ``plan`` on ``jobs`` cores (or on ``executor``).
 
     With several frames, ``jobs`` processes grade a frame each on their share of the cores
     (frames are independent, so this scales better than threads inside one frame); one
-    frame, or ``jobs=1``, runs in this process on ``jobs`` threads. The grade is compiled
-    once, for the colour space of the first input on disk. A frame that fails (missing,
+    frame, or ``jobs=1``, runs in this process on ``jobs`` threads
+    (:class:`chroma.framerun.LocalFrames`). The grade is compiled once, for the colour
+    space of the first input on disk (:func:`compile_for`). A frame that fails (missing,
     corrupt, unwritable) is recorded and the others still finish.
 
     Parameters
@@ -274,90 +200,20 @@ def grade_frames(plan: Sequence[tuple[Any, str, str]], grade: Grade, colorspace:
         None.
     on_fail : callable or None, optional
         ``on_fail(input_path, reason)`` per frame that failed.
+    executor : chroma.framerun.FrameExecutor or None, optional
+        Where the frames run (e.g. ``chroma.farm.FarmFrames``); default None:
+        :class:`chroma.framerun.LocalFrames` of ``jobs``.
 
     Returns
     -------
     list of (str, str)
         (input path, reason) of every frame that failed.
     """
-
-    jobs = max(1, int(jobs or os.cpu_count() or 1))
-    report = _Report(on_done, on_fail)
     if not plan:
-        return report.failures
-    first = next((p for _, p, _ in plan if os.path.exists(p)), None)
-    src = first and file_colorspace(first, (write_options or {}).get("config"))
-    compiled = grade.compile(src or grade.colorspace, colorspace or src or grade.colorspace)
-    if jobs == 1 or len(plan) <= 1:
-        _grade_here(plan, compiled, colorspace, write_options, jobs, report)
-    else:
-        _grade_in_processes(plan, compiled, colorspace, write_options, jobs, report)
-    return report.failures
-
-
-class _Report:
-    """The failures of a frame run, and the callbacks told about each frame."""
-
-    def __init__(self, on_done: Callable[[str], None] | None, on_fail: Callable[[str, str], None] | None) -> None:
-        self.failures: list[tuple[str, str]] = []
-        self.on_done = on_done
-        self.on_fail = on_fail
-
-    def done(self, path: str) -> None:
-        if self.on_done:
-            self.on_done(path)
-
-    def fail(self, path: str, why: str) -> None:
-        self.failures.append((path, why))
-        if self.on_fail:
-            self.on_fail(path, why)
-        elif self.on_done:
-            self.on_done(path)
-
-
-def _grade_here(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace: str | None,
-                write_options: dict[str, Any] | None, jobs: int, report: _Report) -> None:
-    """One frame at a time in this process, on ``jobs`` threads (--jobs is the cores to use)."""
-    old = worker_init(jobs)
-    try:
-        for _frame, path, target in plan:
-            try:
-                grade_file(path, target, compiled, colorspace, write_options)
-            except ChromaError as exc:
-                report.fail(path, str(exc))
-                continue
-            report.done(path)
-    finally:
-        _restore_threads(old)
-
-
-def _grade_in_processes(plan: Sequence[FrameTriple], compiled: CompiledGrade, colorspace: str | None,
-                        write_options: dict[str, Any] | None, jobs: int, report: _Report) -> None:
-    """A frame per spawned process, ``jobs`` processes sharing the cores."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                             initializer=_pool_worker_init, initargs=(threads, os.getpid())) as pool:
-        futures = {pool.submit(_grade_in_worker, path, target, compiled, colorspace, write_options): path
-                   for _frame, path, target in plan}
-        try:
-            for fut in as_completed(futures):
-                path = futures[fut]
-                try:
-                    fut.result()
-                except ChromaError as exc:
-                    report.fail(path, str(exc))
-                    continue
-                except Exception as exc:  # a crashed worker: report the frame, keep going
-                    report.fail(path, f"{type(exc).__name__}: {exc}")
-                    continue
-                report.done(path)
-        except KeyboardInterrupt:
-            for fut in futures:
-                fut.cancel()
-            raise
+        return []
+    compiled = compile_for(plan, grade, colorspace, (write_options or {}).get("config"))
+    return run_frames(grade_work(compiled, colorspace, write_options), plan, executor or LocalFrames(jobs),
+                      on_done=on_done, on_fail=on_fail)
 
 
 # ------------------------------------------------------------------------- sequences
@@ -387,13 +243,13 @@ class SequenceGrade:
     exposure_shift: float | None = None
 
     def run(self, write_options: dict[str, Any] | None = None, jobs: int | None = None, *,
-            farm: Any = None, chunk: int | None = None,
-            on_done: Callable[[str], None] | None = None,
+            executor: FrameExecutor | None = None, farm: FrameExecutor | None = None,
+            chunk: int | None = None, on_done: Callable[[str], None] | None = None,
             on_fail: Callable[[str, str], None] | None = None) -> SequenceResult:
         """Grade every frame of the plan and write it.
 
-        Frames are graded by :func:`grade_frames` on this machine or, with ``farm``,
-        by :func:`chroma.farm.grade` in chunks on Dask workers (bit-identical files).
+        Frames are graded by :func:`grade_frames` on this machine or on ``executor``
+        (``chroma.farm.FarmFrames(farm)``: chunks on Dask workers, bit-identical files).
         A frame that fails (missing, corrupt, unwritable) is recorded and the others
         still finish.
 
@@ -405,30 +261,48 @@ class SequenceGrade:
         jobs : int or None, optional
             Frames graded in parallel processes on this machine. Default None: all
             cores.
-        farm : chroma.farm.Farm or str or None, optional
-            A farm or its scheduler address; default None grades on this machine.
+        executor : chroma.framerun.FrameExecutor or None, optional
+            Where the frames run; default None: :class:`chroma.framerun.LocalFrames`
+            of ``jobs``.
+        farm : chroma.framerun.FrameExecutor or None, optional
+            Deprecated spelling of ``executor``; a farm spec or ``chroma.farm.Farm`` is
+            refused (this package does not import the farm): pass
+            ``executor=chroma.farm.FarmFrames(farm, chunk)``.
         chunk : int or None, optional
-            Frames per farm task, with ``farm`` only. Default None: about 4 tasks per
-            worker.
+            Unused; kept for callers that passed it with ``farm`` (the chunk belongs to
+            ``chroma.farm.FarmFrames``).
         on_done : callable or None, optional
-            ``on_done(input_path)`` after each frame written (local runs only).
+            ``on_done(input_path)`` after each frame written.
         on_fail : callable or None, optional
-            ``on_fail(input_path, reason)`` after each frame that failed (local runs
-            only).
+            ``on_fail(input_path, reason)`` after each frame that failed.
 
         Returns
         -------
         SequenceResult
             The grade, the output colour space, the frames written and the failures.
-        """
-        if farm is not None:
-            from chroma import farm as _farm
 
-            failures = _farm.grade(farm, self.plan, self.grade, self.colorspace, write_options, chunk)
-        else:
-            failures = grade_frames(self.plan, self.grade, self.colorspace, write_options, jobs,
-                                    on_done=on_done, on_fail=on_fail)
+        Raises
+        ------
+        chroma.errors.ChromaError
+            ``farm`` is not an executor.
+        """
+        executor = executor or _executor_of(farm)
+        failures = grade_frames(self.plan, self.grade, self.colorspace, write_options, jobs,
+                                on_done=on_done, on_fail=on_fail, executor=executor)
         return SequenceResult(self.grade, self.colorspace, self.exposure_shift, len(self.plan), failures)
+
+
+def _executor_of(farm: object) -> FrameExecutor | None:
+    """The old ``farm=`` argument as an executor: None, or an object with ``run``."""
+    if farm is None:
+        return None
+    if callable(getattr(farm, "run", None)):
+        from chroma.deprecation import warn_deprecated
+
+        warn_deprecated("chroma.grade.SequenceGrade.run(farm=...)", "executor=...", stacklevel=4)
+        return farm  # type: ignore[return-value]
+    raise ChromaError("grade on a farm with executor=chroma.farm.FarmFrames(FARM): chroma.grade "
+                      "does not import chroma.farm (docs/farm.md)")
 
 
 @dataclass
@@ -577,7 +451,8 @@ def prepare_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str 
 
 def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | None = None, *,
                    match_exposure: str | None = None, write_options: dict[str, Any] | None = None,
-                   jobs: int | None = None, farm: Any = None, chunk: int | None = None,
+                   jobs: int | None = None, executor: FrameExecutor | None = None,
+                   farm: FrameExecutor | None = None, chunk: int | None = None,
                    on_done: Callable[[str], None] | None = None,
                    on_fail: Callable[[str, str], None] | None = None) -> SequenceResult:
     """Grade a plan of frames: what ``chroma grade IN -o OUT`` does, callable from a pipeline.
@@ -606,10 +481,13 @@ def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | 
         config used here. Default None.
     jobs : int or None, optional
         Frames graded in parallel processes; default None: all cores.
-    farm : chroma.farm.Farm or str or None, optional
-        Grade on a Dask farm instead of this machine; default None.
+    executor : chroma.framerun.FrameExecutor or None, optional
+        Where the frames run, e.g. ``chroma.farm.FarmFrames("local:4")`` (chunks of frames
+        on Dask workers); default None: this machine, ``jobs`` processes.
+    farm : chroma.framerun.FrameExecutor or None, optional
+        Deprecated spelling of ``executor`` (see :meth:`SequenceGrade.run`).
     chunk : int or None, optional
-        Frames per farm task; default None.
+        Unused (the chunk belongs to ``chroma.farm.FarmFrames``); default None.
     on_done : callable or None, optional
         ``on_done(input_path)`` after each frame written (local runs).
     on_fail : callable or None, optional
@@ -623,8 +501,8 @@ def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | 
     Raises
     ------
     chroma.errors.ChromaError
-        When ``colorspace`` is unknown or the exposure cannot be matched; a frame that
-        fails is recorded in the result instead.
+        When ``colorspace`` is unknown, the exposure cannot be matched or ``farm`` is not
+        an executor; a frame that fails is recorded in the result instead.
 
     Examples
     --------
@@ -637,4 +515,4 @@ def grade_sequence(plan: Sequence[FrameTriple], grade: Grade, colorspace: str | 
     config = (write_options or {}).get("config")
     job = prepare_sequence(plan, grade, colorspace, match_exposure=match_exposure, config=config)
     warn_if_identity(job.grade, colorspace)
-    return job.run(write_options, jobs, farm=farm, chunk=chunk, on_done=on_done, on_fail=on_fail)
+    return job.run(write_options, jobs, executor=executor, farm=farm, on_done=on_done, on_fail=on_fail)

@@ -3,7 +3,9 @@
 :func:`make_blend` takes two operands as a user writes them (colours, image files, sequence
 patterns) and does what the command does; the command only parses its options and reports
 the :class:`BlendResult`. :func:`plan_blend` is its first step (what kind of blend, checked
-before any work), also used by ``chroma blend --farm`` to learn that it is a crossfade.
+before any work), also used by ``chroma blend --farm`` to learn that it is a crossfade;
+:class:`FadeFrame` is one frame of a crossfade, the per-frame work that ``--farm`` hands to
+the farm (:mod:`chroma.framerun`).
 """
 
 from __future__ import annotations
@@ -351,3 +353,77 @@ def _mix(colours: list[Any], operands: list[str | os.PathLike], output: str | os
                      preserve_luminance=blend["preserve_luminance"], config=blend["config"])
     path = io.write(img, output, metadata={"blend/a": texts[0], "blend/b": texts[1]}, **opts)
     return BlendResult("mix", [path], folders=folders)
+
+
+@dataclass(frozen=True)
+class FadeFrame:
+    """One frame of a crossfade weighed over the whole fade: per-frame work for :mod:`chroma.framerun`.
+
+    Calling it writes frame ``frame`` of :func:`crossfade` (``a`` into ``b``, written to
+    ``output``'s frame) with the weight it has in the crossfade over ``span``, so frames
+    written apart (farm chunks) equal one crossfade bit for bit. An existing output frame is
+    replaced; a failure raises.
+
+    Attributes
+    ----------
+    a, b : str
+        The two sides: sequence patterns, still images or colours.
+    output : str
+        The output pattern (``fade.####.exr``).
+    span : str
+        The frames of the whole fade (``1001-1024``).
+    space : {"oklab", "oklch", "linear", "srgb"}
+        Blend space (default ``"oklab"``).
+    curve : str
+        Weight over the frames (default ``"smooth"``).
+    hue : {"shorter", "longer", "increasing", "decreasing"}
+        OKLCh hue interpolation (default ``"shorter"``).
+    colorspace : str
+        Scene-linear working space (default ``"ACEScg"``).
+    preserve_luminance : bool
+        Blend at a common exposure (default False).
+    write_options : dict or None
+        Keywords for :func:`chroma.io.write` (dtype, compression, dwa_level, on_invalid).
+    config : str or None
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+    """
+
+    a: str
+    b: str
+    output: str
+    span: str
+    space: Space = "oklab"
+    curve: str = "smooth"
+    hue: HueMethod = "shorter"
+    colorspace: str = "ACEScg"
+    preserve_luminance: bool = False
+    write_options: dict[str, Any] | None = None
+    config: str | None = None
+
+    def __call__(self, frame: int | None, path: str, target: str) -> list[Path]:
+        """Write frame ``frame`` of the crossfade.
+
+        Parameters
+        ----------
+        frame : int or None
+            The frame, one of ``span``.
+        path : str
+            Unused (the sides are ``a`` and ``b``).
+        target : str
+            Unused (``output`` names the frame's file).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        ChromaError
+            As :func:`crossfade`: a missing or unreadable input frame, a frame outside
+            ``span``.
+        """
+        return crossfade(self.a, self.b, self.output, [] if frame is None else [frame], self.space, self.curve,
+                         hue=self.hue, colorspace=self.colorspace, preserve_luminance=self.preserve_luminance,
+                         overwrite=True, create_folders=True, write_options=self.write_options, progress=False,
+                         config=self.config, span=self.span)
