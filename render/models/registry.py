@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
+from render.atomic import atomic_path
 from render.errors import ChecksumError, ModelError
 
 ProgressFn = Callable[[int, "int | None"], None]
@@ -264,38 +263,6 @@ def save_custom(info: ModelInfo) -> None:
     d.pop("custom", None)
     raw[info.name] = d
     atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary file beside ``target`` that replaces it when the block succeeds.
-
-    render's one atomic write (it keeps its own because it must not import chroma, which
-    has ``chroma.io.atomic_path``): write the file at the yielded path; on leaving the
-    block without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
-    filesystem), so a reader never sees a half-written file. On any error the temporary
-    file is removed and ``target`` is left as it was.
-
-    Parameters
-    ----------
-    target : pathlib.Path
-        The file to write; its folder must exist.
-
-    Yields
-    ------
-    pathlib.Path
-        A new empty file ``<name>XXXXXXXX.tmp`` in ``target``'s folder
-        (:func:`tempfile.mkstemp`: readable and writable by the owner only).
-    """
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from render.atomic import atomic_path
 from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
 from render.models.registry import (
     CHUNK_SIZE,
@@ -21,7 +22,6 @@ from render.models.registry import (
     ModelInfo,
     ProgressFn,
     all_models,
-    atomic_path,
     cache_dir,
     cached_sha256,
     check_sha256,
