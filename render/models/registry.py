@@ -8,12 +8,35 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping, Protocol
 
 from render.atomic import atomic_path
 from render.errors import ChecksumError, ModelError
 
-ProgressFn = Callable[[int, "int | None"], None]
+
+class ByteProgress(Protocol):
+    """How render reports the bytes of a download, a copy or a hash as they go.
+
+    ``render`` never imports ``chroma`` and draws no bar itself: a caller passes a
+    callback, e.g. ``chroma.progress.Progress(...).update_to`` (what ``chroma models``
+    does), or any ``lambda done, total: ...``.
+    """
+
+    def __call__(self, done: int, total: int | None) -> None:
+        """Report progress.
+
+        Parameters
+        ----------
+        done : int
+            Bytes done so far.
+        total : int or None
+            Bytes in all, or None while unknown (a download without a length).
+        """
+        ...
+
+
+#: Former name of :class:`ByteProgress`.
+ProgressFn = ByteProgress
 
 # UNet hyper-parameters of the published families (as in checkpoint_layouts.json).
 _ADM_512 = {
@@ -331,14 +354,14 @@ def get_info(name: str) -> ModelInfo:
 
 
 # -- hashing ---------------------------------------------------------------------------
-def sha256_file(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> str:
+def sha256_file(path: str | os.PathLike[str], progress: ByteProgress | None = None) -> str:
     """The sha256 hex digest of a file, read in 1 MiB chunks.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file.
-    progress : ProgressFn or None, optional
+    progress : ByteProgress or None, optional
         Called as ``progress(bytes_read, total_bytes)`` after each chunk. Default None.
 
     Returns
