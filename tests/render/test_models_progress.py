@@ -8,12 +8,12 @@ import io
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from chroma.cli import main
 from chroma.progress import Progress
-from render import models
 
 
 class _Terminal(io.StringIO):
@@ -22,7 +22,17 @@ class _Terminal(io.StringIO):
 
 
 @pytest.fixture()
-def published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> tuple[models.ModelInfo, Path]:
+def models() -> ModuleType:
+    """render.models, imported here: tests/render/conftest.py's scan of module-level imports
+    (does this file need torch?) does not end on render.models' package imports."""
+    from render import models
+
+    return models
+
+
+@pytest.fixture()
+def published(models: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              model_cache: Path) -> tuple[object, Path]:
     """A registered model whose "published" file is a local file (3 MiB and a bit: four
     chunks) with its digest, downloadable from a file:// URL."""
     src = tmp_path / "src" / "weights.pth"
@@ -39,7 +49,7 @@ def _bar() -> tuple[Progress, _Terminal]:
     return Progress(None, "bytes", stream=term, unit="B", unit_scale=True), term
 
 
-def test_fetch_from_a_file_url_drives_the_progress_to_the_file_size(published) -> None:
+def test_fetch_from_a_file_url_drives_the_progress_to_the_file_size(models, published) -> None:
     info, src = published
     bar, term = _bar()
     with bar:
@@ -50,7 +60,7 @@ def test_fetch_from_a_file_url_drives_the_progress_to_the_file_size(published) -
     assert "3.16M/3.16M" in term.getvalue()  # tqdm drew it: 3,157,873 bytes, SI-scaled
 
 
-def test_import_from_a_local_path_drives_the_progress_to_the_file_size(published) -> None:
+def test_import_from_a_local_path_drives_the_progress_to_the_file_size(models, published) -> None:
     info, src = published
     seen: list[tuple[int, int | None]] = []
     bar, _ = _bar()
@@ -69,7 +79,7 @@ def test_import_from_a_local_path_drives_the_progress_to_the_file_size(published
     assert sorted(p.name for p in models.cache_dir().iterdir() if "chroma-tmp" in p.name) == []
 
 
-def test_a_refused_import_leaves_no_temporary_file(published, monkeypatch) -> None:
+def test_a_refused_import_leaves_no_temporary_file(models, published, monkeypatch) -> None:
     info, src = published
     monkeypatch.setitem(models.REGISTRY, info.name, models.ModelInfo(**{**info.__dict__, "sha256": "0" * 64}))
     with pytest.raises(models.registry.ChecksumError):
@@ -77,7 +87,7 @@ def test_a_refused_import_leaves_no_temporary_file(published, monkeypatch) -> No
     assert list(models.cache_dir().iterdir()) == []
 
 
-def test_verify_reports_each_file_and_progress_true_is_deprecated(published, capsys) -> None:
+def test_verify_reports_each_file_and_progress_true_is_deprecated(models, published, capsys) -> None:
     info, src = published
     models.fetch(info.name)
     bar, _ = _bar()
@@ -89,7 +99,7 @@ def test_verify_reports_each_file_and_progress_true_is_deprecated(published, cap
     assert capsys.readouterr().err == ""  # render draws no bar of its own
 
 
-def test_chroma_models_fetch_draws_chroma_s_bar_on_a_terminal(published, monkeypatch, capsys) -> None:
+def test_chroma_models_fetch_draws_chroma_s_bar_on_a_terminal(models, published, monkeypatch, capsys) -> None:
     info, src = published
     term = _Terminal()
     monkeypatch.setattr(sys, "stderr", term)
