@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import urllib.error
@@ -403,15 +404,21 @@ def import_(
             raise ModelError(f"family must be 'unet', 'secondary' or 'depth', got {family!r}")
         info = ModelInfo(new_name, family, f"{new_name}{src.suffix or '.pt'}", (), None, cfg, None,
                          f"custom checkpoint imported from {src}", True)
-    folder = cache_dir(create=True)
-    dest = folder / info.filename
-    if src.resolve() == dest.resolve():
-        digest = sha256_file(src, progress)
-        _check_import(src, info, digest, sha256)
-    else:
-        with atomic_path(dest) as tmp:
-            digest = _copy_hashing(src, tmp, progress)
+    new_folder = not cache_dir().is_dir()
+    dest = cache_dir(create=True) / info.filename
+    try:
+        if src.resolve() == dest.resolve():
+            digest = sha256_file(src, progress)
             _check_import(src, info, digest, sha256)
+        else:
+            with atomic_path(dest) as tmp:
+                digest = _copy_hashing(src, tmp, progress)
+                _check_import(src, info, digest, sha256)
+    except BaseException:
+        if new_folder:  # a refused import leaves no trace, not even the cache folder it made
+            with contextlib.suppress(OSError):
+                dest.parent.rmdir()
+        raise
     remember_sha256(dest, digest)
     if info.custom:
         from dataclasses import replace

@@ -83,8 +83,12 @@ def test_a_refused_import_leaves_no_temporary_file(models, published, monkeypatc
     info, src = published
     monkeypatch.setitem(models.REGISTRY, info.name, models.ModelInfo(**{**info.__dict__, "sha256": "0" * 64}))
     with pytest.raises(models.registry.ChecksumError):
+        models.import_(src)  # the whole file was copied, then refused
+    assert not models.cache_dir().exists()  # not even the folder it made
+    models.cache_dir(create=True)
+    with pytest.raises(models.registry.ChecksumError):
         models.import_(src)
-    assert list(models.cache_dir().iterdir()) == []
+    assert list(models.cache_dir().iterdir()) == []  # no temporary file in a cache that was there
 
 
 def test_verify_reports_each_file_and_progress_true_is_deprecated(models, published, capsys) -> None:
