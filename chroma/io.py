@@ -11,7 +11,6 @@ replace the file an image was read from unless asked.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import re
@@ -19,7 +18,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping
 
 import numpy as np
 import OpenImageIO as oiio
@@ -27,6 +26,10 @@ import OpenImageIO as oiio
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError, ColorSpaceError
 from chroma.image import DEFAULT_COLORSPACE, Image
+
+# chroma's atomic writes and temporary names are render's, one rule for both packages (render
+# must not import chroma; render.atomic needs only the standard library)
+from render.atomic import atomic_path, temp_path_for
 
 HALF_MAX = 65504.0
 COMPRESSIONS = ("zip", "zips", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab", "rle", "none")
@@ -494,36 +497,6 @@ def _write_pixels(path: str, spec: Any, pixels: np.ndarray) -> None:
             raise
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """A temporary path beside ``target`` that becomes ``target`` when the block succeeds.
-
-    chroma's one atomic write: write the file at the yielded path; on leaving the block
-    without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
-    filesystem), so a reader never sees a half-written file. On any error the temporary
-    file is removed and ``target`` is left as it was.
-
-    Parameters
-    ----------
-    target : str or os.PathLike
-        The file to write.
-
-    Yields
-    ------
-    Path
-        ``.<name>.chroma-tmp-<pid><suffix>`` in ``target``'s folder (same suffix, so writers
-        that pick the format from the extension still do).
-    """
-    target = Path(target)
-    tmp = target.parent / f".{target.name}.chroma-tmp-{os.getpid()}{target.suffix}"
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write text (UTF-8) to a file atomically (see :func:`atomic_path`).
 
@@ -952,7 +925,7 @@ def convert_files(
     return failures
 
 __all__ = [
-    "read", "write", "write_display", "write_text", "atomic_path", "attribute_value", "colorspace_from_metadata",
+    "read", "write", "write_display", "write_text", "atomic_path", "temp_path_for", "attribute_value", "colorspace_from_metadata",
     "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
     "HALF_MAX", "ChromaError", "convert_file", "convert_files",
 ]

@@ -12,6 +12,15 @@ and CI, or with ``enabled=False`` (the CLI's ``--quiet``) it draws nothing, and
                     bar.update()
             shot.write(f"wrote {frame}")
             shot.update()
+
+Work reported as "so much of so much" (bytes of a download, a copy, a hash) drives a bar
+through :meth:`Progress.update_to`, whose signature is the renderer's byte-progress callback
+(``render.models.registry.ByteProgress``: ``fn(done_bytes, total_bytes_or_None)``), so the
+CLI hands ``bar.update_to`` to ``render.models.fetch``; ``render`` never imports chroma and
+draws no bar of its own::
+
+    with Progress(None, "fetch unet", unit="B", unit_scale=True) as bar:
+        models.fetch("unet", progress=bar.update_to)
 """
 
 from __future__ import annotations
@@ -27,42 +36,46 @@ class Progress:
 
     Parameters
     ----------
-    total : int
-        Number of units (frames, steps); negative counts as 0.
+    total : int or None
+        Number of units (frames, steps, bytes); negative counts as 0; None when not yet
+        known (a download before its length arrives, see :meth:`update_to`).
     label : str, optional
         Text before the bar.
     stream : TextIO or None, optional
         Where the bar is drawn (default stderr).
     enabled : bool or None, optional
         True to draw, False never; None (default) draws only when ``stream`` is a
-        terminal and there is more than one unit.
+        terminal and there is more than one unit (or their number is not known).
     position : int, optional
         0 for the main bar (default), 1 for a bar nested under it.
     leave : bool or None, optional
         Keep the finished bar on screen (default: for the main bar only).
     unit : str, optional
-        What is counted, shown in the rate (default ``"frame"``).
+        What is counted, shown in the rate (default ``"frame"``; ``"B"`` for bytes).
+    unit_scale : bool, optional
+        Show counts with SI prefixes (``12.3MB``), for bytes. Default False.
 
     References
     ----------
     tqdm (https://tqdm.github.io): ``tqdm``, ``tqdm.write``.
     """
 
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None,
-                 *, position: int = 0, leave: bool | None = None, unit: str = "frame"):
-        self.total = max(int(total), 0)
+    def __init__(self, total: int | None, label: str = "", stream: TextIO | None = None,
+                 enabled: bool | None = None, *, position: int = 0, leave: bool | None = None,
+                 unit: str = "frame", unit_scale: bool = False):
+        self.total: int | None = None if total is None else max(int(total), 0)
         self.label = label
         self.stream = stream or sys.stderr
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)
-            enabled = bool(isatty and isatty()) and self.total > 1
+            enabled = bool(isatty and isatty()) and (self.total is None or self.total > 1)
         self.enabled = bool(enabled)
         self.position = position
         self.done = 0
         self._bar = tqdm(
             total=self.total, desc=label, file=self.stream, disable=not self.enabled, position=position,
-            leave=(position == 0) if leave is None else leave, unit=unit, dynamic_ncols=True,
-            mininterval=0.1,
+            leave=(position == 0) if leave is None else leave, unit=unit, unit_scale=unit_scale,
+            dynamic_ncols=True, mininterval=0.1,
         )
 
     def __enter__(self) -> "Progress":
@@ -79,18 +92,37 @@ class Progress:
         n : int, optional
             Units just finished (default 1).
         """
-        self.done = min(self.done + n, self.total)
+        self.done = self.done + n if self.total is None else min(self.done + n, self.total)
         self._bar.update(n)
 
-    def reset(self, total: int) -> None:
+    def update_to(self, done: int, total: int | None = None) -> None:
+        """Move the bar to ``done`` units of ``total``: the renderer's byte-progress callback.
+
+        A ``total`` that differs from the bar's (a download's length, known once it
+        starts) becomes the bar's; a ``done`` below the count (a new pass over a file)
+        moves the bar back.
+
+        Parameters
+        ----------
+        done : int
+            Units done so far (bytes read, written or hashed).
+        total : int or None, optional
+            Units in all, or None (default) to keep the bar's total.
+        """
+        if total is not None and total != self.total:
+            self.total = max(int(total), 0)
+            self._bar.total = self.total
+        self.update(int(done) - self.done)
+
+    def reset(self, total: int | None) -> None:
         """Start counting again from 0 towards a new ``total`` (the steps bar, each frame).
 
         Parameters
         ----------
-        total : int
-            Units of the new round; negative counts as 0.
+        total : int or None
+            Units of the new round; negative counts as 0; None when not known.
         """
-        self.total = max(int(total), 0)
+        self.total = None if total is None else max(int(total), 0)
         self.done = 0
         self._bar.reset(total=self.total)
 

@@ -1,4 +1,10 @@
-"""Gaussian diffusion: beta schedules, timestep respacing, DDIM and PLMS sampling with guidance.
+"""Gaussian diffusion: beta schedules, timestep respacing, and a table of guided samplers.
+
+The samplers are k-diffusion's way: one small function per sampler, all of one signature
+(:class:`Sampler`), each naming its paper and equation, gathered by name in
+:data:`SAMPLERS` (``"ddim"``: :func:`ddim_step`, ``"plms"``: :func:`plms_step`).
+:meth:`GaussianDiffusion.sample_loop` looks the sampler up there and only sequences the
+steps; a new sampler is one function and one entry.
 
 References
 ----------
@@ -27,7 +33,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -41,6 +47,13 @@ __all__ = [
     "space_timesteps",
     "GaussianDiffusion",
     "StepOutput",
+    "Sampler",
+    "SamplerOptions",
+    "SamplerStep",
+    "SAMPLERS",
+    "sampler",
+    "ddim_step",
+    "plms_step",
     "ModelFn",
     "CondFn",
 ]
@@ -214,6 +227,96 @@ def space_timesteps(num_timesteps: int, spec: str | int | Sequence[int]) -> list
     return sorted(set(kept))
 
 
+@dataclass(frozen=True)
+class SamplerOptions:
+    """The settings of a sampling run that every sampler of :data:`SAMPLERS` receives.
+
+    A sampler reads the fields it needs and ignores the others (DDIM has no ``order``,
+    PLMS no ``eta``).
+
+    Attributes
+    ----------
+    cond_fn : CondFn or None
+        Guidance gradient, see :meth:`GaussianDiffusion.condition_score`. Default None:
+        unguided.
+    eta : float
+        DDIM stochasticity, 0 (deterministic) to 1 (DDPM-like). Default 0.
+    order : int
+        PLMS (Adams-Bashforth) order, 1 to 4. Default 2.
+    clip_denoised : bool
+        Clamp each x0 estimate to [-1, 1]. Default False.
+    generator : torch.Generator or None
+        RNG of the noise a stochastic step adds. Default None: torch's global RNG.
+    """
+
+    cond_fn: CondFn | None = None
+    eta: float = 0.0
+    order: int = 2
+    clip_denoised: bool = False
+    generator: torch.Generator | None = None
+
+
+class SamplerStep(NamedTuple):
+    """What one sampler step returns (a tuple: ``x, x0, skipped = step(...)``).
+
+    Attributes
+    ----------
+    sample : torch.Tensor
+        ``x_{t-1}``, ``(N, C, H, W)`` in model space.
+    pred_xstart : torch.Tensor
+        The model's x0 estimate at ``x_t`` before guidance.
+    guidance_skipped : bool
+        True when a guidance gradient of this step was not finite.
+    """
+
+    sample: torch.Tensor
+    pred_xstart: torch.Tensor
+    guidance_skipped: bool
+
+
+class Sampler(Protocol):
+    """The one signature of every sampler in :data:`SAMPLERS`: one step ``x_t -> x_{t-1}``.
+
+    A sampler is a function of the process, the model, the sample and its respaced
+    timesteps, the run's :class:`SamplerOptions` and a ``history`` list it may keep
+    between steps (PLMS's past eps; the loop starts it empty and passes the same list to
+    every step of a run).
+    """
+
+    def __call__(
+        self,
+        diffusion: "GaussianDiffusion",
+        model: ModelFn,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        options: SamplerOptions,
+        history: list[torch.Tensor],
+    ) -> SamplerStep:
+        """Take one step.
+
+        Parameters
+        ----------
+        diffusion : GaussianDiffusion
+            The (respaced) process: its schedule and model helpers.
+        model : ModelFn
+            ``model(x, t_model)``.
+        x : torch.Tensor
+            ``x_t``, ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        options : SamplerOptions
+            The run's settings.
+        history : list of torch.Tensor
+            The sampler's state between steps, updated in place.
+
+        Returns
+        -------
+        SamplerStep
+            ``(sample, pred_xstart, guidance_skipped)``.
+        """
+        ...
+
+
 @dataclass
 class StepOutput:
     """One sampling step, as :meth:`GaussianDiffusion.sample_loop` yields it.
@@ -241,7 +344,7 @@ class StepOutput:
 
 
 class GaussianDiffusion:
-    """A (possibly respaced) Gaussian diffusion process with DDIM and PLMS samplers.
+    """A (possibly respaced) Gaussian diffusion process, sampled by the table's samplers.
 
     Build with :meth:`from_spec` for the renderer's usual case: a named 1000-step schedule
     respaced by a spec such as ``"ddim50"``. Respacing keeps ``abar`` at the kept steps
@@ -631,9 +734,42 @@ class GaussianDiffusion:
         new["mean"] = self.q_posterior_mean(new["pred_xstart"], x, t)
         return new, False
 
-    def _guided(
-        self, model: ModelFn, x: torch.Tensor, t: torch.Tensor, cond_fn: CondFn | None, clip_denoised: bool
+    def guided_eps(
+        self, model: ModelFn, x: torch.Tensor, t: torch.Tensor, cond_fn: CondFn | None, clip_denoised: bool = False
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor], bool]:
+        """The model's (guided) noise estimate at ``(x, t)``, as every sampler starts a step.
+
+        The model runs without gradients (:meth:`p_mean_variance`); with ``cond_fn`` the
+        score is shifted (:meth:`condition_score`) and eps re-derived from the guided x0.
+
+        Parameters
+        ----------
+        model : ModelFn
+            ``model(x, t_model)``.
+        x : torch.Tensor
+            ``x_t``, ``(N, C, H, W)`` in model space.
+        t : torch.Tensor
+            ``(N,)`` long tensor of respaced step indices.
+        cond_fn : CondFn or None
+            Guidance gradient, or None for none.
+        clip_denoised : bool, optional
+            Clamp the x0 estimate to [-1, 1]. Default False.
+
+        Returns
+        -------
+        eps : torch.Tensor
+            The guided noise estimate, shaped like ``x``.
+        out : dict of str to torch.Tensor
+            :meth:`p_mean_variance`'s output after guidance.
+        orig : dict of str to torch.Tensor
+            :meth:`p_mean_variance`'s output before guidance.
+        guidance_skipped : bool
+            True when the guidance gradient was not finite (see :meth:`condition_score`).
+
+        References
+        ----------
+        Dhariwal & Nichol 2021, arXiv:2105.05233, algorithm 2.
+        """
         with torch.no_grad():
             orig = self.p_mean_variance(model, x, t, clip_denoised)
         skipped = False
@@ -643,7 +779,7 @@ class GaussianDiffusion:
         eps = self.predict_eps_from_xstart(x, t, out["pred_xstart"])
         return eps, out, orig, skipped
 
-    # -- samplers ---------------------------------------------------------------------
+    # -- the table's samplers, one step at a time, with keyword options -----------------
     def ddim_step(
         self,
         model: ModelFn,
@@ -653,12 +789,8 @@ class GaussianDiffusion:
         eta: float = 0.0,
         clip_denoised: bool = False,
         generator: torch.Generator | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        """One DDIM step ``x_t -> x_{t-1}``.
-
-        ``x_{t-1} = sqrt(abar_{t-1}) x0 + sqrt(1 - abar_{t-1} - sigma^2) eps + sigma z``
-        with ``sigma = eta sqrt((1 - abar_{t-1}) / (1 - abar_t)) sqrt(1 - abar_t / abar_{t-1})``,
-        from the guided eps and x0; no noise is added at ``t = 0``.
+    ) -> SamplerStep:
+        """One DDIM step ``x_t -> x_{t-1}``: :func:`ddim_step` of this process.
 
         Parameters
         ----------
@@ -679,28 +811,15 @@ class GaussianDiffusion:
 
         Returns
         -------
-        sample : torch.Tensor
-            ``x_{t-1}``, shaped like ``x``.
-        pred_xstart : torch.Tensor
-            The x0 estimate before guidance.
-        guidance_skipped : bool
-            True when the guidance gradient was not finite.
+        SamplerStep
+            ``(sample, pred_xstart, guidance_skipped)``.
 
         References
         ----------
-        Song, Meng & Ermon 2021, *Denoising Diffusion Implicit Models*, arXiv:2010.02502,
-        eqs. 12 and 16.
+        Song, Meng & Ermon 2021, arXiv:2010.02502, eqs. 12 and 16.
         """
-        eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
-        abar = self.coef("alphas_cumprod", t, x.ndim)
-        abar_prev = self.coef("alphas_cumprod_prev", t, x.ndim)
-        sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar)) * torch.sqrt(1 - abar / abar_prev)
-        mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev - sigma**2) * eps
-        nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
-        if eta:
-            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-            mean = mean + nonzero * sigma * noise
-        return mean, orig["pred_xstart"], skipped
+        options = SamplerOptions(cond_fn=cond_fn, eta=eta, clip_denoised=clip_denoised, generator=generator)
+        return SAMPLERS["ddim"](self, model, x, t, options, [])
 
     def plms_step(
         self,
@@ -711,15 +830,8 @@ class GaussianDiffusion:
         cond_fn: CondFn | None = None,
         order: int = 2,
         clip_denoised: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        """One PLMS step, updating ``old_eps`` in place.
-
-        With no history yet (and ``order > 1``) it takes a pseudo improved-Euler step:
-        eps at ``x_t`` and at the DDIM prediction for ``t-1`` are averaged. Otherwise eps
-        is extrapolated with Adams-Bashforth of ``min(order, history)``:
-        ``(3 e_t - e_{t-1})/2`` for order 2, up to order 4. The combined eps moves
-        ``x_t`` along the DDIM (eta=0) path; at ``t = 0`` the (guided) x0 estimate is
-        returned instead.
+    ) -> SamplerStep:
+        """One PLMS step, updating ``old_eps`` in place: :func:`plms_step` of this process.
 
         Parameters
         ----------
@@ -730,8 +842,7 @@ class GaussianDiffusion:
         t : torch.Tensor
             ``(N,)`` long tensor of respaced step indices.
         old_eps : list of torch.Tensor
-            The eps of previous steps, oldest first; appended to and trimmed to
-            ``order - 1`` entries. Start with an empty list.
+            The eps of previous steps, oldest first; start with an empty list.
         cond_fn : CondFn or None, optional
             Guidance gradient, see :meth:`condition_score`. Default None: unguided.
         order : int, optional
@@ -741,12 +852,8 @@ class GaussianDiffusion:
 
         Returns
         -------
-        sample : torch.Tensor
-            ``x_{t-1}``, shaped like ``x``.
-        pred_xstart : torch.Tensor
-            The x0 estimate before guidance.
-        guidance_skipped : bool
-            True when a guidance gradient of this step was not finite.
+        SamplerStep
+            ``(sample, pred_xstart, guidance_skipped)``.
 
         Raises
         ------
@@ -755,38 +862,10 @@ class GaussianDiffusion:
 
         References
         ----------
-        Liu, Ren, Lin & Zhao 2022, *Pseudo Numerical Methods for Diffusion Models on
-        Manifolds*, arXiv:2202.09778, section 3.
+        Liu, Ren, Lin & Zhao 2022, arXiv:2202.09778, section 3.
         """
-        if order not in (1, 2, 3, 4):
-            raise SettingsError(f"PLMS order must be 1..4, got {order}")
-        abar_prev = self.coef("alphas_cumprod_prev", t, x.ndim)
-        eps, out, orig, skipped = self._guided(model, x, t, cond_fn, clip_denoised)
-        if order > 1 and not old_eps:
-            old_eps.append(eps)
-            mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps
-            eps2, _, _, skipped2 = self._guided(model, mean, (t - 1).clamp(min=0), cond_fn, clip_denoised)
-            skipped = skipped or skipped2
-            eps_prime = (eps + eps2) / 2
-        else:
-            old_eps.append(eps)
-            n = min(order, len(old_eps))
-            e = old_eps
-            if n == 1:
-                eps_prime = e[-1]
-            elif n == 2:
-                eps_prime = (3 * e[-1] - e[-2]) / 2
-            elif n == 3:
-                eps_prime = (23 * e[-1] - 16 * e[-2] + 5 * e[-3]) / 12
-            else:
-                eps_prime = (55 * e[-1] - 59 * e[-2] + 37 * e[-3] - 9 * e[-4]) / 24
-        pred = self.predict_xstart_from_eps(x, t, eps_prime)
-        mean = pred * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps_prime
-        if len(old_eps) >= order:
-            old_eps.pop(0)
-        nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
-        sample = mean * nonzero + out["pred_xstart"] * (1 - nonzero)
-        return sample, orig["pred_xstart"], skipped
+        options = SamplerOptions(cond_fn=cond_fn, order=order, clip_denoised=clip_denoised)
+        return SAMPLERS["plms"](self, model, x, t, options, old_eps)
 
     def sample_loop(
         self,
@@ -813,7 +892,7 @@ class GaussianDiffusion:
         shape : Sequence[int]
             ``(N, C, H, W)``: batch, channels, height and width in pixels.
         method : str, optional
-            ``"ddim"`` or ``"plms"``. Default ``"ddim"``.
+            A key of :data:`SAMPLERS`: ``"ddim"`` or ``"plms"``. Default ``"ddim"``.
         noise : torch.Tensor or None, optional
             The starting noise, shaped ``shape``. Default None: drawn from
             ``generator``.
@@ -854,8 +933,7 @@ class GaussianDiffusion:
             If ``method`` is unknown or ``skip_steps`` is outside ``[0, K)`` (raised on
             the first ``next``).
         """
-        if method not in ("ddim", "plms"):
-            raise SettingsError(f"unknown sampling method {method!r}; use 'ddim' or 'plms'")
+        step = sampler(method)
         if not 0 <= skip_steps < self.num_timesteps:
             raise SettingsError(
                 f"skip_steps={skip_steps} must be in [0, {self.num_timesteps}) for {self.num_timesteps} steps"
@@ -870,13 +948,180 @@ class GaussianDiffusion:
         if init_image is not None:
             t0 = torch.full((shape[0],), indices[0], device=dev, dtype=torch.long)
             x = self.q_sample(init_image.to(x), t0, noise)
-        old_eps: list[torch.Tensor] = []
+        options = SamplerOptions(cond_fn=cond_fn, eta=eta, order=order, clip_denoised=clip_denoised, generator=generator)
+        history: list[torch.Tensor] = []
         for k, i in enumerate(indices):
             if transform is not None:
                 x = transform(k, x)
             t = torch.full((shape[0],), i, device=dev, dtype=torch.long)
-            if method == "ddim":
-                x, x0, skipped = self.ddim_step(model, x, t, cond_fn, eta, clip_denoised, generator)
-            else:
-                x, x0, skipped = self.plms_step(model, x, t, old_eps, cond_fn, order, clip_denoised)
+            x, x0, skipped = step(self, model, x, t, options, history)
             yield StepOutput(i, self.original_timestep(i), x, x0, skipped)
+
+
+# -- the samplers: one function each, one signature (:class:`Sampler`) -----------------------
+def ddim_step(
+    diffusion: GaussianDiffusion,
+    model: ModelFn,
+    x: torch.Tensor,
+    t: torch.Tensor,
+    options: SamplerOptions,
+    history: list[torch.Tensor],
+) -> SamplerStep:
+    """One DDIM step ``x_t -> x_{t-1}`` (Song et al. 2021, eq. 12).
+
+    ``x_{t-1} = sqrt(abar_{t-1}) x0 + sqrt(1 - abar_{t-1} - sigma^2) eps + sigma z``
+    with ``sigma = eta sqrt((1 - abar_{t-1}) / (1 - abar_t)) sqrt(1 - abar_t / abar_{t-1})``
+    (eq. 16), from the guided eps and x0; no noise is added at ``t = 0``. DDIM keeps no
+    history.
+
+    Parameters
+    ----------
+    diffusion : GaussianDiffusion
+        The (respaced) process.
+    model : ModelFn
+        ``model(x, t_model)``.
+    x : torch.Tensor
+        ``x_t``, ``(N, C, H, W)`` in model space.
+    t : torch.Tensor
+        ``(N,)`` long tensor of respaced step indices.
+    options : SamplerOptions
+        ``cond_fn``, ``eta``, ``clip_denoised`` and ``generator`` (for the noise when
+        ``eta > 0``) are read.
+    history : list of torch.Tensor
+        Unused (the table's one signature).
+
+    Returns
+    -------
+    SamplerStep
+        ``x_{t-1}``, the x0 estimate before guidance, and whether guidance was skipped.
+
+    References
+    ----------
+    Song, Meng & Ermon 2021, *Denoising Diffusion Implicit Models*, arXiv:2010.02502,
+    eqs. 12 and 16.
+    """
+    eps, out, orig, skipped = diffusion.guided_eps(model, x, t, options.cond_fn, options.clip_denoised)
+    abar = diffusion.coef("alphas_cumprod", t, x.ndim)
+    abar_prev = diffusion.coef("alphas_cumprod_prev", t, x.ndim)
+    eta = options.eta
+    sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar)) * torch.sqrt(1 - abar / abar_prev)
+    mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev - sigma**2) * eps
+    nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
+    if eta:
+        noise = torch.randn(x.shape, generator=options.generator, device=x.device, dtype=x.dtype)
+        mean = mean + nonzero * sigma * noise
+    return SamplerStep(mean, orig["pred_xstart"], skipped)
+
+
+def plms_step(
+    diffusion: GaussianDiffusion,
+    model: ModelFn,
+    x: torch.Tensor,
+    t: torch.Tensor,
+    options: SamplerOptions,
+    history: list[torch.Tensor],
+) -> SamplerStep:
+    """One PLMS step ``x_t -> x_{t-1}`` (Liu et al. 2022, PNDM's pseudo linear multistep).
+
+    With no history yet (and ``order > 1``) it takes a pseudo improved-Euler step: eps at
+    ``x_t`` and at the DDIM prediction for ``t-1`` are averaged. Otherwise eps is
+    extrapolated with Adams-Bashforth of ``min(order, history)``: ``(3 e_t - e_{t-1})/2``
+    for order 2, up to order 4. The combined eps moves ``x_t`` along the DDIM (eta=0)
+    path; at ``t = 0`` the (guided) x0 estimate is returned instead.
+
+    Parameters
+    ----------
+    diffusion : GaussianDiffusion
+        The (respaced) process.
+    model : ModelFn
+        ``model(x, t_model)``.
+    x : torch.Tensor
+        ``x_t``, ``(N, C, H, W)`` in model space.
+    t : torch.Tensor
+        ``(N,)`` long tensor of respaced step indices.
+    options : SamplerOptions
+        ``cond_fn``, ``order`` and ``clip_denoised`` are read.
+    history : list of torch.Tensor
+        The eps of previous steps, oldest first; appended to and trimmed to
+        ``order - 1`` entries. Start a run with an empty list.
+
+    Returns
+    -------
+    SamplerStep
+        ``x_{t-1}``, the x0 estimate before guidance, and whether a guidance gradient of
+        this step was not finite.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``options.order`` is not 1, 2, 3 or 4.
+
+    References
+    ----------
+    Liu, Ren, Lin & Zhao 2022, *Pseudo Numerical Methods for Diffusion Models on
+    Manifolds*, arXiv:2202.09778, section 3 (eqs. 11-13, algorithm 2).
+    """
+    order, cond_fn, clip = options.order, options.cond_fn, options.clip_denoised
+    if order not in (1, 2, 3, 4):
+        raise SettingsError(f"PLMS order must be 1..4, got {order}")
+    abar_prev = diffusion.coef("alphas_cumprod_prev", t, x.ndim)
+    eps, out, orig, skipped = diffusion.guided_eps(model, x, t, cond_fn, clip)
+    if order > 1 and not history:
+        history.append(eps)
+        mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps
+        eps2, _, _, skipped2 = diffusion.guided_eps(model, mean, (t - 1).clamp(min=0), cond_fn, clip)
+        skipped = skipped or skipped2
+        eps_prime = (eps + eps2) / 2
+    else:
+        history.append(eps)
+        eps_prime = _adams_bashforth(history, min(order, len(history)))
+    pred = diffusion.predict_xstart_from_eps(x, t, eps_prime)
+    mean = pred * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev) * eps_prime
+    if len(history) >= order:
+        history.pop(0)
+    nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
+    sample = mean * nonzero + out["pred_xstart"] * (1 - nonzero)
+    return SamplerStep(sample, orig["pred_xstart"], skipped)
+
+
+def _adams_bashforth(e: list[torch.Tensor], n: int) -> torch.Tensor:
+    """Adams-Bashforth extrapolation of order ``n`` (1-4) from the last ``n`` eps of ``e``."""
+    if n == 1:
+        return e[-1]
+    if n == 2:
+        return (3 * e[-1] - e[-2]) / 2
+    if n == 3:
+        return (23 * e[-1] - 16 * e[-2] + 5 * e[-3]) / 12
+    return (55 * e[-1] - 59 * e[-2] + 37 * e[-3] - 9 * e[-4]) / 24
+
+
+#: The samplers by name (``RenderSettings.diffusion_sampling_mode``, ``chroma render
+#: --sampler``): one function each, all of the :class:`Sampler` signature.
+SAMPLERS: dict[str, Sampler] = {
+    "ddim": ddim_step,
+    "plms": plms_step,
+}
+
+
+def sampler(name: str) -> Sampler:
+    """The sampler of :data:`SAMPLERS` called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SAMPLERS`, e.g. ``"ddim"``.
+
+    Returns
+    -------
+    Sampler
+        Its step function.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If ``name`` is not in the table; the message lists its keys.
+    """
+    try:
+        return SAMPLERS[name]
+    except (KeyError, TypeError):
+        raise SettingsError(f"unknown sampling method {name!r}; use one of: {', '.join(SAMPLERS)}") from None

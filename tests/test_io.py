@@ -155,6 +155,58 @@ def test_writes_are_atomic_and_leave_no_temp_files(make_image, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.exr"]
 
 
+def test_temp_names_differ_between_hosts_with_the_same_pid(tmp_path, monkeypatch):
+    """Two farm machines writing one network folder may run the same pid: the host name
+    tells their temporary files apart (the random token is held fixed here, so only the
+    host can)."""
+    import secrets
+    import socket
+
+    from chroma.io import temp_path_for
+
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    monkeypatch.setattr(secrets, "token_hex", lambda n=None: "0" * 8)
+    names = {}
+    for host in ("node-a.farm", "node-b.farm"):
+        monkeypatch.setattr(socket, "gethostname", lambda host=host: host)
+        names[host] = temp_path_for(tmp_path / "frame.1001.exr")
+    assert names["node-a.farm"] != names["node-b.farm"]
+    assert names["node-a.farm"].name == ".frame.1001.exr.chroma-tmp-node-a.farm-4242-00000000.exr"
+    # a host name that is no file name (a slash, spaces) stays in the target's folder
+    monkeypatch.setattr(socket, "gethostname", lambda: "render/farm 01")
+    odd = temp_path_for(tmp_path / "frame.1001.exr")
+    assert odd.parent == tmp_path and odd.name == ".frame.1001.exr.chroma-tmp-render_farm_01-4242-00000000.exr"
+
+
+def test_temp_names_differ_within_one_process(tmp_path):
+    from chroma.io import temp_path_for
+
+    names = {temp_path_for(tmp_path / "a.exr") for _ in range(100)}  # e.g. two threads, one target
+    assert len(names) == 100
+    assert all(n.parent == tmp_path and n.name.startswith(".a.exr.chroma-tmp-") and n.suffix == ".exr" for n in names)
+
+
+def test_a_failed_write_leaves_no_temp_file_and_the_old_target(tmp_path):
+    import render.atomic
+    from chroma.io import atomic_path, write_text
+
+    assert atomic_path is render.atomic.atomic_path  # one helper for chroma and render
+    target = write_text(tmp_path / "notes.txt", "old")
+    seen = []
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            seen.append(tmp)
+            raise OSError("disk full")
+    assert seen and not seen[0].exists()
+    assert target.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C too
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
 def test_never_replaces_input_unless_asked(make_image, tmp_path):
     path = write(make_image(), tmp_path / "in.exr")
     img = read(path)

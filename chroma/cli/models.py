@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from chroma.cli._core import EXIT_OK, EXIT_PARTIAL, arguments, command, note
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chroma.progress import Progress
 
 _DESCRIPTION = """\
 Manage the renderer's checkpoint cache ($CHROMA_MODELS, else the platform cache,
@@ -39,6 +43,13 @@ def _models_args(p: argparse.ArgumentParser) -> None:
                     help="custom model family (default unet; depth: a transformers depth model, --config its config.json)")
     ve = sub.add_parser("verify", help="re-hash cached checkpoints and compare with their sha256")
     ve.add_argument("name", nargs="?", metavar="NAME", help="only this model")
+
+
+def _bytes_bar(args: argparse.Namespace, label: str) -> Progress:
+    """A bar of bytes (download, copy, hash) on stderr: on a terminal, unless --quiet."""
+    from chroma.progress import Progress
+
+    return Progress(None, label, enabled=False if getattr(args, "quiet", False) else None, unit="B", unit_scale=True)
 
 
 def _size(n: int | None) -> str:
@@ -101,14 +112,21 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{r.name:<{width}}  {r.family:<9}  {_size(r.size):>9}  {_cached(r.cached):<6}  {_verified(r.verified)}")
         return EXIT_OK
     if args.action == "fetch":
-        path = models.fetch(args.name, url=args.url, force=args.force)
+        with _bytes_bar(args, args.name) as bar:
+            path = models.fetch(args.name, url=args.url, force=args.force, progress=bar.update_to)
         print(f"{args.name}: {path} (sha256 verified)")
         return EXIT_OK
     if args.action == "import":
-        path = models.import_(args.path, name=args.name, config=args.model_config, family=args.family)
+        with _bytes_bar(args, f"import {args.name or args.path}") as bar:
+            path = models.import_(args.path, name=args.name, config=args.model_config, family=args.family,
+                                  progress=bar.update_to)
         print(f"imported {args.path} -> {path}")
         return EXIT_OK
-    rows = models.verify(args.name, progress=True)
+    names = [args.name] if args.name else [r.name for r in models.list_models() if r.cached]
+    rows = []
+    for name in names:  # a bar per file, named
+        with _bytes_bar(args, f"verify {name}") as bar:
+            rows += models.verify(name, progress=bar.update_to)
     bad = 0
     for r in rows:
         state = {True: "ok", False: "MISMATCH (re-fetch or re-import it)", None: "no published sha256"}[r.verified]

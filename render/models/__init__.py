@@ -8,9 +8,11 @@ live in one cache folder:
    ``~/.cache/chroma/models`` (Linux), ``~/Library/Caches/chroma/models`` (macOS),
    ``%LOCALAPPDATA%\\chroma\\models`` (Windows).
 
-:func:`fetch` downloads with a progress bar, resumes an interrupted download (HTTP
-``Range``; ``file://`` URLs resume too) and checks the sha256. :func:`import_` copies a
-file that was carried over by hand (air-gapped studios) and checks it. Loading always
+:func:`fetch` downloads, resumes an interrupted download (HTTP ``Range``; ``file://``
+URLs resume too) and checks the sha256. :func:`import_` copies a file that was carried
+over by hand (air-gapped studios) and checks it. Both report their bytes to a
+:class:`ByteProgress` callback when given one (render draws no bar; ``chroma models``
+passes ``chroma.progress.Progress.update_to``). Loading always
 goes through ``torch.load(..., weights_only=True)`` after the sha256 check, so a file
 holding anything but tensors is refused rather than executed.
 
@@ -20,7 +22,7 @@ checkpoint is loaded.
 
 from render.models.depth import load_depth_model
 from render.models.loading import load_secondary, load_state_dict, load_unet
-from render.models.registry import REGISTRY, ModelInfo, cache_dir, get_info, sha256_file
+from render.models.registry import REGISTRY, ByteProgress, ModelInfo, cache_dir, get_info, sha256_file
 from render.models.store import (
     ModelStatus,
     fetch,
@@ -31,6 +33,7 @@ from render.models.store import (
 )
 
 __all__ = [
+    "ByteProgress",
     "ModelInfo",
     "ModelStatus",
     "REGISTRY",

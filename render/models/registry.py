@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Mapping, Protocol
 
+from render.atomic import atomic_path
 from render.errors import ChecksumError, ModelError
 
-ProgressFn = Callable[[int, "int | None"], None]
+
+class ByteProgress(Protocol):
+    """How render reports the bytes of a download, a copy or a hash as they go.
+
+    ``render`` never imports ``chroma`` and draws no bar itself: a caller passes a
+    callback, e.g. ``chroma.progress.Progress(...).update_to`` (what ``chroma models``
+    does), or any ``lambda done, total: ...``.
+    """
+
+    def __call__(self, done: int, total: int | None) -> None:
+        """Report progress.
+
+        Parameters
+        ----------
+        done : int
+            Bytes done so far.
+        total : int or None
+            Bytes in all, or None while unknown (a download without a length).
+        """
+        ...
+
+
+#: Former name of :class:`ByteProgress`.
+ProgressFn = ByteProgress
 
 # UNet hyper-parameters of the published families (as in checkpoint_layouts.json).
 _ADM_512 = {
@@ -266,38 +288,6 @@ def save_custom(info: ModelInfo) -> None:
     atomic_write_text(path, json.dumps(raw, indent=2, sort_keys=True))
 
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary file beside ``target`` that replaces it when the block succeeds.
-
-    render's one atomic write (it keeps its own because it must not import chroma, which
-    has ``chroma.io.atomic_path``): write the file at the yielded path; on leaving the
-    block without an error it is renamed over ``target`` (:func:`os.replace`, atomic on one
-    filesystem), so a reader never sees a half-written file. On any error the temporary
-    file is removed and ``target`` is left as it was.
-
-    Parameters
-    ----------
-    target : pathlib.Path
-        The file to write; its folder must exist.
-
-    Yields
-    ------
-    pathlib.Path
-        A new empty file ``<name>XXXXXXXX.tmp`` in ``target``'s folder
-        (:func:`tempfile.mkstemp`: readable and writable by the owner only).
-    """
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a text file whole or not at all, through :func:`atomic_path`.
 
@@ -364,14 +354,14 @@ def get_info(name: str) -> ModelInfo:
 
 
 # -- hashing ---------------------------------------------------------------------------
-def sha256_file(path: str | os.PathLike[str], progress: ProgressFn | None = None) -> str:
+def sha256_file(path: str | os.PathLike[str], progress: ByteProgress | None = None) -> str:
     """The sha256 hex digest of a file, read in 1 MiB chunks.
 
     Parameters
     ----------
     path : str or os.PathLike
         The file.
-    progress : ProgressFn or None, optional
+    progress : ByteProgress or None, optional
         Called as ``progress(bytes_read, total_bytes)`` after each chunk. Default None.
 
     Returns

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
-import shutil
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from render.atomic import atomic_path
 from render.errors import ChecksumError, DownloadError, ModelError, ModelNotFoundError
 from render.models.registry import (
     CHUNK_SIZE,
     DEPTH_HUB_URLS,
     REGISTRY,
+    ByteProgress,
     ModelInfo,
-    ProgressFn,
     all_models,
-    atomic_path,
     cache_dir,
     cached_sha256,
     check_sha256,
@@ -146,34 +146,36 @@ def model_path(name: str) -> Path:
 
 
 # -- fetch -------------------------------------------------------------------------------
-class _Bar:
-    """A one-line progress bar on stderr."""
-
-    def __init__(self, label: str, stream: Any = None):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.t0 = time.monotonic()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2 and (total is None or done < total):
-            return
-        self.last = now
-        rate = done / max(now - self.t0, 1e-6) / 1e6
-        if total:
-            frac = min(done / total, 1.0)
-            bar = "#" * int(frac * 30)
-            msg = f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}% {done / 1e6:.1f}/{total / 1e6:.1f} MB {rate:.1f} MB/s"
-        else:
-            msg = f"\r{self.label} {done / 1e6:.1f} MB {rate:.1f} MB/s"
-        self.stream.write(msg)
-        if total and done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+def _callback(progress: ByteProgress | bool | None, caller: str) -> ByteProgress | None:
+    """The callback of a ``progress`` argument; ``True``, the former "draw a bar", warns."""
+    if progress is True:
+        warnings.warn(
+            f"render.models.{caller}(progress=True) is deprecated and draws nothing: render draws no bar of its own; "
+            "pass a callback fn(done_bytes, total_bytes), e.g. chroma.progress.Progress(None, unit='B').update_to "
+            f"(`chroma models {caller.rstrip('_')}` draws one)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return None
+    return progress or None
 
 
-def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float = 60.0) -> None:
+def _copy_hashing(src: Path, dst: Path, progress: ByteProgress | None) -> str:
+    """Copy ``src`` to ``dst`` in :data:`CHUNK_SIZE` chunks; the sha256 of the bytes copied."""
+    h = hashlib.sha256()
+    total = src.stat().st_size
+    done = 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(CHUNK_SIZE):
+            h.update(chunk)
+            fout.write(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return h.hexdigest()
+
+
+def _download(url: str, dest: Path, progress: ByteProgress | None, timeout: float = 60.0) -> None:
     """Download ``url`` to ``dest``, resuming from ``dest`` if it holds a partial file."""
     have = dest.stat().st_size if dest.exists() else 0
     parsed = urllib.parse.urlparse(url)
@@ -236,7 +238,7 @@ def _download(url: str, dest: Path, progress: ProgressFn | None, timeout: float 
 def fetch(
     name: str,
     url: str | None = None,
-    progress: bool | ProgressFn = True,
+    progress: ByteProgress | bool | None = None,
     force: bool = False,
 ) -> Path:
     """Download a registered checkpoint into the cache and verify its sha256.
@@ -251,9 +253,10 @@ def fetch(
         Registry name.
     url : str or None, optional
         A URL to use instead of the registry's (a mirror, or ``file://``). Default None.
-    progress : bool or ProgressFn, optional
-        True (the default) for a bar on stderr, False for none, or
-        ``fn(bytes_done, total_bytes_or_None)``.
+    progress : ByteProgress or bool or None, optional
+        ``fn(bytes_done, total_bytes_or_None)``, called as the download goes (e.g.
+        ``chroma.progress.Progress(...).update_to``). Default None: no report. ``True``
+        (formerly a bar drawn by render) is deprecated and reports nothing.
     force : bool, optional
         Download again even if a verified copy is cached. Default False.
 
@@ -284,13 +287,7 @@ def fetch(
     part = dest.with_name(dest.name + ".part")
     if force and part.exists():
         part.unlink()
-    bar: ProgressFn | None
-    if progress is True:
-        bar = _Bar(info.name)
-    elif progress is False:
-        bar = None
-    else:
-        bar = progress
+    bar = _callback(progress, "fetch")
     errors = []
     for u in urls:
         try:
@@ -322,6 +319,7 @@ def import_(
     config: Mapping[str, Any] | str | None = None,
     family: str = "unet",
     sha256: str | None = None,
+    progress: ByteProgress | None = None,
 ) -> Path:
     """Copy a checkpoint file into the cache (air-gapped studios, custom models).
 
@@ -336,6 +334,9 @@ def import_(
     only (``torch.load(weights_only=True)``), the config built into the family's network
     and the file's parameter names and shapes matched to it. A file that fails is refused
     and nothing is written into the cache. This needs torch (the renderer's extra).
+
+    The file is read once: copied to a temporary file in the cache (:func:`render.atomic.
+    atomic_path`) while it is hashed, and renamed into place only when the checks pass.
 
     Parameters
     ----------
@@ -352,6 +353,9 @@ def import_(
         depth model; ``config`` is then its ``config.json``) for a custom model.
     sha256 : str or None, optional
         For a custom model, the hex digest you expect (checked). Default None.
+    progress : ByteProgress or None, optional
+        ``fn(bytes_done, total_bytes)``, called as the file is copied (or, when it is
+        already in the cache, hashed), ending at the file's size. Default None.
 
     Returns
     -------
@@ -400,7 +404,32 @@ def import_(
             raise ModelError(f"family must be 'unet', 'secondary' or 'depth', got {family!r}")
         info = ModelInfo(new_name, family, f"{new_name}{src.suffix or '.pt'}", (), None, cfg, None,
                          f"custom checkpoint imported from {src}", True)
-    digest = sha256_file(src)
+    new_folder = not cache_dir().is_dir()
+    dest = cache_dir(create=True) / info.filename
+    try:
+        if src.resolve() == dest.resolve():
+            digest = sha256_file(src, progress)
+            _check_import(src, info, digest, sha256)
+        else:
+            with atomic_path(dest) as tmp:
+                digest = _copy_hashing(src, tmp, progress)
+                _check_import(src, info, digest, sha256)
+    except BaseException:
+        if new_folder:  # a refused import leaves no trace, not even the cache folder it made
+            with contextlib.suppress(OSError):
+                dest.parent.rmdir()
+        raise
+    remember_sha256(dest, digest)
+    if info.custom:
+        from dataclasses import replace
+
+        save_custom(replace(info, sha256=digest))
+    return dest
+
+
+def _check_import(src: Path, info: ModelInfo, digest: str, sha256: str | None) -> None:
+    """Refuse a file to import whose digest is not the published (or expected) one, or that
+    is not the published file and does not load as its family's plain weights."""
     expected = info.sha256 or sha256
     if expected and digest != expected:
         raise ChecksumError(
@@ -414,30 +443,20 @@ def import_(
         from render.models.checks import check_checkpoint
 
         check_checkpoint(src, info)
-    folder = cache_dir(create=True)
-    dest = folder / info.filename
-    if src.resolve() != dest.resolve():
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(src, tmp)
-    remember_sha256(dest, digest)
-    if info.custom:
-        from dataclasses import replace
-
-        save_custom(replace(info, sha256=digest))
-    return dest
 
 
 # -- verify ------------------------------------------------------------------------------
-def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list[ModelStatus]:
+def verify(name: str | None = None, progress: ByteProgress | bool | None = None) -> list[ModelStatus]:
     """Re-hash cached checkpoints (all, or ``name``) and compare with their sha256.
 
     Parameters
     ----------
     name : str or None, optional
         One registry name. Default None: every cached checkpoint.
-    progress : bool or ProgressFn, optional
-        True for a bar on stderr, False (the default) for none, or
-        ``fn(bytes_done, total_bytes)``.
+    progress : ByteProgress or bool or None, optional
+        ``fn(bytes_done, total_bytes)``, called as each file is hashed (from 0 again for
+        each file). Default None: no report. ``True`` (formerly a bar drawn by render) is
+        deprecated and reports nothing.
 
     Returns
     -------
@@ -453,6 +472,7 @@ def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list
         Unknown ``name``.
     """
     infos = [get_info(name)] if name else list(all_models().values())
+    bar = _callback(progress, "verify")
     rows = []
     for info in infos:
         path = cache_dir() / info.filename
@@ -460,7 +480,6 @@ def verify(name: str | None = None, progress: bool | ProgressFn = False) -> list
             if name:
                 model_path(info.name)  # raises the helpful error
             continue
-        bar = _Bar(f"verify {info.name}") if progress is True else (progress or None)
         digest = sha256_file(path, bar)
         st = path.stat()
         try:

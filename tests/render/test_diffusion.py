@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from render.diffusion import GaussianDiffusion, cosine_beta_schedule, linear_beta_schedule, space_timesteps
-from render.errors import RenderError
+from render.diffusion import (
+    SAMPLERS,
+    GaussianDiffusion,
+    Sampler,
+    SamplerOptions,
+    SamplerStep,
+    cosine_beta_schedule,
+    linear_beta_schedule,
+    space_timesteps,
+)
+from render.errors import RenderError, SettingsError
 from tests.render.helpers import sample_golden_case, stand_in_model
 
 
@@ -97,3 +107,45 @@ def test_eta_noise_is_deterministic_for_a_seed() -> None:
 
     torch.testing.assert_close(run(1), run(1), rtol=0, atol=0)
     assert not torch.equal(run(1), run(2))
+
+
+def test_unknown_sampler_is_a_settings_error_naming_the_table() -> None:
+    d = GaussianDiffusion.from_spec("ddim10")
+    with pytest.raises(SettingsError, match=r"unknown sampling method 'euler'; use one of: ddim, plms"):
+        next(d.sample_loop(stand_in_model, (1, 3, 8, 8), method="euler"))
+
+
+def test_every_sampler_has_the_one_signature_and_names_its_paper() -> None:
+    want = list(inspect.signature(Sampler.__call__).parameters)[1:]  # less self
+    assert sorted(SAMPLERS) == ["ddim", "plms"]
+    for name, fn in SAMPLERS.items():
+        assert list(inspect.signature(fn).parameters) == want, name
+        assert "arXiv:" in (fn.__doc__ or ""), name
+    assert "arXiv:2010.02502" in (SAMPLERS["ddim"].__doc__ or "")  # Song, Meng & Ermon, DDIM
+    assert "arXiv:2202.09778" in (SAMPLERS["plms"].__doc__ or "")  # Liu et al., PNDM
+
+
+def test_the_loop_runs_whatever_the_table_holds(monkeypatch) -> None:
+    # a sampler added to the table is reachable by name, with no branch in the loop: here
+    # one that halves x and counts its history, which the loop keeps across steps
+    def halve(diffusion, model, x, t, options: SamplerOptions, history: list[torch.Tensor]) -> SamplerStep:
+        history.append(x)
+        return SamplerStep(x / 2, x * len(history), options.eta == 0.25)
+
+    monkeypatch.setitem(SAMPLERS, "halve", halve)
+    d = GaussianDiffusion.from_spec("ddim10")
+    noise = torch.ones(1, 1, 2, 2)
+    outs = list(d.sample_loop(stand_in_model, noise.shape, method="halve", noise=noise, eta=0.25))
+    assert [float(o.sample[0, 0, 0, 0]) for o in outs] == [0.5 ** (k + 1) for k in range(10)]
+    assert float(outs[-1].pred_xstart[0, 0, 0, 0]) == 0.5 ** 9 * 10
+    assert all(o.guidance_skipped for o in outs)
+
+
+@pytest.mark.parametrize("method", ["ddim", "plms"])
+def test_the_step_methods_are_the_table_functions(golden, method: str) -> None:
+    g = golden["ddim25_skip0"]
+    d = GaussianDiffusion.from_spec("ddim25")
+    x, t = g["noise"], torch.tensor([24])
+    by_method = d.ddim_step(stand_in_model, x, t, eta=0.0) if method == "ddim" else d.plms_step(stand_in_model, x, t, [])
+    by_table = SAMPLERS[method](d, stand_in_model, x, t, SamplerOptions(), [])
+    torch.testing.assert_close(by_method.sample, by_table.sample, rtol=0, atol=0)
