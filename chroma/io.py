@@ -29,7 +29,7 @@ from chroma.image import DEFAULT_COLORSPACE, Image
 
 # chroma's atomic writes and temporary names are render's, one rule for both packages (render
 # must not import chroma; render.atomic needs only the standard library)
-from render.atomic import atomic_path, temp_path_for
+from render.atomic import TEMP_MARK, atomic_path, temp_path_for
 
 HALF_MAX = 65504.0
 COMPRESSIONS = ("zip", "zips", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab", "rle", "none")
@@ -925,7 +925,8 @@ def convert_files(
     return failures
 
 __all__ = [
-    "read", "write", "write_display", "write_text", "atomic_path", "temp_path_for", "attribute_value", "colorspace_from_metadata",
+    "read", "write", "write_display", "write_text", "atomic_path", "temp_path_for", "TEMP_MARK", "attribute_value",
+    "colorspace_from_metadata",
     "check_values", "check_outputs", "same_file", "OutputCheck", "header", "ChromaWarning", "COMPRESSIONS",
     "HALF_MAX", "ChromaError", "convert_file", "convert_files",
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from chroma.errors import ChromaError
+from chroma.io import TEMP_MARK
 
 INSTALL = 'pip install "chroma-vfx[farm]"'
 
@@ -279,7 +280,8 @@ def done_by(job: Job, path: str | os.PathLike) -> bool:
 def clear_partial(path: str | os.PathLike) -> None:
     """Remove temporary files a killed writer left beside ``path``.
 
-    chroma.io writes to ``.NAME.chroma-tmp-PID.ext`` beside the target and renames.
+    chroma.io writes to ``.NAME.chroma-tmp-HOST-PID-TOKEN.ext`` beside the target
+    (:func:`chroma.io.temp_path_for`) and renames.
 
     Parameters
     ----------
@@ -287,7 +289,7 @@ def clear_partial(path: str | os.PathLike) -> None:
         The output file about to be written.
     """
     p = Path(path)
-    for tmp in p.parent.glob(f".{p.name}.chroma-tmp-*"):
+    for tmp in p.parent.glob(f".{p.name}{TEMP_MARK}*"):
         tmp.unlink(missing_ok=True)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from chroma.errors import ChromaIOError
+from chroma.io import temp_path_for
 from chroma.shot import ANIMATION_MODES, inactive_keys
 from chroma.sync.curves import KEYS_3D_ONLY, setting_path
 from chroma.sync.errors import SyncError, require_module
@@ -156,7 +157,7 @@ def keep_backup(path: str | os.PathLike) -> Path:
         The copy could not be written (no permission, disk full...).
     """
     src = Path(path)
-    tmp = src.with_name(f".{src.name}.bak.chroma-tmp-{os.getpid()}")
+    tmp = temp_path_for(src.with_name(src.name + ".bak"))
     try:
         shutil.copy2(src, tmp)
         with open(tmp, "rb+") as f:

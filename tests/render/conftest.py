@@ -51,24 +51,33 @@ def _module_file(name: str) -> Path | None:
 def _needs_render_extra(path: Path) -> bool:
     """Whether importing ``path`` imports torch or open_clip (module level, transitively
     through render/ and tests/ modules; imports inside functions do not count)."""
+    if path in _SCANNING:  # an import circle inside a package: what it imports is being scanned already
+        return False
     try:
         tree = ast.parse(path.read_text())
     except (OSError, SyntaxError):
         return False
-    for node in tree.body:
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        for name in names:
-            if name.split(".")[0] in HEAVY:
-                return True
-            for i in range(1, len(name.split(".")) + 1):
-                sub = _module_file(".".join(name.split(".")[:i]))
-                if sub is not None and sub != path and _needs_render_extra(sub):
+    _SCANNING.add(path)
+    try:
+        for node in tree.body:
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.split(".")[0] in HEAVY:
                     return True
-    return False
+                for i in range(1, len(name.split(".")) + 1):
+                    sub = _module_file(".".join(name.split(".")[:i]))
+                    if sub is not None and sub != path and _needs_render_extra(sub):
+                        return True
+        return False
+    finally:
+        _SCANNING.discard(path)
+
+
+_SCANNING: set[Path] = set()
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
