@@ -697,6 +697,53 @@ class AnimationSettings:
         """
         return skip_percent(self.frames_skip_steps)
 
+    def __getitem__(self, name: str) -> Any:
+        """Read a setting by name, as the dict that ``chroma.shot.Shot.animation`` was (deprecated).
+
+        Parameters
+        ----------
+        name : str
+            The setting.
+
+        Returns
+        -------
+        Any
+            Its value; ``frames_skip_steps`` is None when it is a schedule of step counts,
+            as that dict held it.
+
+        Raises
+        ------
+        KeyError
+            ``name`` is not a setting.
+        """
+        warnings.warn("mapping access to the animation settings is deprecated and will be removed in the next "
+                      "release; read the attribute (shot.animation.border)", DeprecationWarning, stacklevel=2)
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(name)
+        if name == "frames_skip_steps" and self.skip_percent is None:
+            return None
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Read a setting by name, or ``default`` (deprecated, as :meth:`__getitem__`).
+
+        Parameters
+        ----------
+        name : str
+            The setting.
+        default : Any, optional
+            Returned when ``name`` is not a setting. Default None.
+
+        Returns
+        -------
+        Any
+            The value, or ``default``.
+        """
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
     @staticmethod
     def check_schedules(values: Mapping[str, Any]) -> None:
         """Check the per-frame values of the settings against their domains.

@@ -1,0 +1,65 @@
+"""The hash of everything that decides a frame's pixels (``chroma/settings_hash``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chroma.shot.model import FrameSpec
+    from render.settings import AnimationSettings
+
+__all__ = ["animation_record", "settings_hash"]
+
+
+def animation_record(animation: AnimationSettings) -> dict[str, Any]:
+    """Give the settings of ``[animation]`` that hold for the whole shot, as plain JSON values.
+
+    The per-frame settings are left out (their values at the frame are hashed instead);
+    ``frames_skip_steps`` is its ``"N%"``, or None when it is a schedule of step counts.
+    This is the table earlier versions hashed, so a frame's hash is unchanged.
+
+    Parameters
+    ----------
+    animation : render.settings.AnimationSettings
+        The shot's settings.
+
+    Returns
+    -------
+    dict[str, Any]
+        Setting name -> value (a list for ``transformation_percent``).
+    """
+    record = {f.name: getattr(animation, f.name) for f in dataclasses.fields(animation)
+              if f.name not in animation.PER_FRAME}
+    record["frames_skip_steps"] = animation.frames_skip_steps if animation.skip_percent is not None else None
+    record["transformation_percent"] = [float(x) for x in animation.transformation_percent]
+    return record
+
+
+def settings_hash(frame: FrameSpec, mode: str, animation: AnimationSettings, guard: Any, coherence: Any) -> str:
+    """Hash everything that decides a frame's pixels.
+
+    Parameters
+    ----------
+    frame : chroma.shot.FrameSpec
+        The frame: render settings, schedule values, seed, prompts.
+    mode : str
+        The animation mode.
+    animation : render.settings.AnimationSettings
+        The shot's animation settings (:func:`animation_record` of them is hashed).
+    guard : Any
+        The ``[guard]`` table as the file gives it (None: absent).
+    coherence : Any
+        The ``[coherence]`` table as the file gives it (None: absent).
+
+    Returns
+    -------
+    str
+        The SHA-256 (64 hex digits) of those settings as sorted JSON.
+    """
+    blob = json.dumps({"render": frame.render, "values": frame.values, "seed": frame.seed, "prompts": frame.prompts,
+                       "image_prompts": frame.image_prompts, "mode": mode, "animation": animation_record(animation),
+                       "guard": guard, "coherence": coherence}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
