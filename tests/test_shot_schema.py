@@ -187,3 +187,11 @@ def test_lines_of_quoted_keys_headers_with_comments_and_keys_in_other_tables(tmp
     # a key the table does not hold points at the table's header
     text = SHOT.format(animation="").replace('"2D"', '"Video"').replace("[animation]", "\n[animation]")
     assert "s.toml:14: animation.video_init_path: a Video shot needs the plate" in _error(text, tmp_path)
+
+
+def test_the_old_module_names_keep_working() -> None:
+    import chroma.shot_import
+    from chroma.shot import dd_import, tomlreader
+
+    assert chroma.shot_import.shot_from_dd_settings is dd_import.shot_from_dd_settings
+    assert tomlreader.loads("a = 1") == {"a": 1}  # chroma.farm reads edits with it

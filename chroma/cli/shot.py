@@ -109,7 +109,7 @@ def _guard_report_args(sub: Any) -> None:
 def cmd_shot(args: argparse.Namespace) -> int:
     """Run ``chroma shot``: check, import, guard or report (``chroma shot --help``).
 
-    The work is done by :mod:`chroma.shot`, :mod:`chroma.shot_import`,
+    The work is done by :mod:`chroma.shot`, :mod:`chroma.shot.dd_import`,
     :mod:`chroma.guard` and :mod:`chroma.report`.
 
     Parameters
@@ -398,7 +398,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ChromaIOError(f"cannot read {args.settings!r}: {e}") from None
     except json.JSONDecodeError as e:
         raise ChromaError(f"{args.settings!r} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    from chroma import shot_import
+    from chroma.shot import dd_import as shot_import
 
     if not isinstance(data, dict):
         raise ChromaError(f"{args.settings!r} must hold a JSON object of settings")

@@ -26,7 +26,9 @@ table (:mod:`~chroma.shot.output`, :mod:`~chroma.shot.render_table`,
 :mod:`~chroma.shot.animation_table`, :mod:`~chroma.shot.prompts`,
 :mod:`~chroma.shot.collapse`), :mod:`~chroma.shot.model` (the shot and its frames),
 :mod:`~chroma.shot.hashing` (a frame's settings hash), :mod:`~chroma.shot.modes`,
-:mod:`~chroma.shot.limits` and :mod:`~chroma.shot.writing` (``dump_shot``).
+:mod:`~chroma.shot.limits`, :mod:`~chroma.shot.writing` (``dump_shot``) and
+:mod:`~chroma.shot.dd_import` (Disco Diffusion and Deforum settings in; ``chroma.shot_import``
+is its old name).
 """
 
 from __future__ import annotations

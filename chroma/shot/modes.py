@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["ANIMATION_MODES", "SPLINES", "SEED_RULES", "CAMERA_KEYS", "MODE_CAMERA_KEYS", "inactive_keys"]
+__all__ = ["ANIMATION_MODES", "MODE_ALIASES", "SPLINES", "SEED_RULES", "CAMERA_KEYS", "MODE_CAMERA_KEYS", "inactive_keys"]
 
+#: The animation modes, Disco Diffusion's names.
 ANIMATION_MODES = ("None", "2D", "3D", "Video")
 
-_MODE_ALIASES = {"none": "None", "2d": "2D", "3d": "3D", "video": "Video", "video input": "Video"}
+#: Spellings a shot or a settings file may use for a mode (lower case) -> the mode.
+MODE_ALIASES = {"none": "None", "2d": "2D", "3d": "3D", "video": "Video", "video input": "Video"}
 
+#: Keyframe interpolations (``interp_spline``).
 SPLINES = ("Linear", "Quadratic", "Cubic")
 
+#: How frames are seeded: ``"dd"`` (seed + frame index) or ``"fixed"``.
 SEED_RULES = ("dd", "fixed")
 
 # The camera moves, Disco Diffusion's names and units (docs/shots.md).

@@ -15,9 +15,9 @@ from chroma.shot.errors import ShotError
 from chroma.shot.limits import MAX_FRAMES, SEED_MAX, SEED_MIN
 from chroma.shot.model import Shot
 from chroma.shot.modes import (
-    _MODE_ALIASES,
     ANIMATION_MODES,
     CAMERA_KEYS,
+    MODE_ALIASES,
     MODE_CAMERA_KEYS,
     SEED_RULES,
     SPLINES,
@@ -129,7 +129,7 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         raise chk.fail(None, "seed", f"{where}, outside the renderer's seeds {SEED_MIN}..{SEED_MAX} (2**64 - 1, "
                        f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - max_frames + 1}")
     mode_raw = data.get("animation_mode", "None")
-    mode = _MODE_ALIASES.get(str(mode_raw).strip().lower()) if isinstance(mode_raw, str) else None
+    mode = MODE_ALIASES.get(str(mode_raw).strip().lower()) if isinstance(mode_raw, str) else None
     if mode is None:
         raise chk.fail(None, "animation_mode", f"must be one of {', '.join(ANIMATION_MODES)}, got {mode_raw!r}")
     spline = _choice(chk, None, "interp_spline", data.get("interp_spline", "Linear"), SPLINES)
