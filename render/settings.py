@@ -252,6 +252,9 @@ class RenderSettings:
     gradient_checkpointing: bool = False
     compile: bool = False
 
+    #: The least value of the integer settings that have one (a shot checks them at every frame).
+    MINIMUMS: ClassVar[dict[str, int]] = {"steps": 1, "batch_size": 1, "cutn_batches": 1}
+
     def __post_init__(self) -> None:
         try:
             w, h = (int(v) for v in self.width_height)
@@ -268,17 +271,14 @@ class RenderSettings:
             )
         self.width_height = (rw, rh)
         self.clip_models = tuple(self.clip_models)
-        if self.steps < 1:
-            raise SettingsError(f"steps must be at least 1, got {self.steps}")
+        for name, low in self.MINIMUMS.items():
+            if getattr(self, name) < low:
+                raise SettingsError(f"{name} must be at least {low}, got {getattr(self, name)}")
         n = self.diffusion().num_timesteps  # validates the respacing too
         if not 0 <= self.skip_steps < n:
             raise SettingsError(f"skip_steps must be in [0, {n}) for {n} sampling steps, got {self.skip_steps}")
         if self.diffusion_sampling_mode not in SAMPLING_MODES:
             raise SettingsError(f"diffusion_sampling_mode must be 'ddim' or 'plms', got {self.diffusion_sampling_mode!r}")
-        if self.batch_size < 1:
-            raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.cutn_batches < 1:
-            raise SettingsError(f"cutn_batches must be at least 1, got {self.cutn_batches}")
         if self.precision not in PRECISIONS:
             raise SettingsError(f"precision must be auto, fp32, fp16 or bf16, got {self.precision!r}")
         if self.clamp_max <= 0:

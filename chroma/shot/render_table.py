@@ -151,20 +151,20 @@ def _render_ranges(chk: _Checker, sec: dict, fixed: dict[str, Any], keyed: dict[
     from render.settings import PRECISIONS, SAMPLING_MODES, RenderSettings
 
     value = {**{f.name: f.default for f in dataclasses.fields(RenderSettings)}, **fixed}  # the defaults: RenderSettings'
+    for key, low in RenderSettings.MINIMUMS.items():  # RenderSettings' own minimums, at every frame
+        if key in schedules and np.any(np.round(schedules[key]) < low):
+            raise chk.fail("render", key, f"must be at least {low} at every frame")
+        if key not in schedules and value[key] < low:
+            raise chk.fail("render", key, f"must be at least {low}, got {value[key]}")
+    if "plms_order" in fixed and fixed["plms_order"] < 1:  # the PLMS sampler refuses it (render.diffusion)
+        raise chk.fail("render", "plms_order", f"must be at least 1, got {fixed['plms_order']}")
     steps = value["steps"]
-    if steps < 1:
-        raise chk.fail("render", "steps", f"must be at least 1, got {steps}")
     if not fixed.get("timestep_respacing") and "skip_steps" in schedules:
         skip = schedules["skip_steps"]
         bad = np.flatnonzero((np.round(skip) < 0) | (np.round(skip) >= steps))
         if bad.size:
             raise chk.fail("render", "skip_steps", f"must be in [0, {steps}) for {steps} steps, got "
                            f"{skip[bad[0]]:g} at frame {int(bad[0])}")
-    for key, low in (("batch_size", 1), ("plms_order", 1)):
-        if key in fixed and fixed[key] < low:
-            raise chk.fail("render", key, f"must be at least {low}, got {fixed[key]}")
-    if "cutn_batches" in schedules and np.any(np.round(schedules["cutn_batches"]) < 1):
-        raise chk.fail("render", "cutn_batches", "must be at least 1 at every frame")
     if "clamp_max" in schedules and np.any(schedules["clamp_max"] <= 0):
         raise chk.fail("render", "clamp_max", "must be positive at every frame")
     for key, choices in (("diffusion_sampling_mode", SAMPLING_MODES), ("precision", PRECISIONS)):
