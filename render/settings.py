@@ -687,6 +687,17 @@ class AnimationSettings:
         return {name: float(getattr(defaults, name)) for name in cls.PER_FRAME}
 
     @property
+    def estimated_depth(self) -> bool:
+        """Say whether 3D depth comes from a depth model, not a sequence.
+
+        Returns
+        -------
+        bool
+            True when ``depth`` is ``"estimate"``.
+        """
+        return self.depth == "estimate"
+
+    @property
     def skip_percent(self) -> float | None:
         """Give ``frames_skip_steps`` as a percentage of the steps.
 

@@ -85,6 +85,7 @@ def test_the_defaults_are_disco_diffusions() -> None:
     assert (a.fov, a.near_plane, a.far_plane, a.frames_scale, a.frames_skip_steps) == (40, 200, 10000, 1500, "60%")
     assert (a.padding_mode, a.sampling_mode, a.turbo_steps, a.turbo_preroll) == ("border", "bicubic", 3, 10)
     assert a.transformation_percent == (0.09,) and a.depth_model == "dpt_large"
+    assert a.estimated_depth and not AnimationSettings(depth="depth/z.####.exr").estimated_depth
     assert ANIMATION_SCHEDULES["zoom"] == 1.0 and ANIMATION_SCHEDULES["angle"] == 0.0
 
 

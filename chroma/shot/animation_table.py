@@ -48,8 +48,8 @@ def _animation(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int
         if not settings.video_init_path:
             raise chk.fail("animation", "video_init_path", "a Video shot needs the plate: video_init_path = \"plate.####.exr\"")
         _check_sequence(chk, "video_init_path", settings.video_init_path, base)
-    if settings.depth != "estimate":
+    if not settings.estimated_depth:
         _check_sequence(chk, "depth", settings.depth, base)
     plate = _resolve(base, settings.video_init_path) if settings.video_init_path else ""
-    depth = _resolve(base, settings.depth) if settings.depth != "estimate" else settings.depth
+    depth = settings.depth if settings.estimated_depth else _resolve(base, settings.depth)
     return dataclasses.replace(settings, video_init_path=plate, depth=depth), schedules

@@ -309,7 +309,7 @@ class Shot:
 
         frames = range(self.max_frames) if indices is None else sorted(set(indices))
         keys = (["video_init_path"] if self.animation_mode == "Video" else []) + (
-            ["depth"] if self.animation_mode == "3D" and self.animation.depth != "estimate" else [])
+            ["depth"] if self.animation_mode == "3D" and not self.animation.estimated_depth else [])
         chk = self._checker or _Checker(self.path, "")
         for key in keys:
             path = getattr(self.animation, key)
