@@ -5,13 +5,36 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 if TYPE_CHECKING:
-    from chroma.shot.model import FrameSpec
     from render.settings import AnimationSettings
 
-__all__ = ["animation_record", "settings_hash"]
+__all__ = ["FrameSettings", "animation_record", "settings_hash"]
+
+
+class FrameSettings(Protocol):
+    """What a frame's hash reads of it (:class:`chroma.shot.FrameSpec` has it)."""
+
+    @property
+    def render(self) -> Mapping[str, Any]:
+        """The frame's render settings."""
+
+    @property
+    def values(self) -> Mapping[str, float]:
+        """Every schedulable setting's value at the frame."""
+
+    @property
+    def seed(self) -> int:
+        """The frame's seed."""
+
+    @property
+    def prompts(self) -> tuple[str, ...]:
+        """The prompts in force."""
+
+    @property
+    def image_prompts(self) -> tuple[str, ...]:
+        """The image prompts in force."""
 
 
 def animation_record(animation: AnimationSettings) -> dict[str, Any]:
@@ -38,13 +61,14 @@ def animation_record(animation: AnimationSettings) -> dict[str, Any]:
     return record
 
 
-def settings_hash(frame: FrameSpec, mode: str, animation: AnimationSettings, guard: Any, coherence: Any) -> str:
+def settings_hash(frame: FrameSettings, mode: str, animation: AnimationSettings, guard: Any, coherence: Any) -> str:
     """Hash everything that decides a frame's pixels.
 
     Parameters
     ----------
-    frame : chroma.shot.FrameSpec
-        The frame: render settings, schedule values, seed, prompts.
+    frame : FrameSettings
+        The frame (a :class:`chroma.shot.FrameSpec`): render settings, schedule values,
+        seed, prompts.
     mode : str
         The animation mode.
     animation : render.settings.AnimationSettings
