@@ -50,6 +50,7 @@ class FrameSpec:
     frames_skip_steps : float or str
         The skip of this frame when it is built on an init: the shot's ``"N%"`` or this
         frame's step count (:func:`render.settings.skip_steps_for` gives the steps).
+        Default: AnimationSettings' (``"60%"``).
     """
 
     index: int
@@ -60,7 +61,7 @@ class FrameSpec:
     prompt_key: int
     render: Mapping[str, Any]
     values: Mapping[str, float]
-    frames_skip_steps: float | str
+    frames_skip_steps: float | str = AnimationSettings.frames_skip_steps
 
 
 @dataclass
