@@ -61,7 +61,8 @@ def animation_record(animation: AnimationSettings) -> dict[str, Any]:
     return record
 
 
-def settings_hash(frame: FrameSettings, mode: str, animation: AnimationSettings, guard: Any, coherence: Any) -> str:
+def settings_hash(frame: FrameSettings, mode: str, animation: AnimationSettings, guard: Mapping[str, Any] | None,
+                  coherence: Mapping[str, Any] | None) -> str:
     """Hash everything that decides a frame's pixels.
 
     Parameters
@@ -73,9 +74,9 @@ def settings_hash(frame: FrameSettings, mode: str, animation: AnimationSettings,
         The animation mode.
     animation : render.settings.AnimationSettings
         The shot's animation settings (:func:`animation_record` of them is hashed).
-    guard : Any
+    guard : Mapping[str, Any] or None
         The ``[guard]`` table as the file gives it (None: absent).
-    coherence : Any
+    coherence : Mapping[str, Any] or None
         The ``[coherence]`` table as the file gives it (None: absent).
 
     Returns

@@ -132,7 +132,7 @@ class Shot:
     guard: GuardSettings | None = None
     coherence: CoherenceSettings | None = None
     notes: list[str] = field(default_factory=list)
-    _checker: Any = field(default=None, repr=False, compare=False)
+    _checker: _Checker | None = field(default=None, repr=False, compare=False)
 
     @property
     def base_dir(self) -> Path:
