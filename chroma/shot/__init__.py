@@ -28,7 +28,7 @@ table (:mod:`~chroma.shot.output`, :mod:`~chroma.shot.render_table`,
 :mod:`~chroma.shot.hashing` (a frame's settings hash), :mod:`~chroma.shot.modes`,
 :mod:`~chroma.shot.limits`, :mod:`~chroma.shot.writing` (``dump_shot``) and
 :mod:`~chroma.shot.dd_import` (Disco Diffusion and Deforum settings in; ``chroma.shot_import``
-is its old name).
+is its old name). Names with a leading underscore are shared between these modules only.
 """
 
 from __future__ import annotations
