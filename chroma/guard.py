@@ -574,8 +574,10 @@ def renoise_skip_steps(frames_skip_steps: float | str, factor: float) -> float |
     float or str
         A count rounded to a whole number of steps, or a percentage string.
     """
-    if isinstance(frames_skip_steps, str):
-        pct = float(frames_skip_steps.strip()[:-1])
+    from render.settings import skip_percent  # the one reader of "N%" (torch-free)
+
+    pct = skip_percent(frames_skip_steps)
+    if pct is not None:
         return f"{pct * factor:.6g}%"
     return float(round(float(frames_skip_steps) * factor))
 

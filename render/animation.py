@@ -28,7 +28,6 @@ Unlike Disco Diffusion, the previous frame is not rounded through an 8-bit PNG.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -36,6 +35,7 @@ import numpy as np
 import torch
 
 from render.errors import SettingsError
+from render.settings import AnimationSettings, skip_steps_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from render.renderer import Renderer, RenderSettings, RenderStep
@@ -43,39 +43,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for"]
 
 DepthFn = Callable[[torch.Tensor, int], torch.Tensor]
-
-
-def skip_steps_for(frames_skip_steps: float | str, steps: int) -> int:
-    """The skip_steps of a frame built on an init, from a percentage or a count.
-
-    Parameters
-    ----------
-    frames_skip_steps : float or str
-        ``"60%"``: that percentage of ``steps``, floored (Disco Diffusion's
-        ``calc_frames_skip_steps``); a number: a step count, rounded half to even.
-    steps : int
-        Sampling steps of the frame (after respacing).
-
-    Returns
-    -------
-    int
-        Steps to skip, in respaced steps.
-
-    Raises
-    ------
-    render.errors.SettingsError
-        If a string does not end with ``%``.
-
-    References
-    ----------
-    Disco Diffusion v5.x ``disco.py``, ``calc_frames_skip_steps``.
-    """
-    if isinstance(frames_skip_steps, str):
-        text = frames_skip_steps.strip()
-        if not text.endswith("%"):
-            raise SettingsError(f"frames_skip_steps {frames_skip_steps!r}: write a percentage like '60%' or a step count")
-        return int(math.floor(steps * float(text[:-1]) / 100.0))
-    return int(round(frames_skip_steps))
+# The defaults of the loop's settings and a camera at rest: AnimationSettings' (render.settings).
+_DEFAULTS = AnimationSettings()
+_REST = AnimationSettings.schedule_defaults()
 
 
 @dataclass
@@ -119,8 +89,8 @@ class FrameInput:
     prompts: Sequence[str]
     settings: RenderSettings
     camera: Mapping[str, float] = field(default_factory=dict)
-    frames_scale: float = 1500.0
-    frames_skip_steps: float | str = "60%"
+    frames_scale: float = _REST["frames_scale"]
+    frames_skip_steps: float | str = _DEFAULTS.frames_skip_steps
     image_prompts: Sequence[Any] = ()
     init: torch.Tensor | None = None
     init_filter: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -267,15 +237,15 @@ class FrameLoop:
         renderer: Renderer,
         mode: str = "2D",
         *,
-        border: str = "wrap",
-        padding_mode: str = "border",
-        sampling_mode: str = "bicubic",
-        turbo_mode: bool = False,
-        turbo_steps: int = 3,
-        turbo_preroll: int = 10,
-        horizontal_symmetry: bool = False,
-        vertical_symmetry: bool = False,
-        transformation_percent: Sequence[float] = (0.09,),
+        border: str = _DEFAULTS.border,
+        padding_mode: str = _DEFAULTS.padding_mode,
+        sampling_mode: str = _DEFAULTS.sampling_mode,
+        turbo_mode: bool = _DEFAULTS.turbo_mode,
+        turbo_steps: int = _DEFAULTS.turbo_steps,
+        turbo_preroll: int = _DEFAULTS.turbo_preroll,
+        horizontal_symmetry: bool = _DEFAULTS.use_horizontal_symmetry,
+        vertical_symmetry: bool = _DEFAULTS.use_vertical_symmetry,
+        transformation_percent: Sequence[float] = _DEFAULTS.transformation_percent,
         depth_fn: DepthFn | None = None,
     ):
         if mode not in ("None", "2D", "3D", "Video"):
@@ -303,18 +273,16 @@ class FrameLoop:
         from render import camera as cam
 
         with torch.no_grad():
+            c = {**_REST, **camera}  # a missing key: no move on its axis, DD's lens
             if self.mode == "2D":
-                return cam.warp_2d(image, camera.get("angle", 0.0), camera.get("zoom", 1.0),
-                                   camera.get("translation_x", 0.0), camera.get("translation_y", 0.0),
+                return cam.warp_2d(image, c["angle"], c["zoom"], c["translation_x"], c["translation_y"],
                                    border=self.border)
             assert depth is not None  # 3D: step() always passes the previous frame's depth
             return cam.warp_3d(
                 image, depth,
-                translation=(camera.get("translation_x", 0.0), camera.get("translation_y", 0.0),
-                             camera.get("translation_z", 0.0)),
-                rotation=(camera.get("rotation_3d_x", 0.0), camera.get("rotation_3d_y", 0.0),
-                          camera.get("rotation_3d_z", 0.0)),
-                fov=camera.get("fov", 40.0), near=camera.get("near_plane", 200.0), far=camera.get("far_plane", 10000.0),
+                translation=(c["translation_x"], c["translation_y"], c["translation_z"]),
+                rotation=(c["rotation_3d_x"], c["rotation_3d_y"], c["rotation_3d_z"]),
+                fov=c["fov"], near=c["near_plane"], far=c["far_plane"],
                 padding_mode=self.padding_mode, sampling_mode=self.sampling_mode,
             )
 

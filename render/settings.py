@@ -1,17 +1,21 @@
-"""Render settings: Disco Diffusion v5's names and defaults, typed, and importable without torch.
+"""Render and animation settings: Disco Diffusion v5's names and defaults, typed, importable without torch.
 
-:class:`RenderSettings` is the one place the renderer's settings and their defaults are written;
-``chroma`` validates shot files and imports Disco Diffusion settings against its fields without
-importing torch (only :meth:`RenderSettings.diffusion` and :meth:`RenderSettings.guidance_config`,
-which construction calls to validate, load the torch-backed parts).
+:class:`RenderSettings` (one frame's sampling, models and guidance) and
+:class:`AnimationSettings` (a shot's ``[animation]`` table: camera schedules, the rules of
+frames built on the previous one, turbo, symmetry, plates and depth) are the one place those
+settings, their defaults, units and allowed values are written. ``chroma`` validates shot
+files and imports Disco Diffusion settings against their fields without importing torch
+(only :meth:`RenderSettings.diffusion` and :meth:`RenderSettings.guidance_config`, which
+construction calls to validate, load the torch-backed parts).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Union
 
 from render.errors import SettingsError
 
@@ -20,9 +24,14 @@ if TYPE_CHECKING:
     from render.guidance import GuidanceConfig
     from render.schedules import ScheduleLike
 
-__all__ = ["SIZE_MULTIPLE", "RenderSettings", "round_size"]
+__all__ = ["SIZE_MULTIPLE", "RenderSettings", "round_size", "AnimationSettings", "SettingError", "ScheduleValue",
+           "SAMPLING_MODES", "PRECISIONS", "skip_percent", "skip_steps_for"]
 
 SIZE_MULTIPLE = 64
+#: The samplers of ``RenderSettings.diffusion_sampling_mode``.
+SAMPLING_MODES = ("ddim", "plms")
+#: The autocast choices of ``RenderSettings.precision``.
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
 def round_size(width: int, height: int, multiple: int = SIZE_MULTIPLE) -> tuple[int, int]:
@@ -243,6 +252,9 @@ class RenderSettings:
     gradient_checkpointing: bool = False
     compile: bool = False
 
+    #: The least value of the integer settings that have one (a shot checks them at every frame).
+    MINIMUMS: ClassVar[dict[str, int]] = {"steps": 1, "batch_size": 1, "cutn_batches": 1}
+
     def __post_init__(self) -> None:
         try:
             w, h = (int(v) for v in self.width_height)
@@ -259,18 +271,15 @@ class RenderSettings:
             )
         self.width_height = (rw, rh)
         self.clip_models = tuple(self.clip_models)
-        if self.steps < 1:
-            raise SettingsError(f"steps must be at least 1, got {self.steps}")
+        for name, low in self.MINIMUMS.items():
+            if getattr(self, name) < low:
+                raise SettingsError(f"{name} must be at least {low}, got {getattr(self, name)}")
         n = self.diffusion().num_timesteps  # validates the respacing too
         if not 0 <= self.skip_steps < n:
             raise SettingsError(f"skip_steps must be in [0, {n}) for {n} sampling steps, got {self.skip_steps}")
-        if self.diffusion_sampling_mode not in ("ddim", "plms"):
+        if self.diffusion_sampling_mode not in SAMPLING_MODES:
             raise SettingsError(f"diffusion_sampling_mode must be 'ddim' or 'plms', got {self.diffusion_sampling_mode!r}")
-        if self.batch_size < 1:
-            raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.cutn_batches < 1:
-            raise SettingsError(f"cutn_batches must be at least 1, got {self.cutn_batches}")
-        if self.precision not in ("auto", "fp32", "fp16", "bf16"):
+        if self.precision not in PRECISIONS:
             raise SettingsError(f"precision must be auto, fp32, fp16 or bf16, got {self.precision!r}")
         if self.clamp_max <= 0:
             raise SettingsError(f"clamp_max must be positive, got {self.clamp_max}")
@@ -382,3 +391,419 @@ class RenderSettings:
             init_loss=self.init_loss,
             augmentations=self.augmentations,
         )
+
+
+# ----------------------------------------------------------------------------- animation
+
+#: A per-frame setting as a shot file writes it: a number for every frame, or a keyframe
+#: string (Disco Diffusion's ``"0: (1.02), 120: (1.05)"`` or Deforum's math in ``t``),
+#: evaluated per frame by :func:`render.keyframes.evaluate`.
+ScheduleValue = Union[float, str]
+
+
+class SettingError(SettingsError):
+    """A setting outside its domain, naming the setting.
+
+    Parameters
+    ----------
+    key : str
+        The setting's name (``"turbo_steps"``).
+    problem : str
+        What is wrong, from ``must``: ``"must be at least 1, got 0"``.
+
+    Attributes
+    ----------
+    key : str
+        The setting's name.
+    problem : str
+        What is wrong, without the name.
+    """
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def skip_percent(frames_skip_steps: ScheduleValue) -> float | None:
+    """Read ``frames_skip_steps`` as a percentage of the steps, the one place ``"N%"`` is parsed.
+
+    Parameters
+    ----------
+    frames_skip_steps : float or str
+        ``"60%"`` (spaces allowed), a step count, or a keyframe string of step counts.
+
+    Returns
+    -------
+    float or None
+        The percentage (60.0 for ``"60%"``), in [0, 100); None for a step count or a
+        keyframe string.
+
+    Raises
+    ------
+    SettingError
+        A percentage that is not a number in [0, 100).
+    """
+    if not isinstance(frames_skip_steps, str) or not frames_skip_steps.strip().endswith("%"):
+        return None
+    try:
+        pct = float(frames_skip_steps.strip()[:-1])
+    except ValueError:
+        pct = math.nan
+    if not 0 <= pct < 100:
+        raise SettingError("frames_skip_steps", f"a percentage must be in [0, 100), got {frames_skip_steps!r}")
+    return pct
+
+
+def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
+    """Give the skip_steps of a frame built on an init, from a percentage or a count.
+
+    Parameters
+    ----------
+    frames_skip_steps : float or str
+        ``"60%"``: that percentage of ``steps``, floored (Disco Diffusion's
+        ``calc_frames_skip_steps``); a number: a step count, rounded half to even.
+    steps : int
+        Sampling steps of the frame (after respacing).
+
+    Returns
+    -------
+    int
+        Steps to skip, in respaced steps.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        If a string is not a percentage in [0, 100).
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py``, ``calc_frames_skip_steps``.
+    """
+    pct = skip_percent(frames_skip_steps)
+    if pct is not None:
+        return int(math.floor(steps * pct / 100.0))  # DD's float64 formula replaces this one line
+    if isinstance(frames_skip_steps, str):
+        raise SettingsError(f"frames_skip_steps {frames_skip_steps!r}: write a percentage like '60%' or a step count")
+    return int(round(frames_skip_steps))
+
+
+def _setting(default: Any, *, choices: tuple[str, ...] = (), minimum: int | None = None) -> Any:
+    """A field of :class:`AnimationSettings` with its allowed values (the validation table)."""
+    return field(default=default, metadata={"choices": choices, "minimum": minimum})
+
+
+_SCHEDULE_HINT = 'a number or a keyframe string like "0: (1.02), 120: (1.05)"'
+
+
+@dataclass(frozen=True)
+class AnimationSettings:
+    """A shot's animation settings (its ``[animation]`` table), Disco Diffusion v5's names and defaults.
+
+    The per-frame settings take a number or a keyframe string (:data:`ScheduleValue`) and
+    hold it as written; their values per frame are evaluated by
+    :func:`render.keyframes.evaluate` and checked by :meth:`check_schedules`. The other
+    settings hold for the whole shot. Each is validated when the settings are built (names
+    in messages are the fields'); :meth:`from_values` reads them as a TOML or JSON table
+    gives them. Which camera keys act in which ``animation_mode`` is ``chroma.shot``'s
+    ``MODE_CAMERA_KEYS``.
+
+    Attributes
+    ----------
+    angle : float or str
+        Per frame. 2D: rotation, degrees per frame, counter-clockwise. Default 0.
+    zoom : float or str
+        Per frame. 2D: scale per frame, a factor above 0 (1 = none). Default 1.
+    translation_x : float or str
+        Per frame. 2D: pixels per frame; 3D: Disco Diffusion's units. Default 0.
+    translation_y : float or str
+        Per frame. As ``translation_x``, vertically. Default 0.
+    translation_z : float or str
+        Per frame. 3D: camera move along its axis, Disco Diffusion's units. Default 0.
+    rotation_3d_x : float or str
+        Per frame. 3D: camera rotation about x, degrees per frame. Default 0.
+    rotation_3d_y : float or str
+        Per frame. 3D: about y, degrees per frame. Default 0.
+    rotation_3d_z : float or str
+        Per frame. 3D: about z, degrees per frame. Default 0.
+    fov : float or str
+        Per frame. 3D: field of view, degrees, in (0, 180). Default 40.
+    near_plane : float or str
+        Per frame. 3D: near clipping plane, depth units, above 0 and below
+        ``far_plane``. Default 200.
+    far_plane : float or str
+        Per frame. 3D: far clipping plane, depth units. Default 10000.
+    frames_scale : float or str
+        Per frame. ``init_scale`` of every frame built on the previous one (or, in Video
+        mode, on the plate; Disco Diffusion 5.6's ``video_init_frames_scale`` there).
+        Default 1500.
+    frames_skip_steps : float or str
+        ``skip_steps`` of those frames: ``"N%"`` of the frame's steps, N in [0, 100)
+        (:func:`skip_steps_for`), or a per-frame schedule of step counts, at least 0
+        (Disco Diffusion 5.6's ``video_init_frames_skip_steps`` in Video mode). Default
+        ``"60%"``.
+    border : str
+        2D warp border: ``"wrap"`` (Disco Diffusion), ``"border"`` or ``"reflect"``.
+        Default ``"wrap"``.
+    padding_mode : str
+        3D resampling padding: ``"border"``, ``"reflection"`` or ``"zeros"``. Default
+        ``"border"``.
+    sampling_mode : str
+        3D resampling: ``"bicubic"``, ``"bilinear"`` or ``"nearest"``. Default
+        ``"bicubic"``.
+    turbo_mode : bool
+        2D/3D: diffuse every ``turbo_steps``-th frame after ``turbo_preroll``, blend the
+        frames between. Default False.
+    turbo_steps : int
+        Turbo's period, frames, at least 1. Default 3.
+    turbo_preroll : int
+        Frames diffused before turbo starts, at least 0. Default 10.
+    use_horizontal_symmetry : bool
+        Mirror the left half onto the right at ``transformation_percent``. Default False.
+    use_vertical_symmetry : bool
+        Mirror the top half onto the bottom. Default False.
+    transformation_percent : tuple of float
+        Fractions of each frame's steps, each in [0, 1], at which symmetry acts.
+        Default ``(0.09,)``.
+    video_init_path : str
+        Video: the plate, a sequence numbered like the output (``"plate/plate.####.exr"``).
+        Default ``""`` (none).
+    video_init_seed_continuity : bool
+        Video: the same seed for every frame. Default False.
+    depth : str
+        3D depth: ``"estimate"`` (a depth model) or a sequence with a Z channel, numbered
+        like the output. Default ``"estimate"``.
+    depth_model : str
+        The depth estimator's registry name (Disco Diffusion's ``midas_depth_model``).
+        Default ``"dpt_large"``.
+    depth_scale : float
+        The depth sequence's Z -> Disco Diffusion's depth units, a factor. Default 1.
+    state_every : int
+        Keep the loop state of every ``state_every``-th frame (and always the latest),
+        frames, at least 1. Default 10.
+
+    Raises
+    ------
+    SettingError
+        A value of the wrong type or outside its domain, naming the field.
+
+    References
+    ----------
+    Disco Diffusion v5.x ``disco.py`` (animation settings cell and ``do_run``).
+    """
+
+    angle: ScheduleValue = 0.0
+    zoom: ScheduleValue = 1.0
+    translation_x: ScheduleValue = 0.0
+    translation_y: ScheduleValue = 0.0
+    translation_z: ScheduleValue = 0.0
+    rotation_3d_x: ScheduleValue = 0.0
+    rotation_3d_y: ScheduleValue = 0.0
+    rotation_3d_z: ScheduleValue = 0.0
+    fov: ScheduleValue = 40.0
+    near_plane: ScheduleValue = 200.0
+    far_plane: ScheduleValue = 10000.0
+    frames_scale: ScheduleValue = 1500.0
+    frames_skip_steps: ScheduleValue = "60%"
+    border: str = _setting("wrap", choices=("wrap", "border", "reflect"))
+    padding_mode: str = _setting("border", choices=("border", "reflection", "zeros"))
+    sampling_mode: str = _setting("bicubic", choices=("bicubic", "bilinear", "nearest"))
+    turbo_mode: bool = False
+    turbo_steps: int = _setting(3, minimum=1)
+    turbo_preroll: int = _setting(10, minimum=0)
+    use_horizontal_symmetry: bool = False
+    use_vertical_symmetry: bool = False
+    transformation_percent: tuple[float, ...] = (0.09,)
+    video_init_path: str = ""
+    video_init_seed_continuity: bool = False
+    depth: str = "estimate"
+    depth_model: str = "dpt_large"
+    depth_scale: float = 1.0
+    state_every: int = _setting(10, minimum=1)
+
+    #: The settings that take a value per frame (``frames_skip_steps`` may, too, as step counts).
+    PER_FRAME: ClassVar[tuple[str, ...]] = ("angle", "zoom", "translation_x", "translation_y", "translation_z",
+                                            "rotation_3d_x", "rotation_3d_y", "rotation_3d_z", "fov", "near_plane",
+                                            "far_plane", "frames_scale")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            problem = _problem(getattr(self, f.name), str(f.type), f.metadata)
+            if problem:
+                raise SettingError(f.name, problem)
+        skip_percent(self.frames_skip_steps)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> AnimationSettings:
+        """Build the settings from a table as TOML or JSON gives it, the rest at their defaults.
+
+        Choices are matched case-insensitively, a list becomes a tuple, a single number
+        of ``transformation_percent`` a tuple of one, and a percentage is written ``"N%"``.
+
+        Parameters
+        ----------
+        values : Mapping[str, Any]
+            Setting name -> value.
+
+        Returns
+        -------
+        AnimationSettings
+            The validated settings.
+
+        Raises
+        ------
+        SettingError
+            An unknown name, or a value of the wrong type or outside its domain.
+        """
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            f = fields.get(name)
+            if f is None:
+                raise SettingError(name, "is not an animation setting")
+            choices = f.metadata.get("choices", ())
+            if choices and isinstance(value, str):
+                value = next((c for c in choices if c.lower() == value.strip().lower()), value)
+            elif name == "transformation_percent" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = (value,)
+            elif f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            elif name == "frames_skip_steps":
+                pct = skip_percent(value)
+                value = value if pct is None else f"{pct:g}%"
+            out[name] = tuple(value) if isinstance(value, list) else value
+        return cls(**out)
+
+    @classmethod
+    def schedule_defaults(cls) -> dict[str, float]:
+        """Give the per-frame settings' defaults, a camera at rest.
+
+        Returns
+        -------
+        dict[str, float]
+            Name -> default, in :attr:`PER_FRAME` order.
+        """
+        defaults = cls()
+        return {name: float(getattr(defaults, name)) for name in cls.PER_FRAME}
+
+    @property
+    def estimated_depth(self) -> bool:
+        """Say whether 3D depth comes from a depth model, not a sequence.
+
+        Returns
+        -------
+        bool
+            True when ``depth`` is ``"estimate"``.
+        """
+        return self.depth == "estimate"
+
+    @property
+    def skip_percent(self) -> float | None:
+        """Give ``frames_skip_steps`` as a percentage of the steps.
+
+        Returns
+        -------
+        float or None
+            60.0 for ``"60%"``; None when it is a schedule of step counts.
+        """
+        return skip_percent(self.frames_skip_steps)
+
+    def __getitem__(self, name: str) -> Any:
+        """Read a setting by name, as the dict that ``chroma.shot.Shot.animation`` was (deprecated).
+
+        Parameters
+        ----------
+        name : str
+            The setting.
+
+        Returns
+        -------
+        Any
+            Its value; ``frames_skip_steps`` is None when it is a schedule of step counts,
+            as that dict held it.
+
+        Raises
+        ------
+        KeyError
+            ``name`` is not a setting.
+        """
+        warnings.warn("mapping access to the animation settings is deprecated and will be removed in the next "
+                      "release; read the attribute (shot.animation.border)", DeprecationWarning, stacklevel=2)
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(name)
+        if name == "frames_skip_steps" and self.skip_percent is None:
+            return None
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Read a setting by name, or ``default`` (deprecated, as :meth:`__getitem__`).
+
+        Parameters
+        ----------
+        name : str
+            The setting.
+        default : Any, optional
+            Returned when ``name`` is not a setting. Default None.
+
+        Returns
+        -------
+        Any
+            The value, or ``default``.
+        """
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    @staticmethod
+    def check_schedules(values: Mapping[str, Any]) -> None:
+        """Check the per-frame values of the settings against their domains.
+
+        Parameters
+        ----------
+        values : Mapping[str, array_like]
+            Setting name -> its value at every frame (those present are checked):
+            ``zoom`` above 0, ``fov`` in (0, 180), ``near_plane`` above 0 and below
+            ``far_plane``, ``frames_skip_steps`` (step counts) at least 0.
+
+        Raises
+        ------
+        SettingError
+            The first setting outside its domain at some frame.
+        """
+        import numpy as np
+
+        v = {k: np.asarray(x, dtype=np.float64) for k, x in values.items()}
+        if "zoom" in v and np.any(v["zoom"] <= 0):
+            raise SettingError("zoom", f"must be positive (1 = no zoom), got {v['zoom'].min():g}")
+        if "fov" in v and (np.any(v["fov"] <= 0) or np.any(v["fov"] >= 180)):
+            raise SettingError("fov", "must be in (0, 180) degrees")
+        if "near_plane" in v and "far_plane" in v and (
+                np.any(v["near_plane"] >= v["far_plane"]) or np.any(v["near_plane"] <= 0)):
+            raise SettingError("near_plane", "must be positive and below far_plane")
+        if "frames_skip_steps" in v and np.any(v["frames_skip_steps"] < 0):
+            raise SettingError("frames_skip_steps", "step counts must not be negative")
+
+
+def _problem(value: Any, annotation: str, metadata: Mapping[str, Any]) -> str | None:
+    """What is wrong with a value of an :class:`AnimationSettings` field (None: nothing)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation == "ScheduleValue":
+        return None if number or isinstance(value, str) else f"must be {_SCHEDULE_HINT}, got {value!r}"
+    if annotation == "bool":
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+    if annotation == "int":
+        if not number or not isinstance(value, int):
+            return f"must be a whole number, got {value!r}"
+        low = metadata.get("minimum")
+        return f"must be at least {low}, got {value}" if low is not None and value < low else None
+    if annotation == "float":
+        return None if number and math.isfinite(value) else f"must be a finite number, got {value!r}"
+    if annotation == "tuple[float, ...]":
+        ok = isinstance(value, tuple) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in value)
+        return None if ok else "must be a list of fractions in [0, 1], e.g. [0.09]"
+    if not isinstance(value, str):
+        return f"must be a string, got {value!r}"
+    choices = metadata.get("choices", ())
+    return f"must be one of {', '.join(choices)}, got {value!r}" if choices and value not in choices else None

@@ -109,7 +109,7 @@ def _guard_report_args(sub: Any) -> None:
 def cmd_shot(args: argparse.Namespace) -> int:
     """Run ``chroma shot``: check, import, guard or report (``chroma shot --help``).
 
-    The work is done by :mod:`chroma.shot`, :mod:`chroma.shot_import`,
+    The work is done by :mod:`chroma.shot`, :mod:`chroma.shot.dd_import`,
     :mod:`chroma.guard` and :mod:`chroma.report`.
 
     Parameters
@@ -179,15 +179,16 @@ def summary(shot: Shot) -> str:
     str
         One line on frames, seeds and output; the size; a line per prompt key; a line per
         schedule that changes (its range, the frames over which it changes and whether
-        it acts in the shot's mode); the constant settings on one line.
+        it acts in the shot's mode); the constant settings on one line; the camera
+        keys that act; every other animation and render setting with its value.
     """
     import numpy as np
 
     from chroma.shot import CAMERA_KEYS, MODE_CAMERA_KEYS
 
     first = shot.output.first_frame
-    w, h = shot.render.get("width_height", (0, 0))
-    lines = [_head(shot), f"  size {w}x{h}, {shot.render.get('steps', 250)} steps"]
+    w, h = shot.render_value("width_height")
+    lines = [_head(shot), f"  size {w}x{h}, {shot.render_value('steps')} steps"]
     lines.append(f"  prompts: {len(shot.prompts)} key{'s' if len(shot.prompts) != 1 else ''}")
     for key, prompts in sorted(shot.prompts.items()):
         lines.append(_clip(f"    from {key} ({first + key}): {' | '.join(prompts)}"))
@@ -206,8 +207,34 @@ def summary(shot: Shot) -> str:
     if constant:
         lines.append(_clip("  constant: " + ", ".join(f"{k} {v:.6g}" for k, v in constant.items()), 400))
     lines.append(f"  camera keys that act in {shot.animation_mode}: {', '.join(k for k in acting if k in CAMERA_KEYS) or 'none'}")
+    lines += _settings(shot)
     lines.append(f"  frame by frame: chroma shot check {shot.path} --table")
     return "\n".join(lines)
+
+
+def _settings(shot: Shot) -> list[str]:
+    """Every [animation] and [render] setting that is not a schedule (those are shown above), with its value."""
+    import dataclasses
+    import textwrap
+
+    from render.settings import RenderSettings
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (list, tuple)):
+            return "[" + " ".join(shown(v) for v in value) + "]"
+        return "unset" if value is None else (f"{value:g}" if isinstance(value, float) else str(value) or '""')
+
+    animation = [f"{f.name} {shown(getattr(shot.animation, f.name))}" for f in dataclasses.fields(shot.animation)
+                 if f.name not in shot.schedules]
+    render = [f"{f.name} {'keyed by frame' if f.name in shot.keyed else shown(shot.render_value(f.name))}"
+              for f in dataclasses.fields(RenderSettings) if f.name not in shot.schedules]
+    out = []
+    for title, items in (("animation", animation), ("render", render)):
+        out += textwrap.wrap(f"{title}: " + ", ".join(items), 150, initial_indent="  ", subsequent_indent="    ",
+                             break_long_words=False, break_on_hyphens=False)
+    return out
 
 
 def table(shot: Shot) -> str:
@@ -371,7 +398,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ChromaIOError(f"cannot read {args.settings!r}: {e}") from None
     except json.JSONDecodeError as e:
         raise ChromaError(f"{args.settings!r} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    from chroma import shot_import
+    from chroma.shot import dd_import as shot_import
 
     if not isinstance(data, dict):
         raise ChromaError(f"{args.settings!r} must hold a JSON object of settings")

@@ -401,7 +401,7 @@ class ShotRunner:
         singles = [shot.resolve(shot.init_image)] if shot.init_image else []
         for entries in shot.image_prompts.values():
             singles += [shot.resolve(parse_prompt(e, "image").value) for e in entries]
-        per_frame = [sequence.parse_pattern(p) for p in (a["video_init_path"], a["depth"] if a["depth"] != "estimate"
+        per_frame = [sequence.parse_pattern(p) for p in (a.video_init_path, a.depth if a.depth != "estimate"
                                                           else "") if p]
         for i in targets:
             out = self.path(i)
@@ -420,7 +420,7 @@ class ShotRunner:
     def _plate_path(self, index: int) -> str:
         from chroma import sequence
 
-        return sequence.parse_pattern(self.shot.animation["video_init_path"]).path(self.shot.output.first_frame + index)
+        return sequence.parse_pattern(self.shot.animation.video_init_path).path(self.shot.output.first_frame + index)
 
     def _image_prompts(self, spec: Any, size: tuple[int, int]) -> list:
         from render.prompts import parse_prompt
@@ -442,7 +442,7 @@ class ShotRunner:
         from chroma import io, sequence
         from chroma.errors import ChromaIOError
 
-        path = sequence.parse_pattern(self.shot.animation["depth"]).path(self.shot.output.first_frame + index)
+        path = sequence.parse_pattern(self.shot.animation.depth).path(self.shot.output.first_frame + index)
         key = f"depth:{path}"
         if key not in self._cache:
             if not os.path.isfile(path):
@@ -455,7 +455,7 @@ class ShotRunner:
             else:
                 raise ChromaIOError(f"{path!r} has no Z channel (channels {', '.join(img.channels)}); "
                                     "give a depth EXR with a Z channel")
-            d = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)) * float(self.shot.animation["depth_scale"])
+            d = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)) * float(self.shot.animation.depth_scale)
             h, w = image.shape[-2:]
             if tuple(d.shape) != (h, w):
                 d = torch.nn.functional.interpolate(d[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
@@ -474,8 +474,8 @@ class ShotRunner:
         names = [r.get("diffusion_model", "512x512_diffusion_uncond_finetune_008100")]
         if r.get("use_secondary_model", True):
             names.append(r.get("secondary_model", "secondary_model_imagenet_2"))
-        if shot.animation_mode == "3D" and shot.animation["depth"] == "estimate":
-            names.append(shot.animation["depth_model"])
+        if shot.animation_mode == "3D" and shot.animation.depth == "estimate":
+            names.append(shot.animation.depth_model)
         if r.get("init_loss", "lpips") == "lpips":  # LPIPS pulls frames towards their init, as in DD
             frames_pull = shot.animation_mode != "None" and bool(np.any(shot.schedules["frames_scale"] != 0))
             init_pull = bool(shot.init_image) and bool(np.any(shot.schedules.get("init_scale", [r.get("init_scale", 1000)])))
@@ -541,19 +541,19 @@ class ShotRunner:
         shot, a = self.shot, self.shot.animation
         depth_fn = None
         if shot.animation_mode == "3D":
-            if a["depth"] != "estimate":
+            if a.depth != "estimate":
                 depth_fn = self._plate_depth
             else:
                 if self._depth_estimator is None:
                     from render import depth
 
-                    self._depth_estimator = depth.load_depth_estimator(a["depth_model"], device=self.renderer().device)
+                    self._depth_estimator = depth.load_depth_estimator(a.depth_model, device=self.renderer().device)
                 depth_fn = self._estimated_depth
         return FrameLoop(
-            self.renderer(), shot.animation_mode, border=a["border"], padding_mode=a["padding_mode"],
-            sampling_mode=a["sampling_mode"], turbo_mode=a["turbo_mode"], turbo_steps=a["turbo_steps"],
-            turbo_preroll=a["turbo_preroll"], horizontal_symmetry=a["use_horizontal_symmetry"],
-            vertical_symmetry=a["use_vertical_symmetry"], transformation_percent=a["transformation_percent"],
+            self.renderer(), shot.animation_mode, border=a.border, padding_mode=a.padding_mode,
+            sampling_mode=a.sampling_mode, turbo_mode=a.turbo_mode, turbo_steps=a.turbo_steps,
+            turbo_preroll=a.turbo_preroll, horizontal_symmetry=a.use_horizontal_symmetry,
+            vertical_symmetry=a.use_vertical_symmetry, transformation_percent=a.transformation_percent,
             depth_fn=depth_fn,
         )
 
@@ -611,7 +611,7 @@ class ShotRunner:
             write_state_file(fh, meta, {**state.to_arrays(), **(extra or {})})  # lossless, ~25% smaller
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
-        every = self.shot.animation["state_every"]
+        every = self.shot.animation.state_every
         for old in self.saved_states():
             if old < state.index and old % every != 0:
                 self.state_path(old).unlink(missing_ok=True)
@@ -698,12 +698,11 @@ class ShotRunner:
             init = init0 if index == 0 else None
             if shot.animation_mode == "Video":
                 init = self._display(self._plate_path(index), size)[None]
-            fss = shot.animation["frames_skip_steps"]
             frame_in = FrameInput(
                 index=index, seed=spec.seed, prompts=spec.prompts, settings=settings,
                 camera={k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")},
                 frames_scale=spec.values["frames_scale"],
-                frames_skip_steps=fss if fss is not None else spec.values["frames_skip_steps"],
+                frames_skip_steps=spec.frames_skip_steps,
                 image_prompts=self._image_prompts(spec, size), init=init,
             )
             result, state = loop.step(watch.before(frame_in), state, self.on_step)
@@ -757,12 +756,12 @@ class ShotRunner:
             meta["clip_loss"] = float(result.clip_loss)
         meta.update({k: json.dumps(v) for k, v in (watch or {}).items() if k in ("guard", "coherence") and v})
         image = frame_to_scene_linear(result.image, out.colorspace, out.display, out.view, self.config, metadata=meta)
-        if out.match_plate and shot.animation["video_init_path"]:
+        if out.match_plate and shot.animation.video_init_path:
             image = self._match_plate(image, spec.index)
         if result.depth is not None:
             z = result.depth.detach().float().cpu().numpy()
-            if shot.animation["depth"] != "estimate":
-                z = z / float(shot.animation["depth_scale"])  # the plate's own Z back
+            if shot.animation.depth != "estimate":
+                z = z / float(shot.animation.depth_scale)  # the plate's own Z back
             pixels = np.concatenate([image.pixels, z[:, :, None].astype(np.float32)], axis=2)
             image = Image(pixels, [*image.channels, "Z"], image.colorspace, image.metadata)
         path = io.write(image, self.path(spec.index), dtype=out.dtype, compression=out.compression,
