@@ -112,7 +112,8 @@ def edit_layers(path: str | os.PathLike, config: Any = None, chunk: int | None =
         first = shot.output.first_frame
         rng = f"{first}-{first + shot.max_frames - 1}"
         gpus = 0 if str(shot.render.get("device") or "").lower() == "cpu" else 1
-        memory = estimate_gpu_memory(shot.render, shot.animation_mode, shot.animation).opencue if gpus else None
+        depth = {"depth": shot.animation.depth, "depth_model": shot.animation.depth_model}
+        memory = estimate_gpu_memory(shot.render, shot.animation_mode, depth).opencue if gpus else None
         name = f"shot{i + 1:02d}_{re.sub(r'[^A-Za-z0-9_.]', '_', Path(file).stem)}"  # cuebot's layer names
         if frames_feed_forward(shot):  # one task renders every frame in order; a retry resumes
             layers.append(CueLayer(name, [chroma, "render", file, "--resume", *cfg], rng, shot.max_frames, gpus=gpus,

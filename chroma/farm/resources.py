@@ -27,7 +27,7 @@ The constants are measured, not guessed: the peak bytes of the live tensors whil
 real architectures run on PyTorch's ``meta`` device (shapes and dtypes, no memory or
 arithmetic, the tensors a GPU would hold), at 512x512 and 1280x768; the UNet's
 quadratic term is its attention. ``tests/render/test_farm_resources.py`` measures them
-again and checks every constant here, and that ``DEFAULTS`` are the renderer's.
+again and checks every constant here.
 
 Measured on the CPU, not on a GPU: CUDA's own workspaces (cuBLAS, cuDNN, the caching
 allocator's rounding) are covered by ``CUDA_OVERHEAD`` and ``MARGIN``, which are
@@ -92,19 +92,28 @@ CLIP: dict[str, tuple[float, int, float]] = {
 #: The CLIP model whose figures stand in for an architecture not listed: the largest.
 CLIP_FALLBACK = "RN50x64"
 
-#: The renderer's defaults of the settings the estimate reads (render.renderer.RenderSettings).
-DEFAULTS: dict[str, Any] = {
-    "width_height": (1280, 768),
-    "batch_size": 1,
-    "diffusion_model": "512x512_diffusion_uncond_finetune_008100",
-    "use_secondary_model": True,
-    "secondary_model": "secondary_model_imagenet_2",
-    "clip_models": ("ViT-B-32::openai", "ViT-B-16::openai", "RN50::openai"),
-    "cutn_batches": 4,
-    "cut_overview": "[12]*400+[4]*600",
-    "cut_innercut": "[4]*400+[12]*600",
-    "init_loss": "lpips",
-}
+#: The settings the estimate reads; a shot that does not set one takes the renderer's default.
+ESTIMATE_KEYS = ("width_height", "batch_size", "diffusion_model", "use_secondary_model", "secondary_model",
+                 "clip_models", "cutn_batches", "cut_overview", "cut_innercut", "init_loss")
+
+
+def render_defaults() -> dict[str, Any]:
+    """Return the renderer's defaults of the settings the estimate reads.
+
+    Read from :class:`render.settings.RenderSettings` (importable without torch), so they
+    are never re-stated here.
+
+    Returns
+    -------
+    dict[str, Any]
+        Setting name -> the renderer's default, for :data:`ESTIMATE_KEYS`.
+    """
+    import dataclasses
+
+    from render.settings import RenderSettings
+
+    fields = {f.name: f for f in dataclasses.fields(RenderSettings)}
+    return {k: fields[k].default for k in ESTIMATE_KEYS}
 
 
 @dataclass
@@ -199,7 +208,7 @@ def estimate_gpu_memory(render: Mapping[str, Any], animation_mode: str = "None",
     ----------
     render : Mapping[str, Any]
         The shot's ``[render]`` settings (:attr:`chroma.shot.Shot.render`); what it does
-        not set takes the renderer's default (:data:`DEFAULTS`).
+        not set takes the renderer's default (:func:`render_defaults`).
     animation_mode : str, optional
         The shot's animation mode; "3D" adds the depth model (default "None").
     animation : Mapping[str, Any] or None, optional
@@ -215,7 +224,7 @@ def estimate_gpu_memory(render: Mapping[str, Any], animation_mode: str = "None",
     render.errors.ScheduleError
         A cut schedule that cannot be read.
     """
-    s = {**DEFAULTS, **{k: v for k, v in render.items() if v is not None}}
+    s = {**render_defaults(), **{k: v for k, v in render.items() if v is not None}}
     w, h = (int(v) // 64 * 64 for v in s["width_height"])  # Disco Diffusion's side_x = (w // 64) * 64
     pixels = max(w, 64) * max(h, 64) * max(1, int(s["batch_size"]))
     notes: list[str] = []

@@ -149,3 +149,11 @@ def test_the_step_methods_are_the_table_functions(golden, method: str) -> None:
     by_method = d.ddim_step(stand_in_model, x, t, eta=0.0) if method == "ddim" else d.plms_step(stand_in_model, x, t, [])
     by_table = SAMPLERS[method](d, stand_in_model, x, t, SamplerOptions(), [])
     torch.testing.assert_close(by_method.sample, by_table.sample, rtol=0, atol=0)
+
+
+def test_the_settings_name_every_sampler_of_the_table() -> None:
+    """render.settings (torch-free, what shot files and the CLI validate against) names exactly the table's samplers."""
+    from render.diffusion import SAMPLERS
+    from render.settings import SAMPLING_MODES
+
+    assert tuple(SAMPLERS) == SAMPLING_MODES

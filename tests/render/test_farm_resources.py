@@ -148,11 +148,10 @@ def test_clip_parameter_counts_are_open_clips() -> None:
 
 
 def test_defaults_are_the_renderers() -> None:
-    import dataclasses
-
-    from chroma.farm.resources import DEFAULTS
+    """The estimate reads the renderer's own defaults: those of a RenderSettings built with none given."""
+    from chroma.farm.resources import ESTIMATE_KEYS, estimate_gpu_memory, render_defaults
     from render.renderer import RenderSettings
 
-    fields = {f.name: f.default for f in dataclasses.fields(RenderSettings)}
-    for key, value in DEFAULTS.items():
-        assert fields[key] == value, key
+    built = RenderSettings()
+    assert render_defaults() == {k: getattr(built, k) for k in ESTIMATE_KEYS}
+    assert estimate_gpu_memory({}) == estimate_gpu_memory({k: getattr(built, k) for k in ESTIMATE_KEYS})
