@@ -76,7 +76,7 @@ def _depth(config: Mapping[str, Any]) -> Layout:
             "checking a depth model needs the optional extra 'depth' (Hugging Face transformers): "
             "pip install 'chroma-vfx[depth]'"
         ) from None
-    from render.depth import Preprocess
+    from render.depth_preprocess import Preprocess
 
     cfg = dict(config)
     Preprocess.from_dict(cfg.pop("preprocess", None))
@@ -126,7 +126,7 @@ def expected_layout(info: ModelInfo) -> tuple[Layout, bool]:
     except ModelError:
         raise
     except Exception as e:  # a config is user input: any failure to build is its fault
-        from render.models.loading import error_detail
+        from render.models.weights import error_detail
 
         raise ModelError(
             f"the config of {info.name!r} does not describe a {info.family} model "
@@ -200,11 +200,11 @@ def check_checkpoint(path: str | Path, info: ModelInfo) -> None:
         )
     layout, strict = expected_layout(info)  # a bad config is refused before the file is read
     if info.family == "depth":
-        from render.models.depth import load_depth_weights
+        from render.models.weights import load_depth_weights
 
         state_dict = load_depth_weights(path)
     else:
-        from render.models.loading import load_state_dict
+        from render.models.weights import load_state_dict
 
         state_dict = load_state_dict(path)
     problems = layout_problems(state_dict, layout, strict)

@@ -12,55 +12,14 @@ first where the registry has one, as for every checkpoint.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from render.errors import ModelError, UnsafeCheckpointError
-from render.models.loading import error_detail, load_state_dict
+from render.errors import ModelError
 from render.models.registry import cached_sha256, check_sha256, get_info
 from render.models.store import model_path
+from render.models.weights import error_detail, load_depth_weights
 
 __all__ = ["load_depth_model", "load_depth_weights"]
-
-
-def load_depth_weights(path: str | Path) -> dict[str, Any]:
-    """A depth model's state_dict from a ``.bin``/``.pt`` (torch) or safetensors file.
-
-    The format is recognised by the first bytes (a zip or a pickle: torch, read with
-    ``weights_only=True``; anything else: safetensors), whatever the file is called.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The weights file.
-
-    Returns
-    -------
-    dict of str to Any
-        Parameter name to tensor.
-
-    Raises
-    ------
-    render.errors.UnsafeCheckpointError
-        If the file is neither a loadable torch checkpoint nor a safetensors file.
-    render.errors.ModelError
-        If ``safetensors`` is not installed.
-    """
-    p = Path(path)
-    with open(p, "rb") as f:
-        head = f.read(2)
-    if head in (b"PK", b"\x80\x02") or head[:1] == b"\x80":  # torch zip, or a legacy pickle
-        return load_state_dict(p)
-    try:
-        from safetensors.torch import load_file
-    except ModuleNotFoundError:  # pragma: no cover - safetensors comes with transformers
-        raise ModelError("reading safetensors needs the depth extra: pip install 'chroma-vfx[depth]'") from None
-    try:
-        return load_file(str(p))
-    except Exception as e:  # safetensors raises its own error types
-        raise UnsafeCheckpointError(
-            f"{p} is neither a torch checkpoint nor a safetensors file ({type(e).__name__}: {e}); re-fetch or re-import it"
-        ) from None
 
 
 def load_depth_model(name: str) -> tuple[Any, dict[str, Any] | None]:
