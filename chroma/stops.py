@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from chroma import colorimetry as _colorimetry
 from chroma import ocio as _ocio
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -114,7 +115,7 @@ def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.Path
     ----------
     SMPTE RP 177-1993: the Y row of the normalised primary matrix.
     """
-    weights = _ocio.luminance_weights(colorspace, config).astype(np.float32)
+    weights = _colorimetry.luminance_weights(colorspace, config).astype(np.float32)
     return np.asarray(rgb, dtype=np.float32) @ weights
 
 

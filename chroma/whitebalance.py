@@ -36,7 +36,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from chroma import colorimetry as _colorimetry
 from chroma import ocio as _ocio
+from chroma.caches import register_cache
 from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -330,7 +332,7 @@ def cat_name(method: str) -> str:
 def _npm(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """RGB -> XYZ in the space's own white, for a scene-linear space (white balance needs one)."""
     name = _ocio.require_scene_linear(colorspace, config, "white balance")
-    return _ocio.rgb_to_xyz_matrix(name, config, white="native")
+    return _colorimetry.rgb_to_xyz_matrix(name, config, white="native")
 
 
 rgb_to_xyz_matrix = deprecated_alias(_npm, "chroma.whitebalance.rgb_to_xyz_matrix",
@@ -383,13 +385,15 @@ def adaptation_matrix(
     """
     src = _check_xy(src_xy)
     dst = _check_xy(dst_xy)
-    cfg = None if config is None else os.fspath(config)  # a hashable cache key
-    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), cfg)
+    # Keyed by the resolved config path, not ``config``: None means "$OCIO now", which may change.
+    path = _ocio.config_path(config)
+    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), path)
 
 
+@register_cache
 @functools.lru_cache(maxsize=256)
 def _adaptation(src: tuple[float, ...], dst: tuple[float, ...], cat: str, colorspace: str,
-                config: str | None) -> np.ndarray:
+                config: str) -> np.ndarray:
     c = colour()
     npm = _npm(colorspace, config)
     # No short-cut for equal whites: the full product is the identity to ~1e-15 there, and
@@ -480,7 +484,7 @@ def kelvin_to_light_rgb(
     """
     x, y = kelvin_to_xy(kelvin, duv)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
-    return np.linalg.solve(_ocio.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
+    return np.linalg.solve(_colorimetry.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
 
 
 def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
@@ -488,7 +492,7 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
 
     The chromaticity :func:`kelvin_to_xy` (``auto`` locus) at luminance Y = 1, taken as
     D65-relative XYZ and brought into ``colorspace`` with the Bradford adaptation from D65 to
-    the space's white (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab
+    the space's white (:func:`chroma.colorimetry.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab
     and the ACES OCIO configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002,
     0.9993 in ACEScg), lower temperatures are warm, higher cool. Use it for colour swatches
     and gradients (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical

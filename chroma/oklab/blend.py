@@ -253,15 +253,15 @@ def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, 
 
 def _luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """Y weights of a linear space, also for OKLab's own names ``"XYZ"`` and ``"linear-sRGB"``
-    (OCIO spaces: :func:`chroma.ocio.luminance_weights`, the one public function)."""
+    (OCIO spaces: :func:`chroma.colorimetry.luminance_weights`, the one public function)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.array([0.0, 1.0, 0.0])
     if kind == "srgb":
         return _srgb_to_xyz()[1].copy()
-    from chroma import ocio
+    from chroma import colorimetry
 
-    return np.asarray(ocio.luminance_weights(name, config), np.float64)
+    return np.asarray(colorimetry.luminance_weights(name, config), np.float64)
 
 
 luminance_weights = deprecated_alias(_luminance_weights, "chroma.oklab.luminance_weights",

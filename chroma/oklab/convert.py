@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from chroma.caches import register_cache
 from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -79,17 +80,18 @@ def _kind(colorspace: str, config: Any) -> tuple[str, str]:
     return "ocio", name
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
-    from chroma import ocio
+    from chroma import colorimetry, ocio
 
     ocio.require_scene_linear(name, config_path, "OKLab")
-    return np.array(ocio.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
+    return np.array(colorimetry.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
 
 
 def _xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """RGB -> D65 XYZ of a linear space, also for OKLab's own names ``"XYZ"``, ``"linear-sRGB"``
-    (OCIO spaces: :func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``)."""
+    (OCIO spaces: :func:`chroma.colorimetry.rgb_to_xyz_matrix` with ``white="D65"``)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.eye(3)
@@ -104,6 +106,7 @@ rgb_to_xyz_matrix = deprecated_alias(_xyz_d65_matrix, "chroma.oklab.rgb_to_xyz_m
                                      "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='D65')")
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.ndarray, np.ndarray]:
     """(to_lms, from_lms) float64 for a linear space."""
@@ -117,6 +120,7 @@ def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.nda
     return to, np.linalg.inv(to)
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _f32(key: tuple) -> tuple[np.ndarray, ...]:
     to, frm = _lms_matrices(*key)
