@@ -1083,7 +1083,8 @@ class SH:
         """
         from chroma import whitebalance
 
-        return whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
+        kelvin, tint = whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
+        return float(kelvin), float(tint)
 
     def to_dict(self) -> dict[str, Any]:
         """
