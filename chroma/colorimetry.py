@@ -90,6 +90,13 @@ def chromaticities(colorspace: str, config: str | os.PathLike | None = None) -> 
     ------
     chroma.errors.ColorSpaceError
         When the colour space is unknown to the config.
+
+    Examples
+    --------
+    >>> chromaticities("ACEScg")
+    (0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767)
+    >>> chromaticities("lin_srgb")
+    (0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.329)
     """
     entry = CHROMATICITIES.get(_ocio.resolve_colorspace(colorspace, config))
     return None if entry is None else entry[1]
@@ -111,6 +118,13 @@ def normalised_primary_matrix(chroma: Iterable[float]) -> np.ndarray:
     References
     ----------
     SMPTE RP 177-1993, section 3.3.
+
+    Examples
+    --------
+    >>> normalised_primary_matrix(CHROMATICITIES["Linear Rec.709 (sRGB)"][1]).round(4)
+    array([[ 0.4124,  0.3576,  0.1805],
+           [ 0.2126,  0.7152,  0.0722],
+           [ 0.0193,  0.1192,  0.9505]])
     """
     c = np.asarray(list(chroma), dtype=np.float64)
     xy = c[:6].reshape(3, 2)
@@ -137,6 +151,13 @@ def colorspace_from_chromaticities(chroma: Iterable[float], tolerance: float = 2
     -------
     str or None
         The colour space name; None when the values are not 8 or match none.
+
+    Examples
+    --------
+    >>> colorspace_from_chromaticities((0.713, 0.293, 0.165, 0.83, 0.128, 0.044, 0.32168, 0.33767))
+    'ACEScg'
+    >>> colorspace_from_chromaticities((0.7, 0.3, 0.2, 0.7, 0.1, 0.1, 0.3, 0.3)) is None
+    True
     """
     values = np.asarray(list(chroma), dtype=np.float64)
     if values.shape != (8,):
@@ -189,6 +210,15 @@ def rgb_to_xyz_matrix(
     References
     ----------
     SMPTE RP 177-1993; SMPTE S-2014-004 (ACEScg); CIE 015:2018; K. M. Lam, 1985 (Bradford).
+
+    Examples
+    --------
+    >>> rgb_to_xyz_matrix("ACEScg").round(4)
+    array([[ 0.6625,  0.134 ,  0.1562],
+           [ 0.2722,  0.6741,  0.0537],
+           [-0.0056,  0.0041,  1.0103]])
+    >>> (rgb_to_xyz_matrix("ACEScg", white="D65") @ np.ones(3)).round(4)  # the D65 white
+    array([ 0.9505,  1.    ,  1.0891])
     """
     name = _ocio.resolve_colorspace(colorspace, config)
     if white == "D65":
@@ -244,6 +274,13 @@ def luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | No
     References
     ----------
     SMPTE RP 177-1993.
+
+    Examples
+    --------
+    >>> luminance_weights("ACEScg").round(4)
+    array([ 0.2722,  0.6741,  0.0537])
+    >>> luminance_weights("Linear Rec.709 (sRGB)").round(4)
+    array([ 0.2126,  0.7152,  0.0722])
     """
     return rgb_to_xyz_matrix(colorspace, config)[1]
 

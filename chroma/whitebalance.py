@@ -88,6 +88,15 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
     ------
     chroma.errors.ChromaValueError
         Not a number, NaN, negative, or outside 1000-25000 K.
+
+    Examples
+    --------
+    >>> check_kelvin("3200")
+    3200.0
+    >>> check_kelvin(40000)
+    Traceback (most recent call last):
+        ...
+    chroma.errors.ChromaValueError: colour temperature 40000 K is outside 1000 K to 25000 K ...
     """
     try:
         k = float(kelvin)
@@ -122,6 +131,11 @@ def check_duv(duv: float) -> float:
     ------
     chroma.errors.ChromaValueError
         Not a finite number, or further than 0.05 from the locus.
+
+    Examples
+    --------
+    >>> check_duv(0.003)
+    0.003
     """
     try:
         d = float(duv)
@@ -421,6 +435,13 @@ def cat_name(method: str) -> str:
     ------
     chroma.errors.ChromaValueError
         When the method is unknown.
+
+    Examples
+    --------
+    >>> cat_name("von kries")
+    'Von Kries'
+    >>> cat_name("cat-16")
+    'CAT16'
     """
     key = str(method).lower().replace(" ", "").replace("_", "").replace("-", "")
     if key not in _CAT_NAMES:
@@ -487,6 +508,13 @@ def adaptation_matrix(
     ----------
     C. Li et al., Color Res. Appl. 42(6), 2017 (CAT16); K. M. Lam, 1985 (Bradford);
     CIE 159:2004 (CAT02); colour-science ``matrix_chromatic_adaptation_VonKries``.
+
+    Examples
+    --------
+    >>> m = adaptation_matrix(kelvin_to_xy(3200), colorspace_white_xy("ACEScg"), "ACEScg", "CAT16")
+    >>> tungsten = kelvin_to_light_rgb(3200)  # a 3200 K light in ACEScg
+    >>> tungsten.round(4), (m @ tungsten).round(4)  # neutralised: R = G = B
+    (array([ 1.3113,  0.9185,  0.4444]), array([ 1.,  1.,  1.]))
     """
     src = _check_xy(src_xy)
     dst = _check_xy(dst_xy)
@@ -548,6 +576,14 @@ def white_balance_matrix(
     ------
     chroma.errors.ChromaValueError
         When a Kelvin value, tint, method or locus is out of range or unknown.
+
+    Examples
+    --------
+    >>> np.allclose(white_balance_matrix(5600, 5600), np.eye(3))  # same white: identity
+    True
+    >>> m = white_balance_matrix(3200)  # a tungsten white becomes D65
+    >>> (m @ kelvin_to_light_rgb(3200)).round(4), kelvin_to_light_rgb(6504).round(4)
+    (array([ 0.9771,  1.003 ,  1.0785]), array([ 0.9771,  1.003 ,  1.0785]))
     """
     src = kelvin_to_xy(from_kelvin, from_tint, locus)
     dst = kelvin_to_xy(to_kelvin, to_tint, locus)
@@ -586,6 +622,13 @@ def kelvin_to_light_rgb(
     References
     ----------
     SMPTE RP 177-1993; CIE 015:2018.
+
+    Examples
+    --------
+    >>> kelvin_to_light_rgb(6504).round(3)
+    array([ 0.977,  1.003,  1.078])
+    >>> kelvin_to_light_rgb(3200, luminance=2.0).round(3)
+    array([ 2.623,  1.837,  0.889])
     """
     x, y = kelvin_to_xy(kelvin, duv)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
@@ -621,6 +664,13 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
     References
     ----------
     K. M. Lam, 1985 (Bradford); CIE 015:2018.
+
+    Examples
+    --------
+    >>> kelvin_to_balanced_rgb(6504).round(3)
+    array([ 1.   ,  1.   ,  0.999])
+    >>> kelvin_to_balanced_rgb(3200).round(3)
+    array([ 1.339,  0.916,  0.413])
     """
     from chroma.oklab.convert import XYZ, rgb_to_rgb
 
@@ -650,6 +700,13 @@ def colorspace_white_xy(colorspace: str = "ACEScg", config: str | os.PathLike | 
     ------
     chroma.errors.SceneLinearError
         When ``colorspace`` is not scene-linear.
+
+    Examples
+    --------
+    >>> colorspace_white_xy("ACEScg").round(5)
+    array([ 0.32168,  0.33767])
+    >>> colorspace_white_xy("Linear Rec.709 (sRGB)").round(4)
+    array([ 0.3127,  0.329 ])
     """
     xyz = _npm(colorspace, config) @ np.ones(3)
     return xyz[:2] / xyz.sum()
@@ -704,6 +761,14 @@ def estimate_white(
     ----------
     G. Buchsbaum, "A spatial processor model for object colour perception", J. Franklin
     Inst. 310(1), 1980; E. H. Land, "The Retinex Theory of Color Vision", Sci. Am. 237(6), 1977.
+
+    Examples
+    --------
+    >>> from chroma.image import Image
+    >>> grey = np.ones((4, 4, 3), np.float32) * kelvin_to_light_rgb(3200).astype(np.float32)
+    >>> kelvin, tint = estimate_white(Image(grey, colorspace="ACEScg"))
+    >>> round(kelvin), abs(tint) < 1e-4
+    (3200, True)
     """
     from chroma.stops import luminance, scene_linear_rgb
 
