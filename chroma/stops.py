@@ -124,6 +124,11 @@ def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.Path
     numpy.ndarray
         Y (...), float32, relative (1.0 = the space's white at unit level).
 
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        ``rgb`` without 3 values in its last axis.
+
     References
     ----------
     SMPTE RP 177-1993: the Y row of the normalised primary matrix.
@@ -135,8 +140,11 @@ def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.Path
     >>> luminance(np.array([[0.0, 1.0, 0.0], [0.18, 0.18, 0.18]])).round(4)
     array([ 0.6741,  0.18  ], dtype=float32)
     """
+    arr = np.asarray(rgb, dtype=np.float32)
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ChromaValueError(f"luminance needs RGB: 3 values in the last axis, got shape {arr.shape}")
     weights = _colorimetry.luminance_weights(colorspace, config).astype(np.float32)
-    return np.asarray(rgb, dtype=np.float32) @ weights
+    return arr @ weights
 
 
 def exposure_stats(image: Image, config: str | os.PathLike | None = None) -> ExposureStats:

@@ -555,7 +555,13 @@ def delta_e_ok(lab1: Any, lab2: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (...) distances in OKLab units (CSS's just-noticeable difference is 0.02).
+        (...) distances in OKLab units (CSS's just-noticeable difference is 0.02); float32
+        (float64 if both inputs are float64).
+
+    Raises
+    ------
+    ChromaValueError
+        Colours without 3 components in the last axis.
 
     References
     ----------
@@ -568,5 +574,5 @@ def delta_e_ok(lab1: Any, lab2: Any) -> np.ndarray:
     >>> delta_e_ok(np.zeros((2, 3)), np.array([0.3, 0.0, 0.4]))
     array([ 0.5,  0.5])
     """
-    d = np.asarray(lab1) - np.asarray(lab2)
+    d = _array(lab1) - _array(lab2)
     return np.sqrt(np.sum(d * d, axis=-1))
