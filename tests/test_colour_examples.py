@@ -27,7 +27,9 @@ MODULES = [
     "chroma.stops",
     "chroma.oklab.convert",
     "chroma.oklab.gamut",
+    "chroma.oklab.blend",
     "chroma.lights.metrics",
+    "chroma.lights.spectra",
 ]
 
 
@@ -36,11 +38,12 @@ def public_names(module: ModuleType) -> list[str]:
     aliases (those are documented by :func:`chroma.deprecation.deprecated_alias`)."""
     names = []
     for name, obj in vars(module).items():
-        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        cached = hasattr(obj, "cache_info")  # a function behind functools.cache / lru_cache
+        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj) or cached):
             continue
         if getattr(obj, "__module__", None) != module.__name__:
             continue
-        if "Deprecated alias" in (obj.__doc__ or "") or hasattr(obj, "__wrapped__"):
+        if "Deprecated alias" in (obj.__doc__ or ""):
             continue
         names.append(name)
     return names
