@@ -268,7 +268,7 @@ def test_register_cache_takes_caches_only():
     ocio.clear_caches()
     assert table == {}
     with pytest.raises(TypeError, match="not a cache"):
-        caches.register_cache(42)  # type: ignore[type-var]
+        caches.register_cache(42)
 
 
 def test_colorimetry_names_still_import_from_ocio():
