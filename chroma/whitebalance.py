@@ -180,7 +180,24 @@ def _duv_array(duv: ArrayLike) -> FloatArray:
 
 
 def _planck_uv_normal(kelvin: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(u, v) of the Planckian locus at ``kelvin`` and its unit normal (Ohno 2013), (..., 2) each."""
+    """(u, v) of the Planckian locus at ``kelvin`` and its unit normal (Ohno 2013), (..., 2) each.
+
+    One temperature is cached (colour-science integrates Planck's law over the CMFS each
+    call: ~0.4 ms, where a grade or a colour string asks for the same few whites again)."""
+    if kelvin.ndim == 0:
+        return _planck_uv_normal_at(float(kelvin))
+    return _planck_uv_normal_of(kelvin)
+
+
+@functools.lru_cache(maxsize=4096)
+def _planck_uv_normal_at(kelvin: float) -> tuple[FloatArray, FloatArray]:
+    uv0, n = _planck_uv_normal_of(np.asarray(kelvin, dtype=np.float64))
+    uv0.setflags(write=False)
+    n.setflags(write=False)
+    return uv0, n
+
+
+def _planck_uv_normal_of(kelvin: FloatArray) -> tuple[FloatArray, FloatArray]:
     c = colour()
     zero = np.zeros_like(kelvin)
     uv0 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.stack([kelvin, zero], axis=-1)), dtype=np.float64)
