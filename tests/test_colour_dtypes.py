@@ -221,23 +221,27 @@ def test_luminance(dtype, shape_name):
 @pytest.mark.parametrize("shape_name", list(SHAPES))
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_white_balance_application(dtype, shape_name):
-    """``rgb @ white_balance_matrix(...).T`` (what the grade's WhiteBalance applies), against
-    colour-science's von Kries adaptation (CAT16) of the same pixels in XYZ."""
+    """The grade's WhiteBalance on (..., 3) pixels: float32 out, whatever comes in (its
+    docstring; DESIGN.md: colour transforms are float32), against colour-science's von Kries
+    adaptation (CAT16) of the same pixels in XYZ; and the matrix behind it, float64 (3, 3)."""
+    from chroma.grade import WhiteBalance
+
     c = _c()
     shape = SHAPES[shape_name]
     x = sample(shape, dtype)
     m = wb.white_balance_matrix(3200, 6504, colorspace="ACEScg", method="CAT16")
     assert m.shape == (3, 3) and m.dtype == np.float64
     if shape in ((), (2, 4, 4)):
-        return  # a 3x3 matrix acts on RGB only
-    y = x @ m.T
-    assert y.shape == shape
+        return  # RGB only: a grade splits alpha off before its operations
+    y = WhiteBalance(from_kelvin=3200, to_kelvin=6504, method="CAT16").apply_rgb(x, "ACEScg")
+    assert y.shape == shape and y.dtype == np.float32
     npm = np.asarray(c.RGB_COLOURSPACES["ACEScg"].matrix_RGB_to_XYZ)
     src = c.xy_to_XYZ(c.UCS_uv_to_xy(c.temperature.CCT_to_uv_Ohno2013(np.array([3200.0, 0.0]))))
     dst = c.xy_to_XYZ(c.temperature.CCT_to_xy_CIE_D(6504.0))
     xyz = x.astype(np.float64) @ npm.T
     expected = c.chromatic_adaptation(xyz, src, dst, method="Von Kries", transform="CAT16") @ np.linalg.inv(npm).T
-    np.testing.assert_allclose(y.astype(np.float64), expected, atol=1e-6 if x.dtype != np.float64 else 1e-12)
+    np.testing.assert_allclose(y, expected, atol=2e-6)
+    np.testing.assert_allclose(x.astype(np.float64) @ m.T, expected, atol=1e-9)
 
 
 @pytest.mark.parametrize("shape_name", list(SHAPES))
