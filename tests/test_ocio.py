@@ -281,3 +281,26 @@ def test_colorimetry_names_still_import_from_ocio():
     assert "rgb_to_xyz_matrix" in dir(ocio)
     with pytest.raises(AttributeError):
         ocio.no_such_name  # noqa: B018
+
+
+def test_derived_matrices_follow_a_changed_ocio_variable(tmp_path, monkeypatch):
+    """config=None means "$OCIO now": a cache keyed by None would keep the old config's matrix."""
+    from chroma import whitebalance
+    from chroma.colour_science import colour
+
+    c = colour()
+    matrices = {}
+    for name, space in (("a", "sRGB"), ("b", "ITU-R BT.2020")):
+        matrices[name] = np.asarray(c.RGB_COLOURSPACES[space].matrix_RGB_to_XYZ, np.float64)
+        _write_config(tmp_path / f"{name}.ocio", matrices[name])
+    d65 = c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
+    a_xy = (0.44757, 0.40745)
+    cat = c.adaptation.matrix_chromatic_adaptation_VonKries(c.xy_to_XYZ(a_xy), c.xy_to_XYZ(d65), transform="Bradford")
+    try:
+        for name in ("a", "b"):
+            monkeypatch.setenv("OCIO", str(tmp_path / f"{name}.ocio"))
+            m = matrices[name]
+            got = whitebalance.adaptation_matrix(a_xy, d65, "test_linear", "Bradford")
+            np.testing.assert_allclose(got, np.linalg.inv(m) @ cat @ m, atol=2e-6, err_msg=name)
+    finally:
+        ocio.clear_caches()
