@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from chroma import colorimetry as _colorimetry
 from chroma import ocio as _ocio
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -43,6 +44,12 @@ class ExposureStats:
         NaN values over every channel.
     inf_values : int
         +/-Inf values over every channel.
+
+    Examples
+    --------
+    >>> stats = exposure_stats(Image(np.full((2, 2, 3), 0.18, np.float32), colorspace="ACEScg"))
+    >>> round(stats.median_stops, 4), stats.valid_pixels  # mid-grey is 0 stops
+    (0.0, 4)
     """
 
     min_stops: float | None
@@ -85,6 +92,13 @@ def scene_linear_rgb(image: Image, config: str | os.PathLike | None = None) -> t
         Scene-linear pixels (..., 3).
     colorspace : str
         Canonical name of their colour space.
+
+    Examples
+    --------
+    >>> srgb = Image(np.full((1, 1, 3), 0.5, np.float32), colorspace="sRGB Encoded Rec.709 (sRGB)")
+    >>> rgb, colorspace = scene_linear_rgb(srgb)
+    >>> colorspace, rgb.round(4)
+    ('ACEScg', array([[[ 0.214,  0.214,  0.214]]], dtype=float32))
     """
     cs = image.colorspace
     if _ocio.is_scene_linear(cs, config):
@@ -110,12 +124,27 @@ def luminance(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.Path
     numpy.ndarray
         Y (...), float32, relative (1.0 = the space's white at unit level).
 
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        ``rgb`` without 3 values in its last axis.
+
     References
     ----------
     SMPTE RP 177-1993: the Y row of the normalised primary matrix.
+
+    Examples
+    --------
+    >>> round(float(luminance(np.array([1.0, 1.0, 1.0]))), 6)  # white: Y = 1
+    1.0
+    >>> luminance(np.array([[0.0, 1.0, 0.0], [0.18, 0.18, 0.18]])).round(4)
+    array([ 0.6741,  0.18  ], dtype=float32)
     """
-    weights = _ocio.luminance_weights(colorspace, config).astype(np.float32)
-    return np.asarray(rgb, dtype=np.float32) @ weights
+    arr = np.asarray(rgb, dtype=np.float32)
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ChromaValueError(f"luminance needs RGB: 3 values in the last axis, got shape {arr.shape}")
+    weights = _colorimetry.luminance_weights(colorspace, config).astype(np.float32)
+    return arr @ weights
 
 
 def exposure_stats(image: Image, config: str | os.PathLike | None = None) -> ExposureStats:
@@ -136,6 +165,13 @@ def exposure_stats(image: Image, config: str | os.PathLike | None = None) -> Exp
     -------
     ExposureStats
         The statistics, in stops (``log2(Y / 0.18)``).
+
+    Examples
+    --------
+    >>> pixels = np.array([[[0.18] * 3, [0.72] * 3], [[0.0] * 3, [np.nan] * 3]], np.float32)
+    >>> stats = exposure_stats(Image(pixels, colorspace="ACEScg"))
+    >>> round(stats.min_stops, 4), round(stats.max_stops, 4), stats.nonpositive_pixels, stats.nan_values
+    (0.0, 2.0, 1, 3)
     """
     px = image.pixels
     nan = int(np.count_nonzero(np.isnan(px)))
@@ -183,6 +219,13 @@ def exposure_to_intensity(stops: "_Number | ArrayLike") -> "float | np.ndarray":
     References
     ----------
     ISO 2720:1974, APEX exposure values.
+
+    Examples
+    --------
+    >>> exposure_to_intensity(2)
+    4.0
+    >>> exposure_to_intensity(np.array([-1.0, 0.0, 1.0]))
+    array([ 0.5,  1. ,  2. ])
     """
     if np.ndim(stops) == 0 and not isinstance(stops, np.ndarray):
         value = float(np.asarray(stops).item())
@@ -298,6 +341,11 @@ def log_luminance(image: Image, config: str | os.PathLike | None = None) -> np.n
     -------
     numpy.ndarray
         ``log2(Y)`` of the valid pixels, float64, flat (one value per pixel).
+
+    Examples
+    --------
+    >>> log_luminance(Image(np.array([[[0.5] * 3, [2.0] * 3, [0.0] * 3]], np.float32), colorspace="ACEScg"))
+    array([-1.,  1.])
     """
     rgb, cs = scene_linear_rgb(image, config)
     y = luminance(rgb, cs, config).ravel()
@@ -332,6 +380,13 @@ def match_exposure(image: Image, reference: Image, config: str | os.PathLike | N
     ------
     chroma.errors.ChromaValueError
         When either image has no pixel with positive, finite luminance.
+
+    Examples
+    --------
+    >>> plate = Image(np.full((2, 2, 3), 0.18, np.float32), colorspace="ACEScg")
+    >>> render = Image(np.full((2, 2, 3), 0.045, np.float32), colorspace="ACEScg")
+    >>> round(match_exposure(render, plate), 6)  # two stops under
+    2.0
     """
     a = log_luminance(image, config)
     b = log_luminance(reference, config)

@@ -31,12 +31,14 @@ from __future__ import annotations
 import functools
 import math
 import os
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
+from chroma import colorimetry as _colorimetry
 from chroma import ocio as _ocio
+from chroma.caches import register_cache
 from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -50,6 +52,7 @@ D65_KELVIN = 6504.0
 DUV_MAX = 0.05
 
 Locus = Literal["auto", "planckian", "daylight"]
+FloatArray = NDArray[np.float64]
 
 # chroma's names (case-insensitive, spaces/underscores/dashes ignored) -> colour-science CATs
 _CAT_NAMES = {
@@ -85,6 +88,15 @@ def check_kelvin(kelvin: float, what: str = "colour temperature") -> float:
     ------
     chroma.errors.ChromaValueError
         Not a number, NaN, negative, or outside 1000-25000 K.
+
+    Examples
+    --------
+    >>> check_kelvin("3200")
+    3200.0
+    >>> check_kelvin(40000)
+    Traceback (most recent call last):
+        ...
+    chroma.errors.ChromaValueError: colour temperature 40000 K is outside 1000 K to 25000 K ...
     """
     try:
         k = float(kelvin)
@@ -119,6 +131,11 @@ def check_duv(duv: float) -> float:
     ------
     chroma.errors.ChromaValueError
         Not a finite number, or further than 0.05 from the locus.
+
+    Examples
+    --------
+    >>> check_duv(0.003)
+    0.003
     """
     try:
         d = float(duv)
@@ -131,166 +148,287 @@ def check_duv(duv: float) -> float:
     return d
 
 
-def _locus_for(kelvin: float, locus: str) -> str:
+def _check_locus(locus: str) -> None:
     if locus not in ("auto", "planckian", "daylight"):
         raise ChromaValueError(f"locus must be 'auto', 'planckian' or 'daylight', not {locus!r}")
-    if locus == "auto":
-        return "planckian" if kelvin < DAYLIGHT_MIN else "daylight"
-    if locus == "daylight" and kelvin < DAYLIGHT_MIN:
-        raise ChromaValueError(
-            f"the CIE daylight locus is defined from {DAYLIGHT_MIN:.0f} K to 25000 K, not {kelvin:g} K; "
-            "use locus='planckian' (or 'auto')"
-        )
-    return locus
+
+
+def _kelvin_array(kelvin: ArrayLike) -> FloatArray:
+    """``kelvin`` as float64, every value checked by :func:`check_kelvin` (its message)."""
+    try:
+        k = np.asarray(kelvin, dtype=np.float64)
+    except (TypeError, ValueError):
+        check_kelvin(kelvin)  # type: ignore[arg-type]  # raises the message for a non-number
+        raise
+    bad = ~((k >= KELVIN_MIN) & (k <= KELVIN_MAX))  # NaN is bad too
+    if bad.any():
+        check_kelvin(float(k[bad].flat[0]))
+    return k
+
+
+def _duv_array(duv: ArrayLike) -> FloatArray:
+    """``duv`` as float64, every value checked by :func:`check_duv` (its message)."""
+    try:
+        d = np.asarray(duv, dtype=np.float64)
+    except (TypeError, ValueError):
+        check_duv(duv)  # type: ignore[arg-type]  # raises the message for a non-number
+        raise
+    bad = ~(np.abs(d) <= DUV_MAX)
+    if bad.any():
+        check_duv(float(d[bad].flat[0]))
+    return d
+
+
+def _planck_uv_normal(kelvin: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(u, v) of the Planckian locus at ``kelvin`` and its unit normal (Ohno 2013), (..., 2) each.
+
+    One temperature is cached (colour-science integrates Planck's law over the CMFS each
+    call: ~0.4 ms, where a grade or a colour string asks for the same few whites again)."""
+    if kelvin.ndim == 0:
+        return _planck_uv_normal_at(float(kelvin))
+    return _planck_uv_normal_of(kelvin)
 
 
 @functools.lru_cache(maxsize=4096)
-def _planck_uv_normal(kelvin: float) -> tuple[float, float, float, float]:
-    """(u, v) of the Planckian locus at ``kelvin`` and the unit normal (Ohno 2013)."""
+def _planck_uv_normal_at(kelvin: float) -> tuple[FloatArray, FloatArray]:
+    uv0, n = _planck_uv_normal_of(np.asarray(kelvin, dtype=np.float64))
+    uv0.setflags(write=False)
+    n.setflags(write=False)
+    return uv0, n
+
+
+def _planck_uv_normal_of(kelvin: FloatArray) -> tuple[FloatArray, FloatArray]:
     c = colour()
-    uv0 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.array([kelvin, 0.0])), dtype=np.float64)
-    uv1 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.array([kelvin, 1.0])), dtype=np.float64)
+    zero = np.zeros_like(kelvin)
+    uv0 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.stack([kelvin, zero], axis=-1)), dtype=np.float64)
+    uv1 = np.asarray(c.temperature.CCT_to_uv_Ohno2013(np.stack([kelvin, zero + 1.0], axis=-1)), dtype=np.float64)
     n = uv1 - uv0
-    n /= np.hypot(*n)
-    return float(uv0[0]), float(uv0[1]), float(n[0]), float(n[1])
+    n /= np.hypot(n[..., 0], n[..., 1])[..., np.newaxis]
+    return uv0, n
 
 
-def _kelvin_to_xy(kelvin: float, duv: float, locus: str) -> np.ndarray:
+def _kelvin_to_xy(kelvin: FloatArray, duv: FloatArray, locus: str) -> FloatArray:
+    """xy of (kelvin, duv) on ``locus`` ("auto" per value), no checks; broadcast shapes."""
     c = colour()
-    u0, v0, nu, nv = _planck_uv_normal(kelvin)
-    if locus == "daylight":
-        xy_d = np.asarray(c.temperature.CCT_to_xy_CIE_D(kelvin), dtype=np.float64)
-        u0, v0 = np.asarray(c.xy_to_UCS_uv(xy_d), dtype=np.float64)
-    uv = np.array([u0 + duv * nu, v0 + duv * nv])
+    kelvin, duv = np.broadcast_arrays(kelvin, duv)
+    uv0, n = _planck_uv_normal(kelvin)
+    daylight = np.full(kelvin.shape, locus == "daylight") | ((kelvin >= DAYLIGHT_MIN) & (locus == "auto"))
+    if daylight.any():
+        xy_d = np.asarray(c.temperature.CCT_to_xy_CIE_D(np.where(daylight, kelvin, D65_KELVIN)), dtype=np.float64)
+        uv0 = np.where(daylight[..., np.newaxis], np.asarray(c.xy_to_UCS_uv(xy_d), dtype=np.float64), uv0)
+    uv = uv0 + duv[..., np.newaxis] * n
     return np.asarray(c.UCS_uv_to_xy(uv), dtype=np.float64)
 
 
-def kelvin_to_xy(kelvin: float, duv: float = 0.0, locus: Locus = "auto") -> np.ndarray:
+def kelvin_to_xy(kelvin: ArrayLike, duv: ArrayLike = 0.0, locus: Locus = "auto") -> FloatArray:
     """CIE 1931 xy chromaticity of a white given in Kelvin and tint (Duv).
 
     ``kelvin_to_xy(6504)`` is D65 (0.3127, 0.3291); ``kelvin_to_xy(2856)`` is illuminant A
-    (0.4476, 0.4074).
+    (0.4476, 0.4074). Vectorised as colour-science's ``CCT_to_xy_Ohno2013``: ``kelvin`` and
+    ``duv`` broadcast together, any shape, float64 whatever their dtype.
 
     Parameters
     ----------
-    kelvin : float
-        Correlated colour temperature, 1000 K to 25000 K.
-    duv : float, optional
+    kelvin : array_like
+        Correlated colour temperature, 1000 K to 25000 K; a number or an array of any shape.
+    duv : array_like, optional
         Tint, CIE 1960 (u, v) distance along the Planckian normal (+ green, - magenta);
-        default 0.
+        default 0. Broadcast against ``kelvin``.
     locus : {"auto", "planckian", "daylight"}, optional
-        ``"auto"`` (default: Planckian below 4000 K, CIE daylight from 4000 K),
+        ``"auto"`` (default: Planckian below 4000 K, CIE daylight from 4000 K, per value),
         ``"planckian"`` or ``"daylight"`` (4000 K to 25000 K, CIE 015:2018 eq. 4.7-4.8).
 
     Returns
     -------
     numpy.ndarray
-        ``(x, y)``, shape (2,), float64.
+        ``(x, y)`` in the last axis: shape ``broadcast(kelvin, duv).shape + (2,)`` ((2,) for
+        numbers), float64.
 
     Raises
     ------
     chroma.errors.ChromaValueError
-        Kelvin NaN, negative or outside 1000-25000 K; |Duv| > 0.05; the daylight locus below
-        4000 K; a tint that leaves the chromaticity diagram.
+        A Kelvin value NaN, negative or outside 1000-25000 K; |Duv| > 0.05; the daylight
+        locus below 4000 K; a tint that leaves the chromaticity diagram (the message names
+        the first such value).
 
     References
     ----------
     CIE 015:2018, eq. 4.7-4.8; Ohno 2014, LEUKOS 10(1) (``CCT_to_uv_Ohno2013`` in colour-science).
+
+    Examples
+    --------
+    >>> kelvin_to_xy(6504).round(4)
+    array([ 0.3127,  0.3291])
+    >>> kelvin_to_xy([2856, 5000, 6504], locus="planckian").round(4)
+    array([[ 0.4475,  0.4074],
+           [ 0.3451,  0.3516],
+           [ 0.3135,  0.3236]])
+    >>> kelvin_to_xy(3200, duv=[-0.002, 0.0, 0.002]).shape
+    (3, 2)
     """
-    k = check_kelvin(kelvin)
-    d = check_duv(duv)
-    xy = _kelvin_to_xy(k, d, _locus_for(k, locus))
-    if xy[0] + xy[1] >= 1.0 or xy[1] <= 0:
-        raise ChromaValueError(f"{k:g} K with tint {d:g} lies outside the colours that exist; use a smaller tint")
+    _check_locus(locus)
+    k = _kelvin_array(kelvin)
+    d = _duv_array(duv)
+    if locus == "daylight" and (k < DAYLIGHT_MIN).any():
+        raise ChromaValueError(
+            f"the CIE daylight locus is defined from {DAYLIGHT_MIN:.0f} K to 25000 K, not "
+            f"{float(k[k < DAYLIGHT_MIN].flat[0]):g} K; use locus='planckian' (or 'auto')"
+        )
+    xy = _kelvin_to_xy(k, d, locus)
+    outside = (xy[..., 0] + xy[..., 1] >= 1.0) | (xy[..., 1] <= 0)
+    if outside.any():
+        kb, db = (float(v[outside].flat[0]) for v in np.broadcast_arrays(k, d))
+        raise ChromaValueError(f"{kb:g} K with tint {db:g} lies outside the colours that exist; use a smaller tint")
     return xy
 
 
-def _check_xy(xy: ArrayLike) -> np.ndarray:
+def _check_xy(xy: ArrayLike) -> FloatArray:
+    """One CIE xy chromaticity, shape (2,)."""
     arr = np.asarray(xy, dtype=np.float64)
     if arr.shape != (2,) or not np.all(np.isfinite(arr)) or arr[1] <= 0 or arr[0] < 0 or arr.sum() > 1:
         raise ChromaValueError(f"{xy!r} is not a CIE xy chromaticity (two finite numbers, y > 0, x + y <= 1)")
     return arr
 
 
-def xy_to_kelvin(xy: ArrayLike, locus: Locus = "planckian") -> tuple[float, float]:
-    """Correlated colour temperature (K) and tint of a chromaticity.
+def _xy_array(xy: ArrayLike) -> FloatArray:
+    """Chromaticities (..., 2) as float64, each checked as :func:`_check_xy` checks one."""
+    try:
+        arr = np.asarray(xy, dtype=np.float64)
+    except (TypeError, ValueError):
+        return _check_xy(xy)  # raises its message
+    if arr.ndim == 0 or arr.shape[-1] != 2:
+        return _check_xy(xy)  # raises its message
+    ok = np.all(np.isfinite(arr), axis=-1) & (arr[..., 1] > 0) & (arr[..., 0] >= 0) & (arr.sum(axis=-1) <= 1)
+    if not ok.all():
+        _check_xy(arr[~ok][0])  # raises, naming the first bad chromaticity
+    return arr
+
+
+@overload
+def xy_to_kelvin(  # numpydoc ignore=GL08
+    xy: tuple[float, float] | list[float], locus: Locus = "planckian",
+) -> tuple[float, float]: ...
+
+
+@overload
+def xy_to_kelvin(  # numpydoc ignore=GL08
+    xy: ArrayLike, locus: Locus = "planckian",
+) -> tuple[FloatArray | float, FloatArray | float]: ...
+
+
+def xy_to_kelvin(xy: ArrayLike, locus: Locus = "planckian") -> tuple[FloatArray | float, FloatArray | float]:
+    """Correlated colour temperature (K) and tint of chromaticities.
 
     With ``locus="planckian"`` (default) this is the standard CCT and Duv of Ohno (2014)
     (colour-science's ``uv_to_CCT_Ohno2013``): D65 -> (6504 K, +0.0032), illuminant A ->
     (2856 K, 0). With ``"daylight"`` or ``"auto"`` the tint is relative to that locus, the
     exact inverse of :func:`kelvin_to_xy` with the same locus (solved by Newton iteration from
-    Ohno's estimate).
+    Ohno's estimate). Vectorised over any leading shape, as colour-science's
+    ``xy_to_CCT_Ohno2013``; one chromaticity gives two numbers.
 
     Parameters
     ----------
     xy : array_like
-        CIE 1931 ``(x, y)``.
+        CIE 1931 ``(x, y)`` in the last axis: shape (2,) or (..., 2); computed in float64.
     locus : {"auto", "planckian", "daylight"}, optional
         Locus the tint is measured from; default ``"planckian"``.
 
     Returns
     -------
-    kelvin : float
-        Correlated colour temperature, in Kelvin.
-    tint : float
-        Duv from ``locus``.
+    kelvin : float or numpy.ndarray
+        Correlated colour temperature, in Kelvin: a float for one chromaticity, else float64
+        of shape ``xy.shape[:-1]``.
+    tint : float or numpy.ndarray
+        Duv from ``locus``, the same type and shape.
 
     Raises
     ------
     chroma.errors.ChromaValueError
-        Not a chromaticity, its CCT outside 1000-25000 K, or below 4000 K on the daylight locus.
+        Not chromaticities, a CCT outside 1000-25000 K, or below 4000 K on the daylight locus
+        (the message names the first such chromaticity).
 
     References
     ----------
     Y. Ohno, "Practical Use and Calculation of CCT and Duv", LEUKOS 10(1), 2014.
+
+    Examples
+    --------
+    >>> kelvin, tint = xy_to_kelvin((0.3127, 0.3290))
+    >>> round(kelvin), round(tint, 4)
+    (6504, 0.0032)
+    >>> kelvin, tint = xy_to_kelvin([[0.3127, 0.3290], [0.44757, 0.40745]])
+    >>> kelvin.round(), tint.round(4)
+    (array([ 6504.,  2856.]), array([ 0.0032,  0.    ]))
     """
-    arr = _check_xy(xy)
+    arr = _xy_array(xy)
+    shape = arr.shape[:-1]
+    arr = arr.reshape(-1, 2)  # one row per chromaticity
     c = colour()
     uv = np.asarray(c.xy_to_UCS_uv(arr), dtype=np.float64)
-    cct, duv = (float(v) for v in c.temperature.uv_to_CCT_Ohno2013(uv, start=KELVIN_MIN - 100))
-    if not (math.isfinite(cct) and KELVIN_MIN - 0.5 <= cct <= KELVIN_MAX + 0.5):
+    cct_duv = np.asarray(c.temperature.uv_to_CCT_Ohno2013(uv, start=KELVIN_MIN - 100), dtype=np.float64)
+    cct, duv = cct_duv[:, 0], cct_duv[:, 1].copy()
+    bad = ~((cct >= KELVIN_MIN - 0.5) & (cct <= KELVIN_MAX + 0.5))  # NaN is bad too
+    if bad.any():
+        x, y = arr[bad][0]
         raise ChromaValueError(
-            f"chromaticity ({arr[0]:.4f}, {arr[1]:.4f}) has a CCT of {cct:.0f} K, outside 1000-25000 K"
+            f"chromaticity ({x:.4f}, {y:.4f}) has a CCT of {float(cct[bad].flat[0]):.0f} K, outside 1000-25000 K"
         )
-    if locus not in ("auto", "planckian", "daylight"):
-        raise ChromaValueError(f"locus must be 'auto', 'planckian' or 'daylight', not {locus!r}")
-    cct = min(max(cct, KELVIN_MIN), KELVIN_MAX)
-    if locus == "planckian" or (locus == "auto" and cct < DAYLIGHT_MIN):
-        return cct, duv
-    if cct < DAYLIGHT_MIN:
+    _check_locus(locus)
+    cct = np.clip(cct, KELVIN_MIN, KELVIN_MAX)
+    daylight = np.full(cct.shape, locus == "daylight") | ((cct >= DAYLIGHT_MIN) & (locus == "auto"))
+    low = daylight & (cct < DAYLIGHT_MIN)
+    if low.any():
+        x, y = arr[low][0]
         raise ChromaValueError(
-            f"chromaticity ({arr[0]:.4f}, {arr[1]:.4f}) has a CCT of {cct:.0f} K, below the "
+            f"chromaticity ({x:.4f}, {y:.4f}) has a CCT of {float(cct[low].flat[0]):.0f} K, below the "
             "daylight locus (4000 K+); use locus='planckian'"
         )
-    return _invert_locus(uv, cct, duv, "daylight")
+    if daylight.any():
+        cct[daylight], duv[daylight] = _invert_daylight(uv[daylight], cct[daylight], duv[daylight])
+    if not shape:
+        return float(cct[0]), float(duv[0])
+    return cct.reshape(shape), duv.reshape(shape)
 
 
-def _invert_locus(uv: np.ndarray, kelvin: float, duv: float, locus: str) -> tuple[float, float]:
-    """Solve kelvin_to_xy(k, d, locus) == uv for (k, d) by Newton's method."""
+def _invert_daylight(uv: FloatArray, kelvin: FloatArray, duv: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Solve kelvin_to_xy(k, d, "daylight") == uv for (k, d) by Newton's method, per row of (n, 2).
+
+    Each chromaticity stops at its own convergence (|residual| < 1e-12 in u and v), so one
+    chromaticity gives the same result alone or among others.
+    """
     c = colour()
 
-    def f(k: float, d: float) -> np.ndarray:
-        k = min(max(k, DAYLIGHT_MIN if locus == "daylight" else KELVIN_MIN), KELVIN_MAX)
-        return np.asarray(c.xy_to_UCS_uv(_kelvin_to_xy(k, d, locus)), dtype=np.float64) - uv
+    def f(k: FloatArray, d: FloatArray, target: FloatArray) -> FloatArray:
+        k = np.minimum(np.maximum(k, DAYLIGHT_MIN), KELVIN_MAX)
+        return np.asarray(c.xy_to_UCS_uv(_kelvin_to_xy(k, d, "daylight")), dtype=np.float64) - target
 
-    k, d = kelvin, duv - _daylight_duv(kelvin)
+    k, d = kelvin.copy(), duv - _daylight_duv(kelvin)
+    active = np.ones(k.shape, dtype=bool)
     for _ in range(20):
-        r = f(k, d)
-        if np.max(np.abs(r)) < 1e-12:
+        ka, da, ua = k[active], d[active], uv[active]
+        r = f(ka, da, ua)
+        done = np.max(np.abs(r), axis=-1) < 1e-12
+        if done.all():
             break
-        hk = max(k * 1e-5, 1e-3) * (-1.0 if k > KELVIN_MAX / 2 else 1.0)
-        jac = np.column_stack([(f(k + hk, d) - r) / hk, (f(k, d + 1e-6) - r) / 1e-6])
-        dk, dd = np.linalg.solve(jac, -r)
-        k, d = k + dk, d + dd
-    return float(k), float(d)
+        idx = np.flatnonzero(active)[~done]
+        ka, da, ua, r = ka[~done], da[~done], ua[~done], r[~done]
+        hk = np.maximum(ka * 1e-5, 1e-3) * np.where(ka > KELVIN_MAX / 2, -1.0, 1.0)
+        jac = np.stack([(f(ka + hk, da, ua) - r) / hk[:, np.newaxis], (f(ka, da + 1e-6, ua) - r) / 1e-6], axis=-1)
+        step = np.linalg.solve(jac, -r[..., np.newaxis])[..., 0]
+        k[idx], d[idx] = ka + step[:, 0], da + step[:, 1]
+        active[np.flatnonzero(active)[done]] = False
+    return k, d
 
 
-def _daylight_duv(kelvin: float) -> float:
-    if kelvin < DAYLIGHT_MIN:
-        return 0.0
+def _daylight_duv(kelvin: FloatArray) -> FloatArray:
+    """Duv (from the Planckian locus) of the CIE daylight locus at ``kelvin``; 0 below 4000 K."""
     c = colour()
-    uv = c.xy_to_UCS_uv(c.temperature.CCT_to_xy_CIE_D(kelvin))
-    return float(c.temperature.uv_to_CCT_Ohno2013(uv)[1])
+    day = kelvin >= DAYLIGHT_MIN
+    out = np.zeros_like(kelvin)
+    if day.any():
+        uv = c.xy_to_UCS_uv(c.temperature.CCT_to_xy_CIE_D(kelvin[day]))
+        out[day] = np.asarray(c.temperature.uv_to_CCT_Ohno2013(uv), dtype=np.float64)[..., 1]
+    return out
 
 
 # ------------------------------------------------------------------- chromatic adaptation
@@ -314,6 +452,13 @@ def cat_name(method: str) -> str:
     ------
     chroma.errors.ChromaValueError
         When the method is unknown.
+
+    Examples
+    --------
+    >>> cat_name("von kries")
+    'Von Kries'
+    >>> cat_name("cat-16")
+    'CAT16'
     """
     key = str(method).lower().replace(" ", "").replace("_", "").replace("-", "")
     if key not in _CAT_NAMES:
@@ -330,7 +475,7 @@ def cat_name(method: str) -> str:
 def _npm(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """RGB -> XYZ in the space's own white, for a scene-linear space (white balance needs one)."""
     name = _ocio.require_scene_linear(colorspace, config, "white balance")
-    return _ocio.rgb_to_xyz_matrix(name, config, white="native")
+    return _colorimetry.rgb_to_xyz_matrix(name, config, white="native")
 
 
 rgb_to_xyz_matrix = deprecated_alias(_npm, "chroma.whitebalance.rgb_to_xyz_matrix",
@@ -380,16 +525,25 @@ def adaptation_matrix(
     ----------
     C. Li et al., Color Res. Appl. 42(6), 2017 (CAT16); K. M. Lam, 1985 (Bradford);
     CIE 159:2004 (CAT02); colour-science ``matrix_chromatic_adaptation_VonKries``.
+
+    Examples
+    --------
+    >>> m = adaptation_matrix(kelvin_to_xy(3200), colorspace_white_xy("ACEScg"), "ACEScg", "CAT16")
+    >>> tungsten = kelvin_to_light_rgb(3200)  # a 3200 K light in ACEScg
+    >>> tungsten.round(4), (m @ tungsten).round(4)  # neutralised: R = G = B
+    (array([ 1.3113,  0.9185,  0.4444]), array([ 1.,  1.,  1.]))
     """
     src = _check_xy(src_xy)
     dst = _check_xy(dst_xy)
-    cfg = None if config is None else os.fspath(config)  # a hashable cache key
-    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), cfg)
+    # Keyed by the resolved config path, not ``config``: None means "$OCIO now", which may change.
+    path = _ocio.config_path(config)
+    return _adaptation(tuple(src), tuple(dst), cat_name(method), _ocio.resolve_colorspace(colorspace, config), path)
 
 
+@register_cache
 @functools.lru_cache(maxsize=256)
 def _adaptation(src: tuple[float, ...], dst: tuple[float, ...], cat: str, colorspace: str,
-                config: str | None) -> np.ndarray:
+                config: str) -> np.ndarray:
     c = colour()
     npm = _npm(colorspace, config)
     # No short-cut for equal whites: the full product is the identity to ~1e-15 there, and
@@ -439,6 +593,14 @@ def white_balance_matrix(
     ------
     chroma.errors.ChromaValueError
         When a Kelvin value, tint, method or locus is out of range or unknown.
+
+    Examples
+    --------
+    >>> np.allclose(white_balance_matrix(5600, 5600), np.eye(3))  # same white: identity
+    True
+    >>> m = white_balance_matrix(3200)  # a tungsten white becomes D65
+    >>> (m @ kelvin_to_light_rgb(3200)).round(4), kelvin_to_light_rgb(6504).round(4)
+    (array([ 0.9771,  1.003 ,  1.0785]), array([ 0.9771,  1.003 ,  1.0785]))
     """
     src = kelvin_to_xy(from_kelvin, from_tint, locus)
     dst = kelvin_to_xy(to_kelvin, to_tint, locus)
@@ -477,10 +639,17 @@ def kelvin_to_light_rgb(
     References
     ----------
     SMPTE RP 177-1993; CIE 015:2018.
+
+    Examples
+    --------
+    >>> kelvin_to_light_rgb(6504).round(3)
+    array([ 0.977,  1.003,  1.078])
+    >>> kelvin_to_light_rgb(3200, luminance=2.0).round(3)
+    array([ 2.623,  1.837,  0.889])
     """
     x, y = kelvin_to_xy(kelvin, duv)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y]) * luminance
-    return np.linalg.solve(_ocio.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
+    return np.linalg.solve(_colorimetry.rgb_to_xyz_matrix(colorspace, config, white="native"), xyz)
 
 
 def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
@@ -488,7 +657,7 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
 
     The chromaticity :func:`kelvin_to_xy` (``auto`` locus) at luminance Y = 1, taken as
     D65-relative XYZ and brought into ``colorspace`` with the Bradford adaptation from D65 to
-    the space's white (:func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab
+    the space's white (:func:`chroma.colorimetry.rgb_to_xyz_matrix` with ``white="D65"``), as OKLab
     and the ACES OCIO configs relate colours: 6504 K (D65) is neutral, R=G=B (0.9997, 1.0002,
     0.9993 in ACEScg), lower temperatures are warm, higher cool. Use it for colour swatches
     and gradients (``"3200K"`` in :func:`chroma.oklab.parse_color`); for a light's physical
@@ -512,6 +681,13 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
     References
     ----------
     K. M. Lam, 1985 (Bradford); CIE 015:2018.
+
+    Examples
+    --------
+    >>> kelvin_to_balanced_rgb(6504).round(3)
+    array([ 1.   ,  1.   ,  0.999])
+    >>> kelvin_to_balanced_rgb(3200).round(3)
+    array([ 1.339,  0.916,  0.413])
     """
     from chroma.oklab.convert import XYZ, rgb_to_rgb
 
@@ -541,6 +717,13 @@ def colorspace_white_xy(colorspace: str = "ACEScg", config: str | os.PathLike | 
     ------
     chroma.errors.SceneLinearError
         When ``colorspace`` is not scene-linear.
+
+    Examples
+    --------
+    >>> colorspace_white_xy("ACEScg").round(5)
+    array([ 0.32168,  0.33767])
+    >>> colorspace_white_xy("Linear Rec.709 (sRGB)").round(4)
+    array([ 0.3127,  0.329 ])
     """
     xyz = _npm(colorspace, config) @ np.ones(3)
     return xyz[:2] / xyz.sum()
@@ -595,6 +778,14 @@ def estimate_white(
     ----------
     G. Buchsbaum, "A spatial processor model for object colour perception", J. Franklin
     Inst. 310(1), 1980; E. H. Land, "The Retinex Theory of Color Vision", Sci. Am. 237(6), 1977.
+
+    Examples
+    --------
+    >>> from chroma.image import Image
+    >>> grey = np.ones((4, 4, 3), np.float32) * kelvin_to_light_rgb(3200).astype(np.float32)
+    >>> kelvin, tint = estimate_white(Image(grey, colorspace="ACEScg"))
+    >>> round(kelvin), abs(tint) < 1e-4
+    (3200, True)
     """
     from chroma.stops import luminance, scene_linear_rgb
 

@@ -171,3 +171,136 @@ def test_one_scene_linear_check():
         with pytest.raises(SceneLinearError, match="'ACEScct' is not scene-linear") as exc:
             call()
         assert isinstance(exc.value, ColorSpaceError) and isinstance(exc.value, ChromaValueError)
+
+
+# ------------------------------------------------------------------- the cache registry
+
+
+def _write_config(path: Path, rgb_to_xyz: np.ndarray) -> None:
+    """A minimal config, written with OCIO's own API: CIE XYZ-D65 as the reference and one
+    scene-linear space ``test_linear`` whose primaries are the columns of ``rgb_to_xyz``."""
+    import PyOpenColorIO as OCIO
+
+    cfg = OCIO.Config.CreateRaw()
+    xyz = OCIO.ColorSpace(OCIO.REFERENCE_SPACE_SCENE, "CIE XYZ-D65", encoding="scene-linear")
+    m44 = np.eye(4)
+    m44[:3, :3] = rgb_to_xyz
+    lin = OCIO.ColorSpace(OCIO.REFERENCE_SPACE_SCENE, "test_linear", encoding="scene-linear",
+                          toReference=OCIO.MatrixTransform(m44.ravel().tolist()))
+    cfg.addColorSpace(xyz)
+    cfg.addColorSpace(lin)
+    cfg.setRole("cie_xyz_d65_interchange", "CIE XYZ-D65")
+    cfg.setRole("scene_linear", "test_linear")
+    path.write_text(cfg.serialize())
+
+
+def test_clear_caches_forgets_every_matrix_derived_from_a_config(tmp_path):
+    """Rewrite a config with other primaries: after clear_caches() every derived matrix follows."""
+    from chroma import colorimetry, oklab, stops, whitebalance
+    from chroma.colour_science import colour
+    from chroma.lights.light import scene_linear_matrices
+
+    c = colour()
+    path = tmp_path / "config.ocio"
+    a = np.asarray(c.RGB_COLOURSPACES["sRGB"].matrix_RGB_to_XYZ, np.float64)
+    b = np.asarray(c.RGB_COLOURSPACES["ITU-R BT.2020"].matrix_RGB_to_XYZ, np.float64)
+    d65 = c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
+    a_xy = (0.44757, 0.40745)  # illuminant A
+
+    def derived() -> dict[str, np.ndarray]:
+        cfg = str(path)
+        return {
+            "rgb_to_xyz_matrix": colorimetry.rgb_to_xyz_matrix("test_linear", cfg),
+            "rgb_to_xyz_matrix D65": colorimetry.rgb_to_xyz_matrix("test_linear", cfg, white="D65"),
+            "luminance": stops.luminance(np.array([0.2, 0.5, 0.8]), "test_linear", cfg),
+            "adaptation_matrix": whitebalance.adaptation_matrix(a_xy, d65, "test_linear", "Bradford", cfg),
+            "oklab": oklab.to_oklab(np.array([0.2, 0.5, 0.8]), "test_linear", config=cfg),
+            "oklab float32": oklab.to_oklab(np.array([0.2, 0.5, 0.8], np.float32), "test_linear", config=cfg),
+            "lights": scene_linear_matrices("test_linear", cfg)[1],
+        }
+
+    def expected(m: np.ndarray) -> dict[str, np.ndarray]:  # colour-science from the primaries
+        cat = c.adaptation.matrix_chromatic_adaptation_VonKries(
+            c.xy_to_XYZ(a_xy), c.xy_to_XYZ(d65), transform="Bradford")
+        return {
+            "rgb_to_xyz_matrix": m,
+            "rgb_to_xyz_matrix D65": m,
+            "luminance": m[1] @ [0.2, 0.5, 0.8],
+            "adaptation_matrix": np.linalg.inv(m) @ cat @ m,
+            "oklab": c.XYZ_to_Oklab(m @ [0.2, 0.5, 0.8]),
+            "oklab float32": c.XYZ_to_Oklab(m @ [0.2, 0.5, 0.8]),
+            "lights": np.linalg.inv(m),
+        }
+
+    # OKLab: chroma goes through Ottosson's refined sRGB -> LMS matrix, within 2e-4 of
+    # colour-science's XYZ -> LMS; the two configs' OKLab values differ by 0.02 or more.
+    atol = {"oklab": 2e-4, "oklab float32": 2e-4}
+    try:
+        _write_config(path, a)
+        for key, value in derived().items():
+            np.testing.assert_allclose(value, expected(a)[key], atol=atol.get(key, 2e-6), err_msg=key)
+        _write_config(path, b)  # same path, other primaries
+        ocio.clear_caches()
+        for key, value in derived().items():
+            np.testing.assert_allclose(value, expected(b)[key], atol=atol.get(key, 2e-6), err_msg=key)
+            assert not np.allclose(value, expected(a)[key], atol=1e-2), key  # the configs differ there
+    finally:
+        ocio.clear_caches()
+
+
+def test_register_cache_takes_caches_only():
+    import functools
+
+    from chroma import caches
+
+    @functools.lru_cache(maxsize=2)
+    def square(x: int) -> int:
+        return x * x
+
+    assert caches.register_cache(square) is square
+    assert caches.register_cache(square) is square  # once, however often registered
+    assert sum(c is square for c in caches.registered_caches()) == 1
+    square(3)
+    ocio.clear_caches()
+    assert square.cache_info().currsize == 0
+    table: dict[str, int] = {"a": 1}
+    caches.register_cache(table)
+    ocio.clear_caches()
+    assert table == {}
+    with pytest.raises(TypeError, match="not a cache"):
+        caches.register_cache(42)
+
+
+def test_colorimetry_names_still_import_from_ocio():
+    from chroma import colorimetry
+    from chroma.ocio import CHROMATICITIES, luminance_weights, rgb_to_xyz_matrix
+
+    assert rgb_to_xyz_matrix is colorimetry.rgb_to_xyz_matrix
+    assert luminance_weights is colorimetry.luminance_weights
+    assert CHROMATICITIES is colorimetry.CHROMATICITIES
+    assert "rgb_to_xyz_matrix" in dir(ocio)
+    with pytest.raises(AttributeError):
+        ocio.no_such_name  # noqa: B018
+
+
+def test_derived_matrices_follow_a_changed_ocio_variable(tmp_path, monkeypatch):
+    """config=None means "$OCIO now": a cache keyed by None would keep the old config's matrix."""
+    from chroma import whitebalance
+    from chroma.colour_science import colour
+
+    c = colour()
+    matrices = {}
+    for name, space in (("a", "sRGB"), ("b", "ITU-R BT.2020")):
+        matrices[name] = np.asarray(c.RGB_COLOURSPACES[space].matrix_RGB_to_XYZ, np.float64)
+        _write_config(tmp_path / f"{name}.ocio", matrices[name])
+    d65 = c.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
+    a_xy = (0.44757, 0.40745)
+    cat = c.adaptation.matrix_chromatic_adaptation_VonKries(c.xy_to_XYZ(a_xy), c.xy_to_XYZ(d65), transform="Bradford")
+    try:
+        for name in ("a", "b"):
+            monkeypatch.setenv("OCIO", str(tmp_path / f"{name}.ocio"))
+            m = matrices[name]
+            got = whitebalance.adaptation_matrix(a_xy, d65, "test_linear", "Bradford")
+            np.testing.assert_allclose(got, np.linalg.inv(m) @ cat @ m, atol=2e-6, err_msg=name)
+    finally:
+        ocio.clear_caches()

@@ -139,6 +139,21 @@ def test_oklch_hue_interpolation_css_color_4(h1, h2, method, mid):
     assert abs((got - mid + 180) % 360 - 180) < 1e-6
 
 
+@pytest.mark.parametrize("h", [0.0, 40.0, 200.0])
+def test_oklch_longer_hue_at_equal_hues_goes_the_full_circle(h):
+    """CSS Color 4, 12.4.2 (``longer``): angles are adjusted so that h2 - h1 lies in
+    (-360, -180] or [180, 360); for -180 < h2 - h1 <= 0 (equal hues included) h2 += 360.
+    Two colours of one hue therefore blend through every other hue, increasing: a quarter
+    of the way is h + 90, half way h + 180 (the older rule, {0, [180, 360)}, kept them equal)."""
+    a = lch_colour(0.7, 0.1, h, "linear-sRGB")
+    for t, turn in ((0.25, 90.0), (0.5, 180.0), (0.75, 270.0)):
+        got = hue_of(oklab.mix(a, a, t, "oklch", hue="longer", colorspace="linear-sRGB"), "linear-sRGB")
+        assert abs((got - (h + turn) + 180) % 360 - 180) < 1e-6, (t, got)
+    # and "shorter" keeps one hue, so the test tells the two rules apart
+    same = hue_of(oklab.mix(a, a, 0.5, "oklch", hue="shorter", colorspace="linear-sRGB"), "linear-sRGB")
+    assert abs((same - h + 180) % 360 - 180) < 1e-6
+
+
 def test_achromatic_hue_is_powerless():
     grey, red = np.full(3, 0.18), oklab.parse_color("#ff0000")
     g = oklab.gradient([grey, red], 7, "oklch")

@@ -194,3 +194,91 @@ def test_kelvin_to_rgb_light_and_balanced(kelvin):
 def test_kelvin_to_rgb_the_two_meanings_at_d65():
     np.testing.assert_allclose(wb.kelvin_to_balanced_rgb(6504), [0.9997, 1.0002, 0.9993], atol=2e-4)
     np.testing.assert_allclose(wb.kelvin_to_light_rgb(6504), [0.977, 1.003, 1.079], atol=2e-3)
+
+
+# ----------------------------------------------------------- Kelvin conversions on arrays
+
+SHAPES = [(), (1,), (3,), (2, 3), (2, 2, 3), (1, 4, 1)]
+
+
+def _kelvin_duv(shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(1500.0, 25000.0, shape), rng.uniform(-0.01, 0.01, shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_kelvin_to_xy_on_arrays_equals_colour_science(shape):
+    """Any shape, as colour-science's CCT_to_uv_Ohno2013 (Planckian) and CCT_to_xy_CIE_D (daylight)."""
+    from chroma.colour_science import colour
+
+    c = colour()
+    t = c.temperature
+    k, d = _kelvin_duv(shape)
+    xy = wb.kelvin_to_xy(k, d, locus="planckian")
+    assert xy.shape == (*shape, 2) and xy.dtype == np.float64
+    expected = c.UCS_uv_to_xy(t.CCT_to_uv_Ohno2013(np.stack([k, d], axis=-1)))
+    np.testing.assert_allclose(xy, expected, atol=1e-7)
+    day = np.maximum(k, 4000.0)
+    np.testing.assert_allclose(wb.kelvin_to_xy(day, 0.0, locus="daylight"), t.CCT_to_xy_CIE_D(day), atol=1e-12)
+    auto = wb.kelvin_to_xy(k, 0.0)  # per value: Planckian below 4000 K, daylight from 4000 K
+    planck = c.UCS_uv_to_xy(t.CCT_to_uv_Ohno2013(np.stack([k, np.zeros_like(k)], axis=-1)))
+    ref = np.where((k < 4000.0)[..., None], planck, t.CCT_to_xy_CIE_D(np.maximum(k, 4000.0)))
+    np.testing.assert_allclose(auto, ref, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_xy_to_kelvin_on_arrays_equals_colour_science(shape):
+    from chroma.colour_science import colour
+
+    c = colour()
+    k, d = _kelvin_duv(shape, seed=1)
+    xy = c.UCS_uv_to_xy(c.temperature.CCT_to_uv_Ohno2013(np.stack([k, d], axis=-1)))
+    kelvin, tint = wb.xy_to_kelvin(xy)
+    assert np.shape(kelvin) == shape and np.shape(tint) == shape
+    expected = c.temperature.uv_to_CCT_Ohno2013(c.xy_to_UCS_uv(xy), start=900)
+    np.testing.assert_allclose(kelvin, expected[..., 0], rtol=1e-9)
+    np.testing.assert_allclose(tint, expected[..., 1], atol=1e-9)
+    np.testing.assert_allclose(kelvin, k, rtol=2e-4)  # and Ohno's method inverts the locus
+    np.testing.assert_allclose(tint, d, atol=2e-5)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 2, 1)])
+def test_kelvin_arrays_round_trip_on_every_locus_and_match_one_by_one(shape):
+    k, d = _kelvin_duv(shape, seed=2)
+    k = np.maximum(k, 4000.0)
+    for locus in ("auto", "daylight", "planckian"):
+        xy = wb.kelvin_to_xy(k, d, locus)
+        kelvin, tint = wb.xy_to_kelvin(xy, locus)
+        exact = locus != "planckian"  # Newton's inverse; Ohno 2013's is within 2e-4 K/K
+        np.testing.assert_allclose(kelvin, k, rtol=1e-6 if exact else 2e-4, err_msg=locus)
+        np.testing.assert_allclose(tint, d, atol=1e-8 if exact else 2e-5, err_msg=locus)
+        for i in np.ndindex(shape):  # an array gives what each value alone gives
+            np.testing.assert_allclose(xy[i], wb.kelvin_to_xy(float(k[i]), float(d[i]), locus), atol=1e-8)
+            one = wb.xy_to_kelvin(tuple(xy[i]), locus)
+            assert isinstance(one[0], float) and isinstance(one[1], float)
+            assert one[0] == pytest.approx(kelvin[i], rel=1e-7) and one[1] == pytest.approx(tint[i], abs=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float16, np.float32, np.float64])
+def test_kelvin_conversions_compute_in_float64(dtype):
+    k = np.array([3200, 5600, 6500], dtype=dtype)
+    xy = wb.kelvin_to_xy(k)
+    assert xy.dtype == np.float64
+    np.testing.assert_array_equal(xy, wb.kelvin_to_xy(k.astype(np.float64)))
+    kelvin, tint = wb.xy_to_kelvin(xy.astype(np.float32))
+    assert kelvin.dtype == np.float64 and tint.dtype == np.float64
+
+
+def test_kelvin_arrays_name_the_first_bad_value():
+    with pytest.raises(ChromaValueError, match="900 K is outside"):
+        wb.kelvin_to_xy([3200, 900, 30000])
+    with pytest.raises(ChromaValueError, match="NaN"):
+        wb.kelvin_to_xy(np.array([[3200.0, np.nan]]))
+    with pytest.raises(ChromaValueError, match=r"tint \(Duv\) 0.2 is outside"):
+        wb.kelvin_to_xy([3200, 5600], [0.0, 0.2])
+    with pytest.raises(ChromaValueError, match="not 3200 K"):
+        wb.kelvin_to_xy([5600, 3200], locus="daylight")
+    with pytest.raises(ChromaValueError, match="not a CIE xy chromaticity"):
+        wb.xy_to_kelvin([[0.3127, 0.329], [0.5, 0.6]])
+    with pytest.raises(ChromaValueError, match="below the daylight locus"):
+        wb.xy_to_kelvin([[0.3127, 0.329], [0.44757, 0.40745]], locus="daylight")

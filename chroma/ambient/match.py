@@ -102,7 +102,7 @@ def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "C
     .. [1] Buchsbaum, G. (1980). "A spatial processor model for object colour
        perception". Journal of the Franklin Institute, 310(1), 1-26.
     """
-    from chroma import ocio, stops, whitebalance
+    from chroma import colorimetry, ocio, stops, whitebalance
 
     if not isinstance(image, Image):
         raise ChromaValueError("match_ambient needs a chroma.Image (read it with chroma.read)")
@@ -121,7 +121,7 @@ def measure_ambient(image: Image, sh: SH, albedo: float = 0.18, method: str = "C
     wb = whitebalance.white_balance_matrix(src_k, dst_k, src_t, dst_t, cs, method, config=config)
     y = stops.luminance(flat[valid] @ wb.T.astype(np.float32), cs, config).astype(np.float64)
     y = y[y <= np.quantile(y, 0.995)] if y.size > 1 else y  # as estimate_white: no speculars
-    w = np.asarray(ocio.luminance_weights(cs, config), np.float64)
+    w = np.asarray(colorimetry.luminance_weights(cs, config), np.float64)
     y_ref = albedo * float(w @ target.mean_radiance)
     y_img = float(y.mean())
     if y_img <= 0 or y_ref <= 0:

@@ -710,10 +710,10 @@ def sh_rotation(rotation: np.ndarray) -> np.ndarray:
 
 def _rgb_to_xyz(colorspace: str, config: str | os.PathLike[str] | None = None) -> np.ndarray:
     """RGB -> XYZ normalised primary matrix (SMPTE RP 177) of a scene-linear space: chroma's
-    one source of it, ``ocio.rgb_to_xyz_matrix``."""
-    from chroma import ocio
+    one source of it, ``colorimetry.rgb_to_xyz_matrix``."""
+    from chroma import colorimetry
 
-    return ocio.rgb_to_xyz_matrix(colorspace, config)
+    return colorimetry.rgb_to_xyz_matrix(colorspace, config)
 
 
 def rgb_to_xy(rgb: np.ndarray, colorspace: str = "ACEScg", config: str | os.PathLike[str] | None = None) -> np.ndarray:
@@ -987,11 +987,11 @@ class SH:
         Returns
         -------
         numpy.ndarray
-            Shape (3,), float64, from :func:`chroma.ocio.luminance_weights`.
+            Shape (3,), float64, from :func:`chroma.colorimetry.luminance_weights`.
         """
-        from chroma import ocio
+        from chroma import colorimetry
 
-        return np.asarray(ocio.luminance_weights(self.colorspace), np.float64)
+        return np.asarray(colorimetry.luminance_weights(self.colorspace), np.float64)
 
     def dominant_direction(self) -> np.ndarray:
         """
@@ -1083,7 +1083,8 @@ class SH:
         """
         from chroma import whitebalance
 
-        return whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
+        kelvin, tint = whitebalance.xy_to_kelvin(rgb_to_xy(self.mean_radiance, self.colorspace, config), locus)
+        return float(kelvin), float(tint)
 
     def to_dict(self) -> dict[str, Any]:
         """

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from chroma.caches import register_cache
 from chroma.colour_science import colour
 from chroma.errors import ChromaIOError, ChromaValueError
 from chroma.lights.metrics import LightMetrics, cache_key, cached, cached_metrics, cct_duv
@@ -61,7 +62,7 @@ def scene_linear_matrices(
     """
     Return the XYZ and RGB matrices of a scene-linear OCIO colour space.
 
-    Derived once per config and space, from :func:`chroma.ocio.rgb_to_xyz_matrix`.
+    Derived once per config and space, from :func:`chroma.colorimetry.rgb_to_xyz_matrix`.
 
     Parameters
     ----------
@@ -97,12 +98,13 @@ def scene_linear_matrices(
     return _matrices(ocio.config_path(config), name)
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _matrices(path: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from chroma import ocio
+    from chroma import colorimetry
 
-    npm = np.asarray(ocio.rgb_to_xyz_matrix(name, path, white="native"), dtype=np.float64)
-    m_d65 = np.linalg.inv(ocio.rgb_to_xyz_matrix(name, path, white="D65"))
+    npm = np.asarray(colorimetry.rgb_to_xyz_matrix(name, path, white="native"), dtype=np.float64)
+    m_d65 = np.linalg.inv(colorimetry.rgb_to_xyz_matrix(name, path, white="D65"))
     out = (m_d65, np.linalg.inv(npm), npm @ np.ones(3), npm[1].copy())
     for m in out:
         m.setflags(write=False)

@@ -61,6 +61,13 @@ class LightMetrics:
     .. [2] CIE 13.3-1995, "Method of measuring and specifying colour rendering properties
        of light sources".
     .. [3] ANSI/IES TM-30-18, "IES Method for Evaluating Light Source Color Rendition".
+
+    Examples
+    --------
+    >>> from chroma.lights import Light
+    >>> m = compute_metrics(Light.illuminant("D65").values)
+    >>> round(m.cct), round(m.cri_ra), m.cri_valid
+    (6503, 100, True)
     """
 
     cct: float
@@ -109,6 +116,12 @@ def spectrum_key(values: np.ndarray) -> str:
     -------
     str
         SHA-1 hex digest of the spectrum normalised to peak 1, rounded to 12 decimals.
+
+    Examples
+    --------
+    >>> flat = np.ones(471)
+    >>> spectrum_key(flat) == spectrum_key(2.5 * flat)  # the shape, not the scale
+    True
     """
     v = np.asarray(values, dtype=np.float64)
     return hashlib.sha1((v / v.max()).round(12).tobytes()).hexdigest()
@@ -130,6 +143,12 @@ def cache_key(values: np.ndarray, tabulated: bool = False) -> str:
     -------
     str
         :func:`spectrum_key`, with ``"/native"`` appended for tabulated data.
+
+    Examples
+    --------
+    >>> flat = np.ones(471)
+    >>> cache_key(flat, tabulated=True) == spectrum_key(flat) + "/native"
+    True
     """
     return spectrum_key(values) + ("/native" if tabulated else "")
 
@@ -147,6 +166,15 @@ def cached(key: str) -> LightMetrics | None:
     -------
     LightMetrics or None
         The cached metrics, or None when they were not computed yet.
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> cached(cache_key(np.ones(471))) is None
+    True
+    >>> m = cached_metrics(np.ones(471))
+    >>> cached(cache_key(np.ones(471))) is m
+    True
     """
     return METRICS_CACHE.get(key)
 
@@ -168,6 +196,14 @@ def cached_metrics(values: np.ndarray, xyz: np.ndarray | None = None, tabulated:
     -------
     LightMetrics
         The same object for every spectrum of the same shape.
+
+    Examples
+    --------
+    >>> a = cached_metrics(np.ones(471))
+    >>> cached_metrics(3.0 * np.ones(471)) is a  # computed once per spectrum shape
+    True
+    >>> round(a.cct)  # the equal-energy illuminant E: about 5455 K
+    5456
     """
     key = cache_key(values, tabulated)
     hit = METRICS_CACHE.get(key)
@@ -203,6 +239,12 @@ def cct_duv(xyz: np.ndarray) -> tuple[float, float]:
     .. [1] Ohno, Y. (2014). "Practical use and calculation of CCT and Duv". LEUKOS,
        10(1), 47-55.
     .. [2] CIE 15:2004, "Colorimetry", 3rd ed., eq. 8.2 (CIE 1960 UCS).
+
+    Examples
+    --------
+    >>> cct, duv = cct_duv(np.array([0.95047, 1.0, 1.08883]))  # D65
+    >>> round(cct), round(duv, 4)
+    (6503, 0.0032)
     """
     c = colour()
     cct, duv = c.uv_to_CCT(c.UCS_to_uv(c.XYZ_to_UCS(np.asarray(xyz, np.float64))), method="Ohno 2013")
@@ -234,6 +276,13 @@ def compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> LightM
        of light sources".
     .. [2] ANSI/IES TM-30-18, "IES Method for Evaluating Light Source Color Rendition".
     .. [3] CIE 15:2004, "Colorimetry", 3rd ed. (K_m = 683 lm/W).
+
+    Examples
+    --------
+    >>> from chroma.lights import Light
+    >>> m = compute_metrics(Light.illuminant("A").values)
+    >>> round(m.cct), abs(m.duv) < 1e-4, round(m.cri_ra), round(m.tm30_rf)
+    (2856, True, 100, 100)
     """
     with warnings.catch_warnings():  # colour-science reports its own internal re-alignments
         warnings.simplefilter("ignore")
@@ -259,5 +308,13 @@ def _compute_metrics(values: np.ndarray, xyz: np.ndarray | None = None) -> Light
 
 
 def clear_cache() -> None:
-    """Forget every cached metric (:data:`METRICS_CACHE`)."""
+    """Forget every cached metric (:data:`METRICS_CACHE`).
+
+    Examples
+    --------
+    >>> m = cached_metrics(np.ones(471))
+    >>> clear_cache()
+    >>> len(METRICS_CACHE)
+    0
+    """
     METRICS_CACHE.clear()

@@ -55,6 +55,11 @@ def spectral_shape() -> SpectralShape:
     -------
     colour.SpectralShape
         :data:`SPECTRAL_RANGE` (360-830 nm) at a 1 nm interval.
+
+    Examples
+    --------
+    >>> spectral_shape()
+    SpectralShape(360.0, 830.0, 1.0)
     """
     return colour().SpectralShape(SPECTRAL_RANGE[0], SPECTRAL_RANGE[1], 1.0)
 
@@ -72,6 +77,13 @@ def cmfs() -> np.ndarray:
     References
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., Table T.4.
+
+    Examples
+    --------
+    >>> cmfs().shape
+    (471, 3)
+    >>> cmfs()[WAVELENGTHS == 555].round(4)  # x-bar, y-bar, z-bar at 555 nm
+    array([[ 0.5121,  1.    ,  0.0057]])
     """
     c = colour().MSDS_CMFS[_OBSERVER].copy().align(spectral_shape())
     out = np.asarray(c.values, dtype=np.float64)
@@ -92,6 +104,11 @@ def photopic() -> np.ndarray:
     References
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., Table T.4 (y-bar = V(lambda)).
+
+    Examples
+    --------
+    >>> round(float(photopic()[WAVELENGTHS == 555][0]), 6)  # V(555 nm) = 1
+    1.0
     """
     v = np.asarray(colour().SDS_LEFS["CIE 1924 Photopic Standard Observer"].copy().align(spectral_shape()).values, np.float64)
     v.setflags(write=False)
@@ -119,6 +136,13 @@ def align_spectrum(sd: SpectralDistribution) -> np.ndarray:
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., §7.2.1.1 (interpolation) and §7.2.2.1
        (extrapolation).
+
+    Examples
+    --------
+    >>> from chroma.colour_science import colour
+    >>> values = align_spectrum(colour().SDS_ILLUMINANTS["D65"])
+    >>> values.shape, round(float(values[WAVELENGTHS == 560][0]), 1)  # D65 is 100 at 560 nm
+    ((471,), 100.0)
     """
     aligned = sd.copy().align(spectral_shape())
     return np.clip(np.asarray(aligned.values, dtype=np.float64), 0.0, None)
@@ -141,6 +165,11 @@ def spectrum_xyz(values: np.ndarray) -> np.ndarray:
     References
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., §7.1.
+
+    Examples
+    --------
+    >>> spectrum_xyz(np.ones(471)).round(4)  # the equal-energy spectrum E: X = Y = Z
+    array([ 1.0001,  1.    ,  1.0003])
     """
     v = np.asarray(values, dtype=np.float64)
     xyz = v @ cmfs()
@@ -164,6 +193,13 @@ def native_samples(sd: SpectralDistribution) -> tuple[np.ndarray, np.ndarray] | 
     tuple of numpy.ndarray or None
         Read-only (wavelengths nm, relative power >= 0) inside 360-830 nm when the samples
         sit on whole nanometres at one uniform interval above 1 nm; else None.
+
+    Examples
+    --------
+    >>> from chroma.colour_science import colour
+    >>> wl, values = native_samples(colour().SDS_ILLUMINANTS["FL2"])  # tabulated every 5 nm
+    >>> wl[:3], len(wl)
+    (array([ 380.,  385.,  390.]), 81)
     """
     wl = np.asarray(sd.wavelengths, np.float64)
     v = np.asarray(sd.values, np.float64)
@@ -201,6 +237,12 @@ def sampled_xyz(wavelengths: np.ndarray, values: np.ndarray) -> np.ndarray:
     References
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., §7.1.
+
+    Examples
+    --------
+    >>> wl = np.arange(360.0, 831.0, 5.0)
+    >>> sampled_xyz(wl, np.ones_like(wl)).round(3)
+    array([ 1.,  1.,  1.])
     """
     idx = (np.asarray(wavelengths) - SPECTRAL_RANGE[0]).round().astype(int)
     xyz = np.asarray(values, np.float64) @ cmfs()[idx]
@@ -227,6 +269,11 @@ def xyz_to_uv(xyz: np.ndarray) -> np.ndarray:
     References
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., eq. 8.2.
+
+    Examples
+    --------
+    >>> xyz_to_uv(np.array([0.95047, 1.0, 1.08883])).round(4)  # D65
+    array([ 0.1978,  0.3122])
     """
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     d = x + 15.0 * y + 3.0 * z
@@ -242,6 +289,11 @@ def illuminant_names() -> tuple[str, ...]:
     -------
     tuple of str
         The keys of colour-science's tabulated illuminants (A, D50, D65, FL1-FL12, LED-B1...).
+
+    Examples
+    --------
+    >>> {"A", "D65", "FL2"} <= set(illuminant_names())
+    True
     """
     return tuple(colour().SDS_ILLUMINANTS.keys())
 
@@ -264,6 +316,13 @@ def illuminant_key(name: str) -> str:
     ------
     chroma.errors.ChromaValueError
         For an unknown name; the message lists the closest known names.
+
+    Examples
+    --------
+    >>> illuminant_key("F2")
+    'FL2'
+    >>> illuminant_key("d65")
+    'D65'
     """
     names = illuminant_names()
     s = str(name).strip()
@@ -297,6 +356,11 @@ def parse_peaks(spec: str) -> list[tuple[float, ...]]:
     ------
     chroma.errors.ChromaValueError
         For an item that is not two or three numbers, or no item at all.
+
+    Examples
+    --------
+    >>> parse_peaks("450:20, 530:30:0.8")
+    [(450.0, 20.0), (530.0, 30.0, 0.8)]
     """
     rows = []
     for item in spec.split(","):
@@ -342,6 +406,13 @@ def parse_csv(text: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     chroma.errors.ChromaValueError
         For a row that is not two numbers (naming the line), a non-finite value, a negative
         power or fewer than 5 samples.
+
+    Examples
+    --------
+    >>> rows = ["nm,power", "400,0.1", "450,0.5", "500,1.0", "550,0.6", "600,0.2"]
+    >>> wl, power = parse_csv(chr(10).join(rows), "led.csv")  # lines joined by newlines
+    >>> wl, power
+    (array([ 400.,  450.,  500.,  550.,  600.]), array([ 0.1,  0.5,  1. ,  0.6,  0.2]))
     """
     lines = text.splitlines()
     wl: list[float] = []
@@ -414,6 +485,12 @@ def resample_spectrum(wl: np.ndarray, pw: np.ndarray, what: str) -> np.ndarray:
     ----------
     .. [1] CIE 15:2004, "Colorimetry", 3rd ed., §7.2.1.1 (interpolation) and §7.2.2.1
        (extrapolation).
+
+    Examples
+    --------
+    >>> values = resample_spectrum(np.arange(360.0, 831.0, 10.0), np.ones(48), "a flat spectrum")
+    >>> values.shape, float(values.min()), float(values.max())
+    ((471,), 1.0, 1.0)
     """
     wl, pw = _sorted_samples(wl, pw, what)
     wl, pw = _inside_range(wl, pw, what)
@@ -520,6 +597,15 @@ def ohno_led(peak: float, fwhm: float) -> np.ndarray:
     ----------
     .. [1] Ohno, Y. (2005). "Spectral design considerations for white LED color
        rendering". Optical Engineering, 44(11), 111302, eq. 1.
+
+    Examples
+    --------
+    >>> led = ohno_led(450.0, 20.0)
+    >>> float(WAVELENGTHS[led.argmax()]), float(led.max())
+    (450.0, 1.0)
+    >>> half = WAVELENGTHS[led >= 0.5]
+    >>> float(half[-1] - half[0])  # about the 20 nm FWHM, on the 1 nm grid
+    20.0
     """
     sd = colour().sd_single_led(peak, spectral_shape(), method="Ohno 2005",
                                 half_spectral_width=fwhm / _OHNO_FWHM)
@@ -565,6 +651,12 @@ def pc_white(cct: float, phosphor_fwhm: float) -> tuple[np.ndarray, str]:
     ----------
     .. [1] Ohno, Y. (2005). "Spectral design considerations for white LED color
        rendering". Optical Engineering, 44(11), 111302.
+
+    Examples
+    --------
+    >>> values, name = pc_white(4000.0, 100.0)
+    >>> name, values.shape
+    ('led pc:4000', (471,))
     """
     from scipy.optimize import least_squares
 

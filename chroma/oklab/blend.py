@@ -67,6 +67,15 @@ def parse_color(text: Any, colorspace: str = "ACEScg", config: str | os.PathLike
     References
     ----------
     IEC 61966-2-1:1999, sRGB transfer function.
+
+    Examples
+    --------
+    >>> parse_color("#ffffff", "linear-sRGB")
+    array([ 1.,  1.,  1.])
+    >>> parse_color("0.18, 0.18, 0.18")
+    array([ 0.18,  0.18,  0.18])
+    >>> parse_color("6504K", "linear-sRGB").round(3)  # D65: white
+    array([ 0.999,  1.   ,  0.999])
     """
     if not isinstance(text, str):
         arr = np.asarray(text, dtype=np.float64)
@@ -109,6 +118,11 @@ def looks_like_color(text: str) -> bool:
     bool
         True for ``#...``, ``...K`` with a number, text with a comma or six hex digits
         that is not an existing path.
+
+    Examples
+    --------
+    >>> looks_like_color("#ff8800"), looks_like_color("3200K"), looks_like_color("plate.exr")
+    (True, True, False)
     """
     s = text.strip()
     return (
@@ -152,6 +166,12 @@ class BlendOptions(TypedDict, total=False):
         Blend at a common exposure and interpolate the exposure in stops; default False.
     config : str, os.PathLike or None
         OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Examples
+    --------
+    >>> options = BlendOptions(hue="longer", colorspace="linear-sRGB")  # a dict
+    >>> mix(np.zeros(3), np.ones(3), 0.5, "oklab", **options).round(4)
+    array([ 0.125,  0.125,  0.125])
     """
 
     hue: HueMethod
@@ -175,6 +195,14 @@ def check_blend(space: str, hue: str) -> None:
     ------
     ChromaValueError
         An unknown space or hue method (with the closest names).
+
+    Examples
+    --------
+    >>> check_blend("oklch", "longer")
+    >>> check_blend("oklabb", "shorter")
+    Traceback (most recent call last):
+        ...
+    chroma.errors.ChromaValueError: unknown blend space 'oklabb'; choose oklab, oklch, linear, ...
     """
     if space not in SPACES:
         hint = closest(str(space), SPACES)
@@ -204,6 +232,13 @@ def as_colours(x: Any, colorspace: str, config: str | os.PathLike | None) -> np.
     ------
     ChromaValueError
         A string that is not a colour, or an array whose last axis is not 3 or 4.
+
+    Examples
+    --------
+    >>> as_colours("#ffffff", "linear-sRGB", None)
+    array([ 1.,  1.,  1.])
+    >>> as_colours([[0, 0, 0, 1]], "ACEScg", None)
+    array([[ 0.,  0.,  0.,  1.]], dtype=float32)
     """
     if isinstance(x, str):
         return parse_color(x, colorspace, config)
@@ -253,15 +288,15 @@ def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, 
 
 def _luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """Y weights of a linear space, also for OKLab's own names ``"XYZ"`` and ``"linear-sRGB"``
-    (OCIO spaces: :func:`chroma.ocio.luminance_weights`, the one public function)."""
+    (OCIO spaces: :func:`chroma.colorimetry.luminance_weights`, the one public function)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.array([0.0, 1.0, 0.0])
     if kind == "srgb":
         return _srgb_to_xyz()[1].copy()
-    from chroma import ocio
+    from chroma import colorimetry
 
-    return np.asarray(ocio.luminance_weights(name, config), np.float64)
+    return np.asarray(colorimetry.luminance_weights(name, config), np.float64)
 
 
 luminance_weights = deprecated_alias(_luminance_weights, "chroma.oklab.luminance_weights",
@@ -349,6 +384,16 @@ def mix(
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ ; W3C, CSS Color Module Level 4, 4.4
     (powerless hue), 12.3 (premultiplied interpolation), 12.4 (hue interpolation).
+
+    Examples
+    --------
+    >>> black, white = np.zeros(3), np.ones(3)
+    >>> mix(black, white, 0.5, "linear", colorspace="linear-sRGB")
+    array([ 0.5,  0.5,  0.5])
+    >>> mix(black, white, 0.5, "oklab", colorspace="linear-sRGB").round(4)  # L = 0.5: a darker grey
+    array([ 0.125,  0.125,  0.125])
+    >>> mix(np.array([1.0, 0.0, 0.0, 1.0]), np.zeros(4), 0.5, "linear")  # premultiplied RGBA
+    array([ 0.5,  0. ,  0. ,  0.5])
     """
     check_blend(space, hue)
     a, b, t, dtype = _broadcast(a, b, t, colorspace, config)
@@ -450,6 +495,11 @@ def add_opaque_alpha(c: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
         (..., 4) RGBA of ``c``'s dtype, alpha 1.
+
+    Examples
+    --------
+    >>> add_opaque_alpha(np.array([[0.2, 0.3, 0.4]]))
+    array([[ 0.2,  0.3,  0.4,  1. ]])
     """
     return np.concatenate([c, np.ones(c.shape[:-1] + (1,), c.dtype)], axis=-1)
 
@@ -486,6 +536,14 @@ def apply_gamut(rgb: np.ndarray, gamut: str | None, colorspace: str, config: str
     References
     ----------
     W3C, CSS Color Module Level 4, 13.2 (gamut mapping).
+
+    Examples
+    --------
+    >>> apply_gamut(np.array([-0.1, 0.5, 0.5]), None, "ACEScg", None)  # None: as is
+    array([-0.1,  0.5,  0.5])
+    >>> out = apply_gamut(np.array([1.2, 0.1, -0.05]), "srgb", "linear-sRGB", None)
+    >>> bool(np.all((out > -1e-12) & (out < 1 + 1e-12))), round(float(out[1]), 3)  # in the cube
+    (True, 0.138)
     """
     if gamut is None:
         return rgb
@@ -555,6 +613,14 @@ def gradient(
     ----------
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ ; W3C, CSS Color Module Level 4, 12.4 and 13.2.
+
+    Examples
+    --------
+    >>> g = gradient([np.zeros(3), np.ones(3)], 5, "oklab", colorspace="linear-sRGB")
+    >>> g.shape, g[0], g[-1]
+    ((5, 3), array([ 0.,  0.,  0.]), array([ 1.,  1.,  1.]))
+    >>> to_oklab(g, "linear-sRGB")[:, 0].round(4)  # even steps of OKLab lightness
+    array([ 0.  ,  0.25,  0.5 ,  0.75,  1.  ])
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
         raise ChromaValueError(f"a gradient needs at least 2 steps, got {steps!r}")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from chroma.caches import register_cache
 from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -79,17 +80,18 @@ def _kind(colorspace: str, config: Any) -> tuple[str, str]:
     return "ocio", name
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
-    from chroma import ocio
+    from chroma import colorimetry, ocio
 
     ocio.require_scene_linear(name, config_path, "OKLab")
-    return np.array(ocio.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
+    return np.array(colorimetry.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
 
 
 def _xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """RGB -> D65 XYZ of a linear space, also for OKLab's own names ``"XYZ"``, ``"linear-sRGB"``
-    (OCIO spaces: :func:`chroma.ocio.rgb_to_xyz_matrix` with ``white="D65"``)."""
+    (OCIO spaces: :func:`chroma.colorimetry.rgb_to_xyz_matrix` with ``white="D65"``)."""
     kind, name = _kind(colorspace, config)
     if kind == "xyz":
         return np.eye(3)
@@ -104,6 +106,7 @@ rgb_to_xyz_matrix = deprecated_alias(_xyz_d65_matrix, "chroma.oklab.rgb_to_xyz_m
                                      "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='D65')")
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.ndarray, np.ndarray]:
     """(to_lms, from_lms) float64 for a linear space."""
@@ -117,6 +120,7 @@ def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.nda
     return to, np.linalg.inv(to)
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def _f32(key: tuple) -> tuple[np.ndarray, ...]:
     to, frm = _lms_matrices(*key)
@@ -186,6 +190,15 @@ def to_oklab(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike | N
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ (M1, M2 and the updated linear sRGB -> LMS
     matrix of its reference code).
+
+    Examples
+    --------
+    >>> to_oklab(np.array([1.0, 1.0, 1.0]), "linear-sRGB").round(4)  # white: L = 1
+    array([ 1.,  0.,  0.])
+    >>> to_oklab(np.array([[0.18, 0.18, 0.18], [1.0, 0.0, 0.0]]), "ACEScg").round(3)[:, 0]  # L
+    array([ 0.565,  0.692])
+    >>> to_oklab(np.zeros((2, 4, 3), np.float32)).dtype
+    dtype('float32')
     """
     arr = _array(rgb)
     to, _, m2, _ = _mats(arr, colorspace, config)
@@ -223,6 +236,14 @@ def from_oklab(lab: Any, colorspace: str = "ACEScg", config: str | os.PathLike |
     ----------
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/
+
+    Examples
+    --------
+    >>> from_oklab(np.array([1.0, 0.0, 0.0]), "linear-sRGB").round(4)
+    array([ 1.,  1.,  1.])
+    >>> rgb = np.array([0.2, 0.5, 0.8])
+    >>> np.allclose(from_oklab(to_oklab(rgb, "ACEScg"), "ACEScg"), rgb, atol=1e-12)
+    True
     """
     arr = _array(lab)
     _, frm, _, m2i = _mats(arr, colorspace, config)
@@ -248,6 +269,14 @@ def xyz_to_oklab(xyz: Any) -> np.ndarray:
     ----------
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ (M1, M2, the XYZ -> Oklab test table).
+
+    Examples
+    --------
+    >>> xyz_to_oklab(np.array([1.0, 0.0, 0.0])).round(3)  # Ottosson's table of XYZ -> OKLab
+    array([ 0.45 ,  1.236, -0.019])
+    >>> xyz_to_oklab(np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])).round(3)
+    array([[ 0.922, -0.671,  0.263],
+           [ 0.153, -1.415, -0.449]])
     """
     return to_oklab(xyz, XYZ)
 
@@ -271,6 +300,11 @@ def oklab_to_xyz(lab: Any) -> np.ndarray:
     ----------
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ (M1 and M2, inverted here).
+
+    Examples
+    --------
+    >>> oklab_to_xyz(np.array([1.0, 0.0, 0.0])).round(4)  # the D65 white, Y = 1
+    array([ 0.9505,  1.    ,  1.0883])
     """
     return from_oklab(lab, XYZ)
 
@@ -292,6 +326,11 @@ def linear_srgb_to_oklab(rgb: Any) -> np.ndarray:
     ----------
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/ (the updated matrix of its reference code, 2021).
+
+    Examples
+    --------
+    >>> linear_srgb_to_oklab(np.array([1.0, 0.0, 0.0])).round(4)  # sRGB red
+    array([ 0.628 ,  0.2249,  0.1258])
     """
     return to_oklab(rgb, LINEAR_SRGB)
 
@@ -314,6 +353,13 @@ def oklab_to_linear_srgb(lab: Any) -> np.ndarray:
     ----------
     Ottosson 2020, https://bottosson.github.io/posts/oklab/ : the inverse of the linear
     sRGB -> LMS matrix of the article's reference code.
+
+    Examples
+    --------
+    >>> oklab_to_linear_srgb(np.array([1.0, 0.0, 0.0])).round(4)  # L = 1: the white
+    array([ 1.,  1.,  1.])
+    >>> oklab_to_linear_srgb(np.array([0.628, 0.2249, 0.1258])).round(3)[0]  # back to sRGB red
+    1.0
     """
     return from_oklab(lab, LINEAR_SRGB)
 
@@ -344,6 +390,13 @@ def oklab_to_oklch(lab: Any) -> np.ndarray:
     https://www.w3.org/TR/css-color-4/ ;
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/
+
+    Examples
+    --------
+    >>> oklab_to_oklch(np.array([0.7, 0.1, 0.1])).round(4)  # hue in degrees
+    array([  0.7   ,   0.1414,  45.    ])
+    >>> oklab_to_oklch(np.array([0.5, 0.0, 0.0]))  # achromatic: hue 0
+    array([ 0.5,  0. ,  0. ])
     """
     arr = _array(lab)
     out = np.empty_like(arr)
@@ -376,6 +429,11 @@ def oklch_to_oklab(lch: Any) -> np.ndarray:
     https://www.w3.org/TR/css-color-4/ ;
     B. Ottosson, "A perceptual color space for image processing", 2020,
     https://bottosson.github.io/posts/oklab/
+
+    Examples
+    --------
+    >>> oklch_to_oklab(np.array([0.7, 0.1, 90.0])).round(4)
+    array([ 0.7,  0. ,  0.1])
     """
     arr = _array(lch)
     out = np.empty_like(arr)
@@ -410,6 +468,13 @@ def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = 
         ``rgb`` whose last axis is not 3 long.
     ColorSpaceError
         ``src`` or ``dst`` unknown, or not scene-linear.
+
+    Examples
+    --------
+    >>> rgb_to_rgb(np.array([1.0, 1.0, 1.0]), "linear-sRGB", "ACEScg").round(4)  # D65 white in ACEScg
+    array([ 1.,  1.,  1.])
+    >>> rgb_to_rgb(np.array([0.18, 0.18, 0.18]), "ACEScg", "ACEScg")
+    array([ 0.18,  0.18,  0.18])
     """
     arr = _array(rgb)
     m = np.linalg.inv(_xyz_d65_matrix(dst, config)) @ _xyz_d65_matrix(src, config)
@@ -435,6 +500,13 @@ def srgb_encode(linear: Any) -> np.ndarray:
     References
     ----------
     IEC 61966-2-1:1999; W3C, CSS Color Module Level 4, extended sRGB.
+
+    Examples
+    --------
+    >>> srgb_encode(np.array([0.0, 0.0031308, 0.18, 1.0])).round(4)
+    array([ 0.    ,  0.0404,  0.4614,  1.    ])
+    >>> srgb_encode(np.array([-0.18, 2.0])).round(4)  # extended: odd below 0, the power above 1
+    array([-0.4614,  1.3533])
     """
     x = np.asarray(linear)
     x = x if x.dtype == np.float64 else x.astype(np.float32)
@@ -459,6 +531,11 @@ def srgb_decode(encoded: Any) -> np.ndarray:
     References
     ----------
     IEC 61966-2-1:1999 (the EOTF), extended to negatives and above 1.0 as CSS Color 4.
+
+    Examples
+    --------
+    >>> srgb_decode(np.array([0.0, 0.5, 1.0])).round(4)
+    array([ 0.   ,  0.214,  1.   ])
     """
     x = np.asarray(encoded)
     x = x if x.dtype == np.float64 else x.astype(np.float32)
@@ -478,11 +555,24 @@ def delta_e_ok(lab1: Any, lab2: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        (...) distances in OKLab units (CSS's just-noticeable difference is 0.02).
+        (...) distances in OKLab units (CSS's just-noticeable difference is 0.02); float32
+        (float64 if both inputs are float64).
+
+    Raises
+    ------
+    ChromaValueError
+        Colours without 3 components in the last axis.
 
     References
     ----------
     W3C, CSS Color Module Level 4, 13.3 "Color difference: deltaEOK".
+
+    Examples
+    --------
+    >>> round(float(delta_e_ok(np.array([0.7, 0.1, 0.0]), np.array([0.7, 0.0, 0.0]))), 6)
+    0.1
+    >>> delta_e_ok(np.zeros((2, 3)), np.array([0.3, 0.0, 0.4]))
+    array([ 0.5,  0.5])
     """
-    d = np.asarray(lab1) - np.asarray(lab2)
+    d = _array(lab1) - _array(lab2)
     return np.sqrt(np.sum(d * d, axis=-1))

@@ -101,6 +101,14 @@ def gamut_map(
     W3C, CSS Color Module Level 4, 13.2.2 "Binary Search Gamut Mapping with Local MINDE"
     and 13.3 deltaEOK, https://www.w3.org/TR/css-color-4/ ; B. Ottosson, "A perceptual
     color space for image processing", 2020, https://bottosson.github.io/posts/oklab/
+
+    Examples
+    --------
+    >>> gamut_map(np.array([0.5, 0.2, 0.1])).round(4)  # in gamut: unchanged
+    array([ 0.5,  0.2,  0.1])
+    >>> out = gamut_map(np.array([1.2, 0.1, -0.05]))  # out of sRGB: chroma reduced
+    >>> bool(np.all((out >= 0) & (out <= 1))), out.round(3)
+    (True, array([ 1.   ,  0.138,  0.   ]))
     """
     arr = _array(rgb)
     flat = arr.reshape(-1, 3)
@@ -248,6 +256,14 @@ def to_display(rgb: Any, colorspace: str = "ACEScg", config: str | os.PathLike |
     References
     ----------
     IEC 61966-2-1:1999 (sRGB); W3C, CSS Color Module Level 4, 13.2.
+
+    Examples
+    --------
+    >>> to_display(np.array([0.18, 0.18, 0.18]), "linear-sRGB").round(4)
+    array([ 0.4614,  0.4614,  0.4614])
+    >>> to_display(np.array([[1.0, 1.0, 1.0], [2.0, 0.0, 0.0]]), "ACEScg").round(3)
+    array([[ 1.   ,  1.   ,  1.   ],
+           [ 1.   ,  0.744,  0.717]])
     """
     lin = rgb_to_rgb(rgb, colorspace, LINEAR_SRGB, config)
     return np.clip(srgb_encode(gamut_map(lin, LINEAR_SRGB, upper=1.0)), 0.0, 1.0)
