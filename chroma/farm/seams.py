@@ -26,7 +26,7 @@ def _atomic_copy(src: str, dst: str) -> None:
         shutil.copyfile(src, tmp)
 
 
-def conform(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list:
+def conform(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list[tuple[str, str]]:
     """Copy shot ``i``'s frames outside its seams into the edit's sequence.
 
     The farm task of a conform layer (``chroma farm task EDIT --conform I``). Each copy
@@ -45,7 +45,7 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Config = Non
 
     Returns
     -------
-    list
+    list of (str, str)
         Always empty: failures are raised.
 
     Raises
@@ -75,7 +75,7 @@ def conform(edit_path: str, i: int, job: Job | None = None, config: Config = Non
     return []
 
 
-def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list:
+def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) -> list[tuple[str, str]]:
     """Write the crossfade into shot ``i`` of an edit.
 
     The previous shot's last frames blend into this shot's first
@@ -97,7 +97,7 @@ def seam(edit_path: str, i: int, job: Job | None = None, config: Config = None) 
 
     Returns
     -------
-    list
+    list of (str, str)
         Always empty: failures are raised.
 
     Raises

@@ -80,7 +80,7 @@ def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: J
 
 
 def _shot_serial(shot_path: str, config: Config, overrides: Mapping[str, Any], start: int, last: int, write: list[int],
-                 replace: list[int], job: Job) -> list:
+                 replace: list[int], job: Job) -> list[tuple[str, str]]:
     """A frame-to-frame shot: one task, in order; run again (a lost worker), it resumes
     after the last state this job saved."""
     from chroma.pipeline import RunPlan
@@ -102,7 +102,7 @@ def _shot_serial(shot_path: str, config: Config, overrides: Mapping[str, Any], s
 
 
 def render_frames(shot_path: str, config: Config, overrides: Mapping[str, Any], indices: list[int], replace: list[int],
-                job: Job) -> list:
+                job: Job) -> list[tuple[str, str]]:
     """Render frames of a shot whose frames are independent, each from an empty loop state.
 
     The farm task of a "None" or "Video" shot (and what ``chroma farm task SHOT --frames``
@@ -126,7 +126,7 @@ def render_frames(shot_path: str, config: Config, overrides: Mapping[str, Any], 
 
     Returns
     -------
-    list
+    list of (str, str)
         Always empty: failures are raised, as :func:`run_tasks` expects.
     """
     from chroma.pipeline import RunPlan
