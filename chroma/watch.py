@@ -27,20 +27,22 @@ from chroma.coherence import Coherence
 from chroma.guard import CollapseGuard, GuardEvent, blend_noise, renoise_skip_steps
 
 if TYPE_CHECKING:
+    import torch
+
     from chroma.shot import Shot
     from render.animation import FrameInput, FrameResult, LoopState
 
 __all__ = ["ShotWatch", "to_code", "from_code"]
 
 
-def to_code(image: Any) -> np.ndarray:
+def to_code(image: torch.Tensor | np.ndarray) -> np.ndarray:
     """Convert a loop frame to display code values.
 
     As :func:`chroma.pipeline.frame_to_scene_linear` reads it: ``(x + 1) / 2``, clipped.
 
     Parameters
     ----------
-    image : torch.Tensor or array_like
+    image : torch.Tensor or numpy.ndarray
         A (1, 3, H, W) or (3, H, W) frame in the model's range [-1, 1].
 
     Returns
@@ -53,7 +55,7 @@ def to_code(image: Any) -> np.ndarray:
     return np.clip((np.transpose(arr, (1, 2, 0)) + 1.0) * 0.5, 0.0, 1.0).astype(np.float32)
 
 
-def from_code(code: np.ndarray, like: Any) -> Any:
+def from_code(code: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     """Convert display code values back to a tensor shaped, typed and placed like ``like``.
 
     The inverse of :func:`to_code` (``2 x - 1``).
@@ -84,7 +86,7 @@ class _NoiseFilter:
     def __init__(self, amount: float, seed: int):
         self.amount, self.seed = amount, seed
 
-    def __call__(self, init: Any) -> Any:
+    def __call__(self, init: torch.Tensor) -> torch.Tensor:
         import torch
 
         arr = init.detach().float().cpu().numpy()
@@ -109,14 +111,15 @@ class ShotWatch:
         self.stop_event: GuardEvent | None = None
 
     @classmethod
-    def from_shot(cls, shot: Shot, display: Callable[[str], Any], plate_path: Callable[[int], str]) -> "ShotWatch":
+    def from_shot(cls, shot: Shot, display: Callable[[str], torch.Tensor],
+                  plate_path: Callable[[int], str]) -> ShotWatch:
         """Build the watch a shot's ``[guard]`` and ``[coherence]`` ask for.
 
         Parameters
         ----------
         shot : chroma.shot.Shot
             The shot.
-        display : Callable[[str], Any]
+        display : Callable[[str], torch.Tensor]
             ``display(path)`` reads an image as the model sees it ((3, H, W) in [-1, 1]
             at the render size).
         plate_path : Callable[[int], str]

@@ -22,6 +22,7 @@ from chroma.cli._core import (
 
 if TYPE_CHECKING:
     from chroma.pipeline import FrameReport, RunPlan, ShotRunner
+    from render.renderer import RenderStep
     from render.settings_file import SettingsFile
 
 
@@ -305,7 +306,7 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
     steps_bar = Progress(0, "steps", enabled=not quiet, position=1, leave=False, unit="step")
     new_frame = [True]
 
-    def on_step(step: Any) -> None:
+    def on_step(step: RenderStep) -> None:
         if new_frame[0]:  # one frame's steps: counted from 0 towards that frame's total
             steps_bar.reset(step.total)
             new_frame[0] = False

@@ -121,10 +121,11 @@ def _bytes(folder: Path, pattern: str) -> int:
 @pytest.mark.benchmark(group="shot-pipeline-1280x768")
 def test_bench_shot_pipeline(benchmark, monkeypatch, tmp_path) -> None:
     import chroma.io
-    import chroma.pipeline.runner as runner_module
+    import chroma.pipeline.writer as writer_module
     from chroma.coherence import Coherence
     from chroma.guard import CollapseGuard
-    from chroma.pipeline import ShotRunner
+    from chroma.pipeline import LocalStateStore, ShotRunner
+from chroma.pipeline.nukescript import NukeScriptWriter
     from render.animation import FrameLoop
     from render.renderer import RenderSettings
 
@@ -133,13 +134,13 @@ def test_bench_shot_pipeline(benchmark, monkeypatch, tmp_path) -> None:
     totals: dict[str, float] = defaultdict(float)
     parts = [  # (object, attribute, part): what each part of a frame's overhead is
         (FrameLoop, "_warp", "warp (2D camera)"),
-        (runner_module, "frame_to_scene_linear", "OCIO (inverse view to ACEScg)"),
+        (writer_module, "frame_to_scene_linear", "OCIO (inverse view to ACEScg)"),
         (chroma.io, "write", "I/O (EXR write)"),
         (chroma.io, "write_display", "previews (view + PNG)"),
-        (ShotRunner, "save_state", "state (compress + fsync)"),
+        (LocalStateStore, "save", "state (compress + fsync)"),
         (CollapseGuard, "observe", "guard"),
         (Coherence, "apply", "coherence"),
-        (ShotRunner, "write_nuke_script", "Nuke script"),
+        (NukeScriptWriter, "write", "Nuke script"),
     ]
     active: list[str] = []
     for where, name, part in parts:

@@ -1,0 +1,272 @@
+"""The shot loop: sequences the seams, frame by frame, and nothing else.
+
+For every frame of a plan: the frame's settings (:meth:`chroma.shot.Shot.frame`) ->
+its inputs (:class:`chroma.pipeline.inputs.ShotInputs`) -> the watch's renoise
+(:meth:`chroma.watch.ShotWatch.before`) -> one step of :class:`render.animation.FrameLoop`
+-> the watch's measures and matching -> the frame writer (frames the plan writes) -> the
+state store (state saved, then the run log) -> the report -> the stop policy. A frame is
+written and its state saved before the next starts, so an interrupted run loses at most
+the frame in progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from chroma.pipeline.runlog import FrameReport
+
+if TYPE_CHECKING:
+    import torch
+
+    from chroma.pipeline.inputs import ShotInputs
+    from chroma.pipeline.layout import ShotLayout
+    from chroma.pipeline.plan import RunPlan
+    from chroma.pipeline.store import StateStore
+    from chroma.pipeline.writer import FrameWriter
+    from chroma.shot import FrameSpec, Shot
+    from chroma.watch import ShotWatch
+    from render.animation import FrameLoop, LoopState
+    from render.renderer import Renderer, RenderStep
+    from render.settings import RenderSettings
+
+__all__ = ["GuardStop", "RunProgress", "ShotLoop", "StopPolicy", "frame_loop", "frame_settings"]
+
+
+@dataclass
+class RunProgress:
+    """How far a run got, updated as each frame finishes (read after an interrupt too).
+
+    Attributes
+    ----------
+    written : list of int
+        Shot indices written so far.
+    last_done : int
+        The last shot index whose state is saved (-1: none).
+    stopped : str or None
+        Why the stop policy stopped the run (None: it did not).
+    """
+
+    written: list[int] = field(default_factory=list)
+    last_done: int = -1
+    stopped: str | None = None
+
+
+class StopPolicy(Protocol):
+    """Decides, after each frame, whether the run stops."""
+
+    def stop(self, watch: ShotWatch, report: FrameReport) -> str | None:
+        """Return why the run stops after a frame.
+
+        Parameters
+        ----------
+        watch : chroma.watch.ShotWatch
+            The run's watch.
+        report : FrameReport
+            The frame just finished.
+
+        Returns
+        -------
+        str or None
+            Why the run stops; None when it goes on.
+        """
+
+
+class GuardStop:
+    """Stop when the collapse guard's action is ``stop`` and it fired (:mod:`chroma.guard`)."""
+
+    def stop(self, watch: ShotWatch, report: FrameReport) -> str | None:
+        """Return why the run stops after a frame.
+
+        Parameters
+        ----------
+        watch : chroma.watch.ShotWatch
+            The run's watch (its ``stop_event`` is set when the guard stopped the shot).
+        report : FrameReport
+            The frame just finished.
+
+        Returns
+        -------
+        str or None
+            The collapse guard's reason, or None.
+        """
+        if watch.stop_event is None:
+            return None
+        return f"the collapse guard stopped the shot after frame {report.file_frame}: {watch.stop_event.reason()}"
+
+
+def frame_settings(spec: FrameSpec) -> RenderSettings:
+    """Build a frame's render settings from its evaluated values.
+
+    Parameters
+    ----------
+    spec : chroma.shot.FrameSpec
+        The frame.
+
+    Returns
+    -------
+    render.settings.RenderSettings
+        The settings.
+
+    Raises
+    ------
+    chroma.shot.ShotError
+        A value is outside its domain (the message names the frame).
+    """
+    from chroma.shot import ShotError
+    from render.errors import RenderError
+    from render.settings import RenderSettings
+
+    try:
+        return RenderSettings(**spec.render)
+    except RenderError as e:
+        raise ShotError(f"frame {spec.file_frame}: {e}") from None
+
+
+def frame_loop(shot: Shot, renderer: Renderer,
+               depth_fn: Callable[[torch.Tensor, int], torch.Tensor] | None) -> FrameLoop:
+    """Build the animation loop a shot's ``[animation]`` asks for.
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        The shot.
+    renderer : render.renderer.Renderer
+        The renderer (models loaded once per shot).
+    depth_fn : Callable or None
+        ``depth_fn(image, index) -> (H, W)`` depth for 3D shots; None otherwise.
+
+    Returns
+    -------
+    render.animation.FrameLoop
+        The loop.
+    """
+    from render.animation import FrameLoop
+
+    a = shot.animation
+    return FrameLoop(
+        renderer, shot.animation_mode, border=a.border, padding_mode=a.padding_mode,
+        sampling_mode=a.sampling_mode, turbo_mode=a.turbo_mode, turbo_steps=a.turbo_steps,
+        turbo_preroll=a.turbo_preroll, horizontal_symmetry=a.use_horizontal_symmetry,
+        vertical_symmetry=a.use_vertical_symmetry, transformation_percent=a.transformation_percent,
+        depth_fn=depth_fn,
+    )
+
+
+class ShotLoop:
+    """Render a plan frame by frame through the seams.
+
+    Parameters
+    ----------
+    shot : chroma.shot.Shot
+        The shot.
+    layout : chroma.pipeline.layout.ShotLayout
+        Its files (whether a frame to replace exists).
+    loop : render.animation.FrameLoop
+        The animation loop (warps, turbo, the renderer).
+    inputs : chroma.pipeline.inputs.ShotInputs
+        The shot's inputs.
+    watch : chroma.watch.ShotWatch
+        The collapse guard and colour coherence, restored from the saved state.
+    writer : chroma.pipeline.writer.FrameWriter
+        Writes the frames the plan writes.
+    store : chroma.pipeline.store.StateStore
+        Saves the state after each frame, and the run log.
+    progress : RunProgress
+        Updated as each frame finishes.
+    stop : StopPolicy, optional
+        Whether to stop after a frame (default :class:`GuardStop`).
+    on_frame : Callable[[FrameReport], None] or None, optional
+        Called with each frame's report.
+    on_step : Callable[[render.renderer.RenderStep], None] or None, optional
+        Called with each sampling step.
+    """
+
+    def __init__(self, shot: Shot, layout: ShotLayout, loop: FrameLoop, inputs: ShotInputs, watch: ShotWatch,
+                 writer: FrameWriter, store: StateStore, progress: RunProgress, stop: StopPolicy | None = None,
+                 on_frame: Callable[[FrameReport], None] | None = None,
+                 on_step: Callable[[RenderStep], None] | None = None):
+        self.shot = shot
+        self.layout = layout
+        self.loop = loop
+        self.inputs = inputs
+        self.watch = watch
+        self.writer = writer
+        self.store = store
+        self.progress = progress
+        self.stop = stop if stop is not None else GuardStop()
+        self.on_frame = on_frame
+        self.on_step = on_step
+
+    def run(self, plan: RunPlan, state: LoopState) -> list[FrameReport]:
+        """Render the frames of ``plan`` from ``state``.
+
+        Parameters
+        ----------
+        plan : chroma.pipeline.plan.RunPlan
+            What to render and write.
+        state : render.animation.LoopState
+            The state after frame ``plan.start``.
+
+        Returns
+        -------
+        list of FrameReport
+            One per frame rendered (fewer when the stop policy stopped the run).
+        """
+        reports = []
+        for index in plan.render:
+            report, state = self.frame(index, state, index in plan.write, index in plan.replace)
+            reports.append(report)
+            if self.on_frame is not None:
+                self.on_frame(report)
+            why = self.stop.stop(self.watch, report)
+            if why is not None:
+                self.progress.stopped = why
+                break
+        return reports
+
+    def frame(self, index: int, state: LoopState, write: bool, replace: bool) -> tuple[FrameReport, LoopState]:
+        """Render one frame, write it if asked, save the state after it and log it.
+
+        Parameters
+        ----------
+        index : int
+            Shot index, ``state.index + 1``.
+        state : render.animation.LoopState
+            The state after the previous frame.
+        write : bool
+            Write the frame (else it is rendered only to reach a later one).
+        replace : bool
+            Its existing output moves to ``retained/`` first.
+
+        Returns
+        -------
+        report : FrameReport
+            What happened.
+        state : render.animation.LoopState
+            The state after this frame.
+        """
+        t0 = time.perf_counter()
+        spec = self.shot.frame(index)
+        settings = frame_settings(spec)
+        frame_in = self.inputs.frame_input(spec, settings)
+        result, state = self.loop.step(self.watch.before(frame_in), state, self.on_step)
+        result, state, record = self.watch.after(result, state)
+        path = retained = None
+        digest = self.shot.settings_hash(index)
+        if write:
+            if replace and self.layout.path(index).exists():
+                retained = self.writer.retain(index)
+            path = str(self.writer.write(spec, result, settings, digest, record))
+            self.progress.written.append(index)
+        seconds = time.perf_counter() - t0
+        report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,
+                             spec.prompt_key, retained, record.get("guard"), record.get("coherence"),
+                             record["summary"])
+        watch_meta, watch_arrays = self.watch.to_state()
+        self.store.save(state, {"frame": spec.file_frame, "settings_hash": digest, "watch": watch_meta}, watch_arrays)
+        self.progress.last_done = index
+        self.store.log(report)
+        return report, state
