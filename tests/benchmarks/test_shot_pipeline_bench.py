@@ -125,7 +125,7 @@ def test_bench_shot_pipeline(benchmark, monkeypatch, tmp_path) -> None:
     from chroma.coherence import Coherence
     from chroma.guard import CollapseGuard
     from chroma.pipeline import LocalStateStore, ShotRunner
-from chroma.pipeline.nukescript import NukeScriptWriter
+    from chroma.pipeline.nukescript import NukeScriptWriter
     from render.animation import FrameLoop
     from render.renderer import RenderSettings
 
