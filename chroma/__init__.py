@@ -26,6 +26,7 @@ _LAZY = {
     "write_display": "chroma.io",
     "ChromaWarning": "chroma.io",
     "ocio": "chroma.ocio",
+    "colorimetry": "chroma.colorimetry",
     "sequence": "chroma.sequence",
     "info": "chroma.info",
     "stops": "chroma.stops",

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 import numpy as np
 import OpenImageIO as oiio
 
+from chroma import colorimetry
 from chroma import ocio as _ocio
 from chroma.errors import ChromaError, ChromaIOError, ChromaValueError, ColorSpaceError
 from chroma.image import DEFAULT_COLORSPACE, Image
@@ -254,7 +255,7 @@ def colorspace_from_metadata(metadata: Mapping[str, Any], config: str | os.PathL
                 continue
     chroma_attr = metadata.get("chromaticities")
     if isinstance(chroma_attr, tuple) and len(chroma_attr) == 8:
-        return _ocio.colorspace_from_chromaticities(chroma_attr)
+        return colorimetry.colorspace_from_chromaticities(chroma_attr)
     return None
 
 
@@ -467,7 +468,7 @@ def _output_spec(image: Image, path: str, half: bool, comp: str, dwa_level: floa
             spec.attribute("compression", comp)
         cs = _ocio.resolve_colorspace(image.colorspace or DEFAULT_COLORSPACE, config)
         spec.attribute("oiio:ColorSpace", cs)
-        chroma_attr = _ocio.chromaticities(cs, config)
+        chroma_attr = colorimetry.chromaticities(cs, config)
         if chroma_attr is not None:
             spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), chroma_attr)
     elif image.colorspace:

@@ -394,3 +394,14 @@ def test_linear_conversion_read_from_ocio_ops(src, dst, affine):
         x = np.random.default_rng(5).uniform(-1, 50, (64, 3)).astype(np.float32)
         want = O.apply_cpu(O.processor(src, dst), x).astype(np.float64)
         np.testing.assert_allclose(x.astype(np.float64) @ got[0].T + got[1], want, rtol=2e-6, atol=1e-6)
+
+
+def test_clear_caches_forgets_compiled_grades_linear_conversions() -> None:
+    """chroma.ocio.clear_caches() clears every cache derived from a config, the compiled grades' too (#22 item 6)."""
+    from chroma import ocio
+    from chroma.grade.compiled import linear_conversion
+
+    linear_conversion(str(ocio.config_path()), "ACEScg", "ACES2065-1")
+    assert linear_conversion.cache_info().currsize > 0
+    ocio.clear_caches()
+    assert linear_conversion.cache_info().currsize == 0

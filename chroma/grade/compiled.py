@@ -15,6 +15,7 @@ import numpy as np
 import PyOpenColorIO as ocio
 
 from chroma import ocio as _ocio
+from chroma.caches import register_cache
 from chroma.grade.operations import Affine, Operation, apply_affine, convert_exact
 
 
@@ -98,6 +99,7 @@ class CompiledGrade:
         return np.array(x, dtype=np.float32, copy=True) if x is rgb else x.astype(np.float32, copy=False)
 
 
+@register_cache
 @functools.lru_cache(maxsize=64)
 def linear_conversion(config_path: str, src: str, dst: str) -> Affine | None:
     """The OCIO conversion ``src -> dst`` as ``(M, b)`` when it is affine, else None.

@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 import PyOpenColorIO as ocio
 
-from chroma import ocio as _ocio
+from chroma import colorimetry
 from chroma.errors import ChromaValueError
 from chroma.grade.operations.base import Affine, Operation, finite_number, matrix_transform
 
@@ -47,7 +47,7 @@ class Saturation(Operation):
     def affine(self, ws: str, config: str | os.PathLike | None = None) -> Affine:
         """The saturation as ``M @ rgb + b``: ``M = (1 - s) 1 w^T + s I``, ``b = 0``.
 
-        ``w`` are the working space's luminance weights (:func:`chroma.ocio.luminance_weights`).
+        ``w`` are the working space's luminance weights (:func:`chroma.colorimetry.luminance_weights`).
 
         Parameters
         ----------
@@ -61,7 +61,7 @@ class Saturation(Operation):
         tuple of numpy.ndarray
             ``(M, b)``: the 3x3 matrix (on column vectors) and the offset (3,), float64.
         """
-        w = np.asarray(_ocio.luminance_weights(ws, config), dtype=np.float64)
+        w = np.asarray(colorimetry.luminance_weights(ws, config), dtype=np.float64)
         s = self.saturation
         return (1.0 - s) * np.outer(np.ones(3), w) + s * np.eye(3), np.zeros(3)
 
