@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from chroma.errors import ChromaIOError
+from chroma.io import temp_path_for
 
 __all__ = ["LOCK_NAME", "ShotLock", "ShotLockedError"]
 
@@ -160,7 +161,7 @@ class ShotLock:
 
     def _take_over(self, stale: dict) -> None:
         """Move a stale lock aside (atomically: of two runs taking it over, one moves it)."""
-        aside = self.path.with_name(f"{LOCK_NAME}.stale.{os.getpid()}")
+        aside = temp_path_for(self.path.with_name(f"{LOCK_NAME}.stale"))  # host + pid + token: unique on a shared folder
         try:
             os.replace(self.path, aside)
         except FileNotFoundError:
