@@ -7,8 +7,8 @@ Disco Diffusion v5's animation procedure, frame by frame (``frame_num`` = ``inde
 - **2D / 3D**, after frame 0: the previous frame is moved by this frame's camera
   (:func:`render.camera.warp_2d`, or :func:`render.camera.warp_3d` with the depth of the
   previous frame) and becomes the init image, with ``init_scale = frames_scale`` and
-  ``skip_steps = frames_skip_steps`` (Disco Diffusion's ``"60%"`` form: ``floor(steps *
-  0.60)``);
+  ``skip_steps = frames_skip_steps`` (Disco Diffusion's ``"N%"`` form: ``floor(steps *
+  (N / 100))``, :func:`render.settings.skip_steps_for`);
 - **Video**: every frame's init is the plate's frame, with ``frames_scale`` and
   ``frames_skip_steps`` (Disco Diffusion's video-input rule, frame 0 included);
 - **turbo** (2D and 3D): after ``turbo_preroll`` frames only every ``turbo_steps``-th frame

@@ -461,10 +461,12 @@ def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
     Parameters
     ----------
     frames_skip_steps : float or str
-        ``"60%"``: that percentage of ``steps``, floored (Disco Diffusion's
-        ``calc_frames_skip_steps``); a number: a step count, rounded half to even.
+        ``"N%"``: ``floor(steps * (N / 100))`` in float64, Disco Diffusion's
+        ``calc_frames_skip_steps`` to the operation (the ratio ``N / 100`` is rounded to
+        a double first, so 90 steps at 70% skip 62, not the 63 of ``steps * N / 100``);
+        a number: a step count, rounded half to even.
     steps : int
-        Sampling steps of the frame (after respacing).
+        Sampling steps of the frame (after respacing; Disco Diffusion's ``steps``).
 
     Returns
     -------
@@ -478,11 +480,15 @@ def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
 
     References
     ----------
-    Disco Diffusion v5.x ``disco.py``, ``calc_frames_skip_steps``.
+    Disco Diffusion v5.7 ``disco.py``: ``skip_step_ratio = int(frames_skip_steps.rstrip("%"))
+    / 100`` then ``calc_frames_skip_steps = math.floor(steps * skip_step_ratio)``. Disco
+    Diffusion takes whole percentages only; a fraction (``"62.5%"``) goes through the same
+    two operations.
     """
     pct = skip_percent(frames_skip_steps)
     if pct is not None:
-        return int(math.floor(steps * pct / 100.0))  # DD's float64 formula replaces this one line
+        ratio = pct / 100  # Disco Diffusion's skip_step_ratio, a double: the order of operations decides the floor
+        return math.floor(steps * ratio)
     if isinstance(frames_skip_steps, str):
         raise SettingsError(f"frames_skip_steps {frames_skip_steps!r}: write a percentage like '60%' or a step count")
     return int(round(frames_skip_steps))
