@@ -559,11 +559,13 @@ class AnimationSettings:
         ``"bicubic"``.
     turbo_mode : bool
         2D/3D: diffuse every ``turbo_steps``-th frame after ``turbo_preroll``, blend the
-        frames between. Default False.
+        frames between; diffused frames after frame 0 are written blended with the
+        warped previous frame (``render.animation.turbo_blend``), as Disco Diffusion
+        writes them (in 3D only: 2D turbo is chroma's extension). Default False.
     turbo_steps : int
         Turbo's period, frames, at least 1. Default 3.
     turbo_preroll : int
-        Frames diffused before turbo starts, at least 0. Default 10.
+        Frames diffused before turbo starts, at least 0 (0 runs as 1). Default 10.
     use_horizontal_symmetry : bool
         Mirror the left half onto the right at ``transformation_percent``. Default False.
     use_vertical_symmetry : bool

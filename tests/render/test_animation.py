@@ -73,7 +73,9 @@ def test_turbo_follows_disco_diffusions_rules() -> None:
     # Disco Diffusion, transcribed: prevFrameScaled = warp(prev); at the preroll frame,
     # old = prevFrameScaled; after it, old = warp(old), then frames with frame % steps != 0
     # are blended (w = (frame % steps + 1) / steps) and feed the *unblended* warp on; the
-    # others diffuse and set old = prevFrameScaled.
+    # others diffuse and set old = prevFrameScaled, and every diffused frame after frame 0
+    # is written as cv2.addWeighted(new, 1/steps, prevFrameScaled, 1 - 1/steps) while the
+    # unblended one feeds the next.
     prev = old = None
     diffused = []
     for i in range(9):
@@ -98,7 +100,7 @@ def test_turbo_follows_disco_diffusions_rules() -> None:
             old = new
         out = 0.5 * new + (100 + i) / 100.0
         diffused.append(i)
-        torch.testing.assert_close(frames[i].image, out, rtol=0, atol=1e-6)
+        torch.testing.assert_close(frames[i].image, out / 3 + new * (2 / 3), rtol=0, atol=1e-6)
         assert not frames[i].turbo
         prev = out
     assert [c["seed"] - 100 for c in r.calls] == diffused == [0, 1, 2, 3, 6]
