@@ -21,7 +21,9 @@ Disco Diffusion v5's animation procedure, frame by frame (``frame_num`` = ``inde
   Disco Diffusion. Disco Diffusion allows turbo only in 3D; 2D turbo is chroma's
   extension, under the same rules;
 - **symmetry**: mirror halves of the sample at the steps ``transformation_percent`` names
-  (:func:`render.camera.symmetry_steps`).
+  (:func:`render.camera.symmetry_steps`), under DDIM only: Disco Diffusion passes its
+  symmetry transformation to ``ddim_sample_loop_progressive`` alone, so under PLMS the
+  symmetry settings do nothing (:func:`render.settings.symmetry_note` says so).
 
 The loop's state (:class:`LoopState`: the previous frame as the loop holds it, float32,
 the turbo buffer, the previous frame's depth) is everything a frame depends on besides
@@ -255,9 +257,10 @@ class FrameLoop:
     turbo_preroll : int, optional
         Frames diffused before turbo starts. Default 10.
     horizontal_symmetry : bool, optional
-        DD's ``use_horizontal_symmetry``. Default False.
+        DD's ``use_horizontal_symmetry``; under DDIM only, as in DD (a frame sampled
+        with PLMS is not mirrored). Default False.
     vertical_symmetry : bool, optional
-        DD's ``use_vertical_symmetry``. Default False.
+        DD's ``use_vertical_symmetry``; under DDIM only. Default False.
     transformation_percent : Sequence[float], optional
         Fractions of the run, in [0, 1], before which symmetry is applied
         (:func:`render.camera.symmetry_steps`). Default ``(0.09,)``.
@@ -329,8 +332,8 @@ class FrameLoop:
                 padding_mode=self.padding_mode, sampling_mode=self.sampling_mode,
             )
 
-    def _symmetry(self, total: int) -> Callable[[int, torch.Tensor], torch.Tensor] | None:
-        if not (self.hsym or self.vsym):
+    def _symmetry(self, total: int, sampler: str) -> Callable[[int, torch.Tensor], torch.Tensor] | None:
+        if not (self.hsym or self.vsym) or sampler != "ddim":  # DD hands the transform to its DDIM loop only
             return None
         from render import camera as cam
 
@@ -422,7 +425,7 @@ class FrameLoop:
         image, loss = None, None
         for st in self.renderer.sample(list(frame.prompts), seed=frame.seed, init=init,
                                        image_prompts=list(frame.image_prompts), settings=run_settings,
-                                       transform=self._symmetry(total)):
+                                       transform=self._symmetry(total, run_settings.diffusion_sampling_mode)):
             if st.final:
                 image = st.image
             elif st.clip_loss is not None:

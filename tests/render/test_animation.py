@@ -132,3 +132,36 @@ def test_skip_steps_for_disco_percentages() -> None:
     assert skip_steps_for("60%", 250) == 150
     assert skip_steps_for("65%", 3) == 1  # floor
     assert skip_steps_for(12.4, 250) == 12
+
+
+class Mirrors:
+    """Runs the loop's ``transform`` over 8 steps of a left-right ramp, as a sampler would."""
+
+    def sample(self, prompts, seed, init, image_prompts, settings, transform=None):
+        x = torch.arange(6.0).expand(1, 3, 4, 6).clone()
+        for k in range(settings.steps - settings.skip_steps):
+            x = x if transform is None else transform(k, x)
+        yield StandInStep(True, x)
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "plms"])
+def test_symmetry_acts_under_ddim_only_as_disco_diffusion(sampler: str) -> None:
+    # DD hands symmetry_transformation_fn to ddim_sample_loop_progressive alone; its PLMS
+    # call takes no transformation.
+    loop = FrameLoop(Mirrors(), "None", horizontal_symmetry=True, transformation_percent=(0.5,))
+    settings = SETTINGS.replace(diffusion_sampling_mode=sampler)
+    result, _ = loop.step(FrameInput(index=0, seed=1, prompts=["x"], settings=settings), LoopState())
+    ramp = torch.arange(6.0).expand(1, 3, 4, 6)
+    mirrored = torch.tensor([0.0, 1.0, 2.0, 2.0, 1.0, 0.0]).expand(1, 3, 4, 6)  # left half onto the right
+    torch.testing.assert_close(result.image, mirrored if sampler == "ddim" else ramp, rtol=0, atol=0)
+
+
+def test_symmetry_note_says_when_symmetry_does_nothing() -> None:
+    from render.settings import AnimationSettings, symmetry_note
+
+    both = AnimationSettings(use_horizontal_symmetry=True, use_vertical_symmetry=True)
+    note = symmetry_note(both, "plms")
+    assert note is not None and "use_horizontal_symmetry and use_vertical_symmetry do nothing" in note
+    assert "'plms'" in note and "ddim" in note
+    assert symmetry_note(AnimationSettings(use_vertical_symmetry=True), "plms").startswith("use_vertical_symmetry does")
+    assert symmetry_note(both, "ddim") is None and symmetry_note(AnimationSettings(), "plms") is None
