@@ -7,17 +7,23 @@ Disco Diffusion v5's animation procedure, frame by frame (``frame_num`` = ``inde
 - **2D / 3D**, after frame 0: the previous frame is moved by this frame's camera
   (:func:`render.camera.warp_2d`, or :func:`render.camera.warp_3d` with the depth of the
   previous frame) and becomes the init image, with ``init_scale = frames_scale`` and
-  ``skip_steps = frames_skip_steps`` (Disco Diffusion's ``"60%"`` form: ``floor(steps *
-  0.60)``);
+  ``skip_steps = frames_skip_steps`` (Disco Diffusion's ``"N%"`` form: ``floor(steps *
+  (N / 100))``, :func:`render.settings.skip_steps_for`);
 - **Video**: every frame's init is the plate's frame, with ``frames_scale`` and
   ``frames_skip_steps`` (Disco Diffusion's video-input rule, frame 0 included);
 - **turbo** (2D and 3D): after ``turbo_preroll`` frames only every ``turbo_steps``-th frame
   is diffused; the frames between are a blend of the warped last diffused frame and the
   warped frame before it, ``w * new + (1 - w) * old`` with ``w = (index % turbo_steps + 1)
   / turbo_steps``, exactly as Disco Diffusion's 3D turbo (which reads the frame number, not
-  the frames since the preroll);
+  the frames since the preroll); every diffused frame after frame 0 (the preroll ones too)
+  is written blended with the warped previous frame, ``new / turbo_steps + warped * (1 -
+  1 / turbo_steps)`` (:func:`turbo_blend`); the unblended frames feed the next, as in
+  Disco Diffusion. Disco Diffusion allows turbo only in 3D; 2D turbo is chroma's
+  extension, under the same rules;
 - **symmetry**: mirror halves of the sample at the steps ``transformation_percent`` names
-  (:func:`render.camera.symmetry_steps`).
+  (:func:`render.camera.symmetry_steps`), under DDIM only: Disco Diffusion passes its
+  symmetry transformation to ``ddim_sample_loop_progressive`` alone, so under PLMS the
+  symmetry settings do nothing (:func:`render.settings.symmetry_note` says so).
 
 The loop's state (:class:`LoopState`: the previous frame as the loop holds it, float32,
 the turbo buffer, the previous frame's depth) is everything a frame depends on besides
@@ -40,7 +46,7 @@ from render.settings import AnimationSettings, skip_steps_for
 if TYPE_CHECKING:  # pragma: no cover
     from render.renderer import Renderer, RenderSettings, RenderStep
 
-__all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for"]
+__all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for", "turbo_blend"]
 
 DepthFn = Callable[[torch.Tensor, int], torch.Tensor]
 # The defaults of the loop's settings and a camera at rest: AnimationSettings' (render.settings).
@@ -105,9 +111,13 @@ class FrameResult:
     index : int
         Frame of the shot (0-based).
     image : torch.Tensor
-        ``(1, 3, H, W)`` float32 in [-1, 1], on the CPU.
+        The frame to write, ``(1, 3, H, W)`` float32 in [-1, 1], on the CPU. With turbo,
+        after frame 0, what Disco Diffusion writes: a diffused frame blended with the
+        warped previous frame (:func:`turbo_blend`), a frame between a blend of two warps;
+        the frame that feeds the next is the state's ``prev``.
     depth : torch.Tensor or None
-        ``(H, W)`` depth in Disco Diffusion's depth units when the shot is 3D, else None.
+        ``(H, W)`` depth in Disco Diffusion's depth units when the shot is 3D (the depth
+        of the state's ``prev``), else None.
     turbo : bool
         True when the frame was blended by turbo, not diffused.
     clip_loss : float or None
@@ -139,7 +149,9 @@ class LoopState:
     index : int
         The last frame finished (-1: none).
     prev : torch.Tensor or None
-        That frame as the loop holds it, ``(1, 3, H, W)`` float32 in [-1, 1].
+        That frame as the loop holds it, ``(1, 3, H, W)`` float32 in [-1, 1]: under turbo
+        the unblended frame (the diffused one, or a frame between's newer warp), not the
+        one written.
     old : torch.Tensor or None
         Turbo: the older warped frame it blends from.
     prev_depth : torch.Tensor or None
@@ -187,6 +199,39 @@ class LoopState:
         return cls(index=int(arrays["index"]), **tensors)
 
 
+def turbo_blend(diffused: torch.Tensor, warped: torch.Tensor, turbo_steps: int) -> torch.Tensor:
+    """The frame turbo writes for a diffused frame: ``(1 / turbo_steps)`` of it over the warped previous frame.
+
+    With turbo on, Disco Diffusion writes every diffused frame after frame 0 (the preroll
+    frames too) blended with the previous frame as warped for it, the diffusion's init
+    before any noise: ``cv2.addWeighted(new, 1 / turbo_steps, warped, 1 - 1 / turbo_steps,
+    0)``, i.e. ``new * (1 / turbo_steps) + warped * (1 - 1 / turbo_steps)``. The unblended
+    frame feeds the next one. Disco Diffusion blends 8-bit PNGs and rounds the sum to 8
+    bits; this blends the float frames the loop holds.
+
+    Parameters
+    ----------
+    diffused : torch.Tensor
+        The frame the sampler made, ``(1, 3, H, W)`` in [-1, 1].
+    warped : torch.Tensor
+        The previous frame moved by this frame's camera, same shape.
+    turbo_steps : int
+        Turbo's period, frames, at least 1 (1 writes ``diffused`` as it is).
+
+    Returns
+    -------
+    torch.Tensor
+        The frame to write, same shape and dtype as ``diffused``.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run``: the 3D branch's ``if turbo_mode and
+    frame_num > 0`` after the last sampling step (``blend_factor = 1 / int(turbo_steps)``).
+    """
+    blend_factor = 1 / int(turbo_steps)
+    return diffused * blend_factor + warped * (1 - blend_factor)
+
+
 class FrameLoop:
     """Renders the frames of a shot one after another with one :class:`render.Renderer`.
 
@@ -212,9 +257,10 @@ class FrameLoop:
     turbo_preroll : int, optional
         Frames diffused before turbo starts. Default 10.
     horizontal_symmetry : bool, optional
-        DD's ``use_horizontal_symmetry``. Default False.
+        DD's ``use_horizontal_symmetry``; under DDIM only, as in DD (a frame sampled
+        with PLMS is not mirrored). Default False.
     vertical_symmetry : bool, optional
-        DD's ``use_vertical_symmetry``. Default False.
+        DD's ``use_vertical_symmetry``; under DDIM only. Default False.
     transformation_percent : Sequence[float], optional
         Fractions of the run, in [0, 1], before which symmetry is applied
         (:func:`render.camera.symmetry_steps`). Default ``(0.09,)``.
@@ -286,8 +332,8 @@ class FrameLoop:
                 padding_mode=self.padding_mode, sampling_mode=self.sampling_mode,
             )
 
-    def _symmetry(self, total: int) -> Callable[[int, torch.Tensor], torch.Tensor] | None:
-        if not (self.hsym or self.vsym):
+    def _symmetry(self, total: int, sampler: str) -> Callable[[int, torch.Tensor], torch.Tensor] | None:
+        if not (self.hsym or self.vsym) or sampler != "ddim":  # DD hands the transform to its DDIM loop only
             return None
         from render import camera as cam
 
@@ -337,6 +383,7 @@ class FrameLoop:
         init_scale, skip_steps = s.init_scale, s.skip_steps
         new_state = LoopState(index=frame.index, old=state.old, prev_depth=None)
         moving = self.mode in ("2D", "3D") and state.prev is not None
+        warped: torch.Tensor | None = None
         if moving:
             assert state.prev is not None
             depth = None
@@ -344,7 +391,10 @@ class FrameLoop:
                 depth = state.prev_depth if state.prev_depth is not None else self._depth(state.prev, frame.index - 1)
             warped = self._warp(state.prev, frame.camera, depth)
             if self.turbo and frame.index >= self.turbo_preroll:
-                if frame.index == self.turbo_preroll:
+                if frame.index == self.turbo_preroll or state.old is None:
+                    # DD starts tracking the older frame at the preroll frame; with turbo_preroll 0
+                    # frame 0 has no warp to track (DD then reads an oldFrameScaled.png it never
+                    # wrote), so tracking starts at frame 1, as with turbo_preroll 1.
                     new_state.old = warped
                 else:
                     assert state.old is not None
@@ -375,7 +425,7 @@ class FrameLoop:
         image, loss = None, None
         for st in self.renderer.sample(list(frame.prompts), seed=frame.seed, init=init,
                                        image_prompts=list(frame.image_prompts), settings=run_settings,
-                                       transform=self._symmetry(total)):
+                                       transform=self._symmetry(total, run_settings.diffusion_sampling_mode)):
             if st.final:
                 image = st.image
             elif st.clip_loss is not None:
@@ -384,10 +434,13 @@ class FrameLoop:
                 on_step(st)
         assert image is not None
         image = image[:1].detach().float().cpu()
-        new_state.prev = image
+        new_state.prev = image  # the unblended frame feeds the next, as in Disco Diffusion
         if self.mode == "3D":
             new_state.prev_depth = self._depth(image, frame.index)
-        result = FrameResult(frame.index, image, new_state.prev_depth, False, loss, total, float(init_scale),
+        written = image
+        if self.turbo and warped is not None:  # every diffused frame after frame 0, preroll included
+            written = turbo_blend(image, warped.float().cpu(), self.turbo_steps)
+        result = FrameResult(frame.index, written, new_state.prev_depth, False, loss, total, float(init_scale),
                              int(run_settings.skip_steps))
         return result, new_state
 

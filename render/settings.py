@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from render.schedules import ScheduleLike
 
 __all__ = ["SIZE_MULTIPLE", "RenderSettings", "round_size", "AnimationSettings", "SettingError", "ScheduleValue",
-           "SAMPLING_MODES", "PRECISIONS", "skip_percent", "skip_steps_for"]
+           "SAMPLING_MODES", "PRECISIONS", "skip_percent", "skip_steps_for", "symmetry_note"]
 
 SIZE_MULTIPLE = 64
 #: The samplers of ``RenderSettings.diffusion_sampling_mode``.
@@ -461,10 +461,12 @@ def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
     Parameters
     ----------
     frames_skip_steps : float or str
-        ``"60%"``: that percentage of ``steps``, floored (Disco Diffusion's
-        ``calc_frames_skip_steps``); a number: a step count, rounded half to even.
+        ``"N%"``: ``floor(steps * (N / 100))`` in float64, Disco Diffusion's
+        ``calc_frames_skip_steps`` to the operation (the ratio ``N / 100`` is rounded to
+        a double first, so 90 steps at 70% skip 62, not the 63 of ``steps * N / 100``);
+        a number: a step count, rounded half to even.
     steps : int
-        Sampling steps of the frame (after respacing).
+        Sampling steps of the frame (after respacing; Disco Diffusion's ``steps``).
 
     Returns
     -------
@@ -478,11 +480,15 @@ def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
 
     References
     ----------
-    Disco Diffusion v5.x ``disco.py``, ``calc_frames_skip_steps``.
+    Disco Diffusion v5.7 ``disco.py``: ``skip_step_ratio = int(frames_skip_steps.rstrip("%"))
+    / 100`` then ``calc_frames_skip_steps = math.floor(steps * skip_step_ratio)``. Disco
+    Diffusion takes whole percentages only; a fraction (``"62.5%"``) goes through the same
+    two operations.
     """
     pct = skip_percent(frames_skip_steps)
     if pct is not None:
-        return int(math.floor(steps * pct / 100.0))  # DD's float64 formula replaces this one line
+        ratio = pct / 100  # Disco Diffusion's skip_step_ratio, a double: the order of operations decides the floor
+        return math.floor(steps * ratio)
     if isinstance(frames_skip_steps, str):
         raise SettingsError(f"frames_skip_steps {frames_skip_steps!r}: write a percentage like '60%' or a step count")
     return int(round(frames_skip_steps))
@@ -553,15 +559,19 @@ class AnimationSettings:
         ``"bicubic"``.
     turbo_mode : bool
         2D/3D: diffuse every ``turbo_steps``-th frame after ``turbo_preroll``, blend the
-        frames between. Default False.
+        frames between; diffused frames after frame 0 are written blended with the
+        warped previous frame (``render.animation.turbo_blend``), as Disco Diffusion
+        writes them (in 3D only: 2D turbo is chroma's extension). Default False.
     turbo_steps : int
         Turbo's period, frames, at least 1. Default 3.
     turbo_preroll : int
-        Frames diffused before turbo starts, at least 0. Default 10.
+        Frames diffused before turbo starts, at least 0 (0 runs as 1). Default 10.
     use_horizontal_symmetry : bool
-        Mirror the left half onto the right at ``transformation_percent``. Default False.
+        Mirror the left half onto the right at ``transformation_percent``, under
+        ``diffusion_sampling_mode = "ddim"`` only, as Disco Diffusion
+        (:func:`symmetry_note`). Default False.
     use_vertical_symmetry : bool
-        Mirror the top half onto the bottom. Default False.
+        Mirror the top half onto the bottom, under DDIM only. Default False.
     transformation_percent : tuple of float
         Fractions of each frame's steps, each in [0, 1], at which symmetry acts.
         Default ``(0.09,)``.
@@ -783,6 +793,40 @@ class AnimationSettings:
             raise SettingError("near_plane", "must be positive and below far_plane")
         if "frames_skip_steps" in v and np.any(v["frames_skip_steps"] < 0):
             raise SettingError("frames_skip_steps", "step counts must not be negative")
+
+
+def symmetry_note(animation: AnimationSettings, diffusion_sampling_mode: str) -> str | None:
+    """Say when the symmetry settings do nothing: under any sampler but DDIM, as in Disco Diffusion.
+
+    Disco Diffusion passes its symmetry transformation (``symmetry_transformation_fn``,
+    ``transformation_percent``) to ``ddim_sample_loop_progressive`` alone; its PLMS call
+    takes none, so ``use_horizontal_symmetry`` and ``use_vertical_symmetry`` do nothing
+    under PLMS. :class:`render.animation.FrameLoop` does the same.
+
+    Parameters
+    ----------
+    animation : AnimationSettings
+        The shot's animation settings.
+    diffusion_sampling_mode : str
+        The sampler, :attr:`RenderSettings.diffusion_sampling_mode` (``"ddim"`` or
+        ``"plms"``).
+
+    Returns
+    -------
+    str or None
+        A one-line note for the user when symmetry is asked for under another sampler
+        than DDIM; None otherwise.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run``: the two ``sample_fn`` calls.
+    """
+    asked = [name for name in ("use_horizontal_symmetry", "use_vertical_symmetry") if getattr(animation, name)]
+    if not asked or diffusion_sampling_mode == "ddim":
+        return None
+    return (f"{' and '.join(asked)} {'does' if len(asked) == 1 else 'do'} nothing under diffusion_sampling_mode "
+            f"{diffusion_sampling_mode!r}: Disco Diffusion mirrors the sample in its DDIM sampler only "
+            "(set diffusion_sampling_mode = \"ddim\" for symmetry)")
 
 
 def _problem(value: Any, annotation: str, metadata: Mapping[str, Any]) -> str | None:

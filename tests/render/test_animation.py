@@ -73,7 +73,9 @@ def test_turbo_follows_disco_diffusions_rules() -> None:
     # Disco Diffusion, transcribed: prevFrameScaled = warp(prev); at the preroll frame,
     # old = prevFrameScaled; after it, old = warp(old), then frames with frame % steps != 0
     # are blended (w = (frame % steps + 1) / steps) and feed the *unblended* warp on; the
-    # others diffuse and set old = prevFrameScaled.
+    # others diffuse and set old = prevFrameScaled, and every diffused frame after frame 0
+    # is written as cv2.addWeighted(new, 1/steps, prevFrameScaled, 1 - 1/steps) while the
+    # unblended one feeds the next.
     prev = old = None
     diffused = []
     for i in range(9):
@@ -98,7 +100,7 @@ def test_turbo_follows_disco_diffusions_rules() -> None:
             old = new
         out = 0.5 * new + (100 + i) / 100.0
         diffused.append(i)
-        torch.testing.assert_close(frames[i].image, out, rtol=0, atol=1e-6)
+        torch.testing.assert_close(frames[i].image, out / 3 + new * (2 / 3), rtol=0, atol=1e-6)
         assert not frames[i].turbo
         prev = out
     assert [c["seed"] - 100 for c in r.calls] == diffused == [0, 1, 2, 3, 6]
@@ -130,3 +132,36 @@ def test_skip_steps_for_disco_percentages() -> None:
     assert skip_steps_for("60%", 250) == 150
     assert skip_steps_for("65%", 3) == 1  # floor
     assert skip_steps_for(12.4, 250) == 12
+
+
+class Mirrors:
+    """Runs the loop's ``transform`` over 8 steps of a left-right ramp, as a sampler would."""
+
+    def sample(self, prompts, seed, init, image_prompts, settings, transform=None):
+        x = torch.arange(6.0).expand(1, 3, 4, 6).clone()
+        for k in range(settings.steps - settings.skip_steps):
+            x = x if transform is None else transform(k, x)
+        yield StandInStep(True, x)
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "plms"])
+def test_symmetry_acts_under_ddim_only_as_disco_diffusion(sampler: str) -> None:
+    # DD hands symmetry_transformation_fn to ddim_sample_loop_progressive alone; its PLMS
+    # call takes no transformation.
+    loop = FrameLoop(Mirrors(), "None", horizontal_symmetry=True, transformation_percent=(0.5,))
+    settings = SETTINGS.replace(diffusion_sampling_mode=sampler)
+    result, _ = loop.step(FrameInput(index=0, seed=1, prompts=["x"], settings=settings), LoopState())
+    ramp = torch.arange(6.0).expand(1, 3, 4, 6)
+    mirrored = torch.tensor([0.0, 1.0, 2.0, 2.0, 1.0, 0.0]).expand(1, 3, 4, 6)  # left half onto the right
+    torch.testing.assert_close(result.image, mirrored if sampler == "ddim" else ramp, rtol=0, atol=0)
+
+
+def test_symmetry_note_says_when_symmetry_does_nothing() -> None:
+    from render.settings import AnimationSettings, symmetry_note
+
+    both = AnimationSettings(use_horizontal_symmetry=True, use_vertical_symmetry=True)
+    note = symmetry_note(both, "plms")
+    assert note is not None and "use_horizontal_symmetry and use_vertical_symmetry do nothing" in note
+    assert "'plms'" in note and "ddim" in note
+    assert symmetry_note(AnimationSettings(use_vertical_symmetry=True), "plms").startswith("use_vertical_symmetry does")
+    assert symmetry_note(both, "ddim") is None and symmetry_note(AnimationSettings(), "plms") is None
