@@ -376,3 +376,17 @@ def test_the_docs_display_to_acescg_table_is_what_ocio_computes() -> None:
             written = row[column].strip()
             digits = len(written.replace(".", "").lstrip("0")) or 1
             assert float(f"{value:.{digits}g}") == pytest.approx(float(written), abs=1e-12), (view, row, value)
+
+
+def test_shot_check_says_symmetry_does_nothing_under_plms(tmp_path: Path, capsys) -> None:
+    """DD passes its symmetry transformation to DDIM's loop alone: under PLMS the shot says so (#23 item 6)."""
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(animation="use_horizontal_symmetry = true").replace(
+        "steps = 10", 'steps = 10\ndiffusion_sampling_mode = "plms"'))
+    assert main(["shot", "check", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "use_horizontal_symmetry does nothing under diffusion_sampling_mode 'plms'" in out.out + out.err
+    path.write_text(shot_text(animation="use_horizontal_symmetry = true"))  # under DDIM: no note
+    assert main(["shot", "check", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "do nothing under" not in (out.out + out.err) and "does nothing under" not in (out.out + out.err)

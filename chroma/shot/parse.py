@@ -147,6 +147,11 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         acting = [k for k in MODE_CAMERA_KEYS[mode] if k in CAMERA_KEYS]
         notes.append(f"{', '.join(idle)} {'does' if len(idle) == 1 else 'do'} nothing in a {mode} shot, which moves by "
                      + (", ".join(acting) if acting else "no camera") + " (docs/shots.md, 'Camera keys and modes')")
+    from render.settings import symmetry_note  # torch-free
+
+    sym = symmetry_note(animation, str(render.get("diffusion_sampling_mode", "ddim")))
+    if sym:
+        notes.append(sym)
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:
