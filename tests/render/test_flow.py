@@ -46,7 +46,7 @@ def test_dis_flow_of_a_translation_is_the_translation(dx: float, dy: float) -> N
     flow = fl.estimate_flow(a, b)
     assert flow.shape == (H, W, 2) and flow.dtype == np.float32
     err = np.abs(_inner(flow) - np.array([dx, dy], np.float32))
-    assert err.max() < 0.15, err.max()  # DIS medium on smooth texture: measured under 0.06 px
+    assert err.max() < 0.15, err.max()  # DIS medium on this texture: measured 0.075-0.105 px
     assert np.abs(_inner(flow).mean(axis=(0, 1)) - [dx, dy]).max() < 0.02
 
 
