@@ -254,10 +254,13 @@ def resolve_method(method: str = "auto", model: str = RAFT_MODEL) -> tuple[Liter
         raise SettingsError(f"flow method must be 'auto', 'dis' or 'raft', got {method!r}")
     try:
         model_path(model)
-    except ModelNotFoundError as e:
+    except ModelNotFoundError:
         if method == "raft":
             raise
-        return "dis", f"optical flow: RAFT weights {model!r} are not cached, using OpenCV's DIS instead ({e})"
+        return "dis", (
+            f"optical flow: the RAFT weights {model!r} are not in the model cache, so OpenCV's DIS "
+            f"estimates the flow (for Disco Diffusion's RAFT: `chroma models fetch {model}`)"
+        )
     return "raft", None
 
 

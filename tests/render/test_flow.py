@@ -202,7 +202,8 @@ def test_registry_entry_is_torchvisions_file() -> None:
 def test_methods_resolve_without_loading(model_cache: Path) -> None:
     assert fl.resolve_method("dis") == ("dis", None)
     method, note = fl.resolve_method("auto")
-    assert method == "dis" and note and "DIS" in note and "\n" not in note
+    assert method == "dis" and note and "DIS" in note and "chroma models fetch raft_large_C_T_V1" in note
+    assert "\n" not in note
     with pytest.raises(ModelNotFoundError) as e:
         fl.resolve_method("raft")
     assert "\n" not in str(e.value) and "chroma models fetch raft_large_C_T_V1" in str(e.value)
@@ -220,6 +221,7 @@ def flow_family(monkeypatch: pytest.MonkeyPatch) -> None:
     from render.models import checks
 
     monkeypatch.setitem(checks._BUILDERS, "flow", lambda config: fl.raft_layout())
+    monkeypatch.setattr(checks, "_STRICT", (*checks._STRICT, "flow"))  # load_raft loads strictly
 
 
 @pytest.fixture()
@@ -281,3 +283,17 @@ def test_raft_loads_and_estimates(model_cache: Path, flow_family: None, random_r
     assert flow.shape == (130, 141, 2) and flow.dtype == np.float32 and np.isfinite(flow).all()
     with pytest.raises(SettingsError, match="128x128"):
         estimator(np.zeros((64, 200)), np.zeros((64, 200)))
+
+
+def test_the_docs_example_runs(model_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/flow.md's example runs as written (DIS here: the model cache is empty)."""
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "flow.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    scope: dict[str, object] = {}
+    exec(compile(block, "docs/flow.md", "exec"), scope)
+    flow = scope["flow"]
+    assert isinstance(flow, np.ndarray)
+    np.testing.assert_allclose(np.median(flow[32:-32, 32:-32].reshape(-1, 2), axis=0), [-2, -1], atol=0.05)
+    assert "DIS" in capsys.readouterr().out
