@@ -1,7 +1,7 @@
 """Optical flow between two frames, backward warping and the forward-backward check.
 
-Conventions (chroma's, and Disco Diffusion 5.7's). A flow is a ``(H, W, 2)`` float32 array in pixels of the frame it was computed at:
-channel 0 is x (columns, to the right), channel 1 is y (rows, **down**: image space,
+Conventions (chroma's, and Disco Diffusion 5.7's). A flow is a ``(H, W, 2)`` float32
+array in pixels of the frame it was computed at: channel 0 is x (columns, to the right), channel 1 is y (rows, **down**: image space,
 row 0 at the top; Nuke's vectors are y up, so a writer of Nuke motion layers negates
 channel 1).
 
@@ -21,8 +21,8 @@ border (constant zero). In chroma's terms::
     flow = estimator(plate[i], plate[i - 1])
     init = flow_blend(plate[i], previous_output, flow, blend)
 
-Methods. ``"dis"``: OpenCV's Dense Inverse Search (Kroeger et al. 2016), no weights; the embedded
-default. ``"raft"``: torchvision's ``raft_large`` with the registry's
+Methods. ``"dis"``: OpenCV's Dense Inverse Search (Kroeger et al. 2016), no weights; the
+embedded default. ``"raft"``: torchvision's ``raft_large`` with the registry's
 ``raft_large_C_T_V1`` weights (torchvision's port of RAFT's ``raft-things.pth``, the model
 Disco Diffusion runs; Teed and Deng 2020). ``"auto"``: RAFT where its weights are in the
 model cache, otherwise DIS with a note (:attr:`FlowEstimator.note`).
