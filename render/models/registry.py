@@ -152,6 +152,15 @@ REGISTRY: dict[str, ModelInfo] = {
             {"net": "vgg"}, 138_357_544,
             "VGG16 ImageNet (torchvision): the LPIPS backbone of init_scale and frames_scale, as Disco Diffusion",
         ),
+        # torchvision's RAFT port of raft-things.pth (Raft_Large_Weights.C_T_V1.url). Its full
+        # sha256 is not published and could not be taken here (no network): the file name
+        # carries its first 8 hex digits, 22a6c225, which render.flow.load_raft checks.
+        ModelInfo(
+            "raft_large_C_T_V1", "flow", "raft_large_C_T_V1-22a6c225.pth",
+            ("https://download.pytorch.org/models/raft_large_C_T_V1-22a6c225.pth",),
+            None, {"arch": "raft_large"}, 5_257_536,
+            "RAFT large, Chairs+Things (torchvision's port of raft-things.pth): Disco Diffusion's video flow",
+        ),
     ]
 }
 
