@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from render.atomic import atomic_path
 from render.errors import ChecksumError, ModelError, ModelNotFoundError, RenderError, SettingsError
+from render.models.checks import raft_layout  # the layout a "flow" checkpoint must hold
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -143,25 +144,6 @@ def _to_raft_input(image: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
 
 
 # -- RAFT weights ------------------------------------------------------------------------
-def raft_layout() -> dict[str, tuple[int, ...]]:
-    """Parameter names and shapes of torchvision's ``raft_large`` (built on ``meta``).
-
-    What a ``"flow"`` family checkpoint must hold (for
-    :func:`render.models.checks.expected_layout`).
-
-    Returns
-    -------
-    dict of str to tuple of int
-        Parameter name to shape, in ``state_dict`` order.
-    """
-    import torch
-    from torchvision.models.optical_flow import raft_large
-
-    with torch.device("meta"):
-        model = raft_large(weights=None)
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
-
-
 def _check_hub_prefix(path: Path, digest: str, name: str) -> None:
     match = _HUB_HASH.search(path.name)
     if match and not digest.startswith(match.group(1)):

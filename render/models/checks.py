@@ -27,7 +27,7 @@ from render.models.registry import ModelInfo
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["Layout", "check_checkpoint", "expected_layout", "layout_problems"]
+__all__ = ["Layout", "check_checkpoint", "expected_layout", "layout_problems", "raft_layout"]
 
 #: Parameter name -> shape, in the order of the network's ``state_dict``.
 Layout = dict[str, tuple[int, ...]]
@@ -88,9 +88,30 @@ def _depth(config: Mapping[str, Any]) -> Layout:
     return _shapes(model)
 
 
-_BUILDERS = {"unet": _unet, "secondary": _secondary, "lpips": _lpips, "depth": _depth}
+def raft_layout() -> Layout:
+    """Parameter names and shapes of torchvision's ``raft_large`` (built on ``meta``).
+
+    What a ``"flow"`` family checkpoint must hold (:mod:`render.flow` loads it).
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Parameter name to shape, in ``state_dict`` order.
+    """
+    import torch
+    from torchvision.models.optical_flow import raft_large
+
+    with torch.device("meta"):
+        return _shapes(raft_large(weights=None))
+
+
+def _flow(config: Mapping[str, Any]) -> Layout:
+    return raft_layout()
+
+
+_BUILDERS = {"unet": _unet, "secondary": _secondary, "lpips": _lpips, "depth": _depth, "flow": _flow}
 # Families whose loader takes the file with strict=True: a name the network lacks is refused.
-_STRICT = ("unet", "secondary")
+_STRICT = ("unet", "secondary", "flow")
 
 
 def expected_layout(info: ModelInfo) -> tuple[Layout, bool]:

@@ -234,15 +234,6 @@ def test_methods_resolve_without_loading(model_cache: Path) -> None:
 
 
 @pytest.fixture()
-def flow_family(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The "flow" family's layout check for `chroma models import` (render.models.checks)."""
-    from render.models import checks
-
-    monkeypatch.setitem(checks._BUILDERS, "flow", lambda config: fl.raft_layout())
-    monkeypatch.setattr(checks, "_STRICT", (*checks._STRICT, "flow"))  # load_raft loads strictly
-
-
-@pytest.fixture()
 def random_raft(tmp_path: Path) -> tuple[Path, dict]:
     """A randomly initialised raft_large state_dict, saved as a plain checkpoint."""
     import torch
@@ -255,7 +246,7 @@ def random_raft(tmp_path: Path) -> tuple[Path, dict]:
     return path, state
 
 
-def test_offline_import_and_the_hub_hash_check(model_cache: Path, flow_family: None, random_raft) -> None:
+def test_offline_import_and_the_hub_hash_check(model_cache: Path, random_raft) -> None:
     from render import models
 
     path, _ = random_raft
@@ -266,7 +257,7 @@ def test_offline_import_and_the_hub_hash_check(model_cache: Path, flow_family: N
         fl.load_raft()
 
 
-def test_import_refuses_another_network(model_cache: Path, flow_family: None, tmp_path: Path) -> None:
+def test_import_refuses_another_network(model_cache: Path, tmp_path: Path) -> None:
     import torch
     from torchvision.models.optical_flow import raft_small
 
@@ -279,7 +270,7 @@ def test_import_refuses_another_network(model_cache: Path, flow_family: None, tm
     assert not (model_cache / path.name).exists()
 
 
-def test_raft_loads_and_estimates(model_cache: Path, flow_family: None, random_raft,
+def test_raft_loads_and_estimates(model_cache: Path, random_raft,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
