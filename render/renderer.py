@@ -3,7 +3,9 @@
 Disco Diffusion v5's procedure rebuilt on this package's parts: a guided-diffusion UNet
 samples with DDIM (or PLMS) over ``steps`` respaced steps, and at every step CLIP guidance
 (render.guidance) shifts the score towards the prompts. Settings keep Disco Diffusion's
-names and defaults (:class:`RenderSettings`).
+names and defaults (:class:`RenderSettings`), and its random stream too (:func:`dd_generators`):
+on the CPU a frame equals DD v5.7's for the same seed, models and settings to
+floating-point noise.
 
 The renderer yields display-referred frames, tensors in [-1, 1] in the models' own
 sRGB-like encoding, (N, 3, H, W); colour management is the caller's job (``chroma``).
