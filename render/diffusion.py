@@ -246,7 +246,8 @@ class SamplerOptions:
     clip_denoised : bool
         Clamp each x0 estimate to [-1, 1]. Default False.
     generator : torch.Generator or None
-        RNG of the noise a stochastic step adds. Default None: torch's global RNG.
+        RNG of the noise a step draws (DDIM draws it at every step, as guided-diffusion
+        does, and adds it when ``eta > 0``). Default None: torch's global RNG.
     """
 
     cond_fn: CondFn | None = None
@@ -985,8 +986,10 @@ def ddim_step(
     t : torch.Tensor
         ``(N,)`` long tensor of respaced step indices.
     options : SamplerOptions
-        ``cond_fn``, ``eta``, ``clip_denoised`` and ``generator`` (for the noise when
-        ``eta > 0``) are read.
+        ``cond_fn``, ``eta``, ``clip_denoised`` and ``generator`` are read. The noise
+        is drawn from ``generator`` at every step, as guided-diffusion's ``ddim_sample``
+        draws it (``th.randn_like``), and added only when ``eta > 0`` and ``t > 0``; so
+        the draws that follow (the next step's cutouts) are DD's whatever ``eta``.
     history : list of torch.Tensor
         Unused (the table's one signature).
 
@@ -1007,8 +1010,9 @@ def ddim_step(
     sigma = eta * torch.sqrt((1 - abar_prev) / (1 - abar)) * torch.sqrt(1 - abar / abar_prev)
     mean = out["pred_xstart"] * torch.sqrt(abar_prev) + torch.sqrt(1 - abar_prev - sigma**2) * eps
     nonzero = (t != 0).float().reshape(-1, *([1] * (x.ndim - 1)))
+    # drawn whatever eta, as guided-diffusion's ddim_sample: the stream stays Disco Diffusion's
+    noise = torch.randn(x.shape, generator=options.generator, device=x.device, dtype=x.dtype)
     if eta:
-        noise = torch.randn(x.shape, generator=options.generator, device=x.device, dtype=x.dtype)
         mean = mean + nonzero * sigma * noise
     return SamplerStep(mean, orig["pred_xstart"], skipped)
 

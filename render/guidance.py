@@ -261,7 +261,9 @@ class Guide:
     generator : torch.Generator, optional
         RNG for cutouts and augmentation parameters (on the CPU); None: the global RNG.
     device_generator : torch.Generator, optional
-        RNG on the device for the augmentation noise; None: the global RNG.
+        RNG on the device for the augmentation noise; None: the global RNG. Disco
+        Diffusion's stream is ``render.renderer.dd_generators``: on the CPU the same
+        generator as ``generator``.
     autocast_dtype : torch.dtype, optional
         Run CLIP and the secondary model under autocast in this dtype; None: full
         precision.

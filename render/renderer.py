@@ -3,7 +3,9 @@
 Disco Diffusion v5's procedure rebuilt on this package's parts: a guided-diffusion UNet
 samples with DDIM (or PLMS) over ``steps`` respaced steps, and at every step CLIP guidance
 (render.guidance) shifts the score towards the prompts. Settings keep Disco Diffusion's
-names and defaults (:class:`RenderSettings`).
+names and defaults (:class:`RenderSettings`), and its random stream too (:func:`dd_generators`):
+on the CPU a frame equals DD v5.7's for the same seed, models and settings to
+floating-point noise.
 
 The renderer yields display-referred frames, tensors in [-1, 1] in the models' own
 sRGB-like encoding, (N, 3, H, W); colour management is the caller's job (``chroma``).
@@ -25,7 +27,49 @@ from render.guidance import ClipTarget, Guide
 from render.prompts import Prompt, normalize_weights, parse_prompt
 from render.settings import RenderSettings, round_size
 
-__all__ = ["RenderSettings", "RenderStep", "Renderer", "round_size"]
+__all__ = ["RenderSettings", "RenderStep", "Renderer", "dd_generators", "round_size"]
+
+
+def dd_generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
+    """Disco Diffusion's random stream for one frame: ``torch.manual_seed(seed)``'s generators.
+
+    DD seeds torch's global generators once per frame and draws everything from them in
+    its order: the image prompts' cutouts, the start noise, then per step the cutouts'
+    sizes and offsets, the augmentations' parameters and their pixel noise, and the DDIM
+    noise. Where DD calls ``torch.rand``/``randint``/``randperm`` or
+    ``torch.empty(1).uniform_`` it draws from the CPU generator; where it calls
+    ``torch.randn(..., device=device)`` or ``torch.randn_like`` of a tensor on the device
+    it draws from the device's. On the CPU both are the one CPU generator, so one stream
+    interleaves every draw; on CUDA the CPU and CUDA generators are split the same way,
+    so a DD run on the same kind of GPU draws the same numbers.
+
+    Parameters
+    ----------
+    seed : int
+        The frame's seed (DD's ``seed``, which its animation loop raises by one per
+        frame).
+    device : torch.device
+        Where the renderer runs.
+
+    Returns
+    -------
+    cpu : torch.Generator
+        The CPU generator, seeded with ``seed``: the cutouts' and augmentations' random
+        parameters.
+    device_generator : torch.Generator
+        The generator of ``device``, seeded with ``seed``: the noise (start, DDIM, the
+        augmentations' pixel noise); ``cpu`` itself when ``device`` is the CPU.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run`` (``torch.manual_seed(seed)``) and
+    ``MakeCutoutsDango.forward``; guided-diffusion ``ddim_sample_loop_progressive`` and
+    ``ddim_sample`` (``th.randn``, ``th.randn_like``).
+    """
+    cpu = torch.Generator().manual_seed(int(seed))
+    if device.type == "cpu":
+        return cpu, cpu
+    return cpu, torch.Generator(device=device).manual_seed(int(seed))
 
 @dataclass
 class RenderStep:
@@ -328,8 +372,12 @@ class Renderer:
             Negative weights are allowed; the weights of text and image prompts together
             are divided by ``|sum|``, and a sum of (almost) zero is refused.
         seed : int, optional
-            RNG seed of the noise, the cutouts and the augmentations; the same seed gives
-            the same frame on the same device and settings. Default 0.
+            Seed of Disco Diffusion's random stream (:func:`dd_generators`): the
+            noise, the cutouts and the augmentations are drawn in DD's order, so on the
+            CPU a frame equals DD's for the same seed, models and settings to
+            floating-point noise (``tests/render/test_dd_loop_golden.py``), and on CUDA
+            DD's split of CPU and CUDA draws is kept. The same seed gives the same frame
+            on the same device and settings. Default 0.
         init : torch.Tensor or None, optional
             An init image, ``(3, H, W)`` or ``(N, 3, H, W)`` with N 1 or ``batch_size``,
             in [-1, 1] model space; resized (bilinear, antialiased) to the output size.
@@ -383,8 +431,7 @@ class Renderer:
         diffusion = self._diffusion_for(s)
         if isinstance(prompts, str):
             prompts = [prompts]
-        cpu_gen = torch.Generator().manual_seed(int(seed))
-        dev_gen = torch.Generator(device=self.device).manual_seed(int(seed))
+        cpu_gen, dev_gen = dd_generators(int(seed), self.device)
         targets = self._targets(list(prompts), list(image_prompts), cpu_gen) if self.clip_models else []
         init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
@@ -465,3 +512,4 @@ class Renderer:
                 frame = step.image
         assert frame is not None
         return frame
+

@@ -171,3 +171,28 @@ def test_respacing_settings() -> None:
     assert list(d.timestep_map) == space_timesteps(1000, "10,10,5")
     with pytest.raises(RenderError, match="skip_steps"):
         RenderSettings(timestep_respacing="10,10,5", skip_steps=25)
+
+
+# -- Disco Diffusion's random stream (tests/render/test_dd_loop_golden.py proves the frames) ---------
+def test_dd_generators_are_one_stream_on_the_cpu() -> None:
+    from render.renderer import dd_generators
+
+    cpu, device = dd_generators(7, torch.device("cpu"))
+    assert cpu is device  # DD's torch.rand and torch.randn draw from the one CPU generator
+    assert torch.equal(torch.rand(3, generator=cpu), torch.rand(3, generator=torch.Generator().manual_seed(7)))
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.8])
+def test_ddim_draws_its_noise_at_every_step_whatever_eta(eta) -> None:
+    """guided-diffusion's ``ddim_sample`` draws ``th.randn_like(x)`` at every step (eta 0 and
+    the last step too), so the draws after it (DD's next cutouts) depend on it."""
+    from render.diffusion import GaussianDiffusion, SamplerOptions, ddim_step
+    from tests.render.helpers import stand_in_model
+
+    diffusion = GaussianDiffusion.from_spec("ddim10", rescale_timesteps=True)
+    x = torch.linspace(-1, 1, 3 * 8 * 8).reshape(1, 3, 8, 8)
+    for index in (5, 0):
+        generator, expected = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+        ddim_step(diffusion, stand_in_model, x, torch.full((1,), index), SamplerOptions(eta=eta, generator=generator), [])
+        torch.randn(x.shape, generator=expected)
+        assert torch.equal(torch.rand(4, generator=generator), torch.rand(4, generator=expected))
