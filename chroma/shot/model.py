@@ -36,7 +36,8 @@ class FrameSpec:
     file_frame : int
         The frame number in the file name (``first_frame + index``).
     seed : int
-        This frame's seed (``seed + index`` by Disco Diffusion's rule).
+        This frame's seed (``seed + index`` by Disco Diffusion's rule; ``seed + index +
+        1`` in Video mode).
     prompts : tuple[str, ...]
         The ``"text:weight"`` strings in force.
     image_prompts : tuple[str, ...]
@@ -242,10 +243,11 @@ class Shot:
         )
 
     def frame_seed(self, index: int) -> int:
-        """Give a frame's seed by Disco Diffusion's rule, ``seed + index``.
+        """Give a frame's seed by Disco Diffusion's rules (:func:`chroma.shot.seeds.frame_seed`).
 
-        ``seed_rule = "fixed"`` (or a video shot with ``video_init_seed_continuity``)
-        keeps ``seed`` for every frame.
+        ``seed + index`` (None, 2D, 3D); ``seed + index + 1`` in Video mode, where Disco
+        Diffusion adds 1 before every frame, frame 0 too. ``seed_rule = "fixed"`` (or a
+        video shot with ``video_init_seed_continuity``) keeps ``seed`` for every frame.
 
         Parameters
         ----------
@@ -259,12 +261,12 @@ class Shot:
 
         References
         ----------
-        Disco Diffusion v5.x ``disco.py``: ``seed = args.seed + frame_num`` in the
-        animation loop.
+        Disco Diffusion v5.7 ``disco.py``, ``do_run``: ``seed += 1`` per frame.
         """
-        if self.seed_rule == "fixed" or (self.animation_mode == "Video" and self.animation.video_init_seed_continuity):
-            return self.seed
-        return self.seed + index
+        from chroma.shot.seeds import frame_seed
+
+        return frame_seed(self.seed, self.seed_rule, self.animation_mode, self.animation.video_init_seed_continuity,
+                          index)
 
     def settings_hash(self, index: int) -> str:
         """Hash everything that decides a frame's pixels.
