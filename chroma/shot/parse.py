@@ -153,6 +153,8 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
     sym = symmetry_note(animation, str(render.get("diffusion_sampling_mode", "ddim")))
     if sym:
         notes.append(sym)
+    if mode == "Video" and animation.video_init_flow_warp:
+        notes.extend(_flow_notes(animation))
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:
@@ -185,6 +187,18 @@ def _check_seeds(chk: _Checker, seed: int, seed_rule: str, mode: str, animation:
         where = f"frame {max_frames - 1} would render with seed {last}" if last != seed else f"seed {seed} is"
         raise chk.fail(None, "seed", f"{where}, outside the renderer's seeds {SEED_MIN}..{SEED_MAX} (2**64 - 1, "
                        f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - (last - seed)}")
+
+
+def _flow_notes(animation: AnimationSettings) -> list[str]:
+    """What a flow-warped Video shot's user should hear: "auto" falls back to DIS without RAFT's weights."""
+    from render.errors import ModelNotFoundError
+    from render.flow import resolve_method  # torch-free
+
+    try:
+        _, note = resolve_method(animation.flow_model)
+    except ModelNotFoundError:
+        return []  # refused by Shot.check_inputs, before any model loads
+    return [note] if note else []
 
 
 def _audio(chk: _Checker, audio: Any) -> dict[str, Any] | None:
