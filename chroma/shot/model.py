@@ -162,6 +162,21 @@ class Shot:
         p = Path(os.path.expanduser(path))
         return str(p if p.is_absolute() else (self.base_dir / p))
 
+    @property
+    def feeds_forward(self) -> bool:
+        """Say whether each frame starts from the previous one, so the frames render in order.
+
+        Returns
+        -------
+        bool
+            True in 2D and 3D (the previous frame, warped by the camera) and in Video
+            with ``video_init_flow_warp`` (the previous frame, warped along the plate's
+            flow); False in None and in Video without the flow warp (every frame from
+            noise, the init image or its plate frame).
+        """
+        return self.animation_mode in ("2D", "3D") or (
+            self.animation_mode == "Video" and self.animation.video_init_flow_warp)
+
     def skip_fraction(self) -> float | None:
         """Give ``frames_skip_steps`` as a fraction of the steps.
 

@@ -231,3 +231,14 @@ def test_video_seeds_and_skip_follow_disco_diffusion(tmp_path: Path) -> None:
                       renderer_check=False)
     assert [cont.frame(i).seed for i in range(4)] == [20] * 4
     assert shot.render["augmentations"] == "video"
+
+
+def test_a_flow_warped_video_shot_feeds_forward(tmp_path: Path) -> None:
+    from chroma.shot import parse_shot
+
+    _plates(tmp_path, 1)
+    text = SHOT.format(extra="")
+    assert parse_shot(text, tmp_path / "s.toml", renderer_check=False).feeds_forward
+    off = parse_shot(SHOT.format(extra="video_init_flow_warp = false"), tmp_path / "s.toml", renderer_check=False)
+    assert not off.feeds_forward
+    assert parse_shot(text.replace('"Video"', '"2D"'), tmp_path / "s.toml", renderer_check=False).feeds_forward
