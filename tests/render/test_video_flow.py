@@ -242,3 +242,71 @@ def test_a_flow_warped_video_shot_feeds_forward(tmp_path: Path) -> None:
     off = parse_shot(SHOT.format(extra="video_init_flow_warp = false"), tmp_path / "s.toml", renderer_check=False)
     assert not off.feeds_forward
     assert parse_shot(text.replace('"Video"', '"2D"'), tmp_path / "s.toml", renderer_check=False).feeds_forward
+
+
+# -- chroma render: a resume through the CLI reads the cached flows and gives the same frames -----
+
+CLI_SHOT = """\
+max_frames = 4
+seed = 5
+animation_mode = "Video"
+
+[output]
+pattern = "out/v.####.exr"
+
+[render]
+diffusion_model = "tiny-unet"
+use_secondary_model = false
+init_loss = "mse"
+clip_models = ["{clip}"]
+steps = 4
+skip_steps = 1
+width_height = [64, 64]
+cutn_batches = 1
+cut_overview = "[2]*1000"
+cut_innercut = "[1]*1000"
+
+[animation]
+video_init_path = "plate/p.####.exr"
+flow_model = "dis"
+state_every = 1
+
+[prompts]
+0 = ["a street at night:1"]
+"""
+
+
+def test_chroma_render_resumes_a_flow_warped_shot_from_the_cached_flows_bit_for_bit(
+        tiny_unet_model, tiny_clip_in_cache, tmp_path, capsys) -> None:
+    from chroma import read
+    from chroma.cli import main
+    from render.flow import FlowEstimator
+
+    _plates(tmp_path)
+    shot = tmp_path / "v.toml"
+    shot.write_text(CLI_SHOT.format(clip=tiny_clip_in_cache))
+    assert main(["render", str(shot)]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    full = {n: read(out / f"v.{n}.exr").pixels.copy() for n in range(1001, 1005)}
+    assert int(read(out / "v.1001.exr").metadata["chroma/seed"]) == 6  # DD's video seed, seed + 0 + 1
+    assert len(list((out / "v.state" / "flow").glob("flow21.*.npz"))) == 3
+
+    for n in (1003, 1004):  # as if the run had died after frame 1002
+        (out / f"v.{n}.exr").unlink()
+    for i in (2, 3):
+        (out / "v.state" / f"state.{i:06d}.npz").unlink()
+    calls = []
+    original = FlowEstimator.__call__
+
+    def counting(self, a, b):
+        calls.append(1)
+        return original(self, a, b)
+
+    FlowEstimator.__call__ = counting
+    try:
+        assert main(["render", str(shot), "--resume"]) == 0, capsys.readouterr().err
+    finally:
+        FlowEstimator.__call__ = original
+    assert calls == []  # frames 1003 and 1004 read their flows from v.state/flow
+    for n in range(1001, 1005):
+        assert np.array_equal(read(out / f"v.{n}.exr").pixels, full[n]), f"frame {n} differs after the resume"
