@@ -543,14 +543,15 @@ class AnimationSettings:
     far_plane : float or str
         Per frame. 3D: far clipping plane, depth units. Default 10000.
     frames_scale : float or str
-        Per frame. ``init_scale`` of every frame built on the previous one (or, in Video
-        mode, on the plate; Disco Diffusion 5.6's ``video_init_frames_scale`` there).
+        Per frame. ``init_scale`` of every frame built on the previous one (and in Video
+        mode of every frame, frame 0 too: Disco Diffusion's ``video_init_frames_scale``).
         Default 1500.
     frames_skip_steps : float or str
         ``skip_steps`` of those frames: ``"N%"`` of the frame's steps, N in [0, 100)
-        (:func:`skip_steps_for`), or a per-frame schedule of step counts, at least 0
-        (Disco Diffusion 5.6's ``video_init_frames_skip_steps`` in Video mode). Default
-        ``"60%"``.
+        (:func:`skip_steps_for`), or a per-frame schedule of step counts, at least 0. In
+        Video mode too, as Disco Diffusion 5.7, which computes the video frames' skip
+        (``calc_frames_skip_steps``) from ``frames_skip_steps``, not from
+        ``video_init_frames_skip_steps``. Default ``"60%"``.
     border : str
         2D warp border: ``"wrap"`` (Disco Diffusion), ``"border"`` or ``"reflect"``.
         Default ``"wrap"``.
