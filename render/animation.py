@@ -9,8 +9,15 @@ Disco Diffusion v5's animation procedure, frame by frame (``frame_num`` = ``inde
   previous frame) and becomes the init image, with ``init_scale = frames_scale`` and
   ``skip_steps = frames_skip_steps`` (Disco Diffusion's ``"N%"`` form: ``floor(steps *
   (N / 100))``, :func:`render.settings.skip_steps_for`);
-- **Video**: every frame's init is the plate's frame, with ``frames_scale`` and
-  ``frames_skip_steps`` (Disco Diffusion's video-input rule, frame 0 included);
+- **Video**: every frame's init is the plate's frame, with ``init_scale = frames_scale``
+  (Disco Diffusion's ``video_init_frames_scale``) and the skip of ``frames_skip_steps``
+  (Disco Diffusion's ``calc_frames_skip_steps``), frame 0 included. With the optical-flow
+  warp (``flow_warp``, Disco Diffusion 5.7's ``video_init_flow_warp``), frame 0 starts
+  from its plate frame with the settings' own ``skip_steps`` (Disco Diffusion's
+  ``video_init_skip_steps``) and every later frame from :func:`video_flow_init`:
+  ``plate[i] * (1 - blend) + warp(previous frame, flow21) * blend``, ``flow21`` the flow
+  from plate frame ``i`` to plate frame ``i - 1`` at the render size (the frame's
+  ``flow``, :func:`render.flow.estimate_flow`);
 - **turbo** (2D and 3D): after ``turbo_preroll`` frames only every ``turbo_steps``-th frame
   is diffused; the frames between are a blend of the warped last diffused frame and the
   warped frame before it, ``w * new + (1 - w) * old`` with ``w = (index % turbo_steps + 1)
@@ -46,7 +53,7 @@ from render.settings import AnimationSettings, skip_steps_for
 if TYPE_CHECKING:  # pragma: no cover
     from render.renderer import Renderer, RenderSettings, RenderStep
 
-__all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for", "turbo_blend"]
+__all__ = ["FrameInput", "FrameResult", "LoopState", "FrameLoop", "skip_steps_for", "turbo_blend", "video_flow_init"]
 
 DepthFn = Callable[[torch.Tensor, int], torch.Tensor]
 # The defaults of the loop's settings and a camera at rest: AnimationSettings' (render.settings).
@@ -88,6 +95,15 @@ class FrameInput:
         (the warped previous frame, the plate, the init image), after the camera and
         before sampling; the shot runner's collapse guard blends noise in with it.
         Default None.
+    flow : numpy.ndarray or None
+        Video with the flow warp, after frame 0: ``(H, W, 2)`` float32, the optical flow
+        from the plate's frame ``index`` to its frame ``index - 1`` at the render size,
+        in pixels (Disco Diffusion's ``flow21``; :mod:`render.flow` conventions). Default
+        None.
+    flow_reliable : numpy.ndarray or None
+        ``(H, W)`` bool, where ``flow`` passes the forward-backward check
+        (:func:`render.flow.consistency_mask`); elsewhere the frame starts from the
+        plate. Default None: every pixel.
     """
 
     index: int
@@ -100,6 +116,8 @@ class FrameInput:
     image_prompts: Sequence[Any] = ()
     init: torch.Tensor | None = None
     init_filter: Callable[[torch.Tensor], torch.Tensor] | None = None
+    flow: np.ndarray | None = None
+    flow_reliable: np.ndarray | None = None
 
 
 @dataclass
@@ -232,6 +250,61 @@ def turbo_blend(diffused: torch.Tensor, warped: torch.Tensor, turbo_steps: int) 
     return diffused * blend_factor + warped * (1 - blend_factor)
 
 
+def _hwc01(t: torch.Tensor) -> np.ndarray:
+    """``(1, 3, H, W)`` in [-1, 1] -> ``(H, W, 3)`` float32 in [0, 1] (nominally), on the CPU."""
+    return ((t[0].detach().float().cpu().permute(1, 2, 0).numpy() + 1.0) / 2.0).astype(np.float32)
+
+
+def video_flow_init(
+    plate: torch.Tensor,
+    previous: torch.Tensor,
+    flow: np.ndarray,
+    blend: float,
+    reliable: np.ndarray | None = None,
+) -> torch.Tensor:
+    """Disco Diffusion 5.7's init of a video frame after frame 0: the plate blended with the warped previous frame.
+
+    ``plate * (1 - blend) + warp(previous, flow) * blend``, by :func:`render.flow.flow_blend`
+    on the frames mapped to [0, 1], so that what the warp samples outside the frame is
+    black, as Disco Diffusion's ``cv2.remap`` of 8-bit frames gives (its zero border).
+    Disco Diffusion blends the previous frame's 8-bit PNG and truncates the blend to 8
+    bits; this blends the float frames.
+
+    Parameters
+    ----------
+    plate : torch.Tensor
+        The plate's frame ``i``, ``(1, 3, H, W)`` in [-1, 1].
+    previous : torch.Tensor
+        The previous frame as the loop holds it, same shape.
+    flow : numpy.ndarray
+        ``(H, W, 2)`` flow from plate frame ``i`` to plate frame ``i - 1``, pixels
+        (Disco Diffusion's ``flow21``).
+    blend : float
+        The warped frame's weight, in [0, 1] (``video_init_flow_blend``).
+    reliable : numpy.ndarray or None, optional
+        ``(H, W)`` bool; where False, the plate. Default None: every pixel.
+
+    Returns
+    -------
+    torch.Tensor
+        The init, ``(1, 3, H, W)`` float32 in [-1, 1], on ``plate``'s device.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        Frames or a flow of other sizes.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``: ``do_run``'s ``video_init_flow_warp`` branch and
+    the ``warp`` of the ``FlowFns1`` cell.
+    """
+    from render.flow import flow_blend
+
+    out = flow_blend(_hwc01(plate), _hwc01(previous), flow, blend, reliable)
+    return (torch.from_numpy(out).permute(2, 0, 1)[None] * 2.0 - 1.0).to(plate.device)
+
+
 class FrameLoop:
     """Renders the frames of a shot one after another with one :class:`render.Renderer`.
 
@@ -267,6 +340,14 @@ class FrameLoop:
     depth_fn : DepthFn or None, optional
         ``depth_fn(image, index) -> (H, W)`` depth of frame ``index`` in DD's depth
         units (3D): a depth estimator, or the plate's Z channel. Default None.
+    flow_warp : bool, optional
+        Video: Disco Diffusion 5.7's optical-flow warp (``video_init_flow_warp``);
+        every frame after 0 then needs its ``FrameInput.flow``. Default False here, so
+        a loop given plates alone inits every frame from them; shots default to
+        Disco Diffusion's on (:class:`render.settings.AnimationSettings`).
+    flow_blend : float, optional
+        The warped previous frame's weight, in [0, 1] (``video_init_flow_blend``).
+        Default 0.999.
 
     Raises
     ------
@@ -293,6 +374,8 @@ class FrameLoop:
         vertical_symmetry: bool = _DEFAULTS.use_vertical_symmetry,
         transformation_percent: Sequence[float] = _DEFAULTS.transformation_percent,
         depth_fn: DepthFn | None = None,
+        flow_warp: bool = False,
+        flow_blend: float = _DEFAULTS.video_init_flow_blend,
     ):
         if mode not in ("None", "2D", "3D", "Video"):
             raise SettingsError(f"animation_mode must be None, 2D, 3D or Video, got {mode!r}")
@@ -309,6 +392,8 @@ class FrameLoop:
         self.hsym, self.vsym = horizontal_symmetry, vertical_symmetry
         self.transformation_percent = tuple(transformation_percent)
         self.depth_fn = depth_fn
+        self.flow_warp = bool(flow_warp) and mode == "Video"
+        self.flow_blend = float(flow_blend)
 
     # -- camera ----------------------------------------------------------------------
     def _depth(self, image: torch.Tensor, index: int) -> torch.Tensor:
@@ -373,7 +458,8 @@ class FrameLoop:
         Raises
         ------
         render.errors.SettingsError
-            If ``frame`` does not follow ``state``, or a Video frame has no init.
+            If ``frame`` does not follow ``state``, a Video frame has no init, or a
+            flow-warped Video frame after frame 0 has no flow.
         """
         if frame.index != state.index + 1:
             raise SettingsError(f"frame {frame.index} needs the state after frame {frame.index - 1}, "
@@ -415,8 +501,15 @@ class FrameLoop:
         if moving or self.mode == "Video":
             if init is None:
                 raise SettingsError(f"frame {frame.index}: Video mode needs the plate's frame as init")
-            init_scale = float(frame.frames_scale)
-            skip_steps = skip_steps_for(frame.frames_skip_steps, steps)
+            init_scale = float(frame.frames_scale)  # DD's video_init_frames_scale, frame 0 too
+            skip_steps = skip_steps_for(frame.frames_skip_steps, steps)  # DD's calc_frames_skip_steps
+            if self.flow_warp and frame.index == 0:
+                skip_steps = s.skip_steps  # DD: frame 0 of a flow warp skips video_init_skip_steps
+            elif self.flow_warp:
+                if frame.flow is None or state.prev is None:
+                    raise SettingsError(f"frame {frame.index}: the video flow warp needs the flow from plate frame "
+                                        f"{frame.index} to {frame.index - 1} and the previous frame")
+                init = video_flow_init(init, state.prev, frame.flow, self.flow_blend, frame.flow_reliable)
         run_settings = s.replace(init_scale=init_scale, skip_steps=skip_steps) if (
             init_scale != s.init_scale or skip_steps != s.skip_steps) else s
         total = steps - run_settings.skip_steps

@@ -36,7 +36,8 @@ builds them as follows, and so does :func:`make_cutouts`:
   cutout of a batch. :func:`augment` draws the same parameters in the same order and
   applies them with torchvision's own functional ops; with one generator for both it
   reproduces DD's ``T.Compose`` bit for bit (tested). DD's 2D/3D animation modes use
-  flip p = 0.4 and hue 0.3 (:data:`AUGMENTS` ``"animation"``).
+  flip p = 0.4 and hue 0.3 (:data:`AUGMENTS` ``"animation"``). DD's Video Input mode has
+  a chain of its own, :func:`augment_video` (:data:`AUGMENTS` ``"video"``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ __all__ = [
     "make_cutouts",
     "augment",
     "adjust_hue",
+    "VideoAugmentSpec",
+    "VideoAugmentDraw",
+    "augment_video",
 ]
 
 _EPS32 = float(torch.finfo(torch.float32).eps)  # ResizeRight's boundary epsilon
@@ -416,10 +420,56 @@ class AugmentSpec:
     noise: float = 0.01
 
 
-#: DD v5's chains: stills (``animation_mode = "None"``) and 2D/3D animation.
-AUGMENTS: dict[str, AugmentSpec] = {
+@dataclass(frozen=True)
+class VideoAugmentSpec:
+    """Parameters of Disco Diffusion's cutout augmentation chain for Video Input mode.
+
+    DD 5.7 (``MakeCutoutsDango``, ``animation_mode == 'Video Input'``) composes
+    ``RandomHorizontalFlip(0.5)``, noise, ``RandomAffine(15, translate=(0.1, 0.1))`` (no
+    interpolation given: torchvision's default, nearest), noise,
+    ``RandomPerspective(distortion_scale=0.4, p=0.7)`` (bilinear), noise,
+    ``RandomGrayscale(0.15)``, noise; its ColorJitter is commented out.
+
+    Attributes
+    ----------
+    flip_p : float
+        Probability of a horizontal flip. Default 0.5.
+    degrees : float
+        Rotation drawn uniformly in [-degrees, degrees], in degrees. Default 15.
+    translate : float
+        Shift drawn uniformly in ``[-translate, translate]`` times the width (x) and the
+        height (y), rounded to whole pixels. Default 0.1.
+    perspective_p : float
+        Probability of a random perspective warp. Default 0.7.
+    distortion_scale : float
+        How far each corner may move, as a fraction of half the width (x) and half the
+        height (y) (torchvision's ``RandomPerspective``). Default 0.4.
+    grey_p : float
+        Probability of greyscale. Default 0.15.
+    noise : float
+        Standard deviation of the Gaussian noise added after the flip, the affine warp,
+        the perspective step and the grey step (four times). Default 0.01.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``MakeCutoutsDango.__init__`` (the Video Input
+    ``self.augs``).
+    """
+
+    flip_p: float = 0.5
+    degrees: float = 15.0
+    translate: float = 0.1
+    perspective_p: float = 0.7
+    distortion_scale: float = 0.4
+    grey_p: float = 0.15
+    noise: float = 0.01
+
+
+#: DD v5's chains: stills (``animation_mode = "None"``), 2D/3D animation, and Video Input.
+AUGMENTS: dict[str, AugmentSpec | VideoAugmentSpec] = {
     "still": AugmentSpec(),
     "animation": AugmentSpec(flip_p=0.4, hue=0.3),
+    "video": VideoAugmentSpec(),
 }
 
 
@@ -531,10 +581,10 @@ def _noise(x: torch.Tensor, sd: float, generator: torch.Generator | None) -> tor
 
 def augment(
     x: torch.Tensor,
-    spec: AugmentSpec = AUGMENTS["still"],
+    spec: AugmentSpec | VideoAugmentSpec = AugmentSpec(),
     generator: torch.Generator | None = None,
     noise_generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, AugmentDraw]:
+) -> tuple[torch.Tensor, AugmentDraw | VideoAugmentDraw]:
     """Disco Diffusion's augmentation chain on a stack of cutouts, one draw for all.
 
     In order: horizontal flip, noise, affine warp (rotation and integer shift, bilinear,
@@ -546,8 +596,9 @@ def augment(
     ----------
     x : torch.Tensor
         The cutouts ``(K, 3, S, S)`` in [0, 1].
-    spec : AugmentSpec, optional
-        The chain's parameters. Default ``AUGMENTS["still"]`` (DD's chain for stills).
+    spec : AugmentSpec or VideoAugmentSpec, optional
+        The chain's parameters. Default ``AUGMENTS["still"]`` (DD's chain for stills);
+        a :class:`VideoAugmentSpec` runs :func:`augment_video`.
     generator : torch.Generator or None, optional
         CPU generator for the parameters, drawn in torchvision's order: flip, angle,
         tx, ty, grey, jitter order, brightness, contrast, saturation, hue. Default None:
@@ -562,7 +613,7 @@ def augment(
     augmented : torch.Tensor
         The augmented cutouts, shaped like ``x`` (values may leave [0, 1] through the
         noise), differentiable in ``x``.
-    draw : AugmentDraw
+    draw : AugmentDraw or VideoAugmentDraw
         The parameters drawn.
 
     References
@@ -573,6 +624,8 @@ def augment(
     ``RandomGrayscale``, ``ColorJitter`` (``get_params``) and
     ``transforms.functional.adjust_hue``.
     """
+    if isinstance(spec, VideoAugmentSpec):  # DD's Video Input chain (render.cutouts' video section)
+        return augment_video(x, spec, generator, noise_generator)
     import torchvision.transforms.functional as TF
     from torchvision.transforms import InterpolationMode
 
@@ -603,3 +656,115 @@ def augment(
     for i in order:
         x = ops[i](x)
     return x, AugmentDraw(flip, angle, (tx, ty), is_grey, order, b, c, sat, hue)
+
+
+# -- Disco Diffusion's Video Input chain -----------------------------------------------------
+@dataclass(frozen=True)
+class VideoAugmentDraw:
+    """One draw of the Video Input chain's parameters, shared by a whole stack of cutouts.
+
+    Attributes
+    ----------
+    flip : bool
+        The stack was flipped horizontally.
+    angle : float
+        Rotation in degrees, clockwise (torchvision's ``affine`` convention).
+    translate : tuple of int
+        ``(tx, ty)`` shift in pixels.
+    perspective : tuple of tuple of int or None
+        The four corners' new positions ``(x, y)`` in pixels (top-left, top-right,
+        bottom-right, bottom-left), or None when no perspective warp was drawn.
+    grey : bool
+        The stack was made grey.
+    """
+
+    flip: bool
+    angle: float
+    translate: tuple[int, int]
+    perspective: tuple[tuple[int, int], ...] | None
+    grey: bool
+
+
+def _randint(low: int, high: int, generator: torch.Generator | None) -> int:
+    return int(torch.randint(low, high, size=(1,), generator=generator).item())
+
+
+def _perspective_corners(width: int, height: int, scale: float,
+                         generator: torch.Generator | None) -> tuple[tuple[int, int], ...]:
+    """torchvision's ``RandomPerspective.get_params``, drawn from ``generator`` in its order."""
+    dx, dy = int(scale * (width // 2)), int(scale * (height // 2))
+    top_left = (_randint(0, dx + 1, generator), _randint(0, dy + 1, generator))
+    top_right = (_randint(width - dx - 1, width, generator), _randint(0, dy + 1, generator))
+    bottom_right = (_randint(width - dx - 1, width, generator), _randint(height - dy - 1, height, generator))
+    bottom_left = (_randint(0, dx + 1, generator), _randint(height - dy - 1, height, generator))
+    return top_left, top_right, bottom_right, bottom_left
+
+
+def augment_video(
+    x: torch.Tensor,
+    spec: VideoAugmentSpec = VideoAugmentSpec(),
+    generator: torch.Generator | None = None,
+    noise_generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, VideoAugmentDraw]:
+    """Disco Diffusion's augmentation chain of Video Input mode on a stack of cutouts, one draw for all.
+
+    In order: horizontal flip, noise, affine warp (rotation and integer shift, nearest,
+    zero fill), noise, perspective warp (with probability ``perspective_p``, bilinear,
+    zero fill), noise, greyscale, noise. The parameters are drawn as torchvision's
+    transforms draw them, in their order, and applied with torchvision's functional ops.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The cutouts ``(K, 3, S, S)`` in [0, 1].
+    spec : VideoAugmentSpec, optional
+        The chain's parameters. Default ``AUGMENTS["video"]`` (DD's).
+    generator : torch.Generator or None, optional
+        CPU generator for the parameters: flip, angle, tx, ty, the perspective coin and
+        its eight corner coordinates, grey. Default None: torch's global RNG.
+    noise_generator : torch.Generator or None, optional
+        Generator on ``x``'s device for the four noise additions. Default None: torch's
+        global RNG. The same CPU generator as ``generator`` interleaves the draws as
+        DD's ``T.Compose`` does on the global RNG.
+
+    Returns
+    -------
+    augmented : torch.Tensor
+        The augmented cutouts, shaped like ``x``, differentiable in ``x``.
+    draw : VideoAugmentDraw
+        The parameters drawn.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``MakeCutoutsDango`` (Video Input ``self.augs``).
+
+    torchvision ``transforms.RandomHorizontalFlip``, ``RandomAffine``,
+    ``RandomPerspective`` and ``RandomGrayscale`` (``forward``, ``get_params``).
+    """
+    import torchvision.transforms.functional as TF
+    from torchvision.transforms import InterpolationMode
+
+    s = spec
+    flip = bool(torch.rand(1, generator=generator) < s.flip_p)
+    if flip:
+        x = TF.hflip(x)
+    x = _noise(x, s.noise, noise_generator)
+    height, width = x.shape[-2:]
+    fill = [0.0] * x.shape[-3]
+    angle = _uniform(-s.degrees, s.degrees, generator)
+    max_dx, max_dy = float(s.translate * width), float(s.translate * height)
+    tx = int(round(_uniform(-max_dx, max_dx, generator)))
+    ty = int(round(_uniform(-max_dy, max_dy, generator)))
+    x = TF.affine(x, angle, [tx, ty], 1.0, [0.0, 0.0], interpolation=InterpolationMode.NEAREST, fill=fill)
+    x = _noise(x, s.noise, noise_generator)
+    corners = None
+    if bool(torch.rand(1, generator=generator) < s.perspective_p):
+        corners = _perspective_corners(width, height, s.distortion_scale, generator)
+        start = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        x = TF.perspective(x, start, [list(c) for c in corners], InterpolationMode.BILINEAR, fill)
+    x = _noise(x, s.noise, noise_generator)
+    is_grey = bool(torch.rand(1, generator=generator) < s.grey_p)
+    if is_grey:
+        x = TF.rgb_to_grayscale(x, num_output_channels=3)
+    x = _noise(x, s.noise, noise_generator)
+    return x, VideoAugmentDraw(flip, angle, (tx, ty), corners, is_grey)

@@ -167,8 +167,10 @@ class RenderSettings:
         the model cache) or ``"mse"``. Default ``"lpips"``.
     augmentations : str
         The cutout augmentation chain, a key of :data:`render.cutouts.AUGMENTS`:
-        ``"still"`` or ``"animation"`` (flip probability 0.4 and hue 0.3, as DD's 2D/3D
-        modes; shot files pick it for 2D/3D). Default ``"still"``.
+        ``"still"``, ``"animation"`` (flip probability 0.4 and hue 0.3, as DD's 2D/3D
+        modes; shot files pick it for 2D/3D) or ``"video"`` (DD's Video Input chain,
+        :func:`render.cutouts.augment_video`; shot files pick it for Video). Default
+        ``"still"``.
     device : str or None
         Torch device name. Default None: ``"cuda"`` when available, else ``"cpu"``.
     precision : str
@@ -494,9 +496,10 @@ def skip_steps_for(frames_skip_steps: ScheduleValue, steps: int) -> int:
     return int(round(frames_skip_steps))
 
 
-def _setting(default: Any, *, choices: tuple[str, ...] = (), minimum: int | None = None) -> Any:
+def _setting(default: Any, *, choices: tuple[str, ...] = (), minimum: float | None = None,
+             maximum: float | None = None) -> Any:
     """A field of :class:`AnimationSettings` with its allowed values (the validation table)."""
-    return field(default=default, metadata={"choices": choices, "minimum": minimum})
+    return field(default=default, metadata={"choices": choices, "minimum": minimum, "maximum": maximum})
 
 
 _SCHEDULE_HINT = 'a number or a keyframe string like "0: (1.02), 120: (1.05)"'
@@ -540,14 +543,15 @@ class AnimationSettings:
     far_plane : float or str
         Per frame. 3D: far clipping plane, depth units. Default 10000.
     frames_scale : float or str
-        Per frame. ``init_scale`` of every frame built on the previous one (or, in Video
-        mode, on the plate; Disco Diffusion 5.6's ``video_init_frames_scale`` there).
+        Per frame. ``init_scale`` of every frame built on the previous one (and in Video
+        mode of every frame, frame 0 too: Disco Diffusion's ``video_init_frames_scale``).
         Default 1500.
     frames_skip_steps : float or str
         ``skip_steps`` of those frames: ``"N%"`` of the frame's steps, N in [0, 100)
-        (:func:`skip_steps_for`), or a per-frame schedule of step counts, at least 0
-        (Disco Diffusion 5.6's ``video_init_frames_skip_steps`` in Video mode). Default
-        ``"60%"``.
+        (:func:`skip_steps_for`), or a per-frame schedule of step counts, at least 0. In
+        Video mode too, as Disco Diffusion 5.7, which computes the video frames' skip
+        (``calc_frames_skip_steps``) from ``frames_skip_steps``, not from
+        ``video_init_frames_skip_steps``. Default ``"60%"``.
     border : str
         2D warp border: ``"wrap"`` (Disco Diffusion), ``"border"`` or ``"reflect"``.
         Default ``"wrap"``.
@@ -579,7 +583,27 @@ class AnimationSettings:
         Video: the plate, a sequence numbered like the output (``"plate/plate.####.exr"``).
         Default ``""`` (none).
     video_init_seed_continuity : bool
-        Video: the same seed for every frame. Default False.
+        Video: the same seed for every frame, ``seed`` (Disco Diffusion's rule; without
+        it frame ``i`` takes ``seed + i + 1``). Default False.
+    video_init_flow_warp : bool
+        Video: Disco Diffusion 5.7's optical-flow warp. Frame 0 starts from the plate
+        with the render's ``skip_steps``; every later frame from ``plate[i] * (1 -
+        blend) + warp(previous frame, flow from plate[i] to plate[i - 1]) * blend``
+        (:func:`render.flow.flow_blend`, the flow at the render size) with the skip of
+        ``frames_skip_steps``. Off: every frame starts from its plate frame with that
+        skip. Default True, as Disco Diffusion 5.7.
+    video_init_flow_blend : float
+        Video: the warped previous frame's weight in that blend, in [0, 1] (0: the
+        plate alone, 1: the warped frame alone). Default 0.999, as Disco Diffusion.
+    video_init_check_consistency : bool
+        Video: where the flow fails the forward-backward check
+        (:func:`render.flow.consistency_mask`), the plate instead of the blend; chroma's
+        extension of Disco Diffusion's "TBD" option. Default False (Disco Diffusion's).
+    flow_model : str
+        Video: the optical flow, ``"auto"`` (RAFT where its weights are in the model
+        cache, else OpenCV's DIS, with a note), ``"dis"`` or ``"raft"`` (torchvision's
+        ``raft_large``, Disco Diffusion's model; refused without its weights)
+        (:func:`render.flow.resolve_method`). Default ``"auto"``.
     depth : str
         3D depth: ``"estimate"`` (a depth model) or a sequence with a Z channel, numbered
         like the output. Default ``"estimate"``.
@@ -626,6 +650,10 @@ class AnimationSettings:
     transformation_percent: tuple[float, ...] = (0.09,)
     video_init_path: str = ""
     video_init_seed_continuity: bool = False
+    video_init_flow_warp: bool = True
+    video_init_flow_blend: float = _setting(0.999, minimum=0, maximum=1)
+    video_init_check_consistency: bool = False
+    flow_model: str = _setting("auto", choices=("auto", "dis", "raft"))
     depth: str = "estimate"
     depth_model: str = "dpt_large"
     depth_scale: float = 1.0
@@ -842,7 +870,14 @@ def _problem(value: Any, annotation: str, metadata: Mapping[str, Any]) -> str | 
         low = metadata.get("minimum")
         return f"must be at least {low}, got {value}" if low is not None and value < low else None
     if annotation == "float":
-        return None if number and math.isfinite(value) else f"must be a finite number, got {value!r}"
+        if not number or not math.isfinite(value):
+            return f"must be a finite number, got {value!r}"
+        low, high = metadata.get("minimum"), metadata.get("maximum")
+        if low is not None and value < low:
+            return f"must be at least {low:g}" + (f" and at most {high:g}" if high is not None else "") + f", got {value!r}"
+        if high is not None and value > high:
+            return f"must be at most {high:g}" + (f" and at least {low:g}" if low is not None else "") + f", got {value!r}"
+        return None
     if annotation == "tuple[float, ...]":
         ok = isinstance(value, tuple) and all(
             isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in value)

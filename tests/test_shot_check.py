@@ -148,7 +148,8 @@ def test_a_missing_plate_or_depth_frame_is_named_by_shot_check(mode: str, key: s
     for f in (1001, 1002, 1004):
         (tmp_path / "plate" / f"plate.{f}.exr").write_bytes(b"")
     path = tmp_path / "s.toml"
-    path.write_text(shot_text(mode=mode, animation=f'{key} = "plate/plate.####.exr"'))
+    # (empty files: without the flow warp nothing reads the plate's headers before rendering)
+    path.write_text(shot_text(mode=mode, animation=f'{key} = "plate/plate.####.exr"\nvideo_init_flow_warp = false'))
     err = one_line_error(["shot", "check", str(path)], capsys)
     assert f"animation.{key}: frame 1003 (shot frame 2) is missing: {tmp_path}/plate/plate.1003.exr (1 of 4" in err
     shot = parse_shot(path.read_text(), path, renderer_check=False)
@@ -166,7 +167,8 @@ def test_render_dry_run_names_a_missing_plate_frame_before_models_load(tmp_path:
     for f in (1001, 1002, 1004):
         (tmp_path / "plate" / f"plate.{f}.exr").write_bytes(b"")
     path = tmp_path / "s.toml"
-    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"'))
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\n'
+                              "video_init_flow_warp = false"))
     assert main(["render", str(path), "--dry-run"]) == 2
     assert "frame 1003 (shot frame 2) is missing" in capsys.readouterr().err
     assert main(["render", str(path), "--frames", "1001-1002", "--dry-run"]) == 0
@@ -285,7 +287,7 @@ def test_shot_check_summarises_a_long_shot_and_tables_on_request(tmp_path: Path,
                               'rotation_3d_y = "0: (0), 1500: (0.3)"\nzoom = 1.01'))
     assert main(["shot", "check", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) < 20
+    assert len(out) < 22  # the [animation] line wraps once more with the video flow keys (#23)
     text = "\n".join(out)
     assert "translation_z  0 .. 10, frames 0-4529" in text
     assert "rotation_3d_y  0 .. 0.3, frames 0-1500" in text
@@ -390,3 +392,59 @@ def test_shot_check_says_symmetry_does_nothing_under_plms(tmp_path: Path, capsys
     assert main(["shot", "check", str(path)]) == 0
     out = capsys.readouterr()
     assert "do nothing under" not in (out.out + out.err) and "does nothing under" not in (out.out + out.err)
+
+
+# -- issue #23: a flow-warped Video shot's plate and flow model ---------------------------
+
+
+def _exr_plate(folder: Path, frames, size=(64, 64), odd: dict | None = None) -> None:
+    from chroma import Image, write
+
+    folder.mkdir(exist_ok=True)
+    for f in frames:
+        w, h = (odd or {}).get(f, size)
+        write(Image(np.full((h, w, 3), 0.18, np.float32), ["R", "G", "B"], "ACEScg", {}), folder / f"plate.{f}.exr")
+
+
+def test_a_flow_warp_plate_shorter_than_the_shot_is_one_line_before_models_load(tmp_path: Path, capsys) -> None:
+    _exr_plate(tmp_path / "plate", range(1001, 1004))
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\nflow_model = "dis"'))
+    err = one_line_error(["shot", "check", str(path)], capsys)
+    assert ("animation.video_init_path: the plate has 3 frames (1001-1003), fewer than the shot's 4 (1001-1004)"
+            in err and "set max_frames = 3" in err)
+    assert "fewer than the shot's 4" in one_line_error(["render", str(path), "--dry-run"], capsys)
+    # without the flow warp the frames a partial render reads are enough, as before
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\n'
+                              "video_init_flow_warp = false"))
+    parse_shot(path.read_text(), path, renderer_check=False).check_inputs([0, 1, 2])
+
+
+def test_a_flow_warp_frame_reads_the_plate_frame_before_it(tmp_path: Path) -> None:
+    _exr_plate(tmp_path / "plate", (1001, 1002, 1004))
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\nflow_model = "dis"'))
+    shot = parse_shot(path.read_text(), path, renderer_check=False)
+    with pytest.raises(ShotError, match=r"frame 1003 \(shot frame 2\) is missing"):
+        shot.check_inputs([3])  # the flow of frame 3 reads plate frame 2
+
+
+def test_a_plate_frame_of_another_size_is_one_line(tmp_path: Path, capsys) -> None:
+    _exr_plate(tmp_path / "plate", range(1001, 1005), odd={1003: (48, 64)})
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\nflow_model = "dis"'))
+    err = one_line_error(["shot", "check", str(path)], capsys)
+    assert "plate frame 1003 (shot frame 2) is 48x64, the plate's first frame 1001 is 64x64" in err
+
+
+def test_raft_without_its_weights_is_one_line_and_auto_says_it_uses_dis(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_MODELS", str(tmp_path / "empty-cache"))
+    _exr_plate(tmp_path / "plate", range(1001, 1005))
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\nflow_model = "raft"'))
+    err = one_line_error(["shot", "check", str(path)], capsys)
+    assert "animation.flow_model: checkpoint raft_large_C_T_V1" in err and "chroma models fetch raft_large_C_T_V1" in err
+    assert "chroma models fetch" in one_line_error(["render", str(path), "--dry-run"], capsys)
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"'))
+    assert main(["shot", "check", str(path)]) == 0
+    assert "so OpenCV's DIS estimates the flow" in capsys.readouterr().err

@@ -153,14 +153,48 @@ def test_dd_video_mode_uses_the_video_init_settings() -> None:
     shot, notes = shot_from_dd_settings(data, mode="Video")
     assert shot["render"]["steps"] == 100 and shot["render"]["clip_guidance_scale"] == 1000
     assert shot["render"]["skip_steps"] == 50 and shot["render"]["sat_scale"] == 300
-    assert shot["animation"]["frames_scale"] == 15000 and shot["animation"]["frames_skip_steps"] == "70%"
+    # DD v5.7 skips video frames by frames_skip_steps (its calc_frames_skip_steps is computed before
+    # video_init_frames_skip_steps replaces args.frames_skip_steps), so the shot keeps "60%"
+    assert shot["animation"]["frames_scale"] == 15000 and shot["animation"]["frames_skip_steps"] == "60%"
     assert shot["animation"]["video_init_path"] == "training.mp4"
     assert shot["animation"]["video_init_seed_continuity"] is True
+    a = shot["animation"]
+    assert (a["video_init_flow_warp"], a["video_init_flow_blend"], a["video_init_check_consistency"]) == (True, 0.999,
+                                                                                                          False)
     text = "\n".join(notes)
-    assert "plate sequence" in text and "extract_nth_frame 2" in text and "video_init_flow_warp" in text
+    assert "plate sequence" in text and "extract_nth_frame 2" in text and "optical-flow warp" in text
+    assert "video_init_frames_skip_steps '70%' not used" in text and "video_init_blend_mode 'optical flow'" in text
     # the same file in 2D ignores them, and says so
     shot2d, notes2d = shot_from_dd_settings(data, mode="2D")
     assert shot2d["render"]["steps"] == 250 and "video_init_steps" in "\n".join(notes2d)
+
+
+def test_dd_video_settings_before_5_7_have_no_flow_warp_and_seeds_follow_dd() -> None:
+    shot, notes = shot_from_dd_settings({**DD_SETTINGS, "video_init_seed_continuity": False}, mode="Video")
+    assert shot["animation"]["video_init_flow_warp"] is False
+    text = "\n".join(notes)
+    assert "no video_init_flow_warp" in text and "seed + i + 1" in text
+
+
+def test_an_imported_dd_video_shot_renders_dds_frame_rules(tmp_path) -> None:
+    """The imported shot, parsed: DD's seeds, frame 0's skip, the frames' skip and init weight."""
+    from chroma.shot import dump_shot, parse_shot
+    from render.settings import skip_steps_for
+
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    data = {**DD_SETTINGS, "max_frames": 3, "zoom": "0: (1)", "video_init_path": "plate/p.####.exr",
+            "video_init_seed_continuity": False,
+            "video_init_steps": 100, "video_init_skip_steps": 50, "video_init_frames_scale": 15000,
+            "video_init_frames_skip_steps": "70%", "video_init_flow_warp": True, "video_init_flow_blend": 0.9}
+    shot_dict, _ = shot_from_dd_settings(data, mode="Video")
+    shot_dict["output"] = {"pattern": "out/v.####.exr"}
+    shot = parse_shot(dump_shot(shot_dict, "test"), tmp_path / "v.toml", renderer_check=False)
+    assert [shot.frame(i).seed for i in range(3)] == [2599079091 + i + 1 for i in range(3)]
+    f1 = shot.frame(1)
+    assert f1.render["skip_steps"] == 50 and f1.values["frames_scale"] == 15000
+    assert skip_steps_for(f1.frames_skip_steps, 100) == 60  # floor(100 * 0.6): frames_skip_steps, not 70%
+    assert shot.animation.video_init_flow_blend == 0.9 and shot.render["augmentations"] == "video"
 
 
 def test_dd_recorded_mode_that_differs_is_noted() -> None:

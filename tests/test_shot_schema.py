@@ -87,6 +87,9 @@ def test_the_defaults_are_disco_diffusions() -> None:
     assert a.transformation_percent == (0.09,) and a.depth_model == "dpt_large"
     assert a.estimated_depth and not AnimationSettings(depth="depth/z.####.exr").estimated_depth
     assert ANIMATION_SCHEDULES["zoom"] == 1.0 and ANIMATION_SCHEDULES["angle"] == 0.0
+    # Disco Diffusion v5.7, the video settings cell: flow warp on, blend 0.999, consistency check off
+    assert (a.video_init_flow_warp, a.video_init_flow_blend, a.video_init_check_consistency) == (True, 0.999, False)
+    assert a.flow_model == "auto" and not a.video_init_seed_continuity
 
 
 @pytest.mark.parametrize(("values", "key", "words"), [
@@ -103,6 +106,10 @@ def test_the_defaults_are_disco_diffusions() -> None:
     ({"frames_skip_steps": "100%"}, "frames_skip_steps", "a percentage must be in [0, 100), got '100%'"),
     ({"frames_skip_steps": "x%"}, "frames_skip_steps", "a percentage must be in [0, 100)"),
     ({"zooom": 1}, "zooom", "is not an animation setting"),
+    ({"video_init_flow_blend": 1.5}, "video_init_flow_blend", "must be at most 1 and at least 0, got 1.5"),
+    ({"video_init_flow_blend": -0.1}, "video_init_flow_blend", "must be at least 0 and at most 1, got -0.1"),
+    ({"video_init_flow_warp": "yes"}, "video_init_flow_warp", "must be true or false"),
+    ({"flow_model": "farneback"}, "flow_model", "must be one of auto, dis, raft, got 'farneback'"),
 ])
 def test_a_value_outside_its_domain_is_refused_naming_the_field(values: dict, key: str, words: str) -> None:
     with pytest.raises(SettingError) as e:

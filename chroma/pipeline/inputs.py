@@ -2,7 +2,9 @@
 
 Images are read through OCIO into the renderer's display-referred encoding
 (:func:`chroma.pipeline.frames.display_tensor`, ``(3, H, W)`` in [-1, 1] at the render
-size); image prompts are read once per run, the depth sequence one frame at a time.
+size); image prompts are read once per run, the depth sequence one frame at a time,
+the plate's last frames are kept for the flow warp. A flow-warped Video shot's flows come
+from :class:`chroma.pipeline.flows.PlateFlows`, cached in the state folder.
 :meth:`ShotInputs.frame_input` assembles one frame's :class:`render.animation.FrameInput`.
 """
 
@@ -19,6 +21,7 @@ from chroma.pipeline.frames import display_tensor
 if TYPE_CHECKING:
     import torch
 
+    from chroma.pipeline.flows import PlateFlows
     from chroma.shot import FrameSpec, Shot
     from render.animation import FrameInput
     from render.settings import RenderSettings
@@ -60,15 +63,89 @@ class ShotInputs:
         The OCIO config; None for chroma's default.
     size : tuple of (int, int)
         The render size, (width, height) in pixels.
+    flows : chroma.pipeline.flows.PlateFlows or None, optional
+        The plate's flows for a Video shot with ``video_init_flow_warp``. Default None:
+        one caching in the shot's state folder (``<stem>.state/flow``), made on first use.
     """
 
-    def __init__(self, shot: Shot, config: str | os.PathLike[str] | None, size: tuple[int, int]):
+    def __init__(self, shot: Shot, config: str | os.PathLike[str] | None, size: tuple[int, int],
+                 flows: PlateFlows | None = None):
         self.shot = shot
         self.config = config
         self.size = size
         self._prompts: dict[str, torch.Tensor] = {}
         self._depth: tuple[str, torch.Tensor] | None = None
         self._init0: torch.Tensor | None = None
+        self._plates: dict[int, torch.Tensor] = {}
+        self._flows = flows
+
+    @property
+    def flow_warp(self) -> bool:
+        """Say whether the shot's frames after 0 start from the flow-warped previous frame.
+
+        Returns
+        -------
+        bool
+            A Video shot with ``video_init_flow_warp``.
+        """
+        return self.shot.animation_mode == "Video" and self.shot.animation.video_init_flow_warp
+
+    def flows(self) -> PlateFlows:
+        """Return the plate's flows (made on first use, cached in ``<stem>.state/flow``).
+
+        Returns
+        -------
+        chroma.pipeline.flows.PlateFlows
+            The flows given to the inputs, or one reading the plate through them.
+        """
+        if self._flows is None:
+            from chroma.pipeline.flows import FLOW_FOLDER, PlateFlows
+            from chroma.pipeline.layout import ShotLayout
+
+            a = self.shot.animation
+            device = self.shot.render_value("device") or _default_device()
+            self._flows = PlateFlows(self.plate01, self.plate_path, ShotLayout(self.shot.output).state_dir / FLOW_FOLDER,
+                                     lambda i: self.shot.output.first_frame + i, a.flow_model, device,
+                                     a.video_init_check_consistency)
+        return self._flows
+
+    def plate(self, index: int) -> torch.Tensor:
+        """Read the plate's frame of a shot frame (the last three read are kept).
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(3, H, W)`` float32 in [-1, 1] at the render size (:meth:`display`).
+        """
+        plate = self._plates.pop(index, None)
+        if plate is None:
+            plate = self.display(self.plate_path(index))
+        self._plates[index] = plate  # the most recent last
+        for old in list(self._plates)[:-3]:
+            del self._plates[old]
+        return plate
+
+    def plate01(self, index: int) -> np.ndarray:
+        """Read the plate's frame as the flow estimator takes it.
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(H, W, 3)`` float32 display-referred values (nominally [0, 1]) at the
+            render size.
+        """
+        t = self.plate(index)
+        return np.ascontiguousarray(((t.permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).astype(np.float32))
 
     def display(self, path: str) -> torch.Tensor:
         """Read an image as the models see it.
@@ -123,7 +200,7 @@ class ShotInputs:
                 self._init0 = self.display(shot.resolve(shot.init_image))[None]
             init = self._init0
         if shot.animation_mode == "Video":
-            init = self.display(self.plate_path(index))[None]
+            init = self.plate(index)[None]
         return init
 
     def image_prompts(self, spec: FrameSpec) -> list[tuple[torch.Tensor, float]]:
@@ -163,17 +240,21 @@ class ShotInputs:
         Returns
         -------
         render.animation.FrameInput
-            Seed, prompts, camera, init weights, image prompts and init.
+            Seed, prompts, camera, init weights, image prompts, init, and after frame 0
+            of a flow-warped Video shot the plate's flow (and where it holds).
         """
         from chroma.shot import CAMERA_KEYS
         from render.animation import FrameInput
 
+        flow = reliable = None
+        if self.flow_warp and spec.index > 0:
+            flow, reliable = self.flows()(spec.index)
         return FrameInput(
             index=spec.index, seed=spec.seed, prompts=spec.prompts, settings=settings,
             camera={k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")},
             frames_scale=spec.values["frames_scale"],
             frames_skip_steps=spec.frames_skip_steps,
-            image_prompts=self.image_prompts(spec), init=self.init(spec.index),
+            image_prompts=self.image_prompts(spec), init=self.init(spec.index), flow=flow, flow_reliable=reliable,
         )
 
     def plate_depth(self, image: torch.Tensor, index: int) -> torch.Tensor:
@@ -223,6 +304,12 @@ class ShotInputs:
             d = torch.nn.functional.interpolate(d[None, None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
         self._depth = (path, d)
         return d
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def estimated_depth(estimator: DepthEstimator) -> Callable[[torch.Tensor, int], torch.Tensor]:

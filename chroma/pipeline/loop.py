@@ -141,7 +141,8 @@ def frame_loop(shot: Shot, renderer: Renderer,
     Returns
     -------
     render.animation.FrameLoop
-        The loop.
+        The loop; a Video shot's with Disco Diffusion 5.7's flow warp when
+        ``video_init_flow_warp`` is on (the flows come with each frame's inputs).
     """
     from render.animation import FrameLoop
 
@@ -151,7 +152,7 @@ def frame_loop(shot: Shot, renderer: Renderer,
         sampling_mode=a.sampling_mode, turbo_mode=a.turbo_mode, turbo_steps=a.turbo_steps,
         turbo_preroll=a.turbo_preroll, horizontal_symmetry=a.use_horizontal_symmetry,
         vertical_symmetry=a.use_vertical_symmetry, transformation_percent=a.transformation_percent,
-        depth_fn=depth_fn,
+        depth_fn=depth_fn, flow_warp=a.video_init_flow_warp, flow_blend=a.video_init_flow_blend,
     )
 
 

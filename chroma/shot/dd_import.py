@@ -21,8 +21,13 @@ Disco Diffusion
     the caller gives it (``mode``, default ``"2D"``). DD rules kept: with ``key_frames``
     off a schedule is one number (DD calls ``float()`` on it); a mode of ``"None"`` renders
     one frame; in ``"Video"`` mode DD v5.7's ``video_init_*`` values replace ``steps``,
-    the guidance scales, ``cutn_batches``, ``skip_steps``, ``frames_scale`` and
-    ``frames_skip_steps``.
+    the guidance scales, ``cutn_batches``, ``skip_steps`` (frame 0's skip under the flow
+    warp) and ``frames_scale``, while the frames' skip stays ``frames_skip_steps`` (DD
+    computes ``calc_frames_skip_steps`` from it before ``video_init_frames_skip_steps``
+    replaces it, so that key changes nothing); ``video_init_flow_warp``,
+    ``video_init_flow_blend`` and ``video_init_check_consistency`` carry over (a file
+    without them, DD before 5.7, gets the flow warp off); seeds follow DD's video rule,
+    ``seed + i + 1``.
 
 Deforum
     Stable Diffusion settings (sampler, CFG scale, model checkpoint, noise and contrast
@@ -85,10 +90,14 @@ _DD_VIDEO_OVERRIDES = {
     "video_init_cutn_batches": ("render", "cutn_batches"),
     "video_init_skip_steps": ("render", "skip_steps"),
     "video_init_frames_scale": ("animation", "frames_scale"),
-    "video_init_frames_skip_steps": ("animation", "frames_skip_steps"),
 }
-_DD_FLOW = ("video_init_flow_warp", "video_init_flow_blend", "video_init_check_consistency", "video_init_blend_mode")
-_DD_HANDLED = frozenset((*CAMERA_KEYS, *_DD_NUMBERS, *_DD_FIXED, *_DD_VIDEO_OVERRIDES, *_DD_FLOW,
+# DD v5.7 replaces args.frames_skip_steps with this one too, but only after it computed its skip
+# (calc_frames_skip_steps) from the animation cell's frames_skip_steps: it changes nothing.
+_DD_VIDEO_UNUSED = ("video_init_frames_skip_steps",)
+# DD v5.7's optical-flow warp -> the [animation] keys of the same names.
+_DD_FLOW = ("video_init_flow_warp", "video_init_flow_blend", "video_init_check_consistency")
+_DD_HANDLED = frozenset((*CAMERA_KEYS, *_DD_NUMBERS, *_DD_FIXED, *_DD_VIDEO_OVERRIDES, *_DD_VIDEO_UNUSED, *_DD_FLOW,
+                         "video_init_blend_mode",
                          "key_frames", "max_frames", "interp_spline", "turbo_steps", "video_init_path",
                          "extract_nth_frame", "midas_depth_model", "midas_weight", "animation_mode", "batch_name"))
 _SEQUENCE_TOKEN = re.compile(r"#|@|%0?\d*d")
@@ -417,7 +426,7 @@ def _dd_animation(data: Mapping[str, Any], mode: str, max_frames: int, spline: s
 
 
 def _dd_video(data: Mapping[str, Any], render: dict[str, Any], animation: dict[str, Any], notes: list[str]) -> None:
-    """Video mode: the plate, and DD v5.7's video_init_* overrides of the render settings."""
+    """Video mode as DD v5.7's do_run renders it: the plate, the video_init_* overrides, the flow warp, the skip."""
     animation["video_init_path"] = _video_path(data.get("video_init_path"), notes, data.get("extract_nth_frame"))
     used = []
     for key, (section, name) in _DD_VIDEO_OVERRIDES.items():
@@ -426,8 +435,30 @@ def _dd_video(data: Mapping[str, Any], render: dict[str, Any], animation: dict[s
             used.append(f"{key} -> {name}")
     if used:
         notes.append("Video mode: DD v5.7 renders with its video_init_* settings: " + ", ".join(used))
-    if data.get("video_init_flow_warp"):
-        notes.append("video_init_flow_warp is on in the settings; chroma has no optical-flow warp and renders without it")
+    unused = data.get("video_init_frames_skip_steps")
+    if unused is not None and unused != data.get("frames_skip_steps", "60%"):
+        notes.append(f"video_init_frames_skip_steps {unused!r} not used: DD v5.7 skips video frames by "
+                     f"frames_skip_steps ({animation.get('frames_skip_steps', '60%')!r}; its calc_frames_skip_steps "
+                     "is computed before video_init_frames_skip_steps replaces it), and so does the shot")
+    if "video_init_flow_warp" in data:
+        for key in _DD_FLOW:
+            if data.get(key) is not None:
+                animation[key] = _plain(data[key])
+    else:  # DD before 5.7 had no flow warp
+        animation["video_init_flow_warp"] = False
+        notes.append("the settings have no video_init_flow_warp (Disco Diffusion before 5.7): the shot renders "
+                     "every frame from its plate frame, as that DD did (video_init_flow_warp = false)")
+    if animation.get("video_init_flow_warp", True):
+        notes.append("Video mode with DD 5.7's optical-flow warp: frame 0 starts from the plate with skip_steps "
+                     f"{render.get('skip_steps', 'unset')} (video_init_skip_steps), later frames from the plate blended "
+                     f"with the previous frame warped along the plate's flow (blend "
+                     f"{animation.get('video_init_flow_blend', 0.999)}); DD's RAFT runs where its weights are in the "
+                     "model cache (chroma models fetch raft_large_C_T_V1), else OpenCV's DIS (flow_model = \"auto\")")
+    notes.append("Video mode: frame i renders with seed + i + 1, as DD" if not data.get("video_init_seed_continuity")
+                 else "Video mode: every frame renders with the seed, as DD's video_init_seed_continuity")
+    if data.get("video_init_blend_mode") not in (None, "None"):
+        notes.append(f"video_init_blend_mode {data['video_init_blend_mode']!r} not imported: it is DD's blend of the "
+                     "finished frames into its MP4, after the render")
 
 
 def _dd_leftovers(data: Mapping[str, Any], still: Any, mode: str, notes: list[str]) -> None:
@@ -435,7 +466,8 @@ def _dd_leftovers(data: Mapping[str, Any], still: Any, mode: str, notes: list[st
     skipped = sorted(k for k in still.ignored if k not in _DD_HANDLED)
     unknown = [u for u in still.unknown if u.split(" ")[0] not in _DD_HANDLED]
     if mode != "Video":
-        unused = [k for k in ("video_init_path", "extract_nth_frame", *_DD_VIDEO_OVERRIDES, *_DD_FLOW) if k in data]
+        unused = [k for k in ("video_init_path", "extract_nth_frame", *_DD_VIDEO_OVERRIDES, *_DD_VIDEO_UNUSED, *_DD_FLOW,
+                              "video_init_blend_mode") if k in data]
         if unused:
             notes.append(f"not used in {mode} mode: {', '.join(unused)}")
     if skipped:

@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol
 if TYPE_CHECKING:
     from render.settings import AnimationSettings
 
-__all__ = ["FrameSettings", "animation_record", "settings_hash"]
+__all__ = ["ADDED_SETTINGS", "FrameSettings", "animation_record", "settings_hash"]
+
+#: ``[animation]`` settings added after the hashed table was fixed: hashed only away from their defaults.
+ADDED_SETTINGS = frozenset(("video_init_flow_warp", "video_init_flow_blend", "video_init_check_consistency",
+                            "flow_model"))
 
 
 class FrameSettings(Protocol):
@@ -42,7 +46,9 @@ def animation_record(animation: AnimationSettings) -> dict[str, Any]:
 
     The per-frame settings are left out (their values at the frame are hashed instead);
     ``frames_skip_steps`` is its ``"N%"``, or None when it is a schedule of step counts.
-    This is the table earlier versions hashed, so a frame's hash is unchanged.
+    This is the table earlier versions hashed, so a frame's hash is unchanged: the
+    settings added since (:data:`ADDED_SETTINGS`, the video flow warp's) are left out
+    where they hold their defaults.
 
     Parameters
     ----------
@@ -55,7 +61,8 @@ def animation_record(animation: AnimationSettings) -> dict[str, Any]:
         Setting name -> value (a list for ``transformation_percent``).
     """
     record = {f.name: getattr(animation, f.name) for f in dataclasses.fields(animation)
-              if f.name not in animation.PER_FRAME}
+              if f.name not in animation.PER_FRAME
+              and not (f.name in ADDED_SETTINGS and getattr(animation, f.name) == f.default)}
     record["frames_skip_steps"] = animation.frames_skip_steps if animation.skip_percent is not None else None
     record["transformation_percent"] = [float(x) for x in animation.transformation_percent]
     return record

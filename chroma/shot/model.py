@@ -36,7 +36,8 @@ class FrameSpec:
     file_frame : int
         The frame number in the file name (``first_frame + index``).
     seed : int
-        This frame's seed (``seed + index`` by Disco Diffusion's rule).
+        This frame's seed (``seed + index`` by Disco Diffusion's rule; ``seed + index +
+        1`` in Video mode).
     prompts : tuple[str, ...]
         The ``"text:weight"`` strings in force.
     image_prompts : tuple[str, ...]
@@ -161,6 +162,21 @@ class Shot:
         p = Path(os.path.expanduser(path))
         return str(p if p.is_absolute() else (self.base_dir / p))
 
+    @property
+    def feeds_forward(self) -> bool:
+        """Say whether each frame starts from the previous one, so the frames render in order.
+
+        Returns
+        -------
+        bool
+            True in 2D and 3D (the previous frame, warped by the camera) and in Video
+            with ``video_init_flow_warp`` (the previous frame, warped along the plate's
+            flow); False in None and in Video without the flow warp (every frame from
+            noise, the init image or its plate frame).
+        """
+        return self.animation_mode in ("2D", "3D") or (
+            self.animation_mode == "Video" and self.animation.video_init_flow_warp)
+
     def skip_fraction(self) -> float | None:
         """Give ``frames_skip_steps`` as a fraction of the steps.
 
@@ -242,10 +258,11 @@ class Shot:
         )
 
     def frame_seed(self, index: int) -> int:
-        """Give a frame's seed by Disco Diffusion's rule, ``seed + index``.
+        """Give a frame's seed by Disco Diffusion's rules (:func:`chroma.shot.seeds.frame_seed`).
 
-        ``seed_rule = "fixed"`` (or a video shot with ``video_init_seed_continuity``)
-        keeps ``seed`` for every frame.
+        ``seed + index`` (None, 2D, 3D); ``seed + index + 1`` in Video mode, where Disco
+        Diffusion adds 1 before every frame, frame 0 too. ``seed_rule = "fixed"`` (or a
+        video shot with ``video_init_seed_continuity``) keeps ``seed`` for every frame.
 
         Parameters
         ----------
@@ -259,12 +276,12 @@ class Shot:
 
         References
         ----------
-        Disco Diffusion v5.x ``disco.py``: ``seed = args.seed + frame_num`` in the
-        animation loop.
+        Disco Diffusion v5.7 ``disco.py``, ``do_run``: ``seed += 1`` per frame.
         """
-        if self.seed_rule == "fixed" or (self.animation_mode == "Video" and self.animation.video_init_seed_continuity):
-            return self.seed
-        return self.seed + index
+        from chroma.shot.seeds import frame_seed
+
+        return frame_seed(self.seed, self.seed_rule, self.animation_mode, self.animation.video_init_seed_continuity,
+                          index)
 
     def settings_hash(self, index: int) -> str:
         """Hash everything that decides a frame's pixels.
@@ -290,11 +307,14 @@ class Shot:
                              self.raw.get("coherence"))
 
     def check_inputs(self, indices: Iterable[int] | None = None) -> None:
-        """Check that the per-frame inputs the frames read exist: the plate and the depth sequence.
+        """Check what the frames read before any model loads: the plate, the depth sequence, the flow model.
 
         A Video shot reads ``video_init_path`` at every frame, a 3D shot with a depth
         sequence reads ``depth``; both are numbered like the output (frame ``i`` reads
-        ``first_frame + i``).
+        ``first_frame + i``). A Video shot with ``video_init_flow_warp`` also reads plate
+        frame ``i - 1`` for frame ``i`` (the flow between them), needs a plate as long as
+        the shot, plate frames of one size, and the RAFT weights when ``flow_model =
+        "raft"``.
 
         Parameters
         ----------
@@ -304,29 +324,41 @@ class Shot:
         Raises
         ------
         ShotError
-            Naming the key, the first missing frame and its path, and how many are missing.
+            Naming the key and what is wrong: the first missing frame and its path, and
+            how many are missing; a flow-warp plate shorter than the shot; a plate frame of
+            another size than the plate's first; RAFT without its weights.
         """
         from chroma import sequence
 
         frames = range(self.max_frames) if indices is None else sorted(set(indices))
+        flow_warp = self.animation_mode == "Video" and self.animation.video_init_flow_warp
+        if flow_warp:  # frame i's flow reads plate frame i - 1 too
+            frames = sorted({*frames, *(i - 1 for i in frames if i > 0)})
         keys = (["video_init_path"] if self.animation_mode == "Video" else []) + (
             ["depth"] if self.animation_mode == "3D" and not self.animation.estimated_depth else [])
         chk = self._checker or _Checker(self.path, "")
+        first = self.output.first_frame
         for key in keys:
             path = getattr(self.animation, key)
             pattern = sequence.parse_pattern(path)
-            folder = os.path.dirname(pattern.path(self.output.first_frame))
+            folder = os.path.dirname(pattern.path(first))
             try:
                 present = set(sequence.discover(pattern).frames)
             except ChromaError:
                 raise chk.fail("animation", key, f"the folder {folder!r} of {path!r} does not "
                                "exist") from None
-            missing = [i for i in frames if self.output.first_frame + i not in present]
+            if key == "video_init_path" and flow_warp:
+                _check_plate_length(chk, present, first, self.max_frames)
+            missing = [i for i in frames if first + i not in present]
             if missing:
                 i = missing[0]
-                raise chk.fail("animation", key, f"frame {self.output.first_frame + i} (shot frame {i}) is missing: "
-                               f"{pattern.path(self.output.first_frame + i)} ({len(missing)} of {len(frames)} "
+                raise chk.fail("animation", key, f"frame {first + i} (shot frame {i}) is missing: "
+                               f"{pattern.path(first + i)} ({len(missing)} of {len(frames)} "
                                "frames missing; the sequence is numbered like the output)")
+            if key == "video_init_path" and flow_warp:
+                _check_plate_sizes(chk, pattern, first, frames)
+        if flow_warp:
+            _check_flow_model(chk, self.animation.flow_model)
 
     def to_json(self) -> dict[str, Any]:
         """Give the shot's schedules and prompts as JSON (``chroma shot check --json``).
@@ -341,6 +373,46 @@ class Shot:
             "schedules": {k: [float(x) for x in v] for k, v in self.schedules.items()},
             "prompts": {str(k): list(v) for k, v in sorted(self.prompts.items())},
         }
+
+
+def _check_plate_length(chk: _Checker, present: set[int], first: int, max_frames: int) -> None:
+    """A flow-warp Video shot reads plate frame ``first + i`` at every frame ``i``: the plate must last the shot."""
+    inside = sorted(f for f in present if first <= f < first + max_frames)
+    if inside and inside[-1] < first + max_frames - 1:
+        raise chk.fail("animation", "video_init_path", f"the plate has {len(inside)} frames ({inside[0]}-{inside[-1]}), "
+                       f"fewer than the shot's {max_frames} ({first}-{first + max_frames - 1}): a flow-warped Video "
+                       f"shot reads the plate at every frame; set max_frames = {inside[-1] - first + 1} or extend the "
+                       "plate")
+
+
+def _check_plate_sizes(chk: _Checker, pattern: Any, first: int, frames: Iterable[int]) -> None:
+    """The flow is estimated between consecutive plate frames: every one the size of the plate's first."""
+    from chroma import io
+
+    def size(frame: int) -> tuple[int, int]:
+        try:
+            h = io.header(pattern.path(frame))
+        except ChromaError as e:
+            raise chk.fail("animation", "video_init_path", f"cannot read plate frame {frame}: {e}") from None
+        return int(h["width"]), int(h["height"])
+
+    w0, h0 = size(first)
+    for i in frames:
+        w, h = size(first + i)
+        if (w, h) != (w0, h0):
+            raise chk.fail("animation", "video_init_path", f"plate frame {first + i} (shot frame {i}) is {w}x{h}, the "
+                           f"plate's first frame {first} is {w0}x{h0}: the flow warp needs one size; conform the plate")
+
+
+def _check_flow_model(chk: _Checker, flow_model: str) -> None:
+    """``flow_model = "raft"`` needs the RAFT weights in the model cache (torch-free check)."""
+    from render.errors import ModelNotFoundError
+    from render.flow import resolve_method
+
+    try:
+        resolve_method(flow_model)
+    except ModelNotFoundError as e:
+        raise chk.fail("animation", "flow_model", str(e).splitlines()[0]) from None
 
 
 def _key_at(table: Mapping[int, Any], index: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +26,11 @@ from chroma.shot.modes import (
 from chroma.shot.output import _output
 from chroma.shot.prompts import _check_image_prompts, _check_prompt_strings, _keyed_lists
 from chroma.shot.render_table import _render
+from chroma.shot.seeds import frame_seed
 from chroma.shot.validation import _SECTIONS, _TOP, _Checker, _choice, _float, _int, _resolve
+
+if TYPE_CHECKING:
+    from render.settings import AnimationSettings
 
 if sys.version_info >= (3, 11):  # the TOML reader shot files (and edits, chroma.farm) are read with
     import tomllib as tomlreader
@@ -123,11 +127,6 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
                        f"{MAX_FRAMES / 24 / 3600:.1f} hours at 24 fps); split it into shots (docs/shots.md, 'Limits')")
     seed = _int(chk, None, "seed", data.get("seed", 0))
     seed_rule = _choice(chk, None, "seed_rule", data.get("seed_rule", "dd"), SEED_RULES)
-    last_seed = seed + (max_frames - 1 if seed_rule == "dd" else 0)
-    if seed < SEED_MIN or last_seed > SEED_MAX:
-        where = f"frame {max_frames - 1} would render with seed {last_seed}" if last_seed != seed else f"seed {seed} is"
-        raise chk.fail(None, "seed", f"{where}, outside the renderer's seeds {SEED_MIN}..{SEED_MAX} (2**64 - 1, "
-                       f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - max_frames + 1}")
     mode_raw = data.get("animation_mode", "None")
     mode = MODE_ALIASES.get(str(mode_raw).strip().lower()) if isinstance(mode_raw, str) else None
     if mode is None:
@@ -137,9 +136,11 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
 
     output = _output(chk, data.get("output", {}), base, config)
     animation, schedules = _animation(chk, data.get("animation", {}), max_frames, spline, seed, mode, base)
+    _check_seeds(chk, seed, seed_rule, mode, animation, max_frames)
     render_sec = dict(data.get("render", {}))
-    if mode in ("2D", "3D") and "augmentations" not in render_sec:
-        render_sec["augmentations"] = "animation"  # DD's cutout augmentations for 2D/3D animations
+    if mode in ("2D", "3D", "Video") and "augmentations" not in render_sec:
+        # DD's cutout augmentations for 2D/3D animations, and its own chain for Video Input
+        render_sec["augmentations"] = "video" if mode == "Video" else "animation"
     notes: list[str] = []
     render, keyed = _render(chk, render_sec, max_frames, spline, seed, schedules, notes, renderer_check)
     idle = [k for k in inactive_keys(mode) if k in data.get("animation", {}) and np.any(schedules[k] != ANIMATION_SCHEDULES[k])]
@@ -152,6 +153,8 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
     sym = symmetry_note(animation, str(render.get("diffusion_sampling_mode", "ddim")))
     if sym:
         notes.append(sym)
+    if mode == "Video" and animation.video_init_flow_warp:
+        notes.extend(_flow_notes(animation))
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:
@@ -174,6 +177,28 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
         animation=animation, init_image=init_image, audio=audio, raw=data, guard=guard, coherence=coherence,
         notes=notes, _checker=chk,
     )
+
+
+def _check_seeds(chk: _Checker, seed: int, seed_rule: str, mode: str, animation: AnimationSettings,
+                 max_frames: int) -> None:
+    """Every frame's seed (:func:`chroma.shot.seeds.frame_seed`) within the renderer's seeds."""
+    last = frame_seed(seed, seed_rule, mode, animation.video_init_seed_continuity, max_frames - 1)
+    if seed < SEED_MIN or last > SEED_MAX:
+        where = f"frame {max_frames - 1} would render with seed {last}" if last != seed else f"seed {seed} is"
+        raise chk.fail(None, "seed", f"{where}, outside the renderer's seeds {SEED_MIN}..{SEED_MAX} (2**64 - 1, "
+                       f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - (last - seed)}")
+
+
+def _flow_notes(animation: AnimationSettings) -> list[str]:
+    """What a flow-warped Video shot's user should hear: "auto" falls back to DIS without RAFT's weights."""
+    from render.errors import ModelNotFoundError
+    from render.flow import resolve_method  # torch-free
+
+    try:
+        _, note = resolve_method(animation.flow_model)
+    except ModelNotFoundError:
+        return []  # refused by Shot.check_inputs, before any model loads
+    return [note] if note else []
 
 
 def _audio(chk: _Checker, audio: Any) -> dict[str, Any] | None:
