@@ -12,8 +12,8 @@ what (docs/farm.md):
   from the previous one warped) is **one** task that renders in order; a lost worker's
   task is run again and resumes from the loop state saved after each frame
   (:class:`chroma.pipeline.ShotRunner`);
-- a shot whose frames are independent (modes "None" and "Video": every frame starts from
-  noise, the init image or its plate frame) runs in chunks of frames;
+- a shot whose frames are independent (mode "None", and "Video" without the flow warp: every
+  frame starts from noise, the init image or its plate frame) runs in chunks of frames;
 - an **edit** (a TOML list of shot files) renders its shots in parallel; each seam's
   OKLab crossfade (:func:`chroma.oklab.crossfade`) is a task that waits for both shots.
 

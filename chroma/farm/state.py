@@ -3,7 +3,7 @@
 A worker renders with :class:`chroma.pipeline.ShotRunner` on the shot's own state folder
 (the farm's machines share it). Where a shot's frames feed each other (2D, 3D) a task
 resumes from the saved states as a local run does; where they are independent ("None",
-"Video"), nothing flows from frame to frame, so each frame starts from an empty state
+"Video" without the flow warp), nothing flows from frame to frame, so each frame starts from an empty state
 (exact, and no state file is read).
 """
 

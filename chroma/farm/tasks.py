@@ -36,14 +36,15 @@ if TYPE_CHECKING:
 __all__ = ["FEED_FORWARD_MODES", "edit_tasks", "frames_feed_forward", "render_edit", "render_frames", "render_shot",
            "shot_tasks"]
 
-FEED_FORWARD_MODES = ("2D", "3D")  # render/animation.py: only these warp the previous frame into the next
+FEED_FORWARD_MODES = ("2D", "3D")  # the modes whose camera warps the previous frame (Video: Shot.feeds_forward)
 
 
 def frames_feed_forward(shot: Shot) -> bool:
     """Tell whether each frame of ``shot`` starts from the previous one, warped.
 
-    Modes 2D and 3D feed forward, so the shot must render in order; "None" and "Video"
-    frames are independent.
+    Modes 2D and 3D feed forward, and so does Video with the optical-flow warp (DD 5.7's
+    default), so the shot must render in order; "None" frames and Video frames without the
+    flow warp are independent.
 
     Parameters
     ----------
@@ -53,14 +54,16 @@ def frames_feed_forward(shot: Shot) -> bool:
     Returns
     -------
     bool
-        True for animation modes 2D and 3D.
+        :attr:`chroma.shot.Shot.feeds_forward`: True in 2D and 3D, and in Video with
+        ``video_init_flow_warp``.
 
     References
     ----------
     Disco Diffusion v5.x ``disco.py``: in 2D/3D each frame's init is the previous frame
-    warped; "Video" inits from the video's frames; "None" from noise or the init image.
+    warped; "Video" inits from the video's frames (DD 5.7: blended with the previous frame
+    warped along the plate's flow); "None" from noise or the init image.
     """
-    return shot.animation_mode in FEED_FORWARD_MODES
+    return shot.feeds_forward
 
 
 def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: Job, independent: bool) -> ShotRunner:

@@ -261,6 +261,7 @@ preview = "jpg"
 [animation]
 video_init_path = "plate/plate.####.exr"
 video_init_seed_continuity = true
+video_init_flow_warp = false
 frames_skip_steps = "60%"
 
 [prompts]
