@@ -1,5 +1,6 @@
-"""chroma's frame loop against Disco Diffusion v5.7's own ``do_run()``: the ``2d`` case of
-``loop_golden.npz`` (see the "loop_golden.npz" section of tests/data/reference/README.md).
+"""chroma's frame loop against Disco Diffusion v5.7's own ``do_run()``: the ``2d`` and ``turbo``
+cases of ``loop_golden.npz`` (see the "loop_golden.npz" section of tests/data/reference/README.md;
+the ``turbo`` case's bounds are in its test).
 
 The golden holds DD's frames of a 3-frame 2D shot (seed 7, zoom 1.05, angle 2,
 frames_skip_steps 50%, frames_scale 1500, a prompt change at frame 2) rendered on the CPU
