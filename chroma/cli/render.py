@@ -245,7 +245,7 @@ def _render_shot(args: argparse.Namespace) -> int:
     shot = runner.shot
     plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
     first = shot.output.first_frame
-    for note in plan.notes:
+    for note in [*shot.notes, *plan.notes]:  # the shot's (e.g. flow_model "auto" running DIS), then the plan's
         print(f"chroma render: note: {note}", file=sys.stderr)
     if not plan.write:
         return EXIT_OK

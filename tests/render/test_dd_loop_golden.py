@@ -1,5 +1,6 @@
-"""chroma's frame loop against Disco Diffusion v5.7's own ``do_run()``: the ``2d`` case of
-``loop_golden.npz`` (see the "loop_golden.npz" section of tests/data/reference/README.md).
+"""chroma's frame loop against Disco Diffusion v5.7's own ``do_run()``: the ``2d`` and ``turbo``
+cases of ``loop_golden.npz`` (see the "loop_golden.npz" section of tests/data/reference/README.md;
+the ``turbo`` case's bounds are in its test).
 
 The golden holds DD's frames of a 3-frame 2D shot (seed 7, zoom 1.05, angle 2,
 frames_skip_steps 50%, frames_scale 1500, a prompt change at frame 2) rendered on the CPU
@@ -158,3 +159,38 @@ def test_frames_after_0_from_dds_own_init(golden, settings, renderer, i):
     off = levels_off(frame, golden["final_sample"][i])
     assert off.max() < 0.02  # measured 0.0040 and 0.0042
     assert off.mean() < 0.001  # measured 0.00014 and 0.00015
+
+
+@pytest.fixture(scope="module")
+def golden_turbo(reference) -> dict:
+    data = np.load(reference / "loop_golden.npz")
+    meta = json.loads(bytes(data["meta_json"]).decode())["turbo"]
+    return {"meta": meta, **{k.split("/", 1)[1]: data[k] for k in data.files if k.startswith("turbo/")}}
+
+
+def test_turbo_shot_with_dds_stream(golden_turbo, settings, renderer):
+    """The ``turbo`` case: chroma's loop (2D turbo, float previous frame) against DD's 3D turbo branch.
+
+    DD's run used its 2D warp in the 3D branch (README), so chroma's 2D turbo (its extension)
+    runs the same camera. The diffused frames are 0, 1 (the preroll), 2 and 4; each one's
+    final sample agrees with DD's as the ``2d`` case's frames do (measured mean 0.011,
+    0.121, 0.225, 0.327 levels: frames 0-2 as in ``2d``, frame 4 one diffused frame later).
+    The written frames (DD: the 8-bit blend of two 8-bit PNGs) agree within 0.011 (frame 0)
+    and 0.40-0.54 levels on average, max 13 at frame 0 (as in ``2d``) and 4-6 after.
+    """
+    c = golden_turbo["meta"]["config"]
+    loop = FrameLoop(renderer, "2D", turbo_mode=c["turbo_mode"], turbo_steps=c["turbo_steps"],
+                     turbo_preroll=c["turbo_preroll"])
+    state, diffused, finals, written = LoopState(), [], [], []
+    for i in range(c["max_frames"]):
+        result, state = loop.step(frame_input(golden_turbo, settings, i), state)
+        if not result.turbo:
+            diffused.append((i, result.skip_steps))
+            assert state.prev is not None  # the unblended frame, DD's final sample
+            finals.append(float(levels_off(state.prev, golden_turbo["final_sample"][len(finals)]).mean()))
+        diff = np.abs(to_png(result.image).astype(np.int16) - golden_turbo["frames_u8"][i].astype(np.int16))
+        written.append((float(diff.mean()), int(diff.max())))
+    assert [i for i, _ in diffused] == [0, 1, 2, 4]
+    assert [s for _, s in diffused] == list(golden_turbo["skip_steps"])
+    assert all(m < bound for m, bound in zip(finals, (0.03, 0.2, 0.3, 0.45))), finals
+    assert all(m < 0.75 and mx <= 16 for m, mx in written), written  # measured max 13 (frame 0), 4-6
