@@ -448,3 +448,14 @@ def test_raft_without_its_weights_is_one_line_and_auto_says_it_uses_dis(tmp_path
     path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"'))
     assert main(["shot", "check", str(path)]) == 0
     assert "so OpenCV's DIS estimates the flow" in capsys.readouterr().err
+
+
+def test_frame_memory_reads_a_custom_models_config_written_with_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chroma models import --config`` accepts ``channel_mult = [1, 2, 2]``: the estimate reads it as the string."""
+    from render.models import registry
+
+    configs = {"as-lists": {"image_size": 64, "num_channels": 32, "channel_mult": [1, 2, 2], "attention_resolutions": [16]},
+               "as-text": {"image_size": 64, "num_channels": 32, "channel_mult": "1,2,2", "attention_resolutions": "16"}}
+    monkeypatch.setattr(registry, "get_info", lambda name: registry.ModelInfo(
+        name, "unet", f"{name}.pt", (), None, configs[name], None, "", True))
+    assert frame_memory(256, 256, "as-lists") == frame_memory(256, 256, "as-text") > 0

@@ -96,13 +96,19 @@ def frame_memory(width: int, height: int, diffusion_model: str = RenderSettings.
     except Exception:  # an unknown or custom model without a published config
         pass
     image_size = int(config.get("image_size", 512))
-    mult = config.get("channel_mult", "")
-    first = float(str(mult).split(",")[0]) if str(mult).strip(" ()[]") else (0.5 if image_size == 512 else 1.0)
+    mult = _numbers(config.get("channel_mult", ""))
+    first = mult[0] if mult else (0.5 if image_size == 512 else 1.0)
     channels = int(config.get("num_channels", config.get("model_channels", 128))) * first
-    att = config.get("attention_resolutions", "16, 8")
-    sizes = [int(x) for x in str(att).strip("()[]").split(",") if x.strip()]
+    sizes = [int(x) for x in _numbers(config.get("attention_resolutions", "16, 8"))]
     ds = min((image_size // r for r in sizes), default=image_size)
     pixels = width * height
     skips = (int(config.get("num_res_blocks", 2)) + 1) * channels * pixels
     tokens = pixels / ds**2
     return int(2 * batch_size * (skips + tokens**2))
+
+
+def _numbers(value: Any) -> list[float]:
+    """A config's list of numbers as guided-diffusion writes it (``"1,1,2"``, ``"32, 16, 8"``) or as a list."""
+    if isinstance(value, (list, tuple)):
+        return [float(v) for v in value]
+    return [float(x) for x in str(value).strip(" ()[]").split(",") if x.strip()]
