@@ -401,7 +401,9 @@ class Renderer:
         RenderStep
             One per step taken, ``image`` the UNet's x0 estimate at that step (a
             preview), then one with ``final=True`` whose ``image`` is the frame, all
-            ``(batch_size, 3, height, width)`` in [-1, 1] on the renderer's device.
+            ``(batch_size, 3, height, width)`` in [-1, 1] on the renderer's device. The
+            frame is what Disco Diffusion saves: the last step's x0 estimate before
+            guidance (its ``sample["pred_xstart"]``), not the guided last sample.
 
         Raises
         ------
@@ -476,7 +478,9 @@ class Renderer:
                 i + 1, total, out.timestep, out.pred_xstart.detach().clamp(-1, 1), False, loss, out.guidance_skipped
             )
         assert last is not None
-        yield RenderStep(total, total, last.timestep, last.sample.detach().clamp(-1, 1), True, None, False)
+        # DD saves the last step's sample["pred_xstart"], the x0 estimate before guidance
+        # (kostarion's guided-diffusion returns out_orig's), not the guided sample
+        yield RenderStep(total, total, last.timestep, last.pred_xstart.detach().clamp(-1, 1), True, None, False)
 
     def render(
         self, prompts: str | Sequence[str | Prompt], seed: int = 0, init: torch.Tensor | None = None, **kw: Any

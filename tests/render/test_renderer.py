@@ -196,3 +196,28 @@ def test_ddim_draws_its_noise_at_every_step_whatever_eta(eta) -> None:
         ddim_step(diffusion, stand_in_model, x, torch.full((1,), index), SamplerOptions(eta=eta, generator=generator), [])
         torch.randn(x.shape, generator=expected)
         assert torch.equal(torch.rand(4, generator=generator), torch.rand(4, generator=expected))
+
+
+@pytest.mark.parametrize("mode", ["ddim", "plms"])
+def test_the_frame_is_the_last_x0_before_guidance_as_dd_saves(tiny_unet, tiny_clip, mode) -> None:
+    # DD writes TF.to_pil_image(sample["pred_xstart"]) of the last step, and kostarion's
+    # guided-diffusion returns out_orig["pred_xstart"] there (the x0 estimate before
+    # cond_fn), while its guided last sample is out["pred_xstart"]: with guidance strong
+    # enough to move x0 at t = 0 the two differ, and the frame must be the first
+    settings = _settings(steps=4, diffusion_sampling_mode=mode, clip_guidance_scale=1e5, tv_scale=1e5)
+    renderer = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip])
+    steps = list(renderer.sample("a red barn", seed=5))
+    last_x0, final = steps[-2].image, steps[-1]
+    assert final.final and torch.equal(final.image, last_x0)
+    # the guided last sample, taken from the sampler itself, is another image
+    guided = []
+    original = renderer.diffusion.sample_loop
+
+    def spy(*args, **kwargs):
+        for out in original(*args, **kwargs):
+            guided.append(out.sample)
+            yield out
+
+    renderer.diffusion.sample_loop = spy  # type: ignore[method-assign]
+    list(renderer.sample("a red barn", seed=5))
+    assert (guided[-1].clamp(-1, 1) - last_x0).abs().max() > 1e-3
