@@ -300,6 +300,7 @@ class Renderer:
         prompts: Sequence[str | Prompt],
         image_prompts: Sequence[torch.Tensor | tuple[torch.Tensor, float]],
         generator: torch.Generator,
+        dd_text: bool = True,
     ) -> list[ClipTarget]:
         parsed = [p if isinstance(p, Prompt) else parse_prompt(p) for p in prompts]
         images: list[tuple[torch.Tensor, float]] = []
@@ -322,7 +323,7 @@ class Renderer:
         for index, clip in enumerate(self.clip_models):
             embeds, weights = [], []
             if parsed:
-                embeds.append(self._encode_text(index, clip, tuple(p.value for p in parsed)))
+                embeds.append(self._encode_text(index, clip, tuple(p.dd_text if dd_text else p.value for p in parsed)))
                 weights += [p.weight for p in parsed]
             for img, w in images:
                 e = clip.embed_image_prompt(img.to(self.device), generator=generator)
@@ -369,6 +370,9 @@ class Renderer:
         prompts : str or Sequence[str or Prompt]
             Text prompts, ``"text:weight"`` strings in Disco Diffusion's notation or
             parsed :class:`render.prompts.Prompt` objects; one string is one prompt.
+            With ``guidance_mode = "dd"`` CLIP embeds the whole string as written,
+            ``":weight"`` included, as Disco Diffusion does (its quirk; a Prompt's
+            :attr:`~render.prompts.Prompt.dd_text`); ``"chroma"`` embeds the text alone.
             Negative weights are allowed; the weights of text and image prompts together
             are divided by ``|sum|``, and a sum of (almost) zero is refused.
         seed : int, optional
@@ -434,7 +438,8 @@ class Renderer:
         if isinstance(prompts, str):
             prompts = [prompts]
         cpu_gen, dev_gen = dd_generators(int(seed), self.device)
-        targets = self._targets(list(prompts), list(image_prompts), cpu_gen) if self.clip_models else []
+        dd_text = s.guidance_mode == "dd"  # DD embeds the whole "text:weight" string
+        targets = self._targets(list(prompts), list(image_prompts), cpu_gen, dd_text) if self.clip_models else []
         init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
         if targets or (init_t is not None and s.init_scale) or s.range_scale or s.tv_scale or s.sat_scale:

@@ -161,7 +161,9 @@ class RenderSettings:
     guidance_mode : str
         ``"dd"``, Disco Diffusion's gradient (its ``range_scale`` has no effect), or
         ``"chroma"``, in which the range loss acts through the x0 estimate (see
-        render.guidance). Default ``"dd"``.
+        render.guidance). In ``"dd"`` CLIP also embeds each text prompt's whole
+        ``"text:weight"`` string, as DD does; ``"chroma"`` embeds the text alone.
+        Default ``"dd"``.
     init_loss : str
         Distance from the init image: ``"lpips"`` (as DD; needs the LPIPS weights in
         the model cache) or ``"mse"``. Default ``"lpips"``.
