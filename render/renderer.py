@@ -27,7 +27,7 @@ from render.guidance import ClipTarget, Guide
 from render.prompts import Prompt, normalize_weights, parse_prompt
 from render.settings import RenderSettings, round_size
 
-__all__ = ["RenderSettings", "RenderStep", "Renderer", "dd_generators", "round_size"]
+__all__ = ["FUZZY_COPIES", "RenderSettings", "RenderStep", "Renderer", "dd_generators", "fuzzy_embeddings", "round_size"]
 
 
 def dd_generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
@@ -70,6 +70,44 @@ def dd_generators(seed: int, device: torch.device) -> tuple[torch.Generator, tor
     if device.type == "cpu":
         return cpu, cpu
     return cpu, torch.Generator(device=device).manual_seed(int(seed))
+
+#: How many noisy copies of each prompt's embedding Disco Diffusion's ``fuzzy_prompt`` makes.
+FUZZY_COPIES = 25
+
+
+def fuzzy_embeddings(embed: torch.Tensor, rand_mag: float, generator: torch.Generator) -> torch.Tensor:
+    """Disco Diffusion's fuzzy prompt: :data:`FUZZY_COPIES` noisy copies of one prompt's embeddings.
+
+    Each copy is ``clamp(embed + rand_mag * n, 0, 1)``, ``n`` standard normal of
+    ``embed``'s shape drawn on the CPU from ``generator`` (DD calls
+    ``torch.randn(embed.shape)`` and moves it to the GPU), copy after copy.
+
+    Parameters
+    ----------
+    embed : torch.Tensor
+        ``(M, D)`` embeddings of one prompt (``M = 1`` for a text, one per view for an
+        image prompt).
+    rand_mag : float
+        The noise's standard deviation (DD's ``rand_mag``).
+    generator : torch.Generator
+        The CPU generator of the frame's random stream (:func:`dd_generators`).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(FUZZY_COPIES * M, D)`` float32 on ``embed``'s device, the copies in the order
+        drawn.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run`` (``if args.fuzzy_prompt``).
+    """
+    copies = [
+        (embed + torch.randn(embed.shape, generator=generator).to(embed.device) * rand_mag).clamp(0, 1)
+        for _ in range(FUZZY_COPIES)
+    ]
+    return torch.cat(copies).float()
+
 
 @dataclass
 class RenderStep:
@@ -301,6 +339,7 @@ class Renderer:
         image_prompts: Sequence[torch.Tensor | tuple[torch.Tensor, float]],
         generator: torch.Generator,
         dd_text: bool = True,
+        rand_mag: float | None = None,
     ) -> list[ClipTarget]:
         parsed = [p if isinstance(p, Prompt) else parse_prompt(p) for p in prompts]
         images: list[tuple[torch.Tensor, float]] = []
@@ -322,13 +361,21 @@ class Renderer:
         targets = []
         for index, clip in enumerate(self.clip_models):
             embeds, weights = [], []
+            # with rand_mag (fuzzy_prompt) each prompt's embeddings become DD's noisy copies,
+            # drawn prompt by prompt in DD's order: the texts, then each image after its crops
             if parsed:
-                embeds.append(self._encode_text(index, clip, tuple(p.dd_text if dd_text else p.value for p in parsed)))
-                weights += [p.weight for p in parsed]
+                texts = self._encode_text(index, clip, tuple(p.dd_text if dd_text else p.value for p in parsed))
+                for row, p in zip(texts, parsed):
+                    e = row[None] if rand_mag is None else fuzzy_embeddings(row[None], rand_mag, generator)
+                    embeds.append(e)
+                    weights += [p.weight] * e.shape[0]
             for img, w in images:
                 e = clip.embed_image_prompt(img.to(self.device), generator=generator)
+                views = e.shape[0]
+                if rand_mag is not None:
+                    e = fuzzy_embeddings(e, rand_mag, generator)
                 embeds.append(e)
-                weights += [w / e.shape[0]] * e.shape[0]
+                weights += [w / views] * e.shape[0]
             norm = normalize_weights(weights)
             targets.append(
                 ClipTarget(clip, torch.cat(embeds).float(), torch.tensor(norm, dtype=torch.float32, device=self.device))
@@ -439,7 +486,8 @@ class Renderer:
             prompts = [prompts]
         cpu_gen, dev_gen = dd_generators(int(seed), self.device)
         dd_text = s.guidance_mode == "dd"  # DD embeds the whole "text:weight" string
-        targets = self._targets(list(prompts), list(image_prompts), cpu_gen, dd_text) if self.clip_models else []
+        fuzz = s.rand_mag if s.fuzzy_prompt else None
+        targets = self._targets(list(prompts), list(image_prompts), cpu_gen, dd_text, fuzz) if self.clip_models else []
         init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
         if targets or (init_t is not None and s.init_scale) or s.range_scale or s.tv_scale or s.sat_scale:
