@@ -1,9 +1,10 @@
-"""Disco Diffusion's fuzzy prompts (``fuzzy_prompt``, ``rand_mag``).
+"""Disco Diffusion's fuzzy prompts (``fuzzy_prompt``, ``rand_mag``) and Perlin init noise.
 
 The expected values are DD v5.7's own procedure written out here: ``do_run`` seeds torch's
 global generator (``torch.manual_seed(seed)``), then per CLIP model and prompt embeds the
 prompt and appends 25 copies of ``(txt + torch.randn(txt.shape).cuda() * rand_mag).clamp(0, 1)``
-with the prompt's weight; the sampler's start noise (``th.randn(*shape)``) comes after.
+with the prompt's weight; the sampler's start noise (``th.randn(*shape)``) comes after. The Perlin octave is checked
+against Perlin's gradient noise (Perlin 1985) computed point by point from the same draws.
 """
 
 from __future__ import annotations
@@ -122,3 +123,42 @@ def test_image_prompts_are_fuzzed_after_their_crops(tiny_unet, tiny_clip) -> Non
 def test_rand_mag_must_be_finite_and_not_negative(bad) -> None:
     with pytest.raises(SettingsError, match="rand_mag"):
         _settings(rand_mag=bad)
+
+
+# -- perlin_init ---------------------------------------------------------------------
+
+
+def _fade(t: float) -> float:
+    return 3 * t * t - 2 * t**3
+
+
+def test_perlin_octave_is_gradient_noise_from_the_generators_draws() -> None:
+    from render.perlin import perlin
+
+    width, height, scale = 2, 3, 4
+    ours = perlin(width, height, scale, torch.Generator().manual_seed(5), torch.device("cpu"))
+    gx, gy = torch.randn(2, width + 1, height + 1, generator=torch.Generator().manual_seed(5)).double()
+    assert ours.shape == (width * scale, height * scale)
+    # Perlin (1985): sum over the cell's corners of fade weight x gradient . offset
+    for i in range(width * scale):
+        for j in range(height * scale):
+            cx, cy, u, v = i // scale, j // scale, (i % scale) / scale, (j % scale) / scale
+            value = 0.0
+            for dx in (0, 1):
+                for dy in (0, 1):
+                    weight = (_fade(u) if dx else 1 - _fade(u)) * (_fade(v) if dy else 1 - _fade(v))
+                    value += weight * (gx[cx + dx, cy + dy] * (u - dx) + gy[cx + dx, cy + dy] * (v - dy)).item()
+            assert abs(ours[i, j].item() - value) < 1e-5, (i, j)
+
+
+def test_perlin_modes_colour_the_pictures_dd_colours() -> None:
+    from render.perlin import perlin_init
+
+    gray = perlin_init("gray", (64, 64), torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert gray.shape == (1, 3, 64, 64) and gray.min() >= -1 and gray.max() <= 1
+    assert torch.equal(gray[:, 0], gray[:, 1]) and torch.equal(gray[:, 1], gray[:, 2])
+    # 8-bit pictures: the mean of two is a multiple of 1/510 in [0, 1]
+    levels = (gray + 1) / 2 * 510
+    assert torch.allclose(levels, levels.round(), atol=1e-3)
+    with pytest.raises(ValueError, match="perlin_mode"):
+        perlin_init("colour", (64, 64), torch.Generator(), torch.device("cpu"))
