@@ -33,11 +33,31 @@ class Prompt:
         The weight as written (negative pushes away). Default 1.
     kind : str
         ``"text"`` or ``"image"``. Default ``"text"``.
+    raw : str or None
+        The string as written, weight included (``"a lighthouse at dusk:2"``), where
+        the prompt was parsed from one: Disco Diffusion's CLIP embeds that whole string,
+        not the text alone (the renderer's ``guidance_mode = "dd"`` does too). Default
+        None: not parsed from a string (the text alone is embedded).
     """
 
     value: str
     weight: float = 1.0
     kind: str = "text"
+    raw: str | None = None
+
+    @property
+    def dd_text(self) -> str:
+        """The string Disco Diffusion's CLIP embeds for this prompt.
+
+        DD v5.7's ``do_run`` parses ``"text:weight"`` for the weight, then tokenizes the
+        whole prompt string, ``":weight"`` included.
+
+        Returns
+        -------
+        str
+            :attr:`raw` where known, else :attr:`value`.
+        """
+        return self.raw if self.raw is not None else self.value
 
 
 def parse_prompt(spec: str, kind: str = "text") -> Prompt:
@@ -56,7 +76,7 @@ def parse_prompt(spec: str, kind: str = "text") -> Prompt:
     Returns
     -------
     Prompt
-        The stripped text and its weight.
+        The stripped text and its weight, and ``spec`` itself as :attr:`Prompt.raw`.
 
     Raises
     ------
@@ -78,7 +98,7 @@ def parse_prompt(spec: str, kind: str = "text") -> Prompt:
         raise PromptError(f"prompt {spec!r} has no text; write it as 'text' or 'text:weight'")
     if not math.isfinite(weight):
         raise PromptError(f"prompt {spec!r}: the weight must be a finite number")
-    return Prompt(text, weight, kind)
+    return Prompt(text, weight, kind, spec)
 
 
 def parse_prompts(text_prompts: Iterable[str] = (), image_prompts: Iterable[str] = ()) -> list[Prompt]:

@@ -27,7 +27,7 @@ from render.guidance import ClipTarget, Guide
 from render.prompts import Prompt, normalize_weights, parse_prompt
 from render.settings import RenderSettings, round_size
 
-__all__ = ["RenderSettings", "RenderStep", "Renderer", "dd_generators", "round_size"]
+__all__ = ["FUZZY_COPIES", "RenderSettings", "RenderStep", "Renderer", "dd_generators", "fuzzy_embeddings", "round_size"]
 
 
 def dd_generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
@@ -70,6 +70,44 @@ def dd_generators(seed: int, device: torch.device) -> tuple[torch.Generator, tor
     if device.type == "cpu":
         return cpu, cpu
     return cpu, torch.Generator(device=device).manual_seed(int(seed))
+
+#: How many noisy copies of each prompt's embedding Disco Diffusion's ``fuzzy_prompt`` makes.
+FUZZY_COPIES = 25
+
+
+def fuzzy_embeddings(embed: torch.Tensor, rand_mag: float, generator: torch.Generator) -> torch.Tensor:
+    """Disco Diffusion's fuzzy prompt: :data:`FUZZY_COPIES` noisy copies of one prompt's embeddings.
+
+    Each copy is ``clamp(embed + rand_mag * n, 0, 1)``, ``n`` standard normal of
+    ``embed``'s shape drawn on the CPU from ``generator`` (DD calls
+    ``torch.randn(embed.shape)`` and moves it to the GPU), copy after copy.
+
+    Parameters
+    ----------
+    embed : torch.Tensor
+        ``(M, D)`` embeddings of one prompt (``M = 1`` for a text, one per view for an
+        image prompt).
+    rand_mag : float
+        The noise's standard deviation (DD's ``rand_mag``).
+    generator : torch.Generator
+        The CPU generator of the frame's random stream (:func:`dd_generators`).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(FUZZY_COPIES * M, D)`` float32 on ``embed``'s device, the copies in the order
+        drawn.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run`` (``if args.fuzzy_prompt``).
+    """
+    copies = [
+        (embed + torch.randn(embed.shape, generator=generator).to(embed.device) * rand_mag).clamp(0, 1)
+        for _ in range(FUZZY_COPIES)
+    ]
+    return torch.cat(copies).float()
+
 
 @dataclass
 class RenderStep:
@@ -300,6 +338,8 @@ class Renderer:
         prompts: Sequence[str | Prompt],
         image_prompts: Sequence[torch.Tensor | tuple[torch.Tensor, float]],
         generator: torch.Generator,
+        dd_text: bool = True,
+        rand_mag: float | None = None,
     ) -> list[ClipTarget]:
         parsed = [p if isinstance(p, Prompt) else parse_prompt(p) for p in prompts]
         images: list[tuple[torch.Tensor, float]] = []
@@ -321,13 +361,21 @@ class Renderer:
         targets = []
         for index, clip in enumerate(self.clip_models):
             embeds, weights = [], []
+            # with rand_mag (fuzzy_prompt) each prompt's embeddings become DD's noisy copies,
+            # drawn prompt by prompt in DD's order: the texts, then each image after its crops
             if parsed:
-                embeds.append(self._encode_text(index, clip, tuple(p.value for p in parsed)))
-                weights += [p.weight for p in parsed]
+                texts = self._encode_text(index, clip, tuple(p.dd_text if dd_text else p.value for p in parsed))
+                for row, p in zip(texts, parsed):
+                    e = row[None] if rand_mag is None else fuzzy_embeddings(row[None], rand_mag, generator)
+                    embeds.append(e)
+                    weights += [p.weight] * e.shape[0]
             for img, w in images:
                 e = clip.embed_image_prompt(img.to(self.device), generator=generator)
+                views = e.shape[0]
+                if rand_mag is not None:
+                    e = fuzzy_embeddings(e, rand_mag, generator)
                 embeds.append(e)
-                weights += [w / e.shape[0]] * e.shape[0]
+                weights += [w / views] * e.shape[0]
             norm = normalize_weights(weights)
             targets.append(
                 ClipTarget(clip, torch.cat(embeds).float(), torch.tensor(norm, dtype=torch.float32, device=self.device))
@@ -369,6 +417,9 @@ class Renderer:
         prompts : str or Sequence[str or Prompt]
             Text prompts, ``"text:weight"`` strings in Disco Diffusion's notation or
             parsed :class:`render.prompts.Prompt` objects; one string is one prompt.
+            With ``guidance_mode = "dd"`` CLIP embeds the whole string as written,
+            ``":weight"`` included, as Disco Diffusion does (its quirk; a Prompt's
+            :attr:`~render.prompts.Prompt.dd_text`); ``"chroma"`` embeds the text alone.
             Negative weights are allowed; the weights of text and image prompts together
             are divided by ``|sum|``, and a sum of (almost) zero is refused.
         seed : int, optional
@@ -401,7 +452,9 @@ class Renderer:
         RenderStep
             One per step taken, ``image`` the UNet's x0 estimate at that step (a
             preview), then one with ``final=True`` whose ``image`` is the frame, all
-            ``(batch_size, 3, height, width)`` in [-1, 1] on the renderer's device.
+            ``(batch_size, 3, height, width)`` in [-1, 1] on the renderer's device. The
+            frame is what Disco Diffusion saves: the last step's x0 estimate before
+            guidance (its ``sample["pred_xstart"]``), not the guided last sample.
 
         Raises
         ------
@@ -432,7 +485,9 @@ class Renderer:
         if isinstance(prompts, str):
             prompts = [prompts]
         cpu_gen, dev_gen = dd_generators(int(seed), self.device)
-        targets = self._targets(list(prompts), list(image_prompts), cpu_gen) if self.clip_models else []
+        dd_text = s.guidance_mode == "dd"  # DD embeds the whole "text:weight" string
+        fuzz = s.rand_mag if s.fuzzy_prompt else None
+        targets = self._targets(list(prompts), list(image_prompts), cpu_gen, dd_text, fuzz) if self.clip_models else []
         init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
         if targets or (init_t is not None and s.init_scale) or s.range_scale or s.tv_scale or s.sat_scale:
@@ -476,7 +531,9 @@ class Renderer:
                 i + 1, total, out.timestep, out.pred_xstart.detach().clamp(-1, 1), False, loss, out.guidance_skipped
             )
         assert last is not None
-        yield RenderStep(total, total, last.timestep, last.sample.detach().clamp(-1, 1), True, None, False)
+        # DD saves the last step's sample["pred_xstart"], the x0 estimate before guidance
+        # (kostarion's guided-diffusion returns out_orig's), not the guided sample
+        yield RenderStep(total, total, last.timestep, last.pred_xstart.detach().clamp(-1, 1), True, None, False)
 
     def render(
         self, prompts: str | Sequence[str | Prompt], seed: int = 0, init: torch.Tensor | None = None, **kw: Any

@@ -161,7 +161,9 @@ class RenderSettings:
     guidance_mode : str
         ``"dd"``, Disco Diffusion's gradient (its ``range_scale`` has no effect), or
         ``"chroma"``, in which the range loss acts through the x0 estimate (see
-        render.guidance). Default ``"dd"``.
+        render.guidance). In ``"dd"`` CLIP also embeds each text prompt's whole
+        ``"text:weight"`` string, as DD does; ``"chroma"`` embeds the text alone.
+        Default ``"dd"``.
     init_loss : str
         Distance from the init image: ``"lpips"`` (as DD; needs the LPIPS weights in
         the model cache) or ``"mse"``. Default ``"lpips"``.
@@ -171,6 +173,15 @@ class RenderSettings:
         modes; shot files pick it for 2D/3D) or ``"video"`` (DD's Video Input chain,
         :func:`render.cutouts.augment_video`; shot files pick it for Video). Default
         ``"still"``.
+    fuzzy_prompt : bool
+        Disco Diffusion's fuzzy prompts: each prompt's embedding (each image prompt's
+        embeddings too) is replaced by 25 noisy copies,
+        ``clamp(e + rand_mag * n, 0, 1)`` with ``n`` standard normal drawn from the CPU
+        generator after the seed and before the start noise, each with the prompt's
+        weight, as DD v5.7's ``do_run``. Default False.
+    rand_mag : float
+        The standard deviation of that noise, finite and not negative. Default 0.05
+        (DD's).
     device : str or None
         Torch device name. Default None: ``"cuda"`` when available, else ``"cpu"``.
     precision : str
@@ -247,6 +258,8 @@ class RenderSettings:
     guidance_mode: str = "dd"
     init_loss: str = "lpips"
     augmentations: str = "still"
+    fuzzy_prompt: bool = False
+    rand_mag: float = 0.05
 
     device: str | None = None
     precision: str = "auto"
@@ -285,6 +298,8 @@ class RenderSettings:
             raise SettingsError(f"precision must be auto, fp32, fp16 or bf16, got {self.precision!r}")
         if self.clamp_max <= 0:
             raise SettingsError(f"clamp_max must be positive, got {self.clamp_max}")
+        if not (math.isfinite(self.rand_mag) and self.rand_mag >= 0):
+            raise SettingsError(f"rand_mag must be a finite number of at least 0, got {self.rand_mag}")
         if not self.clip_models and self.clip_guidance_scale:
             raise SettingsError("clip_models is empty; name at least one, e.g. 'ViT-B-32::openai', or set clip_guidance_scale=0")
         self.guidance_config()  # validates the cut schedules, guidance_mode and init_loss early

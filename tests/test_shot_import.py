@@ -341,3 +341,9 @@ def test_dd_import_needs_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "steps 10"
+
+
+def test_dd_fuzzy_prompts_carry_over() -> None:
+    shot, notes = shot_from_dd_settings({**DD_SETTINGS, "fuzzy_prompt": True, "rand_mag": 0.1})
+    assert shot["render"]["fuzzy_prompt"] is True and shot["render"]["rand_mag"] == 0.1
+    assert not any("fuzzy" in n for n in notes)  # rendered as DD does: nothing to tell

@@ -42,7 +42,7 @@ def _final_clip_loss(clip, image: torch.Tensor, text: str) -> float:
 def test_guided_render_end_to_end(tiny_unet, tiny_clip) -> None:
     # its speed is measured in tests/benchmarks/test_render_cpu_bench.py, not asserted here
     renderer = Renderer(_settings(), unet=tiny_unet, clip_models=[tiny_clip])
-    steps = list(renderer.sample(["a red barn:1"], seed=3))
+    steps = list(renderer.sample(["a red barn"], seed=3))  # in "dd" mode ":1" would be embedded too
     previews, final = steps[:-1], steps[-1]
     assert len(previews) == 8 and final.final and not any(s.final for s in previews)
     assert [s.step for s in previews] == list(range(1, 9)) and final.total == 8
@@ -196,3 +196,58 @@ def test_ddim_draws_its_noise_at_every_step_whatever_eta(eta) -> None:
         ddim_step(diffusion, stand_in_model, x, torch.full((1,), index), SamplerOptions(eta=eta, generator=generator), [])
         torch.randn(x.shape, generator=expected)
         assert torch.equal(torch.rand(4, generator=generator), torch.rand(4, generator=expected))
+
+
+@pytest.mark.parametrize("mode", ["ddim", "plms"])
+def test_the_frame_is_the_last_x0_before_guidance_as_dd_saves(tiny_unet, tiny_clip, mode) -> None:
+    # DD writes TF.to_pil_image(sample["pred_xstart"]) of the last step, and kostarion's
+    # guided-diffusion returns out_orig["pred_xstart"] there (the x0 estimate before
+    # cond_fn), while its guided last sample is out["pred_xstart"]: with guidance strong
+    # enough to move x0 at t = 0 the two differ, and the frame must be the first
+    settings = _settings(steps=4, diffusion_sampling_mode=mode, clip_guidance_scale=1e5, tv_scale=1e5)
+    renderer = Renderer(settings, unet=tiny_unet, clip_models=[tiny_clip])
+    steps = list(renderer.sample("a red barn", seed=5))
+    last_x0, final = steps[-2].image, steps[-1]
+    assert final.final and torch.equal(final.image, last_x0)
+    # the guided last sample, taken from the sampler itself, is another image
+    guided = []
+    original = renderer.diffusion.sample_loop
+
+    def spy(*args, **kwargs):
+        for out in original(*args, **kwargs):
+            guided.append(out.sample)
+            yield out
+
+    renderer.diffusion.sample_loop = spy  # type: ignore[method-assign]
+    list(renderer.sample("a red barn", seed=5))
+    assert (guided[-1].clamp(-1, 1) - last_x0).abs().max() > 1e-3
+
+
+def test_dd_mode_embeds_the_whole_prompt_string_as_dd(golden_clip_for_prompts) -> None:
+    # guidance_golden.pt: DD's own text embeddings are of the raw "text:weight" strings
+    # (target_embeds_of_raw_strings); "chroma" mode embeds the parsed text (target_embeds)
+    clip, cases = golden_clip_for_prompts
+    weighted = [c for c in cases if any(":" in p for p in c["raw_prompts"])]
+    assert weighted  # the golden has "text:3", "text:-1" prompts
+    for mode, key in (("dd", "target_embeds_of_raw_strings"), ("chroma", "target_embeds")):
+        renderer = Renderer(_settings(guidance_mode=mode, width_height=(64, 64)), unet=torch.nn.Identity(), clip_models=[clip])
+        for case in cases:
+            targets = renderer._targets(list(case["raw_prompts"]), [], torch.Generator(), mode == "dd")
+            torch.testing.assert_close(targets[0].embeds, case[key].float(), rtol=1e-5, atol=1e-6)
+    for case in weighted:
+        assert not torch.allclose(case["target_embeds_of_raw_strings"], case["target_embeds"], atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def golden_clip_for_prompts(load_reference, tmp_path_factory):
+    from tests.render.test_guidance_golden import build_golden_clip
+
+    golden = load_reference("guidance_golden.pt")
+    return build_golden_clip(golden, tmp_path_factory.mktemp("clip")), list(golden["cases"])
+
+
+@pytest.mark.parametrize(("mode", "embedded"), [("dd", ("a red barn:2", "fog:-1")), ("chroma", ("a red barn", "fog"))])
+def test_sample_embeds_the_strings_the_guidance_mode_says(tiny_unet, tiny_clip, mode, embedded) -> None:
+    renderer = Renderer(_settings(steps=2, guidance_mode=mode), unet=tiny_unet, clip_models=[tiny_clip])
+    next(renderer.sample(["a red barn:2", "fog:-1"], seed=0))
+    assert [texts for _, texts in renderer._text_cache] == [embedded]
