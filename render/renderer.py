@@ -24,6 +24,7 @@ from render.clip import ClipModel, load_clip
 from render.diffusion import GaussianDiffusion
 from render.errors import SettingsError
 from render.guidance import ClipTarget, Guide
+from render.perlin import perlin_init
 from render.prompts import Prompt, normalize_weights, parse_prompt
 from render.settings import RenderSettings, round_size
 
@@ -433,7 +434,8 @@ class Renderer:
             An init image, ``(3, H, W)`` or ``(N, 3, H, W)`` with N 1 or ``batch_size``,
             in [-1, 1] model space; resized (bilinear, antialiased) to the output size.
             Sampling starts from it noised to the first step taken (after
-            ``skip_steps``), and ``init_scale`` pulls towards it. Default None.
+            ``skip_steps``), and ``init_scale`` pulls towards it. With ``perlin_init``
+            DD's Perlin noise replaces it (:mod:`render.perlin`). Default None.
         image_prompts : Sequence[torch.Tensor or tuple of (torch.Tensor, float)], optional
             Image prompts, ``(3, H, W)`` (or ``(1, 3, H, W)``) in [-1, 1], each alone
             (weight 1) or as an ``(image, weight)`` pair; each is embedded as the whole
@@ -488,6 +490,9 @@ class Renderer:
         dd_text = s.guidance_mode == "dd"  # DD embeds the whole "text:weight" string
         fuzz = s.rand_mag if s.fuzzy_prompt else None
         targets = self._targets(list(prompts), list(image_prompts), cpu_gen, dd_text, fuzz) if self.clip_models else []
+        if s.perlin_init:  # DD makes it after the prompts and again just before sampling, and uses the second
+            perlin_init(s.perlin_mode, (s.height, s.width), dev_gen, self.device)
+            init = perlin_init(s.perlin_mode, (s.height, s.width), dev_gen, self.device)
         init_t = self._prepare_init(init, s) if init is not None else None
         guide = None
         if targets or (init_t is not None and s.init_scale) or s.range_scale or s.tv_scale or s.sat_scale:

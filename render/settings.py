@@ -182,6 +182,14 @@ class RenderSettings:
     rand_mag : float
         The standard deviation of that noise, finite and not negative. Default 0.05
         (DD's).
+    perlin_init : bool
+        Disco Diffusion's Perlin init: every frame starts from Perlin noise instead of
+        its init image (warped frames included), drawn from the frame's device
+        generator after the prompts and before the start noise, twice as DD draws it
+        (:func:`render.perlin.perlin_init`). Default False.
+    perlin_mode : str
+        ``"mixed"`` (the coarse noise in colour, the fine one grey), ``"color"`` or
+        ``"gray"``. Default ``"mixed"``.
     device : str or None
         Torch device name. Default None: ``"cuda"`` when available, else ``"cpu"``.
     precision : str
@@ -260,6 +268,8 @@ class RenderSettings:
     augmentations: str = "still"
     fuzzy_prompt: bool = False
     rand_mag: float = 0.05
+    perlin_init: bool = False
+    perlin_mode: str = "mixed"
 
     device: str | None = None
     precision: str = "auto"
@@ -300,6 +310,8 @@ class RenderSettings:
             raise SettingsError(f"clamp_max must be positive, got {self.clamp_max}")
         if not (math.isfinite(self.rand_mag) and self.rand_mag >= 0):
             raise SettingsError(f"rand_mag must be a finite number of at least 0, got {self.rand_mag}")
+        if self.perlin_mode not in ("mixed", "color", "gray"):
+            raise SettingsError(f"perlin_mode must be mixed, color or gray, got {self.perlin_mode!r}")
         if not self.clip_models and self.clip_guidance_scale:
             raise SettingsError("clip_models is empty; name at least one, e.g. 'ViT-B-32::openai', or set clip_guidance_scale=0")
         self.guidance_config()  # validates the cut schedules, guidance_mode and init_loss early

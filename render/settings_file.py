@@ -19,9 +19,9 @@ What is read:
 - ``seed`` and ``init_image``.
 
 Disco Diffusion's animation, video and bookkeeping entries (``key_frames``, ``zoom``,
-``batch_name``, ...) do not apply to a still and are listed in ``ignored``; features
-chroma does not have (``perlin_init``, ``fuzzy_prompt``) are ignored with a note when
-they are switched on. Any other key is unknown: listed in ``unknown``, with the closest
+``batch_name``, ...) do not apply to a still and are listed in ``ignored``; DD's
+``perlin_init``/``perlin_mode`` and ``fuzzy_prompt``/``rand_mag`` are settings like the
+others. Any other key is unknown: listed in ``unknown``, with the closest
 setting name when it looks like a typo.
 """
 
@@ -83,8 +83,6 @@ _DD_NOT_FOR_A_STILL = frozenset(
     use_vertical_symmetry use_horizontal_symmetry transformation_percent
     randomize_class""".split()
 )
-# Disco Diffusion features chroma does not have: ignored, with a note when switched on.
-_DD_UNSUPPORTED = {"perlin_init": False, "perlin_mode": None, "fuzzy_prompt": False, "rand_mag": None}
 _NOT_SETTINGS = {"text_prompts", "image_prompts", "seed", "init_image", "width", "height", "chroma_settings_version", "rendered_on"}
 # Fields that describe the machine, not the look: left out of a frame's record.
 _MACHINE_FIELDS = ("device", "compile")
@@ -196,10 +194,6 @@ def read_settings(data: Mapping[str, Any]) -> SettingsFile:
             continue
         elif key in _DD_NOT_FOR_A_STILL:
             out.ignored.append(key)
-        elif key in _DD_UNSUPPORTED:
-            out.ignored.append(key)
-            if key in ("perlin_init", "fuzzy_prompt") and value:
-                out.notes.append(f"{key} is on in the file; chroma has no {key.replace('_', ' ')} and renders without it")
         else:
             hint = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.8)
             out.unknown.append(f"{key} (did you mean {hint[0]}?)" if hint else key)

@@ -116,7 +116,7 @@ def test_dd_settings_become_a_shot() -> None:
     np.testing.assert_allclose(_shot_values(shot, "zoom")[[0, 4, 10, 149]], [1.0, 1.02, 1.05, 1.05], atol=1e-12)
     text = "\n".join(notes)
     assert "midas_weight" in text and "not used in 3D mode: video_init_path, extract_nth_frame" in text
-    assert "randomize_class" in text and "perlin_init" in text
+    assert "randomize_class" in text
 
 
 def test_dd_notes_list_unknown_keys() -> None:
@@ -347,3 +347,9 @@ def test_dd_fuzzy_prompts_carry_over() -> None:
     shot, notes = shot_from_dd_settings({**DD_SETTINGS, "fuzzy_prompt": True, "rand_mag": 0.1})
     assert shot["render"]["fuzzy_prompt"] is True and shot["render"]["rand_mag"] == 0.1
     assert not any("fuzzy" in n for n in notes)  # rendered as DD does: nothing to tell
+
+
+def test_dd_perlin_settings_are_imported_as_render_settings() -> None:
+    """DD's perlin_init and perlin_mode are render settings of the shot, as DD uses them (#23 item 6)."""
+    shot, _ = shot_from_dd_settings({"max_frames": 3, "steps": 10, "perlin_init": True, "perlin_mode": "color"})
+    assert shot["render"]["perlin_init"] is True and shot["render"]["perlin_mode"] == "color"

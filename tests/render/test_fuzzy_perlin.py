@@ -162,3 +162,38 @@ def test_perlin_modes_colour_the_pictures_dd_colours() -> None:
     assert torch.allclose(levels, levels.round(), atol=1e-3)
     with pytest.raises(ValueError, match="perlin_mode"):
         perlin_init("colour", (64, 64), torch.Generator(), torch.device("cpu"))
+
+
+def test_perlin_replaces_the_init_and_is_drawn_twice_before_the_start_noise(tiny_unet, tiny_clip, monkeypatch) -> None:
+    import render.renderer as renderer_module
+
+    calls = []
+
+    def fake_perlin(mode, size, generator, device):
+        calls.append((mode, size, generator))
+        return torch.full((1, 3, *size), float(torch.rand((), generator=generator)))
+
+    monkeypatch.setattr(renderer_module, "perlin_init", fake_perlin)
+    renderer = Renderer(_settings(perlin_init=True, perlin_mode="color", skip_steps=1, steps=3),
+                        unet=tiny_unet, clip_models=[tiny_clip])
+    seen = {}
+    loop_fn = renderer.diffusion.sample_loop
+
+    def loop_spy(*args, **kwargs):
+        seen.update(kwargs)
+        yield from loop_fn(*args, **kwargs)
+
+    renderer.diffusion.sample_loop = loop_spy  # type: ignore[method-assign]
+    next(renderer.sample("fog", seed=3, init=torch.zeros(3, 64, 64)))  # a given init (a warped frame) is replaced
+    assert [(m, s) for m, s, _ in calls] == [("color", (64, 64))] * 2
+    gen = torch.Generator().manual_seed(3)  # on the CPU DD's device generator is the CPU one
+    first, second = torch.rand((), generator=gen), torch.rand((), generator=gen)
+    noise = torch.randn(1, 3, 64, 64, generator=gen)
+    assert float(first) != float(second)
+    assert torch.equal(seen["init_image"], torch.full((1, 3, 64, 64), float(second)))
+    assert torch.equal(seen["noise"], noise)
+
+
+def test_perlin_mode_must_be_dds() -> None:
+    with pytest.raises(SettingsError, match="perlin_mode"):
+        _settings(perlin_mode="colour")

@@ -43,7 +43,8 @@ def test_reads_disco_diffusions_settings_txt() -> None:
     assert f.text_prompts[1] == "yellow color scheme:2"
     assert f.seed == 2921417402 and f.init_image is None and f.image_prompts == []
     assert any("frame 0" in n and "100" in n for n in f.notes)
-    assert {"key_frames", "zoom", "angle", "video_init_path", "perlin_init", "randomize_class"} <= set(f.ignored)
+    assert {"key_frames", "zoom", "angle", "video_init_path", "randomize_class"} <= set(f.ignored)
+    assert f.settings["perlin_init"] is False and f.settings["perlin_mode"] == "mixed"  # DD's settings, read as such
     assert f.unknown == []
 
 
@@ -64,7 +65,7 @@ def test_a_recorded_respacing_that_differs_is_kept() -> None:
 def test_notes_unknown_keys_and_switched_on_features() -> None:
     f = read_settings({"clip_guidence_scale": 1, "perlin_init": True, "my_own_key": 3, "clip_models": "RN50::openai"})
     assert "clip_guidence_scale (did you mean clip_guidance_scale?)" in f.unknown and "my_own_key" in f.unknown
-    assert any("perlin init" in n for n in f.notes)
+    assert f.settings["perlin_init"] is True
     assert f.settings["clip_models"] == ("RN50::openai",)
 
 
