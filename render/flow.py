@@ -74,6 +74,7 @@ RAFT_MODEL = "raft_large_C_T_V1"
 DIS_PRESETS = ("ultrafast", "fast", "medium")
 #: RAFT's refinement iterations in Disco Diffusion's ``get_flow`` (``iters=20``).
 RAFT_ITERATIONS = 20
+RAFT_MIN_SIDE = 128  #: RAFT's smallest frame side in pixels (its 1/8-scale correlation pyramid needs 16)
 # torchvision names its files <stem>-<first hex digits of the sha256>.pth (torch.hub's check_hash)
 _HUB_HASH = re.compile(r"-([0-9a-f]{8,64})\.pth?$")
 
@@ -203,7 +204,8 @@ def load_raft(name: str = RAFT_MODEL, device: str = "cpu") -> RAFT:
     return model.eval().requires_grad_(False).to(device)
 
 
-def resolve_method(method: str = "auto", model: str = RAFT_MODEL) -> tuple[Literal["dis", "raft"], str | None]:
+def resolve_method(method: str = "auto", model: str = RAFT_MODEL,
+                   size: tuple[int, int] | None = None) -> tuple[Literal["dis", "raft"], str | None]:
     """The flow method a setting gives, checked before any model loads.
 
     Parameters
@@ -213,18 +215,22 @@ def resolve_method(method: str = "auto", model: str = RAFT_MODEL) -> tuple[Liter
         cached and DIS otherwise.
     model : str, optional
         Registry name of the RAFT weights. Default :data:`RAFT_MODEL`.
+    size : tuple of (int, int) or None, optional
+        ``(width, height)`` the flow is estimated at, in pixels; RAFT needs at least
+        :data:`RAFT_MIN_SIDE` on each side. Default None: not checked.
 
     Returns
     -------
     method : {"dis", "raft"}
         What will run.
     note : str or None
-        A line for the user when ``"auto"`` fell back to DIS; else None.
+        A line for the user when ``"auto"`` fell back to DIS (no weights, or frames too
+        small for RAFT); else None.
 
     Raises
     ------
     render.errors.SettingsError
-        An unknown method.
+        An unknown method, or ``"raft"`` with frames smaller than RAFT takes.
     render.errors.ModelNotFoundError
         ``"raft"`` and the weights are not cached (one line: how to get them).
     """
@@ -243,6 +249,12 @@ def resolve_method(method: str = "auto", model: str = RAFT_MODEL) -> tuple[Liter
             f"optical flow: the RAFT weights {model!r} are not in the model cache, so OpenCV's DIS "
             f"estimates the flow (for Disco Diffusion's RAFT: `chroma models fetch {model}`)"
         )
+    if size is not None and min(size) < RAFT_MIN_SIDE:
+        w, h = size
+        if method == "raft":
+            raise SettingsError(f"RAFT needs frames of at least {RAFT_MIN_SIDE}x{RAFT_MIN_SIDE} pixels and the flow is "
+                                f"estimated at {w}x{h}; use flow_model = \"dis\" (or \"auto\")")
+        return "dis", f"optical flow: {w}x{h} frames are under RAFT's {RAFT_MIN_SIDE} pixels, so OpenCV's DIS estimates the flow"
     return "raft", None
 
 
@@ -268,6 +280,9 @@ class FlowEstimator:
         OpenCV's DIS preset. Default ``"medium"``.
     iterations : int
         RAFT's refinement iterations. Default 20, as Disco Diffusion.
+    size : tuple of (int, int) or None
+        ``(width, height)`` of the frames, when known: ``"auto"`` takes DIS below RAFT's
+        smallest size. Default None.
     resolved : {"dis", "raft"}
         The method that runs.
     note : str or None
@@ -279,13 +294,14 @@ class FlowEstimator:
     device: str = "cpu"
     preset: str = "medium"
     iterations: int = RAFT_ITERATIONS
+    size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in DIS_PRESETS:
             raise SettingsError(f"DIS preset must be one of {', '.join(DIS_PRESETS)}, got {self.preset!r}")
         self.resolved: Literal["dis", "raft"]
         self.note: str | None
-        self.resolved, self.note = resolve_method(self.method, self.model)
+        self.resolved, self.note = resolve_method(self.method, self.model, self.size)
 
     @cached_property
     def _raft(self) -> RAFT:
@@ -330,8 +346,9 @@ class FlowEstimator:
         import torch.nn.functional as F
 
         h, w = a.shape[:2]
-        if min(h, w) < 128:
-            raise SettingsError(f"RAFT needs frames of at least 128x128 pixels, got {w}x{h}; use method='dis'")
+        if min(h, w) < RAFT_MIN_SIDE:
+            raise SettingsError(f"RAFT needs frames of at least {RAFT_MIN_SIDE}x{RAFT_MIN_SIDE} pixels, got {w}x{h}; "
+                                "use method='dis'")
         # RAFT works at multiples of 8: pad by edge replication, centred (RAFT's InputPadder)
         ph, pw = -h % 8, -w % 8
         pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)

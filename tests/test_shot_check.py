@@ -459,3 +459,21 @@ def test_frame_memory_reads_a_custom_models_config_written_with_lists(monkeypatc
     monkeypatch.setattr(registry, "get_info", lambda name: registry.ModelInfo(
         name, "unet", f"{name}.pt", (), None, configs[name], None, "", True))
     assert frame_memory(256, 256, "as-lists") == frame_memory(256, 256, "as-text") > 0
+
+
+def test_raft_on_frames_smaller_than_it_takes_is_refused_and_auto_takes_dis(tmp_path: Path, capsys, monkeypatch) -> None:
+    """RAFT needs 128 px a side: with its weights cached, a 64x64 flow-warped shot is one line for "raft", DIS for "auto"."""
+    from render.models import store
+
+    monkeypatch.setattr(store, "model_path", lambda name: tmp_path / f"{name}.pth")  # the weights are "cached"
+    _exr_plate(tmp_path / "plate", range(1001, 1005))
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"\nflow_model = "raft"'))
+    err = one_line_error(["shot", "check", str(path)], capsys)
+    assert "animation.flow_model: RAFT needs frames of at least 128x128 pixels and the flow is estimated at 64x64" in err
+    path.write_text(shot_text(mode="Video", animation='video_init_path = "plate/plate.####.exr"'))
+    assert main(["shot", "check", str(path)]) == 0
+    assert "64x64 frames are under RAFT's 128 pixels, so OpenCV's DIS estimates the flow" in capsys.readouterr().err
+    path.write_text(shot_text(mode="Video", size="[128, 128]", animation='video_init_path = "plate/plate.####.exr"'))
+    shot = parse_shot(path.read_text(), path, renderer_check=False)
+    assert not [n for n in shot.notes if "DIS" in n]  # 128 px: RAFT runs, no note

@@ -84,8 +84,14 @@ class PlateFlows:
         self.estimated = 0
         self._estimator: FlowEstimator | None = None
 
-    def estimator(self) -> FlowEstimator:
+    def estimator(self, size: tuple[int, int] | None = None) -> FlowEstimator:
         """Return the flow estimator, made on first use (RAFT loads at its first pair).
+
+        Parameters
+        ----------
+        size : tuple of (int, int) or None, optional
+            ``(width, height)`` of the plate frames, for the first use: ``"auto"`` takes
+            DIS for frames smaller than RAFT takes.
 
         Returns
         -------
@@ -100,11 +106,11 @@ class PlateFlows:
         if self._estimator is None:
             from render.flow import FlowEstimator
 
-            self._estimator = FlowEstimator(self.method, device=self.device)
+            self._estimator = FlowEstimator(self.method, device=self.device, size=size)
         return self._estimator
 
     def _path(self, kind: str, index: int, size: tuple[int, int]) -> Path:
-        est = self.estimator()
+        est = self.estimator(size)
         parts = (kind, est.resolved, est.preset, f"{size[0]}x{size[1]}", _identity(self.plate_path(index)),
                  _identity(self.plate_path(index - 1)))
         key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

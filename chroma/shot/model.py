@@ -11,6 +11,7 @@ import numpy as np
 
 from chroma.errors import ChromaError
 from chroma.shot.errors import ShotError
+from chroma.shot.limits import rendered_size
 from chroma.shot.output import OutputSpec
 from chroma.shot.render_table import _RENDER_INTEGERS, RENDER_SCHEDULES
 from chroma.shot.validation import _Checker
@@ -358,7 +359,7 @@ class Shot:
             if key == "video_init_path" and flow_warp:
                 _check_plate_sizes(chk, pattern, first, frames)
         if flow_warp:
-            _check_flow_model(chk, self.animation.flow_model)
+            _check_flow_model(chk, self.animation.flow_model, rendered_size(*self.render_value("width_height")))
 
     def to_json(self) -> dict[str, Any]:
         """Give the shot's schedules and prompts as JSON (``chroma shot check --json``).
@@ -404,14 +405,14 @@ def _check_plate_sizes(chk: _Checker, pattern: Any, first: int, frames: Iterable
                            f"plate's first frame {first} is {w0}x{h0}: the flow warp needs one size; conform the plate")
 
 
-def _check_flow_model(chk: _Checker, flow_model: str) -> None:
-    """``flow_model = "raft"`` needs the RAFT weights in the model cache (torch-free check)."""
-    from render.errors import ModelNotFoundError
+def _check_flow_model(chk: _Checker, flow_model: str, size: tuple[int, int]) -> None:
+    """``flow_model = "raft"`` needs the RAFT weights in the model cache and frames RAFT takes (torch-free check)."""
+    from render.errors import ModelNotFoundError, SettingsError
     from render.flow import resolve_method
 
     try:
-        resolve_method(flow_model)
-    except ModelNotFoundError as e:
+        resolve_method(flow_model, size=size)
+    except (ModelNotFoundError, SettingsError) as e:
         raise chk.fail("animation", "flow_model", str(e).splitlines()[0]) from None
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from chroma.shot.animation_table import ANIMATION_SCHEDULES, _animation
 from chroma.shot.collapse import _coherence, _guard
 from chroma.shot.errors import ShotError
-from chroma.shot.limits import MAX_FRAMES, SEED_MAX, SEED_MIN
+from chroma.shot.limits import MAX_FRAMES, SEED_MAX, SEED_MIN, rendered_size
 from chroma.shot.model import Shot
 from chroma.shot.modes import (
     ANIMATION_MODES,
@@ -154,7 +154,9 @@ def parse_shot(text: str, path: Path | None = None, config: str | os.PathLike | 
     if sym:
         notes.append(sym)
     if mode == "Video" and animation.video_init_flow_warp:
-        notes.extend(_flow_notes(animation))
+        from render.settings import RenderSettings
+
+        notes.extend(_flow_notes(animation, rendered_size(*render.get("width_height", RenderSettings.width_height))))
     prompts = _keyed_lists(chk, "prompts", data.get("prompts", {}), max_frames, "a city at dusk:2")
     image_prompts = _keyed_lists(chk, "image_prompts", data.get("image_prompts", {}), max_frames, "ref.png:0.5")
     if not prompts and not image_prompts:
@@ -189,14 +191,15 @@ def _check_seeds(chk: _Checker, seed: int, seed_rule: str, mode: str, animation:
                        f"torch.Generator.manual_seed); use a seed from 0 to {SEED_MAX - (last - seed)}")
 
 
-def _flow_notes(animation: AnimationSettings) -> list[str]:
-    """What a flow-warped Video shot's user should hear: "auto" falls back to DIS without RAFT's weights."""
-    from render.errors import ModelNotFoundError
+def _flow_notes(animation: AnimationSettings, size: tuple[int, int]) -> list[str]:
+    """What a flow-warped Video shot's user should hear: "auto" falls back to DIS without RAFT's weights
+    or for frames smaller than RAFT takes."""
+    from render.errors import ModelNotFoundError, SettingsError
     from render.flow import resolve_method  # torch-free
 
     try:
-        _, note = resolve_method(animation.flow_model)
-    except ModelNotFoundError:
+        _, note = resolve_method(animation.flow_model, size=size)
+    except (ModelNotFoundError, SettingsError):
         return []  # refused by Shot.check_inputs, before any model loads
     return [note] if note else []
 
