@@ -17,6 +17,7 @@ from chroma.cli._core import EXIT_OK, add_config_option, arguments, command
 
 if TYPE_CHECKING:
     from chroma.shot import Shot
+    from chroma.shot.dd_frames import DDRun
 
 _DESCRIPTION = """\
 Shot files describe an animated render (docs/shots.md): keyframed prompts, camera
@@ -57,8 +58,13 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
                                    "settings file into a shot file that 'chroma render' takes.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  chroma shot import 'TimeToDisco(0)_settings.txt' -o sh010.toml --mode 3D\n"
-                              "  chroma shot import deforum_settings.txt -o sh020.toml")
-    i.add_argument("settings", metavar="SETTINGS")
+                              "  chroma shot import deforum_settings.txt -o sh020.toml\n"
+                              "  chroma shot import 'My Drive/AI/Disco_Diffusion/images_out/TimeToDisco' -o sh030.toml")
+    i.add_argument("settings", metavar="SETTINGS",
+                   help="the settings file, or a Disco Diffusion batch folder (its one settings file and its PNGs)")
+    i.add_argument("--from-frames", metavar="FOLDER",
+                   help="the folder of the Disco Diffusion run's PNGs (<batch_name>(<n>)_0000.png...): the shot "
+                        "numbers its frames as DD does and notes where the run stopped")
     i.add_argument("-o", "--output", required=True, metavar="SHOT.toml", help="the shot file to write")
     i.add_argument("--mode", choices=("2D", "3D", "Video"),
                    help="animation mode (Disco Diffusion's settings.txt does not record it; default 2D)")
@@ -388,6 +394,7 @@ def _import(args: argparse.Namespace) -> int:
     from chroma.errors import ChromaError, ChromaIOError
     from chroma.shot import dump_shot, parse_shot
 
+    run = _dd_run(args)
     check_outputs([args.output], [args.settings], overwrite=args.overwrite, images=False)  # never the settings file itself
     try:
         with open(args.settings, encoding="utf-8") as fh:
@@ -403,6 +410,8 @@ def _import(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         raise ChromaError(f"{args.settings!r} must hold a JSON object of settings")
     if shot_import.is_deforum(data):
+        if run is not None:
+            raise ChromaError(f"{args.settings!r} is a Deforum settings file; --from-frames reads Disco Diffusion runs")
         if args.mode:
             print("chroma shot: note: --mode is ignored: Deforum's settings record animation_mode", file=sys.stderr)
         shot, notes = shot_import.shot_from_deforum(data)
@@ -414,8 +423,11 @@ def _import(args: argparse.Namespace) -> int:
             notes.insert(0, "Disco Diffusion's settings.txt does not record animation_mode; using 2D (give --mode)")
     output = dict(shot.get("output", {}))
     output["pattern"] = args.pattern or shot_import.output_pattern(data, notes)
-    shot["output"] = output
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
+    if run is not None:
+        output["first_frame"] = 0  # file numbers are DD's frame numbers
+        header += "\n" + _run_header(run, shot, notes)
+    shot["output"] = output
     text = dump_shot(shot, header)
     try:  # validated as the file it becomes (relative paths from its folder) before anything is written
         loaded = parse_shot(text, Path(args.output).resolve(), config=args.config, renderer_check=False)
@@ -430,6 +442,42 @@ def _import(args: argparse.Namespace) -> int:
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
           f"{shot.get('animation_mode')})")
     return EXIT_OK
+
+
+def _dd_run(args: argparse.Namespace) -> DDRun | None:
+    """The DD run to continue: SETTINGS given as a batch folder, or ``--from-frames``; sets ``args.settings``."""
+    from pathlib import Path
+
+    from chroma.errors import ChromaError
+    from chroma.shot.dd_frames import frames_of, scan_dd_folder
+
+    if os.path.isdir(args.settings):
+        if args.from_frames:
+            raise ChromaError("give the settings file with --from-frames, or the batch folder alone")
+        run = scan_dd_folder(Path(args.settings))
+        args.settings = str(run.settings)
+        return run
+    if args.from_frames:
+        return frames_of(Path(args.settings), Path(args.from_frames))
+    return None
+
+
+def _run_header(run: DDRun, shot: dict[str, object], notes: list[str]) -> str:
+    """The header lines (and a note) saying where the DD run stopped and how it goes on."""
+    total = shot.get("max_frames")
+    seed = shot.get("seed")
+    if run.last < 0:
+        notes.append(f"no frames of {run.batch_name}({run.batch_num}) were found; the shot starts at frame 0")
+        return f"Disco Diffusion run {run.batch_name}({run.batch_num}): no frames written yet"
+    if isinstance(total, int) and run.next_frame >= total:
+        notes.append(f"{run.batch_name}({run.batch_num}) is finished: frames 0-{run.last} of {total} are written")
+    nxt = run.next_frame
+    seed_text = f"seed {run.seed_of(seed, nxt)}" if isinstance(seed, int) else "its seed"
+    notes.append(f"the Disco Diffusion run stopped after frame {run.last} ({run.frames[-1].name}); it continues at "
+                 f"frame {nxt} with {seed_text}, as the uninterrupted run numbers it (DD's own resume_run would "
+                 "restart at seed + 1)")
+    return (f"Disco Diffusion run {run.batch_name}({run.batch_num}): frames 0-{run.last} written "
+            f"({os.path.basename(run.frame_pattern())}); continue at frame {nxt} from frame {run.last}'s PNG, {seed_text}")
 
 
 def _guard(args: argparse.Namespace) -> int:
