@@ -441,3 +441,32 @@ def test_cli_refuses_a_folder_with_from_frames_and_a_settings_file_not_named_as_
     err = capsys.readouterr().err
     assert "batch folder alone" in err and "'deforum.txt' is not named as Disco Diffusion names" in err, err
     assert not (tmp_path / "a.toml").exists() and not (tmp_path / "b.toml").exists()
+
+
+@pytest.mark.parametrize("written, mode, turbo, expected", [
+    (20, "3D", True, 18),   # DD 5.7: 20 PNGs, past the preroll of 10, 20 % 3 = 2 -> back to 18
+    (21, "2D", True, 21),   # a multiple of turbo_steps: no change
+    (10, "3D", True, 10),   # not past the preroll (start > turbo_preroll is DD's test)
+    (20, "Video", True, 20),  # DD 5.7 leaves Video Input alone
+    (20, "3D", False, 20),
+])
+def test_dd_resume_frame_follows_dds_turbo_alignment(tmp_path, written, mode, turbo, expected) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    run = scan_dd_folder(_dd_run_folder(tmp_path / "run", list(range(written))))
+    assert run.resume_frame(mode, turbo, 3, 10) == expected
+
+
+def test_cli_import_of_a_turbo_run_says_which_frames_dd_renders_again(tmp_path, capsys) -> None:
+    from chroma.cli import main
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "T(0)_settings.txt").write_text(json.dumps({**DD_SETTINGS, "batch_name": "T", "turbo_mode": True,
+                                                          "turbo_steps": "3", "turbo_preroll": 10}))
+    for i in range(20):
+        (folder / f"T(0)_{i:04}.png").touch()
+    assert main(["shot", "import", str(folder), "-o", str(tmp_path / "sh.toml"), "--mode", "3D"]) == 0
+    err = capsys.readouterr().err
+    assert "it continues at frame 18 (DD's turbo alignment: frames 18-19 again) with seed 2599079109" in err, err
+    assert "continue at frame 18 from frame 17's PNG" in (tmp_path / "sh.toml").read_text()

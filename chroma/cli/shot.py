@@ -426,13 +426,14 @@ def _import(args: argparse.Namespace) -> int:
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
     if run is not None:
         output["first_frame"] = 0  # file numbers are DD's frame numbers
-        header += "\n" + _run_header(run, shot, notes)
     shot["output"] = output
     text = dump_shot(shot, header)
     try:  # validated as the file it becomes (relative paths from its folder) before anything is written
         loaded = parse_shot(text, Path(args.output).resolve(), config=args.config, renderer_check=False)
     except ChromaError as e:
         raise ChromaError(f"the imported shot does not validate (nothing written): {e}") from None
+    if run is not None:
+        text = dump_shot(shot, header + "\n" + _run_header(run, loaded, notes))
     from chroma.io import atomic_path
 
     with atomic_path(args.output) as tmp:
@@ -462,22 +463,23 @@ def _dd_run(args: argparse.Namespace) -> DDRun | None:
     return None
 
 
-def _run_header(run: DDRun, shot: dict[str, object], notes: list[str]) -> str:
-    """The header lines (and a note) saying where the DD run stopped and how it goes on."""
-    total = shot.get("max_frames")
-    seed = shot.get("seed")
+def _run_header(run: DDRun, shot: Shot, notes: list[str]) -> str:
+    """The header line (and a note) saying where the DD run stopped and how it goes on."""
+    name = f"{run.batch_name}({run.batch_num})"
     if run.last < 0:
-        notes.append(f"no frames of {run.batch_name}({run.batch_num}) were found; the shot starts at frame 0")
-        return f"Disco Diffusion run {run.batch_name}({run.batch_num}): no frames written yet"
-    if isinstance(total, int) and run.next_frame >= total:
-        notes.append(f"{run.batch_name}({run.batch_num}) is finished: frames 0-{run.last} of {total} are written")
-    nxt = run.next_frame
-    seed_text = f"seed {run.seed_of(seed, nxt)}" if isinstance(seed, int) else "its seed"
+        notes.append(f"no frames of {name} were found; the shot starts at frame 0")
+        return f"Disco Diffusion run {name}: no frames written yet"
+    if run.next_frame >= shot.max_frames:
+        notes.append(f"{name} is finished: frames 0-{run.last} of {shot.max_frames} are written")
+    a = shot.animation
+    nxt = run.resume_frame(shot.animation_mode, a.turbo_mode, a.turbo_steps, a.turbo_preroll)
+    seed_text = f"seed {run.seed_of(shot.seed, nxt)}"
+    aligned = f" (DD's turbo alignment: frames {nxt}-{run.last} again)" if nxt <= run.last else ""
     notes.append(f"the Disco Diffusion run stopped after frame {run.last} ({run.frames[-1].name}); it continues at "
-                 f"frame {nxt} with {seed_text}, as the uninterrupted run numbers it (DD's own resume_run would "
-                 "restart at seed + 1)")
-    return (f"Disco Diffusion run {run.batch_name}({run.batch_num}): frames 0-{run.last} written "
-            f"({os.path.basename(run.frame_pattern())}); continue at frame {nxt} from frame {run.last}'s PNG, {seed_text}")
+                 f"frame {nxt}{aligned} with {seed_text}, as the uninterrupted run numbers it (DD's own resume_run "
+                 "would restart at seed + 1)")
+    return (f"Disco Diffusion run {name}: frames 0-{run.last} written ({os.path.basename(run.frame_pattern())}); "
+            f"continue at frame {nxt} from frame {nxt - 1}'s PNG, {seed_text}")
 
 
 def _guard(args: argparse.Namespace) -> int:

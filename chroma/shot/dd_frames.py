@@ -72,6 +72,34 @@ class DDRun:
         """
         return len(self.frames)
 
+    def resume_frame(self, mode: str, turbo_mode: bool, turbo_steps: int, turbo_preroll: int) -> int:
+        """The frame DD 5.7's ``resume_run`` continues at, its turbo alignment included.
+
+        With turbo on (any mode but Video Input), past the preroll, DD moves the start back
+        to a multiple of ``turbo_steps`` so a diffused frame starts the run again; the frames
+        after it are rendered again from the PNG before it.
+
+        Parameters
+        ----------
+        mode : str
+            The shot's animation mode (``"None"``, ``"2D"``, ``"3D"``, ``"Video"``).
+        turbo_mode : bool
+            DD's ``turbo_mode``.
+        turbo_steps : int
+            DD's ``turbo_steps`` (at least 1).
+        turbo_preroll : int
+            DD's ``turbo_preroll``.
+
+        Returns
+        -------
+        int
+            :attr:`next_frame`, or the multiple of ``turbo_steps`` below it.
+        """
+        start = self.next_frame
+        if mode != "Video" and turbo_mode and start > turbo_preroll and start % turbo_steps:
+            start -= start % turbo_steps
+        return start
+
     def seed_of(self, seed: int, frame: int) -> int:
         """Frame ``frame``'s seed as an uninterrupted DD run numbers it: ``seed + frame``.
 
