@@ -358,12 +358,18 @@ def test_dd_perlin_settings_are_imported_as_render_settings() -> None:
 # --- a Disco Diffusion run that stopped: its folder (#23 item 7) ---------------------------
 
 
+def _png(path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(path)
+
+
 def _dd_run_folder(folder: Path, frames: list[int], batch: str = "TimeToDisco", num: int = 3) -> Path:
     """A DD batch folder as DD leaves it: ``<batch>(<n>)_settings.txt`` and ``<batch>(<n>)_<i:04>.png``."""
     folder.mkdir(exist_ok=True)
     (folder / f"{batch}({num})_settings.txt").write_text(json.dumps({**DD_SETTINGS, "batch_name": batch}))
     for i in frames:
-        (folder / f"{batch}({num})_{i:04}.png").write_bytes(b"")
+        _png(folder / f"{batch}({num})_{i:04}.png")
     (folder / f"{batch}({num + 1})_0000.png").write_bytes(b"")  # another run's frame: not this run's
     (folder / f"{batch}({num})_0001_depth.png").write_bytes(b"")  # not a frame name DD gives
     return folder
@@ -465,7 +471,7 @@ def test_cli_import_of_a_turbo_run_says_which_frames_dd_renders_again(tmp_path, 
     (folder / "T(0)_settings.txt").write_text(json.dumps({**DD_SETTINGS, "batch_name": "T", "turbo_mode": True,
                                                           "turbo_steps": "3", "turbo_preroll": 10}))
     for i in range(20):
-        (folder / f"T(0)_{i:04}.png").touch()
+        _png(folder / f"T(0)_{i:04}.png")
     assert main(["shot", "import", str(folder), "-o", str(tmp_path / "sh.toml"), "--mode", "3D"]) == 0
     err = capsys.readouterr().err
     assert "it continues at frame 18 (DD's turbo alignment: frames 18-19 again) with seed 2599079109" in err, err

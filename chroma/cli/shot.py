@@ -438,6 +438,12 @@ def _import(args: argparse.Namespace) -> int:
 
     with atomic_path(args.output) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    if run is not None and 0 < resume_at(run, loaded) < loaded.max_frames:
+        from chroma.shot.dd_frames import write_resume_state
+
+        state = write_resume_state(loaded, run, resume_at(run, loaded), args.config)
+        notes.append(f"saved the state after frame {resume_at(run, loaded) - 1} from its PNG ({state}): "
+                     f"'chroma render {args.output} --resume' renders the rest")
     for note in [*notes, *loaded.notes]:
         print(f"chroma shot: note: {note}", file=sys.stderr)
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
@@ -463,6 +469,25 @@ def _dd_run(args: argparse.Namespace) -> DDRun | None:
     return None
 
 
+def resume_at(run: DDRun, shot: Shot) -> int:
+    """The frame a DD run continues at in ``shot`` (DD 5.7's ``resume_run``, turbo alignment included).
+
+    Parameters
+    ----------
+    run : chroma.shot.dd_frames.DDRun
+        The DD run.
+    shot : chroma.shot.Shot
+        Its imported shot.
+
+    Returns
+    -------
+    int
+        The first frame to render.
+    """
+    a = shot.animation
+    return run.resume_frame(shot.animation_mode, a.turbo_mode, a.turbo_steps, a.turbo_preroll)
+
+
 def _run_header(run: DDRun, shot: Shot, notes: list[str]) -> str:
     """The header line (and a note) saying where the DD run stopped and how it goes on."""
     name = f"{run.batch_name}({run.batch_num})"
@@ -471,8 +496,7 @@ def _run_header(run: DDRun, shot: Shot, notes: list[str]) -> str:
         return f"Disco Diffusion run {name}: no frames written yet"
     if run.next_frame >= shot.max_frames:
         notes.append(f"{name} is finished: frames 0-{run.last} of {shot.max_frames} are written")
-    a = shot.animation
-    nxt = run.resume_frame(shot.animation_mode, a.turbo_mode, a.turbo_steps, a.turbo_preroll)
+    nxt = resume_at(run, shot)
     seed_text = f"seed {run.seed_of(shot.seed, nxt)}"
     aligned = f" (DD's turbo alignment: frames {nxt}-{run.last} again)" if nxt <= run.last else ""
     notes.append(f"the Disco Diffusion run stopped after frame {run.last} ({run.frames[-1].name}); it continues at "
