@@ -353,3 +353,126 @@ def test_dd_perlin_settings_are_imported_as_render_settings() -> None:
     """DD's perlin_init and perlin_mode are render settings of the shot, as DD uses them (#23 item 6)."""
     shot, _ = shot_from_dd_settings({"max_frames": 3, "steps": 10, "perlin_init": True, "perlin_mode": "color"})
     assert shot["render"]["perlin_init"] is True and shot["render"]["perlin_mode"] == "color"
+
+
+# --- a Disco Diffusion run that stopped: its folder (#23 item 7) ---------------------------
+
+
+def _png(path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(path)
+
+
+def _dd_run_folder(folder: Path, frames: list[int], batch: str = "TimeToDisco", num: int = 3) -> Path:
+    """A DD batch folder as DD leaves it: ``<batch>(<n>)_settings.txt`` and ``<batch>(<n>)_<i:04>.png``."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{batch}({num})_settings.txt").write_text(json.dumps({**DD_SETTINGS, "batch_name": batch}))
+    for i in frames:
+        _png(folder / f"{batch}({num})_{i:04}.png")
+    (folder / f"{batch}({num + 1})_0000.png").write_bytes(b"")  # another run's frame: not this run's
+    (folder / f"{batch}({num})_0001_depth.png").write_bytes(b"")  # not a frame name DD gives
+    return folder
+
+
+def test_dd_folder_scan_finds_the_run_and_its_last_frame(tmp_path) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    run = scan_dd_folder(_dd_run_folder(tmp_path / "run", [0, 1, 2, 3, 4, 10000 - 9999]))
+    assert (run.batch_name, run.batch_num) == ("TimeToDisco", 3)
+    assert run.last == 4 and run.next_frame == 5  # DD's resume_run: the PNG count
+    assert [p.name for p in run.frames] == [f"TimeToDisco(3)_{i:04}.png" for i in range(5)]
+    # an uninterrupted DD run seeds frame i with seed + i (DD's own resume would restart at seed + 1)
+    assert run.seed_of(DD_SETTINGS["seed"], run.next_frame) == 2599079091 + 5
+
+
+def test_dd_folder_frames_past_9999_and_none(tmp_path) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    assert scan_dd_folder(_dd_run_folder(tmp_path / "a", [])).last == -1
+    (tmp_path / "b").mkdir()
+    many = _dd_run_folder(tmp_path / "b", [])
+    for i in range(10002):
+        (many / f"TimeToDisco(3)_{i:04}.png").touch()
+    assert scan_dd_folder(many).last == 10001
+
+
+@pytest.mark.parametrize("frames, message", [([0, 1, 3], "missing in .*: 0002"), ([2], "0000, 0001")])
+def test_dd_folder_with_a_gap_is_refused(tmp_path, frames, message) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    with pytest.raises(ChromaError, match=message):
+        scan_dd_folder(_dd_run_folder(tmp_path / "run", frames))
+
+
+def test_dd_folder_without_or_with_two_settings_files_is_refused(tmp_path) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ChromaError, match="no Disco Diffusion settings file"):
+        scan_dd_folder(tmp_path / "empty")
+    two = _dd_run_folder(tmp_path / "two", [0])
+    (two / "other(0)_settings.txt").write_text("{}")
+    with pytest.raises(ChromaError, match="several Disco Diffusion runs"):
+        scan_dd_folder(two)
+
+
+@pytest.mark.parametrize("how", ["folder", "from-frames"])
+def test_cli_imports_a_stopped_dd_run(tmp_path, capsys, how) -> None:
+    """``chroma shot import FOLDER`` and ``SETTINGS --from-frames FOLDER`` write the shot numbered as DD numbers
+    its frames (file numbers from 0), saying where the run stopped and which seed comes next."""
+    from chroma.cli import main
+    from chroma.shot import load_shot
+
+    folder = _dd_run_folder(tmp_path / "run", list(range(7)))
+    source = [str(folder)] if how == "folder" else [str(folder / "TimeToDisco(3)_settings.txt"), "--from-frames",
+                                                    str(folder)]
+    assert main(["shot", "import", *source, "-o", str(tmp_path / "sh.toml"), "--mode", "3D"]) == 0
+    err = capsys.readouterr().err
+    assert "stopped after frame 6 (TimeToDisco(3)_0006.png); it continues at frame 7 with seed 2599079098" in err, err
+    text = (tmp_path / "sh.toml").read_text()
+    assert "# Disco Diffusion run TimeToDisco(3): frames 0-6 written (TimeToDisco(3)_####.png)" in text
+    shot = load_shot(tmp_path / "sh.toml")
+    assert shot.output.first_frame == 0 and shot.max_frames == DD_SETTINGS["max_frames"] and shot.seed == 2599079091
+
+
+def test_cli_refuses_a_folder_with_from_frames_and_a_settings_file_not_named_as_dds(tmp_path, capsys) -> None:
+    from chroma.cli import main
+
+    folder = _dd_run_folder(tmp_path / "run", [0])
+    assert main(["shot", "import", str(folder), "--from-frames", str(folder), "-o", str(tmp_path / "a.toml")]) == 2
+    deforum = tmp_path / "deforum.txt"
+    deforum.write_text(json.dumps(DEFORUM_SETTINGS))
+    assert main(["shot", "import", str(deforum), "--from-frames", str(folder), "-o", str(tmp_path / "b.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "batch folder alone" in err and "'deforum.txt' is not named as Disco Diffusion names" in err, err
+    assert not (tmp_path / "a.toml").exists() and not (tmp_path / "b.toml").exists()
+
+
+@pytest.mark.parametrize("written, mode, turbo, expected", [
+    (20, "3D", True, 18),   # DD 5.7: 20 PNGs, past the preroll of 10, 20 % 3 = 2 -> back to 18
+    (21, "2D", True, 21),   # a multiple of turbo_steps: no change
+    (10, "3D", True, 10),   # not past the preroll (start > turbo_preroll is DD's test)
+    (20, "Video", True, 20),  # DD 5.7 leaves Video Input alone
+    (20, "3D", False, 20),
+])
+def test_dd_resume_frame_follows_dds_turbo_alignment(tmp_path, written, mode, turbo, expected) -> None:
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    run = scan_dd_folder(_dd_run_folder(tmp_path / "run", list(range(written))))
+    assert run.resume_frame(mode, turbo, 3, 10) == expected
+
+
+def test_cli_import_of_a_turbo_run_says_which_frames_dd_renders_again(tmp_path, capsys) -> None:
+    from chroma.cli import main
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "T(0)_settings.txt").write_text(json.dumps({**DD_SETTINGS, "batch_name": "T", "turbo_mode": True,
+                                                          "turbo_steps": "3", "turbo_preroll": 10}))
+    for i in range(20):
+        _png(folder / f"T(0)_{i:04}.png")
+    assert main(["shot", "import", str(folder), "-o", str(tmp_path / "sh.toml"), "--mode", "3D"]) == 0
+    err = capsys.readouterr().err
+    assert "it continues at frame 18 (DD's turbo alignment: frames 18-19 again) with seed 2599079109" in err, err
+    assert "continue at frame 18 from frame 17's PNG" in (tmp_path / "sh.toml").read_text()

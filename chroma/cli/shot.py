@@ -17,6 +17,7 @@ from chroma.cli._core import EXIT_OK, add_config_option, arguments, command
 
 if TYPE_CHECKING:
     from chroma.shot import Shot
+    from chroma.shot.dd_frames import DDRun
 
 _DESCRIPTION = """\
 Shot files describe an animated render (docs/shots.md): keyframed prompts, camera
@@ -57,8 +58,13 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
                                    "settings file into a shot file that 'chroma render' takes.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  chroma shot import 'TimeToDisco(0)_settings.txt' -o sh010.toml --mode 3D\n"
-                              "  chroma shot import deforum_settings.txt -o sh020.toml")
-    i.add_argument("settings", metavar="SETTINGS")
+                              "  chroma shot import deforum_settings.txt -o sh020.toml\n"
+                              "  chroma shot import 'My Drive/AI/Disco_Diffusion/images_out/TimeToDisco' -o sh030.toml")
+    i.add_argument("settings", metavar="SETTINGS",
+                   help="the settings file, or a Disco Diffusion batch folder (its one settings file and its PNGs)")
+    i.add_argument("--from-frames", metavar="FOLDER",
+                   help="the folder of the Disco Diffusion run's PNGs (<batch_name>(<n>)_0000.png...): the shot "
+                        "numbers its frames as DD does and notes where the run stopped")
     i.add_argument("-o", "--output", required=True, metavar="SHOT.toml", help="the shot file to write")
     i.add_argument("--mode", choices=("2D", "3D", "Video"),
                    help="animation mode (Disco Diffusion's settings.txt does not record it; default 2D)")
@@ -388,6 +394,7 @@ def _import(args: argparse.Namespace) -> int:
     from chroma.errors import ChromaError, ChromaIOError
     from chroma.shot import dump_shot, parse_shot
 
+    run = _dd_run(args)
     check_outputs([args.output], [args.settings], overwrite=args.overwrite, images=False)  # never the settings file itself
     try:
         with open(args.settings, encoding="utf-8") as fh:
@@ -403,6 +410,8 @@ def _import(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         raise ChromaError(f"{args.settings!r} must hold a JSON object of settings")
     if shot_import.is_deforum(data):
+        if run is not None:
+            raise ChromaError(f"{args.settings!r} is a Deforum settings file; --from-frames reads Disco Diffusion runs")
         if args.mode:
             print("chroma shot: note: --mode is ignored: Deforum's settings record animation_mode", file=sys.stderr)
         shot, notes = shot_import.shot_from_deforum(data)
@@ -414,22 +423,87 @@ def _import(args: argparse.Namespace) -> int:
             notes.insert(0, "Disco Diffusion's settings.txt does not record animation_mode; using 2D (give --mode)")
     output = dict(shot.get("output", {}))
     output["pattern"] = args.pattern or shot_import.output_pattern(data, notes)
-    shot["output"] = output
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
+    if run is not None:
+        output["first_frame"] = 0  # file numbers are DD's frame numbers
+    shot["output"] = output
     text = dump_shot(shot, header)
     try:  # validated as the file it becomes (relative paths from its folder) before anything is written
         loaded = parse_shot(text, Path(args.output).resolve(), config=args.config, renderer_check=False)
     except ChromaError as e:
         raise ChromaError(f"the imported shot does not validate (nothing written): {e}") from None
+    if run is not None:
+        text = dump_shot(shot, header + "\n" + _run_header(run, loaded, notes))
     from chroma.io import atomic_path
 
     with atomic_path(args.output) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    if run is not None and 0 < resume_at(run, loaded) < loaded.max_frames:
+        from chroma.shot.dd_frames import write_resume_state
+
+        state = write_resume_state(loaded, run, resume_at(run, loaded), args.config)
+        notes.append(f"saved the state after frame {resume_at(run, loaded) - 1} from its PNG ({state}): "
+                     f"'chroma render {args.output} --resume' renders the rest")
     for note in [*notes, *loaded.notes]:
         print(f"chroma shot: note: {note}", file=sys.stderr)
     print(f"imported {source} settings {args.settings} -> {args.output} ({shot.get('max_frames')} frames, "
           f"{shot.get('animation_mode')})")
     return EXIT_OK
+
+
+def _dd_run(args: argparse.Namespace) -> DDRun | None:
+    """The DD run to continue: SETTINGS given as a batch folder, or ``--from-frames``; sets ``args.settings``."""
+    from pathlib import Path
+
+    from chroma.errors import ChromaError
+    from chroma.shot.dd_frames import frames_of, scan_dd_folder
+
+    if os.path.isdir(args.settings):
+        if args.from_frames:
+            raise ChromaError("give the settings file with --from-frames, or the batch folder alone")
+        run = scan_dd_folder(Path(args.settings))
+        args.settings = str(run.settings)
+        return run
+    if args.from_frames:
+        return frames_of(Path(args.settings), Path(args.from_frames))
+    return None
+
+
+def resume_at(run: DDRun, shot: Shot) -> int:
+    """The frame a DD run continues at in ``shot`` (DD 5.7's ``resume_run``, turbo alignment included).
+
+    Parameters
+    ----------
+    run : chroma.shot.dd_frames.DDRun
+        The DD run.
+    shot : chroma.shot.Shot
+        Its imported shot.
+
+    Returns
+    -------
+    int
+        The first frame to render.
+    """
+    a = shot.animation
+    return run.resume_frame(shot.animation_mode, a.turbo_mode, a.turbo_steps, a.turbo_preroll)
+
+
+def _run_header(run: DDRun, shot: Shot, notes: list[str]) -> str:
+    """The header line (and a note) saying where the DD run stopped and how it goes on."""
+    name = f"{run.batch_name}({run.batch_num})"
+    if run.last < 0:
+        notes.append(f"no frames of {name} were found; the shot starts at frame 0")
+        return f"Disco Diffusion run {name}: no frames written yet"
+    if run.next_frame >= shot.max_frames:
+        notes.append(f"{name} is finished: frames 0-{run.last} of {shot.max_frames} are written")
+    nxt = resume_at(run, shot)
+    seed_text = f"seed {run.seed_of(shot.seed, nxt)}"
+    aligned = f" (DD's turbo alignment: frames {nxt}-{run.last} again)" if nxt <= run.last else ""
+    notes.append(f"the Disco Diffusion run stopped after frame {run.last} ({run.frames[-1].name}); it continues at "
+                 f"frame {nxt}{aligned} with {seed_text}, as the uninterrupted run numbers it (DD's own resume_run "
+                 "would restart at seed + 1)")
+    return (f"Disco Diffusion run {name}: frames 0-{run.last} written ({os.path.basename(run.frame_pattern())}); "
+            f"continue at frame {nxt} from frame {nxt - 1}'s PNG, {seed_text}")
 
 
 def _guard(args: argparse.Namespace) -> int:
