@@ -476,3 +476,23 @@ def test_cli_import_of_a_turbo_run_says_which_frames_dd_renders_again(tmp_path, 
     err = capsys.readouterr().err
     assert "it continues at frame 18 (DD's turbo alignment: frames 18-19 again) with seed 2599079109" in err, err
     assert "continue at frame 18 from frame 17's PNG" in (tmp_path / "sh.toml").read_text()
+
+
+def test_a_stopped_dd_run_never_replaces_an_earlier_renders_states_unasked(tmp_path, capsys) -> None:
+    """The run's state goes into the shot's state folder: an earlier render's states there need --overwrite."""
+    from chroma.cli import main
+    from chroma.shot import load_shot
+
+    folder = _dd_run_folder(tmp_path / "run", list(range(3)))
+    assert main(["shot", "import", str(folder), "-o", str(tmp_path / "sh.toml"), "--mode", "2D"]) == 0
+    state_dir = next((tmp_path / "sh.toml").parent.rglob("*.state"))
+    before = {p.name: p.read_bytes() for p in state_dir.glob("state.*.npz")}
+    assert before
+    capsys.readouterr()
+    assert main(["shot", "import", str(folder), "-o", str(tmp_path / "again.toml"), "--mode", "2D"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the saved states of an earlier render" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "again.toml").exists()  # refused before anything is written
+    assert {p.name: p.read_bytes() for p in state_dir.glob("state.*.npz")} == before
+    assert main(["shot", "import", str(folder), "-o", str(tmp_path / "again.toml"), "--mode", "2D", "--overwrite"]) == 0
+    assert load_shot(tmp_path / "again.toml").output.first_frame == 0

@@ -70,7 +70,8 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
                    help="animation mode (Disco Diffusion's settings.txt does not record it; default 2D)")
     i.add_argument("--pattern", metavar="OUT.####.exr",
                    help="output sequence of the shot (default: out/<batch name>.####.exr)")
-    i.add_argument("--overwrite", action="store_true", help="replace the shot file if it exists")
+    i.add_argument("--overwrite", action="store_true",
+                   help="replace the shot file if it exists (and, for a stopped DD run, the saved states of an earlier render)")
     add_config_option(i)
     _guard_report_args(sub)
 
@@ -434,6 +435,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ChromaError(f"the imported shot does not validate (nothing written): {e}") from None
     if run is not None:
         text = dump_shot(shot, header + "\n" + _run_header(run, loaded, notes))
+        _refuse_earlier_states(loaded, args.overwrite)
     from chroma.io import atomic_path
 
     with atomic_path(args.output) as tmp:
@@ -572,3 +574,14 @@ def _report(args: argparse.Namespace) -> int:
         print(f"contact sheet {files.contact}\nplots {files.plots}" + (f"\nvideo {files.video}" if files.video else "")
               + f"\ndata {files.data}")
     return EXIT_OK
+
+
+def _refuse_earlier_states(shot: Shot, overwrite: bool) -> None:
+    """A stopped DD run's state goes into the shot's state folder: never over an earlier render's states unasked."""
+    from chroma.errors import ChromaIOError
+    from chroma.pipeline.layout import ShotLayout
+
+    state_dir = ShotLayout(shot.output).state_dir
+    if not overwrite and state_dir.is_dir() and any(state_dir.glob("state.*.npz")):
+        raise ChromaIOError(f"{state_dir} holds the saved states of an earlier render of {shot.output.pattern}; pass "
+                            "--overwrite to continue from the DD run instead, or give another output pattern")
