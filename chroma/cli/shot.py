@@ -441,7 +441,7 @@ def _import(args: argparse.Namespace) -> int:
     with atomic_path(args.output) as tmp:
         tmp.write_text(text, encoding="utf-8")
     if run is not None and 0 < resume_at(run, loaded) < loaded.max_frames:
-        from chroma.shot.dd_frames import write_resume_state
+        from chroma.pipeline.ddresume import write_resume_state
 
         state = write_resume_state(loaded, run, resume_at(run, loaded), args.config)
         notes.append(f"saved the state after frame {resume_at(run, loaded) - 1} from its PNG ({state}): "

@@ -4,7 +4,8 @@ Disco Diffusion (DD) v5.x writes a run ``<batch_name>(<n>)`` into one folder: th
 as ``<batch_name>(<n>)_settings.txt`` and frame ``i`` as ``<batch_name>(<n>)_<i:04>.png``.
 When a session dies, the frames written so far stay. :func:`scan_dd_folder` finds the run
 (one settings file, its frames 0..K without gaps) and :class:`DDRun` says where an
-uninterrupted run goes on: frame ``K + 1`` from frame ``K``'s PNG, with seed
+uninterrupted run goes on (:func:`chroma.pipeline.ddresume.write_resume_state` saves the
+state to continue from): frame ``K + 1`` from frame ``K``'s PNG, with seed
 ``seed + K + 1`` (DD's per-frame rule, ``seed + frame``).
 
 DD's own ``resume_run`` restarts at the PNG count too, but it takes the settings' seed
@@ -18,7 +19,6 @@ References: Disco Diffusion v5.x ``disco.py`` (``save_settings``, the frame file
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 from chroma.errors import ChromaIOError, ChromaValueError
 
 if TYPE_CHECKING:
-    from chroma.shot import Shot
+    pass
 
-__all__ = ["DDRun", "scan_dd_folder", "settings_file", "frames_of", "write_resume_state"]
+__all__ = ["DDRun", "scan_dd_folder", "settings_file", "frames_of"]
 
 _SETTINGS = re.compile(r"^(?P<batch>.+)\((?P<num>\d+)\)_settings\.txt$")
 
@@ -227,55 +227,3 @@ def scan_dd_folder(folder: Path) -> DDRun:
         Frames missing before the last one.
     """
     return frames_of(settings_file(folder), folder)
-
-
-def write_resume_state(shot: Shot, run: DDRun, frame: int, config: str | os.PathLike[str] | None = None) -> Path:
-    """Save the loop state "after frame ``frame - 1``" from DD's PNG, so ``chroma render --resume`` goes on.
-
-    The state is the one chroma saves after every frame (:class:`render.animation.LoopState`):
-    the previous frame is DD's PNG of frame ``frame - 1`` read through the shot's display
-    view at the render size, as plates are. ``chroma render SHOT --resume`` then renders
-    frames ``frame..`` as DD's ``resume_run`` would (the PNG warped as the next frame's
-    init, DD's seeds ``seed + i``), writing EXRs. Turbo's older warped frame is not in DD's
-    files (DD keeps it in ``oldFrameScaled.png`` of the dead session): it is left out, so
-    the first frames after the start warp from the PNG alone.
-
-    Parameters
-    ----------
-    shot : chroma.shot.Shot
-        The imported shot (its output decides where states live).
-    run : DDRun
-        The DD run.
-    frame : int
-        The first frame to render (:meth:`DDRun.resume_frame`), at least 1.
-    config : str or os.PathLike or None, optional
-        The OCIO config for the display view (default: chroma's).
-
-    Returns
-    -------
-    pathlib.Path
-        The state file written.
-
-    Raises
-    ------
-    chroma.errors.ChromaValueError
-        ``frame`` is not after a written frame.
-    """
-    from chroma.pipeline.frames import display_tensor
-    from chroma.pipeline.layout import ShotLayout
-    from chroma.pipeline.store import LocalStateStore
-    from render.animation import LoopState
-    from render.settings import RenderSettings
-
-    if not 1 <= frame <= run.next_frame:
-        raise ChromaValueError(f"frame {frame} does not follow a written frame of {run.batch_name}({run.batch_num}) "
-                               f"(0-{run.last})")
-    w, h = shot.render.get("width_height", RenderSettings.width_height)
-    out = shot.output
-    prev = display_tensor(str(run.frames[frame - 1]), out.display, out.view, config, size=(int(w), int(h)))[None]
-    layout = ShotLayout(out)
-    store = LocalStateStore(layout, shot.max_frames, shot.animation.state_every)
-    meta = {"frame": out.first_frame + frame - 1, "settings_hash": shot.settings_hash(frame - 1), "watch": {},
-            "dd_frame": str(run.frames[frame - 1].name)}
-    store.save(LoopState(index=frame - 1, prev=prev.float()), meta)
-    return store.path(frame - 1)
