@@ -72,6 +72,7 @@ __all__ = [
     "warp_2d",
     "matrix_2d",
     "warp_3d",
+    "offset_3d",
     "euler_angles_to_matrix",
     "fov_perspective_matrix",
     "apply_symmetry",
@@ -494,6 +495,60 @@ def warp_3d(
         depth = depth.unsqueeze(0).expand(n, h, w)
     if tuple(depth.shape) != (n, h, w):
         raise ValueError(f"depth must have shape ({n}, {h}, {w}) or ({h}, {w}), got {tuple(depth.shape)}")
+    offset = offset_3d(depth, translation, rotation, fov, near, far, dev)
+    f32 = torch.float32
+
+    identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=f32, device=dev).expand(n, 2, 3)
+    grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False) - offset
+    out = F.grid_sample(image, grid.to(image.dtype), mode=sampling_mode, padding_mode=padding_mode, align_corners=False)
+    moved = (offset != 0).reshape(n, -1).any(1)
+    if not bool(moved.all()):
+        out = torch.where(moved.view(n, 1, 1, 1), out, image)
+    return out
+
+
+
+@torch.no_grad()
+def offset_3d(
+    depth: torch.Tensor,
+    translation: Param | Sequence[Param] = (0.0, 0.0, 0.0),
+    rotation: Param | Sequence[Param] = (0.0, 0.0, 0.0),
+    fov: Param = 40.0,
+    near: Param = 200.0,
+    far: Param = 10000.0,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """The screen offset Disco Diffusion's 3D move gives every pixel, ``new_xy - old_xy``.
+
+    The point a pixel shows (its ``[-1, 1]`` position and its depth, see the module
+    docstring) projected by the moved camera minus projected by the old one. It is the
+    forward motion of that point in ``grid_sample``'s normalised units (``align_corners=False``:
+    one unit is ``width / 2`` pixels in x and ``height / 2`` in y, y down); :func:`warp_3d`
+    reads the image at the identity grid *minus* it.
+
+    Parameters
+    ----------
+    depth : torch.Tensor
+        ``(N, H, W)`` depth in DD's units (see :func:`warp_3d`).
+    translation, rotation, fov, near, far : see :func:`warp_3d`
+        The move and the lens.
+    device : torch.device or str or None, optional
+        Where to compute (default: the depth's device).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, H, W, 2)`` float32, x then y; 0 where the projection is undefined (depth 0).
+
+    Raises
+    ------
+    render.errors.SettingsError
+        Planes or fov out of range.
+    ValueError
+        A parameter with the wrong number of values.
+    """
+    n, h, w = depth.shape
+    dev = torch.device(device) if device is not None else depth.device
     fov_t = _per_sample(fov, n, "fov")
     near_t = _per_sample(near, n, "near")
     far_t = _per_sample(far, n, "far")
@@ -530,15 +585,7 @@ def warp_3d(
     offset = (new[..., :2] / new[..., 3:] - old[..., :2] / old[..., 3:]).reshape(n, h, w, 2)
     # Depth 0 (or a point landing on the new camera's plane) has no projection: DD would
     # feed inf/NaN to grid_sample (NaN pixels with bicubic); such a pixel keeps its place.
-    offset = torch.where(torch.isfinite(offset), offset, torch.zeros_like(offset))
-
-    identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=f32, device=dev).expand(n, 2, 3)
-    grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False) - offset
-    out = F.grid_sample(image, grid.to(image.dtype), mode=sampling_mode, padding_mode=padding_mode, align_corners=False)
-    moved = (offset != 0).reshape(n, -1).any(1)
-    if not bool(moved.all()):
-        out = torch.where(moved.view(n, 1, 1, 1), out, image)
-    return out
+    return torch.where(torch.isfinite(offset), offset, torch.zeros_like(offset))
 
 
 # -- symmetry ----------------------------------------------------------------------------
