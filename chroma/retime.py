@@ -235,21 +235,20 @@ def plan_retime(
     if len(holes):
         raise SequenceError(f"{src.text!r} has a hole at frames {holes} in {found[0]}-{found[-1]}: a retime needs "
                             "every frame of its range; fill it, or give --frames on one side of it")
-    inputs = dict(selection.items)
+    inputs = {f: p for f, p in selection.items if f is not None}
     first = found[0]
-    size: tuple[int, int] | None = None
+    size: tuple[int, int] = (0, 0)
     channels: list[str] = []
-    for f, path in inputs.items():
+    for path in inputs.values():
         head = io.header(path, config)
         here = (int(head["width"]), int(head["height"]))
-        if size is None:
+        if not channels:
             size, channels = here, list(head["channels"])
         elif here != size or list(head["channels"]) != channels:
             w, h = size
             raise ChromaValueError(
                 f"{path!r} is {here[0]}x{here[1]} with channels {','.join(head['channels'])} but frame {first} is "
                 f"{w}x{h} with {','.join(channels)}: every frame of a retime must match")
-    assert size is not None
     last_index = math.floor((found[-1] - first) * factor)
     outputs = []
     for k in range(last_index + 1):
@@ -357,7 +356,7 @@ def run_retime(
     shown: dict[int, np.ndarray] = {}
     pair: _Pair | None = None
 
-    def frame(n: int) -> Image:  # the input frames of the current pair stay in memory, no others
+    def _frame(n: int) -> Image:  # the input frames of the current pair stay in memory, no others
         for old in [k for k in images if k < n - 1]:
             images.pop(old)
             shown.pop(old, None)
@@ -365,14 +364,14 @@ def run_retime(
             images[n] = io.read(plan.inputs[n], config=config)
         return images[n]
 
-    def show(n: int) -> np.ndarray:
+    def _show(n: int) -> np.ndarray:
         if n not in shown:
-            shown[n] = display_copy(frame(n), config)
+            shown[n] = display_copy(_frame(n), config)
         return shown[n]
 
     factor = f"{plan.factor.numerator}/{plan.factor.denominator}" if plan.factor.denominator != 1 else str(plan.factor)
     for out in plan.outputs:
-        a = frame(out.before)
+        a = _frame(out.before)
         labels: dict[str, Any] = {f"{LABEL}factor": factor, f"{LABEL}t": float(out.t)}
         if out.is_copy:
             labels.update({f"{LABEL}interpolated": 0, f"{LABEL}from": str(out.before)})
@@ -380,9 +379,9 @@ def run_retime(
                      dwa_level=options.get("dwa_level"), metadata=labels, overwrite=True, config=config)
             result.copied += 1
         else:
-            b = frame(out.before + 1)
+            b = _frame(out.before + 1)
             if pair is None or pair.a is not a or pair.b is not b:
-                pair = _Pair(a, b, show(out.before), show(out.before + 1), estimator)
+                pair = _Pair(a, b, _show(out.before), _show(out.before + 1), estimator)
             pixels = pair.frame(out.t)
             near = a if out.t <= 0.5 else b
             image = Image(pixels, list(a.channels), a.colorspace, dict(near.metadata))

@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("cv2")
 pytest.importorskip("skimage")
 
-from render.errors import SettingsError  # noqa: E402
-from render.flow import estimate_flow, warp  # noqa: E402
-from render.inbetween import inbetween, intermediate_flows, occlusion_weights  # noqa: E402
-from tests import motion_sequences as ms  # noqa: E402
+from render.errors import SettingsError
+from render.flow import estimate_flow, warp
+from render.inbetween import inbetween, intermediate_flows, occlusion_weights
+from tests import motion_sequences as ms
 
 H, W = 96, 128
 
