@@ -42,11 +42,14 @@ from chroma.errors import ChromaError, ChromaValueError, SequenceError
 from chroma.fps import parse_fps
 from chroma.image import Image
 
-__all__ = ["LABEL", "OutputFrame", "RetimePlan", "RetimeResult", "check_flow_method", "display_copy", "parse_factor",
+__all__ = ["LABEL", "MIN_FLOW_SIDE", "OutputFrame", "RetimePlan", "RetimeResult", "check_flow_method", "display_copy", "parse_factor",
            "plan_retime", "retime", "run_retime"]
 
 #: Header prefix of the labels a retime writes.
 LABEL = "chroma/retime/"
+#: Smallest side, in pixels, the flow is estimated at (smaller frames are edge-padded to it:
+#: OpenCV's DIS refuses frames under 12 px on both sides).
+MIN_FLOW_SIDE = 16
 
 
 def parse_factor(factor: str | float | int | Fraction | None = None, fps: str | None = None) -> Fraction:
@@ -296,8 +299,13 @@ class _Pair:
 
     def __init__(self, a: Image, b: Image, shown_a: np.ndarray, shown_b: np.ndarray, estimator: Any):
         self.a, self.b = a, b
-        self.flow_ab = estimator(shown_a, shown_b)
-        self.flow_ba = estimator(shown_b, shown_a)
+        h, w = shown_a.shape[:2]
+        # DIS refuses frames under 12 px on both sides: tiny frames are edge-padded for the flow
+        pad = ((0, max(MIN_FLOW_SIDE - h, 0)), (0, max(MIN_FLOW_SIDE - w, 0)), (0, 0))
+        if any(p[1] for p in pad):
+            shown_a, shown_b = np.pad(shown_a, pad, mode="edge"), np.pad(shown_b, pad, mode="edge")
+        self.flow_ab = estimator(shown_a, shown_b)[:h, :w]
+        self.flow_ba = estimator(shown_b, shown_a)[:h, :w]
 
     def frame(self, t: float) -> np.ndarray:
         from render.inbetween import inbetween, intermediate_flows, occlusion_weights

@@ -41,7 +41,7 @@ docs/retime.md has the measured quality and the limits.
 
 examples:
   chroma retime 'plate.####.exr' -o 'slow.####.exr' --factor 2
-  chroma retime 'render.####.exr' -o 'render24.####.exr' --fps 12:24 --frames 1001-1048
+  chroma retime 'plate.####.exr' -o 'plate24.####.exr' --fps 12:24 --frames 1001-1012
   chroma retime 'plate.####.exr' -o 'plate30.####.exr' --fps 23.976:29.97 --dtype float
 """
 
