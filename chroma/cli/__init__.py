@@ -8,7 +8,7 @@ while the other frames still finish; Ctrl-C gives 130. Every written file goes t
 :func:`check_outputs`.
 """
 
-from chroma.cli import ambient, blend, convert, demo, farm, grade, info, light, models, render, shot, sync  # noqa: F401  (registers the commands)
+from chroma.cli import ambient, blend, convert, demo, farm, grade, info, light, models, render, retime, shot, sync  # noqa: F401  (registers the commands)
 from chroma.cli._core import (  # noqa: F401
     COMMANDS,
     EXIT_OK,
