@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 
 
-def main(out: Path = Path(__file__).with_name("motion_vectors.png")) -> Path:
+OUT = Path(__file__).with_name("motion_vectors.png")
+
+
+def main(out: Path = OUT) -> Path:
     """Draw the figure."""
     import matplotlib
 
