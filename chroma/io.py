@@ -332,6 +332,7 @@ def write(
     replace_input: bool = False,
     on_invalid: OnInvalid = "warn",
     config: str | os.PathLike | None = None,
+    channel_dtypes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write an image to a file atomically (temporary file, then rename).
 
@@ -365,6 +366,11 @@ def write(
         +/-65504 for half (+/-FLT_MAX for float).
     config : str or os.PathLike or None, optional
         OCIO config resolving the colour space (default: $OCIO, else chroma's bundled one).
+    channel_dtypes : Mapping[str, str] or None, optional
+        EXR only: a sample type (``"half"`` or ``"float"``) for some channels by name,
+        overriding ``dtype`` for them (OpenEXR stores a type per channel), e.g.
+        ``{"forward.u": "float"}`` for motion vectors that need float's precision beside
+        half colour. Default None: every channel ``dtype``.
 
     Returns
     -------
@@ -377,7 +383,8 @@ def write(
         The folder is missing, the path is a folder or an existing file that may not be
         replaced, there is no writer for the extension, or OIIO failed to write.
     ChromaValueError
-        A bad ``dtype``, ``on_invalid`` or ``compression``, or invalid values with
+        A bad ``dtype``, ``on_invalid`` or ``compression``, a ``channel_dtypes`` entry
+        naming no channel of the image or no type, or invalid values with
         ``on_invalid="error"``.
     """
     path = os.fspath(path)
@@ -388,6 +395,8 @@ def write(
     half = exr and dtype == "half"
     pixels = _invalid_values_policy(image.pixels, path, half, on_invalid) if exr else image.pixels
     spec = _output_spec(image, path, half, comp, dwa_level, metadata, config)
+    if exr and channel_dtypes:
+        _channel_formats(spec, image, dtype, channel_dtypes)
     writer_for(path)
     _write_pixels(path, spec, pixels)
     return target
@@ -474,6 +483,19 @@ def _output_spec(image: Image, path: str, half: bool, comp: str, dwa_level: floa
     elif image.colorspace:
         spec.attribute("oiio:ColorSpace", image.colorspace)
     return spec
+
+
+def _channel_formats(spec: Any, image: Image, dtype: str, channel_dtypes: Mapping[str, str]) -> None:
+    """Give ``spec`` a sample type per channel (OIIO's ``channelformats``): ``dtype``, or
+    the channel's own in ``channel_dtypes``."""
+    for name, kind in channel_dtypes.items():
+        if name not in image.channels:
+            raise ChromaValueError(f"channel_dtypes names {name!r}, which is not a channel of the image "
+                                   f"({', '.join(image.channels)})")
+        if kind not in ("half", "float"):
+            raise ChromaValueError(f"EXR data type of channel {name!r} must be 'half' or 'float', not {kind!r}")
+    kinds = [channel_dtypes.get(c, dtype) for c in image.channels]
+    spec.channelformats = tuple(oiio.TypeHalf if k == "half" else oiio.TypeFloat for k in kinds)
 
 
 def _write_pixels(path: str, spec: Any, pixels: np.ndarray) -> None:

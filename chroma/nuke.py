@@ -15,6 +15,10 @@ written here are the documented ones of Nuke's Root, Read, AudioRead and Viewer 
   ``OCIO_config custom`` with ``customOCIOConfigPath`` (the Root's "Color" tab:
   "OpenColorIO config" set to "custom", then the config's path). ``$OCIO``, when set
   where Nuke starts, still overrides them, as Nuke documents.
+- VectorBlur (when the frames carry motion vectors, :mod:`chroma.pipeline.motion`), after
+  the Read: ``channels rgba``, ``uv forward`` (the layer of Nuke's ``forward.u``/``forward.v``
+  motion vectors, pixels per frame, the vectors VectorBlur documents), ``disable true``
+  (motion blur is the artist's choice), and a ``label`` saying what it does.
 - AudioRead: ``file``, ``filebegintime`` (the part of the file used, seconds: from the
   shot's audio offset to the end) and ``begintime`` (where that part sits in Nuke's time,
   seconds: from the first frame), so the song plays in sync; the song of a music video,
@@ -50,6 +54,7 @@ def read_script(
     fps: float,
     audio: tuple[str, float, float | None] | None = None,
     ocio_config: str | os.PathLike | None = None,
+    vector_blur: bool = False,
 ) -> str:
     """Write the text of a Nuke script reading ``pattern`` frames ``first``-``last``.
 
@@ -79,6 +84,9 @@ def read_script(
         The OCIO config the frames were written with, pinned in the Root
         (``OCIO_config custom``, ``customOCIOConfigPath``): a file (made absolute) or an
         ``ocio://`` built-in config name. None leaves Nuke's own choice.
+    vector_blur : bool, optional
+        The frames carry the ``forward`` motion layer: a VectorBlur node on it follows the
+        Read, disabled. Default False.
 
     Returns
     -------
@@ -90,7 +98,8 @@ def read_script(
     Foundry, Nuke Reference Guide: Root node knobs (``colorManagement``, ``OCIO_config``,
     ``customOCIOConfigPath``); Read node knobs (``file``, ``first``, ``last``,
     ``origfirst``, ``origlast``, ``colorspace``, ``raw``, ``on_error``) and AudioRead
-    (``filebegintime``, ``begintime``); the ``.nk`` script syntax.
+    (``filebegintime``, ``begintime``); VectorBlur (``channels``, ``uv``); the ``.nk``
+    script syntax.
     """
     w, h = size
     fmt = _quote(f"{w} {h} 0 0 {w} {h} 1 chroma_{w}x{h}")
@@ -128,6 +137,20 @@ def read_script(
         " xpos 0",
         " ypos 0",
         "}",
+    ]
+    if vector_blur:
+        lines += [
+            "VectorBlur {",
+            " channels rgba",
+            " uv forward",
+            " disable true",
+            " name VectorBlur1",
+            " label " + _quote("motion blur from chroma's forward vectors (enable to use)"),
+            " xpos 0",
+            " ypos 60",
+            "}",
+        ]
+    lines += [
         "Viewer {",
         f" frame_range {first}-{last}",
         f" fps {fps:g}",

@@ -304,3 +304,18 @@ def test_convert_file_display_and_convert_files_failures(tmp_path):
     assert [os.path.basename(p) for p, _ in failures] == ["bad.exr"] and "cannot open" in failures[0][1]
     assert seen == [("bad.exr", False), ("in.exr", True)]
     assert (tmp_path / "o2.exr").exists() and not (tmp_path / "o1.exr").exists()
+
+
+def test_channel_dtypes_write_float_channels_beside_half_colour(tmp_path) -> None:
+    """Motion vectors need float: 123.4567 px survives as float32 but not as half (123.4375)."""
+    import OpenImageIO as oiio
+
+    px = np.full((4, 6, 4), 123.4567, np.float32)
+    img = Image(px, ["R", "G", "B", "forward.u"], "ACEScg", {})
+    write(img, tmp_path / "v.exr", channel_dtypes={"forward.u": "float"})
+    spec = oiio.ImageInput.open(str(tmp_path / "v.exr")).spec()
+    assert [str(f) for f in spec.channelformats] == ["half", "half", "half", "float"]
+    back = read(tmp_path / "v.exr")
+    assert back.pixels[0, 0, 3] == np.float32(123.4567) and back.pixels[0, 0, 0] == 123.4375
+    with pytest.raises(ChromaValueError, match="not a channel"):
+        write(img, tmp_path / "w.exr", channel_dtypes={"Z": "float"})

@@ -67,3 +67,14 @@ def test_root_pins_the_ocio_config(tmp_path) -> None:
                             ocio_config="ocio://studio-config-latest")
     check_pinned_script(text, "/o/a.####.exr", 1, 24, "ocio://studio-config-latest")
     assert "OCIO_config" not in nuke.read_script("/o/a.####.exr", 1, 2, "ACEScg", (8, 8), 24.0)
+
+
+def test_a_disabled_vector_blur_reads_the_forward_vectors() -> None:
+    """Frames with motion vectors: a VectorBlur on Nuke's ``forward`` layer after the Read,
+    disabled, labelled; without them, none."""
+    text = nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0, vector_blur=True)
+    check_nuke_script(text, "/o/a.####.exr", 1, 24)
+    blur = dict(parse_nk(text))["VectorBlur"]
+    assert (blur["uv"], blur["channels"], blur["disable"]) == ("forward", "rgba", "true")
+    assert "forward vectors" in blur["label"]
+    assert "VectorBlur" not in nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0)

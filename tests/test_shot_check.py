@@ -287,7 +287,7 @@ def test_shot_check_summarises_a_long_shot_and_tables_on_request(tmp_path: Path,
                               'rotation_3d_y = "0: (0), 1500: (0.3)"\nzoom = 1.01'))
     assert main(["shot", "check", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) < 22  # the [animation] line wraps once more with the video flow keys (#23)
+    assert len(out) < 23  # the [animation] line wraps once more with the video flow keys (#23); the motion vectors line (#24)
     text = "\n".join(out)
     assert "translation_z  0 .. 10, frames 0-4529" in text
     assert "rotation_3d_y  0 .. 0.3, frames 0-1500" in text

@@ -196,6 +196,9 @@ def summary(shot: Shot) -> str:
     first = shot.output.first_frame
     w, h = shot.render_value("width_height")
     lines = [_head(shot), f"  size {w}x{h}, {shot.render_value('steps')} steps"]
+    if shot.animation_mode in ("2D", "3D", "Video"):
+        lines.append("  motion vectors: " + ("forward, backward, occlusion in every frame (docs/motion.md)"
+                                             if shot.output.motion_vectors else "off ([output] motion_vectors = false)"))
     lines.append(f"  prompts: {len(shot.prompts)} key{'s' if len(shot.prompts) != 1 else ''}")
     for key, prompts in sorted(shot.prompts.items()):
         lines.append(_clip(f"    from {key} ({first + key}): {' | '.join(prompts)}"))

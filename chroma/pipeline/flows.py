@@ -133,6 +133,37 @@ class PlateFlows:
         save_flow(path, flow)
         return flow
 
+    def flow21(self, index: int) -> np.ndarray:
+        """Give the flow from plate frame ``index`` to ``index - 1`` (estimated once, cached).
+
+        Parameters
+        ----------
+        index : int
+            Shot index, at least 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(H, W, 2)`` float32 pixels (Disco Diffusion's ``flow21``; frame ``index``'s
+            backward motion).
+        """
+        return self._flow("flow21", index)
+
+    def flow12(self, index: int) -> np.ndarray:
+        """Give the flow from plate frame ``index - 1`` to ``index`` (estimated once, cached).
+
+        Parameters
+        ----------
+        index : int
+            Shot index, at least 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(H, W, 2)`` float32 pixels (``flow12``; frame ``index - 1``'s forward motion).
+        """
+        return self._flow("flow12", index)
+
     def __call__(self, index: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Give the flow of shot frame ``index`` and, with the consistency check, where it holds.
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from chroma.pipeline.inputs import ShotInputs
     from chroma.pipeline.layout import ShotLayout
+    from chroma.pipeline.motion import ShotMotion
     from chroma.pipeline.plan import RunPlan
     from chroma.pipeline.store import StateStore
     from chroma.pipeline.writer import FrameWriter
@@ -183,12 +184,14 @@ class ShotLoop:
         Called with each frame's report.
     on_step : Callable[[render.renderer.RenderStep], None] or None, optional
         Called with each sampling step.
+    motion : chroma.pipeline.motion.ShotMotion or None, optional
+        The motion vectors of each frame written, given to the writer (None: none).
     """
 
     def __init__(self, shot: Shot, layout: ShotLayout, loop: FrameLoop, inputs: ShotInputs, watch: ShotWatch,
                  writer: FrameWriter, store: StateStore, progress: RunProgress, stop: StopPolicy | None = None,
                  on_frame: Callable[[FrameReport], None] | None = None,
-                 on_step: Callable[[RenderStep], None] | None = None):
+                 on_step: Callable[[RenderStep], None] | None = None, motion: ShotMotion | None = None):
         self.shot = shot
         self.layout = layout
         self.loop = loop
@@ -200,6 +203,7 @@ class ShotLoop:
         self.stop = stop if stop is not None else GuardStop()
         self.on_frame = on_frame
         self.on_step = on_step
+        self.motion = motion
 
     def run(self, plan: RunPlan, state: LoopState) -> list[FrameReport]:
         """Render the frames of ``plan`` from ``state``.
@@ -253,6 +257,7 @@ class ShotLoop:
         spec = self.shot.frame(index)
         settings = frame_settings(spec)
         frame_in = self.inputs.frame_input(spec, settings)
+        before = state = state if self.motion is None else self.motion.prepare(state)
         result, state = self.loop.step(self.watch.before(frame_in), state, self.on_step)
         result, state, record = self.watch.after(result, state)
         path = retained = None
@@ -260,7 +265,8 @@ class ShotLoop:
         if write:
             if replace and self.layout.path(index).exists():
                 retained = self.writer.retain(index)
-            path = str(self.writer.write(spec, result, settings, digest, record))
+            vectors = None if self.motion is None else self.motion.channels(index, before, state)
+            path = str(self.writer.write(spec, result, settings, digest, record, vectors))
             self.progress.written.append(index)
         seconds = time.perf_counter() - t0
         report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,

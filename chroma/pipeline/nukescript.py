@@ -2,7 +2,8 @@
 
 ``<stem>.nk`` reads the frames on disk and those the run in progress is to write, so a
 crash hours into a run still leaves a script (:func:`chroma.nuke.read_script`: a Read on
-the sequence in its colour space, the OCIO config pinned, a Viewer, the shot's audio).
+the sequence in its colour space, the OCIO config pinned, a disabled VectorBlur on the
+frames' motion vectors when they carry them, a Viewer, the shot's audio).
 A script chroma did not write is never replaced.
 """
 
@@ -94,6 +95,7 @@ class NukeScriptWriter:
         text = nuke.read_script(
             self.layout.pattern.hashes(), first + present[0], first + present[-1], shot.output.colorspace,
             (w, h), float(shot.output.fps), audio=nuke_audio(shot), ocio_config=ocio.config_path(self.config),
+            vector_blur=shot.output.motion_vectors and shot.animation_mode in ("2D", "3D", "Video"),
         )
         return Path(write_text(path, text))
 

@@ -436,18 +436,20 @@ class ShotRunner:
     def _run(self, plan: RunPlan) -> list[FrameReport]:
         """Build the seams for ``plan`` (models loaded here) and let the loop sequence them."""
         from chroma.pipeline.inputs import ShotInputs
+        from chroma.pipeline.motion import shot_motion
         from chroma.pipeline.writer import ExrFrameWriter, model_record
         from chroma.watch import ShotWatch
 
         renderer = self.renderer()
         inputs = ShotInputs(self.shot, self.config, renderer.settings.width_height)
         loop = frame_loop(self.shot, renderer, self._depth_fn(inputs, renderer))
+        motion = shot_motion(self.shot, inputs.flows, loop.depth_fn, inputs.plate_path)
         saved = self.store.load(plan.start)
         writer = ExrFrameWriter(self.shot, self.layout, self.config, model_record(renderer.settings))
         watch = ShotWatch.from_shot(self.shot, inputs.display, inputs.plate_path)
         watch.restore(saved.watch_meta, saved.watch_arrays)
         return ShotLoop(self.shot, self.layout, loop, inputs, watch, writer, self.store, self.progress,
-                        self.stop_policy, self.on_frame, self.on_step).run(plan, saved.state)
+                        self.stop_policy, self.on_frame, self.on_step, motion).run(plan, saved.state)
 
     def _depth_fn(self, inputs: ShotInputs, renderer: Renderer) -> Callable[[torch.Tensor, int], torch.Tensor] | None:
         """The frame loop's depth for 3D shots: the depth sequence, or the estimator (loaded once)."""

@@ -36,7 +36,7 @@ class FrameWriter(Protocol):
     """Writes the frames a run renders."""
 
     def write(self, spec: FrameSpec, result: FrameResult, settings: RenderSettings, settings_hash: str,
-              watch: WatchRecord | None = None) -> Path:
+              watch: WatchRecord | None = None, motion: Mapping[str, np.ndarray] | None = None) -> Path:
         """Write a frame.
 
         Parameters
@@ -51,6 +51,9 @@ class FrameWriter(Protocol):
             :meth:`chroma.shot.Shot.settings_hash` of the frame.
         watch : WatchRecord or None, optional
             The watch's record of the frame.
+        motion : Mapping[str, numpy.ndarray] or None, optional
+            Extra ``(H, W)`` channels by name, written as float32: the motion vectors
+            (:class:`chroma.pipeline.motion.ShotMotion`). Default None.
 
         Returns
         -------
@@ -137,8 +140,8 @@ class ExrFrameWriter:
         return meta
 
     def write(self, spec: FrameSpec, result: FrameResult, settings: RenderSettings, settings_hash: str,
-              watch: WatchRecord | None = None) -> Path:
-        """Write a frame: EXR (with ``Z`` in 3D) and the preview.
+              watch: WatchRecord | None = None, motion: Mapping[str, np.ndarray] | None = None) -> Path:
+        """Write a frame: EXR (with ``Z`` in 3D, the motion vectors when given) and the preview.
 
         Parameters
         ----------
@@ -152,6 +155,11 @@ class ExrFrameWriter:
             :meth:`chroma.shot.Shot.settings_hash` of the frame.
         watch : WatchRecord or None, optional
             The watch's record of the frame.
+        motion : Mapping[str, numpy.ndarray] or None, optional
+            Extra ``(H, W)`` channels by name after the colour (and ``Z``), each written
+            as float32 whatever ``[output] dtype`` says: the motion vectors
+            (:mod:`chroma.pipeline.motion`; half would round a 100-pixel vector to 0.06
+            pixels). Default None.
 
         Returns
         -------
@@ -174,8 +182,13 @@ class ExrFrameWriter:
                 z = z / float(shot.animation.depth_scale)  # the plate's own Z back
             pixels = np.concatenate([image.pixels, z[:, :, None].astype(np.float32)], axis=2)
             image = Image(pixels, [*image.channels, "Z"], image.colorspace, image.metadata)
+        extra = dict(motion or {})
+        if extra:
+            planes = [np.asarray(extra[name], dtype=np.float32)[:, :, None] for name in extra]
+            image = Image(np.concatenate([image.pixels, *planes], axis=2), [*image.channels, *extra], image.colorspace,
+                          image.metadata)
         path = io.write(image, self.layout.path(spec.index), dtype=cast("Literal['half', 'float']", out.dtype), compression=out.compression,
-                        overwrite=True, config=self.config)
+                        overwrite=True, config=self.config, channel_dtypes={name: "float" for name in extra})
         if out.preview != "none":
             preview = self.layout.preview_path(spec.index)
             preview.parent.mkdir(exist_ok=True)

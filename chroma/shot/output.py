@@ -16,6 +16,7 @@ __all__ = ["OUTPUT_DEFAULTS", "OutputSpec"]
 OUTPUT_DEFAULTS: dict[str, Any] = {
     "pattern": None, "first_frame": 1001, "fps": 24, "colorspace": "ACEScg", "compression": "zip",
     "dtype": "half", "display": "", "view": "", "preview": "png", "match_plate": False,
+    "motion_vectors": True,
 }
 
 
@@ -47,6 +48,9 @@ class OutputSpec:
         ``png``, ``jpg`` or ``none``.
     match_plate : bool
         Write frames at the plate's size and metadata.
+    motion_vectors : bool
+        Write the motion of every 2D, 3D and Video frame as Nuke's ``forward`` and
+        ``backward`` layers and an ``occlusion`` channel (:mod:`chroma.pipeline.motion`).
     """
 
     pattern: str
@@ -59,6 +63,7 @@ class OutputSpec:
     view: str | None = None
     preview: str = "png"
     match_plate: bool = False
+    motion_vectors: bool = True
 
     def path(self, index: int) -> str:
         """Give the EXR path of a frame.
@@ -125,5 +130,7 @@ def _output(chk: _Checker, sec: dict, base: Path, config: str | os.PathLike | No
         raise chk.fail("output", "view", f"no view {view!r} for that display; see chroma info --colorspaces")
     if not isinstance(values["match_plate"], bool):
         raise chk.fail("output", "match_plate", "must be true or false")
+    if not isinstance(values["motion_vectors"], bool):
+        raise chk.fail("output", "motion_vectors", "must be true or false (write the motion vectors or not)")
     return OutputSpec(_resolve(base, pattern), first, fps, colorspace, compression, dtype, display, view, preview,
-                      values["match_plate"])
+                      values["match_plate"], values["motion_vectors"])

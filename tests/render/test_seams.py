@@ -106,7 +106,8 @@ class _Events:
         self.log.append(("retain", i))
         return f"retained/{i}"
 
-    def write(self, spec: SimpleNamespace, result: object, settings: object, digest: str, record: object) -> str:
+    def write(self, spec: SimpleNamespace, result: object, settings: object, digest: str, record: object,
+              motion: object = None) -> str:
         assert digest == f"h{spec.index}"
         self.log.append(("write", spec.index))
         return f"out/{spec.index}"
