@@ -14,9 +14,9 @@ For frame ``i``:
   ``-offset_3d(depth[i - 1], camera_i)`` in pixels, the very positions
   :func:`render.camera.warp_3d` reads.
 - **forward** ``f_i(x)``: where the content at ``x`` goes in frame ``i + 1``, minus ``x``.
-  2D: ``M_{i+1} x - x``. 3D: ``offset_3d(depth[i], camera_{i+1})`` in pixels, the
-  projected motion of the point frame ``i`` shows at ``x`` (Disco Diffusion's own model of
-  the scene: the point ``(x, y, depth)``, see :mod:`render.camera`).
+  2D: ``M_{i+1} x - x``. 3D: the inverse of frame ``i + 1``'s warp, the ``f`` with
+  ``f(x) = offset_3d(depth[i], camera_{i+1})(x + f(x))`` in pixels (:func:`forward_3d`),
+  so the two agree as the frames do.
 
 Nuke's ``forward`` and ``backward`` layers hold the same vectors with y **up**
 (:func:`nuke_layers`); Foundry's VectorGenerator documents them as the offsets that warp
@@ -221,8 +221,19 @@ def backward_3d(previous_depth: npt.NDArray[np.floating], camera: Mapping[str, f
     return -_offset_pixels(previous_depth, camera)
 
 
-def forward_3d(depth: npt.NDArray[np.floating], next_camera: Mapping[str, float]) -> Flow:
-    """Frame ``i``'s forward motion in 3D: the projected motion of the point each pixel shows.
+def forward_3d(depth: npt.NDArray[np.floating], next_camera: Mapping[str, float],
+               tolerance: float = 1e-4, max_iterations: int = 50) -> Flow:
+    """Frame ``i``'s forward motion in 3D: where the next frame's warp puts each pixel's content.
+
+    Frame ``i + 1``'s init reads frame ``i`` at ``y - offset(y)`` (:func:`backward_3d` with
+    frame ``i``'s depth), so the content at ``x`` lands at the ``y`` with
+    ``y - offset(y) = x``: ``f(x) = offset(x + f(x))``, solved by fixed-point iteration
+    from the projected motion of the point at ``x`` (``offset(x)``, bilinear between pixel
+    centres). This is the exact inverse of the warp chroma applies, so forward and
+    backward vectors agree to the tolerance (Disco Diffusion's warp inverts the points'
+    projected motion only to first order: on zoom-like moves the two differ by up to a
+    third of the motion). Where the next frame's warp folds (it reads one place twice:
+    content it covers), the iteration settles on one of the places.
 
     Parameters
     ----------
@@ -230,6 +241,10 @@ def forward_3d(depth: npt.NDArray[np.floating], next_camera: Mapping[str, float]
         ``(H, W)`` depth of frame ``i`` in Disco Diffusion's units.
     next_camera : Mapping[str, float]
         Frame ``i + 1``'s camera.
+    tolerance : float, optional
+        Stop when no vector changes by more than this many pixels. Default 1e-4.
+    max_iterations : int, optional
+        At most this many iterations. Default 50.
 
     Returns
     -------
@@ -241,7 +256,30 @@ def forward_3d(depth: npt.NDArray[np.floating], next_camera: Mapping[str, float]
     render.errors.SettingsError
         A depth that is not 2D, or a lens out of range.
     """
-    return _offset_pixels(depth, next_camera)
+    from render.flow import warp
+
+    offset = _offset_pixels(depth, next_camera)
+    f = offset
+    for _ in range(max_iterations):  # cv2.remap: fast, positions rounded to 1/32 pixel
+        nxt = warp(offset, f, border="replicate")
+        done = float(np.abs(nxt - f).max(initial=0.0)) <= tolerance
+        f = nxt
+        if done:
+            break
+    for _ in range(2):  # then at the exact positions, so the 1/32 pixel rounding does not stay in
+        f = _bilinear(offset, f)
+    return np.asarray(f, dtype=np.float32)
+
+
+def _bilinear(field: Flow, flow: npt.NDArray[np.floating]) -> Flow:
+    """``field(x + flow(x))``, bilinear at the exact positions, edge-replicated (scipy)."""
+    from scipy.ndimage import map_coordinates
+
+    h, w = flow.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    coords = np.stack([y + flow[..., 1], x + flow[..., 0]])
+    return np.stack([map_coordinates(field[..., k].astype(np.float64), coords, order=1, mode="nearest")
+                     for k in range(2)], axis=2).astype(np.float32)
 
 
 def compose(first: npt.NDArray[np.floating], second: npt.NDArray[np.floating]) -> Flow:
