@@ -102,3 +102,30 @@ def test_motion_vectors_false_writes_none(capsys, tiny_unet_model, tiny_clip_in_
     ch, _ = _exr(tmp_path / "out" / "sh010.1002.exr")
     assert list(ch) == ["R", "G", "B"]
     assert "VectorBlur" not in (tmp_path / "out" / "sh010.nk").read_text()
+
+
+def test_a_video_shot_writes_the_plates_flow(capsys, tiny_unet_model, tiny_clip_in_cache, tmp_path) -> None:
+    """The plate pans 2 px right per frame (tests/render/test_video_flow.py's plates): the
+    content at x was at x - 2 a frame before and is at x + 2 a frame later, so inside the
+    frame backward is (-2, 0) and forward (+2, 0) px (v up, so 0 either way), and the pair
+    passes the forward-backward check; frame 0 has no backward motion, and the last
+    frame, whose plate has no next frame, no forward motion."""
+    from tests.render.test_video_flow import CLI_SHOT, _plates
+
+    _plates(tmp_path)
+    shot = tmp_path / "v.toml"
+    shot.write_text(CLI_SHOT.format(clip=tiny_clip_in_cache))
+    assert main(["render", str(shot)]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    inner = (slice(8, -8), slice(8, -8))  # DIS is least sure at the frame edges
+    for n in (1002, 1003):
+        ch, kinds = _exr(out / f"v.{n}.exr")
+        assert {kinds[c] for c in MOTION} == {"float"}
+        back, fwd = _flow(ch, "backward")[inner], _flow(ch, "forward")[inner]
+        assert abs(float(np.median(back[..., 0])) + 2.0) < 0.1 and abs(float(np.median(back[..., 1]))) < 0.1
+        assert abs(float(np.median(fwd[..., 0])) - 2.0) < 0.1 and abs(float(np.median(fwd[..., 1]))) < 0.1
+        assert ch["occlusion"][inner].mean() < 0.05
+    first, _ = _exr(out / "v.1001.exr")
+    assert not first["backward.u"].any() and not first["backward.v"].any() and first["occlusion"].min() == 1.0
+    last, _ = _exr(out / "v.1004.exr")
+    assert not last["forward.u"].any() and not last["forward.v"].any()
