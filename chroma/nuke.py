@@ -140,7 +140,7 @@ def read_script(
     ]
     if vector_blur:
         lines += [
-            "VectorBlur {",
+            "VectorBlur2 {",
             " channels rgba",
             " uv forward",
             " disable true",

@@ -9,15 +9,16 @@ import re
 # "first", "last", "origfirst", "origlast", "origset", "colorspace", "raw", "on_error";
 # every node: "inputs", "name", "xpos", "ypos"; Root: "first_frame", "last_frame", "fps",
 # "format", "colorManagement"; Viewer: "frame_range", "fps"; AudioRead: "file",
-# "begintime" (time range), "filebegintime" (file time range); VectorBlur: "channels",
-# "uv" (the motion vector layer), and every node's "disable" and "label").
+# "begintime" (time range), "filebegintime" (file time range); VectorBlur (class VectorBlur2
+# in .nk files since Nuke 11, as scripts Nuke saves spell it): "channels", "uv" (the motion
+# vector layer), and every node's "disable" and "label").
 NUKE_KNOBS = {
     "Root": {"inputs", "first_frame", "last_frame", "fps", "format", "colorManagement", "OCIO_config", "customOCIOConfigPath"},
     "Read": {"inputs", "file", "format", "first", "last", "origfirst", "origlast", "origset", "colorspace", "raw",
              "on_error", "name", "xpos", "ypos"},
     "Viewer": {"inputs", "frame_range", "fps", "name", "xpos", "ypos"},
     "AudioRead": {"inputs", "file", "begintime", "filebegintime", "name", "xpos", "ypos"},
-    "VectorBlur": {"channels", "uv", "disable", "label", "name", "xpos", "ypos"},
+    "VectorBlur2": {"channels", "uv", "disable", "label", "name", "xpos", "ypos"},
 }
 
 
@@ -46,10 +47,10 @@ def parse_nk(text: str) -> list[tuple[str, dict[str, str]]]:
 def check_nuke_script(text: str, pattern: str, first: int, last: int) -> None:
     nodes = parse_nk(text)
     classes = [n for n, _ in nodes]
-    if "VectorBlur" in classes:  # the frames' motion blur, between the Read and the Viewer (its input)
-        assert classes[:4] == ["Root", "Read", "VectorBlur", "Viewer"]
-        assert "inputs" not in dict(nodes)["VectorBlur"] and dict(nodes)["VectorBlur"]["disable"] == "true"
-        classes.remove("VectorBlur")
+    if "VectorBlur2" in classes:  # the frames' motion blur, between the Read and the Viewer (its input)
+        assert classes[:4] == ["Root", "Read", "VectorBlur2", "Viewer"]
+        assert "inputs" not in dict(nodes)["VectorBlur2"] and dict(nodes)["VectorBlur2"]["disable"] == "true"
+        classes.remove("VectorBlur2")
     assert classes[:3] == ["Root", "Read", "Viewer"]
     for cls, knobs in nodes:
         assert set(knobs) <= NUKE_KNOBS[cls], set(knobs) - NUKE_KNOBS[cls]

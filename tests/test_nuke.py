@@ -74,7 +74,7 @@ def test_a_disabled_vector_blur_reads_the_forward_vectors() -> None:
     disabled, labelled; without them, none."""
     text = nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0, vector_blur=True)
     check_nuke_script(text, "/o/a.####.exr", 1, 24)
-    blur = dict(parse_nk(text))["VectorBlur"]
+    blur = dict(parse_nk(text))["VectorBlur2"]
     assert (blur["uv"], blur["channels"], blur["disable"]) == ("forward", "rgba", "true")
     assert "forward vectors" in blur["label"]
     assert "VectorBlur" not in nuke.read_script("/o/a.####.exr", 1, 24, "ACEScg", (64, 64), 24.0)
