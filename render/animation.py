@@ -615,7 +615,12 @@ class FrameLoop:
                 depth = torch.from_numpy(d_m)
             else:
                 raise SettingsError(f"animation_mode {self.mode!r} has no frames between key frames")
-        image = cadence.inbetween_frame(first.prev, second.prev, t, fa, fb, va, vb)
+        a, b = first.prev, second.prev
+        if self.mode == "3D":  # resampled as warp_3d resamples (sampling_mode, bicubic by default), then blended
+            a = cadence.resample(a.float().cpu(), fa, self.sampling_mode, self.padding_mode)
+            b = cadence.resample(b.float().cpu(), fb, self.sampling_mode, self.padding_mode)
+            fa = fb = np.zeros_like(fa)
+        image = cadence.inbetween_frame(a, b, t, fa, fb, va, vb)
         return FrameResult(index, image, depth, inbetween=(k0, k1))
 
     @staticmethod

@@ -21,7 +21,8 @@ frames between:
 A frame ``j`` between keys ``k0 < j < k1`` is :func:`render.inbetween.inbetween` of the two
 keys at ``t = (j - k0) / (k1 - k0)``, with the flows from ``j``'s pixels to each key
 (2D: exact, from the chained matrices; 3D: composed :mod:`render.motion` flows with
-``k0``'s depth carried; Video: estimated between the plate's frames with
+``k0``'s depth carried, each key resampled along its flow as ``warp_3d`` resamples,
+bicubic by default, before the blend; Video: estimated between the plate's frames with
 :class:`render.flow.FlowEstimator`) and each side valid where its flow stays in the frame
 (:func:`render.motion.out_of_frame`) and, for estimated flows, passes the
 forward-backward check (:func:`render.flow.consistency_mask`). Unlike Disco Diffusion's
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from render.flow import FlowEstimator
 
 __all__ = ["chain_flows", "flows_2d", "flows_3d", "flows_video", "inbetween_frame", "is_key", "key_frames",
-           "key_init", "next_key", "previous_key"]
+           "key_init", "next_key", "previous_key", "resample"]
 
 Flow = npt.NDArray[np.float32]
 Camera = Mapping[str, float]
@@ -319,8 +320,26 @@ def _nchw(a: npt.NDArray[np.floating]) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
 
 
-def _resample(image: torch.Tensor, flow: Flow, sampling_mode: str, padding_mode: str) -> torch.Tensor:
-    """``image(x + flow(x))`` by ``grid_sample`` (``align_corners=False``), as warp_3d resamples."""
+def resample(image: torch.Tensor, flow: Flow, sampling_mode: str = "bicubic", padding_mode: str = "border") -> torch.Tensor:
+    """Backward warp ``image(x + flow(x))`` by ``grid_sample``, as :func:`render.camera.warp_3d` resamples.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        ``(N, C, H, W)`` floating point.
+    flow : numpy.ndarray
+        ``(H, W, 2)`` pixels, :mod:`render.flow` conventions.
+    sampling_mode : {"bicubic", "bilinear", "nearest"}, optional
+        ``grid_sample``'s ``mode``. Default ``"bicubic"``.
+    padding_mode : {"border", "reflection", "zeros"}, optional
+        ``grid_sample``'s padding. Default ``"border"``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``image``'s shape, dtype and device (``align_corners=False``: pixel centres at
+        ``(2 x + 1) / W - 1``).
+    """
     import torch.nn.functional as F
 
     _, _, h, w = image.shape
@@ -370,7 +389,7 @@ def key_init(mode: str, previous: torch.Tensor, cameras: Sequence[Camera], *, de
         raise SettingsError(f"a key frame's init moves by the camera in 2D and 3D (with depth), not in {mode!r}")
     flow = _backward_chain(depth.detach().float().cpu().numpy(), cameras)[-1][0]
     with torch.no_grad():
-        return _resample(previous, flow, sampling_mode, padding_mode)
+        return resample(previous, flow, sampling_mode, padding_mode)
 
 
 def inbetween_frame(a: torch.Tensor, b: torch.Tensor, t: float, flow_a: Flow, flow_b: Flow,

@@ -167,3 +167,21 @@ def test_the_loop_between_keys_uses_both_keys_where_each_sees() -> None:
     # inside the frame both keys agree; at the left edge only the second key sees the content
     assert torch.allclose(mid[..., 4:-4], want[..., 4:-4], atol=1e-5)
     assert torch.allclose(mid[..., :4], k1[..., 4:8], atol=1e-5)
+
+
+def test_the_blend_weights_are_one_minus_t_and_t_normalised_by_validity() -> None:
+    from render.inbetween import inbetween
+
+    rng = np.random.default_rng(1)
+    a, b = rng.random((6, 7, 5), dtype=np.float32), rng.random((6, 7, 5), dtype=np.float32)
+    zero = np.zeros((6, 7, 2), np.float32)
+    np.testing.assert_allclose(inbetween(a, b, zero, zero, 0.25), 0.75 * a + 0.25 * b, atol=1e-6)
+    valid_b = np.ones((6, 7), bool)
+    valid_b[:, :3] = False  # b cannot see there: a alone
+    out = inbetween(a, b, zero, zero, 0.25, valid_b=valid_b)
+    np.testing.assert_allclose(out[:, :3], a[:, :3], atol=1e-6)
+    both_blind = np.zeros((6, 7), bool)  # neither sees: the plain weights
+    np.testing.assert_allclose(inbetween(a, b, zero, zero, 0.6, both_blind, both_blind), 0.4 * a + 0.6 * b, atol=1e-6)
+    shift = zero.copy()
+    shift[..., 0] = 1.0  # reads a one pixel to the right
+    np.testing.assert_allclose(inbetween(a, b, shift, zero, 0.5, valid_b=np.zeros((6, 7)))[:, :-1], a[:, 1:], atol=1e-6)
