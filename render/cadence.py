@@ -176,8 +176,10 @@ def flows_2d(cameras: Sequence[Camera], m: int, width: int, height: int) -> tupl
 
     Returns
     -------
-    flow_a, flow_b : numpy.ndarray
-        ``(H, W, 2)`` float32 pixels from frame ``k0 + m`` to ``k0`` and to ``k1``.
+    flow_a : numpy.ndarray
+        ``(H, W, 2)`` float32 pixels from frame ``k0 + m`` to ``k0``.
+    flow_b : numpy.ndarray
+        The same to ``k1``.
     """
     from render.motion import chain_2d, flow_from_matrix
 
@@ -197,7 +199,10 @@ def _invalid_along(step: Flow, rest_invalid: npt.NDArray[np.bool_] | None) -> np
     return bad
 
 
-def _backward_chain(depth: npt.NDArray[np.floating], cameras: Sequence[Camera]) -> list[tuple[Flow, npt.NDArray[np.bool_], npt.NDArray[np.float32]]]:
+Bool = npt.NDArray[np.bool_]
+
+
+def _backward_chain(depth: npt.NDArray[np.floating], cameras: Sequence[Camera]) -> list[tuple[Flow, Bool, Flow]]:
     """For m = 0..len(cameras): the flow from frame k0+m to k0, where it is invalid, and k0's depth carried to k0+m."""
     from render.flow import warp
     from render.motion import backward_3d, compose
@@ -214,7 +219,8 @@ def _backward_chain(depth: npt.NDArray[np.floating], cameras: Sequence[Camera]) 
     return out
 
 
-def flows_3d(depth: npt.NDArray[np.floating], cameras: Sequence[Camera], m: int) -> tuple[Flow, Flow, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+def flows_3d(depth: npt.NDArray[np.floating], cameras: Sequence[Camera],
+             m: int) -> tuple[Flow, Flow, Bool, Bool, npt.NDArray[np.float32]]:
     """Flows from an in-between of a 3D shot to its two keys, from the first key's depth.
 
     The flow to ``k0`` composes the backward flows of frames ``k0 + m .. k0 + 1``, each
@@ -279,7 +285,7 @@ def flows_video(estimator: FlowEstimator, plate_j: npt.NDArray[np.floating], pla
     return fa, fb, consistency_mask(fa, estimator(plate_a, plate_j)), consistency_mask(fb, estimator(plate_b, plate_j))
 
 
-def chain_flows(flows: Sequence[Flow], reliable: Sequence[npt.NDArray[np.bool_] | None] | None = None) -> tuple[Flow, npt.NDArray[np.bool_] | None]:
+def chain_flows(flows: Sequence[Flow], reliable: Sequence[Bool | None] | None = None) -> tuple[Flow, Bool | None]:
     """Compose a run of ``flow21`` flows (frame ``i`` to ``i - 1``) into one, newest first.
 
     Parameters

@@ -31,11 +31,11 @@ FRAMES = 7
 
 
 @pytest.mark.parametrize("cadence", [1, 3])
-def test_shot_frames_per_minute_tiny_models(benchmark, capsys, cadence: int, tiny_unet_model, tiny_clip_in_cache,
-                                            tmp_path: Path) -> None:
+@pytest.mark.usefixtures("tiny_unet_model")
+def test_shot_frames_per_minute_tiny_models(benchmark, capsys, cadence: int, request, tmp_path: Path) -> None:
     from chroma.cli import main
 
-    shot = _shot(tmp_path, tiny_clip_in_cache, frames=FRAMES, extra=f"cadence = {cadence}")
+    shot = _shot(tmp_path, request.getfixturevalue("tiny_clip_in_cache"), frames=FRAMES, extra=f"cadence = {cadence}")
     out = tmp_path / "out"
 
     def clear() -> None:
@@ -80,10 +80,9 @@ def test_inbetween_1280x768(benchmark, mode: str) -> None:
 
 
 def test_inbetween_video_1280x768(benchmark) -> None:
+    from render.animation import LoopState
     from render.flow import FlowEstimator
     from tests.benchmarks.test_flow_bench import _pair
-
-    from render.animation import LoopState
 
     p0, p1 = _pair()
     pj = 0.5 * (p0 + p1)

@@ -17,7 +17,6 @@ docs/cadence.md is :func:`table`'s output.
 from __future__ import annotations
 
 import functools
-
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
