@@ -146,6 +146,9 @@ class FrameResult:
         The init_scale used.
     skip_steps : int or None
         The skip_steps used.
+    inbetween : tuple of (int, int) or None
+        Cadence: the key frames (shot indices) a frame between was blended from, not
+        diffused (:meth:`FrameLoop.between`); None for a frame the loop rendered.
     """
 
     index: int
@@ -156,6 +159,7 @@ class FrameResult:
     steps: int = 0
     init_scale: float | None = None
     skip_steps: int | None = None
+    inbetween: tuple[int, int] | None = None
 
 
 @dataclass
@@ -435,6 +439,8 @@ class FrameLoop:
         frame: FrameInput,
         state: LoopState,
         on_step: Callable[[RenderStep], None] | None = None,
+        *,
+        cameras: Sequence[Mapping[str, float]] | None = None,
     ) -> tuple[FrameResult, LoopState]:
         """Render one frame from the state after the previous one.
 
@@ -447,6 +453,12 @@ class FrameLoop:
             modified.
         on_step : Callable[[RenderStep], None] or None, optional
             Called with every sampling step (progress, previews). Default None.
+        cameras : Sequence[Mapping[str, float]] or None, optional
+            Cadence (:mod:`render.cadence`): ``state`` is the previous key frame's and
+            these are the cameras of frames ``state.index + 1 .. frame.index``; in 2D/3D
+            the previous key is moved over all of them in one resample
+            (:func:`render.cadence.key_init`). Not with turbo. Default None: ``state``
+            is the previous frame's.
 
         Returns
         -------
@@ -461,9 +473,11 @@ class FrameLoop:
             If ``frame`` does not follow ``state``, a Video frame has no init, or a
             flow-warped Video frame after frame 0 has no flow.
         """
-        if frame.index != state.index + 1:
-            raise SettingsError(f"frame {frame.index} needs the state after frame {frame.index - 1}, "
-                                f"got the state after frame {state.index}")
+        gap = 1 if cameras is None else len(cameras)
+        if frame.index != state.index + gap or gap < 1 or (gap > 1 and self.turbo):
+            raise SettingsError(f"frame {frame.index} needs the state after frame {frame.index - gap}, "
+                                f"got the state after frame {state.index}" + (" (cadence is not for turbo)"
+                                                                              if gap > 1 and self.turbo else ""))
         s = frame.settings
         init = frame.init
         init_scale, skip_steps = s.init_scale, s.skip_steps
@@ -475,7 +489,13 @@ class FrameLoop:
             depth = None
             if self.mode == "3D":
                 depth = state.prev_depth if state.prev_depth is not None else self._depth(state.prev, frame.index - 1)
-            warped = self._warp(state.prev, frame.camera, depth)
+            if gap > 1:
+                from render.cadence import key_init
+
+                warped = key_init(self.mode, state.prev, cameras or (), depth=depth, border=self.border,
+                                  sampling_mode=self.sampling_mode, padding_mode=self.padding_mode)
+            else:
+                warped = self._warp(state.prev, frame.camera, depth)
             if self.turbo and frame.index >= self.turbo_preroll:
                 if frame.index == self.turbo_preroll or state.old is None:
                     # DD starts tracking the older frame at the preroll frame; with turbo_preroll 0
@@ -536,6 +556,72 @@ class FrameLoop:
         result = FrameResult(frame.index, written, new_state.prev_depth, False, loss, total, float(init_scale),
                              int(run_settings.skip_steps))
         return result, new_state
+
+    def between(self, index: int, first: LoopState, second: LoopState, cameras: Sequence[Mapping[str, float]],
+                plates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                estimator: Any = None) -> FrameResult:
+        """A frame between two key frames, from both (cadence, :mod:`render.cadence`).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the frame, ``first.index < index < second.index``.
+        first, second : LoopState
+            The states after the two keys (their ``prev``; 3D: ``first.prev_depth``).
+        cameras : Sequence[Mapping[str, float]]
+            2D/3D: the cameras of frames ``first.index + 1 .. second.index``.
+        plates : tuple of numpy.ndarray or None, optional
+            Video: the plate's frames ``index``, ``first.index``, ``second.index``,
+            ``(H, W, 3)`` display-referred in [0, 1]. Default None.
+        estimator : render.flow.FlowEstimator or None, optional
+            Video: the flow between plate frames. Default None.
+
+        Returns
+        -------
+        FrameResult
+            ``inbetween = (first.index, second.index)``, no steps; 3D: the first key's
+            depth carried to the frame.
+
+        Raises
+        ------
+        render.errors.SettingsError
+            A frame not between the keys, keys without frames, the wrong number of
+            cameras, or a Video frame without plates and estimator.
+        """
+        from render import cadence
+
+        k0, k1 = first.index, second.index
+        if not k0 < index < k1 or first.prev is None or second.prev is None:
+            raise SettingsError(f"frame {index} is not between rendered key frames {k0} and {k1}")
+        m, t = index - k0, (index - k0) / (k1 - k0)
+        _, _, h, w = first.prev.shape
+        depth = None
+        if self.mode == "Video":
+            if plates is None or estimator is None:
+                raise SettingsError(f"frame {index}: a Video in-between needs the plate's frames and a flow estimator")
+            fa, fb, va, vb = cadence.flows_video(estimator, *plates)
+        else:
+            if len(cameras) != k1 - k0:
+                raise SettingsError(f"frames {k0 + 1}-{k1} need {k1 - k0} cameras, got {len(cameras)}")
+            if self.mode == "2D":
+                from render.motion import out_of_frame
+
+                fa, fb = cadence.flows_2d(cameras, m, w, h)
+                va, vb = ~out_of_frame(fa), ~out_of_frame(fb)
+            elif self.mode == "3D":
+                d0 = first.prev_depth if first.prev_depth is not None else self._depth(first.prev, k0)
+                fa, fb, bad_a, bad_b, d_m = cadence.flows_3d(d0.detach().float().cpu().numpy(), cameras, m)
+                va, vb = ~bad_a, ~bad_b
+                depth = torch.from_numpy(d_m)
+            else:
+                raise SettingsError(f"animation_mode {self.mode!r} has no frames between key frames")
+        a, b = first.prev, second.prev
+        if self.mode == "3D":  # resampled as warp_3d resamples (sampling_mode, bicubic by default), then blended
+            a = cadence.resample(a.float().cpu(), fa, self.sampling_mode, self.padding_mode)
+            b = cadence.resample(b.float().cpu(), fb, self.sampling_mode, self.padding_mode)
+            fa = fb = np.zeros_like(fa)
+        image = cadence.inbetween_frame(a, b, t, fa, fb, va, vb)
+        return FrameResult(index, image, depth, inbetween=(k0, k1))
 
     @staticmethod
     def renderer_steps(settings: RenderSettings) -> int:

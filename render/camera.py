@@ -70,6 +70,7 @@ __all__ = [
     "PADDING_MODES",
     "SAMPLING_MODES",
     "warp_2d",
+    "warp_matrix_2d",
     "matrix_2d",
     "warp_3d",
     "offset_3d",
@@ -253,7 +254,44 @@ def warp_2d(
     if border not in BORDER_MODES:
         raise SettingsError(f"unknown 2D border mode {border!r}; use one of {', '.join(BORDER_MODES)}")
     n, c, h, w = _check_image(image)
-    m = matrix_2d(angle, zoom, translation_x, translation_y, w, h, n)
+    return warp_matrix_2d(image, matrix_2d(angle, zoom, translation_x, translation_y, w, h, n), border)
+
+
+@torch.no_grad()
+def warp_matrix_2d(image: torch.Tensor, matrix: torch.Tensor | np.ndarray, border: str = "wrap") -> torch.Tensor:
+    """Resample an image by any affine move given as a matrix, as :func:`warp_2d` does.
+
+    :func:`warp_2d` is this with :func:`matrix_2d`; a move over several frames (the
+    product of their matrices, :func:`render.motion.chain_2d`) is one resample here
+    instead of one per frame.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        ``(N, C, H, W)`` floating point, any range.
+    matrix : torch.Tensor or numpy.ndarray
+        ``(3, 3)`` or ``(N, 3, 3)`` affine matrix, output from input pixel positions
+        (the bottom row ``0 0 1``; it is not read).
+    border : {"wrap", "border", "reflect"}, optional
+        As :func:`warp_2d`. Default ``"wrap"``.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as ``image``.
+
+    Raises
+    ------
+    render.errors.SettingsError
+        Unknown ``border``, or a matrix that is not finite or cannot be inverted.
+    ValueError
+        If ``image`` is not a floating-point ``(N, C, H, W)`` tensor.
+    """
+    if border not in BORDER_MODES:
+        raise SettingsError(f"unknown 2D border mode {border!r}; use one of {', '.join(BORDER_MODES)}")
+    n, c, h, w = _check_image(image)
+    m = torch.as_tensor(matrix, dtype=torch.float64)
+    m = m.expand(n, 3, 3) if m.dim() == 2 else m
     dev = image.device
     cdt = _coord_dtype(dev)
     # warpPerspective reads the input at M^-1 (x, y, 1) (it inverts M unless WARP_INVERSE_MAP).

@@ -597,6 +597,14 @@ class AnimationSettings:
         Turbo's period, frames, at least 1. Default 3.
     turbo_preroll : int
         Frames diffused before turbo starts, at least 0 (0 runs as 1). Default 10.
+    cadence : int
+        2D/3D/Video: diffuse only the key frames, every ``cadence``-th frame (and the
+        shot's last), and write the frames between from the two neighbouring key frames
+        warped along the known motion (the camera in 2D/3D, the plate's optical flow in
+        Video) and blended by what each can see (:mod:`render.cadence`), frames, at
+        least 1 (1: every frame diffused). Not with ``turbo_mode``, not in mode
+        ``"None"``. chroma's; Disco Diffusion has none (Deforum's ``diffusion_cadence``
+        is turbo). Default 1.
     use_horizontal_symmetry : bool
         Mirror the left half onto the right at ``transformation_percent``, under
         ``diffusion_sampling_mode = "ddim"`` only, as Disco Diffusion
@@ -672,6 +680,7 @@ class AnimationSettings:
     turbo_mode: bool = False
     turbo_steps: int = _setting(3, minimum=1)
     turbo_preroll: int = _setting(10, minimum=0)
+    cadence: int = _setting(1, minimum=1)
     use_horizontal_symmetry: bool = False
     use_vertical_symmetry: bool = False
     transformation_percent: tuple[float, ...] = (0.09,)
@@ -697,6 +706,9 @@ class AnimationSettings:
             if problem:
                 raise SettingError(f.name, problem)
         skip_percent(self.frames_skip_steps)
+        if self.cadence > 1 and self.turbo_mode:
+            raise SettingError("cadence", f"{self.cadence} with turbo_mode = true: choose one (cadence blends both "
+                               "neighbouring key frames, turbo the two last; docs/cadence.md)")
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> AnimationSettings:

@@ -7,14 +7,21 @@ its inputs (:class:`chroma.pipeline.inputs.ShotInputs`) -> the watch's renoise
 state store (state saved, then the run log) -> the report -> the stop policy. A frame is
 written and its state saved before the next starts, so an interrupted run loses at most
 the frame in progress.
+
+With ``[animation] cadence = N > 1`` the loop goes key frame to key frame
+(:mod:`render.cadence`): a segment ``k0 .. k1`` renders key ``k1`` from ``k0``'s state
+(moved by the cameras of every frame between), writes the frames between
+(:meth:`render.animation.FrameLoop.between`) and ``k1`` through the same frame writer,
+then saves ``k1``'s state: states exist after key frames only, and an interrupted run
+loses at most the segment in progress.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chroma.pipeline.runlog import FrameReport
 
@@ -29,11 +36,11 @@ if TYPE_CHECKING:
     from chroma.pipeline.writer import FrameWriter
     from chroma.shot import FrameSpec, Shot
     from chroma.watch import ShotWatch
-    from render.animation import FrameLoop, LoopState
+    from render.animation import FrameLoop, FrameResult, LoopState
     from render.renderer import Renderer, RenderStep
     from render.settings import RenderSettings
 
-__all__ = ["GuardStop", "RunProgress", "ShotLoop", "StopPolicy", "frame_loop", "frame_settings"]
+__all__ = ["GuardStop", "RunProgress", "ShotLoop", "StopPolicy", "camera_of", "frame_loop", "frame_settings"]
 
 
 @dataclass
@@ -124,6 +131,24 @@ def frame_settings(spec: FrameSpec) -> RenderSettings:
         return RenderSettings(**spec.render)
     except RenderError as e:
         raise ShotError(f"frame {spec.file_frame}: {e}") from None
+
+
+def camera_of(spec: FrameSpec) -> dict[str, float]:
+    """A frame's camera as :class:`render.animation.FrameInput` takes it.
+
+    Parameters
+    ----------
+    spec : chroma.shot.FrameSpec
+        The frame.
+
+    Returns
+    -------
+    dict[str, float]
+        The camera keys, ``fov``, ``near_plane`` and ``far_plane`` at this frame.
+    """
+    from chroma.shot import CAMERA_KEYS
+
+    return {k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")}
 
 
 def frame_loop(shot: Shot, renderer: Renderer,
@@ -220,6 +245,8 @@ class ShotLoop:
         list of FrameReport
             One per frame rendered (fewer when the stop policy stopped the run).
         """
+        if getattr(getattr(self.shot, "animation", None), "cadence", 1) > 1:  # stand-in shots have no [animation]
+            return self._run_keys(plan, state)
         reports = []
         for index in plan.render:
             report, state = self.frame(index, state, index in plan.write, index in plan.replace)
@@ -231,6 +258,105 @@ class ShotLoop:
                 self.progress.stopped = why
                 break
         return reports
+
+    def _run_keys(self, plan: RunPlan, state: LoopState) -> list[FrameReport]:
+        """Render ``plan`` segment by segment, key frame to key frame (cadence)."""
+        from render.cadence import next_key
+
+        reports: list[FrameReport] = []
+        while state.index < plan.last:
+            k1 = next_key(state.index + 1, self.shot.max_frames, self.shot.animation.cadence)
+            segment, state = self.segment(state, k1, plan)
+            for report in segment:
+                reports.append(report)
+                if self.on_frame is not None:
+                    self.on_frame(report)
+            why = self.stop.stop(self.watch, segment[-1])
+            if why is not None:
+                self.progress.stopped = why
+                break
+        return reports
+
+    def segment(self, state: LoopState, key: int, plan: RunPlan) -> tuple[list[FrameReport], LoopState]:
+        """Render key frame ``key`` from the previous key's state, write the frames between and it, save its state.
+
+        Parameters
+        ----------
+        state : render.animation.LoopState
+            The state after the previous key frame (``LoopState()`` before frame 0).
+        key : int
+            The next key frame (shot index).
+        plan : chroma.pipeline.plan.RunPlan
+            Which frames are written and replaced.
+
+        Returns
+        -------
+        reports : list of FrameReport
+            The frames between, then the key.
+        state : render.animation.LoopState
+            The state after ``key``.
+        """
+        import dataclasses
+
+        first = state.index
+        if key == first + 1:
+            report, state = self.frame(key, state, key in plan.write, key in plan.replace)
+            return [report], state
+        t0 = time.perf_counter()
+        specs = {i: self.shot.frame(i) for i in range(first + 1, key + 1)}
+        cameras = [camera_of(specs[i]) for i in range(first + 1, key + 1)]
+        spec = specs[key]
+        settings = frame_settings(spec)
+        frame_in = self.inputs.frame_input(spec, settings)
+        if frame_in.flow is not None:  # Video with the flow warp: the plate's flows composed back to the last key
+            from render.cadence import chain_flows
+
+            steps = [self.inputs.flows()(i) for i in range(key, first, -1)]
+            flow, reliable = chain_flows([f for f, _ in steps], [r for _, r in steps])
+            frame_in = dataclasses.replace(frame_in, flow=flow, flow_reliable=reliable)
+        result, new_state = self.loop.step(self.watch.before(frame_in), state, self.on_step, cameras=cameras)
+        result, new_state, record = self.watch.after(result, new_state)
+        key_seconds = time.perf_counter() - t0
+        reports = []
+        plates = estimator = None
+        for index in range(first + 1, key):
+            t1 = time.perf_counter()
+            if self.shot.animation_mode == "Video":
+                plates = (self.inputs.plate01(index), self.inputs.plate01(first), self.inputs.plate01(key))
+                estimator = self.inputs.flows().estimator((plates[0].shape[1], plates[0].shape[0]))
+            between = self.loop.between(index, state, new_state, cameras, plates, estimator)
+            f0, f1 = specs[index].file_frame - index + first, specs[index].file_frame - index + key
+            words = {"summary": f"in-between of {f0} and {f1}"}
+            reports.append(self._written(specs[index], between, frame_settings(specs[index]), words,
+                                         index in plan.write, index in plan.replace, time.perf_counter() - t1))
+        reports.append(self._written(spec, result, settings, record, key in plan.write, key in plan.replace,
+                                     key_seconds))
+        if key in plan.write or not plan.write or key < plan.write[-1]:
+            # a key past the last frame asked for and not written keeps no state: --resume would skip it
+            self._save(new_state, spec.file_frame, reports[-1])
+        for report in reports:
+            self.store.log(report)
+        return reports, new_state
+
+    def _written(self, spec: FrameSpec, result: FrameResult, settings: RenderSettings, record: Mapping[str, Any],
+                 write: bool, replace: bool, seconds: float) -> FrameReport:
+        """Write a finished frame if asked (through the frame writer) and report it."""
+        path = retained = None
+        index = spec.index
+        if write:
+            if replace and self.layout.path(index).exists():
+                retained = self.writer.retain(index)
+            path = str(self.writer.write(spec, result, settings, self.shot.settings_hash(index), record))
+            self.progress.written.append(index)
+        return FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo, spec.prompt_key,
+                           retained, record.get("guard"), record.get("coherence"), str(record["summary"]))
+
+    def _save(self, state: LoopState, file_frame: int, report: FrameReport) -> None:
+        """Save the state after a frame with the watch's (the run log follows)."""
+        watch_meta, watch_arrays = self.watch.to_state()
+        self.store.save(state, {"frame": file_frame, "settings_hash": self.shot.settings_hash(state.index),
+                                "watch": watch_meta}, watch_arrays)
+        self.progress.last_done = state.index
 
     def frame(self, index: int, state: LoopState, write: bool, replace: bool) -> tuple[FrameReport, LoopState]:
         """Render one frame, write it if asked, save the state after it and log it.

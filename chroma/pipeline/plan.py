@@ -257,15 +257,29 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     first = shot.output.first_frame
     targets = wanted_frames(frames, first, shot.max_frames)
     states = store.saved()
+    cadence = shot.animation.cadence
+    if cadence > 1:  # states are saved after key frames only; a segment starts from one (render.cadence)
+        from render.cadence import is_key
+
+        states = [s for s in states if is_key(s, shot.max_frames, cadence)]
     check_writable(layout)
     start, targets, notes = choose_start(targets, states, resume, store.problem, layout.state_path, first)
     if not targets:
         return RunPlan(start, start, [], [], [f"all {shot.max_frames} frames are done"])
+    last = targets[-1]
+    if cadence > 1:
+        from render.cadence import next_key
+
+        last = next_key(last, shot.max_frames, cadence)  # the frames between need the key after them
     check_not_inputs(shot, layout, targets)
-    shot.check_inputs(range(start + 1, targets[-1] + 1))  # plates and depth of every frame rendered, before models load
+    shot.check_inputs(range(start + 1, last + 1))  # plates and depth of every frame rendered, before models load
     existing = [i for i in targets if layout.path(i).exists()]
-    return finish_plan(start, targets, existing, resume, overwrite, notes,
+    plan = finish_plan(start, targets, existing, resume, overwrite, notes,
                        str(layout.path(existing[0])) if existing else "")
+    if last > plan.last:
+        plan.last = last
+        plan.notes.append(f"rendering on to key frame {first + last} (not written) for the frames before it")
+    return plan
 
 
 def check_writable(layout: ShotLayout) -> None:

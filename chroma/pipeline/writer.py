@@ -136,6 +136,10 @@ class ExrFrameWriter:
         }
         if result.clip_loss is not None:
             meta["clip_loss"] = float(result.clip_loss)
+        if result.inbetween is not None:  # cadence: blended from these key frames, not diffused
+            first = spec.file_frame - spec.index
+            meta["inbetween"] = 1
+            meta["inbetween_keys"] = f"{first + result.inbetween[0]},{first + result.inbetween[1]}"
         meta.update({k: json.dumps(v) for k, v in (watch or {}).items() if k in ("guard", "coherence") and v})
         return meta
 

@@ -44,6 +44,9 @@ def _animation(chk: _Checker, sec: dict, max_frames: int, spline: str, seed: int
         AnimationSettings.check_schedules(schedules)
     except SettingError as e:
         raise chk.fail("animation", e.key, e.problem) from None
+    if settings.cadence > 1 and mode == "None":
+        raise chk.fail("animation", "cadence", f"{settings.cadence} in a shot with animation_mode = \"None\", whose "
+                       "frames do not follow each other; set cadence = 1 or choose 2D, 3D or Video")
     if mode == "Video":
         if not settings.video_init_path:
             raise chk.fail("animation", "video_init_path", "a Video shot needs the plate: video_init_path = \"plate.####.exr\"")
