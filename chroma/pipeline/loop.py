@@ -18,6 +18,7 @@ loses at most the segment in progress.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -296,7 +297,7 @@ class ShotLoop:
         state : render.animation.LoopState
             The state after ``key``.
         """
-        import dataclasses
+        from render.animation import LoopState
 
         first = state.index
         if key == first + 1:
@@ -314,23 +315,29 @@ class ShotLoop:
             steps = [self.inputs.flows()(i) for i in range(key, first, -1)]
             flow, reliable = chain_flows([f for f, _ in steps], [r for _, r in steps])
             frame_in = dataclasses.replace(frame_in, flow=flow, flow_reliable=reliable)
+        if self.motion is not None:
+            state = self.motion.prepare(state)
         result, new_state = self.loop.step(self.watch.before(frame_in), state, self.on_step, cameras=cameras)
         result, new_state, record = self.watch.after(result, new_state)
         key_seconds = time.perf_counter() - t0
         reports = []
         plates = estimator = None
+        before = state  # the frame before the one written (its depth: the vectors' backward motion)
         for index in range(first + 1, key):
             t1 = time.perf_counter()
             if self.shot.animation_mode == "Video":
                 plates = (self.inputs.plate01(index), self.inputs.plate01(first), self.inputs.plate01(key))
                 estimator = self.inputs.flows().estimator((plates[0].shape[1], plates[0].shape[0]))
             between = self.loop.between(index, state, new_state, cameras, plates, estimator)
+            after = LoopState(index=index, prev=between.image, prev_depth=between.depth)
             f0, f1 = specs[index].file_frame - index + first, specs[index].file_frame - index + key
             words = {"summary": f"in-between of {f0} and {f1}"}
             reports.append(self._written(specs[index], between, frame_settings(specs[index]), words,
-                                         index in plan.write, index in plan.replace, time.perf_counter() - t1))
+                                         index in plan.write, index in plan.replace, time.perf_counter() - t1,
+                                         before, after))
+            before = after
         reports.append(self._written(spec, result, settings, record, key in plan.write, key in plan.replace,
-                                     key_seconds))
+                                     key_seconds, before, new_state))
         if key in plan.write or not plan.write or key < plan.write[-1]:
             # a key past the last frame asked for and not written keeps no state: --resume would skip it
             self._save(new_state, spec.file_frame, reports[-1])
@@ -339,14 +346,22 @@ class ShotLoop:
         return reports, new_state
 
     def _written(self, spec: FrameSpec, result: FrameResult, settings: RenderSettings, record: Mapping[str, Any],
-                 write: bool, replace: bool, seconds: float) -> FrameReport:
-        """Write a finished frame if asked (through the frame writer) and report it."""
+                 write: bool, replace: bool, seconds: float, before: LoopState | None = None,
+                 after: LoopState | None = None) -> FrameReport:
+        """Write a finished frame if asked (through the frame writer, with its motion vectors) and report it.
+
+        ``before`` and ``after`` are the loop states of the frames before and after it, which
+        the motion vectors are made from (None: no vectors).
+        """
         path = retained = None
         index = spec.index
         if write:
             if replace and self.layout.path(index).exists():
                 retained = self.writer.retain(index)
-            path = str(self.writer.write(spec, result, settings, self.shot.settings_hash(index), record))
+            vectors = None
+            if self.motion is not None and before is not None and after is not None:
+                vectors = self.motion.channels(index, before, after)
+            path = str(self.writer.write(spec, result, settings, self.shot.settings_hash(index), record, vectors))
             self.progress.written.append(index)
         return FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo, spec.prompt_key,
                            retained, record.get("guard"), record.get("coherence"), str(record["summary"]))
@@ -386,20 +401,8 @@ class ShotLoop:
         before = state = state if self.motion is None else self.motion.prepare(state)
         result, state = self.loop.step(self.watch.before(frame_in), state, self.on_step)
         result, state, record = self.watch.after(result, state)
-        path = retained = None
-        digest = self.shot.settings_hash(index)
-        if write:
-            if replace and self.layout.path(index).exists():
-                retained = self.writer.retain(index)
-            vectors = None if self.motion is None else self.motion.channels(index, before, state)
-            path = str(self.writer.write(spec, result, settings, digest, record, vectors))
-            self.progress.written.append(index)
-        seconds = time.perf_counter() - t0
-        report = FrameReport(index, spec.file_frame, path, seconds, result.clip_loss, result.turbo,
-                             spec.prompt_key, retained, record.get("guard"), record.get("coherence"),
-                             record["summary"])
-        watch_meta, watch_arrays = self.watch.to_state()
-        self.store.save(state, {"frame": spec.file_frame, "settings_hash": digest, "watch": watch_meta}, watch_arrays)
-        self.progress.last_done = index
+        report = self._written(spec, result, settings, record, write, replace, 0.0, before, state)
+        report = dataclasses.replace(report, seconds=time.perf_counter() - t0)
+        self._save(state, spec.file_frame, report)
         self.store.log(report)
         return report, state

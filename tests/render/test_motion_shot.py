@@ -129,3 +129,23 @@ def test_a_video_shot_writes_the_plates_flow(capsys, tiny_unet_model, tiny_clip_
     assert not first["backward.u"].any() and not first["backward.v"].any() and first["occlusion"].min() == 1.0
     last, _ = _exr(out / "v.1004.exr")
     assert not last["forward.u"].any() and not last["forward.v"].any()
+
+
+def test_cadence_frames_between_carry_their_cameras_vectors(capsys, tiny_unet_model, tiny_clip_in_cache,
+                                                           tmp_path) -> None:
+    """With cadence 2 frames 1 and 3 are in-betweens: every frame, key or between, carries
+    the vectors of its own camera (the camera moves frame by frame whatever was diffused)."""
+    from chroma.shot import load_shot
+    from render import motion
+
+    text = SHOT_2D.replace('frames_scale = 500\n', 'frames_scale = 500\ncadence = 2\n')
+    path = _shot(tmp_path, tiny_clip_in_cache, frames=5, steps=2, text=text)
+    assert main(["render", str(path)]) == 0, capsys.readouterr().err
+    shot = load_shot(path)
+    for i in range(1, 5):
+        ch, kinds = _exr(tmp_path / "out" / f"sh010.{1001 + i}.exr")
+        assert all(kinds[n] == "float" for n in MOTION)
+        np.testing.assert_allclose(_flow(ch, "backward"), motion.backward_2d(shot.frame(i).values, 64, 64), atol=1e-5)
+        if i < 4:
+            np.testing.assert_allclose(_flow(ch, "forward"), motion.forward_2d(shot.frame(i + 1).values, 64, 64),
+                                       atol=1e-5)
