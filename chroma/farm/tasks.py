@@ -76,7 +76,7 @@ def _runner(shot_path: str, config: Config, overrides: Mapping[str, Any], job: J
 
     shot = load_shot(shot_path, config=config)
     shot.render.update(overrides)
-    local = LocalStateStore(ShotLayout(shot.output), shot.max_frames, shot.animation.state_every)
+    local = LocalStateStore(ShotLayout(shot.output), shot.max_frames, shot.animation.state_every, shot.animation.cadence)
     runner = ShotRunner(shot, config=config, store=FarmStateStore(local, independent), nuke=NoNukeScript())
     runner.on_frame = lambda r: report(job, str(runner.path(r.index))) if r.path else None
     return runner

@@ -65,7 +65,7 @@ def write_resume_state(shot: Shot, run: DDRun, frame: int, config: str | os.Path
     out = shot.output
     prev = display_tensor(str(run.frames[frame - 1]), out.display, out.view, config, size=(int(w), int(h)))[None]
     layout = ShotLayout(out)
-    store = LocalStateStore(layout, shot.max_frames, shot.animation.state_every)
+    store = LocalStateStore(layout, shot.max_frames, shot.animation.state_every, shot.animation.cadence)
     meta = {"frame": out.first_frame + frame - 1, "settings_hash": shot.settings_hash(frame - 1), "watch": {},
             "dd_frame": str(run.frames[frame - 1].name)}
     store.save(LoopState(index=frame - 1, prev=prev.float()), meta)

@@ -95,7 +95,8 @@ class ShotRunner:
         self.stem = self.layout.stem
         self.state_dir = self.layout.state_dir
         self.store: StateStore = store if store is not None else LocalStateStore(
-            self.layout, shot.max_frames, shot.animation.state_every)
+            self.layout, shot.max_frames, shot.animation.state_every,
+            shot.animation.cadence)
         self.nuke: ScriptWriter = nuke if nuke is not None else NukeScriptWriter(
             shot, self.layout, config, self.renderer_size)
         self.stop_policy = stop

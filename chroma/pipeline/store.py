@@ -135,12 +135,16 @@ class LocalStateStore:
         The shot's length: states of later frames (a longer earlier version) are ignored.
     state_every : int
         Keep every ``state_every``-th state and the latest (``[animation] state_every``).
+    cadence : int, optional
+        ``[animation] cadence``: states exist after key frames only (multiples of it), so the
+        state kept in each run of ``state_every`` frames is its first key's. Default 1.
     """
 
-    def __init__(self, layout: ShotLayout, max_frames: int, state_every: int):
+    def __init__(self, layout: ShotLayout, max_frames: int, state_every: int, cadence: int = 1):
         self.layout = layout
         self.max_frames = max_frames
         self.state_every = state_every
+        self.cadence = cadence
 
     def path(self, index: int) -> Path:
         """Return the file of the state after a frame.
@@ -243,7 +247,8 @@ class LocalStateStore:
         """Write the loop state after a frame atomically, then prune the older ones.
 
         Compressed losslessly (:mod:`chroma.pipeline.statefile`). Every ``state_every``-th
-        state and the latest are kept.
+        state and the latest are kept (with a cadence, the first key state of every
+        ``state_every`` frames: ``index % state_every < cadence``).
 
         Parameters
         ----------
@@ -262,7 +267,7 @@ class LocalStateStore:
             fh.flush()
             os.fsync(fh.fileno())  # on disk before it replaces the previous state
         for old in self.saved():
-            if old < state.index and old % self.state_every != 0:
+            if old < state.index and old % self.state_every >= self.cadence:
                 self.path(old).unlink(missing_ok=True)
 
     def lock(self) -> ShotLock:

@@ -185,3 +185,23 @@ def test_the_blend_weights_are_one_minus_t_and_t_normalised_by_validity() -> Non
     shift = zero.copy()
     shift[..., 0] = 1.0  # reads a one pixel to the right
     np.testing.assert_allclose(inbetween(a, b, shift, zero, 0.5, valid_b=np.zeros((6, 7)))[:, :-1], a[:, 1:], atol=1e-6)
+
+
+@pytest.mark.parametrize("cadence, kept", [(1, [0, 10, 20, 30, 40, 42]), (3, [0, 12, 21, 30, 42]),
+                                           (4, [0, 12, 20, 32, 40])])
+def test_the_state_kept_in_every_state_every_frames_is_a_key_state(tmp_path, cadence, kept) -> None:
+    """States exist after key frames only; with state_every 10 the first key of every ten
+    frames keeps its state (not only the multiples of both, which would leave 30 frames to
+    render again at cadence 3), and always the latest."""
+    import torch
+
+    from chroma.pipeline.layout import ShotLayout
+    from chroma.pipeline.store import LocalStateStore
+    from chroma.shot.output import OutputSpec
+    from render.animation import LoopState
+
+    store = LocalStateStore(ShotLayout(OutputSpec(str(tmp_path / "o.####.exr"))), 100, 10, cadence)
+    last = kept[-1]
+    for key in [*range(0, last, cadence), last]:
+        store.save(LoopState(index=key, prev=torch.zeros(1, 3, 2, 2)), {"frame": 1001 + key})
+    assert store.saved() == kept
