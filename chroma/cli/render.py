@@ -344,9 +344,11 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
 def _frame_line(report: FrameReport, first: int) -> str:
     """One line per frame: file frame, the prompt key, loss, the watch's words, time, where."""
     loss = f"loss {report.clip_loss:.4f}" if report.clip_loss is not None else "turbo" if report.turbo else "no loss"
+    if report.summary.startswith("in-between"):  # a cadence frame between keys: its summary says what it is
+        loss = ""
     where = f"-> {report.path}" if report.path else "(rendered to reach the frames asked, not written)"
-    watch = f" {report.summary}" if report.summary else ""  # guard state, coherence drift
-    line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {loss}{watch} {report.seconds:.1f}s {where}"
+    words = " ".join(w for w in (loss, report.summary) if w)  # the summary: guard state, coherence drift
+    line = f"frame {report.file_frame} [prompts@{first + report.prompt_key}] {words} {report.seconds:.1f}s {where}"
     if report.retained:
         line += f" (old frame kept in {report.retained})"
     return line

@@ -205,3 +205,13 @@ def test_the_state_kept_in_every_state_every_frames_is_a_key_state(tmp_path, cad
     for key in [*range(0, last, cadence), last]:
         store.save(LoopState(index=key, prev=torch.zeros(1, 3, 2, 2)), {"frame": 1001 + key})
     assert store.saved() == kept
+
+
+def test_a_frame_between_is_reported_as_one_not_as_a_frame_without_loss() -> None:
+    from chroma.cli.render import _frame_line
+    from chroma.pipeline.runlog import FrameReport
+
+    between = FrameReport(1, 1002, "o.1002.exr", 0.1, None, False, 0, None, None, None, "in-between of 1001 and 1003")
+    assert _frame_line(between, 1001) == "frame 1002 [prompts@1001] in-between of 1001 and 1003 0.1s -> o.1002.exr"
+    key = FrameReport(2, 1003, "o.1003.exr", 2.0, 0.25, False, 0, None, None, None, "guard ok")
+    assert _frame_line(key, 1001) == "frame 1003 [prompts@1001] loss 0.2500 guard ok 2.0s -> o.1003.exr"
