@@ -215,3 +215,28 @@ def test_a_frame_between_is_reported_as_one_not_as_a_frame_without_loss() -> Non
     assert _frame_line(between, 1001) == "frame 1002 [prompts@1001] in-between of 1001 and 1003 0.1s -> o.1002.exr"
     key = FrameReport(2, 1003, "o.1003.exr", 2.0, 0.25, False, 0, None, None, None, "guard ok")
     assert _frame_line(key, 1001) == "frame 1003 [prompts@1001] loss 0.2500 guard ok 2.0s -> o.1003.exr"
+
+
+def test_a_video_shot_with_cadence_blends_its_frames_between_along_the_plates_flow(
+        capsys, tiny_unet_model, tiny_clip_in_cache, tmp_path) -> None:
+    """Video, flow warp on, cadence 2 over 4 frames: keys 0, 2 and 3 are diffused (key 2 from
+    key 0 along the plate's chained flows), frame 1 is blended from keys 0 and 2 along the
+    flows estimated on the plate, carries the plate's vectors (a 2 px pan: backward -2 px),
+    and ``--frames`` of it gives the full run's frame bit for bit."""
+    from tests.render.test_video_flow import CLI_SHOT, _plates
+
+    _plates(tmp_path)
+    shot = tmp_path / "v.toml"
+    shot.write_text(CLI_SHOT.format(clip=tiny_clip_in_cache).replace("state_every = 1\n", "cadence = 2\n"))
+    assert main(["render", str(shot)]) == 0, capsys.readouterr().err
+    out = tmp_path / "out"
+    frames = {n: _read(out / f"v.{n}.exr") for n in range(1001, 1005)}
+    assert [n for n, f in frames.items() if str(f.metadata.get("chroma/inbetween")) == "1"] == [1002]
+    assert frames[1002].metadata["chroma/inbetween_keys"] == "1001,1003"
+    back_u = frames[1002].pixels[8:-8, 8:-8, frames[1002].channels.index("backward.u")]
+    assert abs(float(np.median(back_u)) + 2.0) < 0.1
+    full = frames[1002].pixels.copy()
+    (out / "v.1002.exr").unlink()
+    capsys.readouterr()
+    assert main(["render", str(shot), "--frames", "1002", "--overwrite"]) == 0, capsys.readouterr().err
+    assert np.array_equal(_read(out / "v.1002.exr").pixels, full)
