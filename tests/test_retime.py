@@ -23,7 +23,7 @@ from chroma.cli import main
 from chroma.retime import parse_factor, plan_retime
 from tests import motion_sequences as ms
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "retime.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "motion.md"  # the worked example (#24: in docs/motion.md)
 SIZE = (192, 128)
 
 
@@ -179,13 +179,13 @@ def test_help_text(capsys) -> None:
     assert "examples:" in out and "--factor 2" in out and "1001-1019" in out
 
 
-# -- the worked example in docs/retime.md runs as written --------------------------------------
+# -- the worked example in docs/motion.md runs as written --------------------------------------
 def test_docs_worked_example(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "plates").mkdir()
     write_plate(tmp_path / "plates", "astronaut", 3)
     block = re.search(r"<!-- worked example -->\n```bash\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert block, "docs/retime.md has no worked example"
+    assert block, "docs/motion.md has no worked example"
     commands = [line for line in block.group(1).splitlines() if line.startswith("chroma ")]
     assert commands
     for line in commands:
