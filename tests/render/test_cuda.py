@@ -156,3 +156,46 @@ def test_dd_defaults_guided_render_with_augmentations_on_cuda(tiny_clip_name: st
     steps = list(Renderer(settings, unet=unet, clip_models=[clip]).sample("a red barn", seed=0))
     assert all(not s.guidance_skipped for s in steps)
     assert torch.isfinite(steps[-1].image).all()
+
+
+# -- #23 on CUDA: Disco Diffusion's split random stream, RAFT ----------------------------------
+def test_dd_stream_on_cuda_is_torch_manual_seeds_cpu_and_cuda_generators() -> None:
+    """DD seeds torch's global generators (``torch.manual_seed``: the CPU one and every CUDA
+    one) and draws the cutouts' parameters on the CPU and the noise on the GPU, interleaved;
+    dd_generators must give the same two streams, each in its own order."""
+    from render.renderer import dd_generators
+
+    seed = 2934575631  # a DD seed beyond int32
+    torch.manual_seed(seed)
+    want = [torch.rand(4), torch.randn(2, 3, device=CUDA), torch.randint(0, 50, (3,)), torch.randn(5, device=CUDA)]
+    cpu, dev = dd_generators(seed, CUDA)
+    got = [torch.rand(4, generator=cpu), torch.randn(2, 3, device=CUDA, generator=dev),
+           torch.randint(0, 50, (3,), generator=cpu), torch.randn(5, device=CUDA, generator=dev)]
+    assert dev.device.type == "cuda" and cpu.device.type == "cpu"
+    for w, g in zip(want, got):
+        assert torch.equal(w, g)
+
+
+def test_raft_on_cuda_estimates_what_it_estimates_on_the_cpu(model_cache, tmp_path, monkeypatch, exact_fp32) -> None:
+    """torchvision's raft_large (random weights: the arithmetic, not the training) through
+    chroma's FlowEstimator on CUDA and on the CPU: the same flow to 1e-3 px in fp32."""
+    from dataclasses import replace
+
+    import numpy as np
+    from torchvision.models.optical_flow import raft_large
+
+    from render import flow as fl
+    from render import models
+    from render.models import registry
+
+    torch.manual_seed(0)
+    path = tmp_path / "raft_test.pth"
+    torch.save(raft_large(weights=None).state_dict(), path)
+    entry = replace(registry.REGISTRY[fl.RAFT_MODEL], filename="raft_test.pth")  # no hub hash to check
+    monkeypatch.setitem(registry.REGISTRY, fl.RAFT_MODEL, entry)
+    models.import_(path, name=fl.RAFT_MODEL)
+    y, x = np.mgrid[0:136, 0:200].astype(np.float32)
+    a = 0.5 + 0.25 * np.stack([np.sin(x / 7), np.cos(y / 9), np.sin((x + y) / 11)], axis=2)
+    b = np.roll(a, (1, 3), axis=(0, 1))
+    flows = {dev: fl.FlowEstimator("raft", device=dev, iterations=4)(a, b) for dev in ("cpu", "cuda")}
+    assert np.abs(flows["cpu"] - flows["cuda"]).max() < 1e-3
