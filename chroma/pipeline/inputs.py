@@ -243,7 +243,6 @@ class ShotInputs:
             Seed, prompts, camera, init weights, image prompts, init, and after frame 0
             of a flow-warped Video shot the plate's flow (and where it holds).
         """
-        from chroma.shot import CAMERA_KEYS
         from render.animation import FrameInput
 
         flow = reliable = None
@@ -251,7 +250,7 @@ class ShotInputs:
             flow, reliable = self.flows()(spec.index)
         return FrameInput(
             index=spec.index, seed=spec.seed, prompts=spec.prompts, settings=settings,
-            camera={k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")},
+            camera=spec.camera,
             frames_scale=spec.values["frames_scale"],
             frames_skip_steps=spec.frames_skip_steps,
             image_prompts=self.image_prompts(spec), init=self.init(spec.index), flow=flow, flow_reliable=reliable,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from render.renderer import Renderer, RenderStep
     from render.settings import RenderSettings
 
-__all__ = ["GuardStop", "RunProgress", "ShotLoop", "StopPolicy", "camera_of", "frame_loop", "frame_settings"]
+__all__ = ["GuardStop", "RunProgress", "ShotLoop", "StopPolicy", "frame_loop", "frame_settings"]
 
 
 @dataclass
@@ -132,24 +132,6 @@ def frame_settings(spec: FrameSpec) -> RenderSettings:
         return RenderSettings(**spec.render)
     except RenderError as e:
         raise ShotError(f"frame {spec.file_frame}: {e}") from None
-
-
-def camera_of(spec: FrameSpec) -> dict[str, float]:
-    """A frame's camera as :class:`render.animation.FrameInput` takes it.
-
-    Parameters
-    ----------
-    spec : chroma.shot.FrameSpec
-        The frame.
-
-    Returns
-    -------
-    dict[str, float]
-        The camera keys, ``fov``, ``near_plane`` and ``far_plane`` at this frame.
-    """
-    from chroma.shot import CAMERA_KEYS
-
-    return {k: spec.values[k] for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane")}
 
 
 def frame_loop(shot: Shot, renderer: Renderer,
@@ -305,7 +287,7 @@ class ShotLoop:
             return [report], state
         t0 = time.perf_counter()
         specs = {i: self.shot.frame(i) for i in range(first + 1, key + 1)}
-        cameras = [camera_of(specs[i]) for i in range(first + 1, key + 1)]
+        cameras = [specs[i].camera for i in range(first + 1, key + 1)]
         spec = specs[key]
         settings = frame_settings(spec)
         frame_in = self.inputs.frame_input(spec, settings)

@@ -48,8 +48,6 @@ __all__ = ["MOTION_CHANNELS", "ShotMotion", "shot_motion"]
 
 #: The EXR channels of the vectors, in the order they are written.
 MOTION_CHANNELS = ("forward.u", "forward.v", "backward.u", "backward.v", "occlusion")
-#: The per-frame settings a camera is made of (:attr:`render.animation.FrameInput.camera`).
-_LENS = ("fov", "near_plane", "far_plane")
 
 
 class ShotMotion:
@@ -91,9 +89,8 @@ class ShotMotion:
         dict of str to float
             The camera keys and the lens (:attr:`render.animation.FrameInput.camera`).
         """
-        from chroma.shot import CAMERA_KEYS
+        from chroma.shot import CAMERA_SETTINGS as keys
 
-        keys = (*CAMERA_KEYS, *_LENS)
         shot = self.shot
         if index < shot.max_frames:
             return {k: float(shot.schedules[k][index]) for k in keys}

@@ -46,7 +46,15 @@ from chroma.shot.limits import (
     rendered_size,
 )
 from chroma.shot.model import FrameSpec, Shot
-from chroma.shot.modes import ANIMATION_MODES, CAMERA_KEYS, MODE_CAMERA_KEYS, SEED_RULES, SPLINES, inactive_keys
+from chroma.shot.modes import (
+    ANIMATION_MODES,
+    CAMERA_KEYS,
+    CAMERA_SETTINGS,
+    MODE_CAMERA_KEYS,
+    SEED_RULES,
+    SPLINES,
+    inactive_keys,
+)
 from chroma.shot.output import OUTPUT_DEFAULTS, OutputSpec
 from chroma.shot.parse import load_shot, parse_shot, tomlreader
 from chroma.shot.render_table import RENDER_KEYED, RENDER_SCHEDULES, render_setting_types, type_error
@@ -54,7 +62,7 @@ from chroma.shot.writing import dump_shot
 
 __all__ = [
     "ShotError", "Shot", "OutputSpec", "FrameSpec", "load_shot", "parse_shot", "dump_shot",
-    "CAMERA_KEYS", "ANIMATION_MODES", "ANIMATION_SCHEDULES", "ANIMATION_FIXED", "ANIMATION_KEYS", "MODE_CAMERA_KEYS",
+    "CAMERA_KEYS", "CAMERA_SETTINGS", "ANIMATION_MODES", "ANIMATION_SCHEDULES", "ANIMATION_FIXED", "ANIMATION_KEYS", "MODE_CAMERA_KEYS",
     "inactive_keys", "MAX_FRAMES", "SEED_MIN", "SEED_MAX", "SIZE_MULTIPLE", "MAX_FRAME_BYTES", "SPLINES", "SEED_RULES",
     "frame_memory", "render_setting_types", "rendered_size", "type_error", "RENDER_SCHEDULES", "RENDER_KEYED",
     "OUTPUT_DEFAULTS", "GUARD_DEFAULTS", "COHERENCE_DEFAULTS", "tomlreader",

@@ -65,6 +65,20 @@ class FrameSpec:
     values: Mapping[str, float]
     frames_skip_steps: float | str = AnimationSettings.frames_skip_steps
 
+    @property
+    def camera(self) -> dict[str, float]:
+        """Give the frame's camera as :class:`render.animation.FrameInput` takes it.
+
+        Returns
+        -------
+        dict[str, float]
+            :data:`chroma.shot.CAMERA_SETTINGS` (the move, ``fov``, ``near_plane``,
+            ``far_plane``) at this frame.
+        """
+        from chroma.shot.modes import CAMERA_SETTINGS
+
+        return {k: self.values[k] for k in CAMERA_SETTINGS}
+
 
 @dataclass
 

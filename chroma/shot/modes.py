@@ -19,6 +19,9 @@ SEED_RULES = ("dd", "fixed")
 # The camera moves, Disco Diffusion's names and units (docs/shots.md).
 CAMERA_KEYS = ("angle", "zoom", "translation_x", "translation_y", "translation_z",
                "rotation_3d_x", "rotation_3d_y", "rotation_3d_z")
+#: A frame's camera as the frame loop takes it (render.animation.FrameInput.camera): the
+#: move and the lens.
+CAMERA_SETTINGS = (*CAMERA_KEYS, "fov", "near_plane", "far_plane")
 
 # The camera keys each animation mode acts on, as Disco Diffusion: 2D warps the previous frame by
 # angle, zoom and translation_x/y; 3D moves a camera by translation_x/y/z and rotation_3d_*, with
@@ -47,4 +50,4 @@ def inactive_keys(mode: str) -> tuple[str, ...]:
         zoom and angle in 3D, translation_z and rotation_3d_* in 2D, every one in Video and None.
     """
     acting = MODE_CAMERA_KEYS[mode]
-    return tuple(k for k in (*CAMERA_KEYS, "fov", "near_plane", "far_plane") if k not in acting)
+    return tuple(k for k in CAMERA_SETTINGS if k not in acting)
