@@ -36,6 +36,9 @@ def _render_args(p: argparse.ArgumentParser) -> None:
                    help="render only these frames (file numbers, e.g. 1010-1020), from the state saved before them")
     s.add_argument("--dry-run", action="store_true", help="validate and say what would be rendered; render nothing")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.add_argument("--dd-png", nargs="?", const=True, metavar="NAME(N)",
+                   help="also write each frame as Disco Diffusion's 8-bit PNG, NAME(N)_0000.png... beside the EXRs "
+                        "(default name: the shot's [output] dd_png, else <sequence name>(0)); as [output] dd_png")
     p.add_argument("--prompt", action="append", metavar="TEXT[:WEIGHT]",
                    help="a text prompt with an optional weight (repeat for several; negative weights push away)")
     p.add_argument("--image-prompt", action="append", metavar="IMAGE[:WEIGHT]",
@@ -135,7 +138,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.shot is not None:
         return _render_shot(args)
-    for flag in ("resume", "frames", "dry_run", "farm"):
+    for flag in ("resume", "frames", "dry_run", "farm", "dd_png"):
         if getattr(args, flag):
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
@@ -243,6 +246,8 @@ def _render_shot(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
     runner = ShotRunner.from_file(args.shot, config=args.config, render_overrides=overrides)
     shot = runner.shot
+    if args.dd_png is not None:
+        _dd_png(args, runner)
     plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
     first = shot.output.first_frame
     for note in [*shot.notes, *plan.notes]:  # the shot's (e.g. flow_model "auto" running DIS), then the plan's
@@ -275,6 +280,25 @@ def _render_shot(args: argparse.Namespace) -> int:
                                         overrides, args.chunk, args.quiet, notes=False)
             return report_failures(failures, len(plan.write), "render")
         return _run_shot(args, runner, plan, what)
+
+
+def _dd_png(args: argparse.Namespace, runner: ShotRunner) -> None:
+    """``--dd-png [NAME(N)]``: the shot's ``[output] dd_png`` for this run."""
+    import dataclasses
+
+    from chroma.errors import ChromaError, ChromaValueError
+    from chroma.shot.output import dd_run_name
+
+    if args.farm:
+        raise ChromaError("--dd-png: farm workers read the shot file; set dd_png = true in its [output] instead")
+    out = runner.shot.output
+    try:
+        name = dd_run_name(args.dd_png, runner.layout.pattern.prefix) if args.dd_png is not True or not out.dd_png \
+            else out.dd_png
+    except ChromaValueError as e:
+        raise ChromaError(f"--dd-png: {e}") from None
+    runner.shot.output = dataclasses.replace(out, dd_png=name)
+    runner.layout.output = runner.shot.output
 
 
 def _refuse_still_options(args: argparse.Namespace) -> None:

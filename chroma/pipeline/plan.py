@@ -331,9 +331,14 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     check_settings(start, states, store.settings_hash, shot.settings_hash, first, shot.max_frames)
     check_not_inputs(shot, layout, targets)
     shot.check_inputs(range(start + 1, targets[-1] + 1))  # plates and depth of every frame rendered, before models load
-    existing = [i for i in targets if layout.path(i).exists()]
+    existing = [i for i in targets if _outputs(layout, i)]  # the EXR, or a DD-named PNG (DD's own among them)
     return finish_plan(start, targets, existing, resume, overwrite, notes,
-                       str(layout.path(existing[0])) if existing else "")
+                       str(_outputs(layout, existing[0])[0]) if existing else "")
+
+
+def _outputs(layout: ShotLayout, index: int) -> list[Path]:
+    """The files of a frame that exist: its EXR and its DD-named PNG (``[output] dd_png``)."""
+    return [p for p in (layout.path(index), layout.dd_png_path(index)) if p is not None and p.exists()]
 
 
 def check_writable(layout: ShotLayout) -> None:
