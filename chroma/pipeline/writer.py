@@ -60,16 +60,6 @@ class FrameWriter(Protocol):
             The file written.
         """
 
-    def _retain_file(self, path: Path) -> Path:
-        """Move a file to ``retained/`` under its name (``.1``, ``.2``... when taken)."""
-        dest_dir = self.layout.out_dir / RETAINED
-        dest_dir.mkdir(exist_ok=True)
-        dest, n = dest_dir / path.name, 1
-        while dest.exists():
-            dest, n = dest_dir / f"{path.stem}.{n}{path.suffix}", n + 1
-        os.replace(path, dest)
-        return dest
-
     def retain(self, index: int) -> str:
         """Move a frame about to be replaced out of the way.
 
