@@ -915,7 +915,8 @@ def _problem(value: Any, annotation: str, metadata: Mapping[str, Any]) -> str | 
     if annotation == "tuple[int, ...]":
         ok = isinstance(value, tuple) and (not value or (len(value) == 2 and all(
             isinstance(x, int) and not isinstance(x, bool) and x >= 8 for x in value)))
-        return None if ok else f"must be [width, height] in pixels (at least 8 each), or [] for the render size, got {list(value) if isinstance(value, tuple) else value!r}"
+        shown = list(value) if isinstance(value, tuple) else value
+        return None if ok else f"must be [width, height] in pixels (at least 8 each), or [] for the render size, got {shown!r}"
     if annotation == "tuple[float, ...]":
         ok = isinstance(value, tuple) and all(
             isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in value)
