@@ -34,6 +34,9 @@ def _render_args(p: argparse.ArgumentParser) -> None:
                    help="continue after the last finished frame (after a crash, a kill or Ctrl-C)")
     s.add_argument("--frames", metavar="FRAMES",
                    help="render only these frames (file numbers, e.g. 1010-1020), from the state saved before them")
+    s.add_argument("--settings-changed", action="store_true",
+                   help="with --resume or --frames: continue from saved states made with other settings, on purpose "
+                        "(refused otherwise: the frames before keep the old settings)")
     s.add_argument("--dry-run", action="store_true", help="validate and say what would be rendered; render nothing")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.add_argument("--dd-png", nargs="?", const=True, metavar="NAME(N)",
@@ -138,7 +141,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.shot is not None:
         return _render_shot(args)
-    for flag in ("resume", "frames", "dry_run", "farm", "dd_png"):
+    for flag in ("resume", "frames", "dry_run", "farm", "dd_png", "settings_changed"):
         if getattr(args, flag):
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
@@ -248,7 +251,13 @@ def _render_shot(args: argparse.Namespace) -> int:
     shot = runner.shot
     if args.dd_png is not None:
         _dd_png(args, runner)
-    plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+    if args.settings_changed and args.farm:
+        from chroma.errors import ChromaError
+
+        raise ChromaError("--settings-changed: farm workers plan from the saved states themselves; continue the "
+                          "changed shot locally, or render it again with --frames ... --overwrite")
+    plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite,
+                       settings_changed=args.settings_changed)
     first = shot.output.first_frame
     for note in [*shot.notes, *plan.notes]:  # the shot's (e.g. flow_model "auto" running DIS), then the plan's
         print(f"chroma render: note: {note}", file=sys.stderr)
@@ -267,7 +276,8 @@ def _render_shot(args: argparse.Namespace) -> int:
         if lock.note:
             print(f"chroma render: note: {lock.note}", file=sys.stderr)
         # planned again under the lock: a run that ended meanwhile may have written frames
-        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite,
+                           settings_changed=args.settings_changed)
         if not plan.write:
             return EXIT_OK
         if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
@@ -358,7 +368,8 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
         frames_bar.close()
     if runner.stopped:
         print(f"chroma render: {runner.stopped}; {len(runner.written)} frame(s) written, the state saved. Change the "
-              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume", file=sys.stderr)
+              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume --settings-changed",
+              file=sys.stderr)
         return EXIT_GUARD_STOP
     nk = runner.nuke_script_path()
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")

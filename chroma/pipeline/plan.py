@@ -233,7 +233,7 @@ def check_settings(start: int, states: list[int], saved_hash: Callable[[int], st
         raise ShotError(f"the shot's settings changed since the state after frame {first_frame + index} was saved "
                         "(its settings hash differs), so continuing from it would mix frames of two settings; "
                         f"render again from frame {first_frame + since} with --frames {first_frame + since}-{last} "
-                        "--overwrite, or put the settings back")
+                        "--overwrite, or pass --settings-changed to continue with the new settings on purpose")
 
 
 def finish_plan(start: int, targets: list[int], existing: list[int], resume: bool, overwrite: bool, notes: list[str],
@@ -283,7 +283,7 @@ def finish_plan(start: int, targets: list[int], existing: list[int], resume: boo
 
 
 def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | None = None, resume: bool = False,
-              overwrite: bool = False) -> RunPlan:
+              overwrite: bool = False, settings_changed: bool = False) -> RunPlan:
     """Plan a run of a shot from what is on disk; refuses surprises before any work.
 
     - no option: every frame; refused if any output exists.
@@ -307,6 +307,10 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
         Continue after the last saved state. Default False.
     overwrite : bool, optional
         Render existing outputs again, keeping the old files in ``retained/``.
+    settings_changed : bool, optional
+        Continue from saved states made with other settings, on purpose (after the
+        collapse guard stopped a shot, say); otherwise they are refused
+        (:func:`check_settings`). Default False.
 
     Returns
     -------
@@ -316,7 +320,8 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     Raises
     ------
     chroma.shot.ShotError
-        ``frames`` malformed or outside the shot; a plate or depth frame missing.
+        ``frames`` malformed or outside the shot; a plate or depth frame missing; a saved
+        state continued from made with other settings (without ``settings_changed``).
     ChromaIOError
         Outputs exist (without ``resume`` or ``overwrite``), would replace an input, or
         cannot be written.
@@ -328,7 +333,8 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     start, targets, notes = choose_start(targets, states, resume, store.problem, layout.state_path, first)
     if not targets:
         return RunPlan(start, start, [], [], [f"all {shot.max_frames} frames are done"])
-    check_settings(start, states, store.settings_hash, shot.settings_hash, first, shot.max_frames)
+    if not settings_changed:
+        check_settings(start, states, store.settings_hash, shot.settings_hash, first, shot.max_frames)
     check_not_inputs(shot, layout, targets)
     shot.check_inputs(range(start + 1, targets[-1] + 1))  # plates and depth of every frame rendered, before models load
     existing = [i for i in targets if _outputs(layout, i)]  # the EXR, or a DD-named PNG (DD's own among them)

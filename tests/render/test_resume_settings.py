@@ -60,6 +60,8 @@ def test_resume_after_an_edit_exits_2_naming_the_frame_and_the_suggested_command
     assert not (out / "sh010.1006.exr").exists()  # refused before anything rendered
     assert main(["render", str(shot), "--frames", "1001-1006", "--resume"]) == 2  # resume reads the same states
     capsys.readouterr()
+    assert main(["render", str(shot), "--resume", "--settings-changed", "--dry-run"]) == 0  # on purpose: planned
+    assert "would render frames 1006 of" in capsys.readouterr().out
 
     assert main(["render", str(shot), "--frames", "1004-1006", "--overwrite"]) == 0
     printed = capsys.readouterr().out
