@@ -639,6 +639,12 @@ class AnimationSettings:
         cache, else OpenCV's DIS, with a note), ``"dis"`` or ``"raft"`` (torchvision's
         ``raft_large``, Disco Diffusion's model; refused without its weights)
         (:func:`render.flow.resolve_method`). Default ``"auto"``.
+    flow_size : tuple of int
+        Video with the flow warp: ``(width, height)`` in pixels the flow is estimated at,
+        then resized to the render size with its vectors scaled, as Disco Diffusion 5.7
+        estimates it at its unrounded ``width_height`` before the sides are rounded down
+        to multiples of 64 (``chroma shot import`` writes it when they were). Default
+        ``()``: the render size.
     depth : str
         3D depth: ``"estimate"`` (a depth model) or a sequence with a Z channel, numbered
         like the output. Default ``"estimate"``.
@@ -690,6 +696,7 @@ class AnimationSettings:
     video_init_flow_blend: float = _setting(0.999, minimum=0, maximum=1)
     video_init_check_consistency: bool = False
     flow_model: str = _setting("auto", choices=("auto", "dis", "raft"))
+    flow_size: tuple[int, ...] = ()
     depth: str = "estimate"
     depth_model: str = "dpt_large"
     depth_scale: float = 1.0
@@ -917,6 +924,11 @@ def _problem(value: Any, annotation: str, metadata: Mapping[str, Any]) -> str | 
         if high is not None and value > high:
             return f"must be at most {high:g}" + (f" and at least {low:g}" if low is not None else "") + f", got {value!r}"
         return None
+    if annotation == "tuple[int, ...]":
+        ok = isinstance(value, tuple) and (not value or (len(value) == 2 and all(
+            isinstance(x, int) and not isinstance(x, bool) and x >= 8 for x in value)))
+        shown = list(value) if isinstance(value, tuple) else value
+        return None if ok else f"must be [width, height] in pixels (at least 8 each), or [] for the render size, got {shown!r}"
     if annotation == "tuple[float, ...]":
         ok = isinstance(value, tuple) and all(
             isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in value)

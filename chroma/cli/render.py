@@ -34,8 +34,14 @@ def _render_args(p: argparse.ArgumentParser) -> None:
                    help="continue after the last finished frame (after a crash, a kill or Ctrl-C)")
     s.add_argument("--frames", metavar="FRAMES",
                    help="render only these frames (file numbers, e.g. 1010-1020), from the state saved before them")
+    s.add_argument("--settings-changed", action="store_true",
+                   help="with --resume or --frames: continue from saved states made with other settings, on purpose "
+                        "(refused otherwise: the frames before keep the old settings)")
     s.add_argument("--dry-run", action="store_true", help="validate and say what would be rendered; render nothing")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.add_argument("--dd-png", nargs="?", const=True, metavar="NAME(N)",
+                   help="also write each frame as Disco Diffusion's 8-bit PNG, NAME(N)_0000.png... beside the EXRs "
+                        "(default name: the shot's [output] dd_png, else <sequence name>(0)); as [output] dd_png")
     p.add_argument("--prompt", action="append", metavar="TEXT[:WEIGHT]",
                    help="a text prompt with an optional weight (repeat for several; negative weights push away)")
     p.add_argument("--image-prompt", action="append", metavar="IMAGE[:WEIGHT]",
@@ -135,7 +141,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.shot is not None:
         return _render_shot(args)
-    for flag in ("resume", "frames", "dry_run", "farm"):
+    for flag in ("resume", "frames", "dry_run", "farm", "dd_png", "settings_changed"):
         if getattr(args, flag):
             raise ChromaError(f"--{flag.replace('_', '-')} is for shots: chroma render SHOT.toml --{flag.replace('_', '-')}")
     if not args.output:
@@ -243,7 +249,15 @@ def _render_shot(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("device", args.device), ("precision", args.precision)) if v}
     runner = ShotRunner.from_file(args.shot, config=args.config, render_overrides=overrides)
     shot = runner.shot
-    plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+    if args.dd_png is not None:
+        _dd_png(args, runner)
+    if args.settings_changed and args.farm:
+        from chroma.errors import ChromaError
+
+        raise ChromaError("--settings-changed: farm workers plan from the saved states themselves; continue the "
+                          "changed shot locally, or render it again with --frames ... --overwrite")
+    plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite,
+                       settings_changed=args.settings_changed)
     first = shot.output.first_frame
     for note in [*shot.notes, *plan.notes]:  # the shot's (e.g. flow_model "auto" running DIS), then the plan's
         print(f"chroma render: note: {note}", file=sys.stderr)
@@ -262,7 +276,8 @@ def _render_shot(args: argparse.Namespace) -> int:
         if lock.note:
             print(f"chroma render: note: {lock.note}", file=sys.stderr)
         # planned again under the lock: a run that ended meanwhile may have written frames
-        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite)
+        plan = runner.plan(args.frames, resume=args.resume, overwrite=args.overwrite,
+                           settings_changed=args.settings_changed)
         if not plan.write:
             return EXIT_OK
         if args.farm:  # on Dask workers: one task in order, or chunks when frames are independent (docs/farm.md)
@@ -275,6 +290,25 @@ def _render_shot(args: argparse.Namespace) -> int:
                                         overrides, args.chunk, args.quiet, notes=False)
             return report_failures(failures, len(plan.write), "render")
         return _run_shot(args, runner, plan, what)
+
+
+def _dd_png(args: argparse.Namespace, runner: ShotRunner) -> None:
+    """``--dd-png [NAME(N)]``: the shot's ``[output] dd_png`` for this run."""
+    import dataclasses
+
+    from chroma.errors import ChromaError, ChromaValueError
+    from chroma.shot.output import dd_run_name
+
+    if args.farm:
+        raise ChromaError("--dd-png: farm workers read the shot file; set dd_png = true in its [output] instead")
+    out = runner.shot.output
+    try:
+        name = dd_run_name(args.dd_png, runner.layout.pattern.prefix) if args.dd_png is not True or not out.dd_png \
+            else out.dd_png
+    except ChromaValueError as e:
+        raise ChromaError(f"--dd-png: {e}") from None
+    runner.shot.output = dataclasses.replace(out, dd_png=name)
+    runner.layout.output = runner.shot.output
 
 
 def _refuse_still_options(args: argparse.Namespace) -> None:
@@ -334,7 +368,8 @@ def _run_shot(args: argparse.Namespace, runner: ShotRunner, plan: RunPlan, what:
         frames_bar.close()
     if runner.stopped:
         print(f"chroma render: {runner.stopped}; {len(runner.written)} frame(s) written, the state saved. Change the "
-              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume", file=sys.stderr)
+              f"settings (or [guard]) and continue with: chroma render {args.shot} --resume --settings-changed",
+              file=sys.stderr)
         return EXIT_GUARD_STOP
     nk = runner.nuke_script_path()
     print(f"rendered {what} in {time.perf_counter() - t0:.1f}s; Nuke script: {nk}")

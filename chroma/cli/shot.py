@@ -72,6 +72,9 @@ def _shot_args(p: argparse.ArgumentParser) -> None:
                    help="output sequence of the shot (default: out/<batch name>.####.exr)")
     i.add_argument("--overwrite", action="store_true",
                    help="replace the shot file if it exists (and, for a stopped DD run, the saved states of an earlier render)")
+    i.add_argument("--dd-png", action="store_true",
+                   help="the shot also writes Disco Diffusion's 8-bit PNGs beside its EXRs, named as the DD run's "
+                        "(<batch_name>(<n>)_0000.png...): [output] dd_png")
     add_config_option(i)
     _guard_report_args(sub)
 
@@ -430,6 +433,8 @@ def _import(args: argparse.Namespace) -> int:
     header = f"chroma shot, imported from {source} settings {os.path.basename(args.settings)}\nsee docs/shots.md"
     if run is not None:
         output["first_frame"] = 0  # file numbers are DD's frame numbers
+    if getattr(args, "dd_png", False):  # the run's own name; from a settings file alone, the sequence's with (0)
+        output["dd_png"] = f"{run.batch_name}({run.batch_num})" if run is not None else True
     shot["output"] = output
     text = dump_shot(shot, header)
     try:  # validated as the file it becomes (relative paths from its folder) before anything is written

@@ -65,6 +65,21 @@ class FarmStateStore:
         """
         return self.store.problem(index)
 
+    def settings_hash(self, index: int) -> str | None:
+        """Give the settings hash saved with a state (the shot's store's).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the state.
+
+        Returns
+        -------
+        str or None
+            The hash; None when the state has none.
+        """
+        return self.store.settings_hash(index)
+
     def load(self, index: int) -> SavedState:
         """Load the state after a frame; for independent frames, an empty one.
 

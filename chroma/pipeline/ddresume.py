@@ -27,9 +27,10 @@ def write_resume_state(shot: Shot, run: DDRun, frame: int, config: str | os.Path
     the previous frame is DD's PNG of frame ``frame - 1`` read through the shot's display
     view at the render size, as plates are. ``chroma render SHOT --resume`` then renders
     frames ``frame..`` as DD's ``resume_run`` would (the PNG warped as the next frame's
-    init, DD's seeds ``seed + i``), writing EXRs. Turbo's older warped frame is not in DD's
-    files (DD keeps it in ``oldFrameScaled.png`` of the dead session): it is left out, so
-    the first frames after the start warp from the PNG alone.
+    init, DD's seeds ``seed + i``), writing EXRs. Turbo's older warped frame is left out:
+    DD's ``resume_run`` does not read its ``oldFrameScaled.png`` either (it copies the
+    previous PNG over it), and the aligned start frame is diffused, which replaces the
+    older frame before any frame blends it (tests/render/test_dd_resume_turbo.py).
 
     Parameters
     ----------

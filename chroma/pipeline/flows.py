@@ -2,7 +2,9 @@
 
 Disco Diffusion 5.7's video flow warp starts frame ``i`` (after frame 0) from the plate's
 frame ``i`` blended with the previous output warped by ``flow21``, the flow from plate
-frame ``i`` to plate frame ``i - 1`` at the render size (:mod:`render.flow`). The flows
+frame ``i`` to plate frame ``i - 1``, estimated at DD's unrounded ``width_height``
+(``[animation] flow_size``, default the render size) and used at the render size
+(:func:`resize_flow`; docs/flow.md). The flows
 depend on the plate alone, so each is estimated once and saved in the state folder,
 ``<stem>.state/flow/flow21.<file frame>.<key>.npz`` (:func:`render.flow.save_flow`,
 lossless): a resumed run reads the flows an earlier run estimated (no estimate again,
@@ -26,7 +28,7 @@ import numpy as np
 if TYPE_CHECKING:
     from render.flow import FlowEstimator
 
-__all__ = ["FLOW_FOLDER", "PlateFlows", "PlateReader"]
+__all__ = ["FLOW_FOLDER", "PlateFlows", "PlateReader", "resize_flow"]
 
 #: The folder of the cached flows, inside the shot's state folder.
 FLOW_FOLDER = "flow"
@@ -64,6 +66,11 @@ class PlateFlows:
     consistency : bool, optional
         Also give the forward-backward check (``video_init_check_consistency``).
         Default False.
+    flow_plate : PlateReader or None, optional
+        The plate's frames at the size the flow is estimated at (``[animation]
+        flow_size``, Disco Diffusion's unrounded ``width_height``); the flow is then
+        resized to the render size with its vectors scaled (:func:`resize_flow`). Default
+        None: estimated on ``plate``'s frames, at the render size.
 
     Attributes
     ----------
@@ -73,8 +80,9 @@ class PlateFlows:
 
     def __init__(self, plate: PlateReader, plate_path: Callable[[int], str], folder: Path,
                  file_frame: Callable[[int], int], method: str = "auto", device: str = "cpu",
-                 consistency: bool = False):
+                 consistency: bool = False, flow_plate: PlateReader | None = None):
         self.plate = plate
+        self.flow_plate = flow_plate
         self.plate_path = plate_path
         self.folder = Path(folder)
         self.file_frame = file_frame
@@ -119,19 +127,21 @@ class PlateFlows:
     def _flow(self, kind: str, index: int) -> np.ndarray:
         from render.flow import load_flow, save_flow
 
-        a, b = self.plate(index), self.plate(index - 1)
+        reader = self.flow_plate or self.plate
+        a, b = reader(index), reader(index - 1)
         if kind == "flow12":
             a, b = b, a
         path = self._path(kind, index, (a.shape[1], a.shape[0]))
-        if path.is_file():
-            flow = load_flow(path)
-            if flow.shape[:2] == a.shape[:2]:
-                return flow
-        flow = self.estimator()(a, b)
-        self.estimated += 1
-        self.folder.mkdir(parents=True, exist_ok=True)
-        save_flow(path, flow)
-        return flow
+        flow = load_flow(path) if path.is_file() else None
+        if flow is None or flow.shape[:2] != a.shape[:2]:
+            flow = self.estimator()(a, b)
+            self.estimated += 1
+            self.folder.mkdir(parents=True, exist_ok=True)
+            save_flow(path, flow)  # at the size estimated
+        if self.flow_plate is None:
+            return flow
+        h, w = self.plate(index).shape[:2]
+        return resize_flow(flow, (w, h))
 
     def flow21(self, index: int) -> np.ndarray:
         """Give the flow from plate frame ``index`` to ``index - 1`` (estimated once, cached).
@@ -193,3 +203,41 @@ class PlateFlows:
         from render.flow import consistency_mask
 
         return flow, consistency_mask(flow, self._flow("flow12", index))
+
+
+def resize_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a flow to another frame size, its vectors scaled by the size ratio.
+
+    A flow estimated at Disco Diffusion's unrounded ``width_height`` and used at the render
+    size (each side rounded down to a multiple of 64): the field is resized bilinearly
+    (pixel centres aligned, OpenCV's ``INTER_LINEAR``) and its x vectors scaled by
+    ``new_width / width``, its y vectors by ``new_height / height``, so a point that moves
+    ``d`` pixels at the flow's size moves ``d * ratio`` at the render size.
+
+    Parameters
+    ----------
+    flow : numpy.ndarray
+        ``(H, W, 2)`` float32, pixels at its own size, channel 0 = x, 1 = y.
+    size : tuple of (int, int)
+        ``(width, height)`` to resize to, in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(height, width, 2)`` float32, pixels at ``size``; ``flow`` itself when the size
+        is its own.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``: the flow cells estimate at ``width_height`` and warp
+    at the flow's own size before the init is resized to ``side_x, side_y``.
+    """
+    h, w = flow.shape[:2]
+    if (w, h) == tuple(size):
+        return flow
+    import cv2
+
+    out = cv2.resize(np.ascontiguousarray(flow, dtype=np.float32), tuple(size), interpolation=cv2.INTER_LINEAR)
+    out[..., 0] *= size[0] / w
+    out[..., 1] *= size[1] / h
+    return out

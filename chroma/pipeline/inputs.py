@@ -104,9 +104,11 @@ class ShotInputs:
 
             a = self.shot.animation
             device = self.shot.render_value("device") or _default_device()
+            at = tuple(a.flow_size) if a.flow_size and tuple(a.flow_size) != tuple(self.size) else None
             self._flows = PlateFlows(self.plate01, self.plate_path, ShotLayout(self.shot.output).state_dir / FLOW_FOLDER,
                                      lambda i: self.shot.output.first_frame + i, a.flow_model, device,
-                                     a.video_init_check_consistency)
+                                     a.video_init_check_consistency,
+                                     (lambda i: self.plate01_at(i, at)) if at else None)  # DD's unrounded size
         return self._flows
 
     def plate(self, index: int) -> torch.Tensor:
@@ -145,6 +147,26 @@ class ShotInputs:
             render size.
         """
         t = self.plate(index)
+        return np.ascontiguousarray(((t.permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).astype(np.float32))
+
+    def plate01_at(self, index: int, size: tuple[int, ...]) -> np.ndarray:
+        """Read the plate's frame as the flow estimator takes it, at another size (not kept).
+
+        Parameters
+        ----------
+        index : int
+            Shot index.
+        size : tuple of int
+            ``(width, height)`` in pixels (``[animation] flow_size``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(H, W, 3)`` float32 display-referred values (nominally [0, 1]) at ``size``.
+        """
+        out = self.shot.output
+        t = display_tensor(self.plate_path(index), out.display, out.view, self.config,
+                           size=(int(size[0]), int(size[1])))
         return np.ascontiguousarray(((t.permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).astype(np.float32))
 
     def display(self, path: str) -> torch.Tensor:

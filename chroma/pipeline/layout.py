@@ -86,6 +86,22 @@ class ShotLayout:
         ext = "jpg" if self.output.preview == "jpg" else "png"
         return self.out_dir / PREVIEW / f"{self.path(index).stem}.{ext}"
 
+    def dd_png_path(self, index: int) -> Path | None:
+        """Return the DD-named 8-bit PNG of a shot frame (``[output] dd_png``), if asked for.
+
+        Parameters
+        ----------
+        index : int
+            Shot index (DD's frame number: DD numbers from 0 whatever ``first_frame``).
+
+        Returns
+        -------
+        pathlib.Path or None
+            ``<batch_name>(<n>)_<index:04>.png`` beside the sequence; None without ``dd_png``.
+        """
+        name = self.output.dd_png
+        return self.out_dir / f"{name}_{index:04}.png" if name else None
+
     def state_path(self, index: int) -> Path:
         """Return the file the loop state after a frame is saved to.
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from chroma.pipeline.store import StateStore
     from chroma.shot import Shot
 
-__all__ = ["RunPlan", "check_not_inputs", "check_writable", "choose_start", "finish_plan", "plan_shot",
-           "wanted_frames"]
+__all__ = ["RunPlan", "check_not_inputs", "check_settings", "check_writable", "choose_start", "finish_plan",
+           "plan_shot", "same_settings", "wanted_frames"]
 
 
 @dataclass
@@ -169,6 +169,73 @@ def choose_start(targets: list[int], states: list[int], resume: bool, problem: C
     return start, targets, notes
 
 
+def same_settings(saved: str | None, current: str) -> bool:
+    """Say whether a state's saved settings hash is the shot's current one for its frame.
+
+    Parameters
+    ----------
+    saved : str or None
+        The hash saved with the state (None: a state without one, taken as the same).
+    current : str
+        :meth:`chroma.shot.Shot.settings_hash` of the frame now (64 hex digits).
+
+    Returns
+    -------
+    bool
+        True when they agree: equal, or ``saved`` is the 16-digit prefix earlier versions
+        wrote.
+    """
+    if saved is None:
+        return True
+    if len(saved) == 16:
+        return current[:16] == saved
+    return saved == current
+
+
+def check_settings(start: int, states: list[int], saved_hash: Callable[[int], str | None],
+                   current_hash: Callable[[int], str], first_frame: int, max_frames: int) -> None:
+    """Refuse to continue from a state made with other settings than the shot's now.
+
+    Every saved state up to ``start`` (the one continued from) is compared with the
+    shot's hash of its frame (:func:`same_settings`); the earliest that differs is named,
+    with the command that renders again from the newest state before it.
+
+    Parameters
+    ----------
+    start : int
+        The state continued from (-1: none, nothing to compare).
+    states : list of int
+        Shot indices with a saved state, ascending.
+    saved_hash : Callable[[int], str or None]
+        The hash saved with a state (:meth:`chroma.pipeline.store.StateStore.settings_hash`).
+    current_hash : Callable[[int], str]
+        The shot's hash of a frame now (:meth:`chroma.shot.Shot.settings_hash`).
+    first_frame : int
+        The file number of shot index 0 (for the message).
+    max_frames : int
+        The shot's length (for the message).
+
+    Raises
+    ------
+    chroma.shot.ShotError
+        A state up to ``start`` was saved with other settings.
+    """
+    from chroma.shot import ShotError
+
+    if start < 0:
+        return
+    checked = [i for i in states if i <= start]
+    for n, index in enumerate(checked):
+        if same_settings(saved_hash(index), current_hash(index)):
+            continue
+        since = checked[n - 1] + 1 if n else 0
+        last = first_frame + max_frames - 1
+        raise ShotError(f"the shot's settings changed since the state after frame {first_frame + index} was saved "
+                        "(its settings hash differs), so continuing from it would mix frames of two settings; "
+                        f"render again from frame {first_frame + since} with --frames {first_frame + since}-{last} "
+                        "--overwrite, or pass --settings-changed to continue with the new settings on purpose")
+
+
 def finish_plan(start: int, targets: list[int], existing: list[int], resume: bool, overwrite: bool, notes: list[str],
                 first_output: str) -> RunPlan:
     """Make the plan, refusing to replace frames that exist unless asked.
@@ -216,7 +283,7 @@ def finish_plan(start: int, targets: list[int], existing: list[int], resume: boo
 
 
 def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | None = None, resume: bool = False,
-              overwrite: bool = False) -> RunPlan:
+              overwrite: bool = False, settings_changed: bool = False) -> RunPlan:
     """Plan a run of a shot from what is on disk; refuses surprises before any work.
 
     - no option: every frame; refused if any output exists.
@@ -240,6 +307,10 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
         Continue after the last saved state. Default False.
     overwrite : bool, optional
         Render existing outputs again, keeping the old files in ``retained/``.
+    settings_changed : bool, optional
+        Continue from saved states made with other settings, on purpose (after the
+        collapse guard stopped a shot, say); otherwise they are refused
+        (:func:`check_settings`). Default False.
 
     Returns
     -------
@@ -249,7 +320,8 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     Raises
     ------
     chroma.shot.ShotError
-        ``frames`` malformed or outside the shot; a plate or depth frame missing.
+        ``frames`` malformed or outside the shot; a plate or depth frame missing; a saved
+        state continued from made with other settings (without ``settings_changed``).
     ChromaIOError
         Outputs exist (without ``resume`` or ``overwrite``), would replace an input, or
         cannot be written.
@@ -266,6 +338,8 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
     start, targets, notes = choose_start(targets, states, resume, store.problem, layout.state_path, first)
     if not targets:
         return RunPlan(start, start, [], [], [f"all {shot.max_frames} frames are done"])
+    if not settings_changed:
+        check_settings(start, states, store.settings_hash, shot.settings_hash, first, shot.max_frames)
     last = targets[-1]
     if cadence > 1:
         from render.cadence import next_key
@@ -273,13 +347,18 @@ def plan_shot(shot: Shot, layout: ShotLayout, store: StateStore, frames: str | N
         last = next_key(last, shot.max_frames, cadence)  # the frames between need the key after them
     check_not_inputs(shot, layout, targets)
     shot.check_inputs(range(start + 1, last + 1))  # plates and depth of every frame rendered, before models load
-    existing = [i for i in targets if layout.path(i).exists()]
+    existing = [i for i in targets if _outputs(layout, i)]  # the EXR, or a DD-named PNG (DD's own among them)
     plan = finish_plan(start, targets, existing, resume, overwrite, notes,
-                       str(layout.path(existing[0])) if existing else "")
+                       str(_outputs(layout, existing[0])[0]) if existing else "")
     if last > plan.last:
         plan.last = last
         plan.notes.append(f"rendering on to key frame {first + last} (not written) for the frames before it")
     return plan
+
+
+def _outputs(layout: ShotLayout, index: int) -> list[Path]:
+    """The files of a frame that exist: its EXR and its DD-named PNG (``[output] dd_png``)."""
+    return [p for p in (layout.path(index), layout.dd_png_path(index)) if p is not None and p.exists()]
 
 
 def check_writable(layout: ShotLayout) -> None:

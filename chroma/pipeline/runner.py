@@ -314,7 +314,8 @@ class ShotRunner:
         return self.store.lock()
 
     # -- planning ------------------------------------------------------------------------
-    def plan(self, frames: str | None = None, resume: bool = False, overwrite: bool = False) -> RunPlan:
+    def plan(self, frames: str | None = None, resume: bool = False, overwrite: bool = False,
+             settings_changed: bool = False) -> RunPlan:
         """Decide what to render; refuses surprises (frames that exist) before any work.
 
         - no option: every frame; refused if any output exists.
@@ -332,6 +333,9 @@ class ShotRunner:
             Continue after the last saved state. Default False.
         overwrite : bool, optional
             Render existing outputs again, keeping the old files in ``retained/``.
+        settings_changed : bool, optional
+            Continue from saved states made with other settings, on purpose. Default
+            False: refused (:func:`chroma.pipeline.plan.check_settings`).
 
         Returns
         -------
@@ -341,11 +345,12 @@ class ShotRunner:
         Raises
         ------
         chroma.shot.ShotError
-            ``frames`` malformed or outside the shot.
+            ``frames`` malformed or outside the shot; a saved state made with other
+            settings (without ``settings_changed``).
         ChromaIOError
             Outputs exist (without ``resume`` or ``overwrite``) or would replace an input.
         """
-        return plan_shot(self.shot, self.layout, self.store, frames, resume, overwrite)
+        return plan_shot(self.shot, self.layout, self.store, frames, resume, overwrite, settings_changed)
 
     # -- models --------------------------------------------------------------------------
     def check_models(self) -> None:

@@ -78,6 +78,20 @@ class StateStore(Protocol):
             What is wrong; None when it can be resumed from.
         """
 
+    def settings_hash(self, index: int) -> str | None:
+        """Give the settings hash saved with a state (:meth:`chroma.shot.Shot.settings_hash`).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the state.
+
+        Returns
+        -------
+        str or None
+            The hash in its meta; None when it has none.
+        """
+
     def load(self, index: int) -> SavedState:
         """Load the state saved after a frame.
 
@@ -211,6 +225,30 @@ class LocalStateStore:
             if name in arrays and (arrays[name].ndim != 4 or arrays[name].shape[:2] != (1, 3)):
                 return f"{name} has the shape {arrays[name].shape}, not (1, 3, H, W)"
         return None
+
+    def settings_hash(self, index: int) -> str | None:
+        """Give the settings hash saved with a state; only its meta is read (not its arrays).
+
+        Parameters
+        ----------
+        index : int
+            Shot index of the state.
+
+        Returns
+        -------
+        str or None
+            ``settings_hash`` of its meta (64 hex digits; 16 in states of earlier versions);
+            None when the state has none or its meta cannot be read (:meth:`problem` says why).
+        """
+        import json
+
+        try:
+            with np.load(self.path(index), allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error):
+            return None
+        digest = meta.get("settings_hash") if isinstance(meta, dict) else None
+        return digest if isinstance(digest, str) else None
 
     def load(self, index: int) -> SavedState:
         """Load the loop state saved after a frame, with the watch's saved state.

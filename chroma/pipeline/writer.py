@@ -22,11 +22,13 @@ from chroma.pipeline.frames import frame_to_scene_linear
 from chroma.pipeline.layout import PREVIEW, RETAINED, ShotLayout
 
 if TYPE_CHECKING:
+    import torch
+
     from chroma.shot import FrameSpec, Shot
     from render.animation import FrameResult
     from render.settings import RenderSettings
 
-__all__ = ["ExrFrameWriter", "FrameWriter", "WatchRecord", "model_record"]
+__all__ = ["ExrFrameWriter", "FrameWriter", "WatchRecord", "dd_png_u8", "model_record", "write_dd_png"]
 
 #: what the watch said of a frame (:meth:`chroma.watch.ShotWatch.after`): "guard", "coherence", "summary"
 WatchRecord = Mapping[str, object]
@@ -197,7 +199,22 @@ class ExrFrameWriter:
             preview = self.layout.preview_path(spec.index)
             preview.parent.mkdir(exist_ok=True)
             io.write_display(image, preview, out.display, out.view, self.config)
+        dd_png = self.layout.dd_png_path(spec.index)
+        if dd_png is not None:
+            if dd_png.exists():  # the plan allowed it (--overwrite, --resume): kept in retained/, never lost
+                self._retain_file(dd_png)
+            write_dd_png(result.image, dd_png)
         return Path(path)
+
+    def _retain_file(self, path: Path) -> Path:
+        """Move a file to ``retained/`` under its name (``.1``, ``.2``... when taken)."""
+        dest_dir = self.layout.out_dir / RETAINED
+        dest_dir.mkdir(exist_ok=True)
+        dest, n = dest_dir / path.name, 1
+        while dest.exists():
+            dest, n = dest_dir / f"{path.stem}.{n}{path.suffix}", n + 1
+        os.replace(path, dest)
+        return dest
 
     def retain(self, index: int) -> str:
         """Move a frame about to be replaced to ``retained/``, its preview to ``retained/preview/``.
@@ -231,6 +248,54 @@ class ExrFrameWriter:
             (dest_dir / PREVIEW).mkdir(exist_ok=True)
             os.replace(preview, dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}")
         return str(dest)
+
+
+def dd_png_u8(image: torch.Tensor) -> np.ndarray:
+    """A frame made 8-bit as Disco Diffusion saves its PNGs.
+
+    DD saves ``TF.to_pil_image(image.add(1).div(2).clamp(0, 1))``, whose float-to-8-bit
+    step is ``pic.mul(255).byte()``: ``floor(255 * c)`` (truncation, not rounding) of the
+    display code value ``c = clamp((x + 1) / 2, 0, 1)``.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        The frame, ``(1, 3, H, W)`` or ``(3, H, W)``, display-referred in [-1, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W, 3)`` uint8.
+
+    References
+    ----------
+    Disco Diffusion v5.7 ``disco.py``, ``do_run`` (``image = TF.to_pil_image(image.add(1).div(2).clamp(0, 1))``);
+    torchvision ``transforms.functional.to_pil_image`` (``pic.mul(255).byte()``).
+    """
+    x = image[0] if image.ndim == 4 else image
+    return np.ascontiguousarray(x.detach().float().cpu().add(1).div(2).clamp(0, 1).mul(255).byte().permute(1, 2, 0).numpy())
+
+
+def write_dd_png(image: torch.Tensor, path: Path) -> None:
+    """Write a frame as Disco Diffusion's 8-bit PNG (:func:`dd_png_u8`), atomically.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        The frame, ``(1, 3, H, W)``, display-referred in [-1, 1].
+    path : pathlib.Path
+        The PNG (``<batch_name>(<n>)_<frame:04>.png``).
+    """
+    import OpenImageIO as oiio
+
+    from chroma.io import atomic_path
+
+    pixels = dd_png_u8(image)
+    with atomic_path(path) as tmp:
+        spec = oiio.ImageSpec(pixels.shape[1], pixels.shape[0], 3, oiio.UINT8)
+        out = oiio.ImageOutput.create(str(tmp))
+        if out is None or not out.open(str(tmp), spec) or not out.write_image(pixels) or not out.close():
+            raise OSError(f"cannot write {str(path)!r}: {oiio.geterror()}")
 
 
 def model_record(settings: RenderSettings) -> dict[str, str]:

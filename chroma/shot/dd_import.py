@@ -347,10 +347,15 @@ def shot_from_dd_settings(data: Mapping[str, Any], mode: str = "2D") -> tuple[di
     max_frames, seed = shot["max_frames"], shot["seed"]
     render = {k: _plain(v) for k, v in still.settings.items()}
     _typed_render(render, notes)
+    asked = list(render.get("width_height") or [])
     _dd_size(render, notes)
     animation = _dd_animation(data, mode, max_frames, shot["interp_spline"], seed, notes)
     if mode == "Video":
         _dd_video(data, render, animation, notes)
+        if asked and asked != list(render["width_height"]) and animation.get("video_init_flow_warp", True):
+            animation["flow_size"] = asked  # DD 5.7 estimates the flow at width_height, before rounding
+            notes.append(f"Video flow warp: the flow is estimated at {asked[0]}x{asked[1]} as DD 5.7 does "
+                         "(flow_size), then resized to the render size")
     _dd_leftovers(data, still, mode, notes)
 
     shot["render"] = render

@@ -14,7 +14,7 @@ __all__ = ["ADDED_SETTINGS", "FrameSettings", "animation_record", "settings_hash
 
 #: ``[animation]`` settings added after the hashed table was fixed: hashed only away from their defaults.
 ADDED_SETTINGS = frozenset(("video_init_flow_warp", "video_init_flow_blend", "video_init_check_consistency",
-                            "flow_model", "cadence"))
+                            "flow_model", "cadence", "flow_size"))
 
 
 class FrameSettings(Protocol):

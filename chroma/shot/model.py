@@ -313,8 +313,9 @@ class Shot:
         -------
         str
             The SHA-256 (64 hex digits) of those settings as sorted JSON; written as the
-            frame's ``chroma/settings_hash`` and in its saved state, where nothing compares
-            it (a state saved with the 16 digits of earlier versions resumes the same).
+            frame's ``chroma/settings_hash`` and in its saved state, which a resumed run
+            compares with it (:func:`chroma.pipeline.plan.check_settings`; the 16 digits
+            of earlier versions as a prefix).
         """
         from chroma.shot.hashing import settings_hash
 

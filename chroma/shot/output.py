@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -11,13 +12,16 @@ from typing import Any
 from chroma.errors import ChromaError, ChromaValueError
 from chroma.shot.validation import _Checker, _choice, _int, _resolve
 
-__all__ = ["OUTPUT_DEFAULTS", "OutputSpec"]
+__all__ = ["OUTPUT_DEFAULTS", "OutputSpec", "dd_run_name"]
 
 OUTPUT_DEFAULTS: dict[str, Any] = {
     "pattern": None, "first_frame": 1001, "fps": 24, "colorspace": "ACEScg", "compression": "zip",
     "dtype": "half", "display": "", "view": "", "preview": "png", "match_plate": False,
-    "motion_vectors": True,
+    "motion_vectors": True, "dd_png": False,
 }
+
+#: A Disco Diffusion run's name as it starts its frames' files: ``<batch_name>(<n>)``
+_DD_RUN = re.compile(r"^[^/\\]+\(\d+\)$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class OutputSpec:
     motion_vectors : bool
         Write the motion of every 2D, 3D and Video frame as Nuke's ``forward`` and
         ``backward`` layers and an ``occlusion`` channel (:mod:`chroma.pipeline.motion`).
+    dd_png : str
+        Also write each frame as Disco Diffusion's 8-bit PNG ``<dd_png>_<index:04>.png``
+        beside the EXRs; ``dd_png`` is DD's run name ``<batch_name>(<n>)``. Empty: none.
     """
 
     pattern: str
@@ -64,6 +71,7 @@ class OutputSpec:
     preview: str = "png"
     match_plate: bool = False
     motion_vectors: bool = True
+    dd_png: str = ""
 
     def path(self, index: int) -> str:
         """Give the EXR path of a frame.
@@ -133,4 +141,41 @@ def _output(chk: _Checker, sec: dict, base: Path, config: str | os.PathLike | No
     if not isinstance(values["motion_vectors"], bool):
         raise chk.fail("output", "motion_vectors", "must be true or false (write the motion vectors or not)")
     return OutputSpec(_resolve(base, pattern), first, fps, colorspace, compression, dtype, display, view, preview,
-                      values["match_plate"], values["motion_vectors"])
+                      values["match_plate"], values["motion_vectors"], _dd_png(chk, values["dd_png"], pat.prefix))
+
+
+def dd_run_name(value: bool | str, prefix: str) -> str:
+    """The DD run name DD-named PNGs take: ``value``, or for ``True`` the sequence's name with ``(0)``.
+
+    Parameters
+    ----------
+    value : bool or str
+        ``[output] dd_png`` (or ``chroma render --dd-png``): False, True or ``<batch_name>(<n>)``.
+    prefix : str
+        The output pattern's part before the frame number (``out/sh010.`` gives ``sh010(0)``).
+
+    Returns
+    -------
+    str
+        ``<batch_name>(<n>)``; empty for False.
+
+    Raises
+    ------
+    chroma.errors.ChromaValueError
+        A string that is not ``<batch_name>(<n>)`` (a folder in it, no run number).
+    """
+    if value is False:
+        return ""
+    if value is True:
+        return f"{os.path.basename(prefix).rstrip('._-') or 'frames'}(0)"
+    if not isinstance(value, str) or not _DD_RUN.match(value):
+        raise ChromaValueError(f"{value!r} is not a Disco Diffusion run name; write it as DD names its files, "
+                               "<batch_name>(<n>), e.g. \"TimeToDisco(0)\", or true")
+    return value
+
+
+def _dd_png(chk: _Checker, value: Any, prefix: str) -> str:
+    try:
+        return dd_run_name(value, prefix)
+    except ChromaValueError as e:
+        raise chk.fail("output", "dd_png", str(e)) from None

@@ -25,6 +25,17 @@ from chroma.cli import main
 from tests.render.test_dd_import_golden import _dd_settings, _levels_off, golden_unet  # noqa: F401 (fixture)
 
 
+def _save_dd_state_again(shot, folder) -> None:
+    """Save the state from DD's PNG again for the edited shot (the library call the import makes)."""
+    from chroma.cli.shot import resume_at
+    from chroma.pipeline.ddresume import write_resume_state
+    from chroma.shot import load_shot
+    from chroma.shot.dd_frames import scan_dd_folder
+
+    loaded, run = load_shot(shot), scan_dd_folder(folder)
+    write_resume_state(loaded, run, resume_at(run, loaded))
+
+
 def test_a_dd_run_cut_after_frame_1_continues_with_dds_frame_2(golden_unet, tmp_path, capsys, reference) -> None:  # noqa: F811
     data = np.load(reference / "loop_golden.npz")
     config = json.loads(bytes(data["meta_json"]).decode())["2d"]["config"]
@@ -43,6 +54,10 @@ def test_a_dd_run_cut_after_frame_1_continues_with_dds_frame_2(golden_unet, tmp_
     render["clip_models"] = ["RN50::random"]
     render["init_loss"] = "mse"
     shot.write_text(tomlkit.dumps(doc))
+    # the state was saved with the shot as imported: the edited shot is refused, before models load
+    assert main(["render", str(shot), "--resume"]) == 2
+    assert "the state after frame 1 was saved" in capsys.readouterr().err
+    _save_dd_state_again(shot, folder)
     assert main(["render", str(shot), "--resume"]) == 0, capsys.readouterr().err
     frames = sorted((tmp_path / "out").glob("*.exr"))
     assert [f.name for f in frames] == ["golden.0002.exr"], frames  # DD's numbering; frames 0-1 are DD's PNGs

@@ -127,7 +127,9 @@ def test_stop_ends_the_run_with_the_state_saved_and_resume_continues(capsys, tin
     assert (out / "sh040.state" / "state.000002.npz").is_file()
     # the user turns the guard to warn and continues: the rest of the shot, from the saved state
     shot.write_text(shot.read_text().replace('action = "stop"', 'action = "warn"'))
-    assert main(["render", str(shot), "--resume"]) == 0
+    assert main(["render", str(shot), "--resume"]) == 2  # the states were saved with action = "stop"
+    assert "--settings-changed" in capsys.readouterr().err
+    assert main(["render", str(shot), "--resume", "--settings-changed"]) == 0
     assert len(list(out.glob("sh040.*.exr"))) == 5
     # and those frames are the ones an uninterrupted warn run draws (stop and warn do not touch pixels)
     d = _shot(tmp_path / "d", tiny_clip_in_cache, frames=5, action="warn")
