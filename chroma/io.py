@@ -183,6 +183,8 @@ def read(
     pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, spec.nchannels)
     metadata["oiio:format"] = fmt
     metadata["oiio:datatype"] = str(spec.format)
+    if spec.channelformats:  # the sample type of each channel, where they differ (half colour, float vectors)
+        metadata["oiio:channelformats"] = ",".join(str(f) for f in spec.channelformats)
     cs = colorspace and _ocio.resolve_colorspace(colorspace, config)
     if not cs:
         cs = colorspace_from_metadata(metadata, config) or _ocio.colorspace_from_path(path, config)

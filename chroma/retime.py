@@ -16,6 +16,12 @@ space, :func:`chroma.ocio.display_view`), where the flow estimators work best, a
 to the scene-linear pixels: every channel (R, G, B, alpha, Z, any layer) is warped along
 them and blended with occlusion weights (the forward-backward check of each flow).
 
+Motion vectors are per frame: Nuke's ``forward`` and ``backward`` layers (``.u``/``.v``,
+pixels per frame, :mod:`chroma.pipeline.motion`) are divided by the factor in every output
+frame, so they stay pixels per output frame; every other channel of a copy is unchanged.
+Each channel keeps its input's sample type (half colour stays half, float vectors and Z
+stay float; an in-between's colour takes ``--dtype``).
+
 Headers are kept from the nearer input frame (the earlier one at halfway), with labels
 under ``chroma/retime/``: ``interpolated`` (1 for an in-between, 0 for a copy), ``from``
 (the input frame or frames, ``"1001,1002"``), ``t`` (the time between them, 0 to 1) and
@@ -42,8 +48,8 @@ from chroma.errors import ChromaError, ChromaValueError, SequenceError
 from chroma.fps import parse_fps
 from chroma.image import Image
 
-__all__ = ["LABEL", "MIN_FLOW_SIDE", "OutputFrame", "RetimePlan", "RetimeResult", "check_flow_method", "display_copy", "parse_factor",
-           "plan_retime", "retime", "run_retime"]
+__all__ = ["LABEL", "MIN_FLOW_SIDE", "VECTOR_CHANNELS", "OutputFrame", "RetimePlan", "RetimeResult", "check_flow_method",
+           "display_copy", "parse_factor", "plan_retime", "retime", "run_retime"]
 
 #: Header prefix of the labels a retime writes.
 LABEL = "chroma/retime/"
@@ -315,9 +321,28 @@ class _Pair:
         return inbetween(self.a.pixels, self.b.pixels, ta, tb, t, va, vb)
 
 
-def _source_dtype(image: Image) -> str:
-    """The EXR sample type that keeps an input's pixels bit-identical."""
-    return "half" if str(image.metadata.get("oiio:datatype", "")).lower() == "half" else "float"
+#: Channels that hold motion in pixels per frame (Nuke's motion layers), scaled by 1 / factor.
+VECTOR_CHANNELS = ("forward.u", "forward.v", "backward.u", "backward.v")
+_COLOUR = ("R", "G", "B", "A")
+
+
+def _sample_types(image: Image) -> dict[str, str]:
+    """The EXR sample type ("half" or "float") of each of an input's channels."""
+    meta = image.metadata
+    kinds = str(meta.get("oiio:channelformats", "")).split(",") if meta.get("oiio:channelformats") else []
+    if len(kinds) != len(image.channels):
+        kinds = [str(meta.get("oiio:datatype", "float"))] * len(image.channels)
+    return {c: "half" if k.lower() == "half" else "float" for c, k in zip(image.channels, kinds)}
+
+
+def _per_frame(image: Image, pixels: np.ndarray, factor: Fraction) -> np.ndarray:
+    """``pixels`` with the motion vector channels divided by ``factor`` (a copy when any is)."""
+    idx = [i for i, c in enumerate(image.channels) if c in VECTOR_CHANNELS]
+    if not idx or factor == 1:
+        return pixels
+    out = np.array(pixels, dtype=np.float32, copy=True)
+    out[..., idx] /= np.float32(factor)
+    return out
 
 
 def run_retime(
@@ -381,20 +406,27 @@ def run_retime(
     for out in plan.outputs:
         a = _frame(out.before)
         labels: dict[str, Any] = {f"{LABEL}factor": factor, f"{LABEL}t": float(out.t)}
+        kinds = _sample_types(a)
         if out.is_copy:
             labels.update({f"{LABEL}interpolated": 0, f"{LABEL}from": str(out.before)})
-            io.write(a, out.path, dtype=_source_dtype(a), compression=options.get("compression", "zip"),  # type: ignore[arg-type]
-                     dwa_level=options.get("dwa_level"), metadata=labels, overwrite=True, config=config)
+            copy = Image(_per_frame(a, a.pixels, plan.factor), list(a.channels), a.colorspace, dict(a.metadata))
+            types = set(kinds.values())
+            one = types.pop() if len(types) == 1 else None  # one type for all: the file's own (half stays half)
+            io.write(copy, out.path, dtype=one or "float", channel_dtypes=None if one else kinds,  # type: ignore[arg-type]
+                     compression=options.get("compression", "zip"), dwa_level=options.get("dwa_level"),
+                     metadata=labels, overwrite=True, config=config)
             result.copied += 1
         else:
             b = _frame(out.before + 1)
             if pair is None or pair.a is not a or pair.b is not b:
                 pair = _Pair(a, b, _show(out.before), _show(out.before + 1), estimator)
-            pixels = pair.frame(out.t)
+            pixels = _per_frame(a, pair.frame(out.t), plan.factor)
             near = a if out.t <= 0.5 else b
             image = Image(pixels, list(a.channels), a.colorspace, dict(near.metadata))
             labels.update({f"{LABEL}interpolated": 1, f"{LABEL}from": f"{out.before},{out.before + 1}"})
-            io.write(image, out.path, metadata=labels, overwrite=True, config=config, **options)
+            data = {c: "float" for c, k in kinds.items() if k == "float" and c not in _COLOUR}  # vectors, Z stay float
+            io.write(image, out.path, metadata=labels, overwrite=True, config=config, channel_dtypes=data or None,
+                     **options)
             result.interpolated += 1
         result.written.append(out.path)
         if on_frame is not None:

@@ -193,3 +193,34 @@ def test_docs_worked_example(tmp_path: Path, capsys, monkeypatch) -> None:
         assert code == 0, (line, err)
     assert sorted(p.name for p in (tmp_path / "slow").iterdir()) == [f"plate.{f}.exr" for f in range(1001, 1006)]
     assert io.read(tmp_path / "slow" / "plate.1002.exr").metadata["chroma/retime/interpolated"] == 1
+
+
+def test_motion_vectors_stay_pixels_per_output_frame_and_every_channel_keeps_its_sample_type(
+        tmp_path: Path, capsys) -> None:
+    """A chroma shot frame: half colour, float vectors (Nuke's forward/backward layers) and
+    occlusion. Retimed by 2, the content moves half as far per output frame, so the vectors
+    are halved in copies and in-betweens; everything else of a copy is the input's, and
+    every channel keeps its input's sample type."""
+    import OpenImageIO as oiio
+
+    shown = ms.frames("chelsea", [0.0, 1.0], SIZE)
+    names = ["R", "G", "B", "forward.u", "forward.v", "backward.u", "backward.v", "occlusion"]
+    kinds = {n: "float" for n in names[3:]}
+    for i, f in enumerate(shown):
+        vec = np.full(f.shape[:2] + (5,), [3.0, -2.0, -3.0, 2.0, 0.0], np.float32)  # 3 px right, 2 px up
+        io.write(Image(np.concatenate([_linear(f), vec], axis=2), names), tmp_path / f"p.{1001 + i}.exr",
+                 channel_dtypes=kinds)
+    assert run(capsys, "retime", tmp_path / "p.####.exr", "-o", tmp_path / "s.####.exr", "--factor", "2")[0] == 0
+    for k in (1001, 1002, 1003):
+        got = io.read(tmp_path / f"s.{k}.exr")
+        inp = oiio.ImageInput.open(str(tmp_path / f"s.{k}.exr"))
+        spec = inp.spec()
+        assert {n: str(t) for n, t in zip(spec.channelnames, spec.channelformats)} == {
+            **{c: "half" for c in "RGB"}, **kinds}
+        inp.close()
+        ch = {n: got.pixels[..., got.channels.index(n)] for n in names}
+        for n, v in (("forward.u", 1.5), ("forward.v", -1.0), ("backward.u", -1.5), ("backward.v", 1.0)):
+            np.testing.assert_allclose(ch[n], v, atol=1e-6)
+    src, copy = io.read(tmp_path / "p.1002.exr"), io.read(tmp_path / "s.1003.exr")
+    for n in ("R", "G", "B", "occlusion"):
+        np.testing.assert_array_equal(copy.pixels[..., copy.channels.index(n)], src.pixels[..., src.channels.index(n)])
