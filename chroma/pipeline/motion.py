@@ -75,6 +75,7 @@ class ShotMotion:
         self.depth_fn = depth_fn
         self.plate_exists = plate_exists
         self._after_last: dict[str, float] | None = None
+        self._forward_3d: tuple[int, np.ndarray, np.ndarray] | None = None  # (index, depth, forward) of the last 3D frame
 
     def camera(self, index: int) -> dict[str, float]:
         """Return a frame's camera as the frame loop gets it, past the last frame too.
@@ -167,7 +168,12 @@ class ShotMotion:
             if index > 0 and before.prev_depth is not None:
                 previous = before.prev_depth.detach().float().cpu().numpy()
                 backward = motion.backward_3d(previous, self.camera(index))
-                previous_forward = motion.forward_3d(previous, self.camera(index))
+                cached = self._forward_3d
+                if cached is not None and cached[0] == index - 1 and np.array_equal(cached[1], previous):
+                    previous_forward = cached[2]  # the previous frame's own forward vectors: the same sum
+                else:
+                    previous_forward = motion.forward_3d(previous, self.camera(index))
+            self._forward_3d = (index, depth, forward)
         return _channels(forward, backward, None if backward is None else motion.occluded(backward, previous_forward))
 
     def _video(self, index: int, w: int, h: int) -> dict[str, np.ndarray]:
