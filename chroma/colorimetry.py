@@ -8,7 +8,10 @@ them (:mod:`chroma.ocio`: config resolution, processors, conversions):
 * :func:`normalised_primary_matrix` (SMPTE RP 177) and :func:`rgb_to_xyz_matrix`: RGB -> XYZ
   in the space's own white or adapted to D65 (Bradford, derived with colour-science);
 * :func:`luminance_weights`: the Y row of that matrix;
-* :func:`colorspace_from_chromaticities`: the colour space an EXR's chromaticities name.
+* :func:`colorspace_from_chromaticities`: the colour space an EXR's chromaticities name;
+* :func:`linear_to_xyz_d65_matrix` and :func:`rgb_to_rgb`: linear colours between linear
+  spaces through CIE XYZ D65, for OCIO's scene-linear spaces and the two tokens
+  :data:`XYZ` and :data:`LINEAR_SRGB` (used by OKLab and white balance alike).
 
 Matrices are derived once per config and colour space and cached; the caches are registered
 with :mod:`chroma.caches`, so :func:`chroma.ocio.clear_caches` forgets them with the configs.
@@ -25,12 +28,13 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
 from chroma import ocio as _ocio
 from chroma.caches import register_cache
+from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError, ColorSpaceError
 
@@ -316,5 +320,166 @@ def _npm_ocio(path: str, colorspace: str) -> np.ndarray:
 
 __all__ = [
     "CHROMATICITIES", "chromaticities", "normalised_primary_matrix", "colorspace_from_chromaticities",
-    "rgb_to_xyz_matrix", "luminance_weights",
+    "rgb_to_xyz_matrix", "luminance_weights", "XYZ", "LINEAR_SRGB", "srgb_to_xyz_matrix", "linear_space",
+    "linear_to_xyz_d65_matrix", "rgb_to_rgb",
 ]
+
+
+# -- linear colours between linear spaces, through CIE XYZ D65 -------------------------------
+XYZ = "XYZ"  #: colour-space token: CIE XYZ, D65 white, Y = 1 for diffuse white
+LINEAR_SRGB = "linear-sRGB"  #: colour-space token: linear Rec.709 primaries, D65
+
+
+@functools.cache
+def _d65_xy() -> np.ndarray:
+    return np.asarray(colour().CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"], np.float64)
+
+
+@functools.cache
+def srgb_to_xyz_matrix() -> np.ndarray:
+    """Linear sRGB -> CIE XYZ, from the Rec.709 primaries and the D65 xy (0.3127, 0.3290).
+
+    Returns
+    -------
+    numpy.ndarray
+        (3, 3) float64, derived with colour-science's ``normalised_primary_matrix`` (cached:
+        do not modify it).
+
+    References
+    ----------
+    ITU-R BT.709-6; IEC 61966-2-1; SMPTE RP 177-1993.
+
+    Examples
+    --------
+    >>> srgb_to_xyz_matrix()[1].round(4)  # the Y row: Rec.709's luma weights
+    array([ 0.2126,  0.7152,  0.0722])
+    """
+    c = colour()
+    return np.asarray(c.normalised_primary_matrix(c.RGB_COLOURSPACES["sRGB"].primaries, _d65_xy()), np.float64)
+
+
+def linear_space(colorspace: str, config: str | os.PathLike | None = None) -> tuple[str, str]:
+    """Say what kind of linear colour space a name is, and its canonical name.
+
+    Parameters
+    ----------
+    colorspace : str
+        ``"XYZ"`` (or ``"CIE-XYZ"``, ``"XYZ-D65"``), ``"linear-sRGB"`` (or ``"sRGB-linear"``,
+        ``"lin-sRGB"``, ``"linear-Rec709"``), or an OCIO colour space name or alias.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    kind : {"xyz", "srgb", "ocio"}
+        The config's CIE XYZ D65 interchange space counts as ``"xyz"``.
+    name : str
+        :data:`XYZ`, :data:`LINEAR_SRGB` or the OCIO name.
+
+    Raises
+    ------
+    chroma.errors.ColorSpaceError
+        An unknown name.
+
+    Examples
+    --------
+    >>> linear_space("lin_rec709")
+    ('ocio', 'Linear Rec.709 (sRGB)')
+    >>> linear_space("XYZ")
+    ('xyz', 'XYZ')
+    """
+    low = str(colorspace).lower().replace("_", "-")
+    if low in ("xyz", "cie-xyz", "xyz-d65", "cie-xyz-d65"):
+        return "xyz", XYZ
+    if low in ("linear-srgb", "srgb-linear", "lin-srgb", "linear-rec709"):
+        return "srgb", LINEAR_SRGB
+    name = _ocio.resolve_colorspace(colorspace, config)
+    xyz_cs = _ocio.get_config(config).getColorSpace("cie_xyz_d65_interchange")
+    if xyz_cs is not None and name == xyz_cs.getName():
+        return "xyz", name
+    return "ocio", name
+
+
+@register_cache
+@functools.lru_cache(maxsize=64)
+def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
+    _ocio.require_scene_linear(name, config_path, "OKLab")
+    return np.array(rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
+
+
+def linear_to_xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
+    """Linear RGB -> CIE XYZ D65 of a linear space, OKLab's tokens included.
+
+    OCIO spaces: :func:`rgb_to_xyz_matrix` with ``white="D65"`` (Bradford from the space's
+    white, as the ACES OCIO configs relate colours).
+
+    Parameters
+    ----------
+    colorspace : str, optional
+        A name :func:`linear_space` knows; OCIO spaces must be scene-linear. Default
+        ``"ACEScg"``.
+    config : str or os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (3, 3) float64, a copy.
+
+    Raises
+    ------
+    chroma.errors.ColorSpaceError
+        An unknown space, or one that is not scene-linear.
+
+    Examples
+    --------
+    >>> linear_to_xyz_d65_matrix("ACEScg")[1].round(4)  # ACEScg's luminance, white adapted to D65
+    array([ 0.2677,  0.6743,  0.058 ])
+    """
+    kind, name = linear_space(colorspace, config)
+    if kind == "xyz":
+        return np.eye(3)
+    if kind == "srgb":
+        return srgb_to_xyz_matrix().copy()
+    return _working_to_xyz(name, _ocio.config_path(config)).copy()
+
+
+def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
+    """Convert linear colours between two linear spaces through CIE XYZ D65.
+
+    Parameters
+    ----------
+    rgb : array_like
+        (..., 3) linear values in ``src``.
+    src, dst : str
+        Linear spaces: ``"XYZ"``, ``"linear-sRGB"`` or OCIO scene-linear names (adapted to
+        D65 with Bradford, as the ACES OCIO config does).
+    config : str, os.PathLike or None, optional
+        OCIO config (default: ``$OCIO``, else chroma's bundled config).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., 3) linear values in ``dst``; the input's float dtype (float32 unless float64).
+
+    Raises
+    ------
+    ChromaValueError
+        ``rgb`` whose last axis is not 3 long.
+    ColorSpaceError
+        ``src`` or ``dst`` unknown, or not scene-linear.
+
+    Examples
+    --------
+    >>> rgb_to_rgb(np.array([1.0, 1.0, 1.0]), "linear-sRGB", "ACEScg").round(4)  # D65 white in ACEScg
+    array([ 1.,  1.,  1.])
+    >>> rgb_to_rgb(np.array([0.18, 0.18, 0.18]), "ACEScg", "ACEScg")
+    array([ 0.18,  0.18,  0.18])
+    """
+    arr = np.asarray(rgb)
+    if arr.dtype != np.float64:
+        arr = arr.astype(np.float32, copy=False)
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ChromaValueError(f"expected colours with 3 components in the last axis, got shape {arr.shape}")
+    m = np.linalg.inv(linear_to_xyz_d65_matrix(dst, config)) @ linear_to_xyz_d65_matrix(src, config)
+    return arr @ m.T.astype(arr.dtype)

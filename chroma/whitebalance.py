@@ -689,11 +689,9 @@ def kelvin_to_balanced_rgb(kelvin: float, colorspace: str = "ACEScg", config: st
     >>> kelvin_to_balanced_rgb(3200).round(3)
     array([ 1.339,  0.916,  0.413])
     """
-    from chroma.oklab.convert import XYZ, rgb_to_rgb
-
     x, y = kelvin_to_xy(kelvin)
     xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
-    return rgb_to_rgb(xyz, XYZ, colorspace, config)
+    return _colorimetry.rgb_to_rgb(xyz, _colorimetry.XYZ, colorspace, config)
 
 
 def colorspace_white_xy(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Any, Literal, Sequence, TypedDict
 
 import numpy as np
 
+from chroma.colorimetry import linear_space, srgb_to_xyz_matrix
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError, closest
 from chroma.oklab.convert import (
@@ -22,8 +23,6 @@ from chroma.oklab.convert import (
     SPACES,
     HueMethod,
     Space,
-    _kind,
-    _srgb_to_xyz,
     from_oklab,
     oklab_to_oklch,
     oklch_to_oklab,
@@ -289,11 +288,11 @@ def _fix_hues(h1: np.ndarray, h2: np.ndarray, method: str) -> tuple[np.ndarray, 
 def _luminance_weights(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
     """Y weights of a linear space, also for OKLab's own names ``"XYZ"`` and ``"linear-sRGB"``
     (OCIO spaces: :func:`chroma.colorimetry.luminance_weights`, the one public function)."""
-    kind, name = _kind(colorspace, config)
+    kind, name = linear_space(colorspace, config)
     if kind == "xyz":
         return np.array([0.0, 1.0, 0.0])
     if kind == "srgb":
-        return _srgb_to_xyz()[1].copy()
+        return srgb_to_xyz_matrix()[1].copy()
     from chroma import colorimetry
 
     return np.asarray(colorimetry.luminance_weights(name, config), np.float64)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import numpy as np
 
 from chroma.caches import register_cache
+from chroma.colorimetry import LINEAR_SRGB, XYZ, linear_space, linear_to_xyz_d65_matrix, srgb_to_xyz_matrix
+from chroma.colorimetry import rgb_to_rgb as rgb_to_rgb  # here too, where OKLab's users import it
 from chroma.colour_science import colour
 from chroma.deprecation import deprecated_alias
 from chroma.errors import ChromaValueError
@@ -22,8 +24,6 @@ HueMethod = Literal["shorter", "longer", "increasing", "decreasing"]
 SPACES = ("oklab", "oklch", "linear", "srgb")
 HUE_METHODS = ("shorter", "longer", "increasing", "decreasing")
 
-XYZ = "XYZ"  #: colour-space token: CIE XYZ, D65 white, Y = 1 for diffuse white
-LINEAR_SRGB = "linear-sRGB"  #: colour-space token: linear Rec.709 primaries, D65
 
 JND = 0.02  #: CSS Color 4 gamut mapping: deltaEOK just-noticeable difference
 GAMUT_EPSILON = 1e-4  #: CSS Color 4 gamut mapping: binary search tolerance on chroma
@@ -51,58 +51,7 @@ def _ottosson() -> tuple[np.ndarray, np.ndarray]:
     return np.array(m.MATRIX_1_XYZ_TO_LMS, np.float64), np.array(m.MATRIX_2_LMS_TO_LAB, np.float64)
 
 
-@functools.cache
-def _d65_xy() -> np.ndarray:
-    return np.asarray(colour().CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"], np.float64)
-
-
-@functools.cache
-def _srgb_to_xyz() -> np.ndarray:
-    """Linear sRGB -> XYZ derived from the Rec.709 primaries and D65 xy (0.3127, 0.3290)."""
-    c = colour()
-    return np.asarray(c.normalised_primary_matrix(c.RGB_COLOURSPACES["sRGB"].primaries, _d65_xy()), np.float64)
-
-
-def _kind(colorspace: str, config: Any) -> tuple[str, str]:
-    """('xyz' | 'srgb' | 'ocio', canonical name) of a linear colour space."""
-    low = str(colorspace).lower().replace("_", "-")
-    if low in ("xyz", "cie-xyz", "xyz-d65", "cie-xyz-d65"):
-        return "xyz", XYZ
-    if low in ("linear-srgb", "srgb-linear", "lin-srgb", "linear-rec709"):
-        return "srgb", LINEAR_SRGB
-    from chroma import ocio
-
-    name = ocio.resolve_colorspace(colorspace, config)
-    cfg = ocio.get_config(config)
-    xyz_cs = cfg.getColorSpace("cie_xyz_d65_interchange")
-    if xyz_cs is not None and name == xyz_cs.getName():
-        return "xyz", name
-    return "ocio", name
-
-
-@register_cache
-@functools.lru_cache(maxsize=64)
-def _working_to_xyz(name: str, config_path: str) -> np.ndarray:
-    from chroma import colorimetry, ocio
-
-    ocio.require_scene_linear(name, config_path, "OKLab")
-    return np.array(colorimetry.rgb_to_xyz_matrix(name, config_path, white="D65"), np.float64)
-
-
-def _xyz_d65_matrix(colorspace: str = "ACEScg", config: str | os.PathLike | None = None) -> np.ndarray:
-    """RGB -> D65 XYZ of a linear space, also for OKLab's own names ``"XYZ"``, ``"linear-sRGB"``
-    (OCIO spaces: :func:`chroma.colorimetry.rgb_to_xyz_matrix` with ``white="D65"``)."""
-    kind, name = _kind(colorspace, config)
-    if kind == "xyz":
-        return np.eye(3)
-    if kind == "srgb":
-        return _srgb_to_xyz().copy()
-    from chroma import ocio
-
-    return _working_to_xyz(name, ocio.config_path(config)).copy()
-
-
-rgb_to_xyz_matrix = deprecated_alias(_xyz_d65_matrix, "chroma.oklab.rgb_to_xyz_matrix",
+rgb_to_xyz_matrix = deprecated_alias(linear_to_xyz_d65_matrix, "chroma.oklab.rgb_to_xyz_matrix",
                                      "chroma.ocio.rgb_to_xyz_matrix(colorspace, config, white='D65')")
 
 
@@ -116,7 +65,7 @@ def _lms_matrices(kind: str, name: str, config_path: str | None) -> tuple[np.nda
     elif kind == "srgb":
         to = _SRGB_TO_LMS
     else:
-        to = _SRGB_TO_LMS @ np.linalg.inv(_srgb_to_xyz()) @ _working_to_xyz(name, config_path)
+        to = _SRGB_TO_LMS @ np.linalg.inv(srgb_to_xyz_matrix()) @ linear_to_xyz_d65_matrix(name, config_path)
     return to, np.linalg.inv(to)
 
 
@@ -129,7 +78,7 @@ def _f32(key: tuple) -> tuple[np.ndarray, ...]:
 
 
 def _key(colorspace: str, config: Any) -> tuple:
-    kind, name = _kind(colorspace, config)
+    kind, name = linear_space(colorspace, config)
     if kind == "ocio":
         from chroma import ocio
 
@@ -442,43 +391,6 @@ def oklch_to_oklab(lch: Any) -> np.ndarray:
     out[..., 1] = arr[..., 1] * np.cos(h)
     out[..., 2] = arr[..., 1] * np.sin(h)
     return out
-
-
-def rgb_to_rgb(rgb: Any, src: str, dst: str, config: str | os.PathLike | None = None) -> np.ndarray:
-    """Convert linear colours between two linear spaces through CIE XYZ D65.
-
-    Parameters
-    ----------
-    rgb : array_like
-        (..., 3) linear values in ``src``.
-    src, dst : str
-        Linear spaces: ``"XYZ"``, ``"linear-sRGB"`` or OCIO scene-linear names (adapted to
-        D65 with Bradford, as the ACES OCIO config does).
-    config : str, os.PathLike or None, optional
-        OCIO config (default: ``$OCIO``, else chroma's bundled config).
-
-    Returns
-    -------
-    numpy.ndarray
-        (..., 3) linear values in ``dst``; the input's float dtype (float32 unless float64).
-
-    Raises
-    ------
-    ChromaValueError
-        ``rgb`` whose last axis is not 3 long.
-    ColorSpaceError
-        ``src`` or ``dst`` unknown, or not scene-linear.
-
-    Examples
-    --------
-    >>> rgb_to_rgb(np.array([1.0, 1.0, 1.0]), "linear-sRGB", "ACEScg").round(4)  # D65 white in ACEScg
-    array([ 1.,  1.,  1.])
-    >>> rgb_to_rgb(np.array([0.18, 0.18, 0.18]), "ACEScg", "ACEScg")
-    array([ 0.18,  0.18,  0.18])
-    """
-    arr = _array(rgb)
-    m = np.linalg.inv(_xyz_d65_matrix(dst, config)) @ _xyz_d65_matrix(src, config)
-    return arr @ m.T.astype(arr.dtype)
 
 
 def srgb_encode(linear: Any) -> np.ndarray:
