@@ -55,6 +55,7 @@ __all__ = [
     "consistency_mask",
     "estimate_flow",
     "flow_blend",
+    "in_frame",
     "load_flow",
     "load_raft",
     "raft_layout",
@@ -461,6 +462,27 @@ def warp(image: npt.NDArray[_Pixel], flow: npt.NDArray[np.floating], border: Bor
     return np.asarray(out).reshape(image.shape)
 
 
+def in_frame(flow: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
+    """Where a flow leads inside the frame: ``x + flow(x)`` within the outermost pixel centres.
+
+    Parameters
+    ----------
+    flow : numpy.ndarray
+        ``(H, W, 2)`` pixels, module conventions.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` bool (positions computed in float64), True where a bilinear sample there
+        needs no pixel outside the frame.
+    """
+    f = np.asarray(flow, dtype=np.float64)
+    h, w = f.shape[:2]
+    x = f[..., 0] + np.arange(w)[None, :]
+    y = f[..., 1] + np.arange(h)[:, None]
+    return np.asarray((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1))
+
+
 def consistency_mask(
     forward: npt.NDArray[np.floating],
     backward: npt.NDArray[np.floating],
@@ -510,11 +532,7 @@ def consistency_mask(
     b_at = warp(np.asarray(backward, dtype=np.float32), f, border="replicate")
     err = np.sum((f + b_at) ** 2, axis=2)
     tol = alpha1 * (np.sum(f**2, axis=2) + np.sum(b_at**2, axis=2)) + alpha2
-    h, w = f.shape[:2]
-    tx = f[..., 0] + np.arange(w, dtype=np.float32)[None, :]
-    ty = f[..., 1] + np.arange(h, dtype=np.float32)[:, None]
-    inside = (tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1)
-    return np.asarray((err <= tol) & inside)
+    return np.asarray((err <= tol) & in_frame(f))
 
 
 def flow_blend(

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from render.errors import SettingsError
-from render.flow import _check_flow, consistency_mask, warp
+from render.flow import _check_flow, consistency_mask, in_frame, warp
 
 __all__ = ["FIXED_POINT_ITERATIONS", "inbetween", "intermediate_flows", "occlusion_weights"]
 
@@ -119,14 +119,6 @@ def intermediate_flows(
     return _toward(fab, t, iterations), _toward(fba, 1.0 - t, iterations)
 
 
-def _inside(flow: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-    """Where ``x + flow(x)`` lies in the frame (bilinear samples need no outside pixel)."""
-    h, w = flow.shape[:2]
-    tx = flow[..., 0] + np.arange(w, dtype=np.float32)[None, :]
-    ty = flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
-    return np.asarray((tx >= 0) & (tx <= w - 1) & (ty >= 0) & (ty <= h - 1))
-
-
 def occlusion_weights(
     flow_ab: npt.NDArray[np.floating],
     flow_ba: npt.NDArray[np.floating],
@@ -184,8 +176,8 @@ def occlusion_weights(
         f = np.asarray(f, dtype=np.float32)
         # a pixel that leaves the frame by the other side has no flow to check there; it is
         # still seen between, so only the check's error term counts for it
-        ok = (consistency_mask(f, g, alpha1, alpha2) | ~_inside(f)).astype(np.float32)
-        at_t = warp(ok, ft, border="replicate") * _inside(ft)
+        ok = (consistency_mask(f, g, alpha1, alpha2) | ~in_frame(f)).astype(np.float32)
+        at_t = warp(ok, ft, border="replicate") * in_frame(ft)
         out.append(np.asarray(np.clip(at_t, 0.0, 1.0), dtype=np.float32))
     return out[0], out[1]
 

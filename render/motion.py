@@ -317,11 +317,9 @@ def out_of_frame(flow: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
     numpy.ndarray
         ``(H, W)`` bool, True where ``x + flow(x)`` is beyond the outermost pixel centres.
     """
-    f = np.asarray(flow, dtype=np.float64)
-    h, w = f.shape[:2]
-    x = f[..., 0] + np.arange(w)[None, :]
-    y = f[..., 1] + np.arange(h)[:, None]
-    return np.asarray((x < 0) | (x > w - 1) | (y < 0) | (y > h - 1))
+    from render.flow import in_frame
+
+    return ~in_frame(flow)
 
 
 def occluded(backward: npt.NDArray[np.floating], previous_forward: npt.NDArray[np.floating] | None = None,
