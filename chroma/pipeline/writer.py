@@ -210,9 +210,7 @@ class ExrFrameWriter:
         """Move a file to ``retained/`` under its name (``.1``, ``.2``... when taken)."""
         dest_dir = self.layout.out_dir / RETAINED
         dest_dir.mkdir(exist_ok=True)
-        dest, n = dest_dir / path.name, 1
-        while dest.exists():
-            dest, n = dest_dir / f"{path.stem}.{n}{path.suffix}", n + 1
+        dest = dest_dir / f"{path.stem}{_free_suffix((dest_dir, path))}{path.suffix}"
         os.replace(path, dest)
         return dest
 
@@ -236,18 +234,22 @@ class ExrFrameWriter:
         preview = self.layout.preview_path(index)
         dest_dir = self.layout.out_dir / RETAINED
         dest_dir.mkdir(exist_ok=True)
-        suffix = ""
-        n = 1
-        while (dest_dir / f"{src.stem}{suffix}{src.suffix}").exists() or (
-                dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}").exists():
-            suffix = f".{n}"
-            n += 1
+        suffix = _free_suffix((dest_dir, src), (dest_dir / PREVIEW, preview))
         dest = dest_dir / f"{src.stem}{suffix}{src.suffix}"
         os.replace(src, dest)
         if preview.exists():
             (dest_dir / PREVIEW).mkdir(exist_ok=True)
             os.replace(preview, dest_dir / PREVIEW / f"{preview.stem}{suffix}{preview.suffix}")
         return str(dest)
+
+
+def _free_suffix(*places: tuple[Path, Path]) -> str:
+    """The first of ``""``, ``".1"``, ``".2"``... under which no ``(folder, file)`` pair is taken:
+    ``folder / (file's stem + suffix + file's extension)`` exists for none of them."""
+    suffix, n = "", 1
+    while any((folder / f"{f.stem}{suffix}{f.suffix}").exists() for folder, f in places):
+        suffix, n = f".{n}", n + 1
+    return suffix
 
 
 def dd_png_u8(image: torch.Tensor) -> np.ndarray:
