@@ -52,15 +52,20 @@ def test_dis_flow_and_warp_1280x768(benchmark) -> None:
     assert np.abs(out[64:-64, 64:-64] - a[64:-64, 64:-64]).mean() < 0.01
 
 
-def test_raft_flow_1280x768_cuda(benchmark) -> None:
+def raft_on_cuda(a: np.ndarray, b: np.ndarray) -> tuple:
+    """torch, a random-weight ``raft_large`` on CUDA and two frames as its [-1, 1] inputs; skips without CUDA."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
     from torchvision.models.optical_flow import raft_large
 
-    a, b = _pair()
     model = raft_large(weights=None).eval().requires_grad_(False).cuda()
     ta, tb = (torch.from_numpy(x * 2 - 1).permute(2, 0, 1)[None].cuda() for x in (a, b))
+    return torch, model, ta, tb
+
+
+def test_raft_flow_1280x768_cuda(benchmark) -> None:
+    torch, model, ta, tb = raft_on_cuda(*_pair())
 
     def run() -> object:
         with torch.no_grad():

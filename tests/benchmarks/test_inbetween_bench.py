@@ -62,14 +62,9 @@ def test_dis_half_flow_warp_1280x768(benchmark) -> None:
 
 
 def test_raft_flows_both_ways_1280x768_cuda(benchmark) -> None:
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("needs CUDA")
-    from torchvision.models.optical_flow import raft_large
+    from tests.benchmarks.test_flow_bench import raft_on_cuda
 
-    a, b = _pair()
-    model = raft_large(weights=None).eval().requires_grad_(False).cuda()
-    ta, tb = (torch.from_numpy(x * 2 - 1).permute(2, 0, 1)[None].cuda() for x in (a, b))
+    torch, model, ta, tb = raft_on_cuda(*_pair())
 
     def run() -> object:
         with torch.no_grad():
