@@ -481,3 +481,11 @@ def test_raft_on_frames_smaller_than_it_takes_is_refused_and_auto_takes_dis(tmp_
     path.write_text(shot_text(mode="Video", size="[128, 128]", animation='video_init_path = "plate/plate.####.exr"'))
     shot = parse_shot(path.read_text(), path, renderer_check=False)
     assert not [n for n in shot.notes if "DIS" in n]  # 128 px: RAFT runs, no note
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", "0.5"])
+def test_motion_vectors_takes_true_or_false_only(value: str, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(shot_text().replace("[output]\n", f"[output]\nmotion_vectors = {value}\n"))
+    err = one_line_error(["shot", "check", str(path)], capsys)
+    assert "output.motion_vectors: must be true or false" in err and "s.toml:" in err
